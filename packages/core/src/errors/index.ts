@@ -1,0 +1,119 @@
+import type { z } from 'zod';
+
+/** One bad field: where it is (a path into the input) and what is wrong with it. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** Base class of every error Herald throws on purpose; `code` lets callers branch without instanceof. */
+export abstract class HeraldError extends Error {
+  abstract readonly code: string;
+}
+
+/** Input did not match its schema; `issues` lists every bad field by path. */
+export class ValidationError extends HeraldError {
+  readonly code = 'validation_failed';
+  constructor(
+    readonly what: string,
+    readonly issues: FieldIssue[],
+  ) {
+    super(`Invalid ${what}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+    this.name = 'ValidationError';
+  }
+
+  static fromZod(what: string, error: z.ZodError): ValidationError {
+    return new ValidationError(
+      what,
+      error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    );
+  }
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+}
+
+export class NotFoundError extends HeraldError {
+  readonly code = 'not_found';
+  constructor(
+    readonly kind: string,
+    readonly id: string,
+  ) {
+    super(`${kind} ${id} not found`);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** A request that conflicts with the current state (an invalid lifecycle transition, a segment in use). */
+export class ConflictError extends HeraldError {
+  readonly code = 'conflict';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** A subscription endpoint outside the allowed push services (SSRF guard). */
+export class EndpointNotAllowedError extends HeraldError {
+  readonly code = 'endpoint_not_allowed';
+  constructor(
+    readonly endpoint: string,
+    readonly reason: string,
+  ) {
+    super(`Subscription endpoint refused: ${reason}`);
+    this.name = 'EndpointNotAllowedError';
+  }
+}
+
+/** A rendered payload that cannot fit in one Web Push record. */
+export class PayloadTooLargeError extends HeraldError {
+  readonly code = 'payload_too_large';
+  constructor(
+    readonly campaignId: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`Campaign ${campaignId}: payload is ${size} bytes, over the ${limit}-byte Web Push limit`);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** Herald was assembled with a configuration that cannot work (bad VAPID keys, a missing provider). */
+export class ConfigError extends HeraldError {
+  readonly code = 'config_invalid';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A row read back from storage that does not match its schema. */
+export class CorruptRecordError extends HeraldError {
+  readonly code = 'corrupt_record';
+  constructor(
+    readonly table: string,
+    readonly id: string,
+    readonly issues: FieldIssue[],
+  ) {
+    super(
+      `Stored ${table} ${id} is malformed: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+    this.name = 'CorruptRecordError';
+  }
+}
+
+/** Storage or queue faults that a retry may fix (a dropped connection). */
+export class TransientStorageError extends HeraldError {
+  readonly code = 'storage_unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientStorageError';
+  }
+}
+
+export function assertNever(value: never, what = 'value'): never {
+  throw new Error(`Unhandled ${what}: ${JSON.stringify(value)}`);
+}

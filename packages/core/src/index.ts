@@ -1,0 +1,3 @@
+export * from './errors/index.js';
+export * from './model/index.js';
+export type * from './ports/index.js';

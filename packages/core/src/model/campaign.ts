@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { Instant, Properties, TimeOfDay, TimeZone } from './common.js';
+import { MessageContent } from './content.js';
+import { EventName } from './event.js';
+import { CampaignId } from './ids.js';
+import { Audience, PropertyCondition } from './segment.js';
+
+/** An event, optionally narrowed by conditions on its properties ("Charged where amount > 100"). */
+export const EventMatcher = z.object({
+  name: EventName,
+  where: z.array(PropertyCondition).max(20).default([]),
+});
+export type EventMatcher = z.infer<typeof EventMatcher>;
+
+const Duration = z.object({
+  amount: z.number().int().min(1),
+  unit: z.enum(['minutes', 'hours', 'days']),
+});
+
+/** Past-behaviour and live campaign types: the `schedule` inside `when`. */
+export const Schedule = z.discriminatedUnion('type', [
+  /** Once, at a date and time. */
+  z.object({ type: z.literal('once'), at: Instant }),
+  /** Several dates and times. */
+  z.object({
+    type: z.literal('dates'),
+    at: z
+      .array(Instant)
+      .min(1)
+      .max(100)
+      .refine((dates) => new Set(dates.map((d) => d.getTime())).size === dates.length, {
+        message: 'dates must be distinct',
+      }),
+  }),
+  /** Recurring: every N days, weekly on chosen weekdays, or monthly on a day of month, at a time of day. */
+  z.object({
+    type: z.literal('recurring'),
+    time: TimeOfDay,
+    every: z.discriminatedUnion('unit', [
+      z.object({ unit: z.literal('day'), interval: z.number().int().min(1).max(365).default(1) }),
+      z.object({
+        unit: z.literal('week'),
+        /** ISO weekdays, 1 = Monday … 7 = Sunday. */
+        weekdays: z.array(z.number().int().min(1).max(7)).min(1).max(7),
+      }),
+      z.object({ unit: z.literal('month'), dayOfMonth: z.number().int().min(1).max(31) }),
+    ]),
+  }),
+  /** Live: when the user does an event. */
+  z.object({ type: z.literal('onEvent'), event: EventMatcher }),
+  /** Live: an event not followed by another within a time (the abandoned cart). */
+  z.object({
+    type: z.literal('inaction'),
+    event: EventMatcher,
+    notFollowedBy: EventMatcher,
+    within: Duration,
+  }),
+  /** Live: relative to a date held in an event property ("2 days before departure"). */
+  z.object({
+    type: z.literal('eventDate'),
+    event: EventMatcher,
+    property: z.string().min(1),
+    /** Negative = before the date, positive = after. */
+    offset: z.object({ amount: z.number().int(), unit: z.enum(['minutes', 'hours', 'days']) }),
+    /** Property naming the thing the date is about (a booking id): a new event with the same key replaces the pending reminder. */
+    keyProperty: z.string().min(1).optional(),
+  }),
+]);
+export type Schedule = z.infer<typeof Schedule>;
+
+export const LIVE_SCHEDULES = ['onEvent', 'inaction', 'eventDate'] as const;
+
+export const DndWindow = z.object({
+  start: TimeOfDay,
+  end: TimeOfDay,
+  action: z.enum(['discard', 'delay']).default('delay'),
+});
+export type DndWindow = z.infer<typeof DndWindow>;
+
+export const When = z
+  .object({
+    schedule: Schedule,
+    /** The campaign's own zone: for recurring times of day, and the fallback when a user has none. */
+    timezone: TimeZone.default('UTC'),
+    /** Nothing is sent before start or after end. */
+    start: Instant.optional(),
+    end: Instant.optional(),
+    /** Deliver at the scheduled time of day in each user's zone. */
+    userTimezone: z
+      .object({
+        /** A user whose local time has already passed when the run starts: skip them, or send now. */
+        ifPassed: z.enum(['skip', 'sendNow']).default('sendNow'),
+      })
+      .optional(),
+    /** Stop delivering after this instant; undelivered messages are recorded as skipped: cutoff. */
+    cutoff: Instant.optional(),
+    /** Do-Not-Disturb for this campaign, overriding the engine's global window. */
+    dnd: DndWindow.optional(),
+    /** At most this many sends a minute for this campaign. */
+    throttlePerMinute: z.number().int().min(1).optional(),
+  })
+  .superRefine((when, ctx) => {
+    if (when.start && when.end && when.end <= when.start) {
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
+    }
+    if (when.userTimezone && !['once', 'dates', 'recurring'].includes(when.schedule.type)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['userTimezone'],
+        message: 'only scheduled (past-behaviour) campaigns can deliver in the user time zone',
+      });
+    }
+  });
+export type When = z.infer<typeof When>;
+
+export const ConversionGoal = z.object({
+  event: EventMatcher,
+  /** Hours after the send (or after the click) during which the goal counts. */
+  windowHours: z.number().min(0.25).max(24 * 90),
+  after: z.enum(['send', 'click']).default('send'),
+  /** Event property carrying revenue ("amount"). */
+  revenueProperty: z.string().min(1).optional(),
+});
+export type ConversionGoal = z.infer<typeof ConversionGoal>;
+
+export const Setup = z.object({
+  /** Percentage of the audience held out as a control group (0 = none). */
+  controlGroupPercent: z.number().min(0).max(90).default(0),
+  /** "Don't apply global campaign limits to this campaign". */
+  ignoreGlobalLimits: z.boolean().default(false),
+  conversion: ConversionGoal.optional(),
+  /** A template value missing without a default: render it empty, or skip the recipient. */
+  onMissingValue: z.enum(['empty', 'skip']).default('empty'),
+});
+export type Setup = z.infer<typeof Setup>;
+
+export const CampaignInput = z.object({
+  name: z.string().min(1).max(200),
+  labels: z.array(z.string().min(1).max(64)).max(20).default([]),
+  when: When,
+  who: Audience,
+  what: MessageContent,
+  setup: Setup.default({ controlGroupPercent: 0, ignoreGlobalLimits: false, onMissingValue: 'empty' }),
+  /** Free-form host data kept with the campaign. */
+  metadata: Properties.default({}),
+});
+export type CampaignInput = z.input<typeof CampaignInput>;
+export type CampaignSpec = z.infer<typeof CampaignInput>;
+
+export const CampaignStatus = z.enum(['draft', 'scheduled', 'running', 'paused', 'completed', 'stopped']);
+export type CampaignStatus = z.infer<typeof CampaignStatus>;
+
+export const Campaign = CampaignInput.extend({
+  id: CampaignId,
+  status: CampaignStatus,
+  createdAt: Instant,
+  updatedAt: Instant,
+  /** The next instant the scheduler must act on; null when nothing is pending. */
+  nextRunAt: Instant.nullable(),
+  /** Optimistic-concurrency version, bumped by every update. */
+  version: z.number().int().min(0),
+});
+export type Campaign = z.infer<typeof Campaign>;
+
+export function isLive(schedule: Schedule): boolean {
+  return (LIVE_SCHEDULES as readonly string[]).includes(schedule.type);
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { Instant } from './common.js';
+import { CampaignId, SubscriptionId, UserId } from './ids.js';
+
+/** Why a recipient was not sent the message. */
+export const SkipReason = z.enum([
+  'capped',
+  'dnd-discarded',
+  'cutoff',
+  'control',
+  'ended',
+  'no-subscription',
+  'missing-value',
+  'expired',
+  'stopped',
+]);
+export type SkipReason = z.infer<typeof SkipReason>;
+
+/**
+ * One decision per (campaign, occurrence, user): the unit of idempotency.
+ * `pending` until every subscription of the user has a final delivery outcome.
+ */
+export const RecipientState = z.enum(['pending', 'delivered', 'undeliverable', 'skipped', 'control']);
+export type RecipientState = z.infer<typeof RecipientState>;
+
+export const Recipient = z.object({
+  campaignId: CampaignId,
+  occurrence: z.string().min(1),
+  userId: UserId,
+  state: RecipientState,
+  reason: SkipReason.nullable(),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+export type Recipient = z.infer<typeof Recipient>;
+
+/** The final outcome of one message to one subscription. */
+export const DeliveryStatus = z.enum(['sent', 'failed', 'gone']);
+export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
+
+export const Delivery = z.object({
+  campaignId: CampaignId,
+  occurrence: z.string().min(1),
+  userId: UserId,
+  subscriptionId: SubscriptionId,
+  status: DeliveryStatus,
+  /** The push service's status code, when it answered. */
+  statusCode: z.number().int().nullable(),
+  reason: z.string().nullable(),
+  attempts: z.number().int().min(1),
+  at: Instant,
+});
+export type Delivery = z.infer<typeof Delivery>;
+
+/** Per-campaign tallies, as `campaigns.stats` reports them. */
+export interface CampaignStats {
+  campaignId: CampaignId;
+  recipients: number;
+  pending: number;
+  sent: number;
+  failed: number;
+  gone: number;
+  skipped: Record<string, number>;
+  control: number;
+  viewed: number;
+  clicked: number;
+  closed: number;
+  clickedByAction: Record<string, number>;
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { Instant, TimeZone } from './common.js';
+import { SubscriptionId, UserId } from './ids.js';
+
+const base64Url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
+
+/** W3C PushSubscriptionJSON, as `subscription.toJSON()` gives it in the browser. */
+export const PushSubscriptionJson = z.object({
+  endpoint: z.string().url(),
+  expirationTime: z.number().nullable().optional(),
+  keys: z.object({
+    p256dh: base64Url.min(80, 'must be an uncompressed P-256 public key').max(100),
+    auth: base64Url.min(16).max(32),
+  }),
+});
+export type PushSubscriptionJson = z.infer<typeof PushSubscriptionJson>;
+
+export const Target = z.enum(['webpush', 'safari']);
+export type Target = z.infer<typeof Target>;
+
+const common = {
+  id: SubscriptionId,
+  userId: UserId,
+  /** The browser's zone when it subscribed; a fallback for the profile's. */
+  timezone: TimeZone.optional(),
+  createdAt: Instant,
+  updatedAt: Instant,
+};
+
+export const WebPushSubscription = z.object({
+  ...common,
+  target: z.literal('webpush'),
+  endpoint: z.string().url(),
+  keys: PushSubscriptionJson.shape.keys,
+  expirationTime: z.number().nullable().optional(),
+});
+export type WebPushSubscription = z.infer<typeof WebPushSubscription>;
+
+/** Safari's legacy website push (before Safari 16): an APNs device token. */
+export const SafariSubscription = z.object({
+  ...common,
+  target: z.literal('safari'),
+  deviceToken: z.string().regex(/^[0-9a-fA-F]{64,200}$/, 'must be a hex APNs device token'),
+});
+export type SafariSubscription = z.infer<typeof SafariSubscription>;
+
+export const Subscription = z.discriminatedUnion('target', [WebPushSubscription, SafariSubscription]);
+export type Subscription = z.infer<typeof Subscription>;
+
+/** What a host (or the browser SDK through the HTTP handlers) hands to `subscriptions.add`. */
+export const SubscriptionInput = z.preprocess(
+  // `target` may be left out for the common case, a standard Web Push subscription.
+  (value) =>
+    value !== null && typeof value === 'object' && !('target' in value) ? { ...value, target: 'webpush' } : value,
+  z.discriminatedUnion('target', [
+  z.object({
+    target: z.literal('webpush'),
+    userId: UserId,
+    subscription: PushSubscriptionJson,
+    timezone: TimeZone.optional(),
+  }),
+  z.object({
+    target: z.literal('safari'),
+    userId: UserId,
+    deviceToken: SafariSubscription.shape.deviceToken,
+    timezone: TimeZone.optional(),
+  }),
+]),
+);
+export type SubscriptionInput = z.input<typeof SubscriptionInput>;

@@ -1,0 +1,23 @@
+/**
+ * Atomic counters with expiry, for per-user frequency caps and throttles.
+ * `consume` checks and increments several counters as one step, so two
+ * workers cannot both take a user's last allowed message.
+ */
+export interface CounterSpec {
+  key: string;
+  /** The most the counter may reach. */
+  limit: number;
+  /** When the counter's window ends and it resets to zero. */
+  expiresAt: Date;
+}
+
+export type ConsumeResult = { allowed: true; counts: number[] } | { allowed: false; blockedBy: string };
+
+export interface Counters {
+  /** All-or-nothing: increments every counter by one only if none would exceed its limit. */
+  consume(specs: readonly CounterSpec[], now: Date): Promise<ConsumeResult>;
+  /** Gives back one unit (a message that was counted but not sent). Never goes below zero. */
+  release(keys: readonly string[], now: Date): Promise<void>;
+  /** Current values (0 for missing or expired counters). */
+  get(keys: readonly string[], now: Date): Promise<number[]>;
+}

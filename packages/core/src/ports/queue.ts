@@ -1,0 +1,62 @@
+/**
+ * A durable job queue with run-at times, leases and dedupe keys.
+ * Backoff and attempt rules live in the engine, not in adapters: an adapter
+ * only stores what it is told. Every call that takes a lease token does
+ * nothing (and returns false) when the token is stale.
+ */
+export interface JobInput {
+  /** What kind of job; workers dispatch on it. */
+  name: string;
+  /** JSON-serialisable; parsed by the worker with a zod schema. */
+  payload: unknown;
+  runAt: Date;
+  /**
+   * At most one unfinished job per dedupe key: enqueueing a key that is
+   * already waiting or running is ignored (or replaces the waiting job with
+   * `onDuplicate: 'replace'`). Once the job completes the key is free again.
+   */
+  dedupeKey?: string;
+  onDuplicate?: 'ignore' | 'replace';
+}
+
+export interface ClaimedJob {
+  id: string;
+  name: string;
+  payload: unknown;
+  runAt: Date;
+  /** How many times this job has been claimed, this claim included. */
+  attempts: number;
+  /** Proof of the lease; complete / retry / fail / extendLease need it. */
+  token: string;
+  dedupeKey: string | null;
+}
+
+export interface ClaimOptions {
+  limit: number;
+  leaseMs: number;
+  now: Date;
+  /** Only jobs with these names; all when absent. */
+  names?: readonly string[];
+}
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  failed: number;
+}
+
+export interface Queue {
+  /** Enqueues jobs; returns how many were added (dedupe may drop some). */
+  enqueue(jobs: readonly JobInput[]): Promise<number>;
+  /** Leases up to `limit` jobs whose runAt <= now, or whose lease expired. Oldest runAt first. */
+  claim(options: ClaimOptions): Promise<ClaimedJob[]>;
+  complete(jobId: string, token: string): Promise<boolean>;
+  /** Puts the job back to run at `runAt`, keeping its attempt count. */
+  retry(jobId: string, token: string, runAt: Date, error: string): Promise<boolean>;
+  /** Gives up on the job for good (kept for inspection as failed). */
+  fail(jobId: string, token: string, error: string): Promise<boolean>;
+  extendLease(jobId: string, token: string, leaseMs: number, now: Date): Promise<boolean>;
+  /** Removes a waiting (not running) job by dedupe key; true when one was removed. */
+  cancel(dedupeKey: string): Promise<boolean>;
+  counts(): Promise<QueueCounts>;
+}

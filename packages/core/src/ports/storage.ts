@@ -1,0 +1,119 @@
+import type {
+  Campaign,
+  CampaignId,
+  CampaignStatus,
+  Delivery,
+  Profile,
+  Recipient,
+  RecipientState,
+  SegmentDefinition,
+  SkipReason,
+  Subscription,
+  SubscriptionId,
+  UserEvent,
+  UserId,
+} from '../model/index.js';
+
+export interface StorageCapabilities {
+  /** Segments are evaluated inside the store (SQL) rather than by scanning profiles in Node. */
+  nativeSegments: boolean;
+}
+
+export interface AudiencePage {
+  /** Keyset cursor: return users with id > after (null = from the start), ascending by id. */
+  after: UserId | null;
+  limit: number;
+  /** The evaluation instant, for relative dates ("30 days ago"). */
+  now: Date;
+}
+
+export interface CampaignFilter {
+  status?: readonly CampaignStatus[];
+  label?: string;
+  /** Only campaigns whose nextRunAt <= dueBy. */
+  dueBy?: Date;
+}
+
+export interface RecipientUpdate {
+  campaignId: CampaignId;
+  occurrence: string;
+  userId: UserId;
+  state: RecipientState;
+  reason: SkipReason | null;
+}
+
+/** A service-worker report (viewed / clicked / closed), recorded once per reportId. */
+export interface Interaction {
+  reportId: string;
+  campaignId: CampaignId;
+  occurrence: string;
+  userId: UserId;
+  kind: 'viewed' | 'clicked' | 'closed';
+  action: string | null;
+  at: Date;
+}
+
+export interface StoredCampaignTallies {
+  recipients: Record<RecipientState, number>;
+  skipped: Record<string, number>;
+  deliveries: Record<Delivery['status'], number>;
+  interactions: { viewed: number; clicked: number; closed: number; clickedByAction: Record<string, number> };
+}
+
+/**
+ * Everything Herald keeps. Adapters store and return exactly what they are
+ * given; rules live in the engine. Methods that read rows back parse them,
+ * so a malformed row fails with CorruptRecordError naming the table and id.
+ */
+export interface Storage {
+  readonly capabilities: StorageCapabilities;
+
+  // Profiles
+  upsertProfile(profile: Profile): Promise<void>;
+  getProfile(userId: UserId): Promise<Profile | null>;
+  getProfiles(userIds: readonly UserId[]): Promise<Profile[]>;
+
+  // Subscriptions (the id is derived from the endpoint or device token, so re-adding is an upsert)
+  upsertSubscription(subscription: Subscription): Promise<void>;
+  getSubscription(id: SubscriptionId): Promise<Subscription | null>;
+  listSubscriptions(userIds: readonly UserId[]): Promise<Subscription[]>;
+  /**
+   * Removes a subscription. With `ifEndpoint`, only when the stored endpoint
+   * is still that one, so a subscription refreshed meanwhile is kept.
+   */
+  removeSubscription(id: SubscriptionId, options?: { ifEndpoint?: string }): Promise<boolean>;
+
+  // Events
+  appendEvents(events: readonly UserEvent[]): Promise<void>;
+  /** A user's events, oldest first, optionally by name and time range [from, to). */
+  listEvents(query: { userId: UserId; name?: string; from?: Date; to?: Date }): Promise<UserEvent[]>;
+
+  // Campaigns
+  insertCampaign(campaign: Campaign): Promise<void>;
+  getCampaign(id: CampaignId): Promise<Campaign | null>;
+  /** Writes `campaign` only if the stored version is `expectedVersion`; true when written. */
+  updateCampaign(campaign: Campaign, expectedVersion: number): Promise<boolean>;
+  listCampaigns(filter?: CampaignFilter): Promise<Campaign[]>;
+
+  // Audience
+  /** One page of the user ids matching the segment, ascending, strictly after `page.after`. */
+  selectAudience(segment: SegmentDefinition, page: AudiencePage): Promise<UserId[]>;
+  countAudience(segment: SegmentDefinition, now: Date): Promise<number>;
+
+  // Per-recipient decisions and per-subscription outcomes
+  /**
+   * Inserts recipients that do not exist yet for (campaign, occurrence, user);
+   * returns those that already existed untouched. Many rows per statement.
+   */
+  insertRecipients(recipients: readonly Recipient[]): Promise<{ inserted: number }>;
+  getRecipients(campaignId: CampaignId, occurrence: string, userIds: readonly UserId[]): Promise<Recipient[]>;
+  updateRecipients(updates: readonly RecipientUpdate[], now: Date): Promise<void>;
+  /** Records final delivery outcomes; a second outcome for the same (campaign, occurrence, subscription) is ignored. */
+  recordDeliveries(deliveries: readonly Delivery[]): Promise<void>;
+  listDeliveries(campaignId: CampaignId, occurrence: string, userIds: readonly UserId[]): Promise<Delivery[]>;
+
+  /** Records a report once; false when this reportId was seen before. */
+  recordInteraction(interaction: Interaction): Promise<boolean>;
+
+  campaignTallies(campaignId: CampaignId): Promise<StoredCampaignTallies>;
+}

@@ -1,0 +1,45 @@
+import type { Counters, Queue, Storage } from '../ports/index.js';
+
+/**
+ * Reads what an adapter really stored, bypassing the adapter's own read
+ * methods (as Auth.js adapter tests do), so a suite cannot be fooled by an
+ * adapter that returns what it was given without storing it.
+ */
+export interface StorageInspector {
+  countRows(table: 'profiles' | 'subscriptions' | 'events' | 'campaigns' | 'recipients' | 'deliveries' | 'interactions'): Promise<number>;
+  /** The stored row of one recipient decision, as plain data, or null. */
+  recipientState(campaignId: string, occurrence: string, userId: string): Promise<{ state: string; reason: string | null } | null>;
+  /** The stored endpoint (web push) or device token (safari) of a subscription, or null. */
+  subscriptionAddress(subscriptionId: string): Promise<string | null>;
+  /**
+   * Overwrites a stored campaign row with raw, invalid data, to prove that
+   * reads fail with CorruptRecordError. Optional: adapters that cannot
+   * corrupt their own rows skip that test.
+   */
+  corruptCampaign?(campaignId: string): Promise<void>;
+}
+
+export interface StorageSuiteOptions {
+  name: string;
+  /** A Storage over an empty store; called once before the suite. */
+  create: () => Promise<Storage>;
+  /** Empties the store between tests. */
+  reset: () => Promise<void>;
+  inspect: StorageInspector;
+  /** Called after the suite. */
+  close?: () => Promise<void>;
+}
+
+export interface QueueSuiteOptions {
+  name: string;
+  create: () => Promise<Queue>;
+  reset: () => Promise<void>;
+  close?: () => Promise<void>;
+}
+
+export interface CountersSuiteOptions {
+  name: string;
+  create: () => Promise<Counters>;
+  reset: () => Promise<void>;
+  close?: () => Promise<void>;
+}

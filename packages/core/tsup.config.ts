@@ -1,0 +1,10 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: {'index': 'src/index.ts', 'testing': 'src/testing/index.ts', 'payload': 'src/payload/index.ts'},
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+});
