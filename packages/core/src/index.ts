@@ -1,3 +1,22 @@
+export { memoryCounters } from './adapters/memory-counters.js';
+export { memoryQueue } from './adapters/memory-queue.js';
+export { memoryStorage } from './adapters/memory-storage.js';
+export { systemClock } from './adapters/system-clock.js';
+export * from './delivery/index.js';
+export { defaultRetryPolicy, type RetryPolicy } from './engine/backoff.js';
+export { createHerald, type Herald, type HeraldOptions } from './engine/create-herald.js';
+export { consoleLogger, silentLogger } from './engine/logger.js';
+export { nextDueAt } from './engine/schedule.js';
 export * from './errors/index.js';
+export {
+  type HeraldHttpHandler,
+  type HttpOptions,
+  type HttpRequest,
+  type HttpResponse,
+  heraldHttp,
+} from './http/handlers.js';
+export { toNodeListener } from './http/node.js';
 export * from './model/index.js';
+export * from './payload/index.js';
 export type * from './ports/index.js';
+export { evaluateSegment, matchesCondition } from './segments/index.js';

@@ -116,7 +116,10 @@ export type When = z.infer<typeof When>;
 export const ConversionGoal = z.object({
   event: EventMatcher,
   /** Hours after the send (or after the click) during which the goal counts. */
-  windowHours: z.number().min(0.25).max(24 * 90),
+  windowHours: z
+    .number()
+    .min(0.25)
+    .max(24 * 90),
   after: z.enum(['send', 'click']).default('send'),
   /** Event property carrying revenue ("amount"). */
   revenueProperty: z.string().min(1).optional(),

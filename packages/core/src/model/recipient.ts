@@ -11,6 +11,7 @@ export const SkipReason = z.enum([
   'ended',
   'no-subscription',
   'missing-value',
+  'render-failed',
   'expired',
   'stopped',
 ]);

@@ -51,20 +51,22 @@ export type Subscription = z.infer<typeof Subscription>;
 export const SubscriptionInput = z.preprocess(
   // `target` may be left out for the common case, a standard Web Push subscription.
   (value) =>
-    value !== null && typeof value === 'object' && !('target' in value) ? { ...value, target: 'webpush' } : value,
+    value !== null && typeof value === 'object' && !('target' in value)
+      ? { ...value, target: 'webpush' }
+      : value,
   z.discriminatedUnion('target', [
-  z.object({
-    target: z.literal('webpush'),
-    userId: UserId,
-    subscription: PushSubscriptionJson,
-    timezone: TimeZone.optional(),
-  }),
-  z.object({
-    target: z.literal('safari'),
-    userId: UserId,
-    deviceToken: SafariSubscription.shape.deviceToken,
-    timezone: TimeZone.optional(),
-  }),
-]),
+    z.object({
+      target: z.literal('webpush'),
+      userId: UserId,
+      subscription: PushSubscriptionJson,
+      timezone: TimeZone.optional(),
+    }),
+    z.object({
+      target: z.literal('safari'),
+      userId: UserId,
+      deviceToken: SafariSubscription.shape.deviceToken,
+      timezone: TimeZone.optional(),
+    }),
+  ]),
 );
 export type SubscriptionInput = z.input<typeof SubscriptionInput>;

@@ -11,9 +11,9 @@ import * as z from 'zod/mini';
 
 export const DECLARATIVE_WEB_PUSH = 8030;
 
-const httpUrl = z.string().check(
-  z.refine((value) => /^https?:\/\//i.test(value), { message: 'must be an http(s) URL' }),
-);
+const httpUrl = z
+  .string()
+  .check(z.refine((value) => /^https?:\/\//i.test(value), { message: 'must be an http(s) URL' }));
 
 export const PayloadAction = z.object({
   action: z.string().check(z.minLength(1), z.maxLength(64)),

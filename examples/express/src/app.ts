@@ -1,0 +1,99 @@
+import { timingSafeEqual } from 'node:crypto';
+import {
+  type Herald,
+  HeraldError,
+  type HttpOptions,
+  heraldHttp,
+  toNodeListener,
+  ValidationError,
+} from '@herald/core';
+import express, { type NextFunction, type Request, type Response } from 'express';
+
+export interface AppOptions {
+  herald: Herald;
+  /** Bearer token for the admin API (POST /campaigns …). */
+  adminToken: string;
+  vapidPublicKey: string;
+  /** Files served at the site root: index.html, sw.js, the SDK bundle. */
+  publicDir: string;
+  http?: HttpOptions;
+}
+
+/** The example site: Herald's endpoints under /herald, an admin API, and the subscribe page. */
+export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http }: AppOptions) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '64kb' }));
+
+  app.use('/herald', toNodeListener(heraldHttp(herald, http)));
+  app.get('/config.json', (_req, res) => {
+    res.json({ apiBase: '/herald', vapidPublicKey, serviceWorker: { url: '/sw.js', scope: '/' } });
+  });
+
+  const admin = express.Router();
+  admin.use(requireBearer(adminToken));
+  admin.post('/campaigns', async (req, res) => {
+    const campaign = await herald.campaigns.create(req.body);
+    const scheduled =
+      req.query.schedule === 'false' ? campaign : await herald.campaigns.schedule(campaign.id);
+    res.status(201).json(scheduled);
+  });
+  admin.get('/campaigns', async (_req, res) => {
+    res.json(await herald.campaigns.list());
+  });
+  admin.get('/campaigns/:id', async (req, res) => {
+    res.json(await herald.campaigns.get(req.params.id as string));
+  });
+  admin.get('/campaigns/:id/stats', async (req, res) => {
+    res.json(await herald.campaigns.stats(req.params.id as string));
+  });
+  admin.post('/campaigns/:id/:command', async (req, res) => {
+    const command = req.params.command;
+    if (command !== 'pause' && command !== 'resume' && command !== 'stop') {
+      res.status(404).json({ error: { code: 'not_found', message: `no command ${command}` } });
+      return;
+    }
+    res.json(await herald.campaigns[command](req.params.id as string));
+  });
+  app.use('/admin', admin);
+
+  app.use(express.static(publicDir, { index: 'index.html' }));
+  app.use(errorHandler);
+  return app;
+}
+
+/** 401 for a missing or wrong token, compared in constant time. */
+export function requireBearer(token: string) {
+  const expected = Buffer.from(token);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const header = req.get('authorization') ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      res
+        .status(401)
+        .set('www-authenticate', 'Bearer')
+        .json({ error: { code: 'unauthorized', message: 'bearer token required' } });
+      return;
+    }
+    next();
+  };
+}
+
+function errorHandler(error: unknown, _req: Request, res: Response, _next: NextFunction) {
+  if (error instanceof HeraldError) {
+    const status = { validation_failed: 400, not_found: 404, conflict: 409 }[error.code] ?? 400;
+    res.status(status).json({
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(error instanceof ValidationError ? { issues: error.issues } : {}),
+      },
+    });
+    return;
+  }
+  if (error instanceof SyntaxError) {
+    res.status(400).json({ error: { code: 'validation_failed', message: 'body is not valid JSON' } });
+    return;
+  }
+  res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+}

@@ -1,0 +1,53 @@
+import { fileURLToPath } from 'node:url';
+import { consoleLogger, createHerald, memoryQueue, memoryStorage, webPush } from '@herald/core';
+import { createTestPushService } from '@herald/core/testing';
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+import { runDemoCampaign } from './demo.js';
+
+const config = loadConfig();
+const logger = consoleLogger('warn');
+const publicDir = fileURLToPath(new URL('../public', import.meta.url));
+
+// Demo mode has no browser and no internet: a loopback push service stands
+// in for FCM/Mozilla/Apple, decrypting and checking every message it gets.
+const pushService = config.demo ? createTestPushService() : null;
+const pushServiceUrl = pushService ? (await pushService.start()).url : null;
+
+const herald = createHerald({
+  storage: memoryStorage(),
+  queue: memoryQueue(),
+  providers: { webpush: webPush({ vapid: config.vapid }) },
+  logger,
+  reportSecret: config.reportSecret,
+  reportUrl: `http://${config.host}:${config.port}/herald/reports`,
+  ...(pushServiceUrl ? { allowEndpoint: [pushServiceUrl] } : {}),
+});
+
+const app = createApp({
+  herald,
+  adminToken: config.adminToken,
+  vapidPublicKey: config.vapid.publicKey,
+  publicDir,
+  http: { trustClientUserId: true },
+});
+const server = app.listen(config.port, config.host, () => {
+  console.log(`Herald example on http://${config.host}:${config.port}`);
+  if (config.adminTokenGenerated)
+    console.log(`admin token (set HERALD_ADMIN_TOKEN to choose one): ${config.adminToken}`);
+});
+
+if (pushService) {
+  const result = await runDemoCampaign(herald, pushService, config.demoSubscribers);
+  console.log(`demo campaign ${result.campaignId}: delivered ${result.delivered}/${result.subscribers}`);
+}
+herald.start();
+
+async function shutdown() {
+  server.close();
+  await herald.stop();
+  await pushService?.stop();
+  process.exit(0);
+}
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);

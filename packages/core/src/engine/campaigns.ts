@@ -1,0 +1,127 @@
+import { ConflictError, NotFoundError, ValidationError } from '../errors/index.js';
+import {
+  type Campaign,
+  type CampaignId,
+  CampaignId as CampaignIdSchema,
+  type CampaignSpec,
+  type CampaignStats,
+  type CampaignStatus,
+  isLive,
+} from '../model/index.js';
+import type { EngineContext } from './context.js';
+import { newCampaignId } from './ids.js';
+import { assertTransition } from './lifecycle.js';
+import { nextDueAt } from './schedule.js';
+
+/** campaigns.create / schedule / pause / resume / stop / get / list / stats. */
+export function createCampaignService(ctx: EngineContext, parseInput: (input: unknown) => CampaignSpec) {
+  async function load(id: string): Promise<Campaign> {
+    const parsedId = CampaignIdSchema.safeParse(id);
+    const campaign = parsedId.success ? await ctx.storage.getCampaign(parsedId.data) : null;
+    if (!campaign) throw new NotFoundError('campaign', id);
+    return campaign;
+  }
+
+  async function save(campaign: Campaign, changes: Partial<Campaign>): Promise<Campaign> {
+    const next: Campaign = {
+      ...campaign,
+      ...changes,
+      updatedAt: ctx.clock.now(),
+      version: campaign.version + 1,
+    };
+    if (!(await ctx.storage.updateCampaign(next, campaign.version))) {
+      throw new ConflictError(`Campaign ${campaign.id} was changed concurrently; reload and try again`);
+    }
+    return next;
+  }
+
+  async function transition(
+    id: string,
+    to: CampaignStatus,
+    changes: Partial<Campaign> = {},
+  ): Promise<Campaign> {
+    const campaign = await load(id);
+    assertTransition(campaign.id, campaign.status, to);
+    return save(campaign, { ...changes, status: to });
+  }
+
+  return {
+    /** Validates and stores a campaign as a draft. Templates are checked now, not at send time. */
+    async create(input: unknown): Promise<Campaign> {
+      const spec = parseInput(input);
+      const issues = ctx.renderer.check(spec.what);
+      if (issues.length > 0) throw new ValidationError('campaign', issues);
+      const now = ctx.clock.now();
+      const campaign: Campaign = {
+        ...spec,
+        id: newCampaignId(),
+        status: 'draft',
+        createdAt: now,
+        updatedAt: now,
+        nextRunAt: null,
+        version: 0,
+      };
+      await ctx.storage.insertCampaign(campaign);
+      return campaign;
+    },
+
+    /** draft → scheduled: the scheduler runs it when its first moment comes. */
+    async schedule(id: string): Promise<Campaign> {
+      const campaign = await load(id);
+      if (isLive(campaign.when.schedule)) {
+        throw new ConflictError(
+          `Campaign ${campaign.id}: live campaigns (${campaign.when.schedule.type}) cannot be scheduled yet`,
+        );
+      }
+      const firstRun = nextDueAt(campaign.when, null, campaign.createdAt);
+      if (!firstRun) {
+        throw new ValidationError('campaign', [
+          { path: 'when', message: 'the schedule has no moment between start and end' },
+        ]);
+      }
+      assertTransition(campaign.id, campaign.status, 'scheduled');
+      return save(campaign, { status: 'scheduled', nextRunAt: firstRun });
+    },
+
+    pause: (id: string) => transition(id, 'paused'),
+
+    /** paused → back to where it was: running if an occurrence had started, else scheduled. */
+    async resume(id: string): Promise<Campaign> {
+      const campaign = await load(id);
+      if (campaign.status !== 'paused') {
+        throw new ConflictError(
+          `Campaign ${campaign.id} is ${campaign.status}; only a paused campaign can resume`,
+        );
+      }
+      const to: CampaignStatus = campaign.nextRunAt === null ? 'running' : 'scheduled';
+      return save(campaign, { status: to });
+    },
+
+    /** Stops for good: nothing more is sent; messages not yet sent are skipped as stopped. */
+    stop: (id: string) => transition(id, 'stopped', { nextRunAt: null }),
+
+    get: load,
+
+    list: (filter: { status?: CampaignStatus[]; label?: string } = {}) => ctx.storage.listCampaigns(filter),
+
+    async stats(id: string): Promise<CampaignStats> {
+      const campaign = await load(id);
+      const tallies = await ctx.storage.campaignTallies(campaign.id as CampaignId);
+      const recipients = Object.values(tallies.recipients).reduce((sum, n) => sum + n, 0);
+      return {
+        campaignId: campaign.id,
+        recipients,
+        pending: tallies.recipients.pending ?? 0,
+        sent: tallies.deliveries.sent ?? 0,
+        failed: tallies.deliveries.failed ?? 0,
+        gone: tallies.deliveries.gone ?? 0,
+        skipped: tallies.skipped,
+        control: tallies.recipients.control ?? 0,
+        viewed: tallies.interactions.viewed,
+        clicked: tallies.interactions.clicked,
+        closed: tallies.interactions.closed,
+        clickedByAction: tallies.interactions.clickedByAction,
+      };
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { DeliveryOutcome, PushProvider } from '../delivery/provider.js';
+import type { Target } from '../model/index.js';
+import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js';
+import type { RetryPolicy } from './backoff.js';
+import type { Renderer } from './render.js';
+import type { ReportTokens } from './report-token.js';
+
+/** Everything the engine's parts share, wired once by createHerald. */
+export interface EngineContext {
+  storage: Storage;
+  queue: Queue;
+  counters: Counters;
+  clock: Clock;
+  logger: Logger;
+  providers: Partial<Record<Target, PushProvider>>;
+  renderer: Renderer;
+  tokens: ReportTokens;
+  retry: RetryPolicy;
+  random: () => number;
+  /** Users per audience page read from storage. */
+  pageSize: number;
+  /** Users per delivery job. */
+  batchSize: number;
+  /** Messages in flight at once within one delivery job. */
+  sendConcurrency: number;
+  /** Where service workers post reports (absolute URL), if the host mounted the HTTP handlers. */
+  reportUrl?: string;
+  /** How long a report token stays valid after the send. */
+  reportTokenTtlMs: number;
+}
+
+export type { DeliveryOutcome, PushProvider };

@@ -1,0 +1,255 @@
+import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
+import { memoryCounters } from '../adapters/memory-counters.js';
+import { systemClock } from '../adapters/system-clock.js';
+import type { EndpointPolicy } from '../delivery/endpoint-policy.js';
+import { createEndpointPolicy } from '../delivery/endpoint-policy.js';
+import type { PushProvider } from '../delivery/provider.js';
+import { ConfigError, ValidationError } from '../errors/index.js';
+import {
+  type Campaign,
+  type CampaignId,
+  CampaignInput,
+  type CampaignStats,
+  EventInput,
+  type Profile,
+  ProfileInput,
+  type Subscription,
+  type SubscriptionId,
+  SubscriptionInput,
+  type Target,
+  type UserEvent,
+  UserId,
+} from '../model/index.js';
+import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js';
+import { defaultRetryPolicy, type RetryPolicy } from './backoff.js';
+import { createCampaignService } from './campaigns.js';
+import type { EngineContext } from './context.js';
+import { subscriptionIdFor } from './ids.js';
+import { silentLogger } from './logger.js';
+import { createRenderer } from './render.js';
+import { reportTokens } from './report-token.js';
+import { runScheduler } from './scheduler.js';
+import { runWorkerPass, type WorkerOptions } from './worker.js';
+
+export interface HeraldOptions {
+  storage: Storage;
+  queue: Queue;
+  counters?: Counters;
+  /** One provider per target; a subscription whose target has no provider is skipped. */
+  providers: Partial<Record<Target, PushProvider>>;
+  clock?: Clock;
+  logger?: Logger;
+  /** Extra endpoints to accept besides the known push services (loopback in tests and demos). */
+  allowEndpoint?: Array<string | RegExp | ((url: URL) => boolean)>;
+  /** Signs report tokens; generate 32 random bytes once and keep them, or reports of earlier messages are refused. */
+  reportSecret?: string | Uint8Array;
+  /** Absolute URL where service workers post reports, e.g. https://example.com/herald/reports. */
+  reportUrl?: string;
+  retry?: Partial<RetryPolicy>;
+  tuning?: Partial<{
+    pageSize: number;
+    batchSize: number;
+    sendConcurrency: number;
+    pollIntervalMs: number;
+    reportTokenTtlMs: number;
+  }> &
+    Partial<WorkerOptions>;
+  /** Randomness for backoff jitter; tests pass a seeded source. */
+  random?: () => number;
+}
+
+function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw ValidationError.fromZod(what, result.error);
+  return result.data;
+}
+
+/**
+ * Assembles Herald from the ports a host provides. Nothing global: two
+ * engines in one process share nothing.
+ */
+export function createHerald(options: HeraldOptions) {
+  if (Object.keys(options.providers).length === 0)
+    throw new ConfigError('createHerald needs at least one provider');
+  const clock = options.clock ?? systemClock();
+  const logger = options.logger ?? silentLogger;
+  const tuning = options.tuning ?? {};
+  if (!options.reportSecret) {
+    logger.warn(
+      'no reportSecret given: using a random one, so reports of messages sent before a restart are refused',
+    );
+  }
+  const ctx: EngineContext = {
+    storage: options.storage,
+    queue: options.queue,
+    counters: options.counters ?? memoryCounters(),
+    clock,
+    logger,
+    providers: options.providers,
+    renderer: createRenderer(),
+    tokens: reportTokens(options.reportSecret ?? randomBytes(32)),
+    retry: { ...defaultRetryPolicy, ...options.retry },
+    random: options.random ?? Math.random,
+    pageSize: tuning.pageSize ?? 1000,
+    batchSize: tuning.batchSize ?? 250,
+    sendConcurrency: tuning.sendConcurrency ?? 100,
+    reportTokenTtlMs: tuning.reportTokenTtlMs ?? 60 * 24 * 3600_000,
+    ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
+  };
+  const workerOptions: WorkerOptions = {
+    claimLimit: tuning.claimLimit ?? 8,
+    concurrency: tuning.concurrency ?? 4,
+    leaseMs: tuning.leaseMs ?? 120_000,
+    maxJobAttempts: tuning.maxJobAttempts ?? 10,
+  };
+  const pollIntervalMs = tuning.pollIntervalMs ?? 1000;
+  const endpoints: EndpointPolicy = createEndpointPolicy({ allow: options.allowEndpoint ?? [] });
+
+  const profiles = {
+    /** Creates or replaces a user's profile (properties are replaced whole). */
+    async upsert(input: unknown): Promise<Profile> {
+      const parsed = parse(ProfileInput, input, 'profile');
+      const now = clock.now();
+      const existing = await ctx.storage.getProfile(parsed.userId);
+      const profile: Profile = { ...parsed, createdAt: existing?.createdAt ?? now, updatedAt: now };
+      await ctx.storage.upsertProfile(profile);
+      return profile;
+    },
+    get: (userId: string) => ctx.storage.getProfile(parse(UserId, userId, 'user id')),
+  };
+
+  const subscriptions = {
+    /**
+     * Stores a browser's subscription for a user after checking its endpoint
+     * against the known push services. The user's profile is created if new.
+     */
+    async add(input: unknown): Promise<Subscription> {
+      const parsed = parse(SubscriptionInput, input, 'subscription');
+      const now = clock.now();
+      let subscription: Subscription;
+      if (parsed.target === 'webpush') {
+        endpoints.assert(parsed.subscription.endpoint);
+        const id = subscriptionIdFor(parsed.subscription.endpoint, 'webpush');
+        const existing = await ctx.storage.getSubscription(id);
+        subscription = {
+          id,
+          target: 'webpush',
+          userId: parsed.userId,
+          endpoint: parsed.subscription.endpoint,
+          keys: parsed.subscription.keys,
+          expirationTime: parsed.subscription.expirationTime ?? null,
+          ...(parsed.timezone ? { timezone: parsed.timezone } : {}),
+          createdAt: existing?.createdAt ?? now,
+          updatedAt: now,
+        };
+      } else {
+        const id = subscriptionIdFor(parsed.deviceToken.toLowerCase(), 'safari');
+        const existing = await ctx.storage.getSubscription(id);
+        subscription = {
+          id,
+          target: 'safari',
+          userId: parsed.userId,
+          deviceToken: parsed.deviceToken.toLowerCase(),
+          ...(parsed.timezone ? { timezone: parsed.timezone } : {}),
+          createdAt: existing?.createdAt ?? now,
+          updatedAt: now,
+        };
+      }
+      await ensureProfile(subscription.userId, subscription.timezone, now);
+      await ctx.storage.upsertSubscription(subscription);
+      return subscription;
+    },
+    remove: (id: SubscriptionId | string) => ctx.storage.removeSubscription(id as SubscriptionId),
+    /** Removes the subscription with this endpoint (what a browser knows of itself). */
+    removeByEndpoint: (endpoint: string) =>
+      ctx.storage.removeSubscription(subscriptionIdFor(endpoint, 'webpush')),
+    list: (userId: string) => ctx.storage.listSubscriptions([parse(UserId, userId, 'user id')]),
+    idForEndpoint: (endpoint: string) => subscriptionIdFor(endpoint, 'webpush'),
+  };
+
+  async function ensureProfile(userId: UserId, timezone: string | undefined, now: Date): Promise<void> {
+    const existing = await ctx.storage.getProfile(userId);
+    if (existing && (existing.timezone || !timezone)) return;
+    await ctx.storage.upsertProfile({
+      userId,
+      properties: existing?.properties ?? {},
+      test: existing?.test ?? false,
+      ...(timezone ? { timezone } : {}),
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    });
+  }
+
+  const events = {
+    /** Records a user event (for segments on past behaviour and, later, live triggers). */
+    async track(input: unknown): Promise<UserEvent> {
+      const parsed = parse(EventInput, input, 'event');
+      const event: UserEvent = { ...parsed, time: parsed.time ?? clock.now() };
+      await ctx.storage.appendEvents([event]);
+      return event;
+    },
+  };
+
+  const campaigns = createCampaignService(ctx, (input) => parse(CampaignInput, input, 'campaign'));
+
+  let loop: { abort: AbortController; done: Promise<void> } | null = null;
+
+  /** One deterministic pass: start due occurrences, then run every job that is due now. */
+  async function tick(): Promise<{ started: number; jobs: number }> {
+    const started = await runScheduler(ctx);
+    let jobs = 0;
+    for (;;) {
+      const claimed = await runWorkerPass(ctx, workerOptions);
+      jobs += claimed;
+      if (claimed === 0) break;
+    }
+    return { started, jobs };
+  }
+
+  async function runLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await runScheduler(ctx);
+        const claimed = await runWorkerPass(ctx, workerOptions);
+        if (claimed > 0) continue;
+      } catch (error) {
+        logger.error('engine pass failed; retrying after the poll interval', {
+          message: (error as Error).message,
+        });
+      }
+      await clock.sleep(pollIntervalMs, signal);
+    }
+  }
+
+  return {
+    profiles,
+    subscriptions,
+    events,
+    campaigns,
+    tick,
+    /** Runs the scheduler and workers in this process until stop(). */
+    start(): void {
+      if (loop) return;
+      const abort = new AbortController();
+      loop = { abort, done: runLoop(abort.signal) };
+    },
+    /** Stops the loop after the pass in progress; closes the providers' connections. */
+    async stop(): Promise<void> {
+      const current = loop;
+      loop = null;
+      if (current) {
+        current.abort.abort();
+        await current.done;
+      }
+      await Promise.all(Object.values(ctx.providers).map((provider) => provider?.close()));
+    },
+    /** Verifies a report token from a service worker. */
+    verifyReportToken: (token: string) => ctx.tokens.verify(token, clock.now()),
+    endpoints,
+    context: ctx,
+  };
+}
+
+export type Herald = ReturnType<typeof createHerald>;
+export type { Campaign, CampaignId, CampaignStats };

@@ -1,0 +1,33 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  type CampaignId,
+  CampaignId as CampaignIdSchema,
+  type SubscriptionId,
+  SubscriptionId as SubscriptionIdSchema,
+} from '../model/index.js';
+
+function digest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url').slice(0, 27);
+}
+
+/**
+ * A subscription's id is derived from its address (endpoint or device token),
+ * so the browser posting the same subscription twice updates one record.
+ */
+export function subscriptionIdFor(address: string, target: 'webpush' | 'safari'): SubscriptionId {
+  return SubscriptionIdSchema.parse(`${target === 'webpush' ? 'wp' : 'sf'}_${digest(address)}`);
+}
+
+export function newCampaignId(): CampaignId {
+  return CampaignIdSchema.parse(`cmp_${randomUUID().replace(/-/g, '')}`);
+}
+
+/**
+ * Deterministic control-group draw: the same user is in or out of a
+ * campaign's control group on every run and every machine.
+ */
+export function inControlGroup(campaignId: string, userId: string, percent: number): boolean {
+  if (percent <= 0) return false;
+  const bucket = createHash('sha256').update(`${campaignId}:${userId}`).digest().readUInt32BE(0);
+  return (bucket / 0x1_0000_0000) * 100 < percent;
+}

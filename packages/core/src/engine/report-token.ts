@@ -1,0 +1,55 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * The token a message carries back in its service-worker reports: who it was
+ * for and which campaign occurrence, signed with HMAC-SHA256 so a report
+ * cannot be forged for another user or campaign.
+ */
+const Claims = z.object({
+  c: z.string(),
+  o: z.string(),
+  u: z.string(),
+  /** Epoch seconds after which reports are refused. */
+  e: z.number(),
+});
+export type ReportClaims = { campaignId: string; occurrence: string; userId: string; expiresAt: Date };
+
+export interface ReportTokens {
+  sign(claims: ReportClaims): string;
+  /** The claims, or null when the token is forged, malformed or expired. */
+  verify(token: string, now: Date): ReportClaims | null;
+}
+
+export function reportTokens(secret: string | Uint8Array): ReportTokens {
+  const mac = (data: string) => createHmac('sha256', secret).update(data).digest();
+  return {
+    sign({ campaignId, occurrence, userId, expiresAt }) {
+      const body = Buffer.from(
+        JSON.stringify({ c: campaignId, o: occurrence, u: userId, e: Math.ceil(expiresAt.getTime() / 1000) }),
+      ).toString('base64url');
+      return `${body}.${mac(body).toString('base64url')}`;
+    },
+    verify(token, now) {
+      const [body, signature] = token.split('.');
+      if (!body || !signature) return null;
+      const expected = mac(body);
+      const given = Buffer.from(signature, 'base64url');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+      let decoded: unknown;
+      try {
+        decoded = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+      } catch {
+        return null;
+      }
+      const claims = Claims.safeParse(decoded);
+      if (!claims.success || claims.data.e * 1000 < now.getTime()) return null;
+      return {
+        campaignId: claims.data.c,
+        occurrence: claims.data.o,
+        userId: claims.data.u,
+        expiresAt: new Date(claims.data.e * 1000),
+      };
+    },
+  };
+}

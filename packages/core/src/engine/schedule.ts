@@ -1,0 +1,96 @@
+import { DateTime } from 'luxon';
+import { assertNever } from '../errors/index.js';
+import type { When } from '../model/index.js';
+
+/** How far ahead a recurring rule is searched for its next day; a year covers every rule. */
+const SEARCH_DAYS = 400;
+
+/**
+ * The first due instant of a scheduled campaign strictly after `after`
+ * (or at/after `notBefore` when `after` is null), within start and end.
+ * Returns null when the schedule has nothing left. Live schedules have no
+ * due instants: events trigger them.
+ *
+ * Recurring rules, stated once:
+ * - They run at `time` in the campaign's zone (per-user zones are applied at
+ *   delivery). A time that does not exist on a day (DST spring-forward gap)
+ *   runs at the same wall-clock time shifted forward by the gap (luxon's
+ *   rule: 02:30 in a 02:00–03:00 gap becomes 03:30); a time that occurs
+ *   twice (fall-back overlap) runs once, at its first occurrence.
+ * - Monthly on day 29–31 skips months that do not have that day (no run on
+ *   the 30th "instead"); Feb 29 runs only in leap years.
+ * - Every N days counts from the first matching day on or after the start.
+ * - Nothing is due before `notBefore` (the campaign's start, or when it was
+ *   scheduled): a monthly "on the 7th" scheduled on the 20th first runs on
+ *   the 7th of next month.
+ */
+export function nextDueAt(when: When, after: Date | null, notBefore: Date): Date | null {
+  const floor = maxDate(notBefore, when.start ?? notBefore);
+  const candidate = nextCandidate(when, after, floor);
+  if (!candidate) return null;
+  if (when.end && candidate > when.end) return null;
+  return candidate;
+}
+
+function nextCandidate(when: When, after: Date | null, floor: Date): Date | null {
+  const schedule = when.schedule;
+  const isLater = (date: Date) => (after === null ? true : date > after);
+  switch (schedule.type) {
+    case 'once':
+      // A one-time campaign whose moment passed before it was scheduled runs at once.
+      return after === null ? maxDate(schedule.at, when.start ?? schedule.at) : null;
+    case 'dates': {
+      const sorted = [...schedule.at].sort((a, b) => a.getTime() - b.getTime());
+      return sorted.find((date) => isLater(date) && date >= floor) ?? null;
+    }
+    case 'recurring':
+      return nextRecurring(when, schedule, after, floor);
+    case 'onEvent':
+    case 'inaction':
+    case 'eventDate':
+      return null;
+    default:
+      return assertNever(schedule, 'schedule');
+  }
+}
+
+type Recurring = Extract<When['schedule'], { type: 'recurring' }>;
+
+function nextRecurring(when: When, rule: Recurring, after: Date | null, floor: Date): Date | null {
+  const zone = when.timezone;
+  const [hour, minute] = rule.time.split(':').map(Number) as [number, number];
+  const start = DateTime.fromJSDate(floor, { zone }).startOf('day');
+  const lowerBound = after && after > floor ? after : null;
+  const daysToBound = lowerBound ? Math.ceil(DateTime.fromJSDate(lowerBound).diff(start, 'days').days) : 0;
+  let firstMatch: DateTime | null = null;
+  for (let offset = 0; offset <= daysToBound + SEARCH_DAYS; offset++) {
+    const day = start.plus({ days: offset });
+    if (!matchesDay(rule, day, firstMatch)) continue;
+    const at = day.set({ hour, minute, second: 0, millisecond: 0 });
+    const instant = at.toJSDate();
+    if (instant < floor) continue;
+    firstMatch ??= day;
+    if (lowerBound && instant <= lowerBound) continue;
+    return instant;
+  }
+  return null;
+}
+
+function matchesDay(rule: Recurring, day: DateTime, firstMatch: DateTime | null): boolean {
+  const every = rule.every;
+  switch (every.unit) {
+    case 'day':
+      if (!firstMatch) return true;
+      return Math.round(day.diff(firstMatch, 'days').days) % every.interval === 0;
+    case 'week':
+      return every.weekdays.includes(day.weekday);
+    case 'month':
+      return day.day === every.dayOfMonth;
+    default:
+      return assertNever(every, 'recurrence');
+  }
+}
+
+function maxDate(a: Date, b: Date): Date {
+  return a > b ? a : b;
+}

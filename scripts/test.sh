@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Herald's whole test run, as a newcomer and CI run it: `npm test`.
+# Installs what the suites need (npm packages; Debian's Postgres, Redis,
+# Chromium, Firefox ESR and D-Bus when missing), starts throwaway servers on
+# loopback, runs lint, types, build and every suite, and stops the servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "npm dependencies"
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+step "system packages"
+bash scripts/system-packages.sh
+
+services=()
+stop_services() {
+  for ((i = ${#services[@]} - 1; i >= 0; i--)); do bash "scripts/services/${services[i]}.sh" stop || true; done
+}
+trap stop_services EXIT
+for service in postgres redis; do
+  if [ -f "scripts/services/$service.sh" ]; then
+    step "start $service"
+    services+=("$service")
+    eval "$(bash "scripts/services/$service.sh" start)"
+  fi
+done
+
+step "lint and format (biome)"
+npx biome check .
+
+step "types"
+npx tsc -p tsconfig.json --noEmit
+
+step "build"
+npm run build --silent
+
+step "unit and integration suites"
+npx vitest run
+
+if [ -f vitest.browser.config.ts ]; then
+  step "real-browser suites"
+  npx vitest run -c vitest.browser.config.ts
+fi
