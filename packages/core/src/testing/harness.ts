@@ -6,9 +6,22 @@ import type { Counters, Queue, Storage } from '../ports/index.js';
  * adapter that returns what it was given without storing it.
  */
 export interface StorageInspector {
-  countRows(table: 'profiles' | 'subscriptions' | 'events' | 'campaigns' | 'recipients' | 'deliveries' | 'interactions'): Promise<number>;
+  countRows(
+    table:
+      | 'profiles'
+      | 'subscriptions'
+      | 'events'
+      | 'campaigns'
+      | 'recipients'
+      | 'deliveries'
+      | 'interactions',
+  ): Promise<number>;
   /** The stored row of one recipient decision, as plain data, or null. */
-  recipientState(campaignId: string, occurrence: string, userId: string): Promise<{ state: string; reason: string | null } | null>;
+  recipientState(
+    campaignId: string,
+    occurrence: string,
+    userId: string,
+  ): Promise<{ state: string; reason: string | null } | null>;
   /** The stored endpoint (web push) or device token (safari) of a subscription, or null. */
   subscriptionAddress(subscriptionId: string): Promise<string | null>;
   /**

@@ -1,1 +1,8 @@
+export { type CountersSuiteOptions, runCountersSuite } from './counters-suite.js';
+export { type FakeClock, fakeClock } from './fake-clock.js';
+export * as fixtures from './fixtures.js';
 export type * from './harness.js';
+export { type MemoryStorageInspector, memoryStorageInspector } from './memory-inspector.js';
+export { runQueueSuite } from './queue-suite.js';
+export { MATRIX_NOW, matrixProfiles, matrixSegments } from './segment-matrix.js';
+export { runStorageSuite } from './storage-suite.js';

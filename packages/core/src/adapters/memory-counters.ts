@@ -1,0 +1,53 @@
+import type { ConsumeResult, CounterSpec, Counters } from '../ports/counters.js';
+
+interface Counter {
+  value: number;
+  expiresAt: Date;
+}
+
+/**
+ * Counters in process memory. Rules (the Redis adapter keeps the same):
+ * - A counter is live while now < expiresAt; an expired or missing counter reads 0.
+ * - The window is fixed when a counter starts: a consume on a live counter
+ *   keeps its expiresAt; one that starts it (missing or expired) takes the spec's.
+ * - `consume` is all-or-nothing: the first spec (in the given order) whose
+ *   counter is already at its limit is reported in `blockedBy`, and nothing moves.
+ * - `release` decrements live counters, never below zero; it never revives an expired one.
+ */
+export function memoryCounters(): Counters {
+  const counters = new Map<string, Counter>();
+
+  const live = (key: string, now: Date): Counter | undefined => {
+    const counter = counters.get(key);
+    if (counter && counter.expiresAt > now) return counter;
+    if (counter) counters.delete(key);
+    return undefined;
+  };
+
+  return {
+    async consume(specs: readonly CounterSpec[], now: Date): Promise<ConsumeResult> {
+      for (const spec of specs) {
+        if ((live(spec.key, now)?.value ?? 0) + 1 > spec.limit)
+          return { allowed: false, blockedBy: spec.key };
+      }
+      const counts = specs.map((spec) => {
+        const counter = live(spec.key, now) ?? { value: 0, expiresAt: new Date(spec.expiresAt) };
+        counter.value += 1;
+        counters.set(spec.key, counter);
+        return counter.value;
+      });
+      return { allowed: true, counts };
+    },
+
+    async release(keys, now) {
+      for (const key of keys) {
+        const counter = live(key, now);
+        if (counter) counter.value = Math.max(0, counter.value - 1);
+      }
+    },
+
+    async get(keys, now) {
+      return keys.map((key) => live(key, now)?.value ?? 0);
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { ClaimedJob, JobInput, Queue } from '../ports/queue.js';
+
+type JobState = 'waiting' | 'active' | 'failed';
+
+interface StoredJob {
+  id: string;
+  name: string;
+  payload: unknown;
+  runAt: Date;
+  attempts: number;
+  state: JobState;
+  token: string | null;
+  /** When the current lease ends; the job is claimable again from that instant. */
+  leaseUntil: Date | null;
+  dedupeKey: string | null;
+  lastError: string | null;
+  /** Enqueue order, the tie-breaker between equal runAt. */
+  seq: number;
+}
+
+/**
+ * A queue in process memory, for tests and single-process hosts. It keeps
+ * the port's rules to the letter, so it doubles as their executable spec:
+ *
+ * - `claim` takes waiting jobs with runAt <= now and active jobs whose lease
+ *   ended (leaseUntil <= now), oldest runAt first (enqueue order on ties),
+ *   and gives each a fresh random token; `attempts` counts every claim.
+ * - A token stays valid until the job is claimed again or leaves the active
+ *   state; calls with any other token do nothing and return false.
+ * - A dedupe key is held while its job is waiting or active. A duplicate is
+ *   ignored, or with `onDuplicate: 'replace'` replaces a waiting job (new id,
+ *   new payload and runAt, attempts from zero). A running job is never
+ *   replaced: 'replace' is ignored then too, since the worker holding it
+ *   cannot be told. Completing, failing or cancelling frees the key.
+ * - `fail` keeps the job as failed, out of every claim, for inspection.
+ */
+export function memoryQueue(): Queue {
+  const jobs = new Map<string, StoredJob>();
+  let seq = 0;
+
+  const holderOf = (dedupeKey: string): StoredJob | undefined => {
+    for (const job of jobs.values()) {
+      if (job.dedupeKey === dedupeKey && job.state !== 'failed') return job;
+    }
+    return undefined;
+  };
+
+  /** The active job with this id and token, or undefined when the token is stale. */
+  const leased = (jobId: string, token: string): StoredJob | undefined => {
+    const job = jobs.get(jobId);
+    return job && job.state === 'active' && job.token === token ? job : undefined;
+  };
+
+  const release = (job: StoredJob) => {
+    job.token = null;
+    job.leaseUntil = null;
+  };
+
+  return {
+    async enqueue(inputs: readonly JobInput[]) {
+      let added = 0;
+      for (const input of inputs) {
+        const dedupeKey = input.dedupeKey ?? null;
+        if (dedupeKey !== null) {
+          const holder = holderOf(dedupeKey);
+          if (holder) {
+            if (input.onDuplicate !== 'replace' || holder.state !== 'waiting') continue;
+            jobs.delete(holder.id);
+          }
+        }
+        const job: StoredJob = {
+          id: randomUUID(),
+          name: input.name,
+          payload: structuredClone(input.payload),
+          runAt: new Date(input.runAt),
+          attempts: 0,
+          state: 'waiting',
+          token: null,
+          leaseUntil: null,
+          dedupeKey,
+          lastError: null,
+          seq: seq++,
+        };
+        jobs.set(job.id, job);
+        added += 1;
+      }
+      return added;
+    },
+
+    async claim({ limit, leaseMs, now, names }) {
+      const due = [...jobs.values()]
+        .filter(
+          (job) =>
+            (names === undefined || names.includes(job.name)) &&
+            ((job.state === 'waiting' && job.runAt <= now) ||
+              (job.state === 'active' && job.leaseUntil !== null && job.leaseUntil <= now)),
+        )
+        .sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.seq - b.seq)
+        .slice(0, Math.max(0, limit));
+      return due.map((job): ClaimedJob => {
+        job.state = 'active';
+        job.attempts += 1;
+        job.token = randomUUID();
+        job.leaseUntil = new Date(now.getTime() + leaseMs);
+        return {
+          id: job.id,
+          name: job.name,
+          payload: structuredClone(job.payload),
+          runAt: new Date(job.runAt),
+          attempts: job.attempts,
+          token: job.token,
+          dedupeKey: job.dedupeKey,
+        };
+      });
+    },
+
+    async complete(jobId, token) {
+      if (!leased(jobId, token)) return false;
+      return jobs.delete(jobId);
+    },
+
+    async retry(jobId, token, runAt, error) {
+      const job = leased(jobId, token);
+      if (!job) return false;
+      release(job);
+      job.state = 'waiting';
+      job.runAt = new Date(runAt);
+      job.lastError = error;
+      return true;
+    },
+
+    async fail(jobId, token, error) {
+      const job = leased(jobId, token);
+      if (!job) return false;
+      release(job);
+      job.state = 'failed';
+      job.lastError = error;
+      return true;
+    },
+
+    async extendLease(jobId, token, leaseMs, now) {
+      const job = leased(jobId, token);
+      if (!job) return false;
+      job.leaseUntil = new Date(now.getTime() + leaseMs);
+      return true;
+    },
+
+    async cancel(dedupeKey) {
+      const holder = holderOf(dedupeKey);
+      if (holder?.state !== 'waiting') return false;
+      return jobs.delete(holder.id);
+    },
+
+    async counts() {
+      const counts = { waiting: 0, active: 0, failed: 0 };
+      for (const job of jobs.values()) counts[job.state] += 1;
+      return counts;
+    },
+  };
+}

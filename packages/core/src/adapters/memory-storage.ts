@@ -1,0 +1,296 @@
+import type { z } from 'zod';
+import { ConflictError, CorruptRecordError, formatPath } from '../errors/index.js';
+import {
+  Campaign,
+  type CampaignId,
+  Delivery,
+  Profile,
+  Recipient,
+  type RecipientState,
+  type SegmentDefinition,
+  Subscription,
+  UserEvent,
+} from '../model/index.js';
+import type {
+  AudiencePage,
+  CampaignFilter,
+  Interaction,
+  Storage,
+  StoredCampaignTallies,
+} from '../ports/storage.js';
+import { evaluateSegment } from '../segments/evaluate.js';
+
+/**
+ * The raw rows of a memory storage, as plain data. Rows hold deep copies of
+ * what callers passed, and every read parses them again with the model
+ * schemas, so the memory adapter fails on malformed rows exactly as a
+ * database adapter does.
+ */
+export interface MemoryTables {
+  profiles: Map<string, unknown>;
+  subscriptions: Map<string, unknown>;
+  events: unknown[];
+  campaigns: Map<string, unknown>;
+  recipients: Map<string, unknown>;
+  deliveries: Map<string, unknown>;
+  interactions: Map<string, Interaction>;
+}
+
+/**
+ * Where a memory storage keeps its tables, for the testing inspector. A
+ * registered symbol (not a module-level WeakMap) so that the `@herald/core`
+ * and `@herald/core/testing` bundles, which each carry their own copy of this
+ * module, still find the same tables.
+ */
+export const MEMORY_TABLES = Symbol.for('@herald/core/memory-storage/tables');
+
+export function emptyTables(): MemoryTables {
+  return {
+    profiles: new Map(),
+    subscriptions: new Map(),
+    events: [],
+    campaigns: new Map(),
+    recipients: new Map(),
+    deliveries: new Map(),
+    interactions: new Map(),
+  };
+}
+
+/** Empties every table in place. */
+export function clearTables(tables: MemoryTables): void {
+  tables.profiles.clear();
+  tables.subscriptions.clear();
+  tables.events.length = 0;
+  tables.campaigns.clear();
+  tables.recipients.clear();
+  tables.deliveries.clear();
+  tables.interactions.clear();
+}
+
+/** The tables behind a storage made by `memoryStorage()`, or null for any other storage. */
+export function memoryTablesOf(storage: Storage): MemoryTables | null {
+  const tables = (storage as unknown as Record<symbol, unknown>)[MEMORY_TABLES];
+  return tables ? (tables as MemoryTables) : null;
+}
+
+/** A key of several parts; \u0000 cannot occur in ids, so keys never collide. */
+export const rowKey = (...parts: string[]): string => parts.join('\u0000');
+
+/**
+ * Storage in process memory: for tests, demos and single-process hosts that
+ * accept losing everything on restart. Segments are evaluated in Node with
+ * the reference evaluator (`capabilities.nativeSegments = false`), scanning
+ * every profile per page, which is fine up to tens of thousands of users.
+ */
+export function memoryStorage(): Storage {
+  const t = emptyTables();
+
+  const read = <S extends z.ZodType>(schema: S, table: string, id: string, row: unknown): z.infer<S> => {
+    const parsed = schema.safeParse(structuredClone(row));
+    if (!parsed.success) {
+      throw new CorruptRecordError(
+        table,
+        id,
+        parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+      );
+    }
+    return parsed.data;
+  };
+  const profile = (id: string, row: unknown): Profile => read(Profile, 'profiles', id, row);
+  const subscription = (id: string, row: unknown): Subscription =>
+    read(Subscription, 'subscriptions', id, row);
+  const campaign = (id: string, row: unknown): Campaign => read(Campaign, 'campaigns', id, row);
+  const recipient = (id: string, row: unknown): Recipient => read(Recipient, 'recipients', id, row);
+  const delivery = (id: string, row: unknown): Delivery => read(Delivery, 'deliveries', id, row);
+
+  /** Profiles matching a segment, ascending by user id in code-unit order (PostgreSQL's COLLATE "C" for ASCII ids). */
+  const audience = (segment: SegmentDefinition, now: Date): Profile[] =>
+    [...t.profiles.entries()]
+      .map(([id, row]) => profile(id, row))
+      .filter((p) => evaluateSegment(segment, { profile: p }, now))
+      .sort((a, b) => compareIds(a.userId, b.userId));
+
+  const storage: Storage = {
+    capabilities: { nativeSegments: false },
+
+    async upsertProfile(p) {
+      t.profiles.set(p.userId, structuredClone(p));
+    },
+    async getProfile(userId) {
+      const row = t.profiles.get(userId);
+      return row === undefined ? null : profile(userId, row);
+    },
+    async getProfiles(userIds) {
+      return unique(userIds).flatMap((id) => {
+        const row = t.profiles.get(id);
+        return row === undefined ? [] : [profile(id, row)];
+      });
+    },
+
+    async upsertSubscription(s) {
+      t.subscriptions.set(s.id, structuredClone(s));
+    },
+    async getSubscription(id) {
+      const row = t.subscriptions.get(id);
+      return row === undefined ? null : subscription(id, row);
+    },
+    async listSubscriptions(userIds) {
+      const wanted = new Set<string>(userIds);
+      return [...t.subscriptions.entries()]
+        .map(([id, row]) => subscription(id, row))
+        .filter((s) => wanted.has(s.userId));
+    },
+    async removeSubscription(id, options) {
+      const row = t.subscriptions.get(id);
+      if (row === undefined) return false;
+      if (options?.ifEndpoint !== undefined && addressOf(subscription(id, row)) !== options.ifEndpoint)
+        return false;
+      return t.subscriptions.delete(id);
+    },
+
+    async appendEvents(events) {
+      for (const event of events) t.events.push(structuredClone(event));
+    },
+    async listEvents({ userId, name, from, to }) {
+      // Rows are kept in append order; the sort is stable, so equal times keep it.
+      return t.events
+        .map((row, index) => read(UserEvent, 'events', String(index), row))
+        .filter(
+          (e) =>
+            e.userId === userId &&
+            (name === undefined || e.name === name) &&
+            (from === undefined || e.time >= from) &&
+            (to === undefined || e.time < to),
+        )
+        .sort((a, b) => a.time.getTime() - b.time.getTime());
+    },
+
+    async insertCampaign(c) {
+      if (t.campaigns.has(c.id)) throw new ConflictError(`Campaign ${c.id} already exists`);
+      t.campaigns.set(c.id, structuredClone(c));
+    },
+    async getCampaign(id) {
+      const row = t.campaigns.get(id);
+      return row === undefined ? null : campaign(id, row);
+    },
+    async updateCampaign(c, expectedVersion) {
+      const row = t.campaigns.get(c.id);
+      if (row === undefined || campaign(c.id, row).version !== expectedVersion) return false;
+      t.campaigns.set(c.id, structuredClone(c));
+      return true;
+    },
+    async listCampaigns(filter: CampaignFilter = {}) {
+      return [...t.campaigns.entries()]
+        .map(([id, row]) => campaign(id, row))
+        .filter(
+          (c) =>
+            (filter.status === undefined || filter.status.includes(c.status)) &&
+            (filter.label === undefined || c.labels.includes(filter.label)) &&
+            (filter.dueBy === undefined || (c.nextRunAt !== null && c.nextRunAt <= filter.dueBy)),
+        )
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || compareIds(a.id, b.id));
+    },
+
+    async selectAudience(segment, page: AudiencePage) {
+      return audience(segment, page.now)
+        .filter((p) => page.after === null || compareIds(p.userId, page.after) > 0)
+        .slice(0, Math.max(0, page.limit))
+        .map((p) => p.userId);
+    },
+    async countAudience(segment, now) {
+      return audience(segment, now).length;
+    },
+
+    async insertRecipients(recipients) {
+      let inserted = 0;
+      for (const r of recipients) {
+        const key = rowKey(r.campaignId, r.occurrence, r.userId);
+        if (t.recipients.has(key)) continue;
+        t.recipients.set(key, structuredClone(r));
+        inserted += 1;
+      }
+      return { inserted };
+    },
+    async getRecipients(campaignId, occurrence, userIds) {
+      return unique(userIds).flatMap((userId) => {
+        const key = rowKey(campaignId, occurrence, userId);
+        const row = t.recipients.get(key);
+        return row === undefined ? [] : [recipient(key, row)];
+      });
+    },
+    async updateRecipients(updates, now) {
+      for (const u of updates) {
+        const key = rowKey(u.campaignId, u.occurrence, u.userId);
+        const row = t.recipients.get(key);
+        if (row === undefined) continue;
+        t.recipients.set(key, {
+          ...recipient(key, row),
+          state: u.state,
+          reason: u.reason,
+          updatedAt: new Date(now),
+        });
+      }
+    },
+    async recordDeliveries(deliveries) {
+      for (const d of deliveries) {
+        const key = rowKey(d.campaignId, d.occurrence, d.subscriptionId);
+        if (!t.deliveries.has(key)) t.deliveries.set(key, structuredClone(d));
+      }
+    },
+    async listDeliveries(campaignId, occurrence, userIds) {
+      const wanted = new Set<string>(userIds);
+      return [...t.deliveries.entries()]
+        .map(([key, row]) => delivery(key, row))
+        .filter((d) => d.campaignId === campaignId && d.occurrence === occurrence && wanted.has(d.userId));
+    },
+
+    async recordInteraction(interaction) {
+      if (t.interactions.has(interaction.reportId)) return false;
+      t.interactions.set(interaction.reportId, structuredClone(interaction));
+      return true;
+    },
+
+    async campaignTallies(campaignId: CampaignId) {
+      const tallies: StoredCampaignTallies = {
+        recipients: { pending: 0, delivered: 0, undeliverable: 0, skipped: 0, control: 0 },
+        skipped: {},
+        deliveries: { sent: 0, failed: 0, gone: 0 },
+        interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
+      };
+      for (const [key, row] of t.recipients) {
+        const r = recipient(key, row);
+        if (r.campaignId !== campaignId) continue;
+        tallies.recipients[r.state as RecipientState] += 1;
+        if (r.state === 'skipped' && r.reason !== null) increment(tallies.skipped, r.reason);
+      }
+      for (const [key, row] of t.deliveries) {
+        const d = delivery(key, row);
+        if (d.campaignId === campaignId) tallies.deliveries[d.status] += 1;
+      }
+      for (const i of t.interactions.values()) {
+        if (i.campaignId !== campaignId) continue;
+        tallies.interactions[i.kind] += 1;
+        if (i.kind === 'clicked' && i.action !== null)
+          increment(tallies.interactions.clickedByAction, i.action);
+      }
+      return tallies;
+    },
+  };
+
+  Object.defineProperty(storage, MEMORY_TABLES, { value: t, enumerable: false });
+  return storage;
+}
+
+/** The address `removeSubscription({ ifEndpoint })` compares: the endpoint, or Safari's device token. */
+export function addressOf(s: Subscription): string {
+  return s.target === 'webpush' ? s.endpoint : s.deviceToken;
+}
+
+/** Binary (UTF-16 code unit) order, the order keyset paging uses. */
+export const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+const unique = <T extends string>(ids: readonly T[]): T[] => [...new Set(ids)];
+
+function increment(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}

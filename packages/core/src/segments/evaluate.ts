@@ -1,0 +1,162 @@
+import { assertNever } from '../errors/index.js';
+import type {
+  DateBound,
+  JsonValue,
+  Profile,
+  Properties,
+  PropertyCondition,
+  SegmentDefinition,
+  Subscription,
+  UserEvent,
+} from '../model/index.js';
+
+/**
+ * The reference semantics of segments. Every storage that evaluates segments
+ * natively (the Postgres segment → SQL compiler) must agree with this module
+ * on every input; the storage conformance suite checks it on real rows.
+ *
+ * Rules, stated once:
+ *
+ * 1. **Paths.** A condition's `property` names a key of the properties object.
+ *    A key present at the top level under exactly that name wins (so a key
+ *    "utm.source" is reachable); otherwise a dotted path `address.city` walks
+ *    into nested objects, one key per segment. Arrays are not indexed by path.
+ * 2. **Missing.** A property that is absent, or whose value is JSON `null`, is
+ *    missing. On a missing property every operator is false except
+ *    `notExists`. That includes `neq`: "not equal to X" needs a value to
+ *    compare, so a user without a country is not in `country neq "FR"`
+ *    (write `or(notExists, neq)` to include them).
+ * 3. **Types.** No coercion: a condition whose value type differs from the
+ *    property's type is false (`age eq "30"` does not match the number 30;
+ *    `neq` is false too). The one exception is dates (rule 7).
+ * 4. **eq / neq / in** compare scalars (string, number, boolean) with strict
+ *    equality, case-sensitive. A property holding an array or an object is
+ *    never `eq`, `neq` or `in` anything (use `contains` for arrays).
+ * 5. **contains.** On a string: case-sensitive substring (the empty string is
+ *    contained in every string). On an array: some element is strictly equal
+ *    to the (string) value. Anything else: false. **startsWith**: strings only,
+ *    case-sensitive.
+ * 6. **gt / gte / lt / lte / between** need a number property; `between` is
+ *    inclusive at both ends and false when min > max.
+ * 7. **before / after** accept a property holding an ISO 8601 string
+ *    (`2024-05-01`, `2024-05-01T10:00`, `2024-05-01T10:00:00.000Z`,
+ *    `…+02:00`; without an offset it is UTC) or an epoch-milliseconds number.
+ *    Anything else, including an unparseable string, is false. The bound is
+ *    `{ at }` or `{ ago: { amount, unit } }` = `now` minus a fixed duration
+ *    (a day is 24 hours, a week 7 days; no calendar or time-zone arithmetic).
+ *    Both are strict: `before` is value < bound, `after` is value > bound.
+ * 8. **Composition.** `all` matches every profile, `and` needs every child,
+ *    `or` some child, `not` inverts its child (so `not(country eq "FR")`
+ *    includes users without a country). Conditions read the profile's
+ *    `properties` only.
+ */
+export interface SegmentSubject {
+  profile: Profile;
+  /** Reserved for behaviour conditions; no definition reads them yet. */
+  events?: readonly UserEvent[];
+  /** Reserved for reachability conditions; no definition reads them yet. */
+  subscriptions?: readonly Subscription[];
+}
+
+export function evaluateSegment(def: SegmentDefinition, subject: SegmentSubject, now: Date): boolean {
+  switch (def.type) {
+    case 'all':
+      return true;
+    case 'property':
+      return matchesCondition(def.condition, subject.profile.properties, now);
+    case 'and':
+      return def.of.every((child) => evaluateSegment(child, subject, now));
+    case 'or':
+      return def.of.some((child) => evaluateSegment(child, subject, now));
+    case 'not':
+      return !evaluateSegment(def.of, subject, now);
+    default:
+      return assertNever(def, 'segment type');
+  }
+}
+
+/** One condition against a properties object (a profile's, or an event's in behaviour filters). See the rules above. */
+export function matchesCondition(cond: PropertyCondition, properties: Properties, now: Date): boolean {
+  const value = readPath(properties, cond.property);
+  if (cond.op === 'notExists') return value === undefined;
+  if (value === undefined) return false;
+
+  switch (cond.op) {
+    case 'exists':
+      return true;
+    case 'eq':
+      return isScalar(value) && value === cond.value;
+    case 'neq':
+      return isScalar(value) && typeof value === typeof cond.value && value !== cond.value;
+    case 'in':
+      return isScalar(value) && cond.values.includes(value);
+    case 'contains':
+      if (typeof value === 'string') return value.includes(cond.value);
+      if (Array.isArray(value)) return value.includes(cond.value);
+      return false;
+    case 'startsWith':
+      return typeof value === 'string' && value.startsWith(cond.value);
+    case 'gt':
+      return typeof value === 'number' && value > cond.value;
+    case 'gte':
+      return typeof value === 'number' && value >= cond.value;
+    case 'lt':
+      return typeof value === 'number' && value < cond.value;
+    case 'lte':
+      return typeof value === 'number' && value <= cond.value;
+    case 'between':
+      return typeof value === 'number' && value >= cond.min && value <= cond.max;
+    case 'before':
+    case 'after': {
+      const at = toEpochMillis(value);
+      if (at === null) return false;
+      const bound = resolveBound(cond.date, now);
+      return cond.op === 'before' ? at < bound : at > bound;
+    }
+    default:
+      return assertNever(cond, 'condition operator');
+  }
+}
+
+type Present = Exclude<JsonValue, null>;
+
+/** The value at `path`, or undefined when missing (absent or null; rules 1 and 2). */
+export function readPath(properties: Properties, path: string): Present | undefined {
+  if (Object.hasOwn(properties, path)) return present(properties[path]);
+  if (!path.includes('.')) return undefined;
+  let current: JsonValue | undefined = properties;
+  for (const key of path.split('.')) {
+    if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
+    if (!Object.hasOwn(current, key)) return undefined;
+    current = current[key];
+  }
+  return present(current);
+}
+
+const present = (value: JsonValue | undefined): Present | undefined => (value === null ? undefined : value);
+
+const isScalar = (value: Present): value is string | number | boolean =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+
+/** Date-only, or date-time with optional seconds, fraction and offset (rule 7). */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function toEpochMillis(value: Present): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value !== 'string') return null;
+  const match = ISO_DATE.exec(value);
+  if (!match) return null;
+  // JavaScript reads a date-time without an offset as local time; Herald reads it as UTC.
+  const hasTime = value.includes('T');
+  const text = hasTime && match[1] === undefined ? `${value}Z` : value;
+  const millis = Date.parse(text);
+  return Number.isNaN(millis) ? null : millis;
+}
+
+const UNIT_MS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000, weeks: 604_800_000 } as const;
+
+/** The instant a DateBound stands for at `now`. */
+export function resolveBound(bound: DateBound, now: Date): number {
+  if ('at' in bound) return bound.at.getTime();
+  return now.getTime() - bound.ago.amount * UNIT_MS[bound.ago.unit];
+}

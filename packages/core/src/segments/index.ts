@@ -1,0 +1,7 @@
+export {
+  evaluateSegment,
+  matchesCondition,
+  readPath,
+  resolveBound,
+  type SegmentSubject,
+} from './evaluate.js';

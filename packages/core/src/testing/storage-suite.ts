@@ -1,0 +1,619 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CorruptRecordError } from '../errors/index.js';
+import type { Campaign, SegmentDefinition, UserId } from '../model/index.js';
+import type { Storage } from '../ports/storage.js';
+import { evaluateSegment } from '../segments/evaluate.js';
+import {
+  at,
+  byUserId,
+  campaign,
+  cid,
+  DAY,
+  delivery,
+  HOUR,
+  MINUTE,
+  profile,
+  recipient,
+  safariSubscription,
+  shuffled,
+  T0,
+  uid,
+  webPushSubscription,
+} from './fixtures.js';
+import type { StorageSuiteOptions } from './harness.js';
+import { MATRIX_NOW, matrixProfiles, matrixSegments } from './segment-matrix.js';
+
+const sortIds = (ids: readonly string[]): string[] => [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+const pad = (n: number): string => String(n).padStart(4, '0');
+
+/** Reads a whole audience page by page, as the engine's fan-out does. */
+async function readAllPages(
+  storage: Storage,
+  segment: SegmentDefinition,
+  limit: number,
+  now: Date,
+): Promise<{ pages: UserId[][]; ids: UserId[] }> {
+  const pages: UserId[][] = [];
+  let after: UserId | null = null;
+  for (;;) {
+    const page: UserId[] = await storage.selectAudience(segment, { after, limit, now });
+    pages.push(page);
+    if (page.length < limit) break;
+    after = page[page.length - 1]!;
+  }
+  return { pages, ids: pages.flat() };
+}
+
+/**
+ * The Storage conformance suite. Every adapter runs it against its real
+ * backend; `inspect` reads what was really stored, so an adapter cannot pass
+ * by echoing its input. Only port behaviour is checked: list orders the port
+ * leaves open are compared sorted.
+ */
+export function runStorageSuite(options: StorageSuiteOptions): void {
+  const { inspect } = options;
+
+  describe(`${options.name} storage conformance`, () => {
+    let storage: Storage;
+
+    beforeAll(async () => {
+      storage = await options.create();
+    });
+    beforeEach(async () => {
+      await options.reset();
+    });
+    afterAll(async () => {
+      await options.close?.();
+    });
+
+    describe('profiles', () => {
+      it('stores a profile and reads it back unchanged', async () => {
+        const ann = profile(
+          'ann',
+          {
+            plan: 'pro',
+            age: 30,
+            vip: true,
+            score: 2.5,
+            none: null,
+            tags: ['a', 'b'],
+            address: { city: 'Zürich' },
+          },
+          { timezone: 'Europe/Zurich', test: true },
+        );
+        await storage.upsertProfile(ann);
+        expect(await inspect.countRows('profiles')).toBe(1);
+        expect(await storage.getProfile(uid('ann'))).toEqual(ann);
+      });
+
+      it('upserts: a second write of the same user replaces the first, in one row', async () => {
+        await storage.upsertProfile(profile('ann', { plan: 'free', old: 1 }));
+        const updated = profile('ann', { plan: 'pro' }, { updatedAt: at(HOUR), timezone: 'Asia/Tokyo' });
+        await storage.upsertProfile(updated);
+        expect(await inspect.countRows('profiles')).toBe(1);
+        expect(await storage.getProfile(uid('ann'))).toEqual(updated);
+      });
+
+      it('returns null for an unknown user', async () => {
+        expect(await storage.getProfile(uid('nobody'))).toBeNull();
+      });
+
+      it('getProfiles returns the known users among many ids and skips unknown ones', async () => {
+        const users = Array.from({ length: 30 }, (_, i) => profile(`u${pad(i)}`, { i }));
+        for (const u of users) await storage.upsertProfile(u);
+        const wanted = [uid('u0003'), uid('missing'), uid('u0017'), uid('u0029')];
+        const found = await storage.getProfiles(wanted);
+        expect([...found].sort(byUserId)).toEqual([users[3], users[17], users[29]]);
+        expect(await storage.getProfiles([])).toEqual([]);
+      });
+
+      it('keeps its own copy: mutating the object after the write changes nothing stored', async () => {
+        const ann = profile('ann', { plan: 'free', tags: ['a'] });
+        await storage.upsertProfile(ann);
+        ann.properties.plan = 'mutated';
+        (ann.properties.tags as string[]).push('b');
+        expect((await storage.getProfile(uid('ann')))?.properties).toEqual({ plan: 'free', tags: ['a'] });
+      });
+    });
+
+    describe('subscriptions', () => {
+      it('stores web push and safari subscriptions and reads them back', async () => {
+        const wp = webPushSubscription('ann', 1, {
+          timezone: 'Europe/Paris',
+          expirationTime: 1_767_225_600_000,
+        });
+        const sf = safariSubscription('bob');
+        await storage.upsertSubscription(wp);
+        await storage.upsertSubscription(sf);
+        expect(await inspect.countRows('subscriptions')).toBe(2);
+        expect(await inspect.subscriptionAddress(wp.id)).toBe('https://push.example.test/send/ann-1');
+        expect(await inspect.subscriptionAddress(sf.id)).toBe('ab'.repeat(32));
+        expect(await storage.getSubscription(wp.id)).toEqual(wp);
+        expect(await storage.getSubscription(sf.id)).toEqual(sf);
+      });
+
+      it('upserts by id: a refreshed endpoint replaces the stored one', async () => {
+        const first = webPushSubscription('ann', 1);
+        await storage.upsertSubscription(first);
+        const refreshed = webPushSubscription('ann', 1, {
+          endpoint: 'https://push.example.test/send/refreshed',
+          updatedAt: at(DAY),
+        });
+        await storage.upsertSubscription(refreshed);
+        expect(await inspect.countRows('subscriptions')).toBe(1);
+        expect(await inspect.subscriptionAddress(first.id)).toBe('https://push.example.test/send/refreshed');
+        expect(await storage.getSubscription(first.id)).toEqual(refreshed);
+      });
+
+      it('moves a subscription to another user when the same browser subscribes as someone else', async () => {
+        await storage.upsertSubscription(webPushSubscription('ann', 1));
+        await storage.upsertSubscription(webPushSubscription('ann', 1, { userId: 'bob' }));
+        expect(await storage.listSubscriptions([uid('ann')])).toEqual([]);
+        expect((await storage.listSubscriptions([uid('bob')])).map((s) => s.id)).toEqual(['wp_ann_1']);
+      });
+
+      it('returns null for an unknown subscription', async () => {
+        expect(await storage.getSubscription(webPushSubscription('x').id)).toBeNull();
+      });
+
+      it('lists the subscriptions of many users at once, and only theirs', async () => {
+        const users = Array.from({ length: 120 }, (_, i) => `u${pad(i)}`);
+        for (const u of users) {
+          await storage.upsertSubscription(webPushSubscription(u, 1));
+          await storage.upsertSubscription(webPushSubscription(u, 2));
+        }
+        await storage.upsertSubscription(safariSubscription('u0005'));
+        const wanted = users.slice(0, 100).map(uid);
+        const listed = await storage.listSubscriptions(wanted);
+        expect(listed).toHaveLength(201);
+        expect(new Set(listed.map((s) => s.userId))).toEqual(new Set(wanted));
+        expect(await storage.listSubscriptions([uid('nobody')])).toEqual([]);
+        expect(await storage.listSubscriptions([])).toEqual([]);
+      });
+
+      it('removes a subscription once; removing an unknown one is false', async () => {
+        const wp = webPushSubscription('ann');
+        await storage.upsertSubscription(wp);
+        expect(await storage.removeSubscription(wp.id)).toBe(true);
+        expect(await inspect.subscriptionAddress(wp.id)).toBeNull();
+        expect(await inspect.countRows('subscriptions')).toBe(0);
+        expect(await storage.removeSubscription(wp.id)).toBe(false);
+      });
+
+      it('keeps a subscription refreshed meanwhile: ifEndpoint that no longer matches removes nothing', async () => {
+        const wp = webPushSubscription('ann', 1, { endpoint: 'https://push.example.test/send/new' });
+        await storage.upsertSubscription(wp);
+        expect(
+          await storage.removeSubscription(wp.id, { ifEndpoint: 'https://push.example.test/send/old' }),
+        ).toBe(false);
+        expect(await inspect.subscriptionAddress(wp.id)).toBe('https://push.example.test/send/new');
+        expect(
+          await storage.removeSubscription(wp.id, { ifEndpoint: 'https://push.example.test/send/new' }),
+        ).toBe(true);
+        expect(await inspect.subscriptionAddress(wp.id)).toBeNull();
+      });
+    });
+
+    describe('events', () => {
+      it('appends events and lists one user’s, oldest first, with properties intact', async () => {
+        await storage.appendEvents([
+          {
+            userId: uid('ann'),
+            name: 'Charged',
+            properties: { amount: 120.5, items: ['a'] },
+            time: at(2 * HOUR),
+          },
+          { userId: uid('ann'), name: 'Viewed', properties: {}, time: at(0) },
+          { userId: uid('bob'), name: 'Charged', properties: {}, time: at(HOUR) },
+          { userId: uid('ann'), name: 'Charged', properties: { amount: 5 }, time: at(HOUR) },
+        ]);
+        expect(await inspect.countRows('events')).toBe(4);
+        const events = await storage.listEvents({ userId: uid('ann') });
+        expect(events.map((e) => [e.name, e.time.toISOString()])).toEqual([
+          ['Viewed', at(0).toISOString()],
+          ['Charged', at(HOUR).toISOString()],
+          ['Charged', at(2 * HOUR).toISOString()],
+        ]);
+        expect(events[2]).toEqual({
+          userId: 'ann',
+          name: 'Charged',
+          properties: { amount: 120.5, items: ['a'] },
+          time: at(2 * HOUR),
+        });
+      });
+
+      it('filters by name and by the half-open range [from, to)', async () => {
+        await storage.appendEvents(
+          [0, 1, 2, 3, 4].map((h) => ({
+            userId: uid('ann'),
+            name: 'Tick',
+            properties: { h },
+            time: at(h * HOUR),
+          })),
+        );
+        await storage.appendEvents([
+          { userId: uid('ann'), name: 'Other', properties: {}, time: at(2 * HOUR) },
+        ]);
+        const ticks = await storage.listEvents({
+          userId: uid('ann'),
+          name: 'Tick',
+          from: at(HOUR),
+          to: at(3 * HOUR),
+        });
+        expect(ticks.map((e) => e.properties.h)).toEqual([1, 2]);
+        expect(
+          (await storage.listEvents({ userId: uid('ann'), from: at(4 * HOUR) })).map((e) => e.properties.h),
+        ).toEqual([4]);
+        expect(
+          (await storage.listEvents({ userId: uid('ann'), to: at(HOUR) })).map((e) => e.properties.h),
+        ).toEqual([0]);
+        expect(await storage.listEvents({ userId: uid('nobody') })).toEqual([]);
+      });
+    });
+
+    describe('campaigns', () => {
+      it('stores a campaign and reads it back unchanged', async () => {
+        const c = campaign('c1', {
+          labels: ['spring', 'sale'],
+          status: 'scheduled',
+          nextRunAt: at(DAY),
+          when: {
+            schedule: { type: 'recurring', time: '09:30', every: { unit: 'week', weekdays: [1, 5] } },
+            timezone: 'Europe/Paris',
+            start: at(0),
+            end: at(30 * DAY),
+            dnd: { start: '21:00', end: '09:00', action: 'delay' },
+          },
+          who: { segment: { type: 'property', condition: { op: 'eq', property: 'plan', value: 'pro' } } },
+          setup: { controlGroupPercent: 10, ignoreGlobalLimits: true, onMissingValue: 'skip' },
+          metadata: { owner: 'growth', nested: { n: 1 } },
+        });
+        await storage.insertCampaign(c);
+        expect(await inspect.countRows('campaigns')).toBe(1);
+        expect(await storage.getCampaign(c.id)).toEqual(c);
+        expect(await storage.getCampaign(cid('missing'))).toBeNull();
+      });
+
+      it('updates only at the expected version (optimistic concurrency)', async () => {
+        const c = campaign('c1', { version: 3 });
+        await storage.insertCampaign(c);
+        const running: Campaign = { ...c, status: 'running', version: 4, updatedAt: at(MINUTE) };
+        expect(await storage.updateCampaign(running, 3)).toBe(true);
+        expect(await storage.getCampaign(c.id)).toEqual(running);
+
+        const stale: Campaign = { ...c, status: 'paused', version: 4 };
+        expect(await storage.updateCampaign(stale, 3)).toBe(false);
+        expect(await storage.getCampaign(c.id)).toEqual(running);
+        expect(await inspect.countRows('campaigns')).toBe(1);
+      });
+
+      it('updating a campaign that does not exist is false and stores nothing', async () => {
+        expect(await storage.updateCampaign(campaign('ghost', { version: 1 }), 0)).toBe(false);
+        expect(await inspect.countRows('campaigns')).toBe(0);
+      });
+
+      it('lists campaigns by status, label and due time', async () => {
+        await storage.insertCampaign(
+          campaign('a', { status: 'scheduled', labels: ['x'], nextRunAt: at(HOUR) }),
+        );
+        await storage.insertCampaign(
+          campaign('b', { status: 'scheduled', labels: ['y'], nextRunAt: at(2 * HOUR) }),
+        );
+        await storage.insertCampaign(
+          campaign('c', { status: 'running', labels: ['x', 'y'], nextRunAt: at(0) }),
+        );
+        await storage.insertCampaign(campaign('d', { status: 'draft', labels: [], nextRunAt: null }));
+        await storage.insertCampaign(campaign('e', { status: 'completed', labels: ['x'], nextRunAt: null }));
+        const ids = async (filter?: Parameters<Storage['listCampaigns']>[0]) =>
+          sortIds((await storage.listCampaigns(filter)).map((c) => c.id));
+
+        expect(await ids()).toEqual(['a', 'b', 'c', 'd', 'e']);
+        expect(await ids({})).toEqual(['a', 'b', 'c', 'd', 'e']);
+        expect(await ids({ status: ['scheduled', 'running'] })).toEqual(['a', 'b', 'c']);
+        expect(await ids({ status: [] })).toEqual([]);
+        expect(await ids({ label: 'x' })).toEqual(['a', 'c', 'e']);
+        expect(await ids({ label: 'none' })).toEqual([]);
+        // dueBy is inclusive and never matches a campaign with nothing pending.
+        expect(await ids({ dueBy: at(HOUR) })).toEqual(['a', 'c']);
+        expect(await ids({ dueBy: at(-MINUTE) })).toEqual([]);
+        expect(await ids({ status: ['scheduled'], label: 'y', dueBy: at(3 * HOUR) })).toEqual(['b']);
+      });
+
+      it.skipIf(!inspect.corruptCampaign)(
+        'fails with CorruptRecordError naming the id when a row is malformed',
+        async () => {
+          await storage.insertCampaign(campaign('bad'));
+          await inspect.corruptCampaign!('bad');
+          const error = await storage.getCampaign(cid('bad')).then(
+            () => null,
+            (e: unknown) => e,
+          );
+          expect(error).toBeInstanceOf(CorruptRecordError);
+          expect((error as CorruptRecordError).code).toBe('corrupt_record');
+          expect((error as CorruptRecordError).id).toBe('bad');
+          expect((error as CorruptRecordError).issues.length).toBeGreaterThan(0);
+        },
+      );
+    });
+
+    describe('audience', () => {
+      const users = Array.from({ length: 250 }, (_, i) =>
+        profile(`u${pad(i)}`, { plan: i % 3 === 0 ? 'pro' : 'free', n: i }),
+      );
+      const allIds = users.map((u) => u.userId);
+      const seed = async () => {
+        for (const u of shuffled(users)) await storage.upsertProfile(u);
+      };
+
+      it('pages a 250-user segment by keyset: the pages concatenate to exactly the sorted set', async () => {
+        await seed();
+        const { pages, ids } = await readAllPages(storage, { type: 'all' }, 100, T0);
+        expect(pages.map((p) => p.length)).toEqual([100, 100, 50]);
+        expect(ids).toEqual(allIds);
+        expect(new Set(ids).size).toBe(250);
+      });
+
+      it('pages exactly: a page size dividing the audience ends with an empty page', async () => {
+        await seed();
+        const { pages, ids } = await readAllPages(storage, { type: 'all' }, 125, T0);
+        expect(pages.map((p) => p.length)).toEqual([125, 125, 0]);
+        expect(ids).toEqual(allIds);
+      });
+
+      it('starts strictly after a cursor that need not be a stored id', async () => {
+        await seed();
+        const page = await storage.selectAudience(
+          { type: 'all' },
+          { after: uid('u0009x'), limit: 3, now: T0 },
+        );
+        expect(page).toEqual(['u0010', 'u0011', 'u0012']);
+        const last = await storage.selectAudience(
+          { type: 'all' },
+          { after: uid('u0249'), limit: 10, now: T0 },
+        );
+        expect(last).toEqual([]);
+      });
+
+      it('selects and counts a property segment across pages', async () => {
+        await seed();
+        const pro: SegmentDefinition = {
+          type: 'property',
+          condition: { op: 'eq', property: 'plan', value: 'pro' },
+        };
+        const expected = users.filter((u) => u.properties.plan === 'pro').map((u) => u.userId);
+        const { ids } = await readAllPages(storage, pro, 30, T0);
+        expect(ids).toEqual(expected);
+        expect(await storage.countAudience(pro, T0)).toBe(84);
+        expect(await storage.countAudience({ type: 'all' }, T0)).toBe(250);
+      });
+
+      it('counts zero on an empty store', async () => {
+        expect(await storage.countAudience({ type: 'all' }, T0)).toBe(0);
+        expect(await storage.selectAudience({ type: 'all' }, { after: null, limit: 10, now: T0 })).toEqual(
+          [],
+        );
+      });
+
+      describe('agrees with the reference evaluator', () => {
+        for (const { name, segment } of matrixSegments) {
+          it(name, async () => {
+            for (const p of matrixProfiles) await storage.upsertProfile(p);
+            const expected = matrixProfiles
+              .filter((p) => evaluateSegment(segment, { profile: p }, MATRIX_NOW))
+              .map((p) => p.userId);
+            expect(
+              await storage.selectAudience(segment, { after: null, limit: 100, now: MATRIX_NOW }),
+            ).toEqual(expected);
+            expect(await storage.countAudience(segment, MATRIX_NOW)).toBe(expected.length);
+          });
+        }
+      });
+
+      it('evaluates relative dates against the page’s now, not the wall clock', async () => {
+        await storage.upsertProfile(profile('ann', { lastSeen: '2025-03-01T00:00:00Z' }));
+        const recent: SegmentDefinition = {
+          type: 'property',
+          condition: { op: 'after', property: 'lastSeen', date: { ago: { amount: 1, unit: 'days' } } },
+        };
+        const page = (now: Date) => storage.selectAudience(recent, { after: null, limit: 10, now });
+        expect(await page(new Date('2025-03-01T23:59:00Z'))).toEqual(['ann']);
+        expect(await page(new Date('2025-03-02T00:01:00Z'))).toEqual([]);
+        expect(await storage.countAudience(recent, new Date('2025-03-02T00:01:00Z'))).toBe(0);
+      });
+    });
+
+    describe('recipients', () => {
+      it('inserts recipients and reports how many were new', async () => {
+        const rs = ['ann', 'bob', 'cid'].map((u) => recipient('c1', 'o1', u));
+        expect(await storage.insertRecipients(rs)).toEqual({ inserted: 3 });
+        expect(await inspect.countRows('recipients')).toBe(3);
+        expect(await inspect.recipientState('c1', 'o1', 'bob')).toEqual({ state: 'pending', reason: null });
+        const got = await storage.getRecipients(cid('c1'), 'o1', [uid('ann'), uid('bob'), uid('zed')]);
+        expect([...got].sort(byUserId)).toEqual([rs[0], rs[1]]);
+      });
+
+      it('is idempotent: inserting the same keys again inserts nothing and keeps the first state', async () => {
+        await storage.insertRecipients([
+          recipient('c1', 'o1', 'ann'),
+          recipient('c1', 'o1', 'bob', 'control', 'control'),
+        ]);
+        const again = await storage.insertRecipients([
+          recipient('c1', 'o1', 'ann', 'skipped', 'capped'),
+          recipient('c1', 'o1', 'bob', 'pending'),
+        ]);
+        expect(again).toEqual({ inserted: 0 });
+        expect(await inspect.recipientState('c1', 'o1', 'ann')).toEqual({ state: 'pending', reason: null });
+        expect(await inspect.recipientState('c1', 'o1', 'bob')).toEqual({
+          state: 'control',
+          reason: 'control',
+        });
+        expect(await inspect.countRows('recipients')).toBe(2);
+      });
+
+      it('inserts only the new keys of a partly overlapping batch; occurrence and campaign are part of the key', async () => {
+        await storage.insertRecipients([recipient('c1', 'o1', 'ann')]);
+        const result = await storage.insertRecipients([
+          recipient('c1', 'o1', 'ann'),
+          recipient('c1', 'o2', 'ann'),
+          recipient('c2', 'o1', 'ann'),
+          recipient('c1', 'o1', 'bob'),
+        ]);
+        expect(result).toEqual({ inserted: 3 });
+        expect(await inspect.countRows('recipients')).toBe(4);
+        expect(await storage.getRecipients(cid('c1'), 'o2', [uid('ann'), uid('bob')])).toHaveLength(1);
+      });
+
+      it('inserts a large batch in one call', async () => {
+        const rs = Array.from({ length: 1200 }, (_, i) => recipient('c1', 'o1', `u${pad(i)}`));
+        expect(await storage.insertRecipients(rs)).toEqual({ inserted: 1200 });
+        expect(await inspect.countRows('recipients')).toBe(1200);
+        expect(await storage.insertRecipients([])).toEqual({ inserted: 0 });
+      });
+
+      it('updates state, reason and updatedAt; leaves other rows alone; never creates rows', async () => {
+        await storage.insertRecipients(['ann', 'bob', 'cid'].map((u) => recipient('c1', 'o1', u)));
+        await storage.insertRecipients([recipient('c1', 'o2', 'ann')]);
+        await storage.updateRecipients(
+          [
+            {
+              campaignId: cid('c1'),
+              occurrence: 'o1',
+              userId: uid('ann'),
+              state: 'skipped',
+              reason: 'capped',
+            },
+            { campaignId: cid('c1'), occurrence: 'o1', userId: uid('bob'), state: 'delivered', reason: null },
+            {
+              campaignId: cid('c1'),
+              occurrence: 'o1',
+              userId: uid('ghost'),
+              state: 'delivered',
+              reason: null,
+            },
+          ],
+          at(HOUR),
+        );
+        expect(await inspect.recipientState('c1', 'o1', 'ann')).toEqual({
+          state: 'skipped',
+          reason: 'capped',
+        });
+        expect(await inspect.recipientState('c1', 'o1', 'bob')).toEqual({ state: 'delivered', reason: null });
+        expect(await inspect.recipientState('c1', 'o1', 'cid')).toEqual({ state: 'pending', reason: null });
+        expect(await inspect.recipientState('c1', 'o2', 'ann')).toEqual({ state: 'pending', reason: null });
+        expect(await inspect.recipientState('c1', 'o1', 'ghost')).toBeNull();
+        expect(await inspect.countRows('recipients')).toBe(4);
+        const [ann] = await storage.getRecipients(cid('c1'), 'o1', [uid('ann')]);
+        expect(ann).toEqual({ ...recipient('c1', 'o1', 'ann', 'skipped', 'capped'), updatedAt: at(HOUR) });
+      });
+    });
+
+    describe('deliveries', () => {
+      it('records outcomes and lists them by campaign, occurrence and user', async () => {
+        const d1 = delivery('c1', 'o1', 'ann', 'wp_ann_1', 'sent');
+        const d2 = delivery('c1', 'o1', 'ann', 'wp_ann_2', 'gone', { reason: 'expired', attempts: 2 });
+        const d3 = delivery('c1', 'o1', 'bob', 'wp_bob_1', 'failed');
+        const other = delivery('c1', 'o2', 'ann', 'wp_ann_1', 'sent');
+        await storage.recordDeliveries([d1, d2, d3, other]);
+        expect(await inspect.countRows('deliveries')).toBe(4);
+        const listed = await storage.listDeliveries(cid('c1'), 'o1', [uid('ann')]);
+        expect([...listed].sort((a, b) => (a.subscriptionId < b.subscriptionId ? -1 : 1))).toEqual([d1, d2]);
+        expect(await storage.listDeliveries(cid('c1'), 'o1', [uid('ann'), uid('bob')])).toHaveLength(3);
+        expect(await storage.listDeliveries(cid('c2'), 'o1', [uid('ann')])).toEqual([]);
+      });
+
+      it('keeps the first outcome: a second one for the same (campaign, occurrence, subscription) is ignored', async () => {
+        const first = delivery('c1', 'o1', 'ann', 'wp_ann_1', 'sent');
+        await storage.recordDeliveries([first]);
+        await storage.recordDeliveries([delivery('c1', 'o1', 'ann', 'wp_ann_1', 'failed', { at: at(HOUR) })]);
+        await storage.recordDeliveries([
+          delivery('c1', 'o1', 'ann', 'wp_ann_1', 'gone'),
+          delivery('c1', 'o1', 'bob', 'wp_bob_1', 'sent'),
+        ]);
+        expect(await inspect.countRows('deliveries')).toBe(2);
+        expect(await storage.listDeliveries(cid('c1'), 'o1', [uid('ann')])).toEqual([first]);
+      });
+    });
+
+    describe('interactions', () => {
+      it('records a report once per reportId', async () => {
+        const report = {
+          reportId: 'r1',
+          campaignId: cid('c1'),
+          occurrence: 'o1',
+          userId: uid('ann'),
+          kind: 'clicked' as const,
+          action: 'buy',
+          at: at(MINUTE),
+        };
+        expect(await storage.recordInteraction(report)).toBe(true);
+        expect(await storage.recordInteraction({ ...report, kind: 'closed', action: null })).toBe(false);
+        expect(
+          await storage.recordInteraction({ ...report, reportId: 'r2', kind: 'viewed', action: null }),
+        ).toBe(true);
+        expect(await inspect.countRows('interactions')).toBe(2);
+      });
+    });
+
+    describe('tallies', () => {
+      it('tallies recipients, skip reasons, deliveries and interactions of one campaign across occurrences', async () => {
+        await storage.insertRecipients([
+          recipient('c1', 'o1', 'u1', 'pending'),
+          recipient('c1', 'o1', 'u2', 'delivered'),
+          recipient('c1', 'o1', 'u3', 'skipped', 'capped'),
+          recipient('c1', 'o1', 'u4', 'skipped', 'capped'),
+          recipient('c1', 'o2', 'u1', 'skipped', 'dnd-discarded'),
+          recipient('c1', 'o2', 'u2', 'control', 'control'),
+          recipient('c1', 'o2', 'u3', 'undeliverable'),
+          recipient('c2', 'o1', 'u1', 'skipped', 'cutoff'),
+        ]);
+        await storage.recordDeliveries([
+          delivery('c1', 'o1', 'u2', 's2a', 'sent'),
+          delivery('c1', 'o1', 'u2', 's2b', 'gone'),
+          delivery('c1', 'o2', 'u3', 's3', 'failed'),
+          delivery('c1', 'o1', 'u2', 's2a', 'failed'),
+          delivery('c2', 'o1', 'u1', 's1', 'sent'),
+        ]);
+        const report = (
+          reportId: string,
+          kind: 'viewed' | 'clicked' | 'closed',
+          action: string | null,
+          c = 'c1',
+        ) =>
+          storage.recordInteraction({
+            reportId,
+            campaignId: cid(c),
+            occurrence: 'o1',
+            userId: uid('u2'),
+            kind,
+            action,
+            at: at(MINUTE),
+          });
+        await report('r1', 'viewed', null);
+        await report('r2', 'viewed', null);
+        await report('r3', 'clicked', null);
+        await report('r4', 'clicked', 'buy');
+        await report('r5', 'clicked', 'buy');
+        await report('r5', 'clicked', 'buy');
+        await report('r6', 'clicked', 'later');
+        await report('r7', 'closed', null);
+        await report('r8', 'clicked', 'buy', 'c2');
+
+        expect(await storage.campaignTallies(cid('c1'))).toEqual({
+          recipients: { pending: 1, delivered: 1, undeliverable: 1, skipped: 3, control: 1 },
+          skipped: { capped: 2, 'dnd-discarded': 1 },
+          deliveries: { sent: 1, failed: 1, gone: 1 },
+          interactions: { viewed: 2, clicked: 4, closed: 1, clickedByAction: { buy: 2, later: 1 } },
+        });
+      });
+
+      it('tallies an unknown campaign as zeros', async () => {
+        expect(await storage.campaignTallies(cid('none'))).toEqual({
+          recipients: { pending: 0, delivered: 0, undeliverable: 0, skipped: 0, control: 0 },
+          skipped: {},
+          deliveries: { sent: 0, failed: 0, gone: 0 },
+          interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
+        });
+      });
+    });
+  });
+}
