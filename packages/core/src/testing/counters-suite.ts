@@ -1,4 +1,147 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CounterSpec, Counters } from '../ports/counters.js';
+import { at, DAY, HOUR, MINUTE, T0 } from './fixtures.js';
 import type { CountersSuiteOptions } from './harness.js';
 
 export type { CountersSuiteOptions };
-export function runCountersSuite(_options: CountersSuiteOptions): void {}
+
+/**
+ * The Counters conformance suite. Expiry is judged against the `now` each
+ * call passes (never the backend's own clock), so cases use fixed instants.
+ *
+ * Rules checked: a counter is live while now < expiresAt; its window is set
+ * when it starts and later consumes keep it; consume is all-or-nothing and
+ * names the first blocking key in spec order; release never goes below zero.
+ */
+export function runCountersSuite(options: CountersSuiteOptions): void {
+  describe(`${options.name} counters conformance`, () => {
+    let counters: Counters;
+    const spec = (key: string, limit: number, expiresAt = at(DAY)): CounterSpec => ({
+      key,
+      limit,
+      expiresAt,
+    });
+
+    beforeAll(async () => {
+      counters = await options.create();
+    });
+    beforeEach(async () => {
+      await options.reset();
+    });
+    afterAll(async () => {
+      await options.close?.();
+    });
+
+    it('consumes up to the limit, then blocks naming the key', async () => {
+      const key = 'cap:user:ann:day';
+      expect(await counters.consume([spec(key, 3)], T0)).toEqual({ allowed: true, counts: [1] });
+      expect(await counters.consume([spec(key, 3)], T0)).toEqual({ allowed: true, counts: [2] });
+      expect(await counters.consume([spec(key, 3)], T0)).toEqual({ allowed: true, counts: [3] });
+      expect(await counters.consume([spec(key, 3)], T0)).toEqual({ allowed: false, blockedBy: key });
+      expect(await counters.get([key], T0)).toEqual([3]);
+    });
+
+    it('returns the counts of several specs in spec order', async () => {
+      await counters.consume([spec('a', 10)], T0);
+      await counters.consume([spec('a', 10)], T0);
+      expect(await counters.consume([spec('b', 10), spec('a', 10)], T0)).toEqual({
+        allowed: true,
+        counts: [1, 3],
+      });
+      expect(await counters.get(['a', 'b', 'missing'], T0)).toEqual([3, 1, 0]);
+    });
+
+    it('is all-or-nothing: one spec at its limit blocks and increments none', async () => {
+      await counters.consume([spec('hour', 1)], T0);
+      const result = await counters.consume([spec('day', 5), spec('hour', 1), spec('week', 9)], T0);
+      expect(result).toEqual({ allowed: false, blockedBy: 'hour' });
+      expect(await counters.get(['day', 'hour', 'week'], T0)).toEqual([0, 1, 0]);
+    });
+
+    it('names the first blocking key in spec order', async () => {
+      await counters.consume([spec('x', 1), spec('y', 1)], T0);
+      expect(await counters.consume([spec('y', 1), spec('x', 1)], T0)).toEqual({
+        allowed: false,
+        blockedBy: 'y',
+      });
+    });
+
+    it('a limit of zero always blocks', async () => {
+      expect(await counters.consume([spec('off', 0)], T0)).toEqual({ allowed: false, blockedBy: 'off' });
+      expect(await counters.get(['off'], T0)).toEqual([0]);
+    });
+
+    it('expires at expiresAt, judged by the passed now, and starts a fresh window after', async () => {
+      const expiresAt = at(HOUR);
+      await counters.consume([spec('k', 2, expiresAt)], T0);
+      await counters.consume([spec('k', 2, expiresAt)], T0);
+      expect(await counters.get(['k'], at(HOUR - 1))).toEqual([2]);
+      expect(await counters.consume([spec('k', 2, expiresAt)], at(HOUR - 1))).toEqual({
+        allowed: false,
+        blockedBy: 'k',
+      });
+      expect(await counters.get(['k'], at(HOUR))).toEqual([0]);
+      expect(await counters.consume([spec('k', 2, at(2 * HOUR))], at(HOUR))).toEqual({
+        allowed: true,
+        counts: [1],
+      });
+      expect(await counters.get(['k'], at(2 * HOUR - 1))).toEqual([1]);
+      expect(await counters.get(['k'], at(2 * HOUR))).toEqual([0]);
+    });
+
+    it('keeps the window a counter started with: a later consume does not move its expiry', async () => {
+      await counters.consume([spec('k', 5, at(HOUR))], T0);
+      await counters.consume([spec('k', 5, at(3 * HOUR))], at(30 * MINUTE));
+      expect(await counters.get(['k'], at(HOUR - 1))).toEqual([2]);
+      expect(await counters.get(['k'], at(HOUR))).toEqual([0]);
+    });
+
+    it('release gives back one unit, never below zero, and only to the named keys', async () => {
+      await counters.consume([spec('a', 2), spec('b', 2)], T0);
+      await counters.consume([spec('a', 2)], T0);
+      expect(await counters.consume([spec('a', 2)], T0)).toEqual({ allowed: false, blockedBy: 'a' });
+      await counters.release(['a'], T0);
+      expect(await counters.get(['a', 'b'], T0)).toEqual([1, 1]);
+      expect(await counters.consume([spec('a', 2)], T0)).toEqual({ allowed: true, counts: [2] });
+      await counters.release(['b', 'missing'], T0);
+      await counters.release(['b'], T0);
+      expect(await counters.get(['a', 'b', 'missing'], T0)).toEqual([2, 0, 0]);
+      expect(await counters.consume([spec('b', 1)], T0)).toEqual({ allowed: true, counts: [1] });
+    });
+
+    it('release does not revive an expired counter', async () => {
+      await counters.consume([spec('k', 5, at(HOUR))], T0);
+      await counters.release(['k'], at(2 * HOUR));
+      expect(await counters.get(['k'], at(2 * HOUR))).toEqual([0]);
+      expect(await counters.consume([spec('k', 1, at(3 * HOUR))], at(2 * HOUR))).toEqual({
+        allowed: true,
+        counts: [1],
+      });
+    });
+
+    it('20 concurrent consumes with limit 5: exactly 5 are allowed', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => counters.consume([spec('hot', 5)], T0)),
+      );
+      expect(results.filter((r) => r.allowed)).toHaveLength(5);
+      expect(results.flatMap((r) => (r.allowed ? r.counts : [])).sort((a, b) => a - b)).toEqual([
+        1, 2, 3, 4, 5,
+      ]);
+      expect(await counters.get(['hot'], T0)).toEqual([5]);
+    });
+
+    it('concurrent multi-key consumes never overshoot any limit', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          counters.consume([spec('user:day', 4), spec(`campaign:${i % 2}`, 3)], T0),
+        ),
+      );
+      expect(results.filter((r) => r.allowed)).toHaveLength(4);
+      const [day, c0, c1] = await counters.get(['user:day', 'campaign:0', 'campaign:1'], T0);
+      expect(day).toBe(4);
+      expect(c0! + c1!).toBe(4);
+      expect(c0).toBeLessThanOrEqual(3);
+      expect(c1).toBeLessThanOrEqual(3);
+    });
+  });
+}

@@ -1,3 +1,280 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ClaimedJob, JobInput, Queue } from '../ports/queue.js';
+import { at, MINUTE, T0 } from './fixtures.js';
 import type { QueueSuiteOptions } from './harness.js';
 
-export function runQueueSuite(_options: QueueSuiteOptions): void {}
+const SECOND = 1000;
+
+const job = (name: string, runAt: Date, extra: Partial<JobInput> = {}): JobInput => ({
+  name,
+  payload: { name },
+  runAt,
+  ...extra,
+});
+
+/**
+ * The Queue conformance suite. Time is passed explicitly (`now`), so every
+ * case uses fixed instants: lease expiry is tested by claiming at a later
+ * `now`, never by sleeping.
+ */
+export function runQueueSuite(options: QueueSuiteOptions): void {
+  describe(`${options.name} queue conformance`, () => {
+    let queue: Queue;
+    const claim = (now: Date, limit = 10, leaseMs = 30 * SECOND, names?: readonly string[]) =>
+      queue.claim({ limit, leaseMs, now, ...(names ? { names } : {}) });
+    const claimOne = async (now: Date, leaseMs = 30 * SECOND): Promise<ClaimedJob> => {
+      const [first, ...rest] = await claim(now, 1, leaseMs);
+      expect(rest).toEqual([]);
+      expect(first).toBeDefined();
+      return first!;
+    };
+
+    beforeAll(async () => {
+      queue = await options.create();
+    });
+    beforeEach(async () => {
+      await options.reset();
+    });
+    afterAll(async () => {
+      await options.close?.();
+    });
+
+    describe('enqueue and claim', () => {
+      it('hands back a claimed job with its name, payload, runAt, attempt 1, a token and no dedupe key', async () => {
+        const payload = { campaignId: 'c1', users: ['a', 'b'], nested: { n: 1.5, ok: true, none: null } };
+        expect(await queue.enqueue([{ name: 'fanout', payload, runAt: T0 }])).toBe(1);
+        const claimed = await claimOne(T0);
+        expect(claimed).toMatchObject({ name: 'fanout', payload, attempts: 1, dedupeKey: null });
+        expect(claimed.runAt.getTime()).toBe(T0.getTime());
+        expect(typeof claimed.id).toBe('string');
+        expect(typeof claimed.token).toBe('string');
+        expect(claimed.token.length).toBeGreaterThan(0);
+      });
+
+      it('returns how many jobs it added', async () => {
+        expect(await queue.enqueue([job('a', T0), job('b', T0), job('c', T0)])).toBe(3);
+        expect(await queue.enqueue([])).toBe(0);
+        expect(await queue.counts()).toEqual({ waiting: 3, active: 0, failed: 0 });
+      });
+
+      it('does not hand out a job before its runAt; at runAt it is due', async () => {
+        await queue.enqueue([job('later', at(MINUTE))]);
+        expect(await claim(at(MINUTE - 1))).toEqual([]);
+        expect((await claim(at(MINUTE))).map((j) => j.name)).toEqual(['later']);
+      });
+
+      it('claims the oldest runAt first and at most `limit` jobs', async () => {
+        await queue.enqueue([
+          job('third', at(3 * SECOND)),
+          job('first', at(SECOND)),
+          job('second', at(2 * SECOND)),
+        ]);
+        await queue.enqueue([job('future', at(MINUTE))]);
+        expect((await claim(at(10 * SECOND), 2)).map((j) => j.name)).toEqual(['first', 'second']);
+        expect((await claim(at(10 * SECOND), 10)).map((j) => j.name)).toEqual(['third']);
+      });
+
+      it('does not hand out a job again while its lease holds', async () => {
+        await queue.enqueue([job('a', T0)]);
+        await claimOne(T0, 10 * SECOND);
+        expect(await claim(at(9 * SECOND))).toEqual([]);
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 1, failed: 0 });
+      });
+
+      it('claims only the named kinds when `names` is given', async () => {
+        await queue.enqueue([job('a', T0), job('b', T0), job('c', T0)]);
+        expect((await claim(T0, 10, SECOND, ['b', 'c'])).map((j) => j.name).sort()).toEqual(['b', 'c']);
+        expect((await claim(T0, 10, SECOND, ['b'])).map((j) => j.name)).toEqual([]);
+        expect((await claim(T0)).map((j) => j.name)).toEqual(['a']);
+      });
+    });
+
+    describe('leases', () => {
+      it('hands out a job whose lease expired again, with attempts 2 and a new token', async () => {
+        await queue.enqueue([job('a', T0)]);
+        const first = await claimOne(T0, 10 * SECOND);
+        const second = await claimOne(at(10 * SECOND + 1), 10 * SECOND);
+        expect(second.id).toBe(first.id);
+        expect(second.attempts).toBe(2);
+        expect(second.token).not.toBe(first.token);
+      });
+
+      it('ignores every call made with the stale token once the job was claimed again', async () => {
+        await queue.enqueue([job('a', T0)]);
+        const first = await claimOne(T0, 10 * SECOND);
+        const second = await claimOne(at(11 * SECOND), 10 * SECOND);
+        expect(await queue.extendLease(first.id, first.token, MINUTE, at(12 * SECOND))).toBe(false);
+        expect(await queue.retry(first.id, first.token, at(MINUTE), 'late')).toBe(false);
+        expect(await queue.fail(first.id, first.token, 'late')).toBe(false);
+        expect(await queue.complete(first.id, first.token)).toBe(false);
+        // The stale calls changed nothing: the job is still leased to the second claim.
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 1, failed: 0 });
+        expect(await claim(at(15 * SECOND))).toEqual([]);
+        expect(await queue.complete(second.id, second.token)).toBe(true);
+      });
+
+      it('ignores an unknown token or job id', async () => {
+        await queue.enqueue([job('a', T0)]);
+        const claimed = await claimOne(T0);
+        expect(await queue.complete(claimed.id, 'not-the-token')).toBe(false);
+        expect(await queue.complete('no-such-job', claimed.token)).toBe(false);
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 1, failed: 0 });
+      });
+
+      it('extends a lease from the given now', async () => {
+        await queue.enqueue([job('a', T0)]);
+        const claimed = await claimOne(T0, 10 * SECOND);
+        expect(await queue.extendLease(claimed.id, claimed.token, MINUTE, at(9 * SECOND))).toBe(true);
+        expect(await claim(at(30 * SECOND))).toEqual([]);
+        const again = await claimOne(at(9 * SECOND + MINUTE + 1));
+        expect(again).toMatchObject({ id: claimed.id, attempts: 2 });
+      });
+    });
+
+    describe('finishing', () => {
+      it('complete removes the job', async () => {
+        await queue.enqueue([job('a', T0)]);
+        const claimed = await claimOne(T0);
+        expect(await queue.complete(claimed.id, claimed.token)).toBe(true);
+        expect(await queue.complete(claimed.id, claimed.token)).toBe(false);
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 0, failed: 0 });
+        expect(await claim(at(60 * MINUTE))).toEqual([]);
+      });
+
+      it('retry puts the job back at runAt and keeps its attempt count', async () => {
+        await queue.enqueue([job('a', T0)]);
+        const claimed = await claimOne(T0);
+        expect(await queue.retry(claimed.id, claimed.token, at(MINUTE), 'push service said 503')).toBe(true);
+        expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
+        expect(await queue.complete(claimed.id, claimed.token)).toBe(false);
+        expect(await claim(at(MINUTE - 1))).toEqual([]);
+        const again = await claimOne(at(MINUTE));
+        expect(again).toMatchObject({ id: claimed.id, attempts: 2, name: 'a', payload: { name: 'a' } });
+        expect(again.runAt.getTime()).toBe(at(MINUTE).getTime());
+      });
+
+      it('fail keeps the job as failed and never hands it out again', async () => {
+        await queue.enqueue([job('a', T0)]);
+        const claimed = await claimOne(T0, SECOND);
+        expect(await queue.fail(claimed.id, claimed.token, 'payload invalid')).toBe(true);
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 0, failed: 1 });
+        expect(await claim(at(365 * 24 * 60 * MINUTE))).toEqual([]);
+        expect(await queue.complete(claimed.id, claimed.token)).toBe(false);
+        expect(await queue.fail(claimed.id, claimed.token, 'again')).toBe(false);
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 0, failed: 1 });
+      });
+
+      it('counts waiting (due or delayed), active and failed jobs', async () => {
+        await queue.enqueue([job('a', T0), job('b', T0), job('c', at(MINUTE)), job('d', T0)]);
+        const [a, b] = await claim(T0, 2);
+        await queue.fail(b!.id, b!.token, 'x');
+        expect(a).toBeDefined();
+        expect(await queue.counts()).toEqual({ waiting: 2, active: 1, failed: 1 });
+      });
+    });
+
+    describe('dedupe keys', () => {
+      it('ignores a duplicate of a waiting job by default', async () => {
+        expect(await queue.enqueue([job('a', at(MINUTE), { dedupeKey: 'k', payload: 1 })])).toBe(1);
+        expect(await queue.enqueue([job('a', T0, { dedupeKey: 'k', payload: 2 })])).toBe(0);
+        expect(
+          await queue.enqueue([job('a', T0, { dedupeKey: 'k', payload: 3, onDuplicate: 'ignore' })]),
+        ).toBe(0);
+        expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
+        expect(await claim(T0)).toEqual([]);
+        const claimed = await claimOne(at(MINUTE));
+        expect(claimed).toMatchObject({ payload: 1, dedupeKey: 'k' });
+      });
+
+      it('dedupes within one enqueue call', async () => {
+        expect(
+          await queue.enqueue([
+            job('a', T0, { dedupeKey: 'k', payload: 1 }),
+            job('a', T0, { dedupeKey: 'k', payload: 2 }),
+          ]),
+        ).toBe(1);
+        expect((await claim(T0)).map((j) => j.payload)).toEqual([1]);
+      });
+
+      it("replaces a waiting job with onDuplicate: 'replace'", async () => {
+        await queue.enqueue([job('remind', at(MINUTE), { dedupeKey: 'booking-7', payload: { v: 1 } })]);
+        const added = await queue.enqueue([
+          job('remind', at(2 * MINUTE), {
+            dedupeKey: 'booking-7',
+            payload: { v: 2 },
+            onDuplicate: 'replace',
+          }),
+        ]);
+        expect(added).toBe(1);
+        expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
+        expect(await claim(at(MINUTE))).toEqual([]);
+        const claimed = await claimOne(at(2 * MINUTE));
+        expect(claimed).toMatchObject({ payload: { v: 2 }, dedupeKey: 'booking-7', attempts: 1 });
+      });
+
+      it('never replaces or duplicates a running job; the key is free again once it completes', async () => {
+        await queue.enqueue([job('a', T0, { dedupeKey: 'k', payload: 1 })]);
+        const running = await claimOne(T0);
+        expect(await queue.enqueue([job('a', T0, { dedupeKey: 'k', payload: 2 })])).toBe(0);
+        expect(
+          await queue.enqueue([job('a', T0, { dedupeKey: 'k', payload: 3, onDuplicate: 'replace' })]),
+        ).toBe(0);
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 1, failed: 0 });
+        expect(await queue.complete(running.id, running.token)).toBe(true);
+        expect(await queue.enqueue([job('a', T0, { dedupeKey: 'k', payload: 4 })])).toBe(1);
+        expect((await claimOne(T0)).payload).toBe(4);
+      });
+
+      it('holds the key while a retried job waits, and frees it when the job fails for good', async () => {
+        await queue.enqueue([job('a', T0, { dedupeKey: 'k' })]);
+        const first = await claimOne(T0);
+        await queue.retry(first.id, first.token, at(MINUTE), 'later');
+        expect(await queue.enqueue([job('a', T0, { dedupeKey: 'k' })])).toBe(0);
+        const second = await claimOne(at(MINUTE));
+        await queue.fail(second.id, second.token, 'gave up');
+        expect(await queue.enqueue([job('a', T0, { dedupeKey: 'k' })])).toBe(1);
+        expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 1 });
+      });
+    });
+
+    describe('cancel', () => {
+      it('removes a waiting job by dedupe key, once', async () => {
+        await queue.enqueue([
+          job('a', at(MINUTE), { dedupeKey: 'k' }),
+          job('b', at(MINUTE), { dedupeKey: 'other' }),
+        ]);
+        expect(await queue.cancel('k')).toBe(true);
+        expect(await queue.cancel('k')).toBe(false);
+        expect(await queue.cancel('never-enqueued')).toBe(false);
+        expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
+        expect((await claim(at(MINUTE))).map((j) => j.name)).toEqual(['b']);
+        // The key is free again.
+        expect(await queue.enqueue([job('a', T0, { dedupeKey: 'k' })])).toBe(1);
+      });
+
+      it('leaves a running job alone', async () => {
+        await queue.enqueue([job('a', T0, { dedupeKey: 'k' })]);
+        const running = await claimOne(T0);
+        expect(await queue.cancel('k')).toBe(false);
+        expect(await queue.complete(running.id, running.token)).toBe(true);
+      });
+    });
+
+    describe('concurrency', () => {
+      it('two concurrent claims never hand out the same job', async () => {
+        await queue.enqueue(Array.from({ length: 8 }, (_, i) => job(`j${i}`, at(i))));
+        const [a, b] = await Promise.all([claim(at(SECOND), 5), claim(at(SECOND), 5)]);
+        const ids = [...a!, ...b!].map((j) => j.id);
+        expect(ids).toHaveLength(8);
+        expect(new Set(ids).size).toBe(8);
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 8, failed: 0 });
+      });
+
+      it('many concurrent claimers of one job: exactly one wins', async () => {
+        await queue.enqueue([job('only', T0)]);
+        const results = await Promise.all(Array.from({ length: 10 }, () => claim(T0, 1)));
+        expect(results.flat()).toHaveLength(1);
+      });
+    });
+  });
+}
