@@ -1,0 +1,16 @@
+import { type MigrateResult, runMigrations } from './migrations/index.js';
+import { type PostgresClient, type SqlClient, toSqlClient } from './sql/client.js';
+
+export interface MigrateOptions {
+  client: PostgresClient | SqlClient;
+  /** Default `herald`. */
+  schema?: string;
+}
+
+/**
+ * Creates or upgrades Herald's schema. Idempotent, and safe when several
+ * processes call it at once (they queue on an advisory lock).
+ */
+export function migrate(options: MigrateOptions): Promise<MigrateResult> {
+  return runMigrations(toSqlClient(options.client), options.schema ?? 'herald');
+}

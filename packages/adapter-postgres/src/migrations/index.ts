@@ -1,0 +1,58 @@
+import type { SqlClient } from '../sql/client.js';
+import { quoteSchema } from '../sql/identifiers.js';
+import storage from './001-storage.js';
+import jobs from './002-jobs.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** The statements, given the quoted schema name. Never edit a shipped migration: add the next one. */
+  statements: (schema: string) => string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'storage', statements: storage },
+  { version: 2, name: 'jobs', statements: jobs },
+];
+
+export interface MigrateResult {
+  /** Versions applied by this call (empty when the schema was already current). */
+  applied: number[];
+  /** The schema's version afterwards. */
+  version: number;
+}
+
+/**
+ * Brings `schema` up to the latest version in one transaction. A
+ * transaction-scoped advisory lock keyed on the schema name serialises
+ * concurrent callers (two processes starting at once): the second waits,
+ * then finds everything applied.
+ */
+export async function runMigrations(sql: SqlClient, schemaName: string): Promise<MigrateResult> {
+  const s = quoteSchema(schemaName);
+  return sql.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`herald.migrate:${schemaName}`]);
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
+        version     integer PRIMARY KEY,
+        name        text NOT NULL,
+        applied_at  timestamptz NOT NULL DEFAULT now()
+      )`,
+    );
+    const { rows } = await tx.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`);
+    const done = new Set(rows.map((row) => row.version));
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      for (const statement of migration.statements(s)) await tx.query(statement);
+      await tx.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
+      applied.push(migration.version);
+    }
+    const version = Math.max(0, ...done, ...applied);
+    return { applied, version };
+  });
+}

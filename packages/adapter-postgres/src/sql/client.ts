@@ -1,0 +1,198 @@
+import { TransientStorageError } from '@herald/core';
+
+/**
+ * The one seam between Herald's SQL and a driver. Every statement the
+ * adapter runs goes through this, so the same SQL runs on a `pg` Pool, a
+ * single `pg` Client and PGlite.
+ */
+export interface SqlClient {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<{ rows: Row[] }>;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+}
+
+interface QueryResultLike {
+  rows: unknown[];
+}
+
+/** What Herald needs of a `pg` PoolClient (structural, so `pg` stays an optional peer). */
+export interface PgClientLike {
+  query(text: string, params?: unknown[]): Promise<QueryResultLike>;
+}
+
+/** A `pg` Pool: queries, and clients checked out for transactions. */
+export interface PgPoolLike extends PgClientLike {
+  connect(): Promise<PgClientLike & { release(err?: Error | boolean): void }>;
+  readonly totalCount: number;
+}
+
+/** What Herald needs of a PGlite instance (`@electric-sql/pglite`). */
+export interface PGliteLike {
+  query(text: string, params?: unknown[]): Promise<QueryResultLike>;
+  transaction<T>(
+    fn: (tx: { query(text: string, params?: unknown[]): Promise<QueryResultLike> }) => Promise<T>,
+  ): Promise<T>;
+}
+
+/** A `pg` Pool, a connected `pg` Client, or a PGlite instance. The host owns it and closes it. */
+export type PostgresClient = PgPoolLike | PgClientLike | PGliteLike;
+
+export function toSqlClient(client: PostgresClient | SqlClient): SqlClient {
+  if (isSqlClient(client)) return client;
+  if (isPGlite(client)) return pgliteClient(client);
+  if (isPool(client)) return poolClient(client);
+  return singleClient(client);
+}
+
+function isSqlClient(client: object): client is SqlClient {
+  return (client as { [SQL_CLIENT]?: true })[SQL_CLIENT] === true;
+}
+
+function isPGlite(client: PostgresClient): client is PGliteLike {
+  return typeof (client as PGliteLike).transaction === 'function';
+}
+
+function isPool(client: PostgresClient): client is PgPoolLike {
+  return typeof (client as PgPoolLike).connect === 'function' && 'totalCount' in client;
+}
+
+const SQL_CLIENT = Symbol.for('herald.sqlClient');
+
+function brand(client: SqlClient): SqlClient {
+  return Object.assign(client, { [SQL_CLIENT]: true as const });
+}
+
+function run(
+  target: { query(text: string, params?: unknown[]): Promise<QueryResultLike> },
+  text: string,
+  params: readonly unknown[] | undefined,
+) {
+  return target.query(text, params ? [...params] : []).then(
+    (result) => ({ rows: result.rows as never[] }),
+    (error: unknown) => {
+      throw translateError(error);
+    },
+  );
+}
+
+function poolClient(pool: PgPoolLike): SqlClient {
+  return brand({
+    query: (text, params) => run(pool, text, params),
+    async transaction(fn) {
+      const conn = await pool.connect().catch((error: unknown) => {
+        throw translateError(error);
+      });
+      let broken: Error | undefined;
+      try {
+        await run(conn, 'BEGIN', undefined);
+        // Nested transaction() calls join this one.
+        const inside: SqlClient = brand({
+          query: (text, params) => run(conn, text, params),
+          transaction: (inner) => inner(inside),
+        });
+        const result = await fn(inside);
+        await run(conn, 'COMMIT', undefined);
+        return result;
+      } catch (error) {
+        if (error instanceof TransientStorageError) broken = error;
+        else await conn.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+        throw error;
+      } finally {
+        // A connection that failed mid-transaction is destroyed, not handed back to the pool.
+        conn.release(broken ?? false);
+      }
+    },
+  });
+}
+
+/**
+ * One connected client serves one statement stream, so transactions take a
+ * lock that plain queries also wait on; otherwise a concurrent query would
+ * run inside someone else's transaction.
+ */
+function singleClient(conn: PgClientLike): SqlClient {
+  let tail: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = tail.then(work, work);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+  const inside: SqlClient = brand({
+    query: (text, params) => run(conn, text, params),
+    transaction: (fn) => fn(inside),
+  });
+  return brand({
+    query: (text, params) => exclusive(() => run(conn, text, params)),
+    transaction: (fn) =>
+      exclusive(async () => {
+        await run(conn, 'BEGIN', undefined);
+        try {
+          const result = await fn(inside);
+          await run(conn, 'COMMIT', undefined);
+          return result;
+        } catch (error) {
+          await conn.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      }),
+  });
+}
+
+function pgliteClient(db: PGliteLike): SqlClient {
+  return brand({
+    query: (text, params) => run(db, text, params),
+    transaction: (fn) =>
+      db
+        .transaction((tx) => {
+          const inside: SqlClient = brand({
+            query: (text, params) => run(tx, text, params),
+            transaction: (inner) => inner(inside),
+          });
+          return fn(inside);
+        })
+        .catch((error: unknown) => {
+          throw translateError(error);
+        }),
+  });
+}
+
+/**
+ * SQLSTATE classes and codes a retry can fix: the connection went away
+ * (08, 57P01-57P03 — what pg_terminate_backend and a restart produce),
+ * serialization failures and deadlocks (40001, 40P01), and server overload
+ * (53300 too many connections).
+ */
+const TRANSIENT_CODES = new Set(['40001', '40P01', '53300', '57P01', '57P02', '57P03', '55P03']);
+const TRANSIENT_NODE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const TRANSIENT_MESSAGES = [
+  /Connection terminated/i,
+  /connection timeout/i,
+  /Client has encountered a connection error/i,
+  /terminating connection/i,
+  /timeout exceeded when trying to connect/i,
+];
+
+export function translateError(error: unknown): unknown {
+  if (error instanceof TransientStorageError) return error;
+  if (isTransient(error)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return new TransientStorageError(`Postgres is unavailable: ${message}`, { cause: error });
+  }
+  return error;
+}
+
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (code.startsWith('08') || TRANSIENT_CODES.has(code) || TRANSIENT_NODE_CODES.has(code)) return true;
+  }
+  return TRANSIENT_MESSAGES.some((pattern) => pattern.test(error.message));
+}

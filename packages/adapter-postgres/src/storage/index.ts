@@ -1,0 +1,35 @@
+import type { Storage } from '@herald/core';
+import { type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
+import { quoteSchema } from '../sql/identifiers.js';
+import { audience } from './audience.js';
+import { campaigns } from './campaigns.js';
+import { events } from './events.js';
+import { outcomes } from './outcomes.js';
+import { profiles } from './profiles.js';
+import { subscriptions } from './subscriptions.js';
+
+export interface PostgresStorageOptions {
+  /** A `pg` Pool (or connected Client) or a PGlite instance. Herald never closes it. */
+  client: PostgresClient | SqlClient;
+  /** The schema holding Herald's tables, apart from the host's; created by `migrate()`. Default `herald`. */
+  schema?: string;
+}
+
+/**
+ * Herald's Storage on Postgres. The schema must have been migrated first
+ * (`migrate({ client, schema })` or the `herald-migrate` bin); this factory
+ * runs no DDL, so starting an app never races a migration.
+ */
+export function postgresStorage(options: PostgresStorageOptions): Storage {
+  const sql = toSqlClient(options.client);
+  const s = quoteSchema(options.schema ?? 'herald');
+  return {
+    capabilities: { nativeSegments: true },
+    ...profiles(sql, s),
+    ...subscriptions(sql, s),
+    ...events(sql, s),
+    ...campaigns(sql, s),
+    ...audience(sql, s),
+    ...outcomes(sql, s),
+  };
+}

@@ -1,0 +1,225 @@
+import type {
+  CampaignId,
+  Delivery,
+  Interaction,
+  Recipient,
+  RecipientUpdate,
+  StoredCampaignTallies,
+  UserId,
+} from '@herald/core';
+import { Delivery as DeliverySchema, Recipient as RecipientSchema, RecipientState } from '@herald/core';
+import type { SqlClient } from '../sql/client.js';
+import { iso, parseRow, unique } from './rows.js';
+
+interface RecipientRow {
+  campaign_id: string;
+  occurrence: string;
+  user_id: string;
+  state: string;
+  reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface DeliveryRow {
+  campaign_id: string;
+  occurrence: string;
+  user_id: string;
+  subscription_id: string;
+  status: string;
+  status_code: number | null;
+  reason: string | null;
+  attempts: number;
+  at: Date;
+}
+
+const toRecipient = (row: RecipientRow): Recipient =>
+  parseRow(RecipientSchema, 'recipients', `${row.campaign_id}/${row.occurrence}/${row.user_id}`, {
+    campaignId: row.campaign_id,
+    occurrence: row.occurrence,
+    userId: row.user_id,
+    state: row.state,
+    reason: row.reason,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+
+const toDelivery = (row: DeliveryRow): Delivery =>
+  parseRow(DeliverySchema, 'deliveries', `${row.campaign_id}/${row.occurrence}/${row.subscription_id}`, {
+    campaignId: row.campaign_id,
+    occurrence: row.occurrence,
+    userId: row.user_id,
+    subscriptionId: row.subscription_id,
+    status: row.status,
+    statusCode: row.status_code,
+    reason: row.reason,
+    attempts: row.attempts,
+    at: row.at,
+  });
+
+/**
+ * Per-recipient decisions, per-subscription outcomes and reports. Batches
+ * go in as one statement each: the rows travel as one JSON array parameter
+ * (`jsonb_to_recordset`), so a batch of thousands is one round trip and
+ * never hits the 65,535 bind-parameter limit. Primary keys with
+ * ON CONFLICT DO NOTHING make every write idempotent.
+ */
+export function outcomes(sql: SqlClient, s: string) {
+  return {
+    async insertRecipients(recipients: readonly Recipient[]): Promise<{ inserted: number }> {
+      if (recipients.length === 0) return { inserted: 0 };
+      const rows = recipients.map((r) => ({
+        campaign_id: r.campaignId,
+        occurrence: r.occurrence,
+        user_id: r.userId,
+        state: r.state,
+        reason: r.reason,
+        created_at: iso(r.createdAt),
+        updated_at: iso(r.updatedAt),
+      }));
+      const result = await sql.query<{ inserted: number }>(
+        `WITH added AS (
+           INSERT INTO ${s}.recipients (campaign_id, occurrence, user_id, state, reason, created_at, updated_at)
+           SELECT campaign_id, occurrence, user_id, state, reason, created_at, updated_at
+           FROM jsonb_to_recordset($1::text::jsonb) AS r(campaign_id text, occurrence text, user_id text, state text,
+             reason text, created_at timestamptz, updated_at timestamptz)
+           ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT count(*)::int AS inserted FROM added`,
+        [JSON.stringify(rows)],
+      );
+      return { inserted: result.rows[0]?.inserted ?? 0 };
+    },
+
+    async getRecipients(
+      campaignId: CampaignId,
+      occurrence: string,
+      userIds: readonly UserId[],
+    ): Promise<Recipient[]> {
+      const ids = unique(userIds);
+      if (ids.length === 0) return [];
+      const { rows } = await sql.query<RecipientRow>(
+        `SELECT campaign_id, occurrence, user_id, state, reason, created_at, updated_at FROM ${s}.recipients
+         WHERE campaign_id = $1 AND occurrence = $2 AND user_id = ANY($3::text[])`,
+        [campaignId, occurrence, ids],
+      );
+      const byId = new Map(rows.map((row) => [row.user_id, row]));
+      return ids.flatMap((id) => {
+        const row = byId.get(id);
+        return row ? [toRecipient(row)] : [];
+      });
+    },
+
+    async updateRecipients(updates: readonly RecipientUpdate[], now: Date): Promise<void> {
+      if (updates.length === 0) return;
+      // One row per key (the last update wins, as applying them in order would): UPDATE ... FROM must not see a target twice.
+      const last = new Map(updates.map((u) => [JSON.stringify([u.campaignId, u.occurrence, u.userId]), u]));
+      const rows = [...last.values()].map((u) => ({
+        campaign_id: u.campaignId,
+        occurrence: u.occurrence,
+        user_id: u.userId,
+        state: u.state,
+        reason: u.reason,
+      }));
+      await sql.query(
+        `UPDATE ${s}.recipients t SET state = u.state, reason = u.reason, updated_at = $2::timestamptz
+         FROM jsonb_to_recordset($1::text::jsonb) AS u(campaign_id text, occurrence text, user_id text, state text, reason text)
+         WHERE t.campaign_id = u.campaign_id AND t.occurrence = u.occurrence AND t.user_id = u.user_id`,
+        [JSON.stringify(rows), iso(now)],
+      );
+    },
+
+    async recordDeliveries(deliveries: readonly Delivery[]): Promise<void> {
+      if (deliveries.length === 0) return;
+      const rows = deliveries.map((d) => ({
+        campaign_id: d.campaignId,
+        occurrence: d.occurrence,
+        subscription_id: d.subscriptionId,
+        user_id: d.userId,
+        status: d.status,
+        status_code: d.statusCode,
+        reason: d.reason,
+        attempts: d.attempts,
+        at: iso(d.at),
+      }));
+      await sql.query(
+        `INSERT INTO ${s}.deliveries (campaign_id, occurrence, subscription_id, user_id, status, status_code, reason, attempts, at)
+         SELECT campaign_id, occurrence, subscription_id, user_id, status, status_code, reason, attempts, at
+         FROM jsonb_to_recordset($1::text::jsonb) AS r(campaign_id text, occurrence text, subscription_id text,
+           user_id text, status text, status_code integer, reason text, attempts integer, at timestamptz)
+         ON CONFLICT DO NOTHING`,
+        [JSON.stringify(rows)],
+      );
+    },
+
+    async listDeliveries(
+      campaignId: CampaignId,
+      occurrence: string,
+      userIds: readonly UserId[],
+    ): Promise<Delivery[]> {
+      const ids = unique(userIds);
+      if (ids.length === 0) return [];
+      const { rows } = await sql.query<DeliveryRow>(
+        `SELECT campaign_id, occurrence, user_id, subscription_id, status, status_code, reason, attempts, at
+         FROM ${s}.deliveries WHERE campaign_id = $1 AND occurrence = $2 AND user_id = ANY($3::text[])
+         ORDER BY user_id, subscription_id`,
+        [campaignId, occurrence, ids],
+      );
+      return rows.map(toDelivery);
+    },
+
+    async recordInteraction(i: Interaction): Promise<boolean> {
+      const { rows } = await sql.query(
+        `INSERT INTO ${s}.interactions (report_id, campaign_id, occurrence, user_id, kind, action, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (report_id) DO NOTHING RETURNING report_id`,
+        [i.reportId, i.campaignId, i.occurrence, i.userId, i.kind, i.action, iso(i.at)],
+      );
+      return rows.length > 0;
+    },
+
+    async campaignTallies(campaignId: CampaignId): Promise<StoredCampaignTallies> {
+      const tallies: StoredCampaignTallies = {
+        recipients: Object.fromEntries(
+          RecipientState.options.map((state) => [state, 0]),
+        ) as StoredCampaignTallies['recipients'],
+        skipped: {},
+        deliveries: { sent: 0, failed: 0, gone: 0 },
+        interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
+      };
+      const [recipients, deliveries, interactions] = await Promise.all([
+        sql.query<{ state: string; reason: string | null; n: number }>(
+          `SELECT state, reason, count(*)::int AS n FROM ${s}.recipients WHERE campaign_id = $1 GROUP BY state, reason`,
+          [campaignId],
+        ),
+        sql.query<{ status: string; n: number }>(
+          `SELECT status, count(*)::int AS n FROM ${s}.deliveries WHERE campaign_id = $1 GROUP BY status`,
+          [campaignId],
+        ),
+        sql.query<{ kind: string; action: string | null; n: number }>(
+          `SELECT kind, action, count(*)::int AS n FROM ${s}.interactions WHERE campaign_id = $1 GROUP BY kind, action`,
+          [campaignId],
+        ),
+      ]);
+      for (const row of recipients.rows) {
+        const state = RecipientState.safeParse(row.state);
+        if (!state.success) continue;
+        tallies.recipients[state.data] += row.n;
+        if (state.data === 'skipped' && row.reason !== null) add(tallies.skipped, row.reason, row.n);
+      }
+      for (const row of deliveries.rows) {
+        if (row.status === 'sent' || row.status === 'failed' || row.status === 'gone')
+          tallies.deliveries[row.status] += row.n;
+      }
+      for (const row of interactions.rows) {
+        if (row.kind !== 'viewed' && row.kind !== 'clicked' && row.kind !== 'closed') continue;
+        tallies.interactions[row.kind] += row.n;
+        if (row.kind === 'clicked' && row.action !== null)
+          add(tallies.interactions.clickedByAction, row.action, row.n);
+      }
+      return tallies;
+    },
+  };
+}
+
+function add(counts: Record<string, number>, key: string, n: number): void {
+  counts[key] = (counts[key] ?? 0) + n;
+}

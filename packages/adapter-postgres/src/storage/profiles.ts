@@ -1,0 +1,67 @@
+import { Profile, type UserId } from '@herald/core';
+import type { SqlClient } from '../sql/client.js';
+import { iso, optional, parseRow, unique } from './rows.js';
+
+interface ProfileRow {
+  user_id: string;
+  properties: unknown;
+  timezone: string | null;
+  test: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'user_id, properties, timezone, test, created_at, updated_at';
+
+const toProfile = (row: ProfileRow): Profile =>
+  parseRow(Profile, 'profiles', row.user_id, {
+    userId: row.user_id,
+    properties: row.properties,
+    ...optional('timezone', row.timezone),
+    test: row.test,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+
+export function profiles(sql: SqlClient, s: string) {
+  return {
+    async upsertProfile(p: Profile): Promise<void> {
+      await sql.query(
+        `INSERT INTO ${s}.profiles (${COLUMNS}) VALUES ($1, $2::text::jsonb, $3, $4, $5::timestamptz, $6::timestamptz)
+         ON CONFLICT (user_id) DO UPDATE SET properties = excluded.properties, timezone = excluded.timezone,
+           test = excluded.test, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+        [
+          p.userId,
+          JSON.stringify(p.properties),
+          p.timezone ?? null,
+          p.test,
+          iso(p.createdAt),
+          iso(p.updatedAt),
+        ],
+      );
+    },
+
+    async getProfile(userId: UserId): Promise<Profile | null> {
+      const { rows } = await sql.query<ProfileRow>(
+        `SELECT ${COLUMNS} FROM ${s}.profiles WHERE user_id = $1`,
+        [userId],
+      );
+      return rows[0] ? toProfile(rows[0]) : null;
+    },
+
+    /** In the order asked, each once; ids without a profile are left out. */
+    async getProfiles(userIds: readonly UserId[]): Promise<Profile[]> {
+      const ids = unique(userIds);
+      if (ids.length === 0) return [];
+      const { rows } = await sql.query<ProfileRow>(
+        `SELECT ${COLUMNS} FROM ${s}.profiles WHERE user_id = ANY($1::text[])`,
+        [ids],
+      );
+      const byId = new Map(rows.map((row) => [row.user_id, row]));
+      return ids.flatMap((id) => {
+        const row = byId.get(id);
+        return row ? [toProfile(row)] : [];
+      });
+    },
+  };
+}

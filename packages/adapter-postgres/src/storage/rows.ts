@@ -1,0 +1,29 @@
+import { CorruptRecordError, formatPath } from '@herald/core';
+import type { z } from 'zod';
+
+/** Parses a row read back with its model schema; a malformed row is a CorruptRecordError naming table and id. */
+export function parseRow<S extends z.ZodType>(
+  schema: S,
+  table: string,
+  id: string,
+  value: unknown,
+): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new CorruptRecordError(
+      table,
+      id,
+      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    );
+  }
+  return parsed.data;
+}
+
+/** Instants cross into SQL as ISO strings (`$n::timestamptz`), identical on pg and PGlite. */
+export const iso = (date: Date): string => date.toISOString();
+
+/** Optional columns: SQL NULL reads back as an absent key, not as null. */
+export const optional = <K extends string, V>(key: K, value: V | null): { [P in K]?: V } =>
+  (value === null ? {} : { [key]: value }) as { [P in K]?: V };
+
+export const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import type { StorageInspector, StorageSuiteOptions } from '@herald/core/testing';
+import pg from 'pg';
+import { migrate, postgresStorage, type SqlClient, toSqlClient } from '../src/index.js';
+
+/**
+ * The real Postgres the suites run against. `npm test` starts a throwaway
+ * cluster with scripts/services/postgres.sh and exports its URL; running
+ * these files without it is a setup mistake, so they fail saying so.
+ */
+export function realPostgresUrl(): string {
+  const url = process.env.HERALD_TEST_PG_URL;
+  if (!url) {
+    throw new Error(
+      'HERALD_TEST_PG_URL is not set. Start a throwaway Postgres with\n' +
+        '  eval "$(bash scripts/services/postgres.sh start)"\n' +
+        'then run the tests again (npm test does this for you).',
+    );
+  }
+  return url;
+}
+
+/** A pool on the test cluster; its `error` handler keeps a terminated idle connection from crashing the run. */
+export function testPool(max = 5): pg.Pool {
+  const pool = new pg.Pool({ connectionString: realPostgresUrl(), max });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** A schema of its own per test file, so files running in parallel never share tables. */
+export const uniqueSchema = (prefix: string): string => `t_${prefix}_${randomBytes(4).toString('hex')}`;
+
+export interface Backend {
+  name: string;
+  client: pg.Pool | PGlite;
+  sql: SqlClient;
+  schema: string;
+  close(): Promise<void>;
+}
+
+/** A migrated schema on PGlite (in memory) or on the real server. */
+export async function openBackend(kind: 'pglite' | 'postgres', prefix: string): Promise<Backend> {
+  const schema = uniqueSchema(prefix);
+  if (kind === 'pglite') {
+    const db = new PGlite();
+    await migrate({ client: db, schema });
+    return { name: 'PGlite', client: db, sql: toSqlClient(db), schema, close: () => db.close() };
+  }
+  const pool = testPool();
+  await migrate({ client: pool, schema });
+  return {
+    name: 'Postgres',
+    client: pool,
+    sql: toSqlClient(pool),
+    schema,
+    async close() {
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pool.end();
+    },
+  };
+}
+
+const STORAGE_TABLES = [
+  'profiles',
+  'subscriptions',
+  'events',
+  'campaigns',
+  'recipients',
+  'deliveries',
+  'interactions',
+];
+
+export async function truncateStorage(b: Backend): Promise<void> {
+  await b.sql.query(`TRUNCATE ${STORAGE_TABLES.map((t) => `"${b.schema}".${t}`).join(', ')}`);
+}
+
+/** Reads rows straight from the tables, bypassing the adapter (as the conformance suite requires). */
+export function postgresInspector(backend: () => Backend): StorageInspector {
+  const s = () => `"${backend().schema}"`;
+  const sql = () => backend().sql;
+  return {
+    async countRows(table) {
+      if (!STORAGE_TABLES.includes(table)) throw new Error(`unknown table ${table}`);
+      const { rows } = await sql().query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s()}.${table}`);
+      return rows[0]?.n ?? 0;
+    },
+    async recipientState(campaignId, occurrence, userId) {
+      const { rows } = await sql().query<{ state: string; reason: string | null }>(
+        `SELECT state, reason FROM ${s()}.recipients WHERE campaign_id = $1 AND occurrence = $2 AND user_id = $3`,
+        [campaignId, occurrence, userId],
+      );
+      return rows[0] ?? null;
+    },
+    async subscriptionAddress(subscriptionId) {
+      const { rows } = await sql().query<{ address: string }>(
+        `SELECT coalesce(endpoint, device_token) AS address FROM ${s()}.subscriptions WHERE id = $1`,
+        [subscriptionId],
+      );
+      return rows[0]?.address ?? null;
+    },
+    async corruptCampaign(campaignId) {
+      await sql().query(
+        `UPDATE ${s()}.campaigns SET doc = doc || '{"status": "exploded", "when": "tomorrow"}'::jsonb WHERE id = $1`,
+        [campaignId],
+      );
+    },
+  };
+}
+
+/** The storage conformance suite's options for one backend kind. */
+export function storageSuiteOptions(kind: 'pglite' | 'postgres'): StorageSuiteOptions {
+  let backend: Backend | undefined;
+  const current = (): Backend => {
+    if (!backend) throw new Error('backend not open yet');
+    return backend;
+  };
+  return {
+    name: `postgresStorage on ${kind === 'pglite' ? 'PGlite' : 'Postgres'}`,
+    async create() {
+      backend = await openBackend(kind, 'storage');
+      return postgresStorage({ client: backend.client, schema: backend.schema });
+    },
+    reset: () => truncateStorage(current()),
+    inspect: postgresInspector(current),
+    close: () => current().close(),
+  };
+}

@@ -1,0 +1,4 @@
+import { runStorageSuite } from '@herald/core/testing';
+import { storageSuiteOptions } from './helpers.js';
+
+runStorageSuite(storageSuiteOptions('postgres'));
