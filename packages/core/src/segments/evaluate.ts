@@ -39,9 +39,11 @@ import type {
  * 6. **gt / gte / lt / lte / between** need a number property; `between` is
  *    inclusive at both ends and false when min > max.
  * 7. **before / after** accept a property holding an ISO 8601 string
- *    (`2024-05-01`, `2024-05-01T10:00`, `2024-05-01T10:00:00.000Z`,
- *    `…+02:00`; without an offset it is UTC) or an epoch-milliseconds number.
- *    Anything else, including an unparseable string, is false. The bound is
+ *    (`2024-05-01`, `2024-05-01T10:00`, `2024-05-01T10:00:00.123456Z`,
+ *    `…+02:00`, `…+0200`; a date alone is midnight UTC, a time without an
+ *    offset is UTC, digits past milliseconds are truncated) or an
+ *    epoch-milliseconds number. Anything else is false, including strings
+ *    that are not real calendar instants (`2025-02-30`, `T24:00`, `T23:60`). The bound is
  *    `{ at }` or `{ ago: { amount, unit } }` = `now` minus a fixed duration
  *    (a day is 24 hours, a week 7 days; no calendar or time-zone arithmetic).
  *    Both are strict: `before` is value < bound, `after` is value > bound.
@@ -138,19 +140,43 @@ const present = (value: JsonValue | undefined): Present | undefined => (value ==
 const isScalar = (value: Present): value is string | number | boolean =>
   typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 
-/** Date-only, or date-time with optional seconds, fraction and offset (rule 7). */
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+/**
+ * Date-only, or date-time with optional seconds, fraction and offset (rule 7):
+ * groups are year, month, day, hour, minute, second, fraction, offset sign, offset hours, offset minutes.
+ */
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):?(\d{2}))?)?$/;
 
+/**
+ * Parsed by hand rather than with Date.parse, whose leniency (Feb 30 rolls
+ * into March, 24:00 is accepted, offset-less times are local) is not a rule
+ * a SQL store should have to copy.
+ */
 function toEpochMillis(value: Present): number | null {
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (typeof value !== 'string') return null;
-  const match = ISO_DATE.exec(value);
-  if (!match) return null;
-  // JavaScript reads a date-time without an offset as local time; Herald reads it as UTC.
-  const hasTime = value.includes('T');
-  const text = hasTime && match[1] === undefined ? `${value}Z` : value;
-  const millis = Date.parse(text);
-  return Number.isNaN(millis) ? null : millis;
+  const m = ISO_DATE.exec(value);
+  if (!m) return null;
+  const part = (i: number): number => Number(m[i] ?? 0);
+  const [year, month, day, hour, minute, second] = [part(1), part(2), part(3), part(4), part(5), part(6)];
+  const [offsetHours, offsetMinutes] = [part(9), part(10)];
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return null;
+  // Fractions beyond milliseconds are truncated.
+  const millis = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+  const offset = (m[8] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  return utc(year, month - 1, day).setUTCHours(hour, minute, second, millis) - offset;
+}
+
+/** Midnight UTC of a date; setUTCFullYear, unlike Date.UTC, keeps years 0-99 as they are. */
+function utc(year: number, monthIndex: number, day: number): Date {
+  const date = new Date(0);
+  date.setUTCFullYear(year, monthIndex, day);
+  return date;
+}
+
+function daysInMonth(year: number, month: number): number {
+  return utc(year, month, 0).getUTCDate();
 }
 
 const UNIT_MS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000, weeks: 604_800_000 } as const;
