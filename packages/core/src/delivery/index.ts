@@ -1,0 +1,23 @@
+export {
+  checkEndpoint,
+  createEndpointPolicy,
+  type EndpointAllowRule,
+  type EndpointCheck,
+  type EndpointPolicy,
+  type EndpointPolicyOptions,
+  KNOWN_PUSH_SERVICE_HOSTS,
+} from './endpoint-policy.js';
+export {
+  type HttpTransport,
+  type NodeHttpTransportOptions,
+  nodeHttpTransport,
+  type TransportOptions,
+  type TransportRequest,
+  type TransportResponse,
+} from './http-transport.js';
+export type { DeliveryOutcome, DeliveryOutcomeKind } from './outcome.js';
+export type { OutboundMessage, PushProvider } from './provider.js';
+export { generateVapidKeys, type VapidDetails, type VapidKeys } from './vapid.js';
+export { DEFAULT_TIMEOUT_MS, type WebPushOptions, webPush } from './webpush-provider.js';
+export { buildWebPushRequest, MAX_PAYLOAD_BYTES, type WebPushRequestInput } from './webpush-request.js';
+export { DEFAULT_RATE_LIMIT_RETRY_MS } from './webpush-response.js';

@@ -1,0 +1,258 @@
+import { createECDH, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import ece from 'http_ece';
+import type { PushSubscriptionJson } from '../model/index.js';
+import { VapidVerifier, type VerifiedVapid } from './push-service/vapid-check.js';
+
+/**
+ * A push service on loopback, the receiving side of RFC 8030, for tests and
+ * the demo. It checks every request the way real services do (VAPID JWT,
+ * headers, size), decrypts the body with the independent `http_ece` package
+ * using the subscriber's private key, and keeps what it read. Subscriptions
+ * it hands out carry real P-256 key pairs, like a browser's.
+ */
+export interface TestPushServiceOptions {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /**
+   * The time VAPID tokens are checked against. Real services use the wall
+   * clock (the default); give the same fake clock as the provider's to test
+   * token expiry.
+   */
+  clock?: { now(): Date };
+}
+
+export interface ReceivedPushMessage {
+  subscriptionEndpoint: string;
+  /** Request headers as received, names in lower case. */
+  headers: Record<string, string>;
+  /** The decrypted body. */
+  plaintext: string;
+  vapid: VerifiedVapid;
+  receivedAt: Date;
+}
+
+/** A request the service turned down on its own checks, with why (handy when a test fails). */
+export interface RejectedPushRequest {
+  path: string;
+  status: number;
+  reason: string;
+}
+
+/** An answer to give one subscription instead of 201. */
+export interface PushResponseRule {
+  status: number;
+  /** Sent as the Retry-After header: seconds, or an HTTP-date string. */
+  retryAfter?: number | string;
+  /** Response body, e.g. the service's reason for a 400. */
+  body?: string;
+  /** Answer this many requests so, then 201 again. Default: every request. */
+  times?: number;
+}
+
+export interface TestPushService {
+  start(): Promise<{ url: string }>;
+  stop(): Promise<void>;
+  /** The service's origin, e.g. http://127.0.0.1:41234; throws before start(). */
+  readonly url: string;
+  /** A new subscription, as a browser's `PushSubscription.toJSON()` gives it. */
+  createSubscription(): PushSubscriptionJson;
+  /** Makes the service answer `rule` to requests for `endpoint` (null: back to 201). */
+  respondWith(endpoint: string, rule: PushResponseRule | null): void;
+  /** Refuses (403) tokens signed by any other key than `publicKey` (null: any key). */
+  expectVapidPublicKey(publicKey: string | null): void;
+  /** Every message accepted, decrypted and checked, in arrival order. */
+  readonly received: readonly ReceivedPushMessage[];
+  receivedFor(endpoint: string): ReceivedPushMessage[];
+  readonly rejected: readonly RejectedPushRequest[];
+  /** Forgets received and rejected messages (subscriptions and rules stay). */
+  clear(): void;
+}
+
+interface Subscriber {
+  endpoint: string;
+  keys: ReturnType<typeof createECDH>;
+  auth: Buffer;
+  rule: (PushResponseRule & { remaining: number }) | null;
+}
+
+/** RFC 8030 §7.2: services must accept 4096 bytes; more gets 413. */
+const MAX_BODY_BYTES = 4096;
+const URGENCIES = new Set(['very-low', 'low', 'normal', 'high']);
+
+export function createTestPushService(options: TestPushServiceOptions = {}): TestPushService {
+  const host = options.host ?? '127.0.0.1';
+  const now = () => options.clock?.now() ?? new Date();
+  const subscribers = new Map<string, Subscriber>();
+  const received: ReceivedPushMessage[] = [];
+  const rejected: RejectedPushRequest[] = [];
+  let expectedKey: string | null = null;
+  let server: Server | null = null;
+  let origin: string | null = null;
+  let verifier: VapidVerifier | null = null;
+
+  const currentUrl = (): string => {
+    if (!origin) throw new Error('test push service not started');
+    return origin;
+  };
+  const subscriberOf = (endpoint: string): Subscriber => {
+    const id = new URL(endpoint).pathname.replace(/^\/push\//, '');
+    const subscriber = subscribers.get(id);
+    if (!subscriber || subscriber.endpoint !== endpoint)
+      throw new Error(`not a subscription of this service: ${endpoint}`);
+    return subscriber;
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = req.url ?? '/';
+    const answer = (status: number, reason: string, headers: Record<string, string> = {}) => {
+      if (status >= 400) rejected.push({ path, status, reason });
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(reason);
+    };
+    const body = await readBody(req);
+
+    const subscriber = subscribers.get(/^\/push\/([^/?#]+)$/.exec(path)?.[1] ?? '');
+    if (!subscriber) return answer(404, 'no such subscription');
+    if (req.method !== 'POST') return answer(405, 'push messages are POSTed', { Allow: 'POST' });
+
+    const at = now();
+    const check = await (verifier as VapidVerifier).verify(req.headers.authorization, at, expectedKey);
+    if (!check.ok) return answer(check.status, check.reason);
+    if (req.headers['content-encoding'] !== 'aes128gcm') {
+      return answer(
+        400,
+        `Content-Encoding must be aes128gcm, got ${req.headers['content-encoding'] ?? 'none'}`,
+      );
+    }
+    const ttl = headerOf(req, 'ttl');
+    if (ttl === undefined || !/^\d+$/.test(ttl)) return answer(400, 'TTL header missing or not a number');
+    const urgency = headerOf(req, 'urgency');
+    if (urgency !== undefined && !URGENCIES.has(urgency)) return answer(400, `unknown Urgency ${urgency}`);
+    const topic = headerOf(req, 'topic');
+    if (topic !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(topic))
+      return answer(400, 'Topic must be 1-32 base64url characters');
+    if (body === null) return answer(413, `body over ${MAX_BODY_BYTES} bytes`);
+    if (body.length === 0) return answer(400, 'empty body');
+
+    const rule = subscriber.rule;
+    if (rule) {
+      rule.remaining -= 1;
+      if (rule.remaining <= 0) subscriber.rule = null;
+      res.writeHead(rule.status, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        ...(rule.retryAfter !== undefined ? { 'Retry-After': String(rule.retryAfter) } : {}),
+      });
+      res.end(rule.body ?? '');
+      return;
+    }
+
+    let plaintext: string;
+    try {
+      plaintext = ece
+        .decrypt(body, { version: 'aes128gcm', privateKey: subscriber.keys, authSecret: subscriber.auth })
+        .toString('utf8');
+    } catch (error) {
+      return answer(400, `body does not decrypt: ${(error as Error).message}`);
+    }
+    received.push({
+      subscriptionEndpoint: subscriber.endpoint,
+      headers: flattenHeaders(req),
+      plaintext,
+      vapid: check.vapid,
+      receivedAt: at,
+    });
+    res.writeHead(201, { Location: `${origin}/message/${randomUUID()}` }).end();
+  }
+
+  return {
+    async start() {
+      if (server) throw new Error('test push service already started');
+      const started = createServer((req, res) => {
+        handle(req, res).catch((error: unknown) => {
+          if (!res.headersSent) res.writeHead(500).end(String(error));
+        });
+      });
+      await new Promise<void>((resolve, reject) => {
+        started.once('error', reject);
+        started.listen(options.port ?? 0, host, () => resolve());
+      });
+      const { port } = started.address() as AddressInfo;
+      server = started;
+      origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      verifier = new VapidVerifier(origin);
+      return { url: origin };
+    },
+    async stop() {
+      const running = server;
+      server = null;
+      if (!running) return;
+      running.closeAllConnections();
+      await new Promise<void>((resolve, reject) =>
+        running.close((error) => (error ? reject(error) : resolve())),
+      );
+    },
+    get url() {
+      return currentUrl();
+    },
+    createSubscription() {
+      const id = randomUUID();
+      const keys = createECDH('prime256v1');
+      keys.generateKeys();
+      const auth = randomBytes(16);
+      const endpoint = `${currentUrl()}/push/${id}`;
+      subscribers.set(id, { endpoint, keys, auth, rule: null });
+      return {
+        endpoint,
+        expirationTime: null,
+        keys: { p256dh: keys.getPublicKey().toString('base64url'), auth: auth.toString('base64url') },
+      };
+    },
+    respondWith(endpoint, rule) {
+      subscriberOf(endpoint).rule = rule
+        ? { ...rule, remaining: rule.times ?? Number.POSITIVE_INFINITY }
+        : null;
+    },
+    expectVapidPublicKey(publicKey) {
+      expectedKey = publicKey;
+    },
+    received,
+    receivedFor(endpoint) {
+      return received.filter((message) => message.subscriptionEndpoint === endpoint);
+    },
+    rejected,
+    clear() {
+      received.length = 0;
+      rejected.length = 0;
+    },
+  };
+}
+
+/** The body, or null when it is over the limit (read to the end, kept no further). */
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function flattenHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}

@@ -1,0 +1,206 @@
+import { createECDH } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import webPushLib from 'web-push';
+import { generateVapidKeys } from '../../src/delivery/vapid.js';
+import type { PushSubscriptionJson } from '../../src/model/index.js';
+import { fakeClock } from '../../src/testing/fake-clock.js';
+import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
+
+const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
+
+/** An ES256 VAPID header signed with jose, with the claims a test chooses. */
+async function vapidHeader(claims: Record<string, unknown>, keys = vapid): Promise<string> {
+  const raw = Buffer.from(keys.publicKey, 'base64url');
+  const { importJWK } = await import('jose');
+  const key = await importJWK(
+    {
+      kty: 'EC',
+      crv: 'P-256',
+      x: raw.subarray(1, 33).toString('base64url'),
+      y: raw.subarray(33).toString('base64url'),
+      d: keys.privateKey,
+    },
+    'ES256',
+  );
+  const jwt = await new SignJWT(claims).setProtectedHeader({ typ: 'JWT', alg: 'ES256' }).sign(key);
+  return `vapid t=${jwt}, k=${keys.publicKey}`;
+}
+
+describe('test push service', () => {
+  let service: TestPushService;
+  const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+
+  beforeAll(async () => {
+    service = createTestPushService();
+    await service.start();
+  });
+  afterAll(() => service.stop());
+  beforeEach(() => {
+    service.clear();
+    service.expectVapidPublicKey(null);
+  });
+
+  async function post(endpoint: string, headers: Record<string, string>, body: Buffer = Buffer.from('x')) {
+    const response = await fetch(endpoint, { method: 'POST', headers, body: new Uint8Array(body) });
+    return { status: response.status, text: await response.text() };
+  }
+
+  async function validHeaders(extra: Record<string, string> = {}) {
+    return {
+      TTL: '60',
+      'Content-Encoding': 'aes128gcm',
+      Authorization: await vapidHeader({ aud: service.url, sub: 'mailto:ops@example.com', exp: inAnHour() }),
+      ...extra,
+    };
+  }
+
+  it('hands out real P-256 subscriptions under its own origin', () => {
+    const s = service.createSubscription();
+    expect(s.endpoint).toMatch(new RegExp(`^${service.url}/push/[0-9a-f-]{36}$`));
+    expect(Buffer.from(s.keys.p256dh, 'base64url')).toHaveLength(65);
+    expect(Buffer.from(s.keys.auth, 'base64url')).toHaveLength(16);
+    // A real point: a fresh key pair can agree a secret with it.
+    const peer = createECDH('prime256v1');
+    peer.generateKeys();
+    expect(peer.computeSecret(Buffer.from(s.keys.p256dh, 'base64url'))).toHaveLength(32);
+    expect(service.createSubscription().keys.p256dh).not.toBe(s.keys.p256dh);
+  });
+
+  /** Sends as the web-push package would (its own VAPID and encryption), over plain http. */
+  async function sendWithWebPush(
+    s: PushSubscriptionJson,
+    payload: string,
+    options: webPushLib.RequestOptions,
+  ) {
+    const details = webPushLib.generateRequestDetails(s, payload, { vapidDetails: vapid, ...options });
+    const response = await fetch(details.endpoint, {
+      method: details.method,
+      headers: details.headers as Record<string, string>,
+      body: new Uint8Array(details.body as Buffer),
+    });
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  }
+
+  it('accepts what the web-push package sends and decrypts it (an independent sender)', async () => {
+    const s = service.createSubscription();
+    service.expectVapidPublicKey(vapid.publicKey);
+    const result = await sendWithWebPush(s, '{"from":"web-push"}', { TTL: 120, urgency: 'low' });
+    expect(result.status).toBe(201);
+    expect(result.headers.get('location')).toMatch(new RegExp(`^${service.url}/message/`));
+    const [got] = service.receivedFor(s.endpoint);
+    expect(got).toMatchObject({
+      plaintext: '{"from":"web-push"}',
+      headers: { ttl: '120', urgency: 'low' },
+      vapid: { sub: 'mailto:ops@example.com', aud: service.url, publicKey: vapid.publicKey },
+    });
+  });
+
+  it('answers 401 to a request without VAPID credentials', async () => {
+    const s = service.createSubscription();
+    expect(await post(s.endpoint, { TTL: '60', 'Content-Encoding': 'aes128gcm' })).toEqual({
+      status: 401,
+      text: 'missing Authorization header',
+    });
+    expect((await post(s.endpoint, { ...(await validHeaders()), Authorization: 'WebPush abc' })).status).toBe(
+      401,
+    );
+    expect(service.rejected.map((r) => r.status)).toEqual([401, 401]);
+  });
+
+  it('answers 403 when the signature is not by k', async () => {
+    const s = service.createSubscription();
+    const signedByOther = await vapidHeader(
+      { aud: service.url, sub: 'mailto:ops@example.com', exp: inAnHour() },
+      { ...generateVapidKeys(), subject: '' },
+    );
+    const forged = signedByOther.replace(/k=.+$/, `k=${vapid.publicKey}`);
+    const answer = await post(s.endpoint, await validHeaders({ Authorization: forged }));
+    expect(answer).toEqual({ status: 403, text: 'BadJwtToken: signature does not verify with k' });
+  });
+
+  it.each([
+    ['another audience', { aud: 'https://fcm.googleapis.com', sub: 'mailto:ops@example.com' }, /claim aud/],
+    [
+      'an expired token',
+      { sub: 'mailto:ops@example.com', exp: Math.floor(Date.now() / 1000) - 10 },
+      /token expired/,
+    ],
+    [
+      'a token living over 24 h',
+      { sub: 'mailto:ops@example.com', exp: Math.floor(Date.now() / 1000) + 25 * 3600 },
+      /more than 24 hours/,
+    ],
+    ['a subject that is no contact', { sub: 'ops@example.com' }, /sub must be a mailto: or https: URI/],
+    ['a token without sub', { sub: undefined }, /claim sub/],
+  ])('answers 403 to %s', async (_, claims, reason) => {
+    const s = service.createSubscription();
+    const header = await vapidHeader({ aud: service.url, exp: inAnHour(), ...claims });
+    const answer = await post(s.endpoint, await validHeaders({ Authorization: header }));
+    expect(answer.status).toBe(403);
+    expect(answer.text).toMatch(reason);
+    expect(service.received).toEqual([]);
+  });
+
+  it('checks expiry against its own clock when given one', async () => {
+    const clock = fakeClock('2030-01-01T00:00:00Z');
+    const timed = createTestPushService({ clock });
+    const { url } = await timed.start();
+    try {
+      const s = timed.createSubscription();
+      const exp = Date.parse('2030-01-01T12:00:00Z') / 1000;
+      const headers = {
+        TTL: '60',
+        'Content-Encoding': 'aes128gcm',
+        Authorization: await vapidHeader({ aud: url, sub: 'mailto:ops@example.com', exp }),
+      };
+      // Decryption fails on this dummy body, which proves the token passed.
+      expect((await post(s.endpoint, headers)).text).toMatch(/^body does not decrypt/);
+      await clock.advance(12 * 3600_000);
+      expect((await post(s.endpoint, headers)).text).toBe('BadJwtToken: token expired');
+    } finally {
+      await timed.stop();
+    }
+  });
+
+  it('answers 400 to a missing TTL or another content encoding, 413 to a body over 4096 bytes', async () => {
+    const s = service.createSubscription();
+    const { TTL: _, ...noTtl } = await validHeaders();
+    expect(await post(s.endpoint, noTtl)).toEqual({
+      status: 400,
+      text: 'TTL header missing or not a number',
+    });
+    expect(await post(s.endpoint, await validHeaders({ 'Content-Encoding': 'aesgcm' }))).toEqual({
+      status: 400,
+      text: 'Content-Encoding must be aes128gcm, got aesgcm',
+    });
+    expect((await post(s.endpoint, await validHeaders({ Urgency: 'urgent' }))).status).toBe(400);
+    expect((await post(s.endpoint, await validHeaders(), Buffer.alloc(4097))).status).toBe(413);
+  });
+
+  it('answers 404 for unknown subscriptions and refuses to configure them', async () => {
+    expect((await post(`${service.url}/push/nobody`, await validHeaders())).status).toBe(404);
+    expect(() => service.respondWith(`${service.url}/push/nobody`, { status: 410 })).toThrow(
+      /not a subscription/,
+    );
+  });
+
+  it('answers a configured status with Retry-After, for `times` requests, then 201 again', async () => {
+    const s = service.createSubscription();
+    service.respondWith(s.endpoint, { status: 503, retryAfter: 7, times: 2, body: 'busy' });
+    const send = async () => {
+      const { status, headers } = await sendWithWebPush(s, 'hi', { TTL: 60 });
+      return { status, retryAfter: headers.get('retry-after') };
+    };
+    expect(await send()).toEqual({ status: 503, retryAfter: '7' });
+    expect(await send()).toEqual({ status: 503, retryAfter: '7' });
+    expect(await send()).toEqual({ status: 201, retryAfter: null });
+    expect(service.receivedFor(s.endpoint).map((m) => m.plaintext)).toEqual(['hi']);
+
+    service.respondWith(s.endpoint, { status: 410 });
+    expect((await send()).status).toBe(410);
+    expect((await send()).status).toBe(410);
+    service.respondWith(s.endpoint, null);
+    expect((await send()).status).toBe(201);
+  });
+});
