@@ -1,5 +1,5 @@
 import { createECDH } from 'node:crypto';
-import { importJWK, SignJWT } from 'jose';
+import { importJWK, type JWK, SignJWT } from 'jose';
 import { ConfigError } from '../errors/index.js';
 import type { Clock } from '../ports/clock.js';
 
@@ -108,6 +108,18 @@ function decodeKey(value: string, which: 'public' | 'private'): Buffer {
   return Buffer.from(value, 'base64url');
 }
 
+/** A P-256 key as a JWK, from the raw uncompressed public point (and the base64url private scalar). */
+export function p256Jwk(publicKey: Uint8Array, privateKey?: string): JWK {
+  const point = Buffer.from(publicKey);
+  return {
+    kty: 'EC',
+    crv: 'P-256',
+    x: point.subarray(1, 33).toString('base64url'),
+    y: point.subarray(33, 65).toString('base64url'),
+    ...(privateKey !== undefined ? { d: privateKey.replace(/=+$/, '') } : {}),
+  };
+}
+
 /** Hands out the `Authorization` header value for a push-service origin. */
 export interface VapidSigner {
   authorization(origin: string): Promise<string>;
@@ -130,18 +142,9 @@ export function createVapidSigner(details: VapidDetails, clock: Clock): VapidSig
   const publicKey = Buffer.from(details.publicKey, 'base64url');
   const keyId = publicKey.toString('base64url');
   let signingKey: ReturnType<typeof importJWK> | undefined;
+  // Imported once, on first use (importJWK is async); never per message.
   const key = () => {
-    // Imported once, on first use (importJWK is async); never per message.
-    signingKey ??= importJWK(
-      {
-        kty: 'EC',
-        crv: 'P-256',
-        x: publicKey.subarray(1, 33).toString('base64url'),
-        y: publicKey.subarray(33, 65).toString('base64url'),
-        d: details.privateKey.replace(/=+$/, ''),
-      },
-      'ES256',
-    );
+    signingKey ??= importJWK(p256Jwk(publicKey, details.privateKey), 'ES256');
     return signingKey;
   };
   const cache = new Map<string, CachedToken>();

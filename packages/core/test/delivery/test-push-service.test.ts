@@ -1,8 +1,8 @@
 import { createECDH } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import webPushLib from 'web-push';
-import { generateVapidKeys } from '../../src/delivery/vapid.js';
+import { generateVapidKeys, p256Jwk } from '../../src/delivery/vapid.js';
 import type { PushSubscriptionJson } from '../../src/model/index.js';
 import { fakeClock } from '../../src/testing/fake-clock.js';
 import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
@@ -11,18 +11,7 @@ const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
 
 /** An ES256 VAPID header signed with jose, with the claims a test chooses. */
 async function vapidHeader(claims: Record<string, unknown>, keys = vapid): Promise<string> {
-  const raw = Buffer.from(keys.publicKey, 'base64url');
-  const { importJWK } = await import('jose');
-  const key = await importJWK(
-    {
-      kty: 'EC',
-      crv: 'P-256',
-      x: raw.subarray(1, 33).toString('base64url'),
-      y: raw.subarray(33).toString('base64url'),
-      d: keys.privateKey,
-    },
-    'ES256',
-  );
+  const key = await importJWK(p256Jwk(Buffer.from(keys.publicKey, 'base64url'), keys.privateKey), 'ES256');
   const jwt = await new SignJWT(claims).setProtectedHeader({ typ: 'JWT', alg: 'ES256' }).sign(key);
   return `vapid t=${jwt}, k=${keys.publicKey}`;
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createVapidSigner,
   generateVapidKeys,
+  p256Jwk,
   VAPID_TOKEN_LIFETIME_SECONDS,
   validateVapidDetails,
 } from '../../src/delivery/vapid.js';
@@ -20,16 +21,7 @@ function parseAuthorization(header: string): { token: string; key: string } {
 }
 
 async function verifyWith(publicKey: string, token: string, now: Date) {
-  const raw = Buffer.from(publicKey, 'base64url');
-  const key = await importJWK(
-    {
-      kty: 'EC',
-      crv: 'P-256',
-      x: raw.subarray(1, 33).toString('base64url'),
-      y: raw.subarray(33).toString('base64url'),
-    },
-    'ES256',
-  );
+  const key = await importJWK(p256Jwk(Buffer.from(publicKey, 'base64url')), 'ES256');
   return jwtVerify(token, key, { algorithms: ['ES256'], currentDate: now });
 }
 

@@ -1,4 +1,5 @@
 import { errors, importJWK, type JWTPayload, jwtVerify } from 'jose';
+import { p256Jwk } from '../../delivery/vapid.js';
 
 /** The claims of a VAPID token that passed every check. */
 export interface VerifiedVapid {
@@ -76,15 +77,7 @@ export class VapidVerifier {
   private importKey(publicKey: string, raw: Buffer) {
     let key = this.keys.get(publicKey);
     if (!key) {
-      key = importJWK(
-        {
-          kty: 'EC',
-          crv: 'P-256',
-          x: raw.subarray(1, 33).toString('base64url'),
-          y: raw.subarray(33).toString('base64url'),
-        },
-        'ES256',
-      );
+      key = importJWK(p256Jwk(raw), 'ES256');
       this.keys.set(publicKey, key);
     }
     return key;
