@@ -6,3 +6,11 @@ export { type MemoryStorageInspector, memoryStorageInspector } from './memory-in
 export { runQueueSuite } from './queue-suite.js';
 export { MATRIX_NOW, matrixProfiles, matrixSegments } from './segment-matrix.js';
 export { runStorageSuite } from './storage-suite.js';
+export {
+  createTestPushService,
+  type PushResponseRule,
+  type ReceivedPushMessage,
+  type RejectedPushRequest,
+  type TestPushService,
+  type TestPushServiceOptions,
+} from './test-push-service.js';
