@@ -18,6 +18,6 @@ export {
 export type { DeliveryOutcome, DeliveryOutcomeKind } from './outcome.js';
 export type { OutboundMessage, PushProvider } from './provider.js';
 export { generateVapidKeys, type VapidDetails, type VapidKeys } from './vapid.js';
-export { DEFAULT_TIMEOUT_MS, type WebPushOptions, webPush } from './webpush-provider.js';
+export { DEFAULT_WEB_PUSH_TIMEOUT_MS, type WebPushOptions, webPush } from './webpush-provider.js';
 export { buildWebPushRequest, MAX_PAYLOAD_BYTES, type WebPushRequestInput } from './webpush-request.js';
 export { DEFAULT_RATE_LIMIT_RETRY_MS } from './webpush-response.js';

@@ -36,7 +36,7 @@ export interface WebPushOptions {
   transport?: HttpTransport;
 }
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_WEB_PUSH_TIMEOUT_MS = 30_000;
 
 /**
  * The standard Web Push provider (Chrome, Firefox, Edge, Safari 16+): RFC 8291
@@ -46,7 +46,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
  */
 export function webPush(options: WebPushOptions): PushProvider {
   const signer = createVapidSigner(options.vapid, options.clock ?? systemClock());
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_WEB_PUSH_TIMEOUT_MS;
   const policy = toPolicy(options.endpointPolicy);
   const transport = options.transport ?? nodeHttpTransport();
 
