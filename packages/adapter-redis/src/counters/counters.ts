@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { ConsumeResult, CounterSpec, Counters } from '@herald/core';
+import { ConfigError, ValidationError } from '@herald/core';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { withRedis } from '../errors.js';
+import { consumeScript, getScript, releaseScript } from './scripts.js';
+
+export interface RedisCountersOptions {
+  /** An ioredis client the host owns; the counters never close it. */
+  connection: Redis;
+  /** Namespace for every key. Default `herald`. */
+  prefix?: string;
+}
+
+const ConsumeReply = z.union([
+  z.tuple([z.literal(1)]).rest(z.number().int()),
+  z.tuple([z.literal(0), z.number().int().min(1)]),
+]);
+const Values = z.array(z.number().int().min(0));
+
+/**
+ * The Counters port on Redis: one hash per counter ({ n, exp }), read and
+ * written by Lua so that `consume` checks and increments every counter as one
+ * step. Keys are passed as KEYS, so the connection's keyPrefix applies.
+ */
+export function redisCounters(options: RedisCountersOptions): Counters {
+  const { connection } = options;
+  const prefix = options.prefix ?? 'herald';
+  if (prefix === '') throw new ConfigError('redisCounters: prefix must not be empty');
+  const redisKey = (key: string) => `${prefix}:counter:${key}`;
+  // Counters first, then this call's request key (see REPLAY_LUA in ../lua.ts).
+  const scriptKeys = (keys: readonly string[]) => [
+    ...keys.map(redisKey),
+    `${prefix}:counter-req:${randomUUID()}`,
+  ];
+
+  return {
+    async consume(specs: readonly CounterSpec[], now: Date): Promise<ConsumeResult> {
+      const nowMs = millis(now, 'now');
+      if (specs.length === 0) return { allowed: true, counts: [] };
+      const args = specs.flatMap((spec, index) => {
+        if (!Number.isInteger(spec.limit) || spec.limit < 0) {
+          throw new ValidationError('counter spec', [
+            { path: `[${index}].limit`, message: 'must be an integer >= 0' },
+          ]);
+        }
+        return [spec.limit, millis(spec.expiresAt, `[${index}].expiresAt`)];
+      });
+      const reply = ConsumeReply.parse(
+        await withRedis('consume', () =>
+          consumeScript(connection, scriptKeys(specs.map((s) => s.key)), [nowMs, ...args]),
+        ),
+      );
+      if (reply[0] === 1) return { allowed: true, counts: reply.slice(1) };
+      // Lua indexes from 1.
+      const blocked = specs[reply[1] - 1];
+      if (!blocked) throw new Error(`consume script blamed counter #${reply[1]} of ${specs.length}`);
+      return { allowed: false, blockedBy: blocked.key };
+    },
+
+    async release(keys: readonly string[], now: Date): Promise<void> {
+      const nowMs = millis(now, 'now');
+      if (keys.length === 0) return;
+      await withRedis('release', () => releaseScript(connection, scriptKeys(keys), [nowMs]));
+    },
+
+    async get(keys: readonly string[], now: Date): Promise<number[]> {
+      const nowMs = millis(now, 'now');
+      if (keys.length === 0) return [];
+      return Values.parse(await withRedis('get', () => getScript(connection, scriptKeys(keys), [nowMs])));
+    },
+  };
+}
+
+function millis(date: Date, path: string): number {
+  const ms = date instanceof Date ? date.getTime() : Number.NaN;
+  if (Number.isNaN(ms))
+    throw new ValidationError('counter call', [{ path, message: 'must be a valid Date' }]);
+  return ms;
+}
