@@ -77,8 +77,9 @@ function kill(child: ChildProcess): Promise<void> {
 }
 
 export async function startFakeNotify(): Promise<FakeNotify> {
+  // stderr ignored: the daemon warns about fd limits and logs each service activation.
   const daemon = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
   const address = await withTimeout(firstLine(daemon), 10_000, 'dbus-daemon prints its address');
   const env = { DBUS_SESSION_BUS_ADDRESS: address };

@@ -1,0 +1,436 @@
+/**
+ * Real-browser harness shared by the `*.browser.test.ts` files of browser-sdk and service-worker.
+ *
+ * - builds the SDK (ESM) and the service worker's classic script (IIFE, as `importScripts` loads it)
+ *   straight from the sources with esbuild;
+ * - serves them with a test page and a service worker from a loopback HTTP server that also plays
+ *   the Herald host (records every request to `/herald/*`, can be told to fail reports);
+ * - launches Debian's Chromium (never a downloaded browser) with a fresh profile, under a private
+ *   D-Bus session bus with a fake notification server, so notifications can be clicked for real.
+ *   (Clicks only reach the service worker in a persistent context, not in an incognito one.)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import { type FakeNotify, startFakeNotify } from './fake-notify.js';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export const CHROMIUM = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
+/** A host name that resolves to loopback but is not a secure context over http. */
+export const INSECURE_HOST = 'insecure.herald.test';
+
+export interface HostRequest {
+  method: string;
+  path: string;
+  body: Record<string, unknown> | null;
+  status: number;
+}
+
+export interface Harness {
+  origin: string;
+  /** `http://insecure.herald.test:<port>`: the same server, as a page that is not a secure context. */
+  insecureOrigin: string;
+  context: BrowserContext;
+  notify: FakeNotify;
+  /** Requests the Herald host received (POST/DELETE under /herald). */
+  requests: HostRequest[];
+  /** Answer the next N report POSTs with 503. */
+  failReports: number;
+  /** What the (faked) browser permission prompt answers; see FAKE_PUSH below. */
+  permissionAnswer: NotificationPermission;
+  waitForRequest(
+    predicate: (request: HostRequest) => boolean,
+    step: string,
+    timeoutMs?: number,
+  ): Promise<HostRequest>;
+  /** Opens the test page (which exposes the SDK as `window.Herald`). */
+  openPage(path?: string): Promise<Page>;
+  /** Hands `data` to the origin's service worker as a push message, over the DevTools protocol. */
+  deliverPush(page: Page, data: string): Promise<void>;
+  /** Notifications the origin's service worker registration has open. */
+  notifications(page: Page): Promise<ShownNotification[]>;
+  close(): Promise<void>;
+}
+
+export interface ShownNotification {
+  title: string;
+  body: string;
+  icon: string;
+  image: string;
+  badge: string;
+  tag: string;
+  requireInteraction: boolean;
+  renotify: boolean;
+  actions: Array<{ action: string; title: string }>;
+  data: unknown;
+}
+
+export async function withTimeout<T>(promise: Promise<T>, ms: number, step: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${step}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `check` until it returns something truthy. */
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  step: string,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms: ${step}${last ? ` (last error: ${last})` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+interface Bundles {
+  sdk: string;
+  sw: string;
+}
+let bundles: Promise<Bundles> | undefined;
+
+/** Builds the SDK (ESM, with the prompt) and the service worker's IIFE from the sources. */
+export function buildBundles(): Promise<Bundles> {
+  bundles ??= (async () => {
+    const common = {
+      bundle: true,
+      write: false,
+      target: 'es2020',
+      platform: 'browser' as const,
+      logLevel: 'silent' as const,
+    };
+    const [sdk, sw] = await Promise.all([
+      build({
+        ...common,
+        stdin: {
+          contents: `export * from './index.ts'; export * from './prompt.ts';`,
+          resolveDir: here('../../../browser-sdk/src'),
+          loader: 'ts',
+        },
+        format: 'esm',
+      }),
+      build({
+        ...common,
+        entryPoints: [here('../../src/iife.ts')],
+        format: 'iife',
+        globalName: 'Herald',
+        alias: { '@herald/core/payload': here('../../../core/src/payload/index.ts') },
+      }),
+    ]);
+    return { sdk: sdk.outputFiles![0]!.text, sw: sw.outputFiles![0]!.text };
+  })();
+  return bundles;
+}
+
+const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Herald test shop</title></head>
+<body><h1>Shop</h1><button id="outside">outside</button>
+<script type="module">import * as Herald from '/sdk.js'; window.Herald = Herald;</script></body></html>`;
+
+/** The site's service worker: Herald added to it with importScripts, plus the site's own push handler. */
+const SW = `importScripts('/herald-sw.js');
+Herald.installHerald(self, { apiBase: '/herald' });
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+// The site's own handler: only sees pushes that are not Herald's.
+self.addEventListener('push', (event) => {
+  event.waitUntil(self.registration.showNotification('Site: ' + (event.data ? event.data.text() : ''), { tag: 'site' }));
+});`;
+
+// A 1×1 PNG for icon / image / badge.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+/**
+ * Page-side stand-in for the browser's push service and permission prompt (an init script):
+ * - `PushManager.prototype.subscribe/getSubscription` keep one subscription per origin in
+ *   localStorage (`__fakePush`), with a real P-256 key from WebCrypto and a 16-byte auth secret,
+ *   and refuse a second key like Chromium does (InvalidStateError);
+ *   `localStorage.__fakePushHang = '1'` makes subscribe never settle (no push service).
+ * - `Notification.requestPermission` records whether it ran with a user gesture
+ *   (`window.__permissionRequests`) and lets the test decide the answer (`harness.permissionAnswer`),
+ *   granting the real permission when the answer is "granted".
+ * - `?safari` pages look like Safari 15: no PushManager, a fake `window.safari.pushNotification`.
+ */
+const FAKE_PUSH = `(() => {
+  const b64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  const fromB64u = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4)), (c) => c.charCodeAt(0));
+  const load = () => JSON.parse(localStorage.getItem('__fakePush') || 'null');
+  window.__pushLog = [];
+  window.__permissionRequests = [];
+  const make = (rec) => ({
+    endpoint: rec.endpoint,
+    expirationTime: null,
+    options: { userVisibleOnly: true, applicationServerKey: fromB64u(rec.key).buffer },
+    getKey: (name) => fromB64u(rec[name]).buffer,
+    toJSON: () => ({ endpoint: rec.endpoint, expirationTime: null, keys: { p256dh: rec.p256dh, auth: rec.auth } }),
+    unsubscribe: async () => {
+      window.__pushLog.push('unsubscribe ' + rec.endpoint);
+      if (load()?.endpoint === rec.endpoint) localStorage.removeItem('__fakePush');
+      return true;
+    },
+  });
+  if (window.PushManager) {
+    PushManager.prototype.getSubscription = async function () {
+      const rec = load();
+      return rec ? make(rec) : null;
+    };
+    PushManager.prototype.subscribe = async function (options) {
+      if (localStorage.getItem('__fakePushHang')) return new Promise(() => {});
+      if (Notification.permission !== 'granted') throw new DOMException('Registration failed - permission denied', 'NotAllowedError');
+      if (!options || !options.userVisibleOnly) throw new DOMException('userVisibleOnly is required', 'NotAllowedError');
+      const keyBytes = typeof options.applicationServerKey === 'string' ? fromB64u(options.applicationServerKey) : options.applicationServerKey;
+      const key = b64u(keyBytes instanceof ArrayBuffer ? keyBytes : keyBytes.buffer.slice(keyBytes.byteOffset, keyBytes.byteOffset + keyBytes.byteLength));
+      const existing = load();
+      if (existing) {
+        if (existing.key !== key) throw new DOMException('A subscription with a different application server key already exists.', 'InvalidStateError');
+        return make(existing);
+      }
+      const pair = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits']);
+      const rec = {
+        endpoint: location.origin + '/push-service/' + crypto.randomUUID(),
+        key,
+        p256dh: b64u(await crypto.subtle.exportKey('raw', pair.publicKey)),
+        auth: b64u(crypto.getRandomValues(new Uint8Array(16))),
+      };
+      localStorage.setItem('__fakePush', JSON.stringify(rec));
+      window.__pushLog.push('subscribe ' + rec.endpoint);
+      return make(rec);
+    };
+  }
+  if (window.Notification) {
+    Notification.requestPermission = function (callback) {
+      window.__permissionRequests.push({ userActivation: navigator.userActivation ? navigator.userActivation.isActive : null });
+      const answer = window.__answerPermission();
+      if (callback) answer.then(callback);
+      return answer;
+    };
+  }
+  if (location.search.includes('safari')) {
+    delete window.PushManager;
+    const state = { permission: 'default', deviceToken: null };
+    window.__safariRequests = [];
+    window.safari = { pushNotification: {
+      permission: (id) => ({ ...state }),
+      requestPermission: (url, id, userInfo, callback) => {
+        window.__safariRequests.push({ url, id, userInfo, userActivation: navigator.userActivation.isActive });
+        state.permission = 'granted';
+        state.deviceToken = 'A1B2C3D4E5F6';
+        setTimeout(() => callback({ ...state }), 10);
+      },
+    } };
+  }
+})();`;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      data += chunk;
+    });
+    req.on('end', () => resolve(data));
+    req.on('error', reject);
+  });
+}
+
+export async function startHarness(options: { timezoneId?: string } = {}): Promise<Harness> {
+  const { sdk, sw } = await withTimeout(
+    buildBundles(),
+    30_000,
+    'esbuild builds the SDK and service worker bundles',
+  );
+  const requests: HostRequest[] = [];
+  const waiters = new Set<() => void>();
+  let subscriptionIds = 0;
+  let harness: Harness;
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const send = (status: number, type: string, body: string | Buffer) => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    if (url.pathname === '/sdk.js') return send(200, 'text/javascript', sdk);
+    if (url.pathname === '/herald-sw.js') return send(200, 'text/javascript', sw);
+    if (url.pathname === '/sw.js') return send(200, 'text/javascript', SW);
+    if (url.pathname.endsWith('.png')) return send(200, 'image/png', PNG);
+    if (url.pathname === '/favicon.ico') return send(404, 'text/plain', '');
+    if (url.pathname.startsWith('/herald/')) {
+      const text = await readBody(req);
+      let body: Record<string, unknown> | null = null;
+      try {
+        body = text ? (JSON.parse(text) as Record<string, unknown>) : null;
+      } catch {}
+      const path = url.pathname.slice('/herald'.length);
+      let status = 404;
+      let answer: unknown;
+      if (req.method === 'POST' && (path === '/subscriptions' || path === '/subscriptions/safari')) {
+        status = 201;
+        answer = { id: `sub_${++subscriptionIds}` };
+      } else if (req.method === 'DELETE' && path === '/subscriptions') status = 204;
+      else if (req.method === 'POST' && path === '/identify') status = 204;
+      else if (req.method === 'POST' && path === '/events') {
+        status = 202;
+        answer = { accepted: true };
+      } else if (req.method === 'POST' && path === '/reports') {
+        status = harness.failReports > 0 ? 503 : 204;
+        if (status === 503) harness.failReports--;
+      }
+      requests.push({ method: req.method ?? '', path, body, status });
+      for (const wake of waiters) wake();
+      if (status === 404)
+        answer = { error: { code: 'not_found', message: `no route ${req.method} ${path}` } };
+      if (status === 503) answer = { error: { code: 'unavailable', message: 'try again' } };
+      res.writeHead(status, answer ? { 'content-type': 'application/json' } : {});
+      res.end(answer ? JSON.stringify(answer) : undefined);
+      return;
+    }
+    // Any other path is a page of the shop (deeplinks land here), with the SDK loaded.
+    send(200, 'text/html', PAGE);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
+
+  const notify = await startFakeNotify();
+  const userDataDir = mkdtempSync(join(tmpdir(), 'herald-chromium-'));
+  const context = await withTimeout(
+    chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      env: { ...process.env, ...notify.env },
+      timezoneId: options.timezoneId ?? 'Europe/Berlin',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+        `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`,
+      ],
+    }),
+    30_000,
+    `launch ${CHROMIUM}`,
+  );
+  await context.exposeFunction('__answerPermission', async () => {
+    const answer = harness.permissionAnswer;
+    if (answer === 'granted') await context.grantPermissions(['notifications'], { origin });
+    return answer;
+  });
+  await context.addInitScript(FAKE_PUSH);
+
+  const cdpSessions = new WeakMap<Page, { session: CDPSession; registrations: Map<string, string> }>();
+  async function cdp(page: Page) {
+    let entry = cdpSessions.get(page);
+    if (!entry) {
+      const session = await context.newCDPSession(page);
+      const registrations = new Map<string, string>();
+      session.on('ServiceWorker.workerRegistrationUpdated', (event) => {
+        for (const r of event.registrations) {
+          if (r.isDeleted) registrations.delete(r.scopeURL);
+          else registrations.set(r.scopeURL, r.registrationId);
+        }
+      });
+      await session.send('ServiceWorker.enable');
+      entry = { session, registrations };
+      cdpSessions.set(page, entry);
+    }
+    return entry;
+  }
+
+  harness = {
+    origin,
+    insecureOrigin: `http://${INSECURE_HOST}:${port}`,
+    context,
+    notify,
+    requests,
+    failReports: 0,
+    permissionAnswer: 'granted',
+    waitForRequest(predicate, step, timeoutMs = 10_000) {
+      const found = new Promise<HostRequest>((resolve) => {
+        const check = () => {
+          const request = requests.find(predicate);
+          if (!request) return;
+          waiters.delete(check);
+          resolve(request);
+        };
+        waiters.add(check);
+        check();
+      });
+      return withTimeout(found, timeoutMs, `host receives: ${step}`);
+    },
+    async openPage(path = '/') {
+      const page = await context.newPage();
+      await withTimeout(page.goto(new URL(path, origin).href), 10_000, `open ${path}`);
+      await waitFor(() => page.evaluate(() => 'Herald' in window), 'the test page loads the SDK');
+      await cdp(page);
+      return page;
+    },
+    async deliverPush(page, data) {
+      const { session, registrations } = await cdp(page);
+      const registrationId = await waitFor(
+        () => registrations.get(`${origin}/`),
+        'DevTools reports the service worker',
+      );
+      await withTimeout(
+        session.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data }),
+        10_000,
+        'ServiceWorker.deliverPushMessage',
+      );
+    },
+    notifications(page) {
+      return page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.getRegistration('/');
+        const list = (await registration?.getNotifications()) ?? [];
+        return list.map((n) => {
+          const x = n as Notification & {
+            image: string;
+            renotify: boolean;
+            actions: ReadonlyArray<{ action: string; title: string }>;
+          };
+          return {
+            title: x.title,
+            body: x.body,
+            icon: x.icon,
+            image: x.image,
+            badge: x.badge,
+            tag: x.tag,
+            requireInteraction: x.requireInteraction,
+            renotify: x.renotify,
+            actions: x.actions.map((a) => ({ action: a.action, title: a.title })),
+            data: x.data as unknown,
+          };
+        });
+      });
+    },
+    async close() {
+      await context.close().catch(() => {});
+      await notify.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
