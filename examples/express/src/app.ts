@@ -1,4 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import {
   type Herald,
   HeraldError,
@@ -8,6 +10,11 @@ import {
   ValidationError,
 } from '@herald/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
+
+const require = createRequire(import.meta.url);
+/** The built browser SDK and service-worker script, served as a site would serve them. */
+const sdkDir = dirname(require.resolve('@herald/browser-sdk'));
+const serviceWorkerScript = require.resolve('@herald/service-worker').replace(/index\.c?js$/, 'herald-sw.js');
 
 export interface AppOptions {
   herald: Herald;
@@ -57,6 +64,10 @@ export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http 
   });
   app.use('/admin', admin);
 
+  app.use('/sdk', express.static(sdkDir));
+  app.get('/herald-sw.js', (_req, res) => {
+    res.sendFile(serviceWorkerScript);
+  });
   app.use(express.static(publicDir, { index: 'index.html' }));
   app.use(errorHandler);
   return app;

@@ -19,8 +19,8 @@ const herald = createHerald({
   queue: memoryQueue(),
   providers: { webpush: webPush({ vapid: config.vapid }) },
   logger,
+  // Reports go to the service worker's own origin (apiBase + /reports); no absolute URL needed.
   reportSecret: config.reportSecret,
-  reportUrl: `http://${config.host}:${config.port}/herald/reports`,
   ...(pushServiceUrl ? { allowEndpoint: [pushServiceUrl] } : {}),
 });
 
@@ -32,7 +32,9 @@ const app = createApp({
   http: { trustClientUserId: true },
 });
 const server = app.listen(config.port, config.host, () => {
-  console.log(`Herald example on http://${config.host}:${config.port}`);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  console.log(`Herald example on http://${config.host}:${port}`);
   if (config.adminTokenGenerated)
     console.log(`admin token (set HERALD_ADMIN_TOKEN to choose one): ${config.adminToken}`);
 });
