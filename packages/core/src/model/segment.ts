@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { JsonValue } from './common.js';
+import { Instant, JsonValue } from './common.js';
+import { EventName } from './event.js';
 import { SegmentId } from './ids.js';
+import { Target } from './subscription.js';
 
 /**
  * A date bound: an absolute instant, or relative to "now" at evaluation time
@@ -31,18 +33,92 @@ export const PropertyCondition = z.discriminatedUnion('op', [
 ]);
 export type PropertyCondition = z.infer<typeof PropertyCondition>;
 
+/** An event, optionally narrowed by conditions on its properties ("Charged where amount > 100"). */
+export const EventFilter = z.object({
+  name: EventName,
+  where: z.array(PropertyCondition).max(20).default([]),
+});
+export type EventFilter = z.infer<typeof EventFilter>;
+
+/**
+ * When the counted events happened. `inLast` is the closed window
+ * [now − amount·unit, now]; `between` is the half-open window [from, to).
+ * No window: any time.
+ */
+export const EventWindow = z.union([
+  z.object({
+    inLast: z.object({
+      amount: z.number().int().min(1),
+      unit: z.enum(['minutes', 'hours', 'days', 'weeks']),
+    }),
+  }),
+  z.object({ between: z.object({ from: DateBound, to: DateBound }) }),
+]);
+export type EventWindow = z.infer<typeof EventWindow>;
+
+/** How many matching events: at least / at most / exactly N (at most and exactly 0 include users who never did it). */
+export const EventCount = z.object({
+  op: z.enum(['atLeast', 'atMost', 'exactly']),
+  value: z.number().int().min(0).max(1_000_000),
+});
+export type EventCount = z.infer<typeof EventCount>;
+
 export type SegmentDefinition =
   | { type: 'all' }
   | { type: 'property'; condition: PropertyCondition }
+  /** Did the event, `count` times (default at least once), within `window` (default any time). */
+  | { type: 'did'; event: EventFilter; count?: EventCount; window?: EventWindow }
+  /** Never did the event within `window` (default: ever). */
+  | { type: 'didNot'; event: EventFilter; window?: EventWindow }
+  /** The first (or last) matching event happened before / after a date; false for users who never did it. */
+  | { type: 'firstTime' | 'lastTime'; event: EventFilter; op: 'before' | 'after'; date: DateBound }
+  /** Has at least one live subscription, optionally on one target. */
+  | { type: 'reachable'; target?: Target }
   | { type: 'and'; of: SegmentDefinition[] }
   | { type: 'or'; of: SegmentDefinition[] }
   | { type: 'not'; of: SegmentDefinition };
 
+/** The input shape of a definition (dates may be ISO strings, `where` may be left out). */
+export type SegmentDefinitionInput =
+  | { type: 'all' }
+  | { type: 'property'; condition: z.input<typeof PropertyCondition> }
+  | {
+      type: 'did';
+      event: z.input<typeof EventFilter>;
+      count?: EventCount;
+      window?: z.input<typeof EventWindow>;
+    }
+  | { type: 'didNot'; event: z.input<typeof EventFilter>; window?: z.input<typeof EventWindow> }
+  | {
+      type: 'firstTime' | 'lastTime';
+      event: z.input<typeof EventFilter>;
+      op: 'before' | 'after';
+      date: z.input<typeof DateBound>;
+    }
+  | { type: 'reachable'; target?: Target }
+  | { type: 'and'; of: SegmentDefinitionInput[] }
+  | { type: 'or'; of: SegmentDefinitionInput[] }
+  | { type: 'not'; of: SegmentDefinitionInput };
+
 /** A segment definition: JSON, composable with and / or / not. */
-export const SegmentDefinition: z.ZodType<SegmentDefinition> = z.lazy(() =>
+export const SegmentDefinition: z.ZodType<SegmentDefinition, SegmentDefinitionInput> = z.lazy(() =>
   z.discriminatedUnion('type', [
     z.object({ type: z.literal('all') }),
     z.object({ type: z.literal('property'), condition: PropertyCondition }),
+    z.object({
+      type: z.literal('did'),
+      event: EventFilter,
+      count: EventCount.optional(),
+      window: EventWindow.optional(),
+    }),
+    z.object({ type: z.literal('didNot'), event: EventFilter, window: EventWindow.optional() }),
+    z.object({
+      type: z.enum(['firstTime', 'lastTime']),
+      event: EventFilter,
+      op: z.enum(['before', 'after']),
+      date: DateBound,
+    }),
+    z.object({ type: z.literal('reachable'), target: Target.optional() }),
     z.object({ type: z.literal('and'), of: z.array(SegmentDefinition).min(1).max(50) }),
     z.object({ type: z.literal('or'), of: z.array(SegmentDefinition).min(1).max(50) }),
     z.object({ type: z.literal('not'), of: SegmentDefinition }),
@@ -57,3 +133,28 @@ export const Audience = z.union([
 export type Audience = z.infer<typeof Audience>;
 
 export { JsonValue };
+
+/** What a host hands to `segments.create` / `segments.update`. */
+export const SegmentInput = z.object({
+  name: z.string().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  definition: SegmentDefinition,
+});
+export type SegmentInput = z.input<typeof SegmentInput>;
+
+/** A saved segment: a named definition campaigns use by id. */
+export const SavedSegment = z.object({
+  id: SegmentId,
+  name: z.string().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  definition: SegmentDefinition,
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+export type SavedSegment = z.infer<typeof SavedSegment>;
+
+/** How many users a definition selects, and how many of them web push can reach (users, not subscriptions). */
+export interface ReachEstimate {
+  qualified: number;
+  reachable: { total: number; webpush: number; safari: number };
+}

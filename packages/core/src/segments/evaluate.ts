@@ -1,6 +1,9 @@
 import { assertNever } from '../errors/index.js';
 import type {
   DateBound,
+  EventCount,
+  EventFilter,
+  EventWindow,
   JsonValue,
   Profile,
   Properties,
@@ -49,14 +52,42 @@ import type {
  *    Both are strict: `before` is value < bound, `after` is value > bound.
  * 8. **Composition.** `all` matches every profile, `and` needs every child,
  *    `or` some child, `not` inverts its child (so `not(country eq "FR")`
- *    includes users without a country). Conditions read the profile's
- *    `properties` only.
+ *    includes users without a country). `property` conditions read the
+ *    profile's `properties` only.
+ *
+ * Past behaviour reads the user's events (a subject without `events` has
+ * done nothing):
+ *
+ * 9. **Matching events.** An event matches an EventFilter when its `name` is
+ *    exactly the filter's (case-sensitive) and every `where` condition holds
+ *    on the event's `properties`, by rules 1-7 (relative dates resolve
+ *    against the same `now`). An empty `where` matches every event of that name.
+ * 10. **Windows.** `inLast: { amount, unit }` is the closed interval
+ *    [now − amount·unit, now]: an event exactly at either end counts, a
+ *    future-dated event (time > now) does not. `between: { from, to }` is the
+ *    half-open interval [from, to): `from` counts, `to` does not, so adjacent
+ *    windows never count an event twice; from ≥ to is an empty window. Units
+ *    are fixed durations as in rule 7. No window means any time, future included.
+ * 11. **did / didNot.** `did` counts the matching events inside the window and
+ *    compares: `atLeast` n is count ≥ n, `atMost` n is count ≤ n, `exactly` n
+ *    is count = n; no `count` means atLeast 1. So `atMost` and `exactly 0`
+ *    include users who never did it. `didNot` is exactly count = 0.
+ * 12. **firstTime / lastTime.** The earliest (latest) matching event at any
+ *    time, compared strictly with the bound: `before` is time < bound, `after`
+ *    is time > bound. A user with no matching event is in neither.
+ *
+ * Reachability reads the user's subscriptions:
+ *
+ * 13. **reachable.** True when the user has at least one live subscription
+ *    (on `target`, when given). A stored subscription is live unless its
+ *    `expirationTime` (epoch ms, web push only) is ≤ now. Subscriptions the
+ *    push service reported gone are deleted, so they never count.
  */
 export interface SegmentSubject {
   profile: Profile;
-  /** Reserved for behaviour conditions; no definition reads them yet. */
+  /** The user's events, in any order; absent = none. */
   events?: readonly UserEvent[];
-  /** Reserved for reachability conditions; no definition reads them yet. */
+  /** The user's stored subscriptions; absent = none. */
   subscriptions?: readonly Subscription[];
 }
 
@@ -66,6 +97,25 @@ export function evaluateSegment(def: SegmentDefinition, subject: SegmentSubject,
       return true;
     case 'property':
       return matchesCondition(def.condition, subject.profile.properties, now);
+    case 'did': {
+      const count = matchingEvents(def.event, subject, now, def.window).length;
+      return compareCount(count, def.count ?? { op: 'atLeast', value: 1 });
+    }
+    case 'didNot':
+      return matchingEvents(def.event, subject, now, def.window).length === 0;
+    case 'firstTime':
+    case 'lastTime': {
+      const times = matchingEvents(def.event, subject, now, undefined).map((e) => e.time.getTime());
+      if (times.length === 0) return false;
+      const pick = def.type === 'firstTime' ? Math.min : Math.max;
+      const at = times.reduce((a, b) => pick(a, b));
+      const bound = resolveBound(def.date, now);
+      return def.op === 'before' ? at < bound : at > bound;
+    }
+    case 'reachable':
+      return (subject.subscriptions ?? []).some(
+        (s) => isLive(s, now) && (def.target === undefined || s.target === def.target),
+      );
     case 'and':
       return def.of.every((child) => evaluateSegment(child, subject, now));
     case 'or':
@@ -75,6 +125,58 @@ export function evaluateSegment(def: SegmentDefinition, subject: SegmentSubject,
     default:
       return assertNever(def, 'segment type');
   }
+}
+
+/** The subject's events matching the filter (rule 9) inside the window (rule 10). */
+function matchingEvents(
+  filter: EventFilter,
+  subject: SegmentSubject,
+  now: Date,
+  window: EventWindow | undefined,
+): UserEvent[] {
+  const range = window === undefined ? null : windowRange(window, now);
+  return (subject.events ?? []).filter((event) => {
+    if (event.name !== filter.name) return false;
+    const time = event.time.getTime();
+    if (range && !(time >= range.from && (range.closed ? time <= range.to : time < range.to))) return false;
+    return filter.where.every((condition) => matchesCondition(condition, event.properties, now));
+  });
+}
+
+/** A window's bounds in epoch ms; `closed` says whether `to` itself is inside (rule 10). */
+export function windowRange(window: EventWindow, now: Date): { from: number; to: number; closed: boolean } {
+  if ('inLast' in window) {
+    return {
+      from: now.getTime() - window.inLast.amount * UNIT_MS[window.inLast.unit],
+      to: now.getTime(),
+      closed: true,
+    };
+  }
+  return {
+    from: resolveBound(window.between.from, now),
+    to: resolveBound(window.between.to, now),
+    closed: false,
+  };
+}
+
+function compareCount(count: number, rule: EventCount): boolean {
+  switch (rule.op) {
+    case 'atLeast':
+      return count >= rule.value;
+    case 'atMost':
+      return count <= rule.value;
+    case 'exactly':
+      return count === rule.value;
+    default:
+      return assertNever(rule.op, 'count operator');
+  }
+}
+
+/** Rule 13: stored and not past its expiration time. */
+export function isLive(subscription: Subscription, now: Date): boolean {
+  if (subscription.target !== 'webpush') return true;
+  const expires = subscription.expirationTime;
+  return expires === null || expires === undefined || expires > now.getTime();
 }
 
 /** One condition against a properties object (a profile's, or an event's in behaviour filters). See the rules above. */

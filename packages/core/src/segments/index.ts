@@ -1,7 +1,9 @@
 export {
   evaluateSegment,
+  isLive,
   matchesCondition,
   readPath,
   resolveBound,
   type SegmentSubject,
+  windowRange,
 } from './evaluate.js';
