@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
-import type { StorageInspector, StorageSuiteOptions } from '@herald/core/testing';
+import type { QueueSuiteOptions, StorageInspector, StorageSuiteOptions } from '@herald/core/testing';
 import pg from 'pg';
-import { migrate, postgresStorage, type SqlClient, toSqlClient } from '../src/index.js';
+import { migrate, postgresQueue, postgresStorage, type SqlClient, toSqlClient } from '../src/index.js';
 
 /**
  * The real Postgres the suites run against. `npm test` starts a throwaway
@@ -123,6 +123,26 @@ export function storageSuiteOptions(kind: 'pglite' | 'postgres'): StorageSuiteOp
     },
     reset: () => truncateStorage(current()),
     inspect: postgresInspector(current),
+    close: () => current().close(),
+  };
+}
+
+/** The queue conformance suite's options for one backend kind. */
+export function queueSuiteOptions(kind: 'pglite' | 'postgres'): QueueSuiteOptions {
+  let backend: Backend | undefined;
+  const current = (): Backend => {
+    if (!backend) throw new Error('backend not open yet');
+    return backend;
+  };
+  return {
+    name: `postgresQueue on ${kind === 'pglite' ? 'PGlite' : 'Postgres'}`,
+    async create() {
+      backend = await openBackend(kind, 'queue');
+      return postgresQueue({ client: backend.client, schema: backend.schema });
+    },
+    reset: async () => {
+      await current().sql.query(`TRUNCATE "${current().schema}".jobs`);
+    },
     close: () => current().close(),
   };
 }

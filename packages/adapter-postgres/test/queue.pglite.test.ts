@@ -1,0 +1,4 @@
+import { runQueueSuite } from '@herald/core/testing';
+import { queueSuiteOptions } from './helpers.js';
+
+runQueueSuite(queueSuiteOptions('pglite'));
