@@ -16,6 +16,12 @@ export {
   type TransportResponse,
 } from './http-transport.js';
 export type { DeliveryOutcome, DeliveryOutcomeKind } from './outcome.js';
+export {
+  type NegotiatedProtocol,
+  type PooledHttpTransport,
+  type PooledTransportOptions,
+  pooledHttpTransport,
+} from './pooled-transport.js';
 export type { OutboundMessage, PushProvider } from './provider.js';
 export { generateVapidKeys, type VapidDetails, type VapidKeys } from './vapid.js';
 export { DEFAULT_WEB_PUSH_TIMEOUT_MS, type WebPushOptions, webPush } from './webpush-provider.js';

@@ -8,8 +8,9 @@ import {
   type EndpointPolicy,
   type EndpointPolicyOptions,
 } from './endpoint-policy.js';
-import { type HttpTransport, nodeHttpTransport } from './http-transport.js';
+import type { HttpTransport } from './http-transport.js';
 import type { DeliveryOutcome } from './outcome.js';
+import { pooledHttpTransport } from './pooled-transport.js';
 import type { OutboundMessage, PushProvider } from './provider.js';
 import { createVapidSigner, type VapidDetails } from './vapid.js';
 import { buildWebPushRequest } from './webpush-request.js';
@@ -32,7 +33,10 @@ export interface WebPushOptions {
    * loopback address.
    */
   endpointPolicy?: EndpointPolicy | EndpointPolicyOptions;
-  /** How requests travel; the default is HTTP/1.1 keep-alive on Node's http/https. */
+  /**
+   * How requests travel. Default: pooledHttpTransport(), HTTP/2 sessions per
+   * push-service origin (HTTP/1.1 keep-alive where a service has no h2).
+   */
   transport?: HttpTransport;
 }
 
@@ -48,7 +52,7 @@ export function webPush(options: WebPushOptions): PushProvider {
   const signer = createVapidSigner(options.vapid, options.clock ?? systemClock());
   const timeoutMs = options.timeoutMs ?? DEFAULT_WEB_PUSH_TIMEOUT_MS;
   const policy = toPolicy(options.endpointPolicy);
-  const transport = options.transport ?? nodeHttpTransport();
+  const transport = options.transport ?? pooledHttpTransport();
 
   return {
     target: 'webpush',

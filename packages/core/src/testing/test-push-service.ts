@@ -1,8 +1,16 @@
 import { createECDH, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createSecureServer,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+  constants as h2constants,
+} from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import ece from 'http_ece';
 import type { PushSubscriptionJson } from '../model/index.js';
+import { selfSignedCertificate } from './push-service/self-signed.js';
 import { VapidVerifier, type VerifiedVapid } from './push-service/vapid-check.js';
 
 /**
@@ -23,6 +31,12 @@ export interface TestPushServiceOptions {
    * token expiry.
    */
   clock?: { now(): Date };
+  /**
+   * Serve https with a self-signed certificate (made at start), offering
+   * HTTP/2 and HTTP/1.1 by ALPN like real push services; clients trust it
+   * through `ca`. Default false: plain HTTP/1.1, which needs no openssl.
+   */
+  tls?: boolean;
 }
 
 export interface ReceivedPushMessage {
@@ -33,6 +47,8 @@ export interface ReceivedPushMessage {
   plaintext: string;
   vapid: VerifiedVapid;
   receivedAt: Date;
+  /** '2.0' over HTTP/2, '1.1' otherwise. */
+  httpVersion: string;
 }
 
 /** A request the service turned down on its own checks, with why (handy when a test fails). */
@@ -51,6 +67,12 @@ export interface PushResponseRule {
   body?: string;
   /** Answer this many requests so, then 201 again. Default: every request. */
   times?: number;
+  /**
+   * HTTP/2 only: instead of answering, reset the stream with this error
+   * code (e.g. 7, REFUSED_STREAM: "not processed, safe to send again";
+   * 2, INTERNAL_ERROR). `status` is ignored then.
+   */
+  resetCode?: number;
 }
 
 export interface TestPushService {
@@ -58,6 +80,10 @@ export interface TestPushService {
   stop(): Promise<void>;
   /** The service's origin, e.g. http://127.0.0.1:41234; throws before start(). */
   readonly url: string;
+  /** The self-signed certificate (PEM) to trust in `tls` mode; undefined otherwise. */
+  readonly ca: string | undefined;
+  /** Sends GOAWAY on every open HTTP/2 session, as a service does before a restart. */
+  goAway(): void;
   /** A new subscription, as a browser's `PushSubscription.toJSON()` gives it. */
   createSubscription(): PushSubscriptionJson;
   /** Makes the service answer `rule` to requests for `endpoint` (null: back to 201). */
@@ -90,7 +116,9 @@ export function createTestPushService(options: TestPushServiceOptions = {}): Tes
   const received: ReceivedPushMessage[] = [];
   const rejected: RejectedPushRequest[] = [];
   let expectedKey: string | null = null;
-  let server: Server | null = null;
+  let server: { close(done: (error?: Error) => void): void; closeAll(): void } | null = null;
+  let ca: string | undefined;
+  const sessions = new Set<Http2Session>();
   let origin: string | null = null;
   let verifier: VapidVerifier | null = null;
 
@@ -106,11 +134,15 @@ export function createTestPushService(options: TestPushServiceOptions = {}): Tes
     return subscriber;
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  type Req = IncomingMessage | Http2ServerRequest;
+  type Res = ServerResponse | Http2ServerResponse;
+
+  async function handle(req: Req, res: Res): Promise<void> {
     const path = req.url ?? '/';
     const answer = (status: number, reason: string, headers: Record<string, string> = {}) => {
       if (status >= 400) rejected.push({ path, status, reason });
-      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(reason);
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+      res.end(reason);
     };
     const body = await readBody(req);
 
@@ -141,6 +173,10 @@ export function createTestPushService(options: TestPushServiceOptions = {}): Tes
     if (rule) {
       rule.remaining -= 1;
       if (rule.remaining <= 0) subscriber.rule = null;
+      if (rule.resetCode !== undefined && 'stream' in req) {
+        req.stream.close(rule.resetCode);
+        return;
+      }
       res.writeHead(rule.status, {
         'Content-Type': 'text/plain; charset=utf-8',
         ...(rule.retryAfter !== undefined ? { 'Retry-After': String(rule.retryAfter) } : {}),
@@ -163,25 +199,49 @@ export function createTestPushService(options: TestPushServiceOptions = {}): Tes
       plaintext,
       vapid: check.vapid,
       receivedAt: at,
+      httpVersion: req.httpVersion,
     });
-    res.writeHead(201, { Location: `${origin}/message/${randomUUID()}` }).end();
+    res.writeHead(201, { Location: `${origin}/message/${randomUUID()}` });
+    res.end();
   }
 
   return {
     async start() {
       if (server) throw new Error('test push service already started');
-      const started = createServer((req, res) => {
+      const onRequest = (req: Req, res: Res) => {
         handle(req, res).catch((error: unknown) => {
-          if (!res.headersSent) res.writeHead(500).end(String(error));
+          if (!res.headersSent) res.writeHead(500);
+          res.end(String(error));
         });
-      });
+      };
+      let listening: ReturnType<typeof createServer> | ReturnType<typeof createSecureServer>;
+      if (options.tls) {
+        const identity = await selfSignedCertificate();
+        ca = identity.cert;
+        const secure = createSecureServer({ ...identity, allowHTTP1: true }, onRequest);
+        secure.on('session', (session: Http2Session) => {
+          sessions.add(session);
+          session.once('close', () => sessions.delete(session));
+        });
+        listening = secure;
+      } else {
+        listening = createServer(onRequest);
+      }
+      const started = listening;
       await new Promise<void>((resolve, reject) => {
         started.once('error', reject);
         started.listen(options.port ?? 0, host, () => resolve());
       });
       const { port } = started.address() as AddressInfo;
-      server = started;
-      origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      server = {
+        close: (done) => started.close(done),
+        closeAll: () => {
+          if ('closeAllConnections' in started) started.closeAllConnections();
+          for (const session of sessions) session.destroy();
+        },
+      };
+      const scheme = options.tls ? 'https' : 'http';
+      origin = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
       verifier = new VapidVerifier(origin);
       return { url: origin };
     },
@@ -189,13 +249,19 @@ export function createTestPushService(options: TestPushServiceOptions = {}): Tes
       const running = server;
       server = null;
       if (!running) return;
-      running.closeAllConnections();
+      running.closeAll();
       await new Promise<void>((resolve, reject) =>
         running.close((error) => (error ? reject(error) : resolve())),
       );
     },
     get url() {
       return currentUrl();
+    },
+    get ca() {
+      return ca;
+    },
+    goAway() {
+      for (const session of sessions) session.goaway(h2constants.NGHTTP2_NO_ERROR);
     },
     createSubscription() {
       const id = randomUUID();
@@ -231,7 +297,7 @@ export function createTestPushService(options: TestPushServiceOptions = {}): Tes
 }
 
 /** The body, or null when it is over the limit (read to the end, kept no further). */
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
+function readBody(req: IncomingMessage | Http2ServerRequest): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -244,15 +310,17 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
-function headerOf(req: IncomingMessage, name: string): string | undefined {
+function headerOf(req: IncomingMessage | Http2ServerRequest, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-function flattenHeaders(req: IncomingMessage): Record<string, string> {
+function flattenHeaders(req: IncomingMessage | Http2ServerRequest): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    // HTTP/2 pseudo-headers (:method, :path…) are framing, not what a sender set.
+    if (value !== undefined && !name.startsWith(':'))
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return headers;
 }

@@ -1,0 +1,268 @@
+import http from 'node:http';
+import http2, { type ClientHttp2Stream } from 'node:http2';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import http2wrapper from 'http2-wrapper';
+import type { HttpTransport, TransportRequest, TransportResponse } from './http-transport.js';
+
+/**
+ * The production transport: one pool per push-service origin.
+ *
+ * - https origins are asked once which protocol they speak (ALPN, through
+ *   http2-wrapper); `h2` origins get multiplexed HTTP/2 sessions from
+ *   http2-wrapper's Agent (a new session opens when one is full or after a
+ *   GOAWAY), the others HTTP/1.1 keep-alive sockets.
+ * - plain http (a loopback push service only; the endpoint policy refuses it
+ *   elsewhere) uses HTTP/1.1 keep-alive.
+ * - at most `maxInFlightPerOrigin` requests are in flight per origin; the
+ *   rest wait their turn in order, so one slow service cannot take every
+ *   socket and a burst cannot open hundreds of connections.
+ * - each request has a deadline (`timeoutMs`) from the moment it leaves.
+ * - a stream the server refused without processing it (RST_STREAM
+ *   REFUSED_STREAM, or past the last stream id of a GOAWAY) is sent once
+ *   more on a fresh stream: RFC 9113 §8.7 says it is safe. Any other reset
+ *   rejects, which the provider turns into a `retry` outcome.
+ */
+export interface PooledTransportOptions {
+  /** Requests in flight per push-service origin (HTTP/2 streams or HTTP/1.1 sockets). Default 100. */
+  maxInFlightPerOrigin?: number;
+  /** Extra certificate authorities to trust (a loopback TLS service in tests and benchmarks). */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Bytes of a response body kept for the failure reason. Default 4096. */
+  maxBodyBytes?: number;
+  /** Offer only HTTP/1.1 in ALPN (to compare, or for a service whose h2 is broken). Default false. */
+  http1Only?: boolean;
+}
+
+export type NegotiatedProtocol = 'h2' | 'http/1.1';
+
+export interface PooledHttpTransport extends HttpTransport {
+  /** The protocol used so far with an origin, or undefined before its first request. */
+  protocolOf(origin: string): NegotiatedProtocol | undefined;
+}
+
+const { NGHTTP2_REFUSED_STREAM } = http2.constants;
+
+interface OriginPool {
+  protocol: Promise<NegotiatedProtocol>;
+  settled?: NegotiatedProtocol;
+  slots: Semaphore;
+}
+
+export function pooledHttpTransport(options: PooledTransportOptions = {}): PooledHttpTransport {
+  const maxInFlight = options.maxInFlightPerOrigin ?? 100;
+  const maxBodyBytes = options.maxBodyBytes ?? 4096;
+  const alpn: string[] = options.http1Only ? ['http/1.1'] : ['h2', 'http/1.1'];
+  const tls = { ...(options.ca !== undefined ? { ca: options.ca } : {}) };
+  const h2Agent = new http2wrapper.Agent({ maxEmptySessions: 100 });
+  const h1Agents = {
+    'https:': new https.Agent({ keepAlive: true, maxSockets: maxInFlight, ...tls }),
+    'http:': new http.Agent({ keepAlive: true, maxSockets: maxInFlight }),
+  };
+  const pools = new Map<string, OriginPool>();
+  let closed = false;
+
+  const poolOf = (url: URL): OriginPool => {
+    let pool = pools.get(url.origin);
+    if (!pool) {
+      const created: OriginPool = {
+        protocol: url.protocol === 'https:' ? negotiate(url) : Promise.resolve('http/1.1'),
+        slots: new Semaphore(maxInFlight),
+      };
+      created.protocol.then(
+        (protocol) => {
+          created.settled = protocol;
+        },
+        // A failed negotiation (service down) is asked again on the next request.
+        () => {
+          if (pools.get(url.origin) === created) pools.delete(url.origin);
+        },
+      );
+      pools.set(url.origin, created);
+      pool = created;
+    }
+    return pool;
+  };
+
+  async function negotiate(url: URL): Promise<NegotiatedProtocol> {
+    const host = hostOf(url);
+    const { alpnProtocol } = await http2wrapper.auto.resolveProtocol({
+      host,
+      port: Number(url.port || 443),
+      ALPNProtocols: [...alpn],
+      servername: isIP(host) === 0 ? host : '',
+      ...tls,
+    } as Parameters<typeof http2wrapper.auto.resolveProtocol>[0]);
+    return alpnProtocol === 'h2' ? 'h2' : 'http/1.1';
+  }
+
+  async function sendH2(
+    request: TransportRequest,
+    timeoutMs: number,
+    again: boolean,
+  ): Promise<TransportResponse> {
+    const host = hostOf(request.url);
+    const stream = await h2Agent.request(
+      request.url.origin,
+      { ...tls, ...(isIP(host) !== 0 ? { servername: '' } : {}) },
+      {
+        ':method': request.method,
+        ':path': `${request.url.pathname}${request.url.search}`,
+        ...lowerCase(request.headers),
+        'content-length': String(request.body.byteLength),
+      },
+      // An I/O deadline, not domain time: it bounds a real stream.
+      { endStream: false, signal: AbortSignal.timeout(timeoutMs) },
+    );
+    try {
+      return await readStream(stream, request.body, maxBodyBytes);
+    } catch (error) {
+      if (!again && refusedUnprocessed(stream, error)) return sendH2(request, timeoutMs, true);
+      throw error;
+    }
+  }
+
+  function sendH1(request: TransportRequest, timeoutMs: number): Promise<TransportResponse> {
+    const protocol = request.url.protocol as 'https:' | 'http:';
+    const client = protocol === 'https:' ? https : http;
+    return new Promise<TransportResponse>((resolve, reject) => {
+      const req = client.request(
+        request.url,
+        {
+          method: request.method,
+          agent: h1Agents[protocol],
+          headers: { ...request.headers, 'Content-Length': String(request.body.byteLength) },
+          signal: AbortSignal.timeout(timeoutMs),
+        },
+        (res) => {
+          collectBody(res, maxBodyBytes).then(
+            (body) => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body }),
+            reject,
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(request.body);
+    });
+  }
+
+  return {
+    async send(request, { timeoutMs }) {
+      if (closed) throw new Error('transport closed');
+      const protocol = request.url.protocol;
+      if (protocol !== 'https:' && protocol !== 'http:') throw new Error(`unsupported protocol ${protocol}`);
+      const pool = poolOf(request.url);
+      const negotiated = pool.settled ?? (await pool.protocol);
+      await pool.slots.acquire();
+      try {
+        return negotiated === 'h2'
+          ? await sendH2(request, timeoutMs, false)
+          : await sendH1(request, timeoutMs);
+      } catch (error) {
+        throw asTimeout(error, timeoutMs);
+      } finally {
+        pool.slots.release();
+      }
+    },
+    protocolOf: (origin) => pools.get(origin)?.settled,
+    async close() {
+      closed = true;
+      h2Agent.destroy();
+      h1Agents['https:'].destroy();
+      h1Agents['http:'].destroy();
+      pools.clear();
+    },
+  };
+}
+
+/** Writes the body, then resolves with the status, headers and the start of the body. */
+function readStream(
+  stream: ClientHttp2Stream,
+  body: Uint8Array,
+  maxBodyBytes: number,
+): Promise<TransportResponse> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let headers: TransportResponse['headers'] = {};
+    stream.once('response', (responseHeaders) => {
+      status = Number(responseHeaders[':status'] ?? 0);
+      headers = responseHeaders as TransportResponse['headers'];
+    });
+    collectBody(stream, maxBodyBytes).then((text) => {
+      // A stream closed with an error code and no answer is a reset, not a response.
+      if (status === 0) reject(resetError(stream));
+      else resolve({ statusCode: status, headers, body: text });
+    }, reject);
+    stream.end(body);
+  });
+}
+
+function collectBody(source: NodeJS.ReadableStream, maxBodyBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    source.on('data', (chunk: Buffer) => {
+      if (kept >= maxBodyBytes) return;
+      chunks.push(chunk);
+      kept += chunk.length;
+    });
+    source.on('end', () => resolve(Buffer.concat(chunks).subarray(0, maxBodyBytes).toString('utf8')));
+    source.on('error', reject);
+  });
+}
+
+/** RFC 9113 §8.7: these streams were never processed, so sending again cannot duplicate a message. */
+function refusedUnprocessed(stream: ClientHttp2Stream, error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return stream.rstCode === NGHTTP2_REFUSED_STREAM || code === 'ERR_HTTP2_GOAWAY_SESSION';
+}
+
+function resetError(stream: ClientHttp2Stream): Error {
+  const error = new Error(
+    `stream reset by the push service (HTTP/2 error code ${stream.rstCode ?? 'unknown'})`,
+  );
+  (error as NodeJS.ErrnoException).code = 'ERR_HTTP2_STREAM_RESET';
+  return error;
+}
+
+function asTimeout(error: unknown, timeoutMs: number): unknown {
+  const name = (error as { name?: unknown }).name;
+  if (name !== 'AbortError' && name !== 'TimeoutError') return error;
+  const timeout = new Error(`no answer within ${timeoutMs} ms`);
+  timeout.name = 'TimeoutError';
+  return timeout;
+}
+
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '');
+}
+
+function lowerCase(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
+  return out;
+}
+
+/** A counting semaphore whose waiters are served first come, first served. */
+class Semaphore {
+  private available: number;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.available = size;
+  }
+
+  acquire(): Promise<void> | undefined {
+    if (this.available > 0) {
+      this.available -= 1;
+      return undefined;
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.available += 1;
+  }
+}

@@ -1,0 +1,180 @@
+import { createSecureServer, type Http2Session } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
+import type { OutboundMessage } from '../../src/delivery/provider.js';
+import { generateVapidKeys } from '../../src/delivery/vapid.js';
+import { webPush } from '../../src/delivery/webpush-provider.js';
+import type { PushSubscriptionJson, WebPushSubscription } from '../../src/model/index.js';
+import { selfSignedCertificate } from '../../src/testing/push-service/self-signed.js';
+import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
+
+const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
+const now = new Date('2031-01-15T12:00:00Z');
+
+function message(json: PushSubscriptionJson, payload: string): OutboundMessage {
+  const subscription: WebPushSubscription = {
+    id: 'sub' as WebPushSubscription['id'],
+    userId: 'user' as WebPushSubscription['userId'],
+    target: 'webpush',
+    endpoint: json.endpoint,
+    keys: json.keys,
+    createdAt: now,
+    updatedAt: now,
+  };
+  return { subscription, payload, ttlSeconds: 60, urgency: 'normal' };
+}
+
+describe('pooled transport against the loopback push service over TLS', () => {
+  let service: TestPushService;
+
+  beforeAll(async () => {
+    service = createTestPushService({ tls: true });
+    await service.start();
+  });
+  afterAll(() => service.stop());
+  beforeEach(() => service.clear());
+
+  it('negotiates HTTP/2 by ALPN and multiplexes 120 messages, each decrypted by http_ece', async () => {
+    const transport = pooledHttpTransport({ ca: service.ca, maxInFlightPerOrigin: 50 });
+    const provider = webPush({ vapid, transport });
+    try {
+      const subscribers = Array.from({ length: 120 }, () => service.createSubscription());
+      const outcomes = await Promise.all(
+        subscribers.map((s, i) => provider.send(message(s, `{"n":${i}}`), now)),
+      );
+      expect(outcomes.filter((o) => o.kind !== 'sent')).toEqual([]);
+      expect(transport.protocolOf(service.url)).toBe('h2');
+      expect(service.received).toHaveLength(120);
+      expect(new Set(service.received.map((m) => m.httpVersion))).toEqual(new Set(['2.0']));
+      for (const [i, s] of subscribers.entries()) {
+        expect(service.receivedFor(s.endpoint)[0]?.plaintext).toBe(`{"n":${i}}`);
+      }
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it('falls back to HTTP/1.1 keep-alive when the service offers no h2', async () => {
+    const transport = pooledHttpTransport({ ca: service.ca, http1Only: true });
+    const provider = webPush({ vapid, transport });
+    try {
+      const s = service.createSubscription();
+      const outcome = await provider.send(message(s, 'hi'), now);
+      expect(outcome).toEqual({ kind: 'sent', statusCode: 201 });
+      expect(transport.protocolOf(service.url)).toBe('http/1.1');
+      expect(service.received[0]?.httpVersion).toBe('1.1');
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it('sends a REFUSED_STREAM reset once more on a fresh stream; another reset becomes a retry', async () => {
+    const provider = webPush({ vapid, transport: pooledHttpTransport({ ca: service.ca }) });
+    try {
+      const refused = service.createSubscription();
+      service.respondWith(refused.endpoint, { status: 0, resetCode: 7, times: 1 });
+      expect(await provider.send(message(refused, 'again'), now)).toEqual({ kind: 'sent', statusCode: 201 });
+      expect(service.receivedFor(refused.endpoint).map((m) => m.plaintext)).toEqual(['again']);
+
+      const broken = service.createSubscription();
+      service.respondWith(broken.endpoint, { status: 0, resetCode: 2, times: 1 });
+      const outcome = await provider.send(message(broken, 'x'), now);
+      expect(outcome).toMatchObject({ kind: 'retry', statusCode: null, retryAt: now });
+      expect(outcome.kind === 'retry' && outcome.reason).toMatch(/reset|INTERNAL_ERROR|code 2/i);
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it('keeps delivering after the service sends GOAWAY: new requests go to a new session', async () => {
+    const transport = pooledHttpTransport({ ca: service.ca });
+    const provider = webPush({ vapid, transport });
+    try {
+      const subscribers = Array.from({ length: 40 }, () => service.createSubscription());
+      const first = await Promise.all(
+        subscribers.slice(0, 20).map((s) => provider.send(message(s, 'a'), now)),
+      );
+      expect(first.every((o) => o.kind === 'sent')).toBe(true);
+      service.goAway();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const second = await Promise.all(subscribers.slice(20).map((s) => provider.send(message(s, 'b'), now)));
+      expect(second.filter((o) => o.kind !== 'sent')).toEqual([]);
+      expect(service.received).toHaveLength(40);
+    } finally {
+      await provider.close();
+    }
+  });
+});
+
+describe('pooled transport limits', () => {
+  let hanging: ReturnType<typeof createSecureServer>;
+  let origin: string;
+  let ca: string;
+  let inFlight = 0;
+  let peak = 0;
+  const sessions = new Set<Http2Session>();
+
+  beforeAll(async () => {
+    const identity = await selfSignedCertificate();
+    ca = identity.cert;
+    hanging = createSecureServer({ ...identity, allowHTTP1: true }, (req, res) => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      req.resume();
+      const slow = req.url === '/slow';
+      setTimeout(
+        () => {
+          inFlight -= 1;
+          res.writeHead(201);
+          res.end();
+        },
+        slow ? 2_000 : 20,
+      );
+    });
+    hanging.on('session', (s: Http2Session) => sessions.add(s));
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    origin = `https://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const s of sessions) s.destroy();
+    await new Promise((resolve) => hanging.close(resolve));
+  });
+
+  it('keeps at most maxInFlightPerOrigin requests in flight and serves the rest in turn', async () => {
+    const transport = pooledHttpTransport({ ca, maxInFlightPerOrigin: 8 });
+    try {
+      const request = {
+        url: new URL(`${origin}/fast`),
+        method: 'POST' as const,
+        headers: {},
+        body: new Uint8Array(10),
+      };
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, () => transport.send(request, { timeoutMs: 5_000 })),
+      );
+      expect(answers.map((a) => a.statusCode)).toEqual(Array(40).fill(201));
+      expect(peak).toBe(8);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('gives up on a request after timeoutMs with a TimeoutError, which the provider maps to retry', async () => {
+    const transport = pooledHttpTransport({ ca });
+    try {
+      const request = {
+        url: new URL(`${origin}/slow`),
+        method: 'POST' as const,
+        headers: {},
+        body: new Uint8Array(1),
+      };
+      await expect(transport.send(request, { timeoutMs: 100 })).rejects.toMatchObject({
+        name: 'TimeoutError',
+        message: 'no answer within 100 ms',
+      });
+    } finally {
+      await transport.close();
+    }
+  });
+});
