@@ -165,7 +165,7 @@ const PNG = Buffer.from(
  *   localStorage (`__fakePush`), with a real P-256 key from WebCrypto and a 16-byte auth secret,
  *   and refuse a second key like Chromium does (InvalidStateError);
  *   `localStorage.__fakePushHang = '1'` makes subscribe never settle (no push service).
- * - `Notification.requestPermission` records whether it ran with a user gesture
+ * - `Notification.requestPermission` records which event it ran in (a trusted click = a user gesture)
  *   (`window.__permissionRequests`) and lets the test decide the answer (`harness.permissionAnswer`),
  *   granting the real permission when the answer is "granted".
  * - `?safari` pages look like Safari 15: no PushManager, a fake `window.safari.pushNotification`.
@@ -218,7 +218,8 @@ const FAKE_PUSH = `(() => {
   }
   if (window.Notification) {
     Notification.requestPermission = function (callback) {
-      window.__permissionRequests.push({ userActivation: navigator.userActivation ? navigator.userActivation.isActive : null });
+      // window.event: the event being dispatched when it was called (a trusted 'click' when the user clicked).
+      window.__permissionRequests.push({ event: window.event ? window.event.type : null, trusted: window.event ? window.event.isTrusted : null });
       const answer = window.__answerPermission();
       if (callback) answer.then(callback);
       return answer;
@@ -384,10 +385,10 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
       const page = await context.newPage();
       await withTimeout(page.goto(new URL(path, origin).href), 10_000, `open ${path}`);
       await waitFor(() => page.evaluate(() => 'Herald' in window), 'the test page loads the SDK');
-      await cdp(page);
       return page;
     },
     async deliverPush(page, data) {
+      // Registrations are announced when ServiceWorker.enable runs, so a late session still learns them.
       const { session, registrations } = await cdp(page);
       const registrationId = await waitFor(
         () => registrations.get(`${origin}/`),
