@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import type { ClaimedJob, Queue } from '@herald/core';
+import { fixtures } from '@herald/core/testing';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { redisQueue } from '../src/index.js';
+import { enqueueScript } from '../src/queue/scripts.js';
+import { clearPrefix, connect, uniquePrefix } from './support/redis.js';
+
+const { T0, at, MINUTE } = fixtures;
+const SECOND = 1000;
+const prefix = uniquePrefix('queue');
+const base = `${prefix}:queue:`;
+
+let connection: Redis;
+let other: Redis;
+let queue: Queue;
+
+beforeAll(async () => {
+  connection = await connect();
+  other = await connect();
+  queue = redisQueue({ connection, prefix });
+});
+beforeEach(() => clearPrefix(connection, prefix));
+afterAll(async () => {
+  await clearPrefix(connection, prefix);
+  connection.disconnect();
+  other.disconnect();
+});
+
+describe('redisQueue', () => {
+  it('hands out jobs with equal runAt in enqueue order, across calls and names', async () => {
+    await queue.enqueue([{ name: 'b', payload: 1, runAt: T0 }]);
+    await queue.enqueue([
+      { name: 'a', payload: 2, runAt: T0 },
+      { name: 'b', payload: 3, runAt: T0 },
+    ]);
+    await queue.enqueue([{ name: 'a', payload: 0, runAt: at(-1) }]);
+    const claimed = await queue.claim({ limit: 10, leaseMs: SECOND, now: T0 });
+    expect(claimed.map((j) => j.payload)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('merges several names and expired leases by runAt when claiming with a names filter', async () => {
+    await queue.enqueue([
+      { name: 'deliver', payload: 'd1', runAt: at(1) },
+      { name: 'fanout', payload: 'f1', runAt: at(2) },
+      { name: 'other', payload: 'o1', runAt: at(0) },
+      { name: 'deliver', payload: 'd2', runAt: at(3) },
+    ]);
+    const leased = await queue.claim({ limit: 1, leaseMs: SECOND, now: at(3), names: ['deliver'] });
+    expect(leased.map((j) => j.payload)).toEqual(['d1']);
+    // d1's lease ended at 3 + 1s: it is due again, and older than f1 and d2.
+    const names = ['fanout', 'deliver', 'fanout'];
+    const claimed = await queue.claim({ limit: 10, leaseMs: SECOND, now: at(SECOND + 3), names });
+    expect(claimed.map((j) => [j.payload, j.attempts])).toEqual([
+      ['d1', 2],
+      ['f1', 1],
+      ['d2', 1],
+    ]);
+    expect(await queue.claim({ limit: 10, leaseMs: SECOND, now: at(SECOND + 3), names: [] })).toEqual([]);
+    expect(await queue.counts()).toEqual({ waiting: 1, active: 3, failed: 0 });
+  });
+
+  it('lets the holder of an expired lease finish the job until someone claims it again', async () => {
+    await queue.enqueue([{ name: 'a', payload: null, runAt: T0 }]);
+    const [job] = await queue.claim({ limit: 1, leaseMs: SECOND, now: T0 });
+    expect(await queue.extendLease(job!.id, job!.token, SECOND, at(5 * SECOND))).toBe(true);
+    expect(await queue.claim({ limit: 1, leaseMs: SECOND, now: at(5 * SECOND + 999) })).toEqual([]);
+    expect(await queue.complete(job!.id, job!.token)).toBe(true);
+  });
+
+  it('round-trips payloads JSON can carry, and an undefined payload', async () => {
+    const payloads = [undefined, null, 0, '', 'text', [1, 'two'], { deep: { list: [true, null] } }];
+    await queue.enqueue(payloads.map((payload, i) => ({ name: 'p', payload, runAt: at(i) })));
+    const claimed = await queue.claim({ limit: 10, leaseMs: SECOND, now: at(10) });
+    expect(claimed.map((j) => j.payload)).toEqual(payloads);
+  });
+
+  it('keeps a failed job, its error and its attempts in Redis for inspection', async () => {
+    await queue.enqueue([{ name: 'a', payload: { n: 1 }, runAt: T0, dedupeKey: 'k' }]);
+    const first = await claimOne(T0);
+    await queue.retry(first.id, first.token, at(MINUTE), 'first try: 503');
+    const second = await claimOne(at(MINUTE));
+    expect(await queue.fail(second.id, second.token, 'gave up: 400')).toBe(true);
+    const stored = await other.hgetall(`${base}job:${second.id}`);
+    expect(stored).toMatchObject({ state: 'failed', attempts: '2', error: 'gave up: 400', token: '' });
+    expect(JSON.parse(stored.payload!)).toEqual({ n: 1 });
+    expect(await other.zrange(`${base}failed`, 0, -1)).toEqual([second.id]);
+    expect(await other.hget(`${base}dedupe`, 'k')).toBeNull();
+  });
+
+  it('leaves no job keys behind once jobs complete or are cancelled', async () => {
+    await queue.enqueue([
+      { name: 'a', payload: 1, runAt: T0, dedupeKey: 'x' },
+      { name: 'b', payload: 2, runAt: at(MINUTE), dedupeKey: 'y' },
+    ]);
+    const [a] = await queue.claim({ limit: 1, leaseMs: SECOND, now: T0 });
+    await queue.complete(a!.id, a!.token);
+    await queue.cancel('y');
+    const keys = await other.keys(`${base}*`);
+    // Only the id counter and the replay records of recent calls remain.
+    expect(keys.filter((key) => !key.startsWith(`${base}req:`))).toEqual([`${base}seq`]);
+  });
+
+  it('answers a resent enqueue from its first run instead of adding the jobs twice', async () => {
+    // ioredis resends a command that was in flight when the connection dropped;
+    // the resend carries the same request id as the first send.
+    const args = [base, randomUUID(), 'a', '1', String(T0.getTime()), '', 'ignore'];
+    expect(await enqueueScript(connection, [], args)).toBe(1);
+    expect(await enqueueScript(connection, [], args)).toBe(1);
+    expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
+  });
+
+  it("honours the connection's keyPrefix", async () => {
+    const prefixed = await connect({ keyPrefix: `${prefix}:outer:` });
+    try {
+      const inner = redisQueue({ connection: prefixed, prefix: 'inner' });
+      await inner.enqueue([{ name: 'a', payload: 1, runAt: T0 }]);
+      expect(await other.zcard(`${prefix}:outer:inner:queue:waiting`)).toBe(1);
+      expect(await inner.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
+    } finally {
+      prefixed.disconnect();
+    }
+  });
+
+  it('rejects input it cannot store faithfully', async () => {
+    await expect(
+      queue.enqueue([{ name: 'a', payload: 1, runAt: new Date(Number.NaN) }]),
+    ).rejects.toMatchObject({
+      code: 'validation_failed',
+      issues: [{ path: '[0].runAt' }],
+    });
+    await expect(queue.enqueue([{ name: 'a', payload: 10n, runAt: T0 }])).rejects.toMatchObject({
+      code: 'validation_failed',
+      issues: [{ path: '[0].payload' }],
+    });
+    await expect(queue.claim({ limit: 1, leaseMs: 0, now: T0 })).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+    expect(await queue.counts()).toEqual({ waiting: 0, active: 0, failed: 0 });
+  });
+
+  it('two connections claiming 500 jobs in a loop never hand out the same job twice', async () => {
+    const jobs = Array.from({ length: 500 }, (_, i) => ({
+      name: i % 2 ? 'odd' : 'even',
+      payload: i,
+      runAt: at(i),
+    }));
+    expect(await queue.enqueue(jobs)).toBe(500);
+    const second = redisQueue({ connection: other, prefix });
+    const drain = async (claimer: Queue, names?: string[]) => {
+      const got: ClaimedJob[] = [];
+      for (;;) {
+        const batch = await claimer.claim({
+          limit: 7,
+          leaseMs: MINUTE,
+          now: at(500),
+          ...(names ? { names } : {}),
+        });
+        if (batch.length === 0) return got;
+        got.push(...batch);
+      }
+    };
+    const started = performance.now();
+    const results = await Promise.all([
+      drain(queue),
+      drain(second),
+      drain(queue, ['odd']),
+      drain(second, ['even']),
+    ]);
+    const elapsed = performance.now() - started;
+    const payloads = results.flat().map((j) => j.payload as number);
+    expect(payloads).toHaveLength(500);
+    expect(new Set(payloads).size).toBe(500);
+    expect(results.flat().every((j) => j.attempts === 1)).toBe(true);
+    expect(await queue.counts()).toEqual({ waiting: 0, active: 500, failed: 0 });
+    console.info(`500 jobs claimed by 4 claimers on 2 connections in ${elapsed.toFixed(0)} ms`);
+  });
+
+  it('does not close the connection it was given', async () => {
+    await queue.counts();
+    expect(connection.status).toBe('ready');
+  });
+});
+
+async function claimOne(now: Date): Promise<ClaimedJob> {
+  const [job, ...rest] = await queue.claim({ limit: 1, leaseMs: 30 * SECOND, now });
+  expect(rest).toEqual([]);
+  expect(job).toBeDefined();
+  return job!;
+}
