@@ -3,6 +3,9 @@ import { ConflictError, CorruptRecordError, formatPath } from '../errors/index.j
 import {
   Campaign,
   type CampaignId,
+  Conversion,
+  type ConversionTallies,
+  Decision,
   Delivery,
   Profile,
   Recipient,
@@ -34,6 +37,8 @@ export interface MemoryTables {
   recipients: Map<string, unknown>;
   deliveries: Map<string, unknown>;
   interactions: Map<string, Interaction>;
+  decisions: unknown[];
+  conversions: Map<string, unknown>;
 }
 
 /**
@@ -53,6 +58,8 @@ export function emptyTables(): MemoryTables {
     recipients: new Map(),
     deliveries: new Map(),
     interactions: new Map(),
+    decisions: [],
+    conversions: new Map(),
   };
 }
 
@@ -65,6 +72,8 @@ export function clearTables(tables: MemoryTables): void {
   tables.recipients.clear();
   tables.deliveries.clear();
   tables.interactions.clear();
+  tables.decisions.length = 0;
+  tables.conversions.clear();
 }
 
 /** The tables behind a storage made by `memoryStorage()`, or null for any other storage. */
@@ -272,6 +281,48 @@ export function memoryStorage(): Storage {
         tallies.interactions[i.kind] += 1;
         if (i.kind === 'clicked' && i.action !== null)
           increment(tallies.interactions.clickedByAction, i.action);
+      }
+      return tallies;
+    },
+
+    async appendDecisions(decisions) {
+      for (const d of decisions) t.decisions.push(structuredClone(d));
+    },
+    async listDecisions({ userId, campaignId, since }) {
+      // Append order is kept for equal times: the sort is stable.
+      return t.decisions
+        .map((row, index) => read(Decision, 'decisions', String(index), row))
+        .filter(
+          (d) =>
+            d.userId === userId &&
+            (campaignId === undefined || d.campaignId === campaignId) &&
+            (since === undefined || d.at >= since),
+        )
+        .sort((a, b) => a.at.getTime() - b.at.getTime());
+    },
+    async listInteractions({ userId, since }) {
+      return [...t.interactions.values()]
+        .filter((i) => i.userId === userId && (since === undefined || i.at >= since))
+        .map((i) => structuredClone(i))
+        .sort((a, b) => a.at.getTime() - b.at.getTime());
+    },
+    async recordConversion(c) {
+      const key = rowKey(c.campaignId, c.occurrence, c.userId);
+      if (t.conversions.has(key)) return false;
+      t.conversions.set(key, structuredClone(c));
+      return true;
+    },
+    async conversionTallies(campaignId) {
+      const tallies: ConversionTallies = {
+        recipients: { conversions: 0, revenue: 0 },
+        control: { conversions: 0, revenue: 0 },
+      };
+      for (const [key, row] of t.conversions) {
+        const c = read(Conversion, 'conversions', key, row);
+        if (c.campaignId !== campaignId) continue;
+        const side = c.control ? tallies.control : tallies.recipients;
+        side.conversions += 1;
+        side.revenue += c.revenue ?? 0;
       }
       return tallies;
     },

@@ -6,12 +6,13 @@ import {
   type CampaignSpec,
   type CampaignStats,
   type CampaignStatus,
-  isLive,
+  UserId as UserIdSchema,
 } from '../model/index.js';
 import type { EngineContext } from './context.js';
+import { conversionStats } from './conversions.js';
+import { type Explanation, explain } from './explain.js';
 import { newCampaignId } from './ids.js';
-import { assertTransition } from './lifecycle.js';
-import { nextDueAt } from './schedule.js';
+import { assertTransition, firstMoment, resumeTarget } from './lifecycle.js';
 
 /** campaigns.create / schedule / pause / resume / stop / get / list / stats. */
 export function createCampaignService(ctx: EngineContext, parseInput: (input: unknown) => CampaignSpec) {
@@ -68,18 +69,14 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
     /** draft → scheduled: the scheduler runs it when its first moment comes. */
     async schedule(id: string): Promise<Campaign> {
       const campaign = await load(id);
-      if (isLive(campaign.when.schedule)) {
-        throw new ConflictError(
-          `Campaign ${campaign.id}: live campaigns (${campaign.when.schedule.type}) cannot be scheduled yet`,
-        );
-      }
-      const firstRun = nextDueAt(campaign.when, null, campaign.createdAt);
+      assertTransition(campaign.id, campaign.status, 'scheduled');
+      // Live campaigns are armed at their start and disarmed at their end (engine/scheduler.ts).
+      const firstRun = firstMoment(campaign, ctx.clock.now());
       if (!firstRun) {
         throw new ValidationError('campaign', [
           { path: 'when', message: 'the schedule has no moment between start and end' },
         ]);
       }
-      assertTransition(campaign.id, campaign.status, 'scheduled');
       return save(campaign, { status: 'scheduled', nextRunAt: firstRun });
     },
 
@@ -93,8 +90,7 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
           `Campaign ${campaign.id} is ${campaign.status}; only a paused campaign can resume`,
         );
       }
-      const to: CampaignStatus = campaign.nextRunAt === null ? 'running' : 'scheduled';
-      return save(campaign, { status: to });
+      return save(campaign, resumeTarget(campaign, ctx.clock.now()));
     },
 
     /** Stops for good: nothing more is sent; messages not yet sent are skipped as stopped. */
@@ -121,7 +117,20 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
         clicked: tallies.interactions.clicked,
         closed: tallies.interactions.closed,
         clickedByAction: tallies.interactions.clickedByAction,
+        conversions: conversionStats(
+          tallies.recipients.delivered ?? 0,
+          tallies.recipients.control ?? 0,
+          await ctx.storage.conversionTallies(campaign.id),
+        ),
       };
+    },
+
+    /** Why this user did or did not get this campaign, occurrence by occurrence (engine/explain.ts). */
+    async explain(id: string, userId: string): Promise<Explanation> {
+      const campaign = await load(id);
+      const parsedUser = UserIdSchema.safeParse(userId);
+      if (!parsedUser.success) throw ValidationError.fromZod('user id', parsedUser.error);
+      return explain(ctx, campaign, parsedUser.data);
     },
   };
 }

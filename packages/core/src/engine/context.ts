@@ -1,7 +1,8 @@
 import type { DeliveryOutcome, PushProvider } from '../delivery/provider.js';
-import type { Target } from '../model/index.js';
+import type { DndWindow, Target } from '../model/index.js';
 import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js';
 import type { RetryPolicy } from './backoff.js';
+import type { GlobalLimits } from './gates/caps.js';
 import type { Renderer } from './render.js';
 import type { ReportTokens } from './report-token.js';
 
@@ -27,6 +28,10 @@ export interface EngineContext {
   reportUrl?: string;
   /** How long a report token stays valid after the send. */
   reportTokenTtlMs: number;
+  /** Per-user caps across all campaigns, in the user's zone. */
+  limits: GlobalLimits;
+  /** The global Do-Not-Disturb window; a campaign's own `when.dnd` overrides it. */
+  dnd?: DndWindow;
 }
 
 export type { DeliveryOutcome, PushProvider };

@@ -11,6 +11,7 @@ import {
   type CampaignId,
   CampaignInput,
   type CampaignStats,
+  DndWindow,
   EventInput,
   type Profile,
   ProfileInput,
@@ -25,11 +26,14 @@ import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js'
 import { defaultRetryPolicy, type RetryPolicy } from './backoff.js';
 import { createCampaignService } from './campaigns.js';
 import type { EngineContext } from './context.js';
+import { attributeConversion } from './conversions.js';
+import { type GlobalLimits, GlobalLimits as GlobalLimitsSchema } from './gates/caps.js';
 import { subscriptionIdFor } from './ids.js';
 import { silentLogger } from './logger.js';
 import { createRenderer } from './render.js';
 import { reportTokens } from './report-token.js';
 import { runScheduler } from './scheduler.js';
+import { armLiveTriggers } from './triggers/arm.js';
 import { runWorkerPass, type WorkerOptions } from './worker.js';
 
 export interface HeraldOptions {
@@ -57,7 +61,13 @@ export interface HeraldOptions {
     Partial<WorkerOptions>;
   /** Randomness for backoff jitter; tests pass a seeded source. */
   random?: () => number;
+  /** Per-user caps across all campaigns, days and weeks counted in the user's zone: `{ perUser: { perDay: 3 } }`. */
+  limits?: GlobalLimits;
+  /** The global Do-Not-Disturb window in each user's local time; a campaign's `when.dnd` overrides it. */
+  dnd?: DndWindowInput;
 }
+
+type DndWindowInput = z.input<typeof DndWindow>;
 
 function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(input);
@@ -96,6 +106,8 @@ export function createHerald(options: HeraldOptions) {
     sendConcurrency: tuning.sendConcurrency ?? 100,
     reportTokenTtlMs: tuning.reportTokenTtlMs ?? 60 * 24 * 3600_000,
     ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
+    limits: parse(GlobalLimitsSchema, options.limits ?? {}, 'limits'),
+    ...(options.dnd ? { dnd: parse(DndWindow, options.dnd, 'dnd') } : {}),
   };
   const workerOptions: WorkerOptions = {
     claimLimit: tuning.claimLimit ?? 8,
@@ -187,6 +199,9 @@ export function createHerald(options: HeraldOptions) {
       const parsed = parse(EventInput, input, 'event');
       const event: UserEvent = { ...parsed, time: parsed.time ?? clock.now() };
       await ctx.storage.appendEvents([event]);
+      // Live campaigns react (timers are queue jobs), then the event may convert a campaign that reached the user.
+      await armLiveTriggers(ctx, event);
+      await attributeConversion(ctx, event);
       return event;
     },
   };

@@ -1,38 +1,58 @@
+import { DateTime } from 'luxon';
 import { assertNever } from '../errors/index.js';
 import type {
   Campaign,
   Delivery,
+  JsonValue,
   Profile,
   Recipient,
   SkipReason,
   Subscription,
   UserId,
 } from '../model/index.js';
-import type { RecipientUpdate } from '../ports/index.js';
+import type { CounterSpec, JobInput, RecipientUpdate } from '../ports/index.js';
 import { backoffDelay } from './backoff.js';
 import { mapLimit } from './concurrency.js';
 import type { DeliveryOutcome, EngineContext } from './context.js';
+import { type DecisionLog, decisionLog } from './decisions.js';
+import { capSpecs } from './gates/caps.js';
+import { checkDnd } from './gates/dnd.js';
+import { isThrottleKey, nextMinute, throttleSpec } from './gates/throttle.js';
+import { blockedReason, lateReason } from './gates/window.js';
 import { inControlGroup } from './ids.js';
-import { type DeliverBatchJob, JobName, type RedeliverJob } from './jobs.js';
+import { type DeliverBatchJob, JobName, type RedeliverJob, type TriggerEvent } from './jobs.js';
 import { buildPayload } from './payload.js';
 import type { RenderedMessage } from './render.js';
+import { zoneOf } from './wave.js';
+
+export { blockedReason } from './gates/window.js';
 
 /** What a delivery job asks of the worker when it cannot finish now. */
 export type JobResult = { kind: 'done' } | { kind: 'later'; runAt: Date };
 
-/** Why a campaign cannot deliver at `now`, checked when a message is picked up, not when queued. */
-export function blockedReason(campaign: Campaign, now: Date): SkipReason | null {
-  if (campaign.status === 'stopped') return 'stopped';
-  if (campaign.when.end && now > campaign.when.end) return 'ended';
-  if (campaign.when.cutoff && now > campaign.when.cutoff) return 'cutoff';
-  return null;
+const PAUSED_RETRY_MS = 60_000;
+
+/** The instant a scheduled occurrence is named after, or null for a live occurrence. */
+export function occurrenceInstant(occurrence: string): Date | null {
+  const date = new Date(occurrence);
+  return /^\d{4}-\d\d-\d\dT/.test(occurrence) && !Number.isNaN(date.getTime()) ? date : null;
+}
+
+interface Send {
+  userId: UserId;
+  subscription: Subscription;
+  message: RenderedMessage;
 }
 
 /**
- * Gates, renders and sends one batch of a campaign occurrence. Safe to run
- * twice: recipients are inserted once per (campaign, occurrence, user), only
- * those still pending are worked on, and subscriptions that already have a
- * final outcome are not sent again.
+ * Gates, renders and sends one batch of a campaign occurrence. Every gate is
+ * checked here, when the batch is picked up, not when it was queued:
+ * control group, stop / end / cut-off, start and due time, subscriptions,
+ * Do-Not-Disturb in the user's zone, TTL, the template, then the global
+ * caps and the throttle (one atomic counter step). Safe to run twice:
+ * recipients are inserted once per (campaign, occurrence, user), only those
+ * still pending are worked on, and a subscription with a final outcome is
+ * not sent again.
  */
 export async function deliverBatch(ctx: EngineContext, job: DeliverBatchJob): Promise<JobResult> {
   const campaign = await ctx.storage.getCampaign(job.campaignId);
@@ -41,33 +61,73 @@ export async function deliverBatch(ctx: EngineContext, job: DeliverBatchJob): Pr
     return { kind: 'done' };
   }
   const now = ctx.clock.now();
-  if (campaign.status === 'paused') return { kind: 'later', runAt: new Date(now.getTime() + 60_000) };
+  if (campaign.status === 'paused')
+    return { kind: 'later', runAt: new Date(now.getTime() + PAUSED_RETRY_MS) };
+  const dueAt = job.dueAt ?? occurrenceInstant(job.occurrence) ?? now;
+  const log = decisionLog(ctx, campaign, job.occurrence);
+  try {
+    const pending = await admitRecipients(ctx, campaign, job, now, log);
+    if (pending.length === 0) return { kind: 'done' };
 
-  await ctx.storage.insertRecipients(
-    job.userIds.map(
-      (userId): Recipient => ({
-        campaignId: campaign.id,
-        occurrence: job.occurrence,
-        userId,
-        ...(inControlGroup(campaign.id, userId, campaign.setup.controlGroupPercent)
-          ? { state: 'control', reason: 'control' }
-          : { state: 'pending', reason: null }),
-        createdAt: now,
-        updatedAt: now,
-      }),
-    ),
+    const blocked = blockedReason(campaign, now);
+    if (blocked) {
+      await skip(ctx, campaign, job.occurrence, pending, blocked, now, log);
+      return { kind: 'done' };
+    }
+    // Nothing before start, nothing before the message is due.
+    const notBefore = maxDate(dueAt, campaign.when.start ?? dueAt);
+    if (now < notBefore) return { kind: 'later', runAt: notBefore };
+    await gateAndSend(ctx, campaign, job, pending, dueAt, now, log);
+    return { kind: 'done' };
+  } finally {
+    await log.flush();
+  }
+}
+
+/** Inserts the batch's recipient rows (control-group members as `control`); returns the users still pending. */
+async function admitRecipients(
+  ctx: EngineContext,
+  campaign: Campaign,
+  job: DeliverBatchJob,
+  now: Date,
+  log: DecisionLog,
+): Promise<UserId[]> {
+  const known = new Set(
+    (await ctx.storage.getRecipients(campaign.id, job.occurrence, job.userIds)).map((r) => r.userId),
   );
-  const pending = (await ctx.storage.getRecipients(campaign.id, job.occurrence, job.userIds))
+  const fresh = job.userIds.filter((userId) => !known.has(userId));
+  const rows = fresh.map(
+    (userId): Recipient => ({
+      campaignId: campaign.id,
+      occurrence: job.occurrence,
+      userId,
+      ...(inControlGroup(campaign.id, userId, campaign.setup.controlGroupPercent)
+        ? { state: 'control', reason: 'control' }
+        : { state: 'pending', reason: null }),
+      createdAt: now,
+      updatedAt: now,
+    }),
+  );
+  await ctx.storage.insertRecipients(rows);
+  for (const row of rows) {
+    if (row.state === 'control') {
+      log.add(row.userId, 'control', 'control', { percent: campaign.setup.controlGroupPercent });
+    }
+  }
+  return (await ctx.storage.getRecipients(campaign.id, job.occurrence, job.userIds))
     .filter((recipient) => recipient.state === 'pending')
     .map((recipient) => recipient.userId);
-  if (pending.length === 0) return { kind: 'done' };
+}
 
-  const blocked = blockedReason(campaign, now);
-  if (blocked) {
-    await skip(ctx, campaign, job.occurrence, pending, blocked, now);
-    return { kind: 'done' };
-  }
-
+async function gateAndSend(
+  ctx: EngineContext,
+  campaign: Campaign,
+  job: DeliverBatchJob,
+  pending: UserId[],
+  dueAt: Date,
+  now: Date,
+  log: DecisionLog,
+): Promise<void> {
   const [profiles, subscriptions, earlier] = await Promise.all([
     ctx.storage.getProfiles(pending),
     ctx.storage.listSubscriptions(pending),
@@ -76,87 +136,268 @@ export async function deliverBatch(ctx: EngineContext, job: DeliverBatchJob): Pr
   const profileOf = new Map(profiles.map((profile) => [profile.userId, profile]));
   const alreadyFinal = new Set(earlier.map((delivery) => delivery.subscriptionId));
   const subscriptionsOf = groupBy(subscriptions, (subscription) => subscription.userId);
+  const dnd = campaign.when.dnd ?? ctx.dnd;
 
-  const updates: RecipientUpdate[] = [];
-  const sends: { userId: UserId; subscription: Subscription; message: RenderedMessage }[] = [];
+  const skips: RecipientUpdate[] = [];
+  const skipUser = (
+    userId: UserId,
+    reason: SkipReason,
+    facts: Record<string, JsonValue | undefined> = {},
+  ) => {
+    skips.push(update(campaign, job.occurrence, userId, 'skipped', reason));
+    log.add(userId, 'skipped', reason, facts);
+  };
+  const delays = new Map<number, UserId[]>();
+  const delay = (userId: UserId, until: Date, why: string, facts: Record<string, JsonValue | undefined>) => {
+    const late = lateReason(campaign, until, dueAt);
+    if (late) return skipUser(userId, late, { ...facts, wouldWaitUntil: until.toISOString(), why });
+    log.add(userId, 'delayed', why, { ...facts, until: until.toISOString() });
+    const group = delays.get(until.getTime());
+    if (group) group.push(userId);
+    else delays.set(until.getTime(), [userId]);
+  };
+
+  // Gates that need no counter: subscriptions, DND, TTL, the template.
+  const ready: { userId: UserId; zone: string; sends: Send[] }[] = [];
   for (const userId of pending) {
+    const profile = profileOf.get(userId);
+    const zone = zoneOf(campaign, profile?.timezone);
+    const localTime = DateTime.fromJSDate(now, { zone }).toFormat('yyyy-MM-dd HH:mm ZZZZ');
     const own = (subscriptionsOf.get(userId) ?? []).filter((s) => ctx.providers[s.target] !== undefined);
     if (own.length === 0) {
-      updates.push(update(campaign, job.occurrence, userId, 'skipped', 'no-subscription'));
+      skipUser(userId, 'no-subscription', { zone, localTime });
       continue;
     }
-    const rendered = await ctx.renderer.render(campaign.what, renderContext(userId, profileOf.get(userId)));
+    if (dnd) {
+      const check = checkDnd(dnd, zone, now);
+      if (check.inside) {
+        const facts = {
+          zone,
+          localTime,
+          dnd: `${dnd.start}–${dnd.end}`,
+          dndEndsAt: check.endsAt.toISOString(),
+        };
+        if (check.action === 'discard') skipUser(userId, 'dnd-discarded', facts);
+        else delay(userId, check.endsAt, 'dnd', facts);
+        continue;
+      }
+    }
+    if (now.getTime() > dueAt.getTime() + campaign.what.ttlSeconds * 1000) {
+      skipUser(userId, 'expired', { zone, localTime, dueAt: dueAt.toISOString() });
+      continue;
+    }
+    const rendered = await ctx.renderer.render(campaign.what, renderContext(userId, profile, job.event));
     if (!rendered.ok) {
       ctx.logger.info('recipient skipped: template did not render', {
         campaignId: campaign.id,
         userId,
         issues: rendered.issues,
       });
-      updates.push(update(campaign, job.occurrence, userId, 'skipped', 'render-failed'));
+      skipUser(userId, 'render-failed', { zone });
       continue;
     }
-    for (const subscription of own) {
-      if (!alreadyFinal.has(subscription.id)) sends.push({ userId, subscription, message: rendered.message });
+    const sends = own
+      .filter((subscription) => !alreadyFinal.has(subscription.id))
+      .map((subscription) => ({ userId, subscription, message: rendered.message }));
+    ready.push({ userId, zone, sends });
+  }
+
+  // Caps and throttle: one all-or-nothing counter step per user, in batch order.
+  const counted = new Map<UserId, string[]>();
+  const sends: Send[] = [];
+  const settleOnly: UserId[] = [];
+  let throttledFrom = -1;
+  for (const [index, candidate] of ready.entries()) {
+    if (candidate.sends.length === 0) {
+      // Every subscription already has a final outcome (a retried batch): settle, count nothing.
+      settleOnly.push(candidate.userId);
+      continue;
+    }
+    const specs = counterSpecs(ctx, campaign, candidate.userId, candidate.zone, now);
+    if (specs.length > 0) {
+      const result = await ctx.counters.consume(specs, now);
+      if (!result.allowed) {
+        if (isThrottleKey(result.blockedBy)) {
+          throttledFrom = index;
+          break;
+        }
+        const counts = await ctx.counters.get(
+          specs.map((s) => s.key),
+          now,
+        );
+        skipUser(candidate.userId, 'capped', {
+          zone: candidate.zone,
+          blockedBy: result.blockedBy,
+          counters: specs.map((s, i) => ({ key: s.key, count: counts[i] ?? 0, limit: s.limit })),
+        });
+        continue;
+      }
+      counted.set(
+        candidate.userId,
+        specs.map((s) => s.key),
+      );
+    }
+    sends.push(...candidate.sends);
+  }
+  if (throttledFrom >= 0) {
+    const until = nextMinute(now);
+    for (const candidate of ready.slice(throttledFrom)) {
+      delay(candidate.userId, until, 'throttle', {
+        zone: candidate.zone,
+        throttlePerMinute: campaign.when.throttlePerMinute ?? null,
+      });
     }
   }
 
   const outcomes = await mapLimit(sends, ctx.sendConcurrency, (send) =>
-    sendOne(ctx, campaign, job.occurrence, send.userId, send.subscription, send.message, 1),
+    sendOne(ctx, campaign, job.occurrence, send, 1, {
+      dueAt,
+      counterKeys: counted.get(send.userId) ?? [],
+      event: job.event,
+    }),
   );
-  await ctx.storage.updateRecipients(updates, now);
-  await settleRecipients(ctx, campaign, job.occurrence, unique(outcomes.map((o) => o.userId)));
-  return { kind: 'done' };
+  await ctx.storage.updateRecipients(skips, now);
+  await enqueueDelays(ctx, campaign, job, dueAt, delays);
+  const settled = await settleRecipients(
+    ctx,
+    campaign,
+    job.occurrence,
+    unique([...outcomes.map((o) => o.userId), ...settleOnly]),
+    log,
+  );
+  await releaseUnsent(ctx, settled.undeliverable, counted, now);
 }
 
-/** Sends again to one subscription after a retryable answer. */
+function counterSpecs(
+  ctx: EngineContext,
+  campaign: Campaign,
+  userId: UserId,
+  zone: string,
+  now: Date,
+): CounterSpec[] {
+  const specs = campaign.setup.ignoreGlobalLimits ? [] : capSpecs(ctx.limits, userId, zone, now);
+  // Caps first: a user over their cap is skipped as capped rather than delayed by the throttle.
+  if (campaign.when.throttlePerMinute !== undefined) {
+    specs.push(throttleSpec(campaign.id, campaign.when.throttlePerMinute, now));
+  }
+  return specs;
+}
+
+/** Counted messages that were not sent give their units back, so a failed send never uses up a cap. */
+async function releaseUnsent(
+  ctx: EngineContext,
+  undeliverable: readonly UserId[],
+  counted: Map<UserId, string[]>,
+  now: Date,
+): Promise<void> {
+  const keys = undeliverable.flatMap((userId) => counted.get(userId) ?? []);
+  if (keys.length > 0) await ctx.counters.release(keys, now);
+}
+
+async function enqueueDelays(
+  ctx: EngineContext,
+  campaign: Campaign,
+  job: DeliverBatchJob,
+  dueAt: Date,
+  delays: Map<number, UserId[]>,
+): Promise<void> {
+  const jobs: JobInput[] = [];
+  for (const [until, userIds] of delays) {
+    for (let start = 0; start < userIds.length; start += ctx.batchSize) {
+      const batch = userIds.slice(start, start + ctx.batchSize);
+      jobs.push({
+        name: JobName.deliverBatch,
+        payload: {
+          campaignId: campaign.id,
+          occurrence: job.occurrence,
+          userIds: batch,
+          dueAt: dueAt.toISOString(),
+          ...(job.event ? { event: job.event } : {}),
+        },
+        runAt: new Date(until),
+        dedupeKey: `${campaign.id}|${job.occurrence}|w|${batch[0]}|${until}`,
+      });
+    }
+  }
+  if (jobs.length > 0) await ctx.queue.enqueue(jobs);
+}
+
+/** Sends again to one subscription after a retryable answer; the window, DND and TTL are checked again. */
 export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<JobResult> {
   const campaign = await ctx.storage.getCampaign(job.campaignId);
   if (!campaign) return { kind: 'done' };
   const now = ctx.clock.now();
-  if (campaign.status === 'paused') return { kind: 'later', runAt: new Date(now.getTime() + 60_000) };
-  const subscription = await ctx.storage.getSubscription(job.subscriptionId);
-  const blocked = blockedReason(campaign, now);
-  if (!subscription || blocked) {
-    await ctx.storage.recordDeliveries([
-      delivery(campaign, job.occurrence, job.userId, job.subscriptionId, {
-        status: 'failed',
-        statusCode: null,
-        reason: subscription ? `not retried: ${blocked}` : 'subscription removed before retry',
-        attempts: job.attempts,
-        at: now,
-      }),
+  if (campaign.status === 'paused')
+    return { kind: 'later', runAt: new Date(now.getTime() + PAUSED_RETRY_MS) };
+  const log = decisionLog(ctx, campaign, job.occurrence);
+  try {
+    const [subscription, profile] = await Promise.all([
+      ctx.storage.getSubscription(job.subscriptionId),
+      ctx.storage.getProfile(job.userId),
     ]);
-  } else {
-    const profile = await ctx.storage.getProfile(job.userId);
-    const rendered = await ctx.renderer.render(
-      campaign.what,
-      renderContext(job.userId, profile ?? undefined),
-    );
-    if (rendered.ok) {
-      await sendOne(
-        ctx,
-        campaign,
-        job.occurrence,
-        job.userId,
-        subscription,
-        rendered.message,
-        job.attempts + 1,
-      );
+    const dueAt = job.dueAt ?? occurrenceInstant(job.occurrence) ?? now;
+    const dnd = campaign.when.dnd ?? ctx.dnd;
+    if (subscription && dnd) {
+      const check = checkDnd(dnd, zoneOf(campaign, profile?.timezone), now);
+      if (check.inside && !lateReason(campaign, check.endsAt, dueAt)) {
+        // A retry never lands inside DND: it waits for the window's end like a first send.
+        return { kind: 'later', runAt: check.endsAt };
+      }
     }
+    const blocked =
+      blockedReason(campaign, now) ??
+      (now.getTime() > dueAt.getTime() + campaign.what.ttlSeconds * 1000 ? 'expired' : null);
+    if (!subscription || blocked) {
+      await ctx.storage.recordDeliveries([
+        delivery(campaign, job.occurrence, job.userId, job.subscriptionId, {
+          status: 'failed',
+          statusCode: null,
+          reason: subscription ? `not retried: ${blocked}` : 'subscription removed before retry',
+          attempts: job.attempts,
+          at: now,
+        }),
+      ]);
+    } else {
+      const rendered = await ctx.renderer.render(
+        campaign.what,
+        renderContext(job.userId, profile ?? undefined, job.event),
+      );
+      if (rendered.ok) {
+        await sendOne(
+          ctx,
+          campaign,
+          job.occurrence,
+          { userId: job.userId, subscription, message: rendered.message },
+          job.attempts + 1,
+          { dueAt, counterKeys: job.counterKeys, event: job.event },
+        );
+      }
+    }
+    const settled = await settleRecipients(ctx, campaign, job.occurrence, [job.userId], log);
+    if (settled.undeliverable.length > 0 && job.counterKeys.length > 0) {
+      await ctx.counters.release(job.counterKeys, now);
+    }
+    return { kind: 'done' };
+  } finally {
+    await log.flush();
   }
-  await settleRecipients(ctx, campaign, job.occurrence, [job.userId]);
-  return { kind: 'done' };
+}
+
+interface SendContext {
+  dueAt: Date;
+  counterKeys: string[];
+  event: TriggerEvent | undefined;
 }
 
 async function sendOne(
   ctx: EngineContext,
   campaign: Campaign,
   occurrence: string,
-  userId: UserId,
-  subscription: Subscription,
-  message: RenderedMessage,
+  send: Send,
   attempt: number,
+  context: SendContext,
 ): Promise<{ userId: UserId; outcome: DeliveryOutcome }> {
+  const { userId, subscription, message } = send;
   const provider = ctx.providers[subscription.target];
   const now = ctx.clock.now();
   if (!provider) throw new Error(`no provider for ${subscription.target}`);
@@ -193,7 +434,7 @@ async function sendOne(
     // recipient, not the whole batch.
     outcome = { kind: 'failed', statusCode: null, reason: (error as Error).message };
   }
-  await recordOutcome(ctx, campaign, occurrence, userId, subscription, outcome, attempt);
+  await recordOutcome(ctx, campaign, occurrence, send, outcome, attempt, context);
   return { userId, outcome };
 }
 
@@ -201,11 +442,12 @@ async function recordOutcome(
   ctx: EngineContext,
   campaign: Campaign,
   occurrence: string,
-  userId: UserId,
-  subscription: Subscription,
+  send: Send,
   outcome: DeliveryOutcome,
   attempt: number,
+  context: SendContext,
 ): Promise<void> {
+  const { userId, subscription } = send;
   const now = ctx.clock.now();
   const record = (status: Delivery['status'], statusCode: number | null, reason: string | null) =>
     ctx.storage.recordDeliveries([
@@ -248,6 +490,9 @@ async function recordOutcome(
             userId,
             subscriptionId: subscription.id,
             attempts: attempt,
+            dueAt: context.dueAt.toISOString(),
+            counterKeys: context.counterKeys,
+            ...(context.event ? { event: context.event } : {}),
           },
           runAt,
           dedupeKey: `${campaign.id}|${occurrence}|r|${subscription.id}|${attempt}`,
@@ -263,33 +508,46 @@ async function recordOutcome(
 /**
  * A pending recipient becomes delivered once any of their subscriptions got
  * the message, or undeliverable once every subscription has a final outcome
- * and none was sent.
+ * and none was sent. Each transition out of pending is logged once.
  */
 async function settleRecipients(
   ctx: EngineContext,
   campaign: Campaign,
   occurrence: string,
   userIds: readonly UserId[],
-): Promise<void> {
-  if (userIds.length === 0) return;
-  const [deliveries, subscriptions] = await Promise.all([
+  log: DecisionLog,
+): Promise<{ delivered: UserId[]; undeliverable: UserId[] }> {
+  const result = { delivered: [] as UserId[], undeliverable: [] as UserId[] };
+  if (userIds.length === 0) return result;
+  const [deliveries, subscriptions, recipients] = await Promise.all([
     ctx.storage.listDeliveries(campaign.id, occurrence, userIds),
     ctx.storage.listSubscriptions(userIds),
+    ctx.storage.getRecipients(campaign.id, occurrence, userIds),
   ]);
+  const pending = new Set(recipients.filter((r) => r.state === 'pending').map((r) => r.userId));
   const deliveriesOf = groupBy(deliveries, (d) => d.userId);
   const subscriptionsOf = groupBy(subscriptions, (s) => s.userId);
   const updates: RecipientUpdate[] = [];
   for (const userId of userIds) {
+    if (!pending.has(userId)) continue;
     const done = deliveriesOf.get(userId) ?? [];
+    const outcomes = done.map((d) => `${d.status}${d.statusCode === null ? '' : ` ${d.statusCode}`}`);
     if (done.some((d) => d.status === 'sent')) {
       updates.push(update(campaign, occurrence, userId, 'delivered', null));
+      log.add(userId, 'sent', null, { outcomes });
+      result.delivered.push(userId);
       continue;
     }
     const finalIds = new Set(done.map((d) => d.subscriptionId));
     const open = (subscriptionsOf.get(userId) ?? []).filter((s) => !finalIds.has(s.id));
-    if (open.length === 0) updates.push(update(campaign, occurrence, userId, 'undeliverable', null));
+    if (open.length === 0) {
+      updates.push(update(campaign, occurrence, userId, 'undeliverable', null));
+      log.add(userId, 'undeliverable', done[0]?.reason ?? null, { outcomes });
+      result.undeliverable.push(userId);
+    }
   }
   await ctx.storage.updateRecipients(updates, ctx.clock.now());
+  return result;
 }
 
 async function skip(
@@ -299,15 +557,20 @@ async function skip(
   userIds: readonly UserId[],
   reason: SkipReason,
   now: Date,
+  log: DecisionLog,
 ): Promise<void> {
   await ctx.storage.updateRecipients(
     userIds.map((userId) => update(campaign, occurrence, userId, 'skipped', reason)),
     now,
   );
+  for (const userId of userIds) log.add(userId, 'skipped', reason, { at: now.toISOString() });
 }
 
-function renderContext(userId: UserId, profile: Profile | undefined) {
-  return { user: { ...(profile?.properties ?? {}), id: userId } };
+function renderContext(userId: UserId, profile: Profile | undefined, event: TriggerEvent | undefined) {
+  return {
+    user: { ...(profile?.properties ?? {}), id: userId },
+    ...(event ? { event: event.properties } : {}),
+  };
 }
 
 function update(
@@ -343,4 +606,8 @@ function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
 
 function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];
+}
+
+function maxDate(a: Date, b: Date): Date {
+  return a > b ? a : b;
 }

@@ -1,14 +1,18 @@
-import type { Campaign, SegmentDefinition } from '../model/index.js';
+import type { Campaign, Recipient, SegmentDefinition, UserId } from '../model/index.js';
 import type { JobInput } from '../ports/index.js';
 import type { EngineContext } from './context.js';
+import { decisionLog } from './decisions.js';
 import type { JobResult } from './deliver.js';
+import { occurrenceInstant } from './deliver.js';
 import { type AudiencePageJob, JobName } from './jobs.js';
+import { userDue, zoneOf } from './wave.js';
 
 /**
  * Reads one keyset page of an occurrence's audience and turns it into
  * delivery jobs plus the job for the next page, so a campaign of any size
  * is streamed page by page and shared by every worker. Dedupe keys make a
- * re-run of a page (after a crash) add nothing new.
+ * re-run of a page (after a crash) add nothing new. A campaign delivered in
+ * the user's zone becomes a wave: one job per due instant, run when it comes.
  */
 export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Promise<JobResult> {
   const campaign = await ctx.storage.getCampaign(job.campaignId);
@@ -18,21 +22,35 @@ export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Prom
 
   const segment = await resolveSegment(campaign);
   const userIds = await ctx.storage.selectAudience(segment, { after: job.after, limit: ctx.pageSize, now });
+  const startedAt = job.startedAt ?? now;
   const jobs: JobInput[] = [];
-  for (let start = 0; start < userIds.length; start += ctx.batchSize) {
-    const batch = userIds.slice(start, start + ctx.batchSize);
-    jobs.push({
-      name: JobName.deliverBatch,
-      payload: { campaignId: campaign.id, occurrence: job.occurrence, userIds: batch },
-      runAt: now,
-      dedupeKey: `${campaign.id}|${job.occurrence}|b|${batch[0]}`,
-    });
+  for (const group of await dueGroups(ctx, campaign, job.occurrence, userIds, startedAt, now)) {
+    for (let start = 0; start < group.userIds.length; start += ctx.batchSize) {
+      const batch = group.userIds.slice(start, start + ctx.batchSize);
+      jobs.push({
+        name: JobName.deliverBatch,
+        payload: {
+          campaignId: campaign.id,
+          occurrence: job.occurrence,
+          userIds: batch,
+          dueAt: group.dueAt.toISOString(),
+        },
+        runAt: new Date(Math.max(group.dueAt.getTime(), now.getTime())),
+        dedupeKey: `${campaign.id}|${job.occurrence}|b|${batch[0]}`,
+      });
+    }
   }
   const last = userIds.at(-1);
   if (last !== undefined && userIds.length === ctx.pageSize) {
     jobs.push({
       name: JobName.audiencePage,
-      payload: { campaignId: campaign.id, occurrence: job.occurrence, after: last, page: job.page + 1 },
+      payload: {
+        campaignId: campaign.id,
+        occurrence: job.occurrence,
+        after: last,
+        page: job.page + 1,
+        startedAt: startedAt.toISOString(),
+      },
       runAt: now,
       dedupeKey: `${campaign.id}|${job.occurrence}|p|${last}`,
     });
@@ -40,6 +58,77 @@ export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Prom
   await ctx.queue.enqueue(jobs);
   if (last === undefined || userIds.length < ctx.pageSize) await finishOccurrence(ctx, campaign);
   return { kind: 'done' };
+}
+
+/**
+ * Groups a page by when each user's message is due. Users whose local time
+ * had already passed when the run started are skipped (`time-passed`) or
+ * sent at once, per `userTimezone.ifPassed`.
+ */
+async function dueGroups(
+  ctx: EngineContext,
+  campaign: Campaign,
+  occurrence: string,
+  userIds: readonly UserId[],
+  startedAt: Date,
+  now: Date,
+): Promise<{ dueAt: Date; userIds: UserId[] }[]> {
+  const nominal = occurrenceInstant(occurrence) ?? startedAt;
+  if (userIds.length === 0) return [];
+  if (!campaign.when.userTimezone) {
+    return [
+      { dueAt: userDue(campaign, nominal, campaign.when.timezone, startedAt).at, userIds: [...userIds] },
+    ];
+  }
+  const profiles = new Map((await ctx.storage.getProfiles(userIds)).map((p) => [p.userId, p]));
+  const groups = new Map<number, UserId[]>();
+  const passed: UserId[] = [];
+  for (const userId of userIds) {
+    const due = userDue(campaign, nominal, zoneOf(campaign, profiles.get(userId)?.timezone), startedAt);
+    if (due.kind === 'passed' && campaign.when.userTimezone.ifPassed === 'skip') {
+      passed.push(userId);
+      continue;
+    }
+    const group = groups.get(due.at.getTime());
+    if (group) group.push(userId);
+    else groups.set(due.at.getTime(), [userId]);
+  }
+  if (passed.length > 0) await skipPassed(ctx, campaign, occurrence, passed, profiles, now);
+  return [...groups].map(([at, ids]) => ({ dueAt: new Date(at), userIds: ids }));
+}
+
+async function skipPassed(
+  ctx: EngineContext,
+  campaign: Campaign,
+  occurrence: string,
+  userIds: UserId[],
+  profiles: Map<UserId, { timezone?: string | undefined }>,
+  now: Date,
+): Promise<void> {
+  const rows = userIds.map(
+    (userId): Recipient => ({
+      campaignId: campaign.id,
+      occurrence,
+      userId,
+      state: 'skipped',
+      reason: 'time-passed',
+      createdAt: now,
+      updatedAt: now,
+    }),
+  );
+  const known = new Set(
+    (await ctx.storage.getRecipients(campaign.id, occurrence, userIds)).map((r) => r.userId),
+  );
+  await ctx.storage.insertRecipients(rows);
+  const log = decisionLog(ctx, campaign, occurrence);
+  for (const userId of userIds) {
+    if (known.has(userId)) continue;
+    log.add(userId, 'skipped', 'time-passed', {
+      zone: zoneOf(campaign, profiles.get(userId)?.timezone),
+      ifPassed: 'skip',
+    });
+  }
+  await log.flush();
 }
 
 /** The whole audience of the last occurrence is queued: a campaign with nothing left to schedule is complete. */
@@ -52,7 +141,8 @@ async function finishOccurrence(ctx: EngineContext, campaign: Campaign): Promise
   );
 }
 
-async function resolveSegment(campaign: Campaign): Promise<SegmentDefinition> {
+/** The campaign's audience as a segment definition. */
+export async function resolveSegment(campaign: Campaign): Promise<SegmentDefinition> {
   if ('segment' in campaign.who) return campaign.who.segment;
   // Saved segments arrive with the segments issue; a campaign cannot reference one before then.
   throw new Error(`Campaign ${campaign.id}: saved segment ${campaign.who.segmentId} cannot be resolved`);

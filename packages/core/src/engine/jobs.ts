@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CampaignId, SubscriptionId, UserId } from '../model/index.js';
+import { CampaignId, Properties, SubscriptionId, UserId } from '../model/index.js';
 
 /**
  * The jobs the engine puts on the queue. Payloads are parsed on the way out
@@ -12,13 +12,25 @@ export const JobName = {
   deliverBatch: 'herald.deliver-batch',
   /** Send again to one subscription after a retryable outcome. */
   redeliver: 'herald.redeliver',
+  /** A live campaign's trigger for one user comes due (now, after an inaction window, or at a reminder time). */
+  liveFire: 'herald.live-fire',
 } as const;
+
+/** The event that triggered a live campaign, carried for personalisation and for the inaction check. */
+export const TriggerEvent = z.object({
+  name: z.string(),
+  properties: Properties,
+  time: z.coerce.date(),
+});
+export type TriggerEvent = z.infer<typeof TriggerEvent>;
 
 export const AudiencePageJob = z.object({
   campaignId: CampaignId,
   occurrence: z.string(),
   after: UserId.nullable(),
   page: z.number().int().min(0),
+  /** When the occurrence started (the scheduler pass): the reference for "local time already passed". */
+  startedAt: z.coerce.date().optional(),
 });
 export type AudiencePageJob = z.infer<typeof AudiencePageJob>;
 
@@ -26,6 +38,9 @@ export const DeliverBatchJob = z.object({
   campaignId: CampaignId,
   occurrence: z.string(),
   userIds: z.array(UserId).min(1),
+  /** When these messages are due: nothing goes before it, and the TTL counts from it. Defaults to the occurrence instant. */
+  dueAt: z.coerce.date().optional(),
+  event: TriggerEvent.optional(),
 });
 export type DeliverBatchJob = z.infer<typeof DeliverBatchJob>;
 
@@ -36,5 +51,18 @@ export const RedeliverJob = z.object({
   subscriptionId: SubscriptionId,
   /** Send attempts so far for this subscription. */
   attempts: z.number().int().min(1),
+  dueAt: z.coerce.date().optional(),
+  /** Cap and throttle counters taken for this message, given back if it ends up not sent. */
+  counterKeys: z.array(z.string()).default([]),
+  event: TriggerEvent.optional(),
 });
+
+export const LiveFireJob = z.object({
+  campaignId: CampaignId,
+  userId: UserId,
+  occurrence: z.string(),
+  dueAt: z.coerce.date(),
+  event: TriggerEvent,
+});
+export type LiveFireJob = z.infer<typeof LiveFireJob>;
 export type RedeliverJob = z.infer<typeof RedeliverJob>;

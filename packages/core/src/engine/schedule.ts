@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { assertNever } from '../errors/index.js';
 import type { When } from '../model/index.js';
+import { atWallTime, parseTimeOfDay, sameWallTimeIn } from './local-time.js';
 
 /** How far ahead a recurring rule is searched for its next day; a year covers every rule. */
 const SEARCH_DAYS = 400;
@@ -14,9 +15,9 @@ const SEARCH_DAYS = 400;
  * Recurring rules, stated once:
  * - They run at `time` in the campaign's zone (per-user zones are applied at
  *   delivery). A time that does not exist on a day (DST spring-forward gap)
- *   runs at the same wall-clock time shifted forward by the gap (luxon's
- *   rule: 02:30 in a 02:00–03:00 gap becomes 03:30); a time that occurs
- *   twice (fall-back overlap) runs once, at its first occurrence.
+ *   runs at the same wall-clock time shifted forward by the gap (02:30 in a
+ *   02:00–03:00 gap becomes 03:30); a time that occurs twice (fall-back
+ *   overlap) runs once, at its first occurrence (`atWallTime`).
  * - Monthly on day 29–31 skips months that do not have that day (no run on
  *   the 30th "instead"); Feb 29 runs only in leap years.
  * - Every N days counts from the first matching day on or after the start.
@@ -58,7 +59,7 @@ type Recurring = Extract<When['schedule'], { type: 'recurring' }>;
 
 function nextRecurring(when: When, rule: Recurring, after: Date | null, floor: Date): Date | null {
   const zone = when.timezone;
-  const [hour, minute] = rule.time.split(':').map(Number) as [number, number];
+  const [hour, minute] = parseTimeOfDay(rule.time);
   const start = DateTime.fromJSDate(floor, { zone }).startOf('day');
   const lowerBound = after && after > floor ? after : null;
   const daysToBound = lowerBound ? Math.ceil(DateTime.fromJSDate(lowerBound).diff(start, 'days').days) : 0;
@@ -66,8 +67,7 @@ function nextRecurring(when: When, rule: Recurring, after: Date | null, floor: D
   for (let offset = 0; offset <= daysToBound + SEARCH_DAYS; offset++) {
     const day = start.plus({ days: offset });
     if (!matchesDay(rule, day, firstMatch)) continue;
-    const at = day.set({ hour, minute, second: 0, millisecond: 0 });
-    const instant = at.toJSDate();
+    const instant = atWallTime(day, hour, minute).toJSDate();
     if (instant < floor) continue;
     firstMatch ??= day;
     if (lowerBound && instant <= lowerBound) continue;
@@ -93,4 +93,29 @@ function matchesDay(rule: Recurring, day: DateTime, firstMatch: DateTime | null)
 
 function maxDate(a: Date, b: Date): Date {
   return a > b ? a : b;
+}
+
+/**
+ * The earliest zone in use (UTC+14, Kiribati's Line Islands). A campaign
+ * delivered in each user's zone starts its wave when its wall-clock time
+ * comes there, and the wave ends about 26 hours later in UTC-12.
+ */
+export const EARLIEST_ZONE = 'Etc/GMT-14';
+
+/**
+ * When the scheduler must act on an occurrence whose nominal instant (the
+ * schedule's time in the campaign's zone) is `nominal`: the nominal instant
+ * itself, or, for a campaign delivered in the user's zone, the moment that
+ * wall-clock time first comes anywhere on Earth (possibly before `start`:
+ * the delivery gate holds every message until start).
+ */
+export function actAtFor(when: When, nominal: Date): Date {
+  if (!when.userTimezone) return nominal;
+  return sameWallTimeIn(nominal, when.timezone, EARLIEST_ZONE);
+}
+
+/** The inverse of `actAtFor`: the occurrence's nominal instant from the scheduler's act-at instant. */
+export function nominalFor(when: When, actAt: Date): Date {
+  if (!when.userTimezone) return actAt;
+  return sameWallTimeIn(actAt, EARLIEST_ZONE, when.timezone);
 }

@@ -1,43 +1,84 @@
+import { type Campaign, isLive } from '../model/index.js';
 import type { EngineContext } from './context.js';
 import { JobName } from './jobs.js';
-import { nextDueAt } from './schedule.js';
+import { actAtFor, nextDueAt, nominalFor } from './schedule.js';
 
 /**
- * One scheduler pass: every scheduled or running campaign whose next run is
- * due gets its occurrence queued (page 0 of its audience) and its next run
- * computed. Safe to run on many machines at once: the occurrence's dedupe
- * key and the campaign's version stop a double start.
+ * One scheduler pass over every scheduled or running campaign whose next
+ * moment has come. Safe to run on many machines at once: the occurrence's
+ * dedupe key and the campaign's version stop a double start.
+ *
+ * - A scheduled (past-behaviour) campaign gets its occurrence queued (page 0
+ *   of its audience) and its next moment computed. `nextRunAt` is when the
+ *   scheduler acts: the occurrence's instant, or for delivery in the user's
+ *   zone the moment its wall-clock time first comes (UTC+14).
+ * - A live campaign's moments are its start (armed: running) and its end
+ *   (disarmed: completed). Events do the rest.
  */
 export async function runScheduler(ctx: EngineContext): Promise<number> {
   const now = ctx.clock.now();
   const due = await ctx.storage.listCampaigns({ status: ['scheduled', 'running'], dueBy: now });
   let started = 0;
   for (const campaign of due) {
-    const dueAt = campaign.nextRunAt;
-    if (!dueAt) continue;
-    const occurrence = dueAt.toISOString();
-    await ctx.queue.enqueue([
-      {
-        name: JobName.audiencePage,
-        payload: { campaignId: campaign.id, occurrence, after: null, page: 0 },
-        runAt: now,
-        dedupeKey: `${campaign.id}|${occurrence}|p|start`,
-      },
-    ]);
-    const written = await ctx.storage.updateCampaign(
-      {
-        ...campaign,
-        status: 'running',
-        nextRunAt: nextDueAt(campaign.when, dueAt, campaign.createdAt),
-        updatedAt: now,
-        version: campaign.version + 1,
-      },
-      campaign.version,
-    );
-    if (written) {
-      started++;
-      ctx.logger.info('campaign occurrence started', { campaignId: campaign.id, occurrence });
-    }
+    if (!campaign.nextRunAt) continue;
+    const acted = isLive(campaign.when.schedule)
+      ? await armOrDisarm(ctx, campaign, now)
+      : await startOccurrence(ctx, campaign, campaign.nextRunAt, now);
+    if (acted) started++;
   }
   return started;
+}
+
+async function startOccurrence(
+  ctx: EngineContext,
+  campaign: Campaign,
+  actAt: Date,
+  now: Date,
+): Promise<boolean> {
+  const nominal = nominalFor(campaign.when, actAt);
+  const occurrence = nominal.toISOString();
+  await ctx.queue.enqueue([
+    {
+      name: JobName.audiencePage,
+      payload: { campaignId: campaign.id, occurrence, after: null, page: 0, startedAt: now.toISOString() },
+      runAt: now,
+      dedupeKey: `${campaign.id}|${occurrence}|p|start`,
+    },
+  ]);
+  const next = nextDueAt(campaign.when, nominal, campaign.createdAt);
+  const written = await ctx.storage.updateCampaign(
+    {
+      ...campaign,
+      status: 'running',
+      nextRunAt: next ? actAtFor(campaign.when, next) : null,
+      updatedAt: now,
+      version: campaign.version + 1,
+    },
+    campaign.version,
+  );
+  if (written) ctx.logger.info('campaign occurrence started', { campaignId: campaign.id, occurrence });
+  return written;
+}
+
+/** A live campaign at its start is armed (running until its end); at its end it is disarmed (completed). */
+async function armOrDisarm(ctx: EngineContext, campaign: Campaign, now: Date): Promise<boolean> {
+  const arming = campaign.status === 'scheduled';
+  const end = campaign.when.end ?? null;
+  const ended = end !== null && now >= end;
+  const written = await ctx.storage.updateCampaign(
+    {
+      ...campaign,
+      status: arming && !ended ? 'running' : 'completed',
+      nextRunAt: arming && !ended ? end : null,
+      updatedAt: now,
+      version: campaign.version + 1,
+    },
+    campaign.version,
+  );
+  if (written) {
+    ctx.logger.info(arming && !ended ? 'live campaign armed' : 'live campaign disarmed at its end', {
+      campaignId: campaign.id,
+    });
+  }
+  return written;
 }

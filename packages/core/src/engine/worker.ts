@@ -5,7 +5,8 @@ import { mapLimit } from './concurrency.js';
 import type { EngineContext } from './context.js';
 import { deliverBatch, type JobResult, redeliver } from './deliver.js';
 import { fanOutPage } from './fanout.js';
-import { AudiencePageJob, DeliverBatchJob, JobName, RedeliverJob } from './jobs.js';
+import { AudiencePageJob, DeliverBatchJob, JobName, LiveFireJob, RedeliverJob } from './jobs.js';
+import { fireLive } from './triggers/fire.js';
 
 const JOB_NAMES = Object.values(JobName);
 
@@ -28,6 +29,8 @@ async function dispatch(ctx: EngineContext, job: ClaimedJob): Promise<JobResult>
       return deliverBatch(ctx, DeliverBatchJob.parse(job.payload));
     case JobName.redeliver:
       return redeliver(ctx, RedeliverJob.parse(job.payload));
+    case JobName.liveFire:
+      return fireLive(ctx, LiveFireJob.parse(job.payload));
     default:
       throw new Error(`unknown job ${job.name}`);
   }

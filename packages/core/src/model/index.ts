@@ -1,6 +1,7 @@
 export * from './campaign.js';
 export * from './common.js';
 export * from './content.js';
+export * from './decision.js';
 export * from './event.js';
 export * from './ids.js';
 export * from './profile.js';

@@ -14,6 +14,8 @@ export const SkipReason = z.enum([
   'render-failed',
   'expired',
   'stopped',
+  /** Delivered in the user's zone: their local time had passed when the run started (ifPassed: skip). */
+  'time-passed',
 ]);
 export type SkipReason = z.infer<typeof SkipReason>;
 
@@ -67,4 +69,15 @@ export interface CampaignStats {
   clicked: number;
   closed: number;
   clickedByAction: Record<string, number>;
+  /** Goal conversions (campaigns with a conversion goal), last-touch attributed. */
+  conversions: ConversionStats;
+}
+
+export interface ConversionStats {
+  /** Delivered recipients who converted, and the revenue of their conversions. */
+  recipients: { audience: number; conversions: number; revenue: number; rate: number | null };
+  /** Control-group members who converted without a send. */
+  control: { audience: number; conversions: number; revenue: number; rate: number | null };
+  /** (recipient rate − control rate) / control rate; null without a control conversion rate to compare. */
+  lift: number | null;
 }

@@ -2,6 +2,9 @@ import type {
   Campaign,
   CampaignId,
   CampaignStatus,
+  Conversion,
+  ConversionTallies,
+  Decision,
   Delivery,
   Profile,
   Recipient,
@@ -116,4 +119,19 @@ export interface Storage {
   recordInteraction(interaction: Interaction): Promise<boolean>;
 
   campaignTallies(campaignId: CampaignId): Promise<StoredCampaignTallies>;
+
+  // Decision log, conversions (the campaign brain: explain, last-touch attribution)
+  /** Appends decisions as given (a log: nothing is deduplicated or replaced). */
+  appendDecisions(decisions: readonly Decision[]): Promise<void>;
+  /**
+   * One user's decisions, oldest first (append order on equal `at`), optionally
+   * only one campaign's and only those with at >= since.
+   */
+  listDecisions(query: { userId: UserId; campaignId?: CampaignId; since?: Date }): Promise<Decision[]>;
+  /** One user's service-worker reports with at >= since (all when absent), oldest first. */
+  listInteractions(query: { userId: UserId; since?: Date }): Promise<Interaction[]>;
+  /** Records a conversion once per (campaign, occurrence, user); false when one was already there. */
+  recordConversion(conversion: Conversion): Promise<boolean>;
+  /** One campaign's conversions and revenue (sum of non-null revenue), recipients and control apart. */
+  conversionTallies(campaignId: CampaignId): Promise<ConversionTallies>;
 }

@@ -14,7 +14,9 @@ export interface StorageInspector {
       | 'campaigns'
       | 'recipients'
       | 'deliveries'
-      | 'interactions',
+      | 'interactions'
+      | 'decisions'
+      | 'conversions',
   ): Promise<number>;
   /** The stored row of one recipient decision, as plain data, or null. */
   recipientState(

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CorruptRecordError } from '../errors/index.js';
-import type { Campaign, SegmentDefinition, UserId } from '../model/index.js';
+import type { Campaign, Decision, SegmentDefinition, UserId } from '../model/index.js';
 import type { Storage } from '../ports/storage.js';
 import { evaluateSegment } from '../segments/evaluate.js';
 import {
@@ -612,6 +612,104 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
           skipped: {},
           deliveries: { sent: 0, failed: 0, gone: 0 },
           interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
+        });
+      });
+    });
+
+    describe('decisions', () => {
+      const decision = (c: string, o: string, u: string, offsetMs: number, outcome: Decision['outcome']) =>
+        ({
+          campaignId: cid(c),
+          occurrence: o,
+          userId: uid(u),
+          at: at(offsetMs),
+          outcome,
+          reason: outcome === 'skipped' ? 'capped' : null,
+          facts: { zone: 'Europe/Paris', caps: { day: { count: 3, limit: 3 } }, list: [1, 'a', null] },
+        }) satisfies Decision;
+
+      it('appends every decision, duplicates included, and lists one user’s oldest first', async () => {
+        const d1 = decision('c1', 'o1', 'ann', 2 * MINUTE, 'delayed');
+        const d2 = decision('c1', 'o1', 'ann', 5 * MINUTE, 'sent');
+        const d0 = decision('c2', 'o9', 'ann', MINUTE, 'skipped');
+        const bob = decision('c1', 'o1', 'bob', MINUTE, 'control');
+        await storage.appendDecisions([d1, d2]);
+        await storage.appendDecisions([d0, bob, d2]);
+        expect(await inspect.countRows('decisions')).toBe(5);
+        expect(await storage.listDecisions({ userId: uid('ann') })).toEqual([d0, d1, d2, d2]);
+        expect(await storage.listDecisions({ userId: uid('ann'), campaignId: cid('c1') })).toEqual([
+          d1,
+          d2,
+          d2,
+        ]);
+        expect(await storage.listDecisions({ userId: uid('ann'), since: at(2 * MINUTE) })).toEqual([
+          d1,
+          d2,
+          d2,
+        ]);
+        expect(await storage.listDecisions({ userId: uid('nobody') })).toEqual([]);
+      });
+
+      it('keeps append order between decisions of the same instant', async () => {
+        const a = decision('c1', 'o1', 'ann', MINUTE, 'delayed');
+        const b = decision('c1', 'o1', 'ann', MINUTE, 'sent');
+        await storage.appendDecisions([a, b]);
+        expect((await storage.listDecisions({ userId: uid('ann') })).map((d) => d.outcome)).toEqual([
+          'delayed',
+          'sent',
+        ]);
+      });
+    });
+
+    describe('interactions by user', () => {
+      it('lists one user’s reports since an instant, oldest first', async () => {
+        const report = (reportId: string, userId: string, offsetMs: number) => ({
+          reportId,
+          campaignId: cid('c1'),
+          occurrence: 'o1',
+          userId: uid(userId),
+          kind: 'clicked' as const,
+          action: null,
+          at: at(offsetMs),
+        });
+        await storage.recordInteraction(report('r2', 'ann', 3 * MINUTE));
+        await storage.recordInteraction(report('r1', 'ann', MINUTE));
+        await storage.recordInteraction(report('r3', 'bob', 2 * MINUTE));
+        expect((await storage.listInteractions({ userId: uid('ann') })).map((i) => i.reportId)).toEqual([
+          'r1',
+          'r2',
+        ]);
+        expect(await storage.listInteractions({ userId: uid('ann'), since: at(2 * MINUTE) })).toEqual([
+          report('r2', 'ann', 3 * MINUTE),
+        ]);
+      });
+    });
+
+    describe('conversions', () => {
+      const conversion = (c: string, o: string, u: string, control: boolean, revenue: number | null) => ({
+        campaignId: cid(c),
+        occurrence: o,
+        userId: uid(u),
+        control,
+        at: at(HOUR),
+        eventName: 'Charged',
+        revenue,
+      });
+
+      it('records one conversion per (campaign, occurrence, user) and tallies recipients and control apart', async () => {
+        expect(await storage.recordConversion(conversion('c1', 'o1', 'ann', false, 120.5))).toBe(true);
+        expect(await storage.recordConversion(conversion('c1', 'o1', 'ann', false, 999))).toBe(false);
+        expect(await storage.recordConversion(conversion('c1', 'o2', 'ann', false, null))).toBe(true);
+        expect(await storage.recordConversion(conversion('c1', 'o1', 'bob', true, 30))).toBe(true);
+        expect(await storage.recordConversion(conversion('c2', 'o1', 'ann', false, 5))).toBe(true);
+        expect(await inspect.countRows('conversions')).toBe(4);
+        expect(await storage.conversionTallies(cid('c1'))).toEqual({
+          recipients: { conversions: 2, revenue: 120.5 },
+          control: { conversions: 1, revenue: 30 },
+        });
+        expect(await storage.conversionTallies(cid('none'))).toEqual({
+          recipients: { conversions: 0, revenue: 0 },
+          control: { conversions: 0, revenue: 0 },
         });
       });
     });

@@ -1,0 +1,172 @@
+import { DateTime } from 'luxon';
+import type { Campaign, Decision, DndWindow, Profile, UserId } from '../model/index.js';
+import { evaluateSegment } from '../segments/index.js';
+import type { EngineContext } from './context.js';
+import { resolveSegment } from './fanout.js';
+import { capSpecs } from './gates/caps.js';
+import { checkDnd } from './gates/dnd.js';
+import { inControlGroup } from './ids.js';
+import { zoneOf } from './wave.js';
+
+export interface OccurrenceExplanation {
+  occurrence: string;
+  /** The recipient row: where this user stands for this occurrence (null: only log entries, e.g. a cancelled timer). */
+  state: string | null;
+  reason: string | null;
+  /** Every decision, oldest first, with the facts it was based on (zone, local time, DND window, cap counters). */
+  decisions: Decision[];
+  deliveries: {
+    subscriptionId: string;
+    status: string;
+    statusCode: number | null;
+    reason: string | null;
+    at: Date;
+  }[];
+}
+
+export interface Explanation {
+  campaignId: string;
+  userId: string;
+  campaignStatus: Campaign['status'];
+  user: { known: boolean; zone: string; zoneFrom: 'profile' | 'campaign'; localNow: string };
+  /** Whether the user matches the campaign's segment now (runs evaluate it at their own time). */
+  segment: { matchesNow: boolean };
+  controlGroup: { percent: number; member: boolean };
+  caps: { applies: boolean; counters: { key: string; count: number; limit: number }[] };
+  dnd: {
+    window: DndWindow | null;
+    from: 'campaign' | 'global' | null;
+    insideNow: boolean;
+    /** When the window now in force ends, in the user's zone (DST applied). */
+    endsAt: string | null;
+  };
+  window: { start: string | null; end: string | null; cutoff: string | null };
+  occurrences: OccurrenceExplanation[];
+  /** The same, in sentences a support agent can read out. */
+  summary: string[];
+}
+
+/** Why this user did or did not get this campaign, occurrence by occurrence. */
+export async function explain(ctx: EngineContext, campaign: Campaign, userId: UserId): Promise<Explanation> {
+  const now = ctx.clock.now();
+  const [stored, events, subscriptions, decisions] = await Promise.all([
+    ctx.storage.getProfile(userId),
+    ctx.storage.listEvents({ userId }),
+    ctx.storage.listSubscriptions([userId]),
+    ctx.storage.listDecisions({ userId, campaignId: campaign.id }),
+  ]);
+  const profile: Profile = stored ?? { userId, properties: {}, test: false, createdAt: now, updatedAt: now };
+  const zone = zoneOf(campaign, stored?.timezone);
+  const localNow = DateTime.fromJSDate(now, { zone }).toFormat('yyyy-MM-dd HH:mm ZZZZ');
+  const matchesNow = evaluateSegment(await resolveSegment(campaign), { profile, events, subscriptions }, now);
+  const member = inControlGroup(campaign.id, userId, campaign.setup.controlGroupPercent);
+  const specs = campaign.setup.ignoreGlobalLimits ? [] : capSpecs(ctx.limits, userId, zone, now);
+  const counts = await ctx.counters.get(
+    specs.map((s) => s.key),
+    now,
+  );
+  const dndWindow = campaign.when.dnd ?? ctx.dnd ?? null;
+  const dndCheck = dndWindow ? checkDnd(dndWindow, zone, now) : null;
+
+  const occurrences: OccurrenceExplanation[] = [];
+  for (const [occurrence, logged] of groupByOccurrence(decisions)) {
+    const [recipient] = await ctx.storage.getRecipients(campaign.id, occurrence, [userId]);
+    const deliveries = await ctx.storage.listDeliveries(campaign.id, occurrence, [userId]);
+    occurrences.push({
+      occurrence,
+      state: recipient?.state ?? null,
+      reason: recipient?.reason ?? null,
+      decisions: logged,
+      deliveries: deliveries.map((d) => ({
+        subscriptionId: d.subscriptionId,
+        status: d.status,
+        statusCode: d.statusCode,
+        reason: d.reason,
+        at: d.at,
+      })),
+    });
+  }
+
+  const explanation: Explanation = {
+    campaignId: campaign.id,
+    userId,
+    campaignStatus: campaign.status,
+    user: { known: stored !== null, zone, zoneFrom: stored?.timezone ? 'profile' : 'campaign', localNow },
+    segment: { matchesNow },
+    controlGroup: { percent: campaign.setup.controlGroupPercent, member },
+    caps: {
+      applies: !campaign.setup.ignoreGlobalLimits && specs.length > 0,
+      counters: specs.map((s, i) => ({ key: s.key, count: counts[i] ?? 0, limit: s.limit })),
+    },
+    dnd: {
+      window: dndWindow,
+      from: campaign.when.dnd ? 'campaign' : ctx.dnd ? 'global' : null,
+      insideNow: dndCheck?.inside ?? false,
+      endsAt: dndCheck?.inside ? dndCheck.endsAt.toISOString() : null,
+    },
+    window: {
+      start: campaign.when.start?.toISOString() ?? null,
+      end: campaign.when.end?.toISOString() ?? null,
+      cutoff: campaign.when.cutoff?.toISOString() ?? null,
+    },
+    occurrences,
+    summary: [],
+  };
+  explanation.summary = summarise(explanation);
+  return explanation;
+}
+
+function groupByOccurrence(decisions: readonly Decision[]): Map<string, Decision[]> {
+  const groups = new Map<string, Decision[]>();
+  for (const decision of decisions) {
+    const group = groups.get(decision.occurrence);
+    if (group) group.push(decision);
+    else groups.set(decision.occurrence, [decision]);
+  }
+  return groups;
+}
+
+function summarise(e: Explanation): string[] {
+  const lines = [
+    `User ${e.userId} is read in ${e.user.zone} (from the ${e.user.zoneFrom}); local time now ${e.user.localNow}.`,
+    e.segment.matchesNow
+      ? 'They match the campaign segment now.'
+      : 'They do not match the campaign segment now.',
+  ];
+  if (e.controlGroup.percent > 0) {
+    lines.push(
+      e.controlGroup.member
+        ? `They are in the ${e.controlGroup.percent}% control group: they never receive this campaign.`
+        : `They are not in the ${e.controlGroup.percent}% control group.`,
+    );
+  }
+  if (e.caps.applies) {
+    lines.push(
+      `Global caps now: ${e.caps.counters.map((c) => `${c.key.split(':')[2] === 'd' ? 'today' : 'this week'} ${c.count}/${c.limit}`).join(', ')}.`,
+    );
+  } else {
+    lines.push('Global caps do not apply to this campaign.');
+  }
+  if (e.dnd.window) {
+    lines.push(
+      `Do-Not-Disturb (${e.dnd.from}) ${e.dnd.window.start}–${e.dnd.window.end} ${e.user.zone}, action ${e.dnd.window.action}` +
+        (e.dnd.insideNow ? `; inside it now, until ${e.dnd.endsAt}.` : '; not inside it now.'),
+    );
+  }
+  if (e.window.cutoff) lines.push(`Cut-off: ${e.window.cutoff}.`);
+  if (e.occurrences.length === 0) {
+    lines.push(
+      'No decision recorded: no run has reached this user (not in the audience when it ran, or no run yet).',
+    );
+  }
+  for (const o of e.occurrences) {
+    const last = o.decisions.at(-1);
+    const detail = last
+      ? `${last.outcome}${last.reason ? ` (${last.reason})` : ''} at ${last.at.toISOString()}`
+      : 'no decision';
+    lines.push(
+      `Occurrence ${o.occurrence}: ${o.state ?? 'no recipient row'}${o.reason ? ` (${o.reason})` : ''}; last decision ${detail}.`,
+    );
+  }
+  return lines;
+}

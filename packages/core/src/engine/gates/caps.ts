@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import type { CounterSpec } from '../../ports/index.js';
+import { dayKey, nextDayStart, nextWeekStart, weekKey } from '../local-time.js';
+
+/** The host's per-user limits across all campaigns (createHerald `limits`). */
+export const GlobalLimits = z.object({
+  perUser: z
+    .object({
+      perDay: z.number().int().min(0).optional(),
+      perWeek: z.number().int().min(0).optional(),
+    })
+    .optional(),
+});
+export type GlobalLimits = z.infer<typeof GlobalLimits>;
+
+/**
+ * Counter specs of the global per-user caps for a send at `now`. Days and
+ * weeks are counted in the user's zone: the daily counter is keyed by the
+ * local date and resets at local midnight (a 23- or 25-hour day across
+ * DST), the weekly one by the ISO week (Monday to Sunday).
+ */
+export function capSpecs(limits: GlobalLimits, userId: string, zone: string, now: Date): CounterSpec[] {
+  const specs: CounterSpec[] = [];
+  const perDay = limits.perUser?.perDay;
+  const perWeek = limits.perUser?.perWeek;
+  if (perDay !== undefined) {
+    specs.push({
+      key: `herald:cap:d:${userId}:${dayKey(now, zone)}`,
+      limit: perDay,
+      // A day of slack past the reset, so a zone change cannot leave a counter expiring early.
+      expiresAt: new Date(nextDayStart(now, zone).getTime() + 86_400_000),
+    });
+  }
+  if (perWeek !== undefined) {
+    specs.push({
+      key: `herald:cap:w:${userId}:${weekKey(now, zone)}`,
+      limit: perWeek,
+      expiresAt: new Date(nextWeekStart(now, zone).getTime() + 86_400_000),
+    });
+  }
+  return specs;
+}
