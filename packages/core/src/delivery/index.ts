@@ -1,4 +1,13 @@
 export {
+  type Admission,
+  type BreakerState,
+  type CircuitBreakerOptions,
+  type CircuitBreakers,
+  createCircuitBreakers,
+  defaultCircuitBreakerOptions,
+  isServiceFailure,
+} from './circuit-breaker.js';
+export {
   checkEndpoint,
   createEndpointPolicy,
   type EndpointAllowRule,

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { systemClock } from '../adapters/system-clock.js';
 import { ConfigError, EndpointNotAllowedError } from '../errors/index.js';
 import type { Clock } from '../ports/clock.js';
+import { type CircuitBreakerOptions, createCircuitBreakers, isServiceFailure } from './circuit-breaker.js';
 import {
   createEndpointPolicy,
   type EndpointCheck,
@@ -38,6 +39,12 @@ export interface WebPushOptions {
    * push-service origin (HTTP/1.1 keep-alive where a service has no h2).
    */
   transport?: HttpTransport;
+  /**
+   * The per-origin circuit breaker (see circuit-breaker.ts): tuning, or
+   * false to send whatever the service answers. Default: on, with
+   * defaultCircuitBreakerOptions.
+   */
+  circuitBreaker?: Partial<CircuitBreakerOptions> | false;
 }
 
 export const DEFAULT_WEB_PUSH_TIMEOUT_MS = 30_000;
@@ -53,6 +60,7 @@ export function webPush(options: WebPushOptions): PushProvider {
   const timeoutMs = options.timeoutMs ?? DEFAULT_WEB_PUSH_TIMEOUT_MS;
   const policy = toPolicy(options.endpointPolicy);
   const transport = options.transport ?? pooledHttpTransport();
+  const breakers = options.circuitBreaker === false ? null : createCircuitBreakers(options.circuitBreaker);
 
   return {
     target: 'webpush',
@@ -65,6 +73,10 @@ export function webPush(options: WebPushOptions): PushProvider {
       if (!allowed.ok)
         return { kind: 'failed', statusCode: null, reason: `endpoint refused: ${allowed.reason}` };
       const endpoint = new URL(subscription.endpoint);
+      const admission = breakers?.admit(endpoint.origin, now) ?? { allowed: true };
+      if (!admission.allowed) {
+        return { kind: 'retry', retryAt: admission.retryAt, statusCode: null, reason: admission.reason };
+      }
 
       const request = buildWebPushRequest({
         endpoint,
@@ -76,12 +88,15 @@ export function webPush(options: WebPushOptions): PushProvider {
         ...(message.campaignId !== undefined ? { campaignId: message.campaignId } : {}),
         authorization: await signer.authorization(endpoint.origin),
       });
+      let outcome: DeliveryOutcome;
       try {
         const response = await transport.send(request, { timeoutMs });
-        return outcomeOfResponse(response, endpoint, now);
+        outcome = outcomeOfResponse(response, endpoint, now);
       } catch (error) {
-        return outcomeOfNetworkError(error, now);
+        outcome = outcomeOfNetworkError(error, now);
       }
+      breakers?.record(endpoint.origin, isServiceFailure(outcome), now);
+      return outcome;
     },
     close: () => transport.close(),
   };
