@@ -7,10 +7,14 @@ import {
 } from '@herald/core';
 import { fixtures } from '@herald/core/testing';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { postgresStorage } from '../src/index.js';
 import { type Backend, openBackend } from './helpers.js';
 import { isoDate, profiles, segment } from './segment-arbitraries.js';
+
+// PGlite boots a WebAssembly Postgres (seconds; far more on a loaded CI box) and real-server
+// cases wait on locks and connections, so this file allows more than the default timeouts.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 
 /**
  * The segment → SQL compiler against core's reference evaluator: the same
