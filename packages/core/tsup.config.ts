@@ -7,6 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  // The conformance suites (@herald/core/testing) call vitest; the host's test runner provides it.
-  external: ['vitest'],
+  // The conformance suites (@herald/core/testing) call vitest and fast-check; the host's test setup provides them.
+  external: ['vitest', 'fast-check'],
 });

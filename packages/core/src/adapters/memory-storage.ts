@@ -8,8 +8,10 @@ import {
   Decision,
   Delivery,
   Profile,
+  type ReachEstimate,
   Recipient,
   type RecipientState,
+  SavedSegment,
   type SegmentDefinition,
   Subscription,
   UserEvent,
@@ -21,7 +23,8 @@ import type {
   Storage,
   StoredCampaignTallies,
 } from '../ports/storage.js';
-import { evaluateSegment } from '../segments/evaluate.js';
+import { evaluateSegment, isLiveSubscription, type SegmentSubject } from '../segments/evaluate.js';
+import { segmentReads } from '../segments/reads.js';
 
 /**
  * The raw rows of a memory storage, as plain data. Rows hold deep copies of
@@ -34,6 +37,7 @@ export interface MemoryTables {
   subscriptions: Map<string, unknown>;
   events: unknown[];
   campaigns: Map<string, unknown>;
+  segments: Map<string, unknown>;
   recipients: Map<string, unknown>;
   deliveries: Map<string, unknown>;
   interactions: Map<string, Interaction>;
@@ -55,6 +59,7 @@ export function emptyTables(): MemoryTables {
     subscriptions: new Map(),
     events: [],
     campaigns: new Map(),
+    segments: new Map(),
     recipients: new Map(),
     deliveries: new Map(),
     interactions: new Map(),
@@ -69,6 +74,7 @@ export function clearTables(tables: MemoryTables): void {
   tables.subscriptions.clear();
   tables.events.length = 0;
   tables.campaigns.clear();
+  tables.segments.clear();
   tables.recipients.clear();
   tables.deliveries.clear();
   tables.interactions.clear();
@@ -111,12 +117,33 @@ export function memoryStorage(): Storage {
   const campaign = (id: string, row: unknown): Campaign => read(Campaign, 'campaigns', id, row);
   const recipient = (id: string, row: unknown): Recipient => read(Recipient, 'recipients', id, row);
   const delivery = (id: string, row: unknown): Delivery => read(Delivery, 'deliveries', id, row);
+  const savedSegment = (id: string, row: unknown): SavedSegment => read(SavedSegment, 'segments', id, row);
+
+  /** Every profile with what the segment reads of its events and subscriptions (none when it reads none). */
+  const subjects = (segment: SegmentDefinition, withSubscriptions = false): SegmentSubject[] => {
+    const reads = segmentReads(segment);
+    const eventsOf = reads.events
+      ? groupByUser(t.events.map((row, index) => read(UserEvent, 'events', String(index), row)))
+      : new Map<string, UserEvent[]>();
+    const subscriptionsOf =
+      reads.subscriptions || withSubscriptions
+        ? groupByUser([...t.subscriptions.entries()].map(([id, row]) => subscription(id, row)))
+        : new Map<string, Subscription[]>();
+    return [...t.profiles.entries()].map(([id, row]) => {
+      const p = profile(id, row);
+      return {
+        profile: p,
+        events: eventsOf.get(p.userId) ?? [],
+        subscriptions: subscriptionsOf.get(p.userId) ?? [],
+      };
+    });
+  };
 
   /** Profiles matching a segment, ascending by user id in code-unit order (PostgreSQL's COLLATE "C" for ASCII ids). */
   const audience = (segment: SegmentDefinition, now: Date): Profile[] =>
-    [...t.profiles.entries()]
-      .map(([id, row]) => profile(id, row))
-      .filter((p) => evaluateSegment(segment, { profile: p }, now))
+    subjects(segment)
+      .filter((subject) => evaluateSegment(segment, subject, now))
+      .map((subject) => subject.profile)
       .sort((a, b) => compareIds(a.userId, b.userId));
 
   const storage: Storage = {
@@ -208,6 +235,47 @@ export function memoryStorage(): Storage {
     },
     async countAudience(segment, now) {
       return audience(segment, now).length;
+    },
+    async estimateReach(segment, now) {
+      const estimate: ReachEstimate = { qualified: 0, reachable: { total: 0, webpush: 0, safari: 0 } };
+      for (const subject of subjects(segment, true)) {
+        if (!evaluateSegment(segment, subject, now)) continue;
+        estimate.qualified += 1;
+        const live = (subject.subscriptions ?? []).filter((s) => isLiveSubscription(s, now));
+        if (live.length > 0) estimate.reachable.total += 1;
+        if (live.some((s) => s.target === 'webpush')) estimate.reachable.webpush += 1;
+        if (live.some((s) => s.target === 'safari')) estimate.reachable.safari += 1;
+      }
+      return estimate;
+    },
+    async listTestProfiles(limit) {
+      return [...t.profiles.entries()]
+        .map(([id, row]) => profile(id, row))
+        .filter((p) => p.test)
+        .sort((a, b) => compareIds(a.userId, b.userId))
+        .slice(0, Math.max(0, limit));
+    },
+
+    async insertSegment(s) {
+      if (t.segments.has(s.id)) throw new ConflictError(`Segment ${s.id} already exists`);
+      t.segments.set(s.id, structuredClone(s));
+    },
+    async getSegment(id) {
+      const row = t.segments.get(id);
+      return row === undefined ? null : savedSegment(id, row);
+    },
+    async updateSegment(s) {
+      if (!t.segments.has(s.id)) return false;
+      t.segments.set(s.id, structuredClone(s));
+      return true;
+    },
+    async listSegments() {
+      return [...t.segments.entries()]
+        .map(([id, row]) => savedSegment(id, row))
+        .sort((a, b) => compareIds(a.name, b.name) || compareIds(a.id, b.id));
+    },
+    async deleteSegment(id) {
+      return t.segments.delete(id);
     },
 
     async insertRecipients(recipients) {
@@ -341,6 +409,16 @@ export function addressOf(s: Subscription): string {
 export const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const unique = <T extends string>(ids: readonly T[]): T[] => [...new Set(ids)];
+
+function groupByUser<T extends { userId: string }>(rows: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const group = groups.get(row.userId);
+    if (group) group.push(row);
+    else groups.set(row.userId, [row]);
+  }
+  return groups;
+}
 
 function increment(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;

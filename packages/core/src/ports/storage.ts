@@ -7,9 +7,12 @@ import type {
   Decision,
   Delivery,
   Profile,
+  ReachEstimate,
   Recipient,
   RecipientState,
+  SavedSegment,
   SegmentDefinition,
+  SegmentId,
   SkipReason,
   Subscription,
   SubscriptionId,
@@ -102,6 +105,25 @@ export interface Storage {
   /** One page of the user ids matching the segment, ascending, strictly after `page.after`. */
   selectAudience(segment: SegmentDefinition, page: AudiencePage): Promise<UserId[]>;
   countAudience(segment: SegmentDefinition, now: Date): Promise<number>;
+  /**
+   * How many users match, and how many of those have at least one live
+   * subscription (any target, web push, Safari): one pass, nothing sent.
+   * "Live" is the reference evaluator's rule 13.
+   */
+  estimateReach(segment: SegmentDefinition, now: Date): Promise<ReachEstimate>;
+  /** Test profiles (`test: true`), ascending by user id, at most `limit`. */
+  listTestProfiles(limit: number): Promise<Profile[]>;
+
+  // Saved segments
+  /** Inserts a new saved segment; ConflictError when the id exists. */
+  insertSegment(segment: SavedSegment): Promise<void>;
+  getSegment(id: SegmentId): Promise<SavedSegment | null>;
+  /** Replaces a stored segment; false when there is none with that id. */
+  updateSegment(segment: SavedSegment): Promise<boolean>;
+  /** Every saved segment, by name then id. */
+  listSegments(): Promise<SavedSegment[]>;
+  /** True when a segment was deleted. Whether it may be (campaigns using it) is the engine's rule. */
+  deleteSegment(id: SegmentId): Promise<boolean>;
 
   // Per-recipient decisions and per-subscription outcomes
   /**

@@ -114,7 +114,7 @@ export function evaluateSegment(def: SegmentDefinition, subject: SegmentSubject,
     }
     case 'reachable':
       return (subject.subscriptions ?? []).some(
-        (s) => isLive(s, now) && (def.target === undefined || s.target === def.target),
+        (s) => isLiveSubscription(s, now) && (def.target === undefined || s.target === def.target),
       );
     case 'and':
       return def.of.every((child) => evaluateSegment(child, subject, now));
@@ -173,7 +173,7 @@ function compareCount(count: number, rule: EventCount): boolean {
 }
 
 /** Rule 13: stored and not past its expiration time. */
-export function isLive(subscription: Subscription, now: Date): boolean {
+export function isLiveSubscription(subscription: Subscription, now: Date): boolean {
   if (subscription.target !== 'webpush') return true;
   const expires = subscription.expirationTime;
   return expires === null || expires === undefined || expires > now.getTime();

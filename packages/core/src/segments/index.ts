@@ -1,9 +1,10 @@
 export {
   evaluateSegment,
-  isLive,
+  isLiveSubscription,
   matchesCondition,
   readPath,
   resolveBound,
   type SegmentSubject,
   windowRange,
 } from './evaluate.js';
+export { type SegmentReads, segmentReads } from './reads.js';

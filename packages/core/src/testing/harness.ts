@@ -16,7 +16,8 @@ export interface StorageInspector {
       | 'deliveries'
       | 'interactions'
       | 'decisions'
-      | 'conversions',
+      | 'conversions'
+      | 'segments',
   ): Promise<number>;
   /** The stored row of one recipient decision, as plain data, or null. */
   recipientState(

@@ -4,6 +4,12 @@ export * as fixtures from './fixtures.js';
 export type * from './harness.js';
 export { type MemoryStorageInspector, memoryStorageInspector } from './memory-inspector.js';
 export { runQueueSuite } from './queue-suite.js';
+export * as segmentArbitraries from './segment-arbitraries.js';
+export {
+  boundSegments,
+  runSegmentEquivalenceSuite,
+  type SegmentEquivalenceOptions,
+} from './segment-equivalence.js';
 export { MATRIX_NOW, matrixProfiles, matrixSegments } from './segment-matrix.js';
 export { runStorageSuite } from './storage-suite.js';
 export {

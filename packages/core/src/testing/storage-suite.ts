@@ -22,6 +22,7 @@ import {
 } from './fixtures.js';
 import type { StorageSuiteOptions } from './harness.js';
 import { MATRIX_NOW, matrixProfiles, matrixSegments } from './segment-matrix.js';
+import { describeSegmentStorage } from './segment-storage-suite.js';
 
 const sortIds = (ids: readonly string[]): string[] => [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 const pad = (n: number): string => String(n).padStart(4, '0');
@@ -65,6 +66,8 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
     afterAll(async () => {
       await options.close?.();
     });
+
+    describeSegmentStorage(() => storage, inspect);
 
     describe('profiles', () => {
       it('stores a profile and reads it back unchanged', async () => {

@@ -1,0 +1,16 @@
+import { memoryStorage } from '../../src/adapters/memory-storage.js';
+import type { Storage } from '../../src/ports/storage.js';
+import { memoryStorageInspector } from '../../src/testing/memory-inspector.js';
+import { runSegmentEquivalenceSuite } from '../../src/testing/segment-equivalence.js';
+
+let storage: Storage;
+const inspector = memoryStorageInspector(() => storage);
+
+runSegmentEquivalenceSuite({
+  name: 'memory',
+  create: async () => {
+    storage = memoryStorage();
+    return storage;
+  },
+  reset: () => inspector.clear(),
+});
