@@ -12,6 +12,7 @@ interface Counter {
  *   keeps its expiresAt; one that starts it (missing or expired) takes the spec's.
  * - `consume` is all-or-nothing: the first spec (in the given order) whose
  *   counter is already at its limit is reported in `blockedBy`, and nothing moves.
+ * - A key listed twice in one consume counts twice against its limit.
  * - `release` decrements live counters, never below zero; it never revives an expired one.
  */
 export function memoryCounters(): Counters {
@@ -26,9 +27,12 @@ export function memoryCounters(): Counters {
 
   return {
     async consume(specs: readonly CounterSpec[], now: Date): Promise<ConsumeResult> {
+      // A key listed twice counts twice against its limit, as on Redis.
+      const planned = new Map<string, number>();
       for (const spec of specs) {
-        if ((live(spec.key, now)?.value ?? 0) + 1 > spec.limit)
-          return { allowed: false, blockedBy: spec.key };
+        const next = (planned.get(spec.key) ?? live(spec.key, now)?.value ?? 0) + 1;
+        if (next > spec.limit) return { allowed: false, blockedBy: spec.key };
+        planned.set(spec.key, next);
       }
       const counts = specs.map((spec) => {
         const counter = live(spec.key, now) ?? { value: 0, expiresAt: new Date(spec.expiresAt) };

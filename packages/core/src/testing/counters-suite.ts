@@ -66,6 +66,18 @@ export function runCountersSuite(options: CountersSuiteOptions): void {
       });
     });
 
+    it('a key listed twice in one consume counts twice against its limit', async () => {
+      expect(await counters.consume([spec('twice', 1), spec('twice', 1)], T0)).toEqual({
+        allowed: false,
+        blockedBy: 'twice',
+      });
+      expect(await counters.get(['twice'], T0)).toEqual([0]);
+      expect(await counters.consume([spec('twice2', 2), spec('twice2', 2)], T0)).toEqual({
+        allowed: true,
+        counts: [1, 2],
+      });
+    });
+
     it('a limit of zero always blocks', async () => {
       expect(await counters.consume([spec('off', 0)], T0)).toEqual({ allowed: false, blockedBy: 'off' });
       expect(await counters.get(['off'], T0)).toEqual([0]);
