@@ -16,19 +16,6 @@ fi
 step "system packages"
 bash scripts/system-packages.sh
 
-services=()
-stop_services() {
-  for ((i = ${#services[@]} - 1; i >= 0; i--)); do bash "scripts/services/${services[i]}.sh" stop || true; done
-}
-trap stop_services EXIT
-for service in postgres redis; do
-  if [ -f "scripts/services/$service.sh" ]; then
-    step "start $service"
-    services+=("$service")
-    eval "$(bash "scripts/services/$service.sh" start)"
-  fi
-done
-
 step "lint and format (biome)"
 npx biome check .
 
@@ -38,8 +25,8 @@ npx tsc -p tsconfig.json --noEmit
 step "build"
 npm run build --silent
 
-step "unit and integration suites"
-npx vitest run
+step "unit and integration suites (with throwaway Postgres and Redis)"
+bash scripts/with-services.sh npx vitest run
 
 if [ -f vitest.browser.config.ts ]; then
   step "real-browser suites"
