@@ -1,3 +1,4 @@
+export { APNS_TOKEN_REFRESH_SECONDS } from './apns-token.js';
 export {
   type Admission,
   type BreakerState,
@@ -32,6 +33,22 @@ export {
   pooledHttpTransport,
 } from './pooled-transport.js';
 export type { OutboundMessage, PushProvider } from './provider.js';
+export {
+  adaptForSafari,
+  type SafariAdaptable,
+  type SafariAdaptation,
+  type SafariDroppedField,
+  TARGET_REPORTING,
+  type TargetReporting,
+  urlArgsOf,
+} from './safari-adapt.js';
+export {
+  type ApnsWebsitePayload,
+  apnsPayloadOf,
+  MAX_APNS_PAYLOAD_BYTES,
+  type SafariApnsOptions,
+  safariApns,
+} from './safari-apns.js';
 export { generateVapidKeys, type VapidDetails, type VapidKeys } from './vapid.js';
 export { DEFAULT_WEB_PUSH_TIMEOUT_MS, type WebPushOptions, webPush } from './webpush-provider.js';
 export { buildWebPushRequest, MAX_PAYLOAD_BYTES, type WebPushRequestInput } from './webpush-request.js';

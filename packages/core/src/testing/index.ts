@@ -3,6 +3,13 @@ export { type FakeClock, fakeClock } from './fake-clock.js';
 export * as fixtures from './fixtures.js';
 export type * from './harness.js';
 export { type MemoryStorageInspector, memoryStorageInspector } from './memory-inspector.js';
+export {
+  type ApnsResponseRule,
+  createTestApnsService,
+  type ReceivedApnsNotification,
+  type TestApnsService,
+  type TestApnsServiceOptions,
+} from './push-service/apns-stand-in.js';
 export { runQueueSuite } from './queue-suite.js';
 export * as segmentArbitraries from './segment-arbitraries.js';
 export {
