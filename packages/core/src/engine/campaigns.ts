@@ -13,6 +13,7 @@ import { conversionStats } from './conversions.js';
 import { type Explanation, explain } from './explain.js';
 import { newCampaignId } from './ids.js';
 import { assertTransition, firstMoment, resumeTarget } from './lifecycle.js';
+import { audienceIssues, resolveAudience } from './segments-service.js';
 
 /** campaigns.create / schedule / pause / resume / stop / get / list / stats. */
 export function createCampaignService(ctx: EngineContext, parseInput: (input: unknown) => CampaignSpec) {
@@ -50,7 +51,7 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
     /** Validates and stores a campaign as a draft. Templates are checked now, not at send time. */
     async create(input: unknown): Promise<Campaign> {
       const spec = parseInput(input);
-      const issues = ctx.renderer.check(spec.what);
+      const issues = [...ctx.renderer.check(spec.what), ...(await audienceIssues(ctx.storage, spec.who))];
       if (issues.length > 0) throw new ValidationError('campaign', issues);
       const now = ctx.clock.now();
       const campaign: Campaign = {
@@ -70,6 +71,8 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
     async schedule(id: string): Promise<Campaign> {
       const campaign = await load(id);
       assertTransition(campaign.id, campaign.status, 'scheduled');
+      // A saved segment deleted while the campaign was a draft: refuse (NotFoundError) rather than fail at run time.
+      await resolveAudience(ctx.storage, campaign);
       // Live campaigns are armed at their start and disarmed at their end (engine/scheduler.ts).
       const firstRun = firstMoment(campaign, ctx.clock.now());
       if (!firstRun) {

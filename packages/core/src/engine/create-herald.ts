@@ -33,6 +33,7 @@ import { silentLogger } from './logger.js';
 import { createRenderer } from './render.js';
 import { reportTokens } from './report-token.js';
 import { runScheduler } from './scheduler.js';
+import { createSegmentService } from './segments-service.js';
 import { armLiveTriggers } from './triggers/arm.js';
 import { runWorkerPass, type WorkerOptions } from './worker.js';
 
@@ -207,6 +208,7 @@ export function createHerald(options: HeraldOptions) {
   };
 
   const campaigns = createCampaignService(ctx, (input) => parse(CampaignInput, input, 'campaign'));
+  const segments = createSegmentService(ctx);
 
   let loop: { abort: AbortController; done: Promise<void> } | null = null;
 
@@ -242,6 +244,7 @@ export function createHerald(options: HeraldOptions) {
     subscriptions,
     events,
     campaigns,
+    segments,
     tick,
     /** Runs the scheduler and workers in this process until stop(). */
     start(): void {

@@ -58,7 +58,11 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
   const profile: Profile = stored ?? { userId, properties: {}, test: false, createdAt: now, updatedAt: now };
   const zone = zoneOf(campaign, stored?.timezone);
   const localNow = DateTime.fromJSDate(now, { zone }).toFormat('yyyy-MM-dd HH:mm ZZZZ');
-  const matchesNow = evaluateSegment(await resolveSegment(campaign), { profile, events, subscriptions }, now);
+  const matchesNow = evaluateSegment(
+    await resolveSegment(ctx, campaign),
+    { profile, events, subscriptions },
+    now,
+  );
   const member = inControlGroup(campaign.id, userId, campaign.setup.controlGroupPercent);
   const specs = campaign.setup.ignoreGlobalLimits ? [] : capSpecs(ctx.limits, userId, zone, now);
   const counts = await ctx.counters.get(

@@ -5,6 +5,7 @@ import { decisionLog } from './decisions.js';
 import type { JobResult } from './deliver.js';
 import { occurrenceInstant } from './deliver.js';
 import { type AudiencePageJob, JobName } from './jobs.js';
+import { resolveAudience } from './segments-service.js';
 import { userDue, zoneOf } from './wave.js';
 
 /**
@@ -20,7 +21,7 @@ export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Prom
   const now = ctx.clock.now();
   if (campaign.status === 'paused') return { kind: 'later', runAt: new Date(now.getTime() + 60_000) };
 
-  const segment = await resolveSegment(campaign);
+  const segment = await resolveSegment(ctx, campaign);
   const userIds = await ctx.storage.selectAudience(segment, { after: job.after, limit: ctx.pageSize, now });
   const startedAt = job.startedAt ?? now;
   const jobs: JobInput[] = [];
@@ -142,8 +143,6 @@ async function finishOccurrence(ctx: EngineContext, campaign: Campaign): Promise
 }
 
 /** The campaign's audience as a segment definition. */
-export async function resolveSegment(campaign: Campaign): Promise<SegmentDefinition> {
-  if ('segment' in campaign.who) return campaign.who.segment;
-  // Saved segments arrive with the segments issue; a campaign cannot reference one before then.
-  throw new Error(`Campaign ${campaign.id}: saved segment ${campaign.who.segmentId} cannot be resolved`);
+export function resolveSegment(ctx: EngineContext, campaign: Campaign): Promise<SegmentDefinition> {
+  return resolveAudience(ctx.storage, campaign);
 }

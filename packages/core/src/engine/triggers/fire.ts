@@ -69,7 +69,7 @@ async function inFilterSegment(
   job: LiveFireJob,
   now: Date,
 ): Promise<boolean> {
-  const segment = await resolveSegment(campaign);
+  const segment = await resolveSegment(ctx, campaign);
   if (segment.type === 'all') return true;
   const [stored, events, subscriptions] = await Promise.all([
     ctx.storage.getProfile(job.userId),

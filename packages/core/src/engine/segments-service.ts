@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/index.js';
+import {
+  type Campaign,
+  type CampaignStatus,
+  type ReachEstimate,
+  type SavedSegment,
+  SegmentDefinition,
+  SegmentId,
+  SegmentInput,
+} from '../model/index.js';
+import type { Storage } from '../ports/index.js';
+import type { EngineContext } from './context.js';
+
+/** Campaigns in these states still read their segment: deleting it is refused. */
+export const SEGMENT_IN_USE_STATUSES: readonly CampaignStatus[] = ['scheduled', 'running', 'paused'];
+
+const SegmentUpdate = SegmentInput.partial();
+
+function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw ValidationError.fromZod(what, result.error);
+  return result.data;
+}
+
+export function newSegmentId(): SegmentId {
+  return SegmentId.parse(`seg_${randomUUID().replace(/-/g, '')}`);
+}
+
+/**
+ * The definition a campaign targets: its inline segment, or the saved
+ * segment it names, read now (so an edit to a saved segment applies to the
+ * campaign's next audience read).
+ */
+export async function resolveAudience(storage: Storage, campaign: Campaign): Promise<SegmentDefinition> {
+  if ('segment' in campaign.who) return campaign.who.segment;
+  const saved = await storage.getSegment(campaign.who.segmentId);
+  if (!saved) throw new NotFoundError('segment', campaign.who.segmentId);
+  return saved.definition;
+}
+
+/** `herald.segments`: saved segments and reach estimates. */
+export function createSegmentService(ctx: EngineContext) {
+  async function load(id: string): Promise<SavedSegment> {
+    const parsed = SegmentId.safeParse(id);
+    const segment = parsed.success ? await ctx.storage.getSegment(parsed.data) : null;
+    if (!segment) throw new NotFoundError('segment', id);
+    return segment;
+  }
+
+  /** Campaigns that would still read this segment, oldest first. */
+  async function usedBy(id: SegmentId): Promise<Campaign[]> {
+    const campaigns = await ctx.storage.listCampaigns({ status: SEGMENT_IN_USE_STATUSES });
+    return campaigns.filter((c) => 'segmentId' in c.who && c.who.segmentId === id);
+  }
+
+  return {
+    /** Saves a named definition for campaigns to use by id (`who: { segmentId }`). */
+    async create(input: unknown): Promise<SavedSegment> {
+      const parsed = parse(SegmentInput, input, 'segment');
+      const now = ctx.clock.now();
+      const segment: SavedSegment = {
+        id: newSegmentId(),
+        name: parsed.name,
+        ...(parsed.description !== undefined ? { description: parsed.description } : {}),
+        definition: parsed.definition,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await ctx.storage.insertSegment(segment);
+      return segment;
+    },
+
+    /**
+     * Changes name, description or definition. Campaigns using the segment
+     * read the new definition from their next audience page on.
+     */
+    async update(id: string, input: unknown): Promise<SavedSegment> {
+      const changes = parse(SegmentUpdate, input, 'segment');
+      const current = await load(id);
+      const next: SavedSegment = { ...current, ...stripUndefined(changes), updatedAt: ctx.clock.now() };
+      if (!(await ctx.storage.updateSegment(next))) throw new NotFoundError('segment', id);
+      return next;
+    },
+
+    get: load,
+
+    list: (): Promise<SavedSegment[]> => ctx.storage.listSegments(),
+
+    /** Campaigns (scheduled, running or paused) that use this segment. */
+    async usedBy(id: string): Promise<Campaign[]> {
+      return usedBy((await load(id)).id);
+    },
+
+    /**
+     * Deletes a saved segment. Refused with a ConflictError naming them while
+     * a scheduled, running or paused campaign uses it; drafts and finished
+     * campaigns do not hold it (a draft using a deleted segment cannot be scheduled).
+     */
+    async delete(id: string): Promise<void> {
+      const segment = await load(id);
+      const users = await usedBy(segment.id);
+      if (users.length > 0) {
+        throw new ConflictError(
+          `Segment ${segment.id} ("${segment.name}") is used by ${users
+            .map((c) => `campaign ${c.id} ("${c.name}", ${c.status})`)
+            .join(', ')}; stop those campaigns or point them elsewhere first`,
+        );
+      }
+      if (!(await ctx.storage.deleteSegment(segment.id))) throw new NotFoundError('segment', id);
+    },
+
+    /**
+     * How many users match a definition now, and how many of them web push
+     * can reach (by target), without sending anything. Takes a definition,
+     * or `{ segmentId }` for a saved one.
+     */
+    async estimateReach(input: unknown): Promise<ReachEstimate> {
+      const definition =
+        input !== null && typeof input === 'object' && 'segmentId' in input
+          ? (await load(String((input as { segmentId: unknown }).segmentId))).definition
+          : parse(SegmentDefinition, input, 'segment definition');
+      return ctx.storage.estimateReach(definition, ctx.clock.now());
+    },
+  };
+}
+
+export type SegmentService = ReturnType<typeof createSegmentService>;
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A campaign naming a saved segment that does not exist: a ValidationError issue at `who.segmentId`. */
+export async function audienceIssues(
+  storage: Storage,
+  who: Campaign['who'],
+): Promise<Array<{ path: string; message: string }>> {
+  if (!('segmentId' in who) || (await storage.getSegment(who.segmentId))) return [];
+  return [{ path: 'who.segmentId', message: `no saved segment ${who.segmentId}` }];
+}
