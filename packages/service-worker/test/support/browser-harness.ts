@@ -5,6 +5,7 @@
  *   straight from the sources with esbuild;
  * - serves them with a test page and a service worker from a loopback HTTP server that also plays
  *   the Herald host (records every request to `/herald/*`, can be told to fail reports);
+ * - stands in for GCM, where Chromium registers push subscriptions (see CHECKIN_RESPONSE);
  * - launches Debian's Chromium (never a downloaded browser) with a fresh profile, under a private
  *   D-Bus session bus with a fake notification server, so notifications can be clicked for real.
  *   (Clicks only reach the service worker in a persistent context, not in an incognito one.)
@@ -42,8 +43,12 @@ export interface Harness {
   requests: HostRequest[];
   /** Answer the next N report POSTs with 503. */
   failReports: number;
-  /** What the (faked) browser permission prompt answers; see FAKE_PUSH below. */
+  /** What the (faked) browser permission prompt answers; see INIT below. */
   permissionAnswer: NotificationPermission;
+  /** When true, the GCM stand-in refuses registrations (Chromium retries: subscribe() never settles). */
+  pushServiceDown: boolean;
+  /** GCM registrations answered so far. */
+  gcmRegistrations: number;
   waitForRequest(
     predicate: (request: HostRequest) => boolean,
     step: string,
@@ -160,65 +165,17 @@ const PNG = Buffer.from(
 );
 
 /**
- * Page-side stand-in for the browser's push service and permission prompt (an init script):
- * - `PushManager.prototype.subscribe/getSubscription` keep one subscription per origin in
- *   localStorage (`__fakePush`), with a real P-256 key from WebCrypto and a 16-byte auth secret,
- *   and refuse a second key like Chromium does (InvalidStateError);
- *   `localStorage.__fakePushHang = '1'` makes subscribe never settle (no push service).
- * - `Notification.requestPermission` records which event it ran in (a trusted click = a user gesture)
- *   (`window.__permissionRequests`) and lets the test decide the answer (`harness.permissionAnswer`),
- *   granting the real permission when the answer is "granted".
+ * Page-side stand-ins (an init script):
+ * - `Notification.requestPermission` records the event it ran in (`window.__permissionRequests`; a
+ *   trusted 'click' means a user gesture) and lets the test decide the answer (`harness.permissionAnswer`),
+ *   granting the real permission when the answer is "granted" (headless Chromium has no prompt to click).
  * - `?safari` pages look like Safari 15: no PushManager, a fake `window.safari.pushNotification`.
+ * `pushManager.subscribe()` itself is real: Chromium's push registration goes to the GCM stand-in below.
  */
-const FAKE_PUSH = `(() => {
-  const b64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
-  const fromB64u = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4)), (c) => c.charCodeAt(0));
-  const load = () => JSON.parse(localStorage.getItem('__fakePush') || 'null');
-  window.__pushLog = [];
+const INIT = `(() => {
   window.__permissionRequests = [];
-  const make = (rec) => ({
-    endpoint: rec.endpoint,
-    expirationTime: null,
-    options: { userVisibleOnly: true, applicationServerKey: fromB64u(rec.key).buffer },
-    getKey: (name) => fromB64u(rec[name]).buffer,
-    toJSON: () => ({ endpoint: rec.endpoint, expirationTime: null, keys: { p256dh: rec.p256dh, auth: rec.auth } }),
-    unsubscribe: async () => {
-      window.__pushLog.push('unsubscribe ' + rec.endpoint);
-      if (load()?.endpoint === rec.endpoint) localStorage.removeItem('__fakePush');
-      return true;
-    },
-  });
-  if (window.PushManager) {
-    PushManager.prototype.getSubscription = async function () {
-      const rec = load();
-      return rec ? make(rec) : null;
-    };
-    PushManager.prototype.subscribe = async function (options) {
-      if (localStorage.getItem('__fakePushHang')) return new Promise(() => {});
-      if (Notification.permission !== 'granted') throw new DOMException('Registration failed - permission denied', 'NotAllowedError');
-      if (!options || !options.userVisibleOnly) throw new DOMException('userVisibleOnly is required', 'NotAllowedError');
-      const keyBytes = typeof options.applicationServerKey === 'string' ? fromB64u(options.applicationServerKey) : options.applicationServerKey;
-      const key = b64u(keyBytes instanceof ArrayBuffer ? keyBytes : keyBytes.buffer.slice(keyBytes.byteOffset, keyBytes.byteOffset + keyBytes.byteLength));
-      const existing = load();
-      if (existing) {
-        if (existing.key !== key) throw new DOMException('A subscription with a different application server key already exists.', 'InvalidStateError');
-        return make(existing);
-      }
-      const pair = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits']);
-      const rec = {
-        endpoint: location.origin + '/push-service/' + crypto.randomUUID(),
-        key,
-        p256dh: b64u(await crypto.subtle.exportKey('raw', pair.publicKey)),
-        auth: b64u(crypto.getRandomValues(new Uint8Array(16))),
-      };
-      localStorage.setItem('__fakePush', JSON.stringify(rec));
-      window.__pushLog.push('subscribe ' + rec.endpoint);
-      return make(rec);
-    };
-  }
   if (window.Notification) {
     Notification.requestPermission = function (callback) {
-      // window.event: the event being dispatched when it was called (a trusted 'click' when the user clicked).
       window.__permissionRequests.push({ event: window.event ? window.event.type : null, trusted: window.event ? window.event.isTrusted : null });
       const answer = window.__answerPermission();
       if (callback) answer.then(callback);
@@ -230,9 +187,9 @@ const FAKE_PUSH = `(() => {
     const state = { permission: 'default', deviceToken: null };
     window.__safariRequests = [];
     window.safari = { pushNotification: {
-      permission: (id) => ({ ...state }),
+      permission: () => ({ ...state }),
       requestPermission: (url, id, userInfo, callback) => {
-        window.__safariRequests.push({ url, id, userInfo, userActivation: navigator.userActivation.isActive });
+        window.__safariRequests.push({ url, id, userInfo });
         state.permission = 'granted';
         state.deviceToken = 'A1B2C3D4E5F6';
         setTimeout(() => callback({ ...state }), 10);
@@ -240,6 +197,26 @@ const FAKE_PUSH = `(() => {
     } };
   }
 })();`;
+
+/**
+ * Chromium registers push subscriptions with GCM: a check-in (protobuf) then a registration (form post
+ * answered `token=…`). Pointed here by --gcm-checkin-url / --gcm-registration-url, `subscribe()` resolves
+ * with a real browser-made subscription (its own P-256 key and auth secret, endpoint
+ * `https://…/fcm/send/<token>`). The MCS endpoint (message delivery) points at a closed port: pushes are
+ * delivered over the DevTools protocol instead.
+ */
+function le64(value: bigint): Buffer {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64LE(value);
+  return bytes;
+}
+// AndroidCheckinResponse { stats_ok: true (1), android_id (7, fixed64), security_token (8, fixed64) }
+const CHECKIN_RESPONSE = Buffer.concat([
+  Buffer.from([0x08, 0x01, 0x39]),
+  le64(4242424242424242n),
+  Buffer.from([0x41]),
+  le64(1717171717171717n),
+]);
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -274,6 +251,23 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
     if (url.pathname === '/herald-sw.js') return send(200, 'text/javascript', sw);
     if (url.pathname === '/sw.js') return send(200, 'text/javascript', SW);
     if (url.pathname.endsWith('.png')) return send(200, 'image/png', PNG);
+    if (url.pathname === '/gcm/checkin') {
+      await readBody(req);
+      return send(200, 'application/x-protobuf', CHECKIN_RESPONSE);
+    }
+    if (url.pathname === '/gcm/register') {
+      const form = new URLSearchParams(await readBody(req));
+      // Unregistration (unsubscribe): GCM answers `deleted=<app>`.
+      if (form.get('delete') === 'true') return send(200, 'text/plain', `deleted=${form.get('app') ?? ''}`);
+      if (form.has('X-subtype') && harness.pushServiceDown)
+        return send(200, 'text/plain', 'Error=SERVICE_NOT_AVAILABLE');
+      if (form.has('X-subtype')) harness.gcmRegistrations++;
+      return send(
+        200,
+        'text/plain',
+        `token=herald-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`,
+      );
+    }
     if (url.pathname === '/favicon.ico') return send(404, 'text/plain', '');
     if (url.pathname.startsWith('/herald/')) {
       const text = await readBody(req);
@@ -329,6 +323,9 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
         '--no-first-run',
         '--disable-quic',
         `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`,
+        `--gcm-checkin-url=${origin}/gcm/checkin`,
+        `--gcm-registration-url=${origin}/gcm/register`,
+        '--gcm-mcs-endpoint=https://127.0.0.1:9',
       ],
     }),
     30_000,
@@ -339,7 +336,7 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
     if (answer === 'granted') await context.grantPermissions(['notifications'], { origin });
     return answer;
   });
-  await context.addInitScript(FAKE_PUSH);
+  await context.addInitScript(INIT);
 
   const cdpSessions = new WeakMap<Page, { session: CDPSession; registrations: Map<string, string> }>();
   async function cdp(page: Page) {
@@ -368,6 +365,8 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
     requests,
     failReports: 0,
     permissionAnswer: 'granted',
+    pushServiceDown: false,
+    gcmRegistrations: 0,
     waitForRequest(predicate, step, timeoutMs = 10_000) {
       const found = new Promise<HostRequest>((resolve) => {
         const check = () => {
