@@ -5,6 +5,8 @@ export { systemClock } from './adapters/system-clock.js';
 export * from './delivery/index.js';
 export { defaultRetryPolicy, type RetryPolicy } from './engine/backoff.js';
 export { createHerald, type Herald, type HeraldOptions } from './engine/create-herald.js';
+export type { Explanation, OccurrenceExplanation } from './engine/explain.js';
+export type { GlobalLimits } from './engine/gates/caps.js';
 export { consoleLogger, silentLogger } from './engine/logger.js';
 export { nextDueAt } from './engine/schedule.js';
 export * from './errors/index.js';
