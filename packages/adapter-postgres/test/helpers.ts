@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
-import type { QueueSuiteOptions, StorageInspector, StorageSuiteOptions } from '@herald/core/testing';
+import type {
+  QueueSuiteOptions,
+  SegmentEquivalenceOptions,
+  StorageInspector,
+  StorageSuiteOptions,
+} from '@herald/core/testing';
 import pg from 'pg';
 import { migrate, postgresQueue, postgresStorage, type SqlClient, toSqlClient } from '../src/index.js';
 
@@ -69,6 +74,9 @@ const STORAGE_TABLES = [
   'recipients',
   'deliveries',
   'interactions',
+  'segments',
+  'decisions',
+  'conversions',
 ];
 
 export async function truncateStorage(b: Backend): Promise<void> {
@@ -143,6 +151,24 @@ export function queueSuiteOptions(kind: 'pglite' | 'postgres'): QueueSuiteOption
     reset: async () => {
       await current().sql.query(`TRUNCATE "${current().schema}".jobs`);
     },
+    close: () => current().close(),
+  };
+}
+
+/** Options for core's segment equivalence suite on one backend kind (generated worlds of users, events, subscriptions). */
+export function segmentEquivalenceOptions(kind: 'pglite' | 'postgres'): SegmentEquivalenceOptions {
+  let backend: Backend | undefined;
+  const current = (): Backend => {
+    if (!backend) throw new Error('backend not open yet');
+    return backend;
+  };
+  return {
+    name: `postgresStorage on ${kind === 'pglite' ? 'PGlite' : 'Postgres'}`,
+    async create() {
+      backend = await openBackend(kind, 'equivalence');
+      return postgresStorage({ client: backend.client, schema: backend.schema });
+    },
+    reset: () => truncateStorage(current()),
     close: () => current().close(),
   };
 }

@@ -15,6 +15,8 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));
 const TABLES = [
   'campaigns',
+  'conversions',
+  'decisions',
   'deliveries',
   'events',
   'interactions',
@@ -22,6 +24,7 @@ const TABLES = [
   'profiles',
   'recipients',
   'schema_migrations',
+  'segments',
   'subscriptions',
 ];
 

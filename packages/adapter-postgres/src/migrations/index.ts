@@ -2,6 +2,7 @@ import type { SqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import storage from './001-storage.js';
 import jobs from './002-jobs.js';
+import brain from './003-segments-decisions.js';
 
 export interface Migration {
   version: number;
@@ -13,6 +14,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'storage', statements: storage },
   { version: 2, name: 'jobs', statements: jobs },
+  { version: 3, name: 'segments-decisions', statements: brain },
 ];
 
 export interface MigrateResult {

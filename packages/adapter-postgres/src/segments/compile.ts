@@ -1,6 +1,8 @@
 import { assertNever, type SegmentDefinition } from '@herald/core';
+import { compileDid, compileDidNot, compileFirstOrLast } from './behaviour.js';
 import { compileCondition } from './conditions.js';
 import { Params } from './params.js';
+import { compileReachable } from './reachability.js';
 
 export interface CompileContext {
   params: Params;
@@ -13,9 +15,11 @@ export interface CompileContext {
 }
 
 /**
- * A segment definition as a SQL predicate over one profiles row. One case
- * per definition type: behaviour and reachability conditions (issue 4) each
- * add a case and a function beside compileCondition.
+ * A segment definition as a SQL predicate over one profiles row, with the
+ * reference evaluator's semantics (packages/core/src/segments/evaluate.ts).
+ * One case per definition type, each delegating to one function: property
+ * conditions (conditions.ts), past behaviour (behaviour.ts), reachability
+ * (reachability.ts). Every case yields true or false, never NULL.
  */
 export function compileSegment(def: SegmentDefinition, ctx: CompileContext): string {
   switch (def.type) {
@@ -23,6 +27,15 @@ export function compileSegment(def: SegmentDefinition, ctx: CompileContext): str
       return 'true';
     case 'property':
       return compileCondition(def.condition, `${ctx.profile}.properties`, ctx.params, ctx.schema, ctx.now);
+    case 'did':
+      return compileDid(def.event, def.count, def.window, ctx);
+    case 'didNot':
+      return compileDidNot(def.event, def.window, ctx);
+    case 'firstTime':
+    case 'lastTime':
+      return compileFirstOrLast(def.type, def.event, def.op, def.date, ctx);
+    case 'reachable':
+      return compileReachable(def.target, ctx.profile, ctx.schema, ctx.now, ctx.params);
     case 'and':
       return `(${def.of.map((child) => compileSegment(child, ctx)).join(' AND ')})`;
     case 'or':

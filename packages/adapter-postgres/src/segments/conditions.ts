@@ -1,5 +1,6 @@
-import { assertNever, type DateBound, type PropertyCondition } from '@herald/core';
+import { assertNever, type PropertyCondition } from '@herald/core';
 import type { Params } from './params.js';
+import { resolveBound } from './time.js';
 
 /**
  * One property condition as a SQL boolean over a jsonb properties
@@ -90,12 +91,4 @@ function containmentHint(
 ): string {
   if (path.includes('.')) return '';
   return `${properties} @> ${params.add(JSON.stringify({ [path]: value }))}::text::jsonb AND `;
-}
-
-const UNIT_MS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000, weeks: 604_800_000 } as const;
-
-/** The instant (epoch ms) a date bound stands for at `now`: fixed-length units, as in the reference evaluator. */
-export function resolveBound(bound: DateBound, now: Date): number {
-  if ('at' in bound) return bound.at.getTime();
-  return now.getTime() - bound.ago.amount * UNIT_MS[bound.ago.unit];
 }

@@ -1,5 +1,6 @@
-import type { AudiencePage, SegmentDefinition, UserId } from '@herald/core';
+import type { AudiencePage, ReachEstimate, SegmentDefinition, UserId } from '@herald/core';
 import { segmentPredicate } from '../segments/compile.js';
+import { liveSubscription } from '../segments/reachability.js';
 import type { SqlClient } from '../sql/client.js';
 
 /**
@@ -28,6 +29,30 @@ export function audience(sql: SqlClient, s: string) {
         params.values,
       );
       return rows[0]?.n ?? 0;
+    },
+
+    /** Qualified users and, among them, those with a live subscription, by target: one pass over the audience. */
+    async estimateReach(segment: SegmentDefinition, now: Date): Promise<ReachEstimate> {
+      const { where, params } = segmentPredicate(segment, { schema: s, profile: 'p', now });
+      const { rows } = await sql.query<{ qualified: number; total: number; webpush: number; safari: number }>(
+        `SELECT count(*)::int AS qualified,
+           count(*) FILTER (WHERE r.webpush OR r.safari)::int AS total,
+           count(*) FILTER (WHERE r.webpush)::int AS webpush,
+           count(*) FILTER (WHERE r.safari)::int AS safari
+         FROM ${s}.profiles p
+         CROSS JOIN LATERAL (
+           SELECT coalesce(bool_or(s.target = 'webpush'), false) AS webpush,
+                  coalesce(bool_or(s.target = 'safari'), false) AS safari
+           FROM ${s}.subscriptions s WHERE s.user_id = p.user_id AND ${liveSubscription('s', now, params)}
+         ) r
+         WHERE ${where}`,
+        params.values,
+      );
+      const row = rows[0] ?? { qualified: 0, total: 0, webpush: 0, safari: 0 };
+      return {
+        qualified: row.qualified,
+        reachable: { total: row.total, webpush: row.webpush, safari: row.safari },
+      };
     },
   };
 }

@@ -2,10 +2,12 @@ import type { Storage } from '@herald/core';
 import { type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import { audience } from './audience.js';
+import { brain } from './brain.js';
 import { campaigns } from './campaigns.js';
 import { events } from './events.js';
 import { outcomes } from './outcomes.js';
 import { profiles } from './profiles.js';
+import { savedSegments } from './segments.js';
 import { subscriptions } from './subscriptions.js';
 
 export interface PostgresStorageOptions {
@@ -31,5 +33,7 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     ...campaigns(sql, s),
     ...audience(sql, s),
     ...outcomes(sql, s),
+    ...savedSegments(sql, s),
+    ...brain(sql, s),
   };
 }

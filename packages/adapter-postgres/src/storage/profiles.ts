@@ -63,5 +63,15 @@ export function profiles(sql: SqlClient, s: string) {
         return row ? [toProfile(row)] : [];
       });
     },
+
+    /** Test profiles by id, through the partial index on test profiles. */
+    async listTestProfiles(limit: number): Promise<Profile[]> {
+      if (limit <= 0) return [];
+      const { rows } = await sql.query<ProfileRow>(
+        `SELECT ${COLUMNS} FROM ${s}.profiles WHERE test ORDER BY user_id LIMIT $1`,
+        [limit],
+      );
+      return rows.map(toProfile);
+    },
   };
 }
