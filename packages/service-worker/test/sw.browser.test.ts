@@ -244,6 +244,36 @@ describe('service worker in Chromium', () => {
     expect(attempts.filter((r) => r.status === 204)).toHaveLength(1);
   });
 
+  it('works as an ES module service worker too', async () => {
+    await withTimeout(
+      page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.register('/module/sw.js', {
+          type: 'module',
+          scope: '/module/',
+        });
+        const worker = registration.installing ?? registration.waiting ?? registration.active!;
+        if (worker.state !== 'activated') {
+          await new Promise<void>((resolve) =>
+            worker.addEventListener('statechange', () => worker.state === 'activated' && resolve()),
+          );
+        }
+      }),
+      15_000,
+      'register /module/sw.js as a module worker',
+    );
+    const message = payload(harness.origin);
+    await harness.deliverPush(page, JSON.stringify(message), '/module/');
+    await waitFor(
+      async () =>
+        (await harness.notifications(page, '/module/')).some((n) => n.title === message.notification.title),
+      'the module worker shows the notification',
+    );
+    await harness.waitForRequest(
+      (r) => r.body?.token === message.herald.token && r.body?.kind === 'viewed',
+      '"viewed"',
+    );
+  });
+
   it('still works when the service worker was stopped and no page is open', async () => {
     const { session } = { session: await harness.context.newCDPSession(page) };
     await session.send('ServiceWorker.enable');

@@ -56,10 +56,10 @@ export interface Harness {
   ): Promise<HostRequest>;
   /** Opens the test page (which exposes the SDK as `window.Herald`). */
   openPage(path?: string): Promise<Page>;
-  /** Hands `data` to the origin's service worker as a push message, over the DevTools protocol. */
-  deliverPush(page: Page, data: string): Promise<void>;
-  /** Notifications the origin's service worker registration has open. */
-  notifications(page: Page): Promise<ShownNotification[]>;
+  /** Hands `data` to the service worker of `scope` (default `/`) as a push message, over the DevTools protocol. */
+  deliverPush(page: Page, data: string, scope?: string): Promise<void>;
+  /** Notifications the service worker registration of `scope` (default `/`) has open. */
+  notifications(page: Page, scope?: string): Promise<ShownNotification[]>;
   close(): Promise<void>;
 }
 
@@ -108,6 +108,8 @@ export async function waitFor<T>(
 interface Bundles {
   sdk: string;
   sw: string;
+  /** A module service worker that imports the ESM entry (`import { installHerald } from '@herald/service-worker'`). */
+  moduleSw: string;
 }
 let bundles: Promise<Bundles> | undefined;
 
@@ -121,7 +123,8 @@ export function buildBundles(): Promise<Bundles> {
       platform: 'browser' as const,
       logLevel: 'silent' as const,
     };
-    const [sdk, sw] = await Promise.all([
+    const payload = here('../../../core/src/payload/index.ts');
+    const [sdk, sw, moduleSw] = await Promise.all([
       build({
         ...common,
         stdin: {
@@ -136,10 +139,24 @@ export function buildBundles(): Promise<Bundles> {
         entryPoints: [here('../../src/iife.ts')],
         format: 'iife',
         globalName: 'Herald',
-        alias: { '@herald/core/payload': here('../../../core/src/payload/index.ts') },
+        alias: { '@herald/core/payload': payload },
+      }),
+      build({
+        ...common,
+        stdin: {
+          contents: `import { installHerald } from './index.ts'; installHerald(self, { apiBase: '/herald' });`,
+          resolveDir: here('../../src'),
+          loader: 'ts',
+        },
+        format: 'esm',
+        alias: { '@herald/core/payload': payload },
       }),
     ]);
-    return { sdk: sdk.outputFiles![0]!.text, sw: sw.outputFiles![0]!.text };
+    return {
+      sdk: sdk.outputFiles![0]!.text,
+      sw: sw.outputFiles![0]!.text,
+      moduleSw: moduleSw.outputFiles![0]!.text,
+    };
   })();
   return bundles;
 }
@@ -231,7 +248,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startHarness(options: { timezoneId?: string } = {}): Promise<Harness> {
-  const { sdk, sw } = await withTimeout(
+  const { sdk, sw, moduleSw } = await withTimeout(
     buildBundles(),
     30_000,
     'esbuild builds the SDK and service worker bundles',
@@ -250,6 +267,7 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
     if (url.pathname === '/sdk.js') return send(200, 'text/javascript', sdk);
     if (url.pathname === '/herald-sw.js') return send(200, 'text/javascript', sw);
     if (url.pathname === '/sw.js') return send(200, 'text/javascript', SW);
+    if (url.pathname === '/module/sw.js') return send(200, 'text/javascript', moduleSw);
     if (url.pathname.endsWith('.png')) return send(200, 'image/png', PNG);
     if (url.pathname === '/gcm/checkin') {
       await readBody(req);
@@ -386,12 +404,12 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
       await waitFor(() => page.evaluate(() => 'Herald' in window), 'the test page loads the SDK');
       return page;
     },
-    async deliverPush(page, data) {
+    async deliverPush(page, data, scope = '/') {
       // Registrations are announced when ServiceWorker.enable runs, so a late session still learns them.
       const { session, registrations } = await cdp(page);
       const registrationId = await waitFor(
-        () => registrations.get(`${origin}/`),
-        'DevTools reports the service worker',
+        () => registrations.get(`${origin}${scope}`),
+        `DevTools reports the service worker of ${scope}`,
       );
       await withTimeout(
         session.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data }),
@@ -399,9 +417,9 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
         'ServiceWorker.deliverPushMessage',
       );
     },
-    notifications(page) {
-      return page.evaluate(async () => {
-        const registration = await navigator.serviceWorker.getRegistration('/');
+    notifications(page, scope = '/') {
+      return page.evaluate(async (scope) => {
+        const registration = await navigator.serviceWorker.getRegistration(scope);
         const list = (await registration?.getNotifications()) ?? [];
         return list.map((n) => {
           const x = n as Notification & {
@@ -422,7 +440,7 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
             data: x.data as unknown,
           };
         });
-      });
+      }, scope);
     },
     async close() {
       await context.close().catch(() => {});

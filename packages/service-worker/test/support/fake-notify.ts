@@ -104,6 +104,12 @@ export async function startFakeNotify(): Promise<FakeNotify> {
   });
   await withTimeout(readyPromise, 10_000, 'fake notification server owns org.freedesktop.Notifications');
 
+  // If the test process dies without stop(), do not leave the bus and the server behind.
+  const killAll = () => {
+    server.kill('SIGKILL');
+    daemon.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
   const send = (cmd: object) => server.stdin!.write(`${JSON.stringify(cmd)}\n`);
   return {
     env,
@@ -125,6 +131,7 @@ export async function startFakeNotify(): Promise<FakeNotify> {
     click: (id, key = 'default') => send({ cmd: 'action', id, key }),
     close: (id, reason = 2) => send({ cmd: 'close', id, reason }),
     async stop() {
+      process.off('exit', killAll);
       server.stdin!.end();
       await kill(server);
       await kill(daemon);
