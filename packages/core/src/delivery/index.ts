@@ -8,6 +8,7 @@ export {
   defaultCircuitBreakerOptions,
   isServiceFailure,
 } from './circuit-breaker.js';
+export { createEncryptionPool, type EncryptionPool, type EncryptionPoolOptions } from './encryption-pool.js';
 export {
   checkEndpoint,
   createEndpointPolicy,

@@ -31,11 +31,22 @@ export interface WebPushRequestInput {
  * Throws PayloadTooLargeError before encrypting anything over the limit.
  */
 export function buildWebPushRequest(input: WebPushRequestInput): TransportRequest {
-  const plaintext = Buffer.from(input.payload, 'utf8');
-  if (plaintext.length > MAX_PAYLOAD_BYTES) {
-    throw new PayloadTooLargeError(input.campaignId ?? '(unnamed)', plaintext.length, MAX_PAYLOAD_BYTES);
-  }
+  const plaintext = checkedPlaintext(input.payload, input.campaignId);
   const { cipherText } = webPushLib.encrypt(input.keys.p256dh, input.keys.auth, plaintext, 'aes128gcm');
+  return webPushRequestWithBody(input, cipherText);
+}
+
+/** The payload as bytes; throws PayloadTooLargeError, naming the campaign, over MAX_PAYLOAD_BYTES. */
+export function checkedPlaintext(payload: string, campaignId: string | undefined): Buffer {
+  const plaintext = Buffer.from(payload, 'utf8');
+  if (plaintext.length > MAX_PAYLOAD_BYTES) {
+    throw new PayloadTooLargeError(campaignId ?? '(unnamed)', plaintext.length, MAX_PAYLOAD_BYTES);
+  }
+  return plaintext;
+}
+
+/** The request around a body already encrypted (by an encryption pool's worker). */
+export function webPushRequestWithBody(input: WebPushRequestInput, cipherText: Uint8Array): TransportRequest {
   const headers: Record<string, string> = {
     TTL: String(Math.max(0, Math.floor(input.ttlSeconds))),
     Urgency: input.urgency,

@@ -1,0 +1,370 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { createECDH, type ECDH, randomBytes } from 'node:crypto';
+import https from 'node:https';
+import { availableParallelism, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import ece from 'http_ece';
+import webPushLib from 'web-push';
+import {
+  createHerald,
+  generateVapidKeys,
+  type HeraldPayload,
+  memoryQueue,
+  memoryStorage,
+  pooledHttpTransport,
+  webPush,
+} from '../../packages/core/src/index.js';
+import { fakeClock } from '../../packages/core/src/testing/fake-clock.js';
+import { selfSignedCertificate } from '../../packages/core/src/testing/push-service/self-signed.js';
+import { decryptWebPush } from './decrypt.js';
+
+export interface DeliveryBenchOptions {
+  /** Messages (and distinct subscriptions) per way of sending. */
+  n: number;
+  /** Requests in flight for the baseline, and per delivery job for Herald. Default 100. */
+  concurrency?: number;
+  /** One body in this many is decrypted and checked. Default 100 (1%). */
+  sampleEvery?: number;
+  /** Herald's encryption workers: 0 encrypts on the main thread. Default: Herald's own default. */
+  encryptionWorkers?: number;
+  /** Progress lines (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+export interface DeliveryBenchResult {
+  n: number;
+  baseline_msgs_per_s: number;
+  limit_msgs_per_s: number;
+  herald_msgs_per_s: number;
+  ratio_baseline: number;
+  ratio_limit: number;
+  peak_rss_mb: number;
+  verified: boolean;
+  samples_checked: number;
+  herald_sent: number;
+  herald_h2_requests: number;
+  cores: number;
+  cpu: string;
+  node: string;
+}
+
+interface Subscriber {
+  index: number;
+  receiver: ECDH;
+  auth: Buffer;
+  keys: { p256dh: string; auth: string };
+}
+
+const VAPID_SUBJECT = 'mailto:bench@herald.dev';
+/** The baseline's payload: 200 bytes of JSON, different per subscriber. */
+function baselinePayload(index: number): string {
+  const head = `{"title":"Spring sale #${index}","body":"`;
+  return `${head}${'x'.repeat(200 - head.length - 2)}"}`;
+}
+
+export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<DeliveryBenchResult> {
+  const { n } = options;
+  const concurrency = options.concurrency ?? 100;
+  const sampleEvery = options.sampleEvery ?? 100;
+  const log = options.log ?? (() => undefined);
+  const identity = await selfSignedCertificate();
+  const service = await startService(identity, sampleEvery);
+  const origin = `https://127.0.0.1:${service.port}`;
+  try {
+    log(`making ${n} P-256 subscriptions`);
+    const subscribers = Array.from({ length: n }, (_, index) => makeSubscriber(index));
+    const vapid = { subject: VAPID_SUBJECT, ...generateVapidKeys() };
+
+    log('1/3 baseline: web-push sendNotification, 100 in flight');
+    const baseline = await measure(() => runBaseline(subscribers, origin, identity.cert, vapid, concurrency));
+    log(`    ${Math.round(n / baseline.seconds)} msgs/s`);
+
+    log(`2/3 limit: RFC 8291 work alone on ${availableParallelism()} cores`);
+    const limitSeconds = await runLimit(subscribers);
+    log(`    ${Math.round(n / limitSeconds)} msgs/s`);
+
+    log('3/3 Herald: campaign through the engine (memory storage and queue)');
+    const herald = await runHerald(
+      subscribers,
+      origin,
+      identity.cert,
+      vapid,
+      concurrency,
+      options.encryptionWorkers,
+      log,
+    );
+    log(`    ${Math.round(n / herald.seconds)} msgs/s, peak RSS ${herald.peakRssMb} MB`);
+
+    const { samples, counts } = await service.samples();
+    const checked = verifySamples(samples, subscribers);
+    const expectedSamples = 2 * Math.ceil(n / sampleEvery);
+    const verified = checked.ok && checked.count === expectedSamples && herald.sent === n;
+    if (!verified)
+      log(
+        `verification failed: ${checked.problems.slice(0, 5).join('; ')} (checked ${checked.count} of ${expectedSamples}, Herald sent ${herald.sent} of ${n})`,
+      );
+
+    const baselineRate = n / baseline.seconds;
+    const limitRate = n / limitSeconds;
+    const heraldRate = n / herald.seconds;
+    return {
+      n,
+      baseline_msgs_per_s: Math.round(baselineRate),
+      limit_msgs_per_s: Math.round(limitRate),
+      herald_msgs_per_s: Math.round(heraldRate),
+      ratio_baseline: round2(heraldRate / baselineRate),
+      ratio_limit: round2(heraldRate / limitRate),
+      peak_rss_mb: herald.peakRssMb,
+      verified,
+      samples_checked: checked.count,
+      herald_sent: herald.sent,
+      herald_h2_requests: counts.h2,
+      cores: availableParallelism(),
+      cpu: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+    };
+  } finally {
+    service.stop();
+  }
+}
+
+function makeSubscriber(index: number): Subscriber {
+  const receiver = createECDH('prime256v1');
+  receiver.generateKeys();
+  const auth = randomBytes(16);
+  return {
+    index,
+    receiver,
+    auth,
+    keys: { p256dh: receiver.getPublicKey().toString('base64url'), auth: auth.toString('base64url') },
+  };
+}
+
+async function measure<T>(run: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const start = process.hrtime.bigint();
+  const value = await run();
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
+}
+
+async function runBaseline(
+  subscribers: Subscriber[],
+  origin: string,
+  ca: string,
+  vapid: { subject: string; publicKey: string; privateKey: string },
+  concurrency: number,
+): Promise<void> {
+  // Node 20's global agent keeps connections alive; this one does too, and trusts the loopback certificate.
+  const agent = new https.Agent({ keepAlive: true, maxSockets: concurrency, ca });
+  let next = 0;
+  let failures = 0;
+  const lane = async () => {
+    while (next < subscribers.length) {
+      const s = subscribers[next++] as Subscriber;
+      await webPushLib
+        .sendNotification(
+          { endpoint: `${origin}/push/b/${s.index}`, keys: s.keys },
+          baselinePayload(s.index),
+          {
+            vapidDetails: vapid,
+            TTL: 60,
+            agent,
+          },
+        )
+        .catch(() => {
+          failures += 1;
+        });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  agent.destroy();
+  if (failures > 0) throw new Error(`baseline: ${failures} sends failed`);
+}
+
+/** RFC 8291 alone: each core's worker encrypts its share with web-push's routine; no I/O, no VAPID. */
+async function runLimit(subscribers: Subscriber[]): Promise<number> {
+  const cores = availableParallelism();
+  const webPushPath = fileURLToPath(import.meta.resolve('web-push'));
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const webPush = require(workerData.webPushPath);
+    parentPort.once('message', () => {
+      for (const k of workerData.keys) {
+        webPush.encrypt(k.p256dh, k.auth, Buffer.from(k.payload), 'aes128gcm');
+      }
+      parentPort.postMessage('done');
+    });
+    parentPort.postMessage('ready');
+  `;
+  const shares = Array.from({ length: cores }, (_, core) =>
+    subscribers
+      .filter((s) => s.index % cores === core)
+      .map((s) => ({ ...s.keys, payload: baselinePayload(s.index) })),
+  );
+  const workers = shares.map((keys) => new Worker(source, { eval: true, workerData: { keys, webPushPath } }));
+  await Promise.all(workers.map((w) => once(w, 'ready')));
+  const start = process.hrtime.bigint();
+  for (const w of workers) w.postMessage('go');
+  await Promise.all(workers.map((w) => once(w, 'done')));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await Promise.all(workers.map((w) => w.terminate()));
+  return seconds;
+}
+
+function once(worker: Worker, expected: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: unknown) => {
+      if (message === expected) {
+        worker.off('message', onMessage);
+        resolve();
+      }
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+  });
+}
+
+async function runHerald(
+  subscribers: Subscriber[],
+  origin: string,
+  ca: string,
+  vapid: { subject: string; publicKey: string; privateKey: string },
+  concurrency: number,
+  encryptionWorkers: number | undefined,
+  log: (line: string) => void,
+): Promise<{ seconds: number; sent: number; peakRssMb: number }> {
+  const clock = fakeClock('2030-01-01T09:00:00Z');
+  const provider = webPush({
+    vapid,
+    transport: pooledHttpTransport({ ca }),
+    ...(encryptionWorkers !== undefined ? { encryptionWorkers } : {}),
+  });
+  const herald = createHerald({
+    storage: memoryStorage(),
+    queue: memoryQueue(),
+    providers: { webpush: provider },
+    clock,
+    allowEndpoint: [origin],
+    tuning: { sendConcurrency: concurrency },
+  });
+  try {
+    for (const s of subscribers) {
+      await herald.subscriptions.add({
+        userId: `u${s.index}`,
+        subscription: { endpoint: `${origin}/push/h/${s.index}`, keys: s.keys },
+      });
+    }
+    const campaign = await herald.campaigns.create({
+      name: 'Benchmark',
+      when: { schedule: { type: 'once', at: '2030-01-01T09:00:00Z' } },
+      who: { segment: { type: 'all' } },
+      what: {
+        title: 'Spring sale',
+        body: 'Thirty percent off every pair of shoes until Sunday, in store and online.',
+        deeplink: 'https://shop.example.com/sale/shoes',
+        ttlSeconds: 3600,
+      },
+    });
+    await herald.campaigns.schedule(campaign.id);
+    log(`    ${subscribers.length} subscriptions stored; sending`);
+
+    let peak = process.memoryUsage.rss();
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage.rss());
+    }, 20);
+    const { seconds } = await measure(async () => {
+      for (;;) {
+        const { started, jobs } = await herald.tick();
+        if (started === 0 && jobs === 0) break;
+      }
+    });
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage.rss());
+    const stats = await herald.campaigns.stats(campaign.id);
+    return { seconds, sent: stats.sent, peakRssMb: Math.round(peak / 1024 / 1024) };
+  } finally {
+    await herald.stop();
+  }
+}
+
+interface Sample {
+  phase: string;
+  index: number;
+  body: string;
+}
+
+function verifySamples(samples: Sample[], subscribers: Subscriber[]) {
+  const problems: string[] = [];
+  for (const sample of samples) {
+    const s = subscribers[sample.index];
+    if (!s) {
+      problems.push(`sample for unknown subscriber ${sample.index}`);
+      continue;
+    }
+    const body = Buffer.from(sample.body, 'base64');
+    let byEce: string;
+    let byOwn: string;
+    try {
+      byEce = ece
+        .decrypt(body, { version: 'aes128gcm', privateKey: s.receiver, authSecret: s.auth })
+        .toString('utf8');
+      byOwn = decryptWebPush(body, s.receiver, s.auth).toString('utf8');
+    } catch (error) {
+      problems.push(`${sample.phase}/${sample.index}: ${(error as Error).message}`);
+      continue;
+    }
+    if (byEce !== byOwn) problems.push(`${sample.phase}/${sample.index}: http_ece and node:crypto disagree`);
+    else if (sample.phase === 'b' && byEce !== baselinePayload(sample.index))
+      problems.push(`b/${sample.index}: not what was sent`);
+    else if (sample.phase === 'h' && !isHeraldMessageFor(byEce, `u${sample.index}`))
+      problems.push(`h/${sample.index}: not the campaign's message for u${sample.index}`);
+  }
+  return { ok: problems.length === 0, count: samples.length, problems };
+}
+
+function isHeraldMessageFor(json: string, userId: string): boolean {
+  const payload = JSON.parse(json) as HeraldPayload;
+  return (
+    payload.web_push === 8030 &&
+    payload.notification.title === 'Spring sale' &&
+    payload.notification.navigate === 'https://shop.example.com/sale/shoes' &&
+    payload.herald.userId === userId
+  );
+}
+
+interface ServiceProcess {
+  port: number;
+  samples(): Promise<{ samples: Sample[]; counts: { h2: number; h1: number } }>;
+  stop(): void;
+}
+
+function startService(identity: { key: string; cert: string }, sampleEvery: number): Promise<ServiceProcess> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./push-service.mjs', import.meta.url)), [], {
+    env: { ...process.env, HERALD_BENCH_SERVICE: JSON.stringify({ ...identity, sampleEvery }) },
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('message', (message: { type: string; port: number }) => {
+      resolve({
+        port: message.port,
+        samples: () =>
+          new Promise((done) => {
+            child.once('message', (reply: { samples: Sample[]; counts: { h2: number; h1: number } }) =>
+              done(reply),
+            );
+            child.send({ type: 'samples' });
+          }),
+        stop: () => {
+          child.send({ type: 'stop' });
+          child.disconnect();
+        },
+      });
+    });
+  });
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}

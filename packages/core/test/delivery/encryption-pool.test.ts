@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEncryptionPool } from '../../src/delivery/encryption-pool.js';
+import { generateVapidKeys } from '../../src/delivery/vapid.js';
+import { webPush } from '../../src/delivery/webpush-provider.js';
+import { PayloadTooLargeError } from '../../src/errors/index.js';
+import type { WebPushSubscription } from '../../src/model/index.js';
+import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
+
+const now = new Date('2031-01-15T12:00:00Z');
+
+describe('encryption on worker threads', () => {
+  let service: TestPushService;
+  beforeAll(async () => {
+    service = createTestPushService();
+    await service.start();
+  });
+  afterAll(() => service.stop());
+
+  it('sends 150 messages encrypted by 2 workers, each decrypted by http_ece to what was sent', async () => {
+    const provider = webPush({
+      vapid: { subject: 'mailto:ops@example.com', ...generateVapidKeys() },
+      encryptionWorkers: 2,
+    });
+    try {
+      const subscribers = Array.from({ length: 150 }, () => service.createSubscription());
+      const outcomes = await Promise.all(
+        subscribers.map((s, i) => {
+          const subscription: WebPushSubscription = {
+            id: `s${i}` as WebPushSubscription['id'],
+            userId: `u${i}` as WebPushSubscription['userId'],
+            target: 'webpush',
+            endpoint: s.endpoint,
+            keys: s.keys,
+            createdAt: now,
+            updatedAt: now,
+          };
+          return provider.send(
+            { subscription, payload: `{"n":${i},"é":"ü"}`, ttlSeconds: 60, urgency: 'normal' },
+            now,
+          );
+        }),
+      );
+      expect(outcomes.filter((o) => o.kind !== 'sent')).toEqual([]);
+      for (const [i, s] of subscribers.entries()) {
+        expect(service.receivedFor(s.endpoint).map((m) => m.plaintext)).toEqual([`{"n":${i},"é":"ü"}`]);
+      }
+      const tooLarge = {
+        subscription: {
+          id: 'big' as WebPushSubscription['id'],
+          userId: 'u' as WebPushSubscription['userId'],
+          target: 'webpush' as const,
+          endpoint: subscribers[0]?.endpoint as string,
+          keys: subscribers[0]?.keys as WebPushSubscription['keys'],
+          createdAt: now,
+          updatedAt: now,
+        },
+        payload: 'x'.repeat(3994),
+        ttlSeconds: 60,
+        urgency: 'normal' as const,
+        campaignId: 'camp-1',
+      };
+      await expect(provider.send(tooLarge, now)).rejects.toBeInstanceOf(PayloadTooLargeError);
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it('rejects a bad key per message without failing the rest of its batch, and refuses work once closed', async () => {
+    const pool = createEncryptionPool({ workers: 1 });
+    const good = service.createSubscription();
+    const [ok, bad] = await Promise.allSettled([
+      pool.encrypt(good.keys, 'hello'),
+      pool.encrypt({ p256dh: 'AAAA', auth: good.keys.auth }, 'hello'),
+    ]);
+    expect(ok.status).toBe('fulfilled');
+    expect(ok.status === 'fulfilled' && ok.value.length).toBe(86 + 5 + 1 + 16);
+    expect(bad.status).toBe('rejected');
+    await pool.close();
+    await expect(pool.encrypt(good.keys, 'late')).rejects.toThrow(/closed/);
+  });
+});
