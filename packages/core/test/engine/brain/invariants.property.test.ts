@@ -139,7 +139,7 @@ describe('campaign brain invariants (fast-check)', () => {
       }),
       {
         seed: Number(process.env.HERALD_FC_SEED ?? 20261125),
-        numRuns: Number(process.env.HERALD_FC_RUNS ?? 20),
+        numRuns: Number(process.env.HERALD_FC_RUNS ?? 12),
         endOnFailure: true,
       },
     );
