@@ -51,6 +51,13 @@ export interface HeraldOptions {
   reportSecret?: string | Uint8Array;
   /** Absolute URL where service workers post reports, e.g. https://example.com/herald/reports. */
   reportUrl?: string;
+  /**
+   * Where the default icons (`icon: 'bell'`, `'cart'`, …) are served, e.g.
+   * https://example.com/icons (the example app serves them from public/icons).
+   */
+  iconBaseUrl?: string;
+  /** Time budget for rendering one templated field, in ms (default 100). */
+  renderTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   tuning?: Partial<{
     pageSize: number;
@@ -98,7 +105,7 @@ export function createHerald(options: HeraldOptions) {
     clock,
     logger,
     providers: options.providers,
-    renderer: createRenderer(),
+    renderer: createRenderer({ iconBaseUrl: options.iconBaseUrl, renderTimeoutMs: options.renderTimeoutMs }),
     tokens: reportTokens(options.reportSecret ?? randomBytes(32)),
     retry: { ...defaultRetryPolicy, ...options.retry },
     random: options.random ?? Math.random,

@@ -22,7 +22,7 @@ import { blockedReason, lateReason } from './gates/window.js';
 import { inControlGroup } from './ids.js';
 import { type DeliverBatchJob, JobName, type RedeliverJob, type TriggerEvent } from './jobs.js';
 import { buildPayload } from './payload.js';
-import type { RenderedMessage } from './render.js';
+import { missingFacts, type RenderedMessage } from './render.js';
 import { zoneOf } from './wave.js';
 
 export { blockedReason } from './gates/window.js';
@@ -186,14 +186,16 @@ async function gateAndSend(
       skipUser(userId, 'expired', { zone, localTime, dueAt: dueAt.toISOString() });
       continue;
     }
-    const rendered = await ctx.renderer.render(campaign.what, renderContext(userId, profile, job.event));
+    const rendered = await ctx.renderer.render(campaign.what, renderContext(userId, profile, job.event), {
+      onMissingValue: campaign.setup.onMissingValue,
+    });
     if (!rendered.ok) {
       ctx.logger.info('recipient skipped: template did not render', {
         campaignId: campaign.id,
         userId,
         issues: rendered.issues,
       });
-      skipUser(userId, 'render-failed', { zone });
+      skipUser(userId, rendered.reason, { zone, ...missingFacts(rendered.missing) });
       continue;
     }
     const sends = own
@@ -361,6 +363,7 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
       const rendered = await ctx.renderer.render(
         campaign.what,
         renderContext(job.userId, profile ?? undefined, job.event),
+        { onMissingValue: campaign.setup.onMissingValue },
       );
       if (rendered.ok) {
         await sendOne(

@@ -13,6 +13,14 @@ export type NotificationAction = z.infer<typeof NotificationAction>;
 export const Urgency = z.enum(['very-low', 'low', 'normal', 'high']);
 export type Urgency = z.infer<typeof Urgency>;
 
+/**
+ * Icons shipped with the example app (examples/express/public/icons/<name>.png)
+ * and selectable by name; createHerald's `iconBaseUrl` says where they are served.
+ */
+export const DEFAULT_ICONS = ['bell', 'cart', 'gift', 'tag', 'star', 'heart', 'info', 'alert'] as const;
+export const DefaultIcon = z.enum(DEFAULT_ICONS);
+export type DefaultIcon = z.infer<typeof DefaultIcon>;
+
 /** Four weeks: the longest TTL the major push services keep a message. */
 export const MAX_TTL_SECONDS = 2_419_200;
 
@@ -22,7 +30,9 @@ export const MessageContent = z.object({
   body: z.string().max(1024).default(''),
   /** Where a click on the notification leads; must render to an http(s) URL. */
   deeplink: z.string().min(1).max(2048),
-  icon: HttpUrl.optional(),
+  /** A default icon by name (`bell`, `cart`, …) or a custom http(s) URL. */
+  icon: z.union([DefaultIcon, HttpUrl]).optional(),
+  /** May be a template; must render to an http(s) URL (an empty rendering leaves the image out). */
   image: z.string().max(2048).optional(),
   badge: HttpUrl.optional(),
   actions: z.array(NotificationAction).max(2, 'browsers show at most 2 action buttons').default([]),
