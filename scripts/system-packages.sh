@@ -9,7 +9,8 @@ have redis-server || needed+=(redis-server)
 have chromium || needed+=(chromium)
 have firefox-esr || needed+=(firefox-esr)
 have dbus-run-session || needed+=(dbus)
-python3 -c 'import dbus, gi' 2>/dev/null || needed+=(python3-dbus python3-gi)
+# Debian's own python3 (not a pyenv one) runs the fake notification server.
+/usr/bin/python3 -c 'import dbus, gi' 2>/dev/null || needed+=(python3-dbus python3-gi)
 if [ ${#needed[@]} -gt 0 ]; then
   echo "installing from Debian's archive: ${needed[*]}"
   export DEBIAN_FRONTEND=noninteractive
