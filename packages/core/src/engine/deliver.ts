@@ -158,7 +158,7 @@ async function gateAndSend(
   };
 
   // Gates that need no counter: subscriptions, DND, TTL, the template.
-  const ready: { userId: UserId; zone: string; sends: Send[] }[] = [];
+  const ready: { userId: UserId; zone: string; localTime: string; sends: Send[] }[] = [];
   for (const userId of pending) {
     const profile = profileOf.get(userId);
     const zone = zoneOf(campaign, profile?.timezone);
@@ -201,11 +201,13 @@ async function gateAndSend(
     const sends = own
       .filter((subscription) => !alreadyFinal.has(subscription.id))
       .map((subscription) => ({ userId, subscription, message: rendered.message }));
-    ready.push({ userId, zone, sends });
+    ready.push({ userId, zone, localTime, sends });
   }
 
   // Caps and throttle: one all-or-nothing counter step per user, in batch order.
   const counted = new Map<UserId, string[]>();
+  /** What each sent message was decided on, for the `sent` decision (explain: "cap counters at the time"). */
+  const sentFacts = new Map<UserId, Record<string, JsonValue>>();
   const sends: Send[] = [];
   const settleOnly: UserId[] = [];
   let throttledFrom = -1;
@@ -216,10 +218,12 @@ async function gateAndSend(
       continue;
     }
     const specs = counterSpecs(ctx, campaign, candidate.userId, candidate.zone, now);
+    let result: { allowed: true; counts: number[] } | null = null;
     if (specs.length > 0) {
-      const result = await ctx.counters.consume(specs, now);
-      if (!result.allowed) {
-        if (isThrottleKey(result.blockedBy)) {
+      const consumed = await ctx.counters.consume(specs, now);
+      if (!consumed.allowed) {
+        const blockedBy = consumed.blockedBy;
+        if (isThrottleKey(blockedBy)) {
           throttledFrom = index;
           break;
         }
@@ -229,16 +233,22 @@ async function gateAndSend(
         );
         skipUser(candidate.userId, 'capped', {
           zone: candidate.zone,
-          blockedBy: result.blockedBy,
+          blockedBy,
           counters: specs.map((s, i) => ({ key: s.key, count: counts[i] ?? 0, limit: s.limit })),
         });
         continue;
       }
+      result = consumed;
       counted.set(
         candidate.userId,
         specs.map((s) => s.key),
       );
     }
+    sentFacts.set(candidate.userId, {
+      zone: candidate.zone,
+      localTime: candidate.localTime,
+      counters: specs.map((s, i) => ({ key: s.key, count: result?.counts[i] ?? 0, limit: s.limit })),
+    });
     sends.push(...candidate.sends);
   }
   if (throttledFrom >= 0) {
@@ -266,6 +276,7 @@ async function gateAndSend(
     job.occurrence,
     unique([...outcomes.map((o) => o.userId), ...settleOnly]),
     log,
+    sentFacts,
   );
   await releaseUnsent(ctx, settled.undeliverable, counted, now);
 }
@@ -519,6 +530,7 @@ async function settleRecipients(
   occurrence: string,
   userIds: readonly UserId[],
   log: DecisionLog,
+  factsOf: ReadonlyMap<UserId, Record<string, JsonValue>> = new Map(),
 ): Promise<{ delivered: UserId[]; undeliverable: UserId[] }> {
   const result = { delivered: [] as UserId[], undeliverable: [] as UserId[] };
   if (userIds.length === 0) return result;
@@ -537,7 +549,7 @@ async function settleRecipients(
     const outcomes = done.map((d) => `${d.status}${d.statusCode === null ? '' : ` ${d.statusCode}`}`);
     if (done.some((d) => d.status === 'sent')) {
       updates.push(update(campaign, occurrence, userId, 'delivered', null));
-      log.add(userId, 'sent', null, { outcomes });
+      log.add(userId, 'sent', null, { ...factsOf.get(userId), outcomes });
       result.delivered.push(userId);
       continue;
     }

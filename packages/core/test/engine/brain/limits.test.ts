@@ -30,6 +30,17 @@ describe('global per-user caps', () => {
       zone: 'America/Los_Angeles',
       counters: [{ key: 'herald:cap:d:la:2026-05-01', count: 1, limit: 1 }],
     });
+    // The sent decision records the counters as that send left them.
+    const sentWhy = await b.herald.campaigns.explain(first.id, 'la');
+    expect(sentWhy.occurrences[0]?.decisions.at(-1)).toMatchObject({
+      outcome: 'sent',
+      facts: {
+        zone: 'America/Los_Angeles',
+        localTime: '2026-05-01 03:00 PDT',
+        counters: [{ key: 'herald:cap:d:la:2026-05-01', count: 1, limit: 1 }],
+        outcomes: ['sent 201'],
+      },
+    });
   });
 
   it('caps per week (ISO week, Monday to Sunday, in the user zone)', async () => {

@@ -97,6 +97,32 @@ describe('live: event not followed by another within a time (abandoned cart)', (
     expect(b.sent.map((m) => m.at.toISOString())).toEqual(['2026-05-01T10:10:00.000Z']);
   });
 
+  it('a waiting timer survives a restart: another engine on the same storage and queue fires it', async () => {
+    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    await b.addUser('ann');
+    await b.launch({ when: cart });
+    await b.runUntil('2026-05-01T10:00:00Z');
+    await b.herald.events.track({ userId: 'ann', name: 'Added To Cart' });
+    await b.herald.stop();
+    // A new process: nothing shared with the first engine but its storage, queue and counters.
+    const after = brain({
+      start: '2026-05-01T10:00:00Z',
+      storage: b.storage,
+      queue: b.queue,
+      counters: b.counters,
+      clock: b.clock,
+    });
+    await b.clock.set('2026-05-01T10:09:59Z');
+    await after.herald.tick();
+    expect(after.sent).toEqual([]);
+    await b.clock.set('2026-05-01T10:10:00Z');
+    await after.herald.tick();
+    expect(after.sent.map((m) => [m.userId, m.at.toISOString()])).toEqual([
+      ['ann', '2026-05-01T10:10:00.000Z'],
+    ]);
+    expect(b.sent).toEqual([]);
+  });
+
   it('the completing event cancels it (the timer job is removed from the queue)', async () => {
     const b = brain({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('ann');
