@@ -28,6 +28,8 @@ export interface DeliveryBenchOptions {
   sampleEvery?: number;
   /** Herald's encryption workers: 0 encrypts on the main thread. Default: Herald's own default. */
   encryptionWorkers?: number;
+  /** Only Herald's pipeline (for profiling it with --cpu-prof); the other figures are then 0. */
+  heraldOnly?: boolean;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -76,12 +78,15 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
     const subscribers = Array.from({ length: n }, (_, index) => makeSubscriber(index));
     const vapid = { subject: VAPID_SUBJECT, ...generateVapidKeys() };
 
+    const skip = options.heraldOnly === true;
     log('1/3 baseline: web-push sendNotification, 100 in flight');
-    const baseline = await measure(() => runBaseline(subscribers, origin, identity.cert, vapid, concurrency));
+    const baseline = skip
+      ? { seconds: Number.POSITIVE_INFINITY }
+      : await measure(() => runBaseline(subscribers, origin, identity.cert, vapid, concurrency));
     log(`    ${Math.round(n / baseline.seconds)} msgs/s`);
 
     log(`2/3 limit: RFC 8291 work alone on ${availableParallelism()} cores`);
-    const limitSeconds = await runLimit(subscribers);
+    const limitSeconds = skip ? Number.POSITIVE_INFINITY : await runLimit(subscribers);
     log(`    ${Math.round(n / limitSeconds)} msgs/s`);
 
     log('3/3 Herald: campaign through the engine (memory storage and queue)');
@@ -98,7 +103,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
 
     const { samples, counts } = await service.samples();
     const checked = verifySamples(samples, subscribers);
-    const expectedSamples = 2 * Math.ceil(n / sampleEvery);
+    const expectedSamples = (skip ? 1 : 2) * Math.ceil(n / sampleEvery);
     const verified = checked.ok && checked.count === expectedSamples && herald.sent === n;
     if (!verified)
       log(
@@ -113,8 +118,8 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       baseline_msgs_per_s: Math.round(baselineRate),
       limit_msgs_per_s: Math.round(limitRate),
       herald_msgs_per_s: Math.round(heraldRate),
-      ratio_baseline: round2(heraldRate / baselineRate),
-      ratio_limit: round2(heraldRate / limitRate),
+      ratio_baseline: skip ? 0 : round2(heraldRate / baselineRate),
+      ratio_limit: skip ? 0 : round2(heraldRate / limitRate),
       peak_rss_mb: herald.peakRssMb,
       verified,
       samples_checked: checked.count,

@@ -1,5 +1,5 @@
 /**
- * npm run bench:delivery [-- --n 20000] [--concurrency 100] [--workers <encryption workers>]
+ * npm run bench:delivery [-- --n 20000] [--concurrency 100] [--workers <encryption workers>] [--herald-only]
  *
  * Progress goes to stderr; the last line on stdout is one JSON object.
  */
@@ -20,6 +20,7 @@ const result = await runDeliveryBench({
   n,
   ...(concurrency !== undefined ? { concurrency } : {}),
   ...(workers !== undefined ? { encryptionWorkers: workers } : {}),
+  heraldOnly: process.argv.includes('--herald-only'),
   log: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(`${JSON.stringify(result)}\n`);
