@@ -18,9 +18,12 @@ export const DecisionOutcome = z.enum([
   'skipped',
   /** Held out as the control group. */
   'control',
-  /** Postponed (DND delay, throttle, the user's local time not yet come); `facts.until` says to when. */
+  /** Postponed (DND, throttle) or waiting (an open inaction window, `inaction-window`); `facts.until` says to when. */
   'delayed',
-  /** A live trigger fired but the user is not in the campaign's filter segment. */
+  /**
+   * A live trigger that sends nothing: the user is not in the campaign's filter
+   * segment (`not-in-segment`), or an inaction window is already open (`window-already-open`).
+   */
   'filtered',
   /** An inaction timer cancelled by the completing event. */
   'cancelled',

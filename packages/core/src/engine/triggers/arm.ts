@@ -4,20 +4,11 @@ import type { Campaign, JsonValue, UserEvent } from '../../model/index.js';
 import { isLive } from '../../model/index.js';
 import type { JobInput } from '../../ports/index.js';
 import type { EngineContext } from '../context.js';
-import { decisionLog } from '../decisions.js';
 import { JobName } from '../jobs.js';
 import { zoneOf } from '../wave.js';
-import {
-  fireKey,
-  inactionOccurrence,
-  inactionTimerKey,
-  onEventOccurrence,
-  reminderOccurrence,
-  reminderTimerKey,
-} from './keys.js';
+import { cancelInactionWindow, openInactionWindow } from './inaction.js';
+import { fireKey, onEventOccurrence, reminderOccurrence, reminderTimerKey } from './keys.js';
 import { matchesEvent } from './match.js';
-
-const UNIT_MS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
 
 /**
  * What a tracked event does to live campaigns. Every pending timer is a
@@ -56,17 +47,10 @@ export async function armLiveTriggers(ctx: EngineContext, event: UserEvent): Pro
         break;
       case 'inaction': {
         if (matchesEvent(schedule.notFollowedBy, event, now)) {
-          await cancelInaction(ctx, campaign, event);
+          await cancelInactionWindow(ctx, campaign, event);
         }
         if (armed && matchesEvent(schedule.event, event, now)) {
-          const dueAt = new Date(
-            event.time.getTime() + schedule.within.amount * UNIT_MS[schedule.within.unit],
-          );
-          jobs.push({
-            ...fire(campaign, event, inactionOccurrence(event), dueAt, now),
-            dedupeKey: inactionTimerKey(campaign.id, event.userId),
-            onDuplicate: 'ignore',
-          });
+          await openInactionWindow(ctx, campaign, schedule, event, now);
         }
         break;
       }
@@ -111,14 +95,6 @@ function fire(campaign: Campaign, event: UserEvent, occurrence: string, dueAt: D
     runAt: dueAt > now ? dueAt : now,
     dedupeKey: fireKey(campaign.id, event.userId, occurrence),
   };
-}
-
-async function cancelInaction(ctx: EngineContext, campaign: Campaign, event: UserEvent): Promise<void> {
-  if (!(await ctx.queue.cancel(inactionTimerKey(campaign.id, event.userId)))) return;
-  // The occurrence of a cancelled window is not known here (the timer is gone); the decision names the completing event.
-  const log = decisionLog(ctx, campaign, `inaction-cancelled:${event.time.toISOString()}`);
-  log.add(event.userId, 'cancelled', 'completed', { completedBy: event.name, at: event.time.toISOString() });
-  await log.flush();
 }
 
 type EventDate = Extract<Campaign['when']['schedule'], { type: 'eventDate' }>;

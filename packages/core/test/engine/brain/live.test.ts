@@ -136,7 +136,12 @@ describe('live: event not followed by another within a time (abandoned cart)', (
     await b.runUntil('2026-05-01T11:00:00Z');
     expect(b.sent).toEqual([]);
     const why = await b.herald.campaigns.explain(campaign.id, 'ann');
-    expect(why.occurrences.flatMap((o) => o.decisions.map((d) => d.outcome))).toEqual(['cancelled']);
+    // One occurrence, the window opened by the add to cart: opened, then cancelled by the purchase.
+    expect(why.occurrences.map((o) => o.occurrence)).toEqual(['inaction:2026-05-01T10:00:00.000Z']);
+    expect(why.occurrences[0]?.decisions.map((d) => [d.outcome, d.reason])).toEqual([
+      ['delayed', 'inaction-window'],
+      ['cancelled', 'completed'],
+    ]);
   });
 
   it('a completing event the timer missed (tracked late with an earlier time) still cancels at fire time', async () => {
@@ -156,13 +161,19 @@ describe('live: event not followed by another within a time (abandoned cart)', (
   it('a second trigger inside the window does not double-send: the first window wins', async () => {
     const b = brain({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('ann');
-    await b.launch({ when: cart });
+    const campaign = await b.launch({ when: cart });
     await b.runUntil('2026-05-01T10:00:00Z');
     await b.herald.events.track({ userId: 'ann', name: 'Added To Cart', properties: { sku: 'A' } });
     await b.runUntil('2026-05-01T10:06:00Z');
     await b.herald.events.track({ userId: 'ann', name: 'Added To Cart', properties: { sku: 'B' } });
     await b.runUntil('2026-05-01T10:30:00Z');
     expect(b.sent.map((m) => m.at.toISOString())).toEqual(['2026-05-01T10:10:00.000Z']);
+    const why = await b.herald.campaigns.explain(campaign.id, 'ann');
+    expect(why.occurrences[0]?.decisions.map((d) => [d.outcome, d.reason])).toEqual([
+      ['delayed', 'inaction-window'],
+      ['filtered', 'window-already-open'],
+      ['sent', null],
+    ]);
     // After the window fired, a new add to cart opens a new window.
     await b.herald.events.track({ userId: 'ann', name: 'Added To Cart', properties: { sku: 'C' } });
     await b.runUntil('2026-05-01T11:00:00Z');
