@@ -6,13 +6,16 @@ import {
   type CampaignSpec,
   type CampaignStats,
   type CampaignStatus,
+  type Properties,
   UserId as UserIdSchema,
 } from '../model/index.js';
 import type { EngineContext } from './context.js';
 import { conversionStats } from './conversions.js';
 import { type Explanation, explain } from './explain.js';
+import { type CampaignForecast, forecastCampaign } from './forecast.js';
 import { newCampaignId } from './ids.js';
 import { assertTransition, firstMoment, resumeTarget } from './lifecycle.js';
+import { type CampaignPreview, previewCampaign, sendTest, type TestSendResult } from './preview.js';
 import { audienceIssues, resolveAudience } from './segments-service.js';
 
 /** campaigns.create / schedule / pause / resume / stop / get / list / stats. */
@@ -100,6 +103,22 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
     stop: (id: string) => transition(id, 'stopped', { nextRunAt: null }),
 
     get: load,
+
+    /**
+     * The notification exactly as this user would get it on each of their
+     * subscriptions now (Safari's drops applied), with warnings. Nothing is sent.
+     */
+    preview: async (id: string, userId: string, options?: { event?: Properties }): Promise<CampaignPreview> =>
+      previewCampaign(ctx, await load(id), userId, options),
+
+    /** Sends the rendered content now to test profiles only; never counted in stats. */
+    sendTest: async (
+      id: string,
+      options?: { userIds?: string[]; event?: Properties },
+    ): Promise<TestSendResult[]> => sendTest(ctx, await load(id), options),
+
+    /** How many users the next run would reach after control group, caps and DND. */
+    forecast: async (id: string): Promise<CampaignForecast> => forecastCampaign(ctx, await load(id)),
 
     list: (filter: { status?: CampaignStatus[]; label?: string } = {}) => ctx.storage.listCampaigns(filter),
 
