@@ -1,15 +1,30 @@
 import { DateTime } from 'luxon';
-import type { Campaign, Decision, DndWindow, Profile, UserId } from '../model/index.js';
+import {
+  type Campaign,
+  type Decision,
+  type DndWindow,
+  isLive,
+  type Profile,
+  type UserId,
+} from '../model/index.js';
 import { evaluateSegment } from '../segments/index.js';
 import type { EngineContext } from './context.js';
+import { occurrenceInstant } from './deliver.js';
 import { resolveSegment } from './fanout.js';
 import { capSpecs } from './gates/caps.js';
 import { checkDnd } from './gates/dnd.js';
 import { inControlGroup } from './ids.js';
+import { actAtFor, nextDueAt } from './schedule.js';
 import { zoneOf } from './wave.js';
 
 export interface OccurrenceExplanation {
   occurrence: string;
+  /**
+   * Whether any decision reached this user. A started occurrence of a scheduled
+   * campaign without one: the user was not in its audience when it ran, or their
+   * part of the run (a later time zone, a later page) has not come yet.
+   */
+  reached: boolean;
   /** The recipient row: where this user stands for this occurrence (null: only log entries, e.g. a cancelled timer). */
   state: string | null;
   reason: string | null;
@@ -78,6 +93,7 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
     const deliveries = await ctx.storage.listDeliveries(campaign.id, occurrence, [userId]);
     occurrences.push({
       occurrence,
+      reached: true,
       state: recipient?.state ?? null,
       reason: recipient?.reason ?? null,
       decisions: logged,
@@ -90,6 +106,20 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
       })),
     });
   }
+
+  const reached = new Set(occurrences.map((o) => o.occurrence));
+  for (const occurrence of startedOccurrences(campaign, now)) {
+    if (reached.has(occurrence)) continue;
+    occurrences.push({
+      occurrence,
+      reached: false,
+      state: null,
+      reason: null,
+      decisions: [],
+      deliveries: [],
+    });
+  }
+  occurrences.sort((a, b) => timeOf(a) - timeOf(b));
 
   const explanation: Explanation = {
     campaignId: campaign.id,
@@ -118,6 +148,29 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
   };
   explanation.summary = summarise(explanation);
   return explanation;
+}
+
+/** How many past occurrences of a recurring campaign explain lists at most. */
+const MAX_OCCURRENCES = 100;
+
+/** The occurrences of a scheduled campaign that have started by `now` (the most recent MAX_OCCURRENCES). */
+function startedOccurrences(campaign: Campaign, now: Date): string[] {
+  if (isLive(campaign.when.schedule) || campaign.status === 'draft') return [];
+  const started: string[] = [];
+  for (
+    let nominal = nextDueAt(campaign.when, null, campaign.createdAt);
+    nominal !== null;
+    nominal = nextDueAt(campaign.when, nominal, campaign.createdAt)
+  ) {
+    const actAt = actAtFor(campaign.when, nominal);
+    if (actAt > now || (campaign.nextRunAt !== null && actAt >= campaign.nextRunAt)) break;
+    started.push(nominal.toISOString());
+  }
+  return started.slice(-MAX_OCCURRENCES);
+}
+
+function timeOf(o: OccurrenceExplanation): number {
+  return occurrenceInstant(o.occurrence)?.getTime() ?? o.decisions[0]?.at.getTime() ?? 0;
 }
 
 function groupByOccurrence(decisions: readonly Decision[]): Map<string, Decision[]> {
@@ -164,6 +217,12 @@ function summarise(e: Explanation): string[] {
     );
   }
   for (const o of e.occurrences) {
+    if (!o.reached) {
+      lines.push(
+        `Occurrence ${o.occurrence}: no decision for this user — not in the audience when it ran, or their part of the run has not come yet.`,
+      );
+      continue;
+    }
     const last = o.decisions.at(-1);
     const detail = last
       ? `${last.outcome}${last.reason ? ` (${last.reason})` : ''} at ${last.at.toISOString()}`

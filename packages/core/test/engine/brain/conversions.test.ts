@@ -173,6 +173,26 @@ describe('explain', () => {
     expect(otherWhy.summary.some((line) => line.includes('capped'))).toBe(true);
   });
 
+  it('lists the runs that did not reach the user: not in the segment then', async () => {
+    const b = brain({ start: '2026-05-01T00:00:00Z' });
+    await b.addUser('sam', 'UTC', { plan: 'free' });
+    const campaign = await b.launch({
+      when: { schedule: { type: 'recurring', time: '10:00', every: { unit: 'day', interval: 1 } } },
+      who: { segment: { type: 'property', condition: { op: 'eq', property: 'plan', value: 'pro' } } },
+    });
+    await b.runUntil('2026-05-02T12:00:00Z');
+    await b.herald.profiles.upsert({ userId: 'sam', timezone: 'UTC', properties: { plan: 'pro' } });
+    await b.runUntil('2026-05-03T12:00:00Z');
+    const why = await b.herald.campaigns.explain(campaign.id, 'sam');
+    expect(why.segment.matchesNow).toBe(true);
+    expect(why.occurrences.map((o) => [o.occurrence, o.reached, o.state])).toEqual([
+      ['2026-05-01T10:00:00.000Z', false, null],
+      ['2026-05-02T10:00:00.000Z', false, null],
+      ['2026-05-03T10:00:00.000Z', true, 'delivered'],
+    ]);
+    expect(why.summary.filter((line) => line.includes('not in the audience when it ran'))).toHaveLength(2);
+  });
+
   it('says so when nothing reached the user, and rejects unknown campaigns', async () => {
     const b = brain({ start: '2026-05-01T00:00:00Z' });
     await b.addUser('ann');
