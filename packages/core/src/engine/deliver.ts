@@ -252,8 +252,11 @@ async function gateAndSend(
     sends.push(...candidate.sends);
   }
   if (throttledFrom >= 0) {
-    const until = nextMinute(now);
-    for (const candidate of ready.slice(throttledFrom)) {
+    // Spread the rest over the coming minutes at the throttle's pace, so a big
+    // campaign does not re-queue everyone every minute (the counter still decides).
+    const perMinute = campaign.when.throttlePerMinute ?? 1;
+    for (const [k, candidate] of ready.slice(throttledFrom).entries()) {
+      const until = new Date(nextMinute(now).getTime() + Math.floor(k / perMinute) * 60_000);
       delay(candidate.userId, until, 'throttle', {
         zone: candidate.zone,
         throttlePerMinute: campaign.when.throttlePerMinute ?? null,

@@ -25,20 +25,20 @@ import { matchesEvent } from './match.js';
  *   reminder at that date plus the offset, in the user's zone; a new event
  *   for the same key replaces the pending reminder.
  *
- * Only running (armed) campaigns react, to events whose time lies inside
- * [start, end]. A completing event cancels inaction timers of paused
+ * Only armed campaigns react (running, or scheduled with their start come),
+ * to events whose time lies inside [start, end]. A completing event cancels inaction timers of paused
  * campaigns too.
  */
 export async function armLiveTriggers(ctx: EngineContext, event: UserEvent): Promise<void> {
-  const campaigns = (await ctx.storage.listCampaigns({ status: ['running', 'paused'] })).filter((c) =>
-    isLive(c.when.schedule),
+  const campaigns = (await ctx.storage.listCampaigns({ status: ['scheduled', 'running', 'paused'] })).filter(
+    (c) => isLive(c.when.schedule),
   );
   if (campaigns.length === 0) return;
   const now = ctx.clock.now();
   const jobs: JobInput[] = [];
   for (const campaign of campaigns) {
     const schedule = campaign.when.schedule;
-    const armed = campaign.status === 'running' && withinLife(campaign, event.time);
+    const armed = isArmed(campaign, now) && withinLife(campaign, event.time);
     switch (schedule.type) {
       case 'onEvent':
         if (armed && matchesEvent(schedule.event, event, now)) {
@@ -74,6 +74,12 @@ export async function armLiveTriggers(ctx: EngineContext, event: UserEvent): Pro
     }
   }
   if (jobs.length > 0) await ctx.queue.enqueue(jobs);
+}
+
+/** Running, or scheduled with its start already come (the scheduler has not armed it yet: events are not lost meanwhile). */
+function isArmed(campaign: Campaign, now: Date): boolean {
+  if (campaign.status === 'running') return true;
+  return campaign.status === 'scheduled' && campaign.nextRunAt !== null && campaign.nextRunAt <= now;
 }
 
 function withinLife(campaign: Campaign, time: Date): boolean {

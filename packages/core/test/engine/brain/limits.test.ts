@@ -106,7 +106,7 @@ describe('throttle, cut-off, control group, idempotency', () => {
   it('throttle: at most N sends a minute; the rest wait for the next minute', async () => {
     const b = brain({ start: '2026-05-01T00:00:00Z' });
     for (let i = 0; i < 10; i++) await b.addUser(`u${i}`);
-    await b.launch({ when: { ...once('2026-05-01T10:00:00Z'), throttlePerMinute: 3 } });
+    const campaign = await b.launch({ when: { ...once('2026-05-01T10:00:00Z'), throttlePerMinute: 3 } });
     await b.runUntil('2026-05-01T10:10:00Z');
     const perMinute = new Map<string, number>();
     for (const m of b.sent) perMinute.set(m.at.toISOString(), (perMinute.get(m.at.toISOString()) ?? 0) + 1);
@@ -116,6 +116,12 @@ describe('throttle, cut-off, control group, idempotency', () => {
       ['2026-05-01T10:02:00.000Z', 3],
       ['2026-05-01T10:03:00.000Z', 1],
     ]);
+    // Waiting users were spread over the coming minutes at the throttle's pace: each waited once.
+    for (let i = 0; i < 10; i++) {
+      const why = await b.herald.campaigns.explain(campaign.id, `u${i}`);
+      const delays = why.occurrences[0]?.decisions.filter((d) => d.outcome === 'delayed') ?? [];
+      expect(delays.length).toBeLessThanOrEqual(1);
+    }
   });
 
   it('cut-off: messages not yet sent when it passes are skipped as cutoff', async () => {

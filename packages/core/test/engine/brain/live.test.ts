@@ -36,6 +36,16 @@ describe('live: on a user event', () => {
     expect(b.sent.map((m) => m.title)).toEqual(['Thanks for 150', 'Thanks for 300']);
   });
 
+  it('reacts from its start even before a scheduler pass has armed it', async () => {
+    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    await b.addUser('ann');
+    const campaign = await b.launch({ when: { schedule: { type: 'onEvent', event: { name: 'Login' } } } });
+    expect(campaign.status).toBe('scheduled');
+    await b.herald.events.track({ userId: 'ann', name: 'Login' });
+    await b.runUntil('2026-05-01T10:01:00Z');
+    expect(b.sent.map((m) => m.userId)).toEqual(['ann']);
+  });
+
   it('filters the stream by user properties: only users in the segment get it', async () => {
     const b = brain({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('pro', undefined, { plan: 'pro' });
