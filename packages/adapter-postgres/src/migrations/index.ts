@@ -3,6 +3,7 @@ import { quoteSchema } from '../sql/identifiers.js';
 import storage from './001-storage.js';
 import jobs from './002-jobs.js';
 import brain from './003-segments-decisions.js';
+import eventsByName from './004-events-by-name.js';
 
 export interface Migration {
   version: number;
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'storage', statements: storage },
   { version: 2, name: 'jobs', statements: jobs },
   { version: 3, name: 'segments-decisions', statements: brain },
+  { version: 4, name: 'events-by-name', statements: eventsByName },
 ];
 
 export interface MigrateResult {

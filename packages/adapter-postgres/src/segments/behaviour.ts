@@ -16,9 +16,15 @@ import { instant, resolveBound, windowRange } from './time.js';
  * known (LIMIT n or n + 1), so "did it at least 3 times" reads at most 3 rows.
  */
 
-/** FROM/WHERE selecting the profile's events that match `filter`, inside `window` when given. */
-function matchingEvents(filter: EventFilter, window: EventWindow | undefined, ctx: CompileContext): string {
-  const where = [`e.user_id = ${ctx.profile}.user_id`, `e.name = ${ctx.params.add(filter.name)}::text`];
+/** FROM/WHERE selecting the events that match `filter`, inside `window` when given: the profile's own, or everyone's. */
+function matchingEvents(
+  filter: EventFilter,
+  window: EventWindow | undefined,
+  ctx: CompileContext,
+  correlated = true,
+): string {
+  const where = [`e.name = ${ctx.params.add(filter.name)}::text`];
+  if (correlated) where.unshift(`e.user_id = ${ctx.profile}.user_id`);
   if (window !== undefined) {
     // Rule 10: inLast is closed [now - d, now]; between is half-open [from, to).
     const range = windowRange(window, ctx.now);
@@ -31,6 +37,22 @@ function matchingEvents(filter: EventFilter, window: EventWindow | undefined, ct
   return `FROM ${ctx.schema}.events e WHERE ${where.join(' AND ')}`;
 }
 
+/**
+ * The same matching events as a set of users, for `behaviour: 'set'`:
+ * "user_id IN (users whose matching events satisfy `having`)". Scans the
+ * window once through events (name, time) instead of probing per profile.
+ */
+function usersWhere(
+  filter: EventFilter,
+  window: EventWindow | undefined,
+  having: string | null,
+  ctx: CompileContext,
+): string {
+  const events = matchingEvents(filter, window, ctx, false);
+  const grouped = having === null ? '' : ` GROUP BY e.user_id HAVING ${having}`;
+  return `${ctx.profile}.user_id IN (SELECT e.user_id ${events}${grouped})`;
+}
+
 /** Rule 11: the number of matching events compared with `count` (default: at least once). */
 export function compileDid(
   event: EventFilter,
@@ -41,6 +63,20 @@ export function compileDid(
   const rule = count ?? { op: 'atLeast', value: 1 };
   // Every user did it at least zero times; adding no parameters keeps the numbering dense.
   if (rule.op === 'atLeast' && rule.value === 0) return 'true';
+  if (ctx.behaviour === 'set') {
+    const n = () => `${ctx.params.add(rule.value)}::bigint`;
+    switch (rule.op) {
+      case 'atLeast':
+        return `(${usersWhere(event, window, rule.value === 1 ? null : `count(*) >= ${n()}`, ctx)})`;
+      case 'atMost':
+        return `(NOT ${usersWhere(event, window, `count(*) > ${n()}`, ctx)})`;
+      case 'exactly':
+        if (rule.value === 0) return `(NOT ${usersWhere(event, window, null, ctx)})`;
+        return `(${usersWhere(event, window, `count(*) = ${n()}`, ctx)})`;
+      default:
+        return assertNever(rule.op, 'count operator');
+    }
+  }
   const events = matchingEvents(event, window, ctx);
   // Counting stops one past what can change the answer.
   const capped = (limit: number) =>
@@ -77,6 +113,9 @@ export function compileFirstOrLast(
   ctx: CompileContext,
 ): string {
   const pick = which === 'firstTime' ? 'min' : 'max';
+  const comparison = op === 'before' ? '<' : '>';
   const bound = instant(resolveBound(date, ctx.now), ctx.params);
-  return `coalesce((SELECT ${pick}(e."time") ${matchingEvents(event, undefined, ctx)}) ${op === 'before' ? '<' : '>'} ${bound}, false)`;
+  if (ctx.behaviour === 'set')
+    return `(${usersWhere(event, undefined, `${pick}(e."time") ${comparison} ${bound}`, ctx)})`;
+  return `coalesce((SELECT ${pick}(e."time") ${matchingEvents(event, undefined, ctx)}) ${comparison} ${bound}, false)`;
 }

@@ -12,6 +12,13 @@ export interface CompileContext {
   profile: string;
   /** The evaluation instant, bound as a parameter (relative dates), never SQL now(). */
   now: Date;
+  /**
+   * How behaviour conditions read events. `probe` (default): a correlated
+   * index probe per profile, cheapest when a query stops after a page.
+   * `set`: one pass over the matching events grouped by user, then a hash
+   * lookup per profile, cheapest when every profile is visited (counts, reach).
+   */
+  behaviour?: 'probe' | 'set';
 }
 
 /**

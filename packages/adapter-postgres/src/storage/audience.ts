@@ -23,7 +23,7 @@ export function audience(sql: SqlClient, s: string) {
     },
 
     async countAudience(segment: SegmentDefinition, now: Date): Promise<number> {
-      const { where, params } = segmentPredicate(segment, { schema: s, profile: 'p', now });
+      const { where, params } = segmentPredicate(segment, { schema: s, profile: 'p', now, behaviour: 'set' });
       const { rows } = await sql.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM ${s}.profiles p WHERE ${where}`,
         params.values,
@@ -33,7 +33,7 @@ export function audience(sql: SqlClient, s: string) {
 
     /** Qualified users and, among them, those with a live subscription, by target: one pass over the audience. */
     async estimateReach(segment: SegmentDefinition, now: Date): Promise<ReachEstimate> {
-      const { where, params } = segmentPredicate(segment, { schema: s, profile: 'p', now });
+      const { where, params } = segmentPredicate(segment, { schema: s, profile: 'p', now, behaviour: 'set' });
       const { rows } = await sql.query<{ qualified: number; total: number; webpush: number; safari: number }>(
         `SELECT count(*)::int AS qualified,
            count(*) FILTER (WHERE r.webpush OR r.safari)::int AS total,
