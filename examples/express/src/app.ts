@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   type Herald,
   HeraldError,
@@ -12,9 +12,14 @@ import {
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 const require = createRequire(import.meta.url);
-/** The built browser SDK and service-worker script, served as a site would serve them. */
-const sdkDir = dirname(require.resolve('@herald/browser-sdk'));
-const serviceWorkerScript = require.resolve('@herald/service-worker').replace(/index\.c?js$/, 'herald-sw.js');
+/**
+ * The built browser SDK and service-worker script, served as a site would serve them. Found from
+ * each package's package.json, not its main entry: under tsx the root tsconfig `paths` resolve
+ * `@herald/browser-sdk` to its TypeScript sources, which a browser cannot load.
+ */
+const distOf = (name: string) => join(dirname(require.resolve(`${name}/package.json`)), 'dist');
+const sdkDir = distOf('@herald/browser-sdk');
+const serviceWorkerScript = join(distOf('@herald/service-worker'), 'herald-sw.js');
 
 export interface AppOptions {
   herald: Herald;
@@ -61,6 +66,26 @@ export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http 
       return;
     }
     res.json(await herald.campaigns[command](req.params.id as string));
+  });
+  // The site's own user data (name, city…) that templates personalise with: `{{ user.first_name }}`.
+  admin.put('/users/:userId', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    res.json(await herald.profiles.upsert({ ...body, userId: req.params.userId }));
+  });
+  // What Herald holds for one user: their browsers (endpoint, time zone), without the keys.
+  admin.get('/users/:userId/subscriptions', async (req, res) => {
+    const subscriptions = await herald.subscriptions.list(req.params.userId as string);
+    res.json(
+      subscriptions.map(({ id, target, userId, timezone, createdAt, updatedAt, ...rest }) => ({
+        id,
+        target,
+        userId,
+        endpoint: 'endpoint' in rest ? rest.endpoint : null,
+        timezone: timezone ?? null,
+        createdAt,
+        updatedAt,
+      })),
+    );
   });
   app.use('/admin', admin);
 

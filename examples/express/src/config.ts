@@ -16,6 +16,20 @@ const Env = z.object({
   /** Demo mode: seed simulated subscribers and send them a campaign through a loopback push service. */
   HERALD_DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
   HERALD_DEMO_SUBSCRIBERS: z.coerce.number().int().min(1).max(100_000).default(300),
+  /**
+   * Extra push-service endpoints to accept besides the known ones, comma-separated origins with an
+   * optional path prefix (`http://127.0.0.1:8081/wpush/`): a push service of your own, or a test's.
+   */
+  HERALD_ALLOW_ENDPOINTS: z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
 });
 
 export interface ExampleConfig {
@@ -29,6 +43,7 @@ export interface ExampleConfig {
   reportSecret: string;
   demo: boolean;
   demoSubscribers: number;
+  allowEndpoints: string[];
 }
 
 /**
@@ -65,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExampleConfig 
     reportSecret: e.HERALD_REPORT_SECRET ?? secrets.reportSecret,
     demo: e.HERALD_DEMO === 'on' || (e.HERALD_DEMO === 'auto' && !configured),
     demoSubscribers: e.HERALD_DEMO_SUBSCRIBERS,
+    allowEndpoints: e.HERALD_ALLOW_ENDPOINTS,
   };
 }
 

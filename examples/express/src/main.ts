@@ -21,7 +21,7 @@ const herald = createHerald({
   logger,
   // Reports go to the service worker's own origin (apiBase + /reports); no absolute URL needed.
   reportSecret: config.reportSecret,
-  ...(pushServiceUrl ? { allowEndpoint: [pushServiceUrl] } : {}),
+  allowEndpoint: [...config.allowEndpoints, ...(pushServiceUrl ? [pushServiceUrl] : [])],
 });
 
 const app = createApp({

@@ -1,0 +1,69 @@
+/**
+ * Step guards for the end-to-end tests: every wait has a deadline and, when it
+ * passes, fails with the name of the step that hung, so a broken run says
+ * where it broke instead of hitting vitest's generic timeout.
+ */
+
+/** Fails with `timed out after <ms> ms: <step>` when `promise` has not settled by then. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, step: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${step}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Runs one named step of a story, failing within `ms` (default 30 s) with the step's name. */
+export function step<T>(name: string, run: () => Promise<T>, ms = 30_000): Promise<T> {
+  return withTimeout(
+    run().catch((error: unknown) => {
+      throw new Error(`step failed: ${name}: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    }),
+    ms,
+    name,
+  );
+}
+
+/** Polls `check` until it returns something truthy; the last error thrown is kept for the message. */
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms: ${what}${last ? ` (last error: ${last})` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Stops everything a test started, last first, each on its own: one failing stop does not skip the others. */
+export class Cleanup {
+  private readonly stops: Array<{ name: string; stop: () => Promise<unknown> | unknown }> = [];
+
+  add(name: string, stop: () => Promise<unknown> | unknown): void {
+    this.stops.push({ name, stop });
+  }
+
+  async run(): Promise<void> {
+    const failures: string[] = [];
+    for (const { name, stop } of this.stops.splice(0).reverse()) {
+      try {
+        await withTimeout(Promise.resolve(stop()), 15_000, `stop ${name}`);
+      } catch (error) {
+        failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (failures.length > 0) throw new Error(`cleanup failed: ${failures.join('; ')}`);
+  }
+}
