@@ -12,7 +12,7 @@ import type { EngineContext } from './context.js';
 import { occurrenceInstant } from './deliver.js';
 import { resolveSegment } from './fanout.js';
 import { capSpecs } from './gates/caps.js';
-import { checkDnd } from './gates/dnd.js';
+import { checkDnd, dndWindowAround } from './gates/dnd.js';
 import { inControlGroup } from './ids.js';
 import { actAtFor, nextDueAt } from './schedule.js';
 import { zoneOf } from './wave.js';
@@ -54,6 +54,8 @@ export interface Explanation {
     insideNow: boolean;
     /** When the window now in force ends, in the user's zone (DST applied). */
     endsAt: string | null;
+    /** The window in force now, or the next one: instants and the user's local times (DST applied). */
+    around: { from: string; to: string; fromLocal: string; toLocal: string } | null;
   };
   window: { start: string | null; end: string | null; cutoff: string | null };
   occurrences: OccurrenceExplanation[];
@@ -86,6 +88,8 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
   );
   const dndWindow = campaign.when.dnd ?? ctx.dnd ?? null;
   const dndCheck = dndWindow ? checkDnd(dndWindow, zone, now) : null;
+  const around = dndWindow ? dndWindowAround(dndWindow, zone, now) : null;
+  const localOf = (at: Date) => DateTime.fromJSDate(at, { zone }).toFormat('yyyy-MM-dd HH:mm ZZZZ');
 
   const occurrences: OccurrenceExplanation[] = [];
   for (const [occurrence, logged] of groupByOccurrence(decisions)) {
@@ -137,6 +141,14 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
       from: campaign.when.dnd ? 'campaign' : ctx.dnd ? 'global' : null,
       insideNow: dndCheck?.inside ?? false,
       endsAt: dndCheck?.inside ? dndCheck.endsAt.toISOString() : null,
+      around: around
+        ? {
+            from: around.from.toISOString(),
+            to: around.to.toISOString(),
+            fromLocal: localOf(around.from),
+            toLocal: localOf(around.to),
+          }
+        : null,
     },
     window: {
       start: campaign.when.start?.toISOString() ?? null,
@@ -207,7 +219,10 @@ function summarise(e: Explanation): string[] {
   if (e.dnd.window) {
     lines.push(
       `Do-Not-Disturb (${e.dnd.from}) ${e.dnd.window.start}–${e.dnd.window.end} ${e.user.zone}, action ${e.dnd.window.action}` +
-        (e.dnd.insideNow ? `; inside it now, until ${e.dnd.endsAt}.` : '; not inside it now.'),
+        (e.dnd.insideNow ? `; inside it now, until ${e.dnd.endsAt}` : '; not inside it now') +
+        (e.dnd.around
+          ? ` (${e.dnd.insideNow ? 'this' : 'next'} window: ${e.dnd.around.fromLocal} to ${e.dnd.around.toLocal}).`
+          : '.'),
     );
   }
   if (e.window.cutoff) lines.push(`Cut-off: ${e.window.cutoff}.`);

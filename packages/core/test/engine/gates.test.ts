@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { capSpecs } from '../../src/engine/gates/caps.js';
-import { checkDnd } from '../../src/engine/gates/dnd.js';
+import { checkDnd, dndWindowAround } from '../../src/engine/gates/dnd.js';
 import { nextMinute, throttleSpec } from '../../src/engine/gates/throttle.js';
 import { lateReason } from '../../src/engine/gates/window.js';
 import { atWallTime } from '../../src/engine/local-time.js';
@@ -50,6 +50,20 @@ describe('Do-Not-Disturb window', () => {
     expect(
       DateTime.fromJSDate(check.endsAt, { zone: 'Australia/Lord_Howe' }).toFormat('yyyy-MM-dd HH:mm'),
     ).toBe('2026-10-04 02:45');
+  });
+});
+
+describe('the DND window around a moment (explain)', () => {
+  const night = window('22:00', '07:00');
+  it('spans the fall-back night in Paris: 22:00 CEST to 07:00 CET is 10 hours', () => {
+    const expected = { from: new Date('2026-10-24T20:00:00Z'), to: new Date('2026-10-25T06:00:00Z') };
+    expect(dndWindowAround(night, 'Europe/Paris', new Date('2026-10-24T12:00:00Z'))).toEqual(expected);
+    expect(dndWindowAround(night, 'Europe/Paris', new Date('2026-10-25T03:00:00Z'))).toEqual(expected);
+    expect(dndWindowAround(night, 'Europe/Paris', new Date('2026-10-24T21:00:00Z'))).toEqual(expected);
+  });
+
+  it('is null for an empty window', () => {
+    expect(dndWindowAround(window('10:00', '10:00'), 'UTC', new Date('2026-01-01T00:00:00Z'))).toBeNull();
   });
 });
 

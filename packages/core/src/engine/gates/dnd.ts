@@ -37,3 +37,26 @@ export function checkDnd(window: DndWindow, zone: string, now: Date): DndCheck {
   if (endsAt <= now) endsAt = atWallTime(endDay.plus({ days: 1 }), endH, endM).toJSDate();
   return { inside: true, zone, localTime, endsAt, action: window.action };
 }
+
+/**
+ * The Do-Not-Disturb window in force at `now` or, outside one, the next one,
+ * as instants in `zone` (DST applied by the wall-time rule). Null for an
+ * empty window.
+ */
+export function dndWindowAround(window: DndWindow, zone: string, now: Date): { from: Date; to: Date } | null {
+  if (window.start === window.end) return null;
+  const [startH, startM] = parseTimeOfDay(window.start);
+  const check = checkDnd(window, zone, now);
+  const today = DateTime.fromJSDate(now, { zone }).startOf('day');
+  if (check.inside) {
+    // It started today, or yesterday for the morning part of a window crossing midnight.
+    const startedToday = atWallTime(today, startH, startM).toJSDate();
+    const from =
+      startedToday <= now ? startedToday : atWallTime(today.minus({ days: 1 }), startH, startM).toJSDate();
+    return { from, to: check.endsAt };
+  }
+  let from = atWallTime(today, startH, startM).toJSDate();
+  if (from <= now) from = atWallTime(today.plus({ days: 1 }), startH, startM).toJSDate();
+  const ends = checkDnd(window, zone, from);
+  return { from, to: ends.inside ? ends.endsAt : from };
+}

@@ -145,6 +145,9 @@ describe('explain', () => {
     expect(why.dnd).toMatchObject({
       from: 'global',
       window: { start: '22:00', end: '07:00', action: 'delay' },
+      insideNow: false,
+      // Now is 2026-03-30 14:00 CEST: the next window, in summer time.
+      around: { fromLocal: '2026-03-30 22:00 GMT+2', toLocal: '2026-03-31 07:00 GMT+2' },
     });
     // 21:30 UTC is 22:30 in Paris (inside DND) until the 29th (DST: 23:30). Each run is delayed to 07:00 local.
     const byOccurrence = Object.fromEntries(why.occurrences.map((o) => [o.occurrence, o]));
