@@ -1,3 +1,5 @@
+import { adaptForSafari, TARGET_REPORTING } from '../delivery/safari-adapt.js';
+import { type ApnsWebsitePayload, apnsPayloadOf } from '../delivery/safari-apns.js';
 import { type FieldIssue, NotFoundError, ValidationError } from '../errors/index.js';
 import {
   type Campaign,
@@ -34,6 +36,8 @@ export interface TargetPreview {
   notification: PreviewNotification;
   /** Web push: the payload JSON exactly as encrypted and sent (with a placeholder report token). */
   payload?: HeraldPayload;
+  /** Safari: the APNs payload the provider derives from it (without a provider's `actionLabel`). */
+  apns?: ApnsWebsitePayload;
   /** Web push: its size in bytes, against the 3993-byte limit. */
   bytes?: number;
   truncated: Array<'title' | 'body'>;
@@ -54,13 +58,6 @@ export interface CampaignPreview {
   targets: TargetPreview[];
   warnings: string[];
 }
-
-const SAFARI_DROPS = {
-  icon: 'Safari (legacy website push) shows the icon of the push package, not this icon.',
-  image: 'Safari (legacy website push) cannot show an image; it is left out.',
-  badge: 'Safari (legacy website push) has no badge; it is left out.',
-  actions: 'Safari (legacy website push) has no action buttons; a click opens the deeplink.',
-} as const;
 
 /** The placeholder report token of previews and test sends: reports carrying it are refused. */
 const NO_REPORTS = 'preview';
@@ -167,20 +164,19 @@ function targetPreview(
       warnings,
     };
   }
-  for (const field of ['icon', 'image', 'badge'] as const) {
-    if (shown[field]) {
-      warnings.push(SAFARI_DROPS[field]);
-      delete shown[field];
-    }
-  }
-  if (shown.actions.length > 0) {
-    warnings.push(SAFARI_DROPS.actions);
-    shown.actions = [];
+  // What legacy Safari keeps, by the same functions the Safari provider uses.
+  const safari = adaptForSafari(fitted.payload);
+  warnings.push(...safari.warnings);
+  if (!TARGET_REPORTING.safari.clicked) {
+    warnings.push(
+      'Safari (legacy website push) reports no views or clicks: this target is not in those figures.',
+    );
   }
   return {
     subscriptionId: subscription.id,
     target: 'safari',
-    notification: shown,
+    notification: { title: safari.title, body: safari.body, deeplink: safari.deeplink, actions: [] },
+    apns: apnsPayloadOf(JSON.stringify(fitted.payload)),
     truncated: fitted.truncated,
     warnings,
   };

@@ -49,8 +49,16 @@ describe('campaigns.preview', () => {
       deeplink: 'https://shop.example.test/p/Ann%20Lee?src=push',
       actions: [],
     });
-    expect(apple?.warnings).toHaveLength(3);
-    expect(apple?.warnings.join(' ')).toMatch(/icon.*image.*action buttons/);
+    expect(apple?.apns).toEqual({
+      aps: {
+        alert: { title: 'Ann Lee, your cart 🛒', body: 'Back in stock in Lyon' },
+        'url-args': ['p', 'Ann Lee'],
+      },
+    });
+    expect(apple?.warnings).toHaveLength(5);
+    expect(apple?.warnings.join(' ')).toMatch(
+      /icon.*image.*action buttons.*query string.*no views or clicks/,
+    );
 
     // The run sends the same payload, but for the per-send report token, occurrence and expiry.
     await herald.campaigns.schedule(campaign.id);
