@@ -21,7 +21,7 @@ if (!support.supported) {
     title: 'Get notified about price drops?',
     userId: userInput.value,
   });
-  say(`Prompt: ${result.outcome}`);
+  say(`Prompt: ${result.outcome}${result.error ? ` (${result.error.message})` : ''}`);
 }
 
 document.getElementById('subscribe').addEventListener('click', async () => {

@@ -18,7 +18,7 @@ import {
 import { type ExampleProcess, startExample } from '../support/example-process.js';
 import { launchFirefox } from '../support/firefox.js';
 import { type MozPushEvent, type MozPushServer, startMozPushServer } from '../support/moz-push-server.js';
-import { Cleanup, step, waitFor } from '../support/steps.js';
+import { Cleanup, expectText, step, waitFor } from '../support/steps.js';
 
 const USER = 'reader-1';
 const ZONE = 'America/New_York';
@@ -83,7 +83,7 @@ describe('Firefox ESR, end to end through the example app', () => {
       await browser.defaultBrowserContext().overridePermissions(app.origin, ['notifications']);
       await page.click('.herald-prompt__allow');
       await waitFor(
-        () => page.$eval('#status', (el) => el.textContent === 'Prompt: subscribed'),
+        async () => expectText(await page.$eval('#status', (el) => el.textContent), 'Prompt: subscribed'),
         'the page says "Prompt: subscribed"',
         20_000,
       );
@@ -182,7 +182,7 @@ describe('Firefox ESR, end to end through the example app', () => {
       await landed.waitForSelector('#track');
       await landed.click('#track');
       await waitFor(
-        () => landed.$eval('#status', (el) => el.textContent === 'Tracked "Charged"'),
+        async () => expectText(await landed.$eval('#status', (el) => el.textContent), 'Tracked "Charged"'),
         'the page says Tracked "Charged"',
       );
     });

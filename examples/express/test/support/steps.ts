@@ -67,3 +67,9 @@ export class Cleanup {
     if (failures.length > 0) throw new Error(`cleanup failed: ${failures.join('; ')}`);
   }
 }
+
+/** A check for waitFor that passes when `actual` equals `expected`, else fails saying what it saw. */
+export function expectText(actual: string | null, expected: string): true {
+  if (actual !== expected) throw new Error(`saw "${actual}"`);
+  return true;
+}

@@ -16,6 +16,7 @@ import { ConfigError, EndpointNotAllowedError } from '../errors/index.js';
 export const KNOWN_PUSH_SERVICE_HOSTS: readonly string[] = [
   'fcm.googleapis.com', // Chrome, Edge on Android, Opera, Samsung
   'android.googleapis.com', // Chrome's older endpoints
+  'jmt17.google.com', // Chromium built without Google's API keys (Debian's, Ubuntu's…): /fcm/send/<token>
   'updates.push.services.mozilla.com', // Firefox
   '*.push.services.mozilla.com',
   '*.push.apple.com', // Safari 16+ (web.push.apple.com)

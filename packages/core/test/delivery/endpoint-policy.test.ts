@@ -19,6 +19,7 @@ describe('endpoint policy (SSRF guard)', () => {
     'https://fcm.googleapis.com/fcm/send/dGVzdA:APA91b',
     'https://fcm.googleapis.com:443/wp/abc',
     'https://android.googleapis.com/gcm/send/abc',
+    'https://jmt17.google.com/fcm/send/cHVzaA:APA91b',
     'https://updates.push.services.mozilla.com/wpush/v2/gAAAAA',
     'https://updates-autopush.stage.push.services.mozilla.com/wpush/v2/x',
     'https://web.push.apple.com/QGuQyavXutnMHq',
