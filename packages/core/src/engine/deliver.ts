@@ -1,19 +1,8 @@
 import { DateTime } from 'luxon';
-import { assertNever } from '../errors/index.js';
-import type {
-  Campaign,
-  Delivery,
-  JsonValue,
-  Profile,
-  Recipient,
-  SkipReason,
-  Subscription,
-  UserId,
-} from '../model/index.js';
+import type { Campaign, JsonValue, Profile, Recipient, SkipReason, UserId } from '../model/index.js';
 import type { CounterSpec, JobInput, RecipientUpdate } from '../ports/index.js';
-import { backoffDelay } from './backoff.js';
 import { mapLimit } from './concurrency.js';
-import type { DeliveryOutcome, EngineContext } from './context.js';
+import type { EngineContext } from './context.js';
 import { type DecisionLog, decisionLog } from './decisions.js';
 import { capSpecs } from './gates/caps.js';
 import { checkDnd } from './gates/dnd.js';
@@ -21,8 +10,9 @@ import { isThrottleKey, nextMinute, throttleSpec } from './gates/throttle.js';
 import { blockedReason, lateReason } from './gates/window.js';
 import { inControlGroup } from './ids.js';
 import { type DeliverBatchJob, JobName, type RedeliverJob, type TriggerEvent } from './jobs.js';
-import { buildPayload } from './payload.js';
-import { missingFacts, type RenderedMessage } from './render.js';
+import { missingFacts } from './render.js';
+import { delivery, type Send, sendOne } from './send.js';
+import { groupBy, settleRecipients, update } from './settle.js';
 import { zoneOf } from './wave.js';
 
 export { blockedReason } from './gates/window.js';
@@ -36,12 +26,6 @@ const PAUSED_RETRY_MS = 60_000;
 export function occurrenceInstant(occurrence: string): Date | null {
   const date = new Date(occurrence);
   return /^\d{4}-\d\d-\d\dT/.test(occurrence) && !Number.isNaN(date.getTime()) ? date : null;
-}
-
-interface Send {
-  userId: UserId;
-  subscription: Subscription;
-  message: RenderedMessage;
 }
 
 /**
@@ -400,174 +384,6 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
   }
 }
 
-interface SendContext {
-  dueAt: Date;
-  counterKeys: string[];
-  event: TriggerEvent | undefined;
-}
-
-async function sendOne(
-  ctx: EngineContext,
-  campaign: Campaign,
-  occurrence: string,
-  send: Send,
-  attempt: number,
-  context: SendContext,
-): Promise<{ userId: UserId; outcome: DeliveryOutcome }> {
-  const { userId, subscription, message } = send;
-  const provider = ctx.providers[subscription.target];
-  const now = ctx.clock.now();
-  if (!provider) throw new Error(`no provider for ${subscription.target}`);
-  const expiresAt = new Date(now.getTime() + campaign.what.ttlSeconds * 1000);
-  const token = ctx.tokens.sign({
-    campaignId: campaign.id,
-    occurrence,
-    userId,
-    expiresAt: new Date(now.getTime() + ctx.reportTokenTtlMs),
-  });
-  const payload = buildPayload(campaign.what, message, {
-    campaignId: campaign.id,
-    occurrence,
-    userId,
-    token,
-    expiresAt,
-    ...(ctx.reportUrl ? { reportUrl: ctx.reportUrl } : {}),
-  });
-  let outcome: DeliveryOutcome;
-  try {
-    outcome = await provider.send(
-      {
-        subscription,
-        payload: JSON.stringify(payload),
-        ttlSeconds: campaign.what.ttlSeconds,
-        urgency: campaign.what.urgency,
-        ...(campaign.what.topic ? { topic: campaign.what.topic } : {}),
-        campaignId: campaign.id,
-      },
-      now,
-    );
-  } catch (error) {
-    // A message that can never be sent (too large, bad config) fails this
-    // recipient, not the whole batch.
-    outcome = { kind: 'failed', statusCode: null, reason: (error as Error).message };
-  }
-  await recordOutcome(ctx, campaign, occurrence, send, outcome, attempt, context);
-  return { userId, outcome };
-}
-
-async function recordOutcome(
-  ctx: EngineContext,
-  campaign: Campaign,
-  occurrence: string,
-  send: Send,
-  outcome: DeliveryOutcome,
-  attempt: number,
-  context: SendContext,
-): Promise<void> {
-  const { userId, subscription } = send;
-  const now = ctx.clock.now();
-  const record = (status: Delivery['status'], statusCode: number | null, reason: string | null) =>
-    ctx.storage.recordDeliveries([
-      delivery(campaign, occurrence, userId, subscription.id, {
-        status,
-        statusCode,
-        reason,
-        attempts: attempt,
-        at: now,
-      }),
-    ]);
-  switch (outcome.kind) {
-    case 'sent':
-      return record('sent', outcome.statusCode, null);
-    case 'gone': {
-      const address = subscription.target === 'webpush' ? subscription.endpoint : subscription.deviceToken;
-      await ctx.storage.removeSubscription(subscription.id, { ifEndpoint: address });
-      return record('gone', outcome.statusCode, 'subscription expired or unsubscribed');
-    }
-    case 'failed':
-      if (outcome.configFault) {
-        ctx.logger.error('push service refused Herald configuration', {
-          campaignId: campaign.id,
-          reason: outcome.reason,
-        });
-      }
-      return record('failed', outcome.statusCode, outcome.reason);
-    case 'retry': {
-      if (attempt >= ctx.retry.maxAttempts) {
-        return record('failed', outcome.statusCode, `gave up after ${attempt} attempts: ${outcome.reason}`);
-      }
-      const backoff = new Date(now.getTime() + backoffDelay(ctx.retry, attempt, ctx.random));
-      const runAt = outcome.retryAt > backoff ? outcome.retryAt : backoff;
-      await ctx.queue.enqueue([
-        {
-          name: JobName.redeliver,
-          payload: {
-            campaignId: campaign.id,
-            occurrence,
-            userId,
-            subscriptionId: subscription.id,
-            attempts: attempt,
-            dueAt: context.dueAt.toISOString(),
-            counterKeys: context.counterKeys,
-            ...(context.event ? { event: context.event } : {}),
-          },
-          runAt,
-          dedupeKey: `${campaign.id}|${occurrence}|r|${subscription.id}|${attempt}`,
-        },
-      ]);
-      return;
-    }
-    default:
-      return assertNever(outcome, 'delivery outcome');
-  }
-}
-
-/**
- * A pending recipient becomes delivered once any of their subscriptions got
- * the message, or undeliverable once every subscription has a final outcome
- * and none was sent. Each transition out of pending is logged once.
- */
-async function settleRecipients(
-  ctx: EngineContext,
-  campaign: Campaign,
-  occurrence: string,
-  userIds: readonly UserId[],
-  log: DecisionLog,
-  factsOf: ReadonlyMap<UserId, Record<string, JsonValue>> = new Map(),
-): Promise<{ delivered: UserId[]; undeliverable: UserId[] }> {
-  const result = { delivered: [] as UserId[], undeliverable: [] as UserId[] };
-  if (userIds.length === 0) return result;
-  const [deliveries, subscriptions, recipients] = await Promise.all([
-    ctx.storage.listDeliveries(campaign.id, occurrence, userIds),
-    ctx.storage.listSubscriptions(userIds),
-    ctx.storage.getRecipients(campaign.id, occurrence, userIds),
-  ]);
-  const pending = new Set(recipients.filter((r) => r.state === 'pending').map((r) => r.userId));
-  const deliveriesOf = groupBy(deliveries, (d) => d.userId);
-  const subscriptionsOf = groupBy(subscriptions, (s) => s.userId);
-  const updates: RecipientUpdate[] = [];
-  for (const userId of userIds) {
-    if (!pending.has(userId)) continue;
-    const done = deliveriesOf.get(userId) ?? [];
-    const outcomes = done.map((d) => `${d.status}${d.statusCode === null ? '' : ` ${d.statusCode}`}`);
-    if (done.some((d) => d.status === 'sent')) {
-      updates.push(update(campaign, occurrence, userId, 'delivered', null));
-      log.add(userId, 'sent', null, { ...factsOf.get(userId), outcomes });
-      result.delivered.push(userId);
-      continue;
-    }
-    const finalIds = new Set(done.map((d) => d.subscriptionId));
-    const open = (subscriptionsOf.get(userId) ?? []).filter((s) => !finalIds.has(s.id));
-    if (open.length === 0) {
-      updates.push(update(campaign, occurrence, userId, 'undeliverable', null));
-      log.add(userId, 'undeliverable', done[0]?.reason ?? null, { outcomes });
-      result.undeliverable.push(userId);
-    }
-  }
-  await ctx.storage.updateRecipients(updates, ctx.clock.now());
-  return result;
-}
-
 async function skip(
   ctx: EngineContext,
   campaign: Campaign,
@@ -589,37 +405,6 @@ function renderContext(userId: UserId, profile: Profile | undefined, event: Trig
     user: { ...(profile?.properties ?? {}), id: userId },
     ...(event ? { event: event.properties } : {}),
   };
-}
-
-function update(
-  campaign: Campaign,
-  occurrence: string,
-  userId: UserId,
-  state: RecipientUpdate['state'],
-  reason: SkipReason | null,
-): RecipientUpdate {
-  return { campaignId: campaign.id, occurrence, userId, state, reason };
-}
-
-function delivery(
-  campaign: Campaign,
-  occurrence: string,
-  userId: UserId,
-  subscriptionId: Delivery['subscriptionId'],
-  rest: Pick<Delivery, 'status' | 'statusCode' | 'reason' | 'attempts' | 'at'>,
-): Delivery {
-  return { campaignId: campaign.id, occurrence, userId, subscriptionId, ...rest };
-}
-
-function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
 }
 
 function unique<T>(items: readonly T[]): T[] {

@@ -1,0 +1,152 @@
+import { assertNever } from '../errors/index.js';
+import type { Campaign, Delivery, Subscription, UserId } from '../model/index.js';
+import { backoffDelay } from './backoff.js';
+import type { DeliveryOutcome, EngineContext } from './context.js';
+import { JobName, type TriggerEvent } from './jobs.js';
+import { buildPayload } from './payload.js';
+import type { RenderedMessage } from './render.js';
+
+/** One rendered message for one subscription of one user. */
+export interface Send {
+  userId: UserId;
+  subscription: Subscription;
+  message: RenderedMessage;
+}
+
+/** What a send carries along for a redelivery: when it was due, the counters it took, the triggering event. */
+export interface SendContext {
+  dueAt: Date;
+  counterKeys: string[];
+  event: TriggerEvent | undefined;
+}
+
+/**
+ * Sends one message and records its outcome: sent, gone (the subscription
+ * is removed), failed, or retry (a redelivery job at the later of the
+ * service's Retry-After and exponential backoff).
+ */
+export async function sendOne(
+  ctx: EngineContext,
+  campaign: Campaign,
+  occurrence: string,
+  send: Send,
+  attempt: number,
+  context: SendContext,
+): Promise<{ userId: UserId; outcome: DeliveryOutcome }> {
+  const { userId, subscription, message } = send;
+  const provider = ctx.providers[subscription.target];
+  const now = ctx.clock.now();
+  if (!provider) throw new Error(`no provider for ${subscription.target}`);
+  const expiresAt = new Date(now.getTime() + campaign.what.ttlSeconds * 1000);
+  const token = ctx.tokens.sign({
+    campaignId: campaign.id,
+    occurrence,
+    userId,
+    expiresAt: new Date(now.getTime() + ctx.reportTokenTtlMs),
+  });
+  const payload = buildPayload(campaign.what, message, {
+    campaignId: campaign.id,
+    occurrence,
+    userId,
+    token,
+    expiresAt,
+    ...(ctx.reportUrl ? { reportUrl: ctx.reportUrl } : {}),
+  });
+  let outcome: DeliveryOutcome;
+  try {
+    outcome = await provider.send(
+      {
+        subscription,
+        payload: JSON.stringify(payload),
+        ttlSeconds: campaign.what.ttlSeconds,
+        urgency: campaign.what.urgency,
+        ...(campaign.what.topic ? { topic: campaign.what.topic } : {}),
+        campaignId: campaign.id,
+      },
+      now,
+    );
+  } catch (error) {
+    // A message that can never be sent (too large, bad config) fails this
+    // recipient, not the whole batch.
+    outcome = { kind: 'failed', statusCode: null, reason: (error as Error).message };
+  }
+  await recordOutcome(ctx, campaign, occurrence, send, outcome, attempt, context);
+  return { userId, outcome };
+}
+
+async function recordOutcome(
+  ctx: EngineContext,
+  campaign: Campaign,
+  occurrence: string,
+  send: Send,
+  outcome: DeliveryOutcome,
+  attempt: number,
+  context: SendContext,
+): Promise<void> {
+  const { userId, subscription } = send;
+  const now = ctx.clock.now();
+  const record = (status: Delivery['status'], statusCode: number | null, reason: string | null) =>
+    ctx.storage.recordDeliveries([
+      delivery(campaign, occurrence, userId, subscription.id, {
+        status,
+        statusCode,
+        reason,
+        attempts: attempt,
+        at: now,
+      }),
+    ]);
+  switch (outcome.kind) {
+    case 'sent':
+      return record('sent', outcome.statusCode, null);
+    case 'gone': {
+      const address = subscription.target === 'webpush' ? subscription.endpoint : subscription.deviceToken;
+      await ctx.storage.removeSubscription(subscription.id, { ifEndpoint: address });
+      return record('gone', outcome.statusCode, 'subscription expired or unsubscribed');
+    }
+    case 'failed':
+      if (outcome.configFault) {
+        ctx.logger.error('push service refused Herald configuration', {
+          campaignId: campaign.id,
+          reason: outcome.reason,
+        });
+      }
+      return record('failed', outcome.statusCode, outcome.reason);
+    case 'retry': {
+      if (attempt >= ctx.retry.maxAttempts) {
+        return record('failed', outcome.statusCode, `gave up after ${attempt} attempts: ${outcome.reason}`);
+      }
+      const backoff = new Date(now.getTime() + backoffDelay(ctx.retry, attempt, ctx.random));
+      const runAt = outcome.retryAt > backoff ? outcome.retryAt : backoff;
+      await ctx.queue.enqueue([
+        {
+          name: JobName.redeliver,
+          payload: {
+            campaignId: campaign.id,
+            occurrence,
+            userId,
+            subscriptionId: subscription.id,
+            attempts: attempt,
+            dueAt: context.dueAt.toISOString(),
+            counterKeys: context.counterKeys,
+            ...(context.event ? { event: context.event } : {}),
+          },
+          runAt,
+          dedupeKey: `${campaign.id}|${occurrence}|r|${subscription.id}|${attempt}`,
+        },
+      ]);
+      return;
+    }
+    default:
+      return assertNever(outcome, 'delivery outcome');
+  }
+}
+
+export function delivery(
+  campaign: Campaign,
+  occurrence: string,
+  userId: UserId,
+  subscriptionId: Delivery['subscriptionId'],
+  rest: Pick<Delivery, 'status' | 'statusCode' | 'reason' | 'attempts' | 'at'>,
+): Delivery {
+  return { campaignId: campaign.id, occurrence, userId, subscriptionId, ...rest };
+}
