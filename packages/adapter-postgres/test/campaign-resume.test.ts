@@ -68,7 +68,7 @@ describe('a campaign interrupted by connection loss resumes where it stopped', (
           await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
           break;
         }
-        if (i > 400) throw new Error('the write never blocked');
+        if (i > 3000) throw new Error('the write never blocked');
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     } finally {

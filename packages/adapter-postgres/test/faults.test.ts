@@ -53,7 +53,7 @@ describe('connection loss on Postgres', () => {
 
   async function waitForBlockedBackend(locker: pg.PoolClient): Promise<number> {
     const { rows: me } = await locker.query('SELECT pg_backend_pid() AS pid');
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 3000; i++) {
       const { rows } = await admin.query(
         `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> $1 AND query LIKE $2`,
         [me[0].pid, `%${backend.schema}%`],
