@@ -34,7 +34,7 @@ import {
 } from '../../../../packages/service-worker/test/support/fake-notify.js';
 import { createApp } from '../../src/app.js';
 import { type GcmStandIn, startGcmStandIn } from '../support/gcm-stand-in.js';
-import { Cleanup, expectText, step, waitFor } from '../support/steps.js';
+import { assertBuilt, Cleanup, expectText, step, waitFor } from '../support/steps.js';
 
 const CHROMIUM = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
 /** The page's user id field defaults to it; the soft prompt subscribes as that user. */
@@ -81,6 +81,7 @@ describe('Chromium, end to end through the example app (push handed over DevTool
   };
 
   beforeAll(async () => {
+    assertBuilt();
     const vapid = { subject: 'mailto:e2e@example.com', ...generateVapidKeys() };
     herald = createHerald({
       storage: memoryStorage(),

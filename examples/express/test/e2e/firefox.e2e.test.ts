@@ -18,7 +18,7 @@ import {
 import { type ExampleProcess, startExample } from '../support/example-process.js';
 import { launchFirefox } from '../support/firefox.js';
 import { type MozPushEvent, type MozPushServer, startMozPushServer } from '../support/moz-push-server.js';
-import { Cleanup, expectText, step, waitFor } from '../support/steps.js';
+import { assertBuilt, Cleanup, expectText, step, waitFor } from '../support/steps.js';
 
 const USER = 'reader-1';
 const ZONE = 'America/New_York';
@@ -48,6 +48,7 @@ describe('Firefox ESR, end to end through the example app', () => {
   let endpoint: string;
 
   beforeAll(async () => {
+    assertBuilt();
     push = await step('start the Mozilla push stand-in', () => startMozPushServer());
     cleanup.add('Mozilla push stand-in', () => push.stop());
     notify = await step('start a D-Bus session with the fake notification server', () => startFakeNotify());

@@ -4,6 +4,8 @@
  * where it broke instead of hitting vitest's generic timeout.
  */
 
+import { existsSync } from 'node:fs';
+
 /** Fails with `timed out after <ms> ms: <step>` when `promise` has not settled by then. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, step: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -72,4 +74,17 @@ export class Cleanup {
 export function expectText(actual: string | null, expected: string): true {
   if (actual !== expected) throw new Error(`saw "${actual}"`);
   return true;
+}
+
+/** The example serves the BUILT SDK and service worker: say so plainly when they are missing. */
+export function assertBuilt(): void {
+  const root = new URL('../../../../packages/', import.meta.url);
+  for (const file of [
+    'browser-sdk/dist/index.js',
+    'browser-sdk/dist/prompt.js',
+    'service-worker/dist/herald-sw.js',
+  ]) {
+    if (!existsSync(new URL(file, root)))
+      throw new Error(`packages/${file} is missing: run \`npm run build\` before the end-to-end tests`);
+  }
 }
