@@ -21,10 +21,12 @@ export function segmentReads(def: SegmentDefinition): SegmentReads {
       return { events: false, subscriptions: true };
     case 'and':
     case 'or':
-      return def.of.map(segmentReads).reduce(
-        (a, b) => ({ events: a.events || b.events, subscriptions: a.subscriptions || b.subscriptions }),
-        { events: false, subscriptions: false },
-      );
+      return def.of
+        .map(segmentReads)
+        .reduce(
+          (a, b) => ({ events: a.events || b.events, subscriptions: a.subscriptions || b.subscriptions }),
+          { events: false, subscriptions: false },
+        );
     case 'not':
       return segmentReads(def.of);
     default:

@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../src/index.js';
 import { brain, local } from './harness.js';
 
-const MINUTE = 60_000;
-
 describe('live: on a user event', () => {
   it('sends on "Charged where amount > 100", once per event, personalised from the event', async () => {
     const b = brain({ start: '2026-05-01T10:00:00Z' });
