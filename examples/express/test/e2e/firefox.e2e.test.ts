@@ -164,6 +164,11 @@ describe('Firefox ESR, end to end through the example app', () => {
     expect(shown.summary).toBe('Hi Ada, prices dropped');
     expect(shown.body).toContain('Deals in Lisbon end tonight.');
     expect(shown.actions).toContain('Shop now');
+    const data = await page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.ready;
+      return (await registration.getNotifications()).map((n) => n.data as { herald?: { navigate?: string } });
+    });
+    expect(data[0]?.herald?.navigate, 'the personalised deeplink').toBe(`${app.origin}/?deal=Lisbon`);
 
     // 4. A click on the action opens its URL and reports "clicked"; the page tracks the goal.
     const actionKey = shown.actions[shown.actions.indexOf('Shop now') - 1] as string;
