@@ -1,8 +1,10 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import {
   generateVapidKeys,
+  type HttpTransport,
   type Subscription,
   type SubscriptionId,
+  type TransportRequest,
   type UserId,
   webPush,
 } from '@herald/core';
@@ -136,10 +138,10 @@ describe('the Mozilla push stand-in', () => {
     );
     const request = built as TransportRequest;
     const replay = (drop: string) => {
-      const headers = Object.fromEntries(
+      const headers: Record<string, string> = Object.fromEntries(
         Object.entries(request.headers).filter(([name]) => name.toLowerCase() !== drop),
       );
-      return fetch(request.url, { method: 'POST', headers, body: request.body });
+      return fetch(request.url, { method: 'POST', headers, body: Buffer.from(request.body) });
     };
     expect((await replay('authorization')).status).toBe(401);
     const noTtl = await replay('ttl');
