@@ -8,6 +8,10 @@ const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   HERALD_DATA_DIR: z.string().default('.herald'),
+  /** pglite (default): embedded Postgres persisted under HERALD_DATA_DIR; memory: nothing kept. */
+  HERALD_STORAGE: z.enum(['pglite', 'memory']).default('pglite'),
+  /** The site's public origin, for icon URLs in notifications; default http://HOST:PORT. */
+  HERALD_PUBLIC_URL: z.string().url().optional(),
   HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   VAPID_PUBLIC_KEY: z.string().optional(),
   VAPID_PRIVATE_KEY: z.string().optional(),
@@ -44,6 +48,8 @@ export interface ExampleConfig {
   demo: boolean;
   demoSubscribers: number;
   allowEndpoints: string[];
+  storage: 'pglite' | 'memory';
+  publicUrl: string;
 }
 
 /**
@@ -81,6 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExampleConfig 
     demo: e.HERALD_DEMO === 'on' || (e.HERALD_DEMO === 'auto' && !configured),
     demoSubscribers: e.HERALD_DEMO_SUBSCRIBERS,
     allowEndpoints: e.HERALD_ALLOW_ENDPOINTS,
+    storage: e.HERALD_STORAGE,
+    publicUrl: (e.HERALD_PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
   };
 }
 

@@ -17,6 +17,8 @@ export async function runDemoCampaign(
 ): Promise<{ delivered: number; subscribers: number; campaignId: string }> {
   for (let i = 0; i < count; i++) {
     const userId = `demo-${String(i).padStart(5, '0')}`;
+    // A restarted demo has a new loopback push service: forget the last run's endpoints.
+    for (const old of await herald.subscriptions.list(userId)) await herald.subscriptions.remove(old.id);
     await herald.profiles.upsert({
       userId,
       properties: {

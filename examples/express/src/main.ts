@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { migrate, postgresQueue, postgresStorage } from '@herald/adapter-postgres';
 import { consoleLogger, createHerald, memoryQueue, memoryStorage, webPush } from '@herald/core';
 import { createTestPushService } from '@herald/core/testing';
 import { createApp } from './app.js';
@@ -14,9 +17,23 @@ const publicDir = fileURLToPath(new URL('../public', import.meta.url));
 const pushService = config.demo ? createTestPushService() : null;
 const pushServiceUrl = pushService ? (await pushService.start()).url : null;
 
+/**
+ * The embedded default: PGlite (Postgres in WebAssembly) persisted under the
+ * data dir, so a restarted demo keeps its subscribers, campaigns, stats and
+ * pending timers. The same adapter runs on a real Postgres pool.
+ */
+async function openStores() {
+  if (config.storage === 'memory') return { storage: memoryStorage(), queue: memoryQueue(), close: async () => {} };
+  const db = new PGlite(join(config.dataDir, 'pg'));
+  await migrate({ client: db });
+  return { storage: postgresStorage({ client: db }), queue: postgresQueue({ client: db }), close: () => db.close() };
+}
+const stores = await openStores();
+
 const herald = createHerald({
-  storage: memoryStorage(),
-  queue: memoryQueue(),
+  storage: stores.storage,
+  queue: stores.queue,
+  iconBaseUrl: `${config.publicUrl}/icons`,
   providers: { webpush: webPush({ vapid: config.vapid }) },
   logger,
   // Reports go to the service worker's own origin (apiBase + /reports); no absolute URL needed.
@@ -49,6 +66,7 @@ async function shutdown() {
   server.close();
   await herald.stop();
   await pushService?.stop();
+  await stores.close();
   process.exit(0);
 }
 process.once('SIGINT', shutdown);
