@@ -11,6 +11,10 @@ have firefox-esr || needed+=(firefox-esr)
 have dbus-run-session || needed+=(dbus)
 # Debian's own python3 (not a pyenv one) runs the fake notification server.
 /usr/bin/python3 -c 'import dbus, gi' 2>/dev/null || needed+=(python3-dbus python3-gi)
+# Headless Firefox shows notifications only through libnotify (a Recommends, not a Depends).
+ldconfig -p | grep -q 'libnotify.so.4' || needed+=(libnotify4)
+# The TLS loopback push and APNs stand-ins make their self-signed certificates with openssl.
+have openssl || needed+=(openssl)
 if [ ${#needed[@]} -gt 0 ]; then
   echo "installing from Debian's archive: ${needed[*]}"
   export DEBIAN_FRONTEND=noninteractive

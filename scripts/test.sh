@@ -28,7 +28,8 @@ npm run build --silent
 step "unit and integration suites (with throwaway Postgres and Redis)"
 bash scripts/with-services.sh npx vitest run
 
-if [ -f vitest.browser.config.ts ]; then
-  step "real-browser suites"
-  npx vitest run -c vitest.browser.config.ts
-fi
+step "real-browser suites (Chromium)"
+npx vitest run -c vitest.browser.config.ts
+
+step "end to end through the example app (Firefox ESR and Chromium)"
+npx vitest run -c vitest.e2e.config.ts
