@@ -23,10 +23,15 @@ const pushServiceUrl = pushService ? (await pushService.start()).url : null;
  * pending timers. The same adapter runs on a real Postgres pool.
  */
 async function openStores() {
-  if (config.storage === 'memory') return { storage: memoryStorage(), queue: memoryQueue(), close: async () => {} };
+  if (config.storage === 'memory')
+    return { storage: memoryStorage(), queue: memoryQueue(), close: async () => {} };
   const db = new PGlite(join(config.dataDir, 'pg'));
   await migrate({ client: db });
-  return { storage: postgresStorage({ client: db }), queue: postgresQueue({ client: db }), close: () => db.close() };
+  return {
+    storage: postgresStorage({ client: db }),
+    queue: postgresQueue({ client: db }),
+    close: () => db.close(),
+  };
 }
 const stores = await openStores();
 
