@@ -135,7 +135,9 @@ export function createRenderer(options: RendererOptions = {}) {
       if (source === undefined) continue;
       const path = formatPath(['what', field]);
       try {
-        out[field] = (await engineFor(field, true).parseAndRender(source, scope)).trim();
+        // Synchronous on purpose: liquidjs measures renderLimit in wall time, and
+        // an async render interleaved with a batch's sends would be charged for them.
+        out[field] = engineFor(field, true).parseAndRenderSync(source, scope).trim();
         continue;
       } catch (error) {
         const variable = undefinedVariable(error);
@@ -150,7 +152,7 @@ export function createRenderer(options: RendererOptions = {}) {
         }
       }
       try {
-        out[field] = (await engineFor(field, false).parseAndRender(source, scope)).trim();
+        out[field] = engineFor(field, false).parseAndRenderSync(source, scope).trim();
       } catch (error) {
         issues.push({ path, message: firstLine(error) });
       }
