@@ -11,7 +11,7 @@ import { blockedReason, lateReason } from './gates/window.js';
 import { inControlGroup } from './ids.js';
 import { type DeliverBatchJob, JobName, type RedeliverJob, type TriggerEvent } from './jobs.js';
 import { missingFacts } from './render.js';
-import { delivery, type Send, sendOne } from './send.js';
+import { delivery, type Send, type SendResult, sendOne } from './send.js';
 import { groupBy, settleRecipients, update } from './settle.js';
 import { zoneOf } from './wave.js';
 
@@ -255,6 +255,7 @@ async function gateAndSend(
       event: job.event,
     }),
   );
+  await recordFinal(ctx, outcomes);
   await ctx.storage.updateRecipients(skips, now);
   await enqueueDelays(ctx, campaign, job, dueAt, delays);
   const settled = await settleRecipients(
@@ -266,6 +267,12 @@ async function gateAndSend(
     sentFacts,
   );
   await releaseUnsent(ctx, settled.undeliverable, counted, now);
+}
+
+/** The final outcomes of a job's sends, in one storage write. */
+async function recordFinal(ctx: EngineContext, results: readonly SendResult[]): Promise<void> {
+  const rows = results.flatMap((result) => (result.delivery ? [result.delivery] : []));
+  if (rows.length > 0) await ctx.storage.recordDeliveries(rows);
 }
 
 function counterSpecs(
@@ -364,7 +371,7 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
         { onMissingValue: campaign.setup.onMissingValue },
       );
       if (rendered.ok) {
-        await sendOne(
+        const sent = await sendOne(
           ctx,
           campaign,
           job.occurrence,
@@ -372,6 +379,7 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
           job.attempts + 1,
           { dueAt, counterKeys: job.counterKeys, event: job.event },
         );
+        await recordFinal(ctx, [sent]);
       }
     }
     const settled = await settleRecipients(ctx, campaign, job.occurrence, [job.userId], log);

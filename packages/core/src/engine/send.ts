@@ -20,10 +20,20 @@ export interface SendContext {
   event: TriggerEvent | undefined;
 }
 
+/** What one send came to, and the delivery row the caller records (null for a retry: no final outcome yet). */
+export interface SendResult {
+  userId: UserId;
+  outcome: DeliveryOutcome;
+  delivery: Delivery | null;
+}
+
 /**
- * Sends one message and records its outcome: sent, gone (the subscription
+ * Sends one message and acts on its outcome: sent, gone (the subscription
  * is removed), failed, or retry (a redelivery job at the later of the
- * service's Retry-After and exponential backoff).
+ * service's Retry-After and exponential backoff). The final outcome's
+ * delivery row is returned, not written: a job records all of its rows in
+ * one `recordDeliveries` call (a crash before it at worst sends again, as
+ * a crash mid-job always could).
  */
 export async function sendOne(
   ctx: EngineContext,
@@ -32,7 +42,7 @@ export async function sendOne(
   send: Send,
   attempt: number,
   context: SendContext,
-): Promise<{ userId: UserId; outcome: DeliveryOutcome }> {
+): Promise<SendResult> {
   const { userId, subscription, message } = send;
   const provider = ctx.providers[subscription.target];
   const now = ctx.clock.now();
@@ -70,11 +80,12 @@ export async function sendOne(
     // recipient, not the whole batch.
     outcome = { kind: 'failed', statusCode: null, reason: (error as Error).message };
   }
-  await recordOutcome(ctx, campaign, occurrence, send, outcome, attempt, context);
-  return { userId, outcome };
+  const row = await actOnOutcome(ctx, campaign, occurrence, send, outcome, attempt, context);
+  return { userId, outcome, delivery: row };
 }
 
-async function recordOutcome(
+/** Removes a gone subscription or queues a retry; returns the delivery row of a final outcome. */
+async function actOnOutcome(
   ctx: EngineContext,
   campaign: Campaign,
   occurrence: string,
@@ -82,19 +93,17 @@ async function recordOutcome(
   outcome: DeliveryOutcome,
   attempt: number,
   context: SendContext,
-): Promise<void> {
+): Promise<Delivery | null> {
   const { userId, subscription } = send;
   const now = ctx.clock.now();
   const record = (status: Delivery['status'], statusCode: number | null, reason: string | null) =>
-    ctx.storage.recordDeliveries([
-      delivery(campaign, occurrence, userId, subscription.id, {
-        status,
-        statusCode,
-        reason,
-        attempts: attempt,
-        at: now,
-      }),
-    ]);
+    delivery(campaign, occurrence, userId, subscription.id, {
+      status,
+      statusCode,
+      reason,
+      attempts: attempt,
+      at: now,
+    });
   switch (outcome.kind) {
     case 'sent':
       return record('sent', outcome.statusCode, null);
@@ -134,7 +143,7 @@ async function recordOutcome(
           dedupeKey: `${campaign.id}|${occurrence}|r|${subscription.id}|${attempt}`,
         },
       ]);
-      return;
+      return null;
     }
     default:
       return assertNever(outcome, 'delivery outcome');
