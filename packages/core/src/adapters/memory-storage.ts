@@ -28,9 +28,9 @@ import { segmentReads } from '../segments/reads.js';
 
 /**
  * The raw rows of a memory storage, as plain data. Rows hold deep copies of
- * what callers passed, and every read parses them again with the model
- * schemas, so the memory adapter fails on malformed rows exactly as a
- * database adapter does.
+ * what callers passed, and reads parse them with the model schemas (once
+ * per stored row object: replace a row, never change it in place), so the
+ * memory adapter fails on malformed rows exactly as a database adapter does.
  */
 export interface MemoryTables {
   profiles: Map<string, unknown>;
@@ -100,7 +100,16 @@ export const rowKey = (...parts: string[]): string => parts.join('\u0000');
 export function memoryStorage(): Storage {
   const t = emptyTables();
 
+  /**
+   * A stored row's parse, kept while that very row object is stored: writes
+   * replace rows rather than change them in place (the inspector's
+   * corruption too), so a row is parsed once, not on every read. A row that
+   * fails to parse is not kept and fails on every read.
+   */
+  const parsedRows = new WeakMap<object, unknown>();
   const read = <S extends z.ZodType>(schema: S, table: string, id: string, row: unknown): z.infer<S> => {
+    const cacheable = typeof row === 'object' && row !== null;
+    if (cacheable && parsedRows.has(row)) return structuredClone(parsedRows.get(row)) as z.infer<S>;
     const parsed = schema.safeParse(structuredClone(row));
     if (!parsed.success) {
       throw new CorruptRecordError(
@@ -109,6 +118,8 @@ export function memoryStorage(): Storage {
         parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
       );
     }
+    // The caller gets its own copy; the kept parse is never handed out.
+    if (cacheable) parsedRows.set(row, structuredClone(parsed.data));
     return parsed.data;
   };
   const profile = (id: string, row: unknown): Profile => read(Profile, 'profiles', id, row);
