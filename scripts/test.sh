@@ -25,6 +25,9 @@ npx tsc -p tsconfig.json --noEmit
 step "build"
 npm run build --silent
 
+step "packaging (publint, are-the-types-wrong)"
+npm run check:package --workspaces --if-present --silent >/dev/null
+
 step "unit and integration suites (with throwaway Postgres and Redis)"
 bash scripts/with-services.sh npx vitest run
 
