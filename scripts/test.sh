@@ -26,7 +26,10 @@ step "build"
 npm run build --silent
 
 step "packaging (publint, are-the-types-wrong)"
-npm run check:package --workspaces --if-present --silent >/dev/null
+if ! report=$(npm run check:package --workspaces --if-present 2>&1); then
+  echo "$report"
+  exit 1
+fi
 
 step "unit and integration suites (with throwaway Postgres and Redis)"
 bash scripts/with-services.sh npx vitest run
