@@ -1,7 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-
-const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+import { engineAliases } from './vitest.aliases.js';
 
 // End-to-end tests (`*.e2e.test.ts`): real Firefox ESR and Chromium against the example app.
 // They run the way `npm start` does: the engine from its sources (tsx applies the root tsconfig
@@ -10,11 +8,7 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 // Run with `npx vitest run -c vitest.e2e.config.ts`.
 export default defineConfig({
   resolve: {
-    alias: [
-      { find: /^@herald\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
-      { find: /^@herald\/core\/payload$/, replacement: src('./packages/core/src/payload/index.ts') },
-      { find: /^@herald\/core$/, replacement: src('./packages/core/src/index.ts') },
-    ],
+    alias: engineAliases,
   },
   test: {
     include: ['**/*.e2e.test.ts'],
