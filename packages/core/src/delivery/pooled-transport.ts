@@ -3,15 +3,16 @@ import http2, { type ClientHttp2Stream } from 'node:http2';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import http2wrapper from 'http2-wrapper';
+import { h2Sessions } from './h2-sessions.js';
 import type { HttpTransport, TransportRequest, TransportResponse } from './http-transport.js';
 
 /**
  * The production transport: one pool per push-service origin.
  *
  * - https origins are asked once which protocol they speak (ALPN, through
- *   http2-wrapper); `h2` origins get multiplexed HTTP/2 sessions from
- *   http2-wrapper's Agent (a new session opens when one is full or after a
- *   GOAWAY), the others HTTP/1.1 keep-alive sockets.
+ *   http2-wrapper); `h2` origins get one multiplexed node:http2 session
+ *   each (`h2-sessions.ts`; a new one after a GOAWAY or an error), the
+ *   others HTTP/1.1 keep-alive sockets.
  * - plain http (a loopback push service only; the endpoint policy refuses it
  *   elsewhere) uses HTTP/1.1 keep-alive.
  * - at most `maxInFlightPerOrigin` requests are in flight per origin; the
@@ -54,7 +55,7 @@ export function pooledHttpTransport(options: PooledTransportOptions = {}): Poole
   const maxBodyBytes = options.maxBodyBytes ?? 4096;
   const alpn: string[] = options.http1Only ? ['http/1.1'] : ['h2', 'http/1.1'];
   const tls = { ...(options.ca !== undefined ? { ca: options.ca } : {}) };
-  const h2Agent = new http2wrapper.Agent({ maxEmptySessions: 100 });
+  const h2 = h2Sessions(tls);
   const h1Agents = {
     'https:': new https.Agent({ keepAlive: true, maxSockets: maxInFlight, ...tls }),
     'http:': new http.Agent({ keepAlive: true, maxSockets: maxInFlight }),
@@ -101,18 +102,12 @@ export function pooledHttpTransport(options: PooledTransportOptions = {}): Poole
     timeoutMs: number,
     again: boolean,
   ): Promise<TransportResponse> {
-    const host = hostOf(request.url);
-    const stream = await h2Agent.request(
-      request.url.origin,
-      { ...tls, ...(isIP(host) !== 0 ? { servername: '' } : {}) },
-      {
-        ':method': request.method,
-        ':path': `${request.url.pathname}${request.url.search}`,
-        ...lowerCase(request.headers),
-        'content-length': String(request.body.byteLength),
-      },
-      { endStream: false },
-    );
+    const stream = h2.request(request.url.origin, {
+      ':method': request.method,
+      ':path': `${request.url.pathname}${request.url.search}`,
+      ...lowerCase(request.headers),
+      'content-length': String(request.body.byteLength),
+    });
     try {
       return await readStream(stream, request.body, maxBodyBytes, timeoutMs);
     } catch (error) {
@@ -167,7 +162,7 @@ export function pooledHttpTransport(options: PooledTransportOptions = {}): Poole
     protocolOf: (origin) => pools.get(origin)?.settled,
     async close() {
       closed = true;
-      h2Agent.destroy();
+      h2.close();
       h1Agents['https:'].destroy();
       h1Agents['http:'].destroy();
       pools.clear();
