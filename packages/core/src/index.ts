@@ -35,6 +35,7 @@ export {
   evaluateSegment,
   isLiveSubscription,
   matchesCondition,
+  resolveBound,
   type SegmentSubject,
   segmentReads,
   windowRange,

@@ -1,4 +1,3 @@
-import type { DateBound, EventWindow } from '@herald/core';
 import type { Params } from './params.js';
 
 /** Years Postgres and Date.toISOString agree on; beyond them a bound is as good as infinite for stored events. */
@@ -21,26 +20,8 @@ export function instant(ms: number, params: Params): string {
   return `${params.add(text)}::timestamptz`;
 }
 
-const UNIT_MS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000, weeks: 604_800_000 } as const;
-
-/** The instant (epoch ms) a date bound stands for at `now`: fixed-length units, as in core's evaluator. */
-export function resolveBound(bound: DateBound, now: Date): number {
-  if ('at' in bound) return bound.at.getTime();
-  return now.getTime() - bound.ago.amount * UNIT_MS[bound.ago.unit];
-}
-
-/** An event window's bounds in epoch ms; `closed` when `to` itself is inside (rule 10 of core's evaluator). */
-export function windowRange(window: EventWindow, now: Date): { from: number; to: number; closed: boolean } {
-  if ('inLast' in window) {
-    return {
-      from: now.getTime() - window.inLast.amount * UNIT_MS[window.inLast.unit],
-      to: now.getTime(),
-      closed: true,
-    };
-  }
-  return {
-    from: resolveBound(window.between.from, now),
-    to: resolveBound(window.between.to, now),
-    closed: false,
-  };
-}
+/**
+ * Date bounds and event windows resolve exactly as in core's reference
+ * evaluator: the compiled SQL binds the instants core computes.
+ */
+export { resolveBound, windowRange } from '@herald/core';
