@@ -32,8 +32,11 @@ import {
   type FakeNotify,
   startFakeNotify,
 } from '../../../../packages/service-worker/test/support/fake-notify.js';
+import {
+  type GcmStandIn,
+  startGcmStandIn,
+} from '../../../../packages/service-worker/test/support/gcm-stand-in.js';
 import { createApp } from '../../src/app.js';
-import { type GcmStandIn, startGcmStandIn } from '../support/gcm-stand-in.js';
 import { assertBuilt, Cleanup, expectText, step, waitFor } from '../support/steps.js';
 
 const CHROMIUM = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
@@ -110,7 +113,7 @@ describe('Chromium, end to end through the example app (push handed over DevTool
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     herald.start();
 
-    gcm = await step('start the GCM stand-ins', () => startGcmStandIn());
+    gcm = await step('start the GCM stand-ins', () => startGcmStandIn({ tokenPrefix: 'herald-e2e' }));
     cleanup.add('GCM stand-ins', () => gcm.stop());
     notify = await step('start a D-Bus session with the fake notification server', () => startFakeNotify());
     cleanup.add('fake notification server and D-Bus', () => notify.stop());

@@ -5,7 +5,7 @@
  *   straight from the sources with esbuild;
  * - serves them with a test page and a service worker from a loopback HTTP server that also plays
  *   the Herald host (records every request to `/herald/*`, can be told to fail reports);
- * - stands in for GCM, where Chromium registers push subscriptions (see CHECKIN_RESPONSE);
+ * - starts the GCM stand-in (gcm-stand-in.ts), where Chromium registers push subscriptions;
  * - launches Debian's Chromium (never a downloaded browser) with a fresh profile, under a private
  *   D-Bus session bus with a fake notification server, so notifications can be clicked for real.
  *   (Clicks only reach the service worker in a persistent context, not in an incognito one.)
@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
 import { type FakeNotify, startFakeNotify } from './fake-notify.js';
+import { startGcmStandIn } from './gcm-stand-in.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -48,7 +49,7 @@ export interface Harness {
   /** When true, the GCM stand-in refuses registrations (Chromium retries: subscribe() never settles). */
   pushServiceDown: boolean;
   /** GCM registrations answered so far. */
-  gcmRegistrations: number;
+  readonly gcmRegistrations: number;
   waitForRequest(
     predicate: (request: HostRequest) => boolean,
     step: string,
@@ -215,26 +216,6 @@ const INIT = `(() => {
   }
 })();`;
 
-/**
- * Chromium registers push subscriptions with GCM: a check-in (protobuf) then a registration (form post
- * answered `token=…`). Pointed here by --gcm-checkin-url / --gcm-registration-url, `subscribe()` resolves
- * with a real browser-made subscription (its own P-256 key and auth secret, endpoint
- * `https://…/fcm/send/<token>`). The MCS endpoint (message delivery) points at a closed port: pushes are
- * delivered over the DevTools protocol instead.
- */
-function le64(value: bigint): Buffer {
-  const bytes = Buffer.alloc(8);
-  bytes.writeBigUInt64LE(value);
-  return bytes;
-}
-// AndroidCheckinResponse { stats_ok: true (1), android_id (7, fixed64), security_token (8, fixed64) }
-const CHECKIN_RESPONSE = Buffer.concat([
-  Buffer.from([0x08, 0x01, 0x39]),
-  le64(4242424242424242n),
-  Buffer.from([0x41]),
-  le64(1717171717171717n),
-]);
-
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let data = '';
@@ -269,23 +250,6 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
     if (url.pathname === '/sw.js') return send(200, 'text/javascript', SW);
     if (url.pathname === '/module/sw.js') return send(200, 'text/javascript', moduleSw);
     if (url.pathname.endsWith('.png')) return send(200, 'image/png', PNG);
-    if (url.pathname === '/gcm/checkin') {
-      await readBody(req);
-      return send(200, 'application/x-protobuf', CHECKIN_RESPONSE);
-    }
-    if (url.pathname === '/gcm/register') {
-      const form = new URLSearchParams(await readBody(req));
-      // Unregistration (unsubscribe): GCM answers `deleted=<app>`.
-      if (form.get('delete') === 'true') return send(200, 'text/plain', `deleted=${form.get('app') ?? ''}`);
-      if (form.has('X-subtype') && harness.pushServiceDown)
-        return send(200, 'text/plain', 'Error=SERVICE_NOT_AVAILABLE');
-      if (form.has('X-subtype')) harness.gcmRegistrations++;
-      return send(
-        200,
-        'text/plain',
-        `token=herald-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`,
-      );
-    }
     if (url.pathname === '/favicon.ico') return send(404, 'text/plain', '');
     if (url.pathname.startsWith('/herald/')) {
       const text = await readBody(req);
@@ -325,6 +289,7 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
   const origin = `http://127.0.0.1:${port}`;
 
   const notify = await startFakeNotify();
+  const gcm = await startGcmStandIn();
   const userDataDir = mkdtempSync(join(tmpdir(), 'herald-chromium-'));
   const context = await withTimeout(
     chromium.launchPersistentContext(userDataDir, {
@@ -341,9 +306,7 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
         '--no-first-run',
         '--disable-quic',
         `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`,
-        `--gcm-checkin-url=${origin}/gcm/checkin`,
-        `--gcm-registration-url=${origin}/gcm/register`,
-        '--gcm-mcs-endpoint=https://127.0.0.1:9',
+        ...gcm.args,
       ],
     }),
     30_000,
@@ -383,8 +346,15 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
     requests,
     failReports: 0,
     permissionAnswer: 'granted',
-    pushServiceDown: false,
-    gcmRegistrations: 0,
+    get pushServiceDown() {
+      return gcm.unavailable;
+    },
+    set pushServiceDown(down: boolean) {
+      gcm.unavailable = down;
+    },
+    get gcmRegistrations() {
+      return gcm.registrations;
+    },
     waitForRequest(predicate, step, timeoutMs = 10_000) {
       const found = new Promise<HostRequest>((resolve) => {
         const check = () => {
@@ -444,6 +414,7 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
     },
     async close() {
       await context.close().catch(() => {});
+      await gcm.stop();
       await notify.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -5,7 +5,7 @@
  * browser-made subscription (its own P-256 key and auth secret, endpoint
  * `https://fcm.googleapis.com/fcm/send/<token>`). Message delivery (MCS) goes
  * to a closed port: tests hand pushes over the DevTools protocol instead.
- * Same stand-in as packages/service-worker/test/support/browser-harness.ts.
+ * Used by the browser harness here and by the example's end-to-end tests.
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +13,10 @@ import type { AddressInfo } from 'node:net';
 export interface GcmStandIn {
   /** Chromium flags pointing its GCM client here. */
   args: string[];
-  registrations: number;
+  /** Successful registrations (subscriptions) so far. */
+  readonly registrations: number;
+  /** While true, registrations answer `Error=SERVICE_NOT_AVAILABLE` (Chromium then retries silently). */
+  unavailable: boolean;
   stop(): Promise<void>;
 }
 
@@ -42,8 +45,10 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-export async function startGcmStandIn(): Promise<GcmStandIn> {
+/** `tokenPrefix` starts every registration token, so a test can tell its own subscriptions' endpoints. */
+export async function startGcmStandIn({ tokenPrefix = 'herald-test' } = {}): Promise<GcmStandIn> {
   let registrations = 0;
+  const state = { unavailable: false };
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
     if (req.url === '/checkin') {
@@ -58,8 +63,12 @@ export async function startGcmStandIn(): Promise<GcmStandIn> {
         res.end(`deleted=${form.get('app') ?? ''}`);
         return;
       }
+      if (form.has('X-subtype') && state.unavailable) {
+        res.end('Error=SERVICE_NOT_AVAILABLE');
+        return;
+      }
       if (form.has('X-subtype')) registrations++;
-      res.end(`token=herald-e2e-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
+      res.end(`token=${tokenPrefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
       return;
     }
     res.writeHead(404);
@@ -75,6 +84,12 @@ export async function startGcmStandIn(): Promise<GcmStandIn> {
     ],
     get registrations() {
       return registrations;
+    },
+    get unavailable() {
+      return state.unavailable;
+    },
+    set unavailable(value: boolean) {
+      state.unavailable = value;
     },
     async stop() {
       server.closeAllConnections();
