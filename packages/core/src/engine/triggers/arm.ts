@@ -4,8 +4,8 @@ import type { Campaign, JsonValue, UserEvent } from '../../model/index.js';
 import { isLive } from '../../model/index.js';
 import type { JobInput } from '../../ports/index.js';
 import type { EngineContext } from '../context.js';
-import { JobName } from '../jobs.js';
 import { zoneOf } from '../wave.js';
+import { liveFireJob } from './fire-job.js';
 import { cancelInactionWindow, openInactionWindow } from './inaction.js';
 import { fireKey, onEventOccurrence, reminderOccurrence, reminderTimerKey } from './keys.js';
 import { matchesEvent } from './match.js';
@@ -42,7 +42,11 @@ export async function armLiveTriggers(ctx: EngineContext, event: UserEvent): Pro
     switch (schedule.type) {
       case 'onEvent':
         if (armed && matchesEvent(schedule.event, event, now)) {
-          jobs.push(fire(campaign, event, onEventOccurrence(event), now, now));
+          jobs.push(
+            liveFireJob(campaign, event, onEventOccurrence(event), now, now, (occurrence) =>
+              fireKey(campaign.id, event.userId, occurrence),
+            ),
+          );
         }
         break;
       case 'inaction': {
@@ -59,8 +63,14 @@ export async function armLiveTriggers(ctx: EngineContext, event: UserEvent): Pro
         const reminder = await reminderFor(ctx, campaign, schedule, event);
         if (!reminder) break;
         jobs.push({
-          ...fire(campaign, event, reminderOccurrence(reminder.key, reminder.dueAt), reminder.dueAt, now),
-          dedupeKey: reminderTimerKey(campaign.id, event.userId, reminder.key),
+          ...liveFireJob(
+            campaign,
+            event,
+            reminderOccurrence(reminder.key, reminder.dueAt),
+            reminder.dueAt,
+            now,
+            () => reminderTimerKey(campaign.id, event.userId, reminder.key),
+          ),
           onDuplicate: 'replace',
         });
         break;
@@ -86,21 +96,6 @@ function withinLife(campaign: Campaign, time: Date): boolean {
   return (
     (!campaign.when.start || time >= campaign.when.start) && (!campaign.when.end || time <= campaign.when.end)
   );
-}
-
-function fire(campaign: Campaign, event: UserEvent, occurrence: string, dueAt: Date, now: Date): JobInput {
-  return {
-    name: JobName.liveFire,
-    payload: {
-      campaignId: campaign.id,
-      userId: event.userId,
-      occurrence,
-      dueAt: dueAt.toISOString(),
-      event: { name: event.name, properties: event.properties, time: event.time.toISOString() },
-    },
-    runAt: dueAt > now ? dueAt : now,
-    dedupeKey: fireKey(campaign.id, event.userId, occurrence),
-  };
 }
 
 type EventDate = Extract<Campaign['when']['schedule'], { type: 'eventDate' }>;

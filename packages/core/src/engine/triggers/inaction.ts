@@ -1,7 +1,7 @@
 import type { Campaign, UserEvent } from '../../model/index.js';
 import type { EngineContext } from '../context.js';
 import { decisionLog } from '../decisions.js';
-import { JobName } from '../jobs.js';
+import { liveFireJob } from './fire-job.js';
 import { inactionOccurrence, inactionTimerKey } from './keys.js';
 
 type Inaction = Extract<Campaign['when']['schedule'], { type: 'inaction' }>;
@@ -26,16 +26,9 @@ export async function openInactionWindow(
   const occurrence = inactionOccurrence(event);
   const added = await ctx.queue.enqueue([
     {
-      name: JobName.liveFire,
-      payload: {
-        campaignId: campaign.id,
-        userId: event.userId,
-        occurrence,
-        dueAt: dueAt.toISOString(),
-        event: { name: event.name, properties: event.properties, time: event.time.toISOString() },
-      },
-      runAt: dueAt > now ? dueAt : now,
-      dedupeKey: inactionTimerKey(campaign.id, event.userId),
+      ...liveFireJob(campaign, event, occurrence, dueAt, now, () =>
+        inactionTimerKey(campaign.id, event.userId),
+      ),
       onDuplicate: 'ignore',
     },
   ]);
