@@ -5,15 +5,9 @@
  */
 
 import { existsSync } from 'node:fs';
+import { waitFor, withTimeout } from '../../../../packages/service-worker/test/support/waits.js';
 
-/** Fails with `timed out after <ms> ms: <step>` when `promise` has not settled by then. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, step: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${step}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+export { waitFor, withTimeout };
 
 /** Runs one named step of a story, failing within `ms` (default 30 s) with the step's name. */
 export function step<T>(name: string, run: () => Promise<T>, ms = 30_000): Promise<T> {
@@ -26,27 +20,6 @@ export function step<T>(name: string, run: () => Promise<T>, ms = 30_000): Promi
     ms,
     name,
   );
-}
-
-/** Polls `check` until it returns something truthy; the last error thrown is kept for the message. */
-export async function waitFor<T>(
-  check: () => Promise<T> | T,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms: ${what}${last ? ` (last error: ${last})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Stops everything a test started, last first, each on its own: one failing stop does not skip the others. */

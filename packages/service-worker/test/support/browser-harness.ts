@@ -20,6 +20,9 @@ import { build } from 'esbuild';
 import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
 import { type FakeNotify, startFakeNotify } from './fake-notify.js';
 import { startGcmStandIn } from './gcm-stand-in.js';
+import { waitFor, withTimeout } from './waits.js';
+
+export { waitFor, withTimeout };
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -75,35 +78,6 @@ export interface ShownNotification {
   renotify: boolean;
   actions: Array<{ action: string; title: string }>;
   data: unknown;
-}
-
-export async function withTimeout<T>(promise: Promise<T>, ms: number, step: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${step}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Polls `check` until it returns something truthy. */
-export async function waitFor<T>(
-  check: () => Promise<T> | T,
-  step: string,
-  timeoutMs = 10_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms: ${step}${last ? ` (last error: ${last})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 interface Bundles {
