@@ -14,6 +14,8 @@ export interface PayloadContext {
 
 export interface FittedPayload {
   payload: HeraldPayload;
+  /** The payload as sent: its JSON. */
+  json: string;
   /** UTF-8 bytes of the payload's JSON. */
   bytes: number;
   /** Fields cut to fit the limit (body first, then title). */
@@ -23,16 +25,16 @@ export interface FittedPayload {
 }
 
 /**
- * The Declarative Web Push message for one recipient: what Safari 18.4+
- * shows by itself, plus Herald's fields for its own service worker. Cut to
- * fit one Web Push record (see `fitPayload`).
+ * The JSON of the Declarative Web Push message for one recipient: what
+ * Safari 18.4+ shows by itself, plus Herald's fields for its own service
+ * worker. Cut to fit one Web Push record (see `fitPayload`).
  */
-export function buildPayload(
+export function payloadJson(
   content: MessageContent,
   message: RenderedMessage,
   context: PayloadContext,
-): HeraldPayload {
-  return fitPayload(content, message, context).payload;
+): string {
+  return fitPayload(content, message, context).json;
 }
 
 /**
@@ -52,8 +54,11 @@ export function fitPayload(
   const build = (title: string, body: string) => assemble(content, { ...message, title, body }, context);
   const size = (payload: HeraldPayload) => Buffer.byteLength(JSON.stringify(payload), 'utf8');
 
-  let payload = build(message.title, message.body);
-  if (size(payload) <= limit) return { payload, bytes: size(payload), truncated: [], tooLarge: false };
+  let payload = assemble(content, message, context);
+  const first = JSON.stringify(payload);
+  // Every message is sized; nearly all fit, so that JSON is the one sent.
+  const firstBytes = Buffer.byteLength(first, 'utf8');
+  if (firstBytes <= limit) return { payload, json: first, bytes: firstBytes, truncated: [], tooLarge: false };
 
   const truncated: Array<'title' | 'body'> = [];
   let title = message.title;
@@ -69,8 +74,9 @@ export function fitPayload(
     truncated.push('title');
     payload = build(title, body);
   }
-  const bytes = size(payload);
-  return { payload, bytes, truncated, tooLarge: bytes > limit };
+  const json = JSON.stringify(payload);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  return { payload, json, bytes, truncated, tooLarge: bytes > limit };
 }
 
 const ELLIPSIS = '…';

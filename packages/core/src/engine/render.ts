@@ -1,4 +1,4 @@
-import { Liquid, type LiquidOptions } from 'liquidjs';
+import { Liquid, type LiquidOptions, type Template } from 'liquidjs';
 import { type FieldIssue, formatPath } from '../errors/index.js';
 import {
   DEFAULT_ICONS,
@@ -91,6 +91,7 @@ export function createRenderer(options: RendererOptions = {}) {
     strictText: new Liquid({ ...common, ...strict }),
     strictUrl: new Liquid({ ...common, ...urlEscape, ...strict }),
   };
+  const templates = templateCache();
   const engineFor = (field: TemplatedField, strictVariables: boolean): Liquid =>
     isUrlField(field)
       ? strictVariables
@@ -121,12 +122,29 @@ export function createRenderer(options: RendererOptions = {}) {
     return issues;
   }
 
+  /** Renders one field with one engine (parsed once per source, not per recipient). */
+  const renderField = (
+    field: TemplatedField,
+    strictVariables: boolean,
+    source: string,
+    scope: () => Record<string, unknown>,
+  ): string => {
+    // Text without a Liquid tag is its own output: no parse, no scope.
+    if (isPlainText(source)) return source.trim();
+    const engine = engineFor(field, strictVariables);
+    return engine.renderSync(templates.get(engine, source), scope()).trim();
+  };
+
   async function render(
     content: MessageContent,
     context: RenderContext,
     renderOptions: RenderOptions = {},
   ): Promise<RenderResult> {
-    const scope = withoutNulls(context);
+    let stripped: Record<string, unknown> | undefined;
+    const scope = () => {
+      stripped ??= withoutNulls(context);
+      return stripped;
+    };
     const issues: FieldIssue[] = [];
     const missing: MissingValue[] = [];
     const out: Partial<Record<TemplatedField, string>> = {};
@@ -137,7 +155,7 @@ export function createRenderer(options: RendererOptions = {}) {
       try {
         // Synchronous on purpose: liquidjs measures renderLimit in wall time, and
         // an async render interleaved with a batch's sends would be charged for them.
-        out[field] = engineFor(field, true).parseAndRenderSync(source, scope).trim();
+        out[field] = renderField(field, true, source, scope);
         continue;
       } catch (error) {
         const variable = undefinedVariable(error);
@@ -152,7 +170,7 @@ export function createRenderer(options: RendererOptions = {}) {
         }
       }
       try {
-        out[field] = engineFor(field, false).parseAndRenderSync(source, scope).trim();
+        out[field] = renderField(field, false, source, scope);
       } catch (error) {
         issues.push({ path, message: firstLine(error) });
       }
@@ -198,6 +216,39 @@ export function createRenderer(options: RendererOptions = {}) {
   return { check, render };
 }
 export type Renderer = ReturnType<typeof createRenderer>;
+
+/** No `{{ }}` output and no `{% %}` tag: Liquid would print the text as it is. */
+function isPlainText(source: string): boolean {
+  return !source.includes('{{') && !source.includes('{%');
+}
+
+const MAX_CACHED_TEMPLATES = 1000;
+
+/**
+ * Parsed templates per engine and source. liquidjs caches parses of
+ * template files only; a campaign renders the same few strings for every
+ * recipient, and parsing them was most of a render's cost.
+ */
+function templateCache() {
+  const cache = new Map<Liquid, Map<string, Template[]>>();
+  return {
+    get(engine: Liquid, source: string): Template[] {
+      let ofEngine = cache.get(engine);
+      if (!ofEngine) {
+        ofEngine = new Map();
+        cache.set(engine, ofEngine);
+      }
+      let parsed = ofEngine.get(source);
+      if (!parsed) {
+        parsed = engine.parse(source);
+        // Bounded: a long-running process renders many campaigns over its life.
+        if (ofEngine.size >= MAX_CACHED_TEMPLATES) ofEngine.clear();
+        ofEngine.set(source, parsed);
+      }
+      return parsed;
+    },
+  };
+}
 
 export function isHttpUrl(value: string): boolean {
   try {

@@ -3,7 +3,7 @@ import type { Campaign, Delivery, Subscription, UserId } from '../model/index.js
 import { backoffDelay } from './backoff.js';
 import type { DeliveryOutcome, EngineContext } from './context.js';
 import { JobName, type TriggerEvent } from './jobs.js';
-import { buildPayload } from './payload.js';
+import { payloadJson } from './payload.js';
 import type { RenderedMessage } from './render.js';
 
 /** One rendered message for one subscription of one user. */
@@ -54,7 +54,7 @@ export async function sendOne(
     userId,
     expiresAt: new Date(now.getTime() + ctx.reportTokenTtlMs),
   });
-  const payload = buildPayload(campaign.what, message, {
+  const payload = payloadJson(campaign.what, message, {
     campaignId: campaign.id,
     occurrence,
     userId,
@@ -67,7 +67,7 @@ export async function sendOne(
     outcome = await provider.send(
       {
         subscription,
-        payload: JSON.stringify(payload),
+        payload,
         ttlSeconds: campaign.what.ttlSeconds,
         urgency: campaign.what.urgency,
         ...(campaign.what.topic ? { topic: campaign.what.topic } : {}),
