@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { createECDH, type ECDH, randomBytes } from 'node:crypto';
 import https from 'node:https';
 import { availableParallelism, cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import ece from 'http_ece';
@@ -46,6 +47,12 @@ export interface DeliveryBenchResult {
   samples_checked: number;
   herald_sent: number;
   herald_h2_requests: number;
+  /** Where Herald's CPU went, per message: the sending process (all threads) and the loopback service. */
+  herald_cpu_us_per_msg: number;
+  service_cpu_us_per_msg: number;
+  /** Share of Herald's run the main thread's event loop was busy (1 = it is the bottleneck). */
+  herald_main_thread_busy: number;
+  rss_before_send_mb: number;
   cores: number;
   cpu: string;
   node: string;
@@ -91,6 +98,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
 
     log('3/3 Herald: campaign through the engine (memory storage and queue)');
     const herald = await runHerald(
+      service,
       subscribers,
       origin,
       identity.cert,
@@ -100,6 +108,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       log,
     );
     log(`    ${Math.round(n / herald.seconds)} msgs/s, peak RSS ${herald.peakRssMb} MB`);
+    const serviceCpu = await service.cpuSince(herald.serviceCpuBefore);
 
     const { samples, counts } = await service.samples();
     const checked = verifySamples(samples, subscribers);
@@ -125,6 +134,10 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       samples_checked: checked.count,
       herald_sent: herald.sent,
       herald_h2_requests: counts.h2,
+      herald_cpu_us_per_msg: herald.cpuUsPerMessage,
+      service_cpu_us_per_msg: Math.round(serviceCpu / n),
+      herald_main_thread_busy: herald.mainThreadBusy,
+      rss_before_send_mb: herald.rssBeforeMb,
       cores: availableParallelism(),
       cpu: cpus()[0]?.model ?? 'unknown',
       node: process.version,
@@ -230,6 +243,7 @@ function once(worker: Worker, expected: string): Promise<void> {
 }
 
 async function runHerald(
+  service: ServiceProcess,
   subscribers: Subscriber[],
   origin: string,
   ca: string,
@@ -237,7 +251,7 @@ async function runHerald(
   concurrency: number,
   encryptionWorkers: number | undefined,
   log: (line: string) => void,
-): Promise<{ seconds: number; sent: number; peakRssMb: number }> {
+): Promise<HeraldRun> {
   const clock = fakeClock('2030-01-01T09:00:00Z');
   const provider = webPush({
     vapid,
@@ -273,7 +287,11 @@ async function runHerald(
     await herald.campaigns.schedule(campaign.id);
     log(`    ${subscribers.length} subscriptions stored; sending`);
 
+    const serviceCpuBefore = await service.cpuSince(0);
+    const rssBeforeMb = Math.round(process.memoryUsage.rss() / 1024 / 1024);
     let peak = process.memoryUsage.rss();
+    const cpuBefore = process.cpuUsage();
+    const eluBefore = performance.eventLoopUtilization();
     const sampler = setInterval(() => {
       peak = Math.max(peak, process.memoryUsage.rss());
     }, 20);
@@ -284,12 +302,37 @@ async function runHerald(
       }
     });
     clearInterval(sampler);
+    const cpu = process.cpuUsage(cpuBefore);
+    const mainThreadBusy = performance.eventLoopUtilization(eluBefore).utilization;
     peak = Math.max(peak, process.memoryUsage.rss());
     const stats = await herald.campaigns.stats(campaign.id);
-    return { seconds, sent: stats.sent, peakRssMb: Math.round(peak / 1024 / 1024) };
+    return {
+      seconds,
+      sent: stats.sent,
+      peakRssMb: Math.round(peak / 1024 / 1024),
+      rssBeforeMb,
+      // The whole sending process: main thread and encryption workers.
+      cpuUsPerMessage: Math.round((cpu.user + cpu.system) / subscribers.length),
+      mainThreadBusy: round2(mainThreadBusy),
+      serviceCpuBefore,
+    };
   } finally {
     await herald.stop();
   }
+}
+
+interface HeraldRun {
+  seconds: number;
+  sent: number;
+  peakRssMb: number;
+  /** RSS once the subscriptions are stored, before the campaign starts. */
+  rssBeforeMb: number;
+  /** CPU of the sending process (all threads) per message, during the campaign. */
+  cpuUsPerMessage: number;
+  /** Share of the campaign's wall time the main thread's event loop was busy. */
+  mainThreadBusy: number;
+  /** The service's CPU µs used before the campaign started. */
+  serviceCpuBefore: number;
 }
 
 interface Sample {
@@ -340,6 +383,8 @@ function isHeraldMessageFor(json: string, userId: string): boolean {
 interface ServiceProcess {
   port: number;
   samples(): Promise<{ samples: Sample[]; counts: { h2: number; h1: number } }>;
+  /** The service process's CPU µs (user + system) since `before` µs. */
+  cpuSince(before: number): Promise<number>;
   stop(): void;
 }
 
@@ -360,6 +405,11 @@ function startService(identity: { key: string; cert: string }, sampleEvery: numb
               done(reply),
             );
             child.send({ type: 'samples' });
+          }),
+        cpuSince: (before) =>
+          new Promise((done) => {
+            child.once('message', (reply: { cpu: number }) => done(reply.cpu - before));
+            child.send({ type: 'cpu' });
           }),
         stop: () => {
           child.send({ type: 'stop' });
