@@ -1,5 +1,4 @@
-import type { z } from 'zod';
-import { ConflictError, CorruptRecordError, formatPath } from '../errors/index.js';
+import { ConflictError } from '../errors/index.js';
 import {
   Campaign,
   type CampaignId,
@@ -15,6 +14,7 @@ import {
   type SegmentDefinition,
   Subscription,
   UserEvent,
+  type UserId,
 } from '../model/index.js';
 import type {
   AudiencePage,
@@ -24,13 +24,24 @@ import type {
   StoredCampaignTallies,
 } from '../ports/storage.js';
 import { evaluateSegment, isLiveSubscription, type SegmentSubject } from '../segments/evaluate.js';
-import { segmentReads } from '../segments/reads.js';
+import { type SegmentReads, segmentReads } from '../segments/reads.js';
+import {
+  addTo,
+  append,
+  clearIndexes,
+  emptyIndexes,
+  firstAfter,
+  type MemoryIndexes,
+  removeFrom,
+  sortedUserIds,
+} from './memory-indexes.js';
+import { deepFreeze, frozenRows } from './memory-rows.js';
 
 /**
- * The raw rows of a memory storage, as plain data. Rows hold deep copies of
- * what callers passed, and reads parse them with the model schemas (once
- * per stored row object: replace a row, never change it in place), so the
- * memory adapter fails on malformed rows exactly as a database adapter does.
+ * The rows of a memory storage, as plain data, and the indexes over them.
+ * Rows are stored once, deep-frozen, and reads hand them out as they are
+ * (see memory-rows.ts): replace a row, never change it in place. A malformed
+ * row still fails its read with CorruptRecordError, as in a database.
  */
 export interface MemoryTables {
   profiles: Map<string, unknown>;
@@ -43,6 +54,8 @@ export interface MemoryTables {
   interactions: Map<string, Interaction>;
   decisions: unknown[];
   conversions: Map<string, unknown>;
+  /** Kept by the storage's writes; the inspector reads rows, it never adds or removes any. */
+  indexes: MemoryIndexes;
 }
 
 /**
@@ -65,10 +78,11 @@ export function emptyTables(): MemoryTables {
     interactions: new Map(),
     decisions: [],
     conversions: new Map(),
+    indexes: emptyIndexes(),
   };
 }
 
-/** Empties every table in place. */
+/** Empties every table, and its indexes, in place. */
 export function clearTables(tables: MemoryTables): void {
   tables.profiles.clear();
   tables.subscriptions.clear();
@@ -80,6 +94,7 @@ export function clearTables(tables: MemoryTables): void {
   tables.interactions.clear();
   tables.decisions.length = 0;
   tables.conversions.clear();
+  clearIndexes(tables.indexes);
 }
 
 /** The tables behind a storage made by `memoryStorage()`, or null for any other storage. */
@@ -94,74 +109,64 @@ export const rowKey = (...parts: string[]): string => parts.join('\u0000');
 /**
  * Storage in process memory: for tests, demos and single-process hosts that
  * accept losing everything on restart. Segments are evaluated in Node with
- * the reference evaluator (`capabilities.nativeSegments = false`), scanning
- * every profile per page, which is fine up to tens of thousands of users.
+ * the reference evaluator (`capabilities.nativeSegments = false`). Indexes
+ * keep every read proportional to what it returns: an audience page walks
+ * the sorted user ids from its cursor and evaluates profiles only until the
+ * page is full; a user's subscriptions, events and deliveries are looked up,
+ * not scanned for. Counting and reach estimates evaluate every profile once.
  */
 export function memoryStorage(): Storage {
   const t = emptyTables();
+  const ix = t.indexes;
+  const rows = frozenRows();
 
-  /**
-   * A stored row's parse, kept while that very row object is stored: writes
-   * replace rows rather than change them in place (the inspector's
-   * corruption too), so a row is parsed once, not on every read. A row that
-   * fails to parse is not kept and fails on every read.
-   */
-  const parsedRows = new WeakMap<object, unknown>();
-  const read = <S extends z.ZodType>(schema: S, table: string, id: string, row: unknown): z.infer<S> => {
-    const cacheable = typeof row === 'object' && row !== null;
-    if (cacheable && parsedRows.has(row)) return structuredClone(parsedRows.get(row)) as z.infer<S>;
-    const parsed = schema.safeParse(structuredClone(row));
-    if (!parsed.success) {
-      throw new CorruptRecordError(
-        table,
-        id,
-        parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-      );
-    }
-    // The caller gets its own copy; the kept parse is never handed out.
-    if (cacheable) parsedRows.set(row, structuredClone(parsed.data));
-    return parsed.data;
-  };
-  const profile = (id: string, row: unknown): Profile => read(Profile, 'profiles', id, row);
+  const profile = (id: string, row: unknown): Profile => rows.read(Profile, 'profiles', id, row);
   const subscription = (id: string, row: unknown): Subscription =>
-    read(Subscription, 'subscriptions', id, row);
-  const campaign = (id: string, row: unknown): Campaign => read(Campaign, 'campaigns', id, row);
-  const recipient = (id: string, row: unknown): Recipient => read(Recipient, 'recipients', id, row);
-  const delivery = (id: string, row: unknown): Delivery => read(Delivery, 'deliveries', id, row);
-  const savedSegment = (id: string, row: unknown): SavedSegment => read(SavedSegment, 'segments', id, row);
+    rows.read(Subscription, 'subscriptions', id, row);
+  const campaign = (id: string, row: unknown): Campaign => rows.read(Campaign, 'campaigns', id, row);
+  const recipient = (id: string, row: unknown): Recipient => rows.read(Recipient, 'recipients', id, row);
+  const delivery = (id: string, row: unknown): Delivery => rows.read(Delivery, 'deliveries', id, row);
+  const savedSegment = (id: string, row: unknown): SavedSegment =>
+    rows.read(SavedSegment, 'segments', id, row);
+  const event = (index: number): UserEvent => rows.read(UserEvent, 'events', String(index), t.events[index]);
+  const decision = (index: number): Decision =>
+    rows.read(Decision, 'decisions', String(index), t.decisions[index]);
 
-  /** Every profile with what the segment reads of its events and subscriptions (none when it reads none). */
-  const subjects = (segment: SegmentDefinition, withSubscriptions = false): SegmentSubject[] => {
-    const reads = segmentReads(segment);
-    const eventsOf = reads.events
-      ? groupByUser(t.events.map((row, index) => read(UserEvent, 'events', String(index), row)))
-      : new Map<string, UserEvent[]>();
-    const subscriptionsOf =
-      reads.subscriptions || withSubscriptions
-        ? groupByUser([...t.subscriptions.entries()].map(([id, row]) => subscription(id, row)))
-        : new Map<string, Subscription[]>();
-    return [...t.profiles.entries()].map(([id, row]) => {
-      const p = profile(id, row);
-      return {
-        profile: p,
-        events: eventsOf.get(p.userId) ?? [],
-        subscriptions: subscriptionsOf.get(p.userId) ?? [],
-      };
-    });
+  /** One user's subscriptions, in the order they were first stored for that user. */
+  const subscriptionsOf = (userId: string): Subscription[] => {
+    const ids = ix.subscriptionsByUser.get(userId);
+    if (!ids) return [];
+    const found: Subscription[] = [];
+    for (const id of ids) {
+      const row = t.subscriptions.get(id);
+      if (row !== undefined) found.push(subscription(id, row));
+    }
+    return found;
   };
+  /** One user's events, in append order. */
+  const eventsOf = (userId: string): UserEvent[] => (ix.eventsByUser.get(userId) ?? []).map(event);
 
-  /** Profiles matching a segment, ascending by user id in code-unit order (PostgreSQL's COLLATE "C" for ASCII ids). */
-  const audience = (segment: SegmentDefinition, now: Date): Profile[] =>
-    subjects(segment)
-      .filter((subject) => evaluateSegment(segment, subject, now))
-      .map((subject) => subject.profile)
-      .sort((a, b) => compareIds(a.userId, b.userId));
+  /** A profile with what the segment reads of the user's events and subscriptions (none when it reads none). */
+  const subjectOf = (userId: string, row: unknown, reads: SegmentReads): SegmentSubject => ({
+    profile: profile(userId, row),
+    events: reads.events ? eventsOf(userId) : NONE,
+    subscriptions: reads.subscriptions ? subscriptionsOf(userId) : NONE,
+  });
+
+  /** Every user whose profile matches, in table order (callers that need order use the sorted ids). */
+  function* matching(segment: SegmentDefinition, now: Date, reads: SegmentReads): Generator<SegmentSubject> {
+    for (const [userId, row] of t.profiles) {
+      const subject = subjectOf(userId, row, reads);
+      if (evaluateSegment(segment, subject, now)) yield subject;
+    }
+  }
 
   const storage: Storage = {
     capabilities: { nativeSegments: false },
 
     async upsertProfile(p) {
-      t.profiles.set(p.userId, structuredClone(p));
+      if (!t.profiles.has(p.userId)) ix.userIds.added.push(p.userId);
+      t.profiles.set(p.userId, rows.keep(Profile, p));
     },
     async getProfile(userId) {
       const row = t.profiles.get(userId);
@@ -175,38 +180,45 @@ export function memoryStorage(): Storage {
     },
 
     async upsertSubscription(s) {
-      t.subscriptions.set(s.id, structuredClone(s));
+      const row = rows.keep(Subscription, s);
+      const previous = t.subscriptions.get(s.id);
+      const owner = field(row, 'userId');
+      const previousOwner = previous === undefined ? undefined : field(previous, 'userId');
+      t.subscriptions.set(s.id, row);
+      // A browser that subscribes as someone else moves its subscription to that user.
+      if (previousOwner !== owner) {
+        if (previousOwner !== undefined) removeFrom(ix.subscriptionsByUser, previousOwner, s.id);
+        addTo(ix.subscriptionsByUser, owner, s.id);
+      }
     },
     async getSubscription(id) {
       const row = t.subscriptions.get(id);
       return row === undefined ? null : subscription(id, row);
     },
     async listSubscriptions(userIds) {
-      const wanted = new Set<string>(userIds);
-      // Filter on the raw row before parsing: parsing every row of the
-      // table per call made a campaign quadratic in its audience.
-      return [...t.subscriptions.entries()]
-        .filter(([, row]) => wanted.has(field(row, 'userId')))
-        .map(([id, row]) => subscription(id, row));
+      return unique(userIds).flatMap(subscriptionsOf);
     },
     async removeSubscription(id, options) {
       const row = t.subscriptions.get(id);
       if (row === undefined) return false;
       if (options?.ifEndpoint !== undefined && addressOf(subscription(id, row)) !== options.ifEndpoint)
         return false;
-      return t.subscriptions.delete(id);
+      t.subscriptions.delete(id);
+      removeFrom(ix.subscriptionsByUser, field(row, 'userId'), id);
+      return true;
     },
 
     async appendEvents(events) {
-      for (const event of events) t.events.push(structuredClone(event));
+      for (const e of events) {
+        const row = rows.keep(UserEvent, e);
+        append(ix.eventsByUser, field(row, 'userId'), t.events.push(row) - 1);
+      }
     },
     async listEvents({ userId, name, from, to }) {
       // Rows are kept in append order; the sort is stable, so equal times keep it.
-      return t.events
-        .map((row, index) => read(UserEvent, 'events', String(index), row))
+      return eventsOf(userId)
         .filter(
           (e) =>
-            e.userId === userId &&
             (name === undefined || e.name === name) &&
             (from === undefined || e.time >= from) &&
             (to === undefined || e.time < to),
@@ -216,7 +228,7 @@ export function memoryStorage(): Storage {
 
     async insertCampaign(c) {
       if (t.campaigns.has(c.id)) throw new ConflictError(`Campaign ${c.id} already exists`);
-      t.campaigns.set(c.id, structuredClone(c));
+      t.campaigns.set(c.id, rows.keep(Campaign, c));
     },
     async getCampaign(id) {
       const row = t.campaigns.get(id);
@@ -225,7 +237,7 @@ export function memoryStorage(): Storage {
     async updateCampaign(c, expectedVersion) {
       const row = t.campaigns.get(c.id);
       if (row === undefined || campaign(c.id, row).version !== expectedVersion) return false;
-      t.campaigns.set(c.id, structuredClone(c));
+      t.campaigns.set(c.id, rows.keep(Campaign, c));
       return true;
     },
     async listCampaigns(filter: CampaignFilter = {}) {
@@ -241,18 +253,29 @@ export function memoryStorage(): Storage {
     },
 
     async selectAudience(segment, page: AudiencePage) {
-      return audience(segment, page.now)
-        .filter((p) => page.after === null || compareIds(p.userId, page.after) > 0)
-        .slice(0, Math.max(0, page.limit))
-        .map((p) => p.userId);
+      const limit = Math.max(0, page.limit);
+      const reads = segmentReads(segment);
+      const ids = sortedUserIds(ix.userIds);
+      const selected: UserId[] = [];
+      // From the cursor, in id order, only until the page is full: a page costs
+      // what it walks, not the whole table.
+      for (let i = firstAfter(ids, page.after); i < ids.length && selected.length < limit; i += 1) {
+        const userId = ids[i] as string;
+        const row = t.profiles.get(userId);
+        if (row !== undefined && evaluateSegment(segment, subjectOf(userId, row, reads), page.now))
+          selected.push(userId as UserId);
+      }
+      return selected;
     },
     async countAudience(segment, now) {
-      return audience(segment, now).length;
+      let count = 0;
+      for (const _ of matching(segment, now, segmentReads(segment))) count += 1;
+      return count;
     },
     async estimateReach(segment, now) {
       const estimate: ReachEstimate = { qualified: 0, reachable: { total: 0, webpush: 0, safari: 0 } };
-      for (const subject of subjects(segment, true)) {
-        if (!evaluateSegment(segment, subject, now)) continue;
+      const reads = { ...segmentReads(segment), subscriptions: true };
+      for (const subject of matching(segment, now, reads)) {
         estimate.qualified += 1;
         const live = (subject.subscriptions ?? []).filter((s) => isLiveSubscription(s, now));
         if (live.length > 0) estimate.reachable.total += 1;
@@ -262,16 +285,20 @@ export function memoryStorage(): Storage {
       return estimate;
     },
     async listTestProfiles(limit) {
-      return [...t.profiles.entries()]
-        .map(([id, row]) => profile(id, row))
-        .filter((p) => p.test)
-        .sort((a, b) => compareIds(a.userId, b.userId))
-        .slice(0, Math.max(0, limit));
+      const found: Profile[] = [];
+      for (const userId of sortedUserIds(ix.userIds)) {
+        if (found.length >= limit) break;
+        const row = t.profiles.get(userId);
+        if (row === undefined) continue;
+        const p = profile(userId, row);
+        if (p.test) found.push(p);
+      }
+      return found;
     },
 
     async insertSegment(s) {
       if (t.segments.has(s.id)) throw new ConflictError(`Segment ${s.id} already exists`);
-      t.segments.set(s.id, structuredClone(s));
+      t.segments.set(s.id, rows.keep(SavedSegment, s));
     },
     async getSegment(id) {
       const row = t.segments.get(id);
@@ -279,7 +306,7 @@ export function memoryStorage(): Storage {
     },
     async updateSegment(s) {
       if (!t.segments.has(s.id)) return false;
-      t.segments.set(s.id, structuredClone(s));
+      t.segments.set(s.id, rows.keep(SavedSegment, s));
       return true;
     },
     async listSegments() {
@@ -296,7 +323,8 @@ export function memoryStorage(): Storage {
       for (const r of recipients) {
         const key = rowKey(r.campaignId, r.occurrence, r.userId);
         if (t.recipients.has(key)) continue;
-        t.recipients.set(key, structuredClone(r));
+        t.recipients.set(key, rows.keep(Recipient, r));
+        append(ix.recipientsByCampaign, r.campaignId, key);
         inserted += 1;
       }
       return { inserted };
@@ -313,35 +341,37 @@ export function memoryStorage(): Storage {
         const key = rowKey(u.campaignId, u.occurrence, u.userId);
         const row = t.recipients.get(key);
         if (row === undefined) continue;
-        t.recipients.set(key, {
-          ...recipient(key, row),
-          state: u.state,
-          reason: u.reason,
-          updatedAt: new Date(now),
-        });
+        // A new row replaces the frozen one; the parse copies `now` into a Date of its own.
+        t.recipients.set(
+          key,
+          rows.keep(Recipient, { ...recipient(key, row), state: u.state, reason: u.reason, updatedAt: now }),
+        );
       }
     },
     async recordDeliveries(deliveries) {
       for (const d of deliveries) {
         const key = rowKey(d.campaignId, d.occurrence, d.subscriptionId);
-        if (!t.deliveries.has(key)) t.deliveries.set(key, structuredClone(d));
+        if (t.deliveries.has(key)) continue;
+        t.deliveries.set(key, rows.keep(Delivery, d));
+        append(ix.deliveriesByCampaign, d.campaignId, key);
+        append(ix.deliveriesByRecipient, rowKey(d.campaignId, d.occurrence, d.userId), key);
       }
     },
     async listDeliveries(campaignId, occurrence, userIds) {
-      const wanted = new Set<string>(userIds);
-      return [...t.deliveries.entries()]
-        .filter(
-          ([, row]) =>
-            field(row, 'campaignId') === campaignId &&
-            field(row, 'occurrence') === occurrence &&
-            wanted.has(field(row, 'userId')),
-        )
-        .map(([key, row]) => delivery(key, row));
+      return unique(userIds).flatMap((userId) =>
+        (ix.deliveriesByRecipient.get(rowKey(campaignId, occurrence, userId)) ?? []).flatMap((key) => {
+          const row = t.deliveries.get(key);
+          return row === undefined ? [] : [delivery(key, row)];
+        }),
+      );
     },
 
     async recordInteraction(interaction) {
       if (t.interactions.has(interaction.reportId)) return false;
-      t.interactions.set(interaction.reportId, structuredClone(interaction));
+      // No schema for reports: the copy is a plain deep copy, frozen like every row.
+      t.interactions.set(interaction.reportId, deepFreeze(structuredClone(interaction)));
+      append(ix.interactionsByUser, interaction.userId, interaction.reportId);
+      append(ix.interactionsByCampaign, interaction.campaignId, interaction.reportId);
       return true;
     },
 
@@ -352,18 +382,20 @@ export function memoryStorage(): Storage {
         deliveries: { sent: 0, failed: 0, gone: 0 },
         interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
       };
-      for (const [key, row] of t.recipients) {
+      for (const key of ix.recipientsByCampaign.get(campaignId) ?? []) {
+        const row = t.recipients.get(key);
+        if (row === undefined) continue;
         const r = recipient(key, row);
-        if (r.campaignId !== campaignId) continue;
         tallies.recipients[r.state as RecipientState] += 1;
         if (r.state === 'skipped' && r.reason !== null) increment(tallies.skipped, r.reason);
       }
-      for (const [key, row] of t.deliveries) {
-        const d = delivery(key, row);
-        if (d.campaignId === campaignId) tallies.deliveries[d.status] += 1;
+      for (const key of ix.deliveriesByCampaign.get(campaignId) ?? []) {
+        const row = t.deliveries.get(key);
+        if (row !== undefined) tallies.deliveries[delivery(key, row).status] += 1;
       }
-      for (const i of t.interactions.values()) {
-        if (i.campaignId !== campaignId) continue;
+      for (const reportId of ix.interactionsByCampaign.get(campaignId) ?? []) {
+        const i = t.interactions.get(reportId);
+        if (i === undefined) continue;
         tallies.interactions[i.kind] += 1;
         if (i.kind === 'clicked' && i.action !== null)
           increment(tallies.interactions.clickedByAction, i.action);
@@ -372,30 +404,35 @@ export function memoryStorage(): Storage {
     },
 
     async appendDecisions(decisions) {
-      for (const d of decisions) t.decisions.push(structuredClone(d));
+      for (const d of decisions) {
+        const row = rows.keep(Decision, d);
+        append(ix.decisionsByUser, field(row, 'userId'), t.decisions.push(row) - 1);
+      }
     },
     async listDecisions({ userId, campaignId, since }) {
       // Append order is kept for equal times: the sort is stable.
-      return t.decisions
-        .map((row, index) => read(Decision, 'decisions', String(index), row))
+      return (ix.decisionsByUser.get(userId) ?? [])
+        .map(decision)
         .filter(
           (d) =>
-            d.userId === userId &&
             (campaignId === undefined || d.campaignId === campaignId) &&
             (since === undefined || d.at >= since),
         )
         .sort((a, b) => a.at.getTime() - b.at.getTime());
     },
     async listInteractions({ userId, since }) {
-      return [...t.interactions.values()]
-        .filter((i) => i.userId === userId && (since === undefined || i.at >= since))
-        .map((i) => structuredClone(i))
+      return (ix.interactionsByUser.get(userId) ?? [])
+        .flatMap((reportId) => {
+          const i = t.interactions.get(reportId);
+          return i === undefined || (since !== undefined && i.at < since) ? [] : [i];
+        })
         .sort((a, b) => a.at.getTime() - b.at.getTime());
     },
     async recordConversion(c) {
       const key = rowKey(c.campaignId, c.occurrence, c.userId);
       if (t.conversions.has(key)) return false;
-      t.conversions.set(key, structuredClone(c));
+      t.conversions.set(key, rows.keep(Conversion, c));
+      append(ix.conversionsByCampaign, c.campaignId, key);
       return true;
     },
     async conversionTallies(campaignId) {
@@ -403,9 +440,10 @@ export function memoryStorage(): Storage {
         recipients: { conversions: 0, revenue: 0 },
         control: { conversions: 0, revenue: 0 },
       };
-      for (const [key, row] of t.conversions) {
-        const c = read(Conversion, 'conversions', key, row);
-        if (c.campaignId !== campaignId) continue;
+      for (const key of ix.conversionsByCampaign.get(campaignId) ?? []) {
+        const row = t.conversions.get(key);
+        if (row === undefined) continue;
+        const c = rows.read(Conversion, 'conversions', key, row);
         const side = c.control ? tallies.control : tallies.recipients;
         side.conversions += 1;
         side.revenue += c.revenue ?? 0;
@@ -418,6 +456,9 @@ export function memoryStorage(): Storage {
   return storage;
 }
 
+/** What a subject holds of events or subscriptions the segment does not read. */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** The address `removeSubscription({ ifEndpoint })` compares: the endpoint, or Safari's device token. */
 export function addressOf(s: Subscription): string {
   return s.target === 'webpush' ? s.endpoint : s.deviceToken;
@@ -428,21 +469,11 @@ export const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b 
 
 const unique = <T extends string>(ids: readonly T[]): T[] => [...new Set(ids)];
 
-function groupByUser<T extends { userId: string }>(rows: readonly T[]): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const row of rows) {
-    const group = groups.get(row.userId);
-    if (group) group.push(row);
-    else groups.set(row.userId, [row]);
-  }
-  return groups;
-}
-
 function increment(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
 
-/** A string field of a raw row, read without parsing the row (a corrupt row is parsed, and refused, only when selected). */
+/** A string field of a stored row, read without parsing it: the index keys of a row that failed its parse too. */
 function field(row: unknown, name: string): string {
   const value = typeof row === 'object' && row !== null ? (row as Record<string, unknown>)[name] : undefined;
   return typeof value === 'string' ? value : '';
