@@ -1,18 +1,16 @@
-import { DateTime } from 'luxon';
-import type { Campaign, JsonValue, Profile, Recipient, SkipReason, UserId } from '../model/index.js';
-import type { CounterSpec, JobInput, RecipientUpdate } from '../ports/index.js';
+import type { Campaign, Recipient, SkipReason, UserId } from '../model/index.js';
+import type { JobInput } from '../ports/index.js';
 import { mapLimit } from './concurrency.js';
 import type { EngineContext } from './context.js';
 import { type DecisionLog, decisionLog } from './decisions.js';
-import { capSpecs } from './gates/caps.js';
+import { batchVerdicts, gateWithoutCounters, renderContext, takeCounters } from './gate-batch.js';
 import { checkDnd } from './gates/dnd.js';
-import { isThrottleKey, nextMinute, throttleSpec } from './gates/throttle.js';
 import { blockedReason, lateReason } from './gates/window.js';
+import { zoneFactsAt } from './gates/zone-facts.js';
 import { inControlGroup } from './ids.js';
-import { type DeliverBatchJob, JobName, type RedeliverJob, type TriggerEvent } from './jobs.js';
-import { missingFacts } from './render.js';
-import { delivery, type Send, type SendResult, sendOne } from './send.js';
-import { groupBy, settleRecipients, update } from './settle.js';
+import { type DeliverBatchJob, JobName, type RedeliverJob } from './jobs.js';
+import { delivery, type SendResult, sendOne } from './send.js';
+import { settleRecipients, update } from './settle.js';
 import { zoneOf } from './wave.js';
 
 export { blockedReason } from './gates/window.js';
@@ -117,177 +115,46 @@ async function gateAndSend(
     ctx.storage.listSubscriptions(pending),
     ctx.storage.listDeliveries(campaign.id, job.occurrence, pending),
   ]);
-  const profileOf = new Map(profiles.map((profile) => [profile.userId, profile]));
-  const alreadyFinal = new Set(earlier.map((delivery) => delivery.subscriptionId));
-  const subscriptionsOf = groupBy(subscriptions, (subscription) => subscription.userId);
-  const dnd = campaign.when.dnd ?? ctx.dnd;
+  const zones = zoneFactsAt(ctx, campaign, now);
+  const verdicts = batchVerdicts(campaign, job.occurrence, dueAt, log);
+  const ready = await gateWithoutCounters(
+    ctx,
+    campaign,
+    job,
+    pending,
+    { profiles, subscriptions, earlier },
+    dueAt,
+    now,
+    zones,
+    verdicts,
+  );
+  const counted = await takeCounters(ctx, campaign, ready, now, zones, verdicts);
 
-  const skips: RecipientUpdate[] = [];
-  const skipUser = (
-    userId: UserId,
-    reason: SkipReason,
-    facts: Record<string, JsonValue | undefined> = {},
-  ) => {
-    skips.push(update(campaign, job.occurrence, userId, 'skipped', reason));
-    log.add(userId, 'skipped', reason, facts);
-  };
-  const delays = new Map<number, UserId[]>();
-  const delay = (userId: UserId, until: Date, why: string, facts: Record<string, JsonValue | undefined>) => {
-    const late = lateReason(campaign, until, dueAt);
-    if (late) return skipUser(userId, late, { ...facts, wouldWaitUntil: until.toISOString(), why });
-    log.add(userId, 'delayed', why, { ...facts, until: until.toISOString() });
-    const group = delays.get(until.getTime());
-    if (group) group.push(userId);
-    else delays.set(until.getTime(), [userId]);
-  };
-
-  // Gates that need no counter: subscriptions, DND, TTL, the template.
-  const ready: { userId: UserId; zone: string; localTime: string; sends: Send[] }[] = [];
-  for (const userId of pending) {
-    const profile = profileOf.get(userId);
-    const zone = zoneOf(campaign, profile?.timezone);
-    const localTime = DateTime.fromJSDate(now, { zone }).toFormat('yyyy-MM-dd HH:mm ZZZZ');
-    const own = (subscriptionsOf.get(userId) ?? []).filter((s) => ctx.providers[s.target] !== undefined);
-    if (own.length === 0) {
-      skipUser(userId, 'no-subscription', { zone, localTime });
-      continue;
-    }
-    if (dnd) {
-      const check = checkDnd(dnd, zone, now);
-      if (check.inside) {
-        const facts = {
-          zone,
-          localTime,
-          dnd: `${dnd.start}–${dnd.end}`,
-          dndEndsAt: check.endsAt.toISOString(),
-        };
-        if (check.action === 'discard') skipUser(userId, 'dnd-discarded', facts);
-        else delay(userId, check.endsAt, 'dnd', facts);
-        continue;
-      }
-    }
-    if (now.getTime() > dueAt.getTime() + campaign.what.ttlSeconds * 1000) {
-      skipUser(userId, 'expired', { zone, localTime, dueAt: dueAt.toISOString() });
-      continue;
-    }
-    const rendered = await ctx.renderer.render(campaign.what, renderContext(userId, profile, job.event), {
-      onMissingValue: campaign.setup.onMissingValue,
-    });
-    if (!rendered.ok) {
-      ctx.logger.info('recipient skipped: template did not render', {
-        campaignId: campaign.id,
-        userId,
-        issues: rendered.issues,
-      });
-      skipUser(userId, rendered.reason, { zone, ...missingFacts(rendered.missing) });
-      continue;
-    }
-    const sends = own
-      .filter((subscription) => !alreadyFinal.has(subscription.id))
-      .map((subscription) => ({ userId, subscription, message: rendered.message }));
-    ready.push({ userId, zone, localTime, sends });
-  }
-
-  // Caps and throttle: one all-or-nothing counter step per user, in batch order.
-  const counted = new Map<UserId, string[]>();
-  /** What each sent message was decided on, for the `sent` decision (explain: "cap counters at the time"). */
-  const sentFacts = new Map<UserId, Record<string, JsonValue>>();
-  const sends: Send[] = [];
-  const settleOnly: UserId[] = [];
-  let throttledFrom = -1;
-  for (const [index, candidate] of ready.entries()) {
-    if (candidate.sends.length === 0) {
-      // Every subscription already has a final outcome (a retried batch): settle, count nothing.
-      settleOnly.push(candidate.userId);
-      continue;
-    }
-    const specs = counterSpecs(ctx, campaign, candidate.userId, candidate.zone, now);
-    let result: { allowed: true; counts: number[] } | null = null;
-    if (specs.length > 0) {
-      const consumed = await ctx.counters.consume(specs, now);
-      if (!consumed.allowed) {
-        const blockedBy = consumed.blockedBy;
-        if (isThrottleKey(blockedBy)) {
-          throttledFrom = index;
-          break;
-        }
-        const counts = await ctx.counters.get(
-          specs.map((s) => s.key),
-          now,
-        );
-        skipUser(candidate.userId, 'capped', {
-          zone: candidate.zone,
-          blockedBy,
-          counters: specs.map((s, i) => ({ key: s.key, count: counts[i] ?? 0, limit: s.limit })),
-        });
-        continue;
-      }
-      result = consumed;
-      counted.set(
-        candidate.userId,
-        specs.map((s) => s.key),
-      );
-    }
-    sentFacts.set(candidate.userId, {
-      zone: candidate.zone,
-      localTime: candidate.localTime,
-      counters: specs.map((s, i) => ({ key: s.key, count: result?.counts[i] ?? 0, limit: s.limit })),
-    });
-    sends.push(...candidate.sends);
-  }
-  if (throttledFrom >= 0) {
-    // Spread the rest over the coming minutes at the throttle's pace, so a big
-    // campaign does not re-queue everyone every minute (the counter still decides).
-    const perMinute = campaign.when.throttlePerMinute ?? 1;
-    for (const [k, candidate] of ready.slice(throttledFrom).entries()) {
-      const until = new Date(nextMinute(now).getTime() + Math.floor(k / perMinute) * 60_000);
-      delay(candidate.userId, until, 'throttle', {
-        zone: candidate.zone,
-        throttlePerMinute: campaign.when.throttlePerMinute ?? null,
-      });
-    }
-  }
-
-  const outcomes = await mapLimit(sends, ctx.sendConcurrency, (send) =>
+  const outcomes = await mapLimit(counted.sends, ctx.sendConcurrency, (send) =>
     sendOne(ctx, campaign, job.occurrence, send, 1, {
       dueAt,
-      counterKeys: counted.get(send.userId) ?? [],
+      counterKeys: counted.counterKeys.get(send.userId) ?? [],
       event: job.event,
     }),
   );
   await recordFinal(ctx, outcomes);
-  await ctx.storage.updateRecipients(skips, now);
-  await enqueueDelays(ctx, campaign, job, dueAt, delays);
+  await ctx.storage.updateRecipients(verdicts.skips, now);
+  await enqueueDelays(ctx, campaign, job, dueAt, verdicts.delays);
   const settled = await settleRecipients(
     ctx,
     campaign,
     job.occurrence,
-    unique([...outcomes.map((o) => o.userId), ...settleOnly]),
+    unique([...outcomes.map((o) => o.userId), ...counted.settleOnly]),
     log,
-    sentFacts,
+    counted.sentFacts,
   );
-  await releaseUnsent(ctx, settled.undeliverable, counted, now);
+  await releaseUnsent(ctx, settled.undeliverable, counted.counterKeys, now);
 }
 
 /** The final outcomes of a job's sends, in one storage write. */
 async function recordFinal(ctx: EngineContext, results: readonly SendResult[]): Promise<void> {
   const rows = results.flatMap((result) => (result.delivery ? [result.delivery] : []));
   if (rows.length > 0) await ctx.storage.recordDeliveries(rows);
-}
-
-function counterSpecs(
-  ctx: EngineContext,
-  campaign: Campaign,
-  userId: UserId,
-  zone: string,
-  now: Date,
-): CounterSpec[] {
-  const specs = campaign.setup.ignoreGlobalLimits ? [] : capSpecs(ctx.limits, userId, zone, now);
-  // Caps first: a user over their cap is skipped as capped rather than delayed by the throttle.
-  if (campaign.when.throttlePerMinute !== undefined) {
-    specs.push(throttleSpec(campaign.id, campaign.when.throttlePerMinute, now));
-  }
-  return specs;
 }
 
 /** Counted messages that were not sent give their units back, so a failed send never uses up a cap. */
@@ -406,13 +273,6 @@ async function skip(
     now,
   );
   for (const userId of userIds) log.add(userId, 'skipped', reason, { at: now.toISOString() });
-}
-
-function renderContext(userId: UserId, profile: Profile | undefined, event: TriggerEvent | undefined) {
-  return {
-    user: { ...(profile?.properties ?? {}), id: userId },
-    ...(event ? { event: event.properties } : {}),
-  };
 }
 
 function unique<T>(items: readonly T[]): T[] {

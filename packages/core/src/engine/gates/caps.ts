@@ -20,23 +20,44 @@ export type GlobalLimits = z.infer<typeof GlobalLimits>;
  * DST), the weekly one by the ISO week (Monday to Sunday).
  */
 export function capSpecs(limits: GlobalLimits, userId: string, zone: string, now: Date): CounterSpec[] {
-  const specs: CounterSpec[] = [];
+  return capPeriods(limits, zone, now).map((period) => capSpec(period, userId));
+}
+
+/** One cap's counting period in one zone at one instant: the same for every user in that zone. */
+export interface CapPeriod {
+  kind: 'd' | 'w';
+  /** The local date (`d`) or the ISO week (`w`). */
+  key: string;
+  limit: number;
+  expiresAt: Date;
+}
+
+/** The caps' periods in `zone` at `now` (a batch works them out once per zone, not per user). */
+export function capPeriods(limits: GlobalLimits, zone: string, now: Date): CapPeriod[] {
+  const periods: CapPeriod[] = [];
   const perDay = limits.perUser?.perDay;
   const perWeek = limits.perUser?.perWeek;
   if (perDay !== undefined) {
-    specs.push({
-      key: `herald:cap:d:${userId}:${dayKey(now, zone)}`,
+    periods.push({
+      kind: 'd',
+      key: dayKey(now, zone),
       limit: perDay,
       // A day of slack past the reset, so a zone change cannot leave a counter expiring early.
       expiresAt: new Date(nextDayStart(now, zone).getTime() + 86_400_000),
     });
   }
   if (perWeek !== undefined) {
-    specs.push({
-      key: `herald:cap:w:${userId}:${weekKey(now, zone)}`,
+    periods.push({
+      kind: 'w',
+      key: weekKey(now, zone),
       limit: perWeek,
       expiresAt: new Date(nextWeekStart(now, zone).getTime() + 86_400_000),
     });
   }
-  return specs;
+  return periods;
+}
+
+/** A user's counter for one period. */
+export function capSpec({ kind, key, limit, expiresAt }: CapPeriod, userId: string): CounterSpec {
+  return { key: `herald:cap:${kind}:${userId}:${key}`, limit, expiresAt };
 }

@@ -1,0 +1,214 @@
+import type {
+  Campaign,
+  Delivery,
+  JsonValue,
+  Profile,
+  SkipReason,
+  Subscription,
+  UserId,
+} from '../model/index.js';
+import type { RecipientUpdate } from '../ports/index.js';
+import type { EngineContext } from './context.js';
+import type { DecisionLog } from './decisions.js';
+import { isThrottleKey, nextMinute } from './gates/throttle.js';
+import { lateReason } from './gates/window.js';
+import type { zoneFactsAt } from './gates/zone-facts.js';
+import type { DeliverBatchJob, TriggerEvent } from './jobs.js';
+import { missingFacts } from './render.js';
+import type { Send } from './send.js';
+import { groupBy, update } from './settle.js';
+import { zoneOf } from './wave.js';
+
+type Facts = Record<string, JsonValue | undefined>;
+type ZoneFactsAt = ReturnType<typeof zoneFactsAt>;
+
+/**
+ * The verdicts a batch reaches on users that will not be sent now: skips
+ * (written in one call) and delays (re-queued by due instant), each logged.
+ */
+export function batchVerdicts(campaign: Campaign, occurrence: string, dueAt: Date, log: DecisionLog) {
+  const skips: RecipientUpdate[] = [];
+  const delays = new Map<number, UserId[]>();
+  const skip = (userId: UserId, reason: SkipReason, facts: Facts = {}) => {
+    skips.push(update(campaign, occurrence, userId, 'skipped', reason));
+    log.add(userId, 'skipped', reason, facts);
+  };
+  const delay = (userId: UserId, until: Date, why: string, facts: Facts) => {
+    const late = lateReason(campaign, until, dueAt);
+    if (late) return skip(userId, late, { ...facts, wouldWaitUntil: until.toISOString(), why });
+    log.add(userId, 'delayed', why, { ...facts, until: until.toISOString() });
+    const group = delays.get(until.getTime());
+    if (group) group.push(userId);
+    else delays.set(until.getTime(), [userId]);
+  };
+  return { skips, delays, skip, delay };
+}
+export type BatchVerdicts = ReturnType<typeof batchVerdicts>;
+
+/** A user who passed the gates that need no counter, with the messages to send them. */
+export interface Candidate {
+  userId: UserId;
+  zone: string;
+  localTime: string;
+  sends: Send[];
+}
+
+/** What the batch read for its pending users. */
+export interface BatchReads {
+  profiles: readonly Profile[];
+  subscriptions: readonly Subscription[];
+  /** Deliveries with a final outcome already (a retried batch): those subscriptions are not sent again. */
+  earlier: readonly Delivery[];
+}
+
+/**
+ * The gates that need no counter, per user in batch order: a subscription
+ * a provider can send to, Do-Not-Disturb in the user's zone, the TTL, and
+ * the template rendering for them.
+ */
+export async function gateWithoutCounters(
+  ctx: EngineContext,
+  campaign: Campaign,
+  job: DeliverBatchJob,
+  pending: readonly UserId[],
+  reads: BatchReads,
+  dueAt: Date,
+  now: Date,
+  zones: ZoneFactsAt,
+  verdicts: BatchVerdicts,
+): Promise<Candidate[]> {
+  const profileOf = new Map(reads.profiles.map((profile) => [profile.userId, profile]));
+  const alreadyFinal = new Set(reads.earlier.map((delivery) => delivery.subscriptionId));
+  const subscriptionsOf = groupBy(reads.subscriptions, (subscription) => subscription.userId);
+  const expired = now.getTime() > dueAt.getTime() + campaign.what.ttlSeconds * 1000;
+  const ready: Candidate[] = [];
+  for (const userId of pending) {
+    const profile = profileOf.get(userId);
+    const zone = zoneOf(campaign, profile?.timezone);
+    const { localTime, dnd } = zones.of(zone);
+    const own = (subscriptionsOf.get(userId) ?? []).filter((s) => ctx.providers[s.target] !== undefined);
+    if (own.length === 0) {
+      verdicts.skip(userId, 'no-subscription', { zone, localTime });
+      continue;
+    }
+    if (dnd?.inside) {
+      const window = zones.dndWindow;
+      const facts = {
+        zone,
+        localTime,
+        dnd: window ? `${window.start}–${window.end}` : undefined,
+        dndEndsAt: dnd.endsAt.toISOString(),
+      };
+      if (dnd.action === 'discard') verdicts.skip(userId, 'dnd-discarded', facts);
+      else verdicts.delay(userId, dnd.endsAt, 'dnd', facts);
+      continue;
+    }
+    if (expired) {
+      verdicts.skip(userId, 'expired', { zone, localTime, dueAt: dueAt.toISOString() });
+      continue;
+    }
+    const rendered = await ctx.renderer.render(campaign.what, renderContext(userId, profile, job.event), {
+      onMissingValue: campaign.setup.onMissingValue,
+    });
+    if (!rendered.ok) {
+      ctx.logger.info('recipient skipped: template did not render', {
+        campaignId: campaign.id,
+        userId,
+        issues: rendered.issues,
+      });
+      verdicts.skip(userId, rendered.reason, { zone, ...missingFacts(rendered.missing) });
+      continue;
+    }
+    const sends: Send[] = [];
+    for (const subscription of own) {
+      if (!alreadyFinal.has(subscription.id)) sends.push({ userId, subscription, message: rendered.message });
+    }
+    ready.push({ userId, zone, localTime, sends });
+  }
+  return ready;
+}
+
+/** The counted part of a batch: what to send, and what each send was decided on. */
+export interface Counted {
+  sends: Send[];
+  /** The counter keys each sent user took, given back if nothing reaches them. */
+  counterKeys: Map<UserId, string[]>;
+  /** The facts of each `sent` decision (explain: "cap counters at the time"). */
+  sentFacts: Map<UserId, Record<string, JsonValue>>;
+  /** Users whose every subscription already has a final outcome (a retried batch): settled, not counted. */
+  settleOnly: UserId[];
+}
+
+/**
+ * Caps and throttle: one all-or-nothing counter step per user, in batch
+ * order. A user over a cap is skipped; once the throttle is full, the rest
+ * of the batch is spread over the coming minutes at its pace, so a big
+ * campaign does not re-queue everyone every minute (the counter still decides).
+ */
+export async function takeCounters(
+  ctx: EngineContext,
+  campaign: Campaign,
+  ready: readonly Candidate[],
+  now: Date,
+  zones: ZoneFactsAt,
+  verdicts: BatchVerdicts,
+): Promise<Counted> {
+  const counted: Counted = { sends: [], counterKeys: new Map(), sentFacts: new Map(), settleOnly: [] };
+  let throttledFrom = -1;
+  for (const [index, candidate] of ready.entries()) {
+    if (candidate.sends.length === 0) {
+      counted.settleOnly.push(candidate.userId);
+      continue;
+    }
+    const specs = zones.counterSpecs(candidate.userId, candidate.zone);
+    let counts: number[] = [];
+    if (specs.length > 0) {
+      const consumed = await ctx.counters.consume(specs, now);
+      if (!consumed.allowed) {
+        if (isThrottleKey(consumed.blockedBy)) {
+          throttledFrom = index;
+          break;
+        }
+        const current = await ctx.counters.get(
+          specs.map((s) => s.key),
+          now,
+        );
+        verdicts.skip(candidate.userId, 'capped', {
+          zone: candidate.zone,
+          blockedBy: consumed.blockedBy,
+          counters: specs.map((s, i) => ({ key: s.key, count: current[i] ?? 0, limit: s.limit })),
+        });
+        continue;
+      }
+      counts = consumed.counts;
+      counted.counterKeys.set(
+        candidate.userId,
+        specs.map((s) => s.key),
+      );
+    }
+    counted.sentFacts.set(candidate.userId, {
+      zone: candidate.zone,
+      localTime: candidate.localTime,
+      counters: specs.map((s, i) => ({ key: s.key, count: counts[i] ?? 0, limit: s.limit })),
+    });
+    for (const send of candidate.sends) counted.sends.push(send);
+  }
+  if (throttledFrom >= 0) {
+    const perMinute = campaign.when.throttlePerMinute ?? 1;
+    for (const [k, candidate] of ready.slice(throttledFrom).entries()) {
+      const until = new Date(nextMinute(now).getTime() + Math.floor(k / perMinute) * 60_000);
+      verdicts.delay(candidate.userId, until, 'throttle', {
+        zone: candidate.zone,
+        throttlePerMinute: campaign.when.throttlePerMinute ?? null,
+      });
+    }
+  }
+  return counted;
+}
+
+export function renderContext(userId: UserId, profile: Profile | undefined, event: TriggerEvent | undefined) {
+  return {
+    user: { ...(profile?.properties ?? {}), id: userId },
+    ...(event ? { event: event.properties } : {}),
+  };
+}
