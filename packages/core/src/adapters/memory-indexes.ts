@@ -10,20 +10,20 @@
  * of the table gave before these indexes existed.
  */
 export interface MemoryIndexes {
-  /** Subscription ids by user id. A Set: a subscription moves between users and is removed. */
-  subscriptionsByUser: Map<string, Set<string>>;
+  /** Subscription ids by user id (a subscription moves between users and is removed). */
+  subscriptionsByUser: MultiMap<string>;
   /** Positions in `events` by user id. */
-  eventsByUser: Map<string, number[]>;
+  eventsByUser: MultiMap<number>;
   /** Positions in `decisions` by user id. */
-  decisionsByUser: Map<string, number[]>;
+  decisionsByUser: MultiMap<number>;
   /** Report ids of `interactions` by user id, and by campaign id (tallies). */
-  interactionsByUser: Map<string, string[]>;
+  interactionsByUser: MultiMap<string>;
   interactionsByCampaign: Map<string, string[]>;
   /** Keys of `recipients` by campaign id (tallies). */
   recipientsByCampaign: Map<string, string[]>;
   /** Keys of `deliveries` by campaign id (tallies), and by rowKey(campaign, occurrence, user). */
   deliveriesByCampaign: Map<string, string[]>;
-  deliveriesByRecipient: Map<string, string[]>;
+  deliveriesByRecipient: MultiMap<string>;
   /** Keys of `conversions` by campaign id (tallies). */
   conversionsByCampaign: Map<string, string[]>;
   /** Every profile's user id, for keyset paging: see `sortedUserIds`. */
@@ -43,14 +43,14 @@ export interface SortedIds {
 
 export function emptyIndexes(): MemoryIndexes {
   return {
-    subscriptionsByUser: new Map(),
-    eventsByUser: new Map(),
-    decisionsByUser: new Map(),
-    interactionsByUser: new Map(),
+    subscriptionsByUser: new MultiMap(),
+    eventsByUser: new MultiMap(),
+    decisionsByUser: new MultiMap(),
+    interactionsByUser: new MultiMap(),
     interactionsByCampaign: new Map(),
     recipientsByCampaign: new Map(),
     deliveriesByCampaign: new Map(),
-    deliveriesByRecipient: new Map(),
+    deliveriesByRecipient: new MultiMap(),
     conversionsByCampaign: new Map(),
     userIds: { sorted: [], added: [] },
   };
@@ -70,26 +70,50 @@ export function clearIndexes(indexes: MemoryIndexes): void {
   indexes.userIds.added.length = 0;
 }
 
-/** Appends `value` to the list under `key`. */
+/** Appends `value` to the list under `key` (per-campaign lists: a few keys, many values). */
 export function append<V>(index: Map<string, V[]>, key: string, value: V): void {
   const list = index.get(key);
   if (list) list.push(value);
   else index.set(key, [value]);
 }
 
-/** Adds `value` to the set under `key`. */
-export function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
-  const set = index.get(key);
-  if (set) set.add(value);
-  else index.set(key, new Set([value]));
-}
+/**
+ * Values by key, in the order they were added. A key's only value is kept
+ * bare and becomes an array at the second: most users have one subscription
+ * and one delivery per occurrence, and a Set or an array per user costs more
+ * heap than the row it points to, at 100,000 users.
+ */
+export class MultiMap<V extends string | number> {
+  readonly #entries = new Map<string, V | V[]>();
 
-/** Removes `value` from the set under `key`, dropping the set once empty. */
-export function removeFrom(index: Map<string, Set<string>>, key: string, value: string): void {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) index.delete(key);
+  get(key: string): readonly V[] {
+    const found = this.#entries.get(key);
+    return found === undefined ? [] : Array.isArray(found) ? found : [found];
+  }
+
+  add(key: string, value: V): void {
+    const found = this.#entries.get(key);
+    if (found === undefined) this.#entries.set(key, value);
+    else if (Array.isArray(found)) found.push(value);
+    else this.#entries.set(key, [found, value]);
+  }
+
+  /** Removes one value from a key; the key goes with its last value. */
+  remove(key: string, value: V): void {
+    const found = this.#entries.get(key);
+    if (found === undefined) return;
+    if (!Array.isArray(found)) {
+      if (found === value) this.#entries.delete(key);
+      return;
+    }
+    const rest = found.filter((v) => v !== value);
+    if (rest.length === 0) this.#entries.delete(key);
+    else this.#entries.set(key, rest.length === 1 ? (rest[0] as V) : rest);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
 }
 
 /** The ids, sorted by UTF-16 code unit (PostgreSQL's COLLATE "C" for ASCII ids). */

@@ -1,11 +1,13 @@
+import { z } from 'zod';
 import { ConflictError } from '../errors/index.js';
 import {
   Campaign,
-  type CampaignId,
+  CampaignId,
   Conversion,
   type ConversionTallies,
   Decision,
   Delivery,
+  Instant,
   Profile,
   type ReachEstimate,
   Recipient,
@@ -14,7 +16,7 @@ import {
   type SegmentDefinition,
   Subscription,
   UserEvent,
-  type UserId,
+  UserId,
 } from '../model/index.js';
 import type {
   AudiencePage,
@@ -26,16 +28,14 @@ import type {
 import { evaluateSegment, isLiveSubscription, type SegmentSubject } from '../segments/evaluate.js';
 import { type SegmentReads, segmentReads } from '../segments/reads.js';
 import {
-  addTo,
   append,
   clearIndexes,
   emptyIndexes,
   firstAfter,
   type MemoryIndexes,
-  removeFrom,
   sortedUserIds,
 } from './memory-indexes.js';
-import { deepFreeze, frozenRows } from './memory-rows.js';
+import { frozenRows, rowKind } from './memory-rows.js';
 
 /**
  * The rows of a memory storage, as plain data, and the indexes over them.
@@ -51,7 +51,7 @@ export interface MemoryTables {
   segments: Map<string, unknown>;
   recipients: Map<string, unknown>;
   deliveries: Map<string, unknown>;
-  interactions: Map<string, Interaction>;
+  interactions: Map<string, unknown>;
   decisions: unknown[];
   conversions: Map<string, unknown>;
   /** Kept by the storage's writes; the inspector reads rows, it never adds or removes any. */
@@ -120,31 +120,24 @@ export function memoryStorage(): Storage {
   const ix = t.indexes;
   const rows = frozenRows();
 
-  const profile = (id: string, row: unknown): Profile => rows.read(Profile, 'profiles', id, row);
-  const subscription = (id: string, row: unknown): Subscription =>
-    rows.read(Subscription, 'subscriptions', id, row);
-  const campaign = (id: string, row: unknown): Campaign => rows.read(Campaign, 'campaigns', id, row);
-  const recipient = (id: string, row: unknown): Recipient => rows.read(Recipient, 'recipients', id, row);
-  const delivery = (id: string, row: unknown): Delivery => rows.read(Delivery, 'deliveries', id, row);
-  const savedSegment = (id: string, row: unknown): SavedSegment =>
-    rows.read(SavedSegment, 'segments', id, row);
-  const event = (index: number): UserEvent => rows.read(UserEvent, 'events', String(index), t.events[index]);
-  const decision = (index: number): Decision =>
-    rows.read(Decision, 'decisions', String(index), t.decisions[index]);
+  const profile = (id: string, row: unknown): Profile => rows.read(PROFILES, id, row);
+  const subscription = (id: string, row: unknown): Subscription => rows.read(SUBSCRIPTIONS, id, row);
+  const campaign = (id: string, row: unknown): Campaign => rows.read(CAMPAIGNS, id, row);
+  const recipient = (id: string, row: unknown): Recipient => rows.read(RECIPIENTS, id, row);
+  const delivery = (id: string, row: unknown): Delivery => rows.read(DELIVERIES, id, row);
+  const savedSegment = (id: string, row: unknown): SavedSegment => rows.read(SEGMENTS, id, row);
+  const event = (index: number): UserEvent => rows.read(EVENTS, String(index), t.events[index]);
+  const decision = (index: number): Decision => rows.read(DECISIONS, String(index), t.decisions[index]);
+  const interaction = (reportId: string, row: unknown): Interaction => rows.read(INTERACTIONS, reportId, row);
 
   /** One user's subscriptions, in the order they were first stored for that user. */
-  const subscriptionsOf = (userId: string): Subscription[] => {
-    const ids = ix.subscriptionsByUser.get(userId);
-    if (!ids) return [];
-    const found: Subscription[] = [];
-    for (const id of ids) {
+  const subscriptionsOf = (userId: string): Subscription[] =>
+    ix.subscriptionsByUser.get(userId).flatMap((id) => {
       const row = t.subscriptions.get(id);
-      if (row !== undefined) found.push(subscription(id, row));
-    }
-    return found;
-  };
+      return row === undefined ? [] : [subscription(id, row)];
+    });
   /** One user's events, in append order. */
-  const eventsOf = (userId: string): UserEvent[] => (ix.eventsByUser.get(userId) ?? []).map(event);
+  const eventsOf = (userId: string): UserEvent[] => ix.eventsByUser.get(userId).map(event);
 
   /** A profile with what the segment reads of the user's events and subscriptions (none when it reads none). */
   const subjectOf = (userId: string, row: unknown, reads: SegmentReads): SegmentSubject => ({
@@ -166,7 +159,7 @@ export function memoryStorage(): Storage {
 
     async upsertProfile(p) {
       if (!t.profiles.has(p.userId)) ix.userIds.added.push(p.userId);
-      t.profiles.set(p.userId, rows.keep(Profile, p));
+      t.profiles.set(p.userId, rows.keep(PROFILES, p));
     },
     async getProfile(userId) {
       const row = t.profiles.get(userId);
@@ -180,15 +173,15 @@ export function memoryStorage(): Storage {
     },
 
     async upsertSubscription(s) {
-      const row = rows.keep(Subscription, s);
+      const row = rows.keep(SUBSCRIPTIONS, s);
       const previous = t.subscriptions.get(s.id);
       const owner = field(row, 'userId');
       const previousOwner = previous === undefined ? undefined : field(previous, 'userId');
       t.subscriptions.set(s.id, row);
       // A browser that subscribes as someone else moves its subscription to that user.
       if (previousOwner !== owner) {
-        if (previousOwner !== undefined) removeFrom(ix.subscriptionsByUser, previousOwner, s.id);
-        addTo(ix.subscriptionsByUser, owner, s.id);
+        if (previousOwner !== undefined) ix.subscriptionsByUser.remove(previousOwner, s.id);
+        ix.subscriptionsByUser.add(owner, s.id);
       }
     },
     async getSubscription(id) {
@@ -204,14 +197,14 @@ export function memoryStorage(): Storage {
       if (options?.ifEndpoint !== undefined && addressOf(subscription(id, row)) !== options.ifEndpoint)
         return false;
       t.subscriptions.delete(id);
-      removeFrom(ix.subscriptionsByUser, field(row, 'userId'), id);
+      ix.subscriptionsByUser.remove(field(row, 'userId'), id);
       return true;
     },
 
     async appendEvents(events) {
       for (const e of events) {
-        const row = rows.keep(UserEvent, e);
-        append(ix.eventsByUser, field(row, 'userId'), t.events.push(row) - 1);
+        const row = rows.keep(EVENTS, e);
+        ix.eventsByUser.add(field(row, 'userId'), t.events.push(row) - 1);
       }
     },
     async listEvents({ userId, name, from, to }) {
@@ -228,7 +221,7 @@ export function memoryStorage(): Storage {
 
     async insertCampaign(c) {
       if (t.campaigns.has(c.id)) throw new ConflictError(`Campaign ${c.id} already exists`);
-      t.campaigns.set(c.id, rows.keep(Campaign, c));
+      t.campaigns.set(c.id, rows.keep(CAMPAIGNS, c));
     },
     async getCampaign(id) {
       const row = t.campaigns.get(id);
@@ -237,7 +230,7 @@ export function memoryStorage(): Storage {
     async updateCampaign(c, expectedVersion) {
       const row = t.campaigns.get(c.id);
       if (row === undefined || campaign(c.id, row).version !== expectedVersion) return false;
-      t.campaigns.set(c.id, rows.keep(Campaign, c));
+      t.campaigns.set(c.id, rows.keep(CAMPAIGNS, c));
       return true;
     },
     async listCampaigns(filter: CampaignFilter = {}) {
@@ -298,7 +291,7 @@ export function memoryStorage(): Storage {
 
     async insertSegment(s) {
       if (t.segments.has(s.id)) throw new ConflictError(`Segment ${s.id} already exists`);
-      t.segments.set(s.id, rows.keep(SavedSegment, s));
+      t.segments.set(s.id, rows.keep(SEGMENTS, s));
     },
     async getSegment(id) {
       const row = t.segments.get(id);
@@ -306,7 +299,7 @@ export function memoryStorage(): Storage {
     },
     async updateSegment(s) {
       if (!t.segments.has(s.id)) return false;
-      t.segments.set(s.id, rows.keep(SavedSegment, s));
+      t.segments.set(s.id, rows.keep(SEGMENTS, s));
       return true;
     },
     async listSegments() {
@@ -323,7 +316,7 @@ export function memoryStorage(): Storage {
       for (const r of recipients) {
         const key = rowKey(r.campaignId, r.occurrence, r.userId);
         if (t.recipients.has(key)) continue;
-        t.recipients.set(key, rows.keep(Recipient, r));
+        t.recipients.set(key, rows.keep(RECIPIENTS, r));
         append(ix.recipientsByCampaign, r.campaignId, key);
         inserted += 1;
       }
@@ -341,10 +334,10 @@ export function memoryStorage(): Storage {
         const key = rowKey(u.campaignId, u.occurrence, u.userId);
         const row = t.recipients.get(key);
         if (row === undefined) continue;
-        // A new row replaces the frozen one; the parse copies `now` into a Date of its own.
+        // A new row replaces the stored one, which is never changed in place.
         t.recipients.set(
           key,
-          rows.keep(Recipient, { ...recipient(key, row), state: u.state, reason: u.reason, updatedAt: now }),
+          rows.keep(RECIPIENTS, { ...recipient(key, row), state: u.state, reason: u.reason, updatedAt: now }),
         );
       }
     },
@@ -352,14 +345,14 @@ export function memoryStorage(): Storage {
       for (const d of deliveries) {
         const key = rowKey(d.campaignId, d.occurrence, d.subscriptionId);
         if (t.deliveries.has(key)) continue;
-        t.deliveries.set(key, rows.keep(Delivery, d));
+        t.deliveries.set(key, rows.keep(DELIVERIES, d));
         append(ix.deliveriesByCampaign, d.campaignId, key);
-        append(ix.deliveriesByRecipient, rowKey(d.campaignId, d.occurrence, d.userId), key);
+        ix.deliveriesByRecipient.add(rowKey(d.campaignId, d.occurrence, d.userId), key);
       }
     },
     async listDeliveries(campaignId, occurrence, userIds) {
       return unique(userIds).flatMap((userId) =>
-        (ix.deliveriesByRecipient.get(rowKey(campaignId, occurrence, userId)) ?? []).flatMap((key) => {
+        ix.deliveriesByRecipient.get(rowKey(campaignId, occurrence, userId)).flatMap((key) => {
           const row = t.deliveries.get(key);
           return row === undefined ? [] : [delivery(key, row)];
         }),
@@ -368,9 +361,8 @@ export function memoryStorage(): Storage {
 
     async recordInteraction(interaction) {
       if (t.interactions.has(interaction.reportId)) return false;
-      // No schema for reports: the copy is a plain deep copy, frozen like every row.
-      t.interactions.set(interaction.reportId, deepFreeze(structuredClone(interaction)));
-      append(ix.interactionsByUser, interaction.userId, interaction.reportId);
+      t.interactions.set(interaction.reportId, rows.keep(INTERACTIONS, interaction));
+      ix.interactionsByUser.add(interaction.userId, interaction.reportId);
       append(ix.interactionsByCampaign, interaction.campaignId, interaction.reportId);
       return true;
     },
@@ -394,8 +386,9 @@ export function memoryStorage(): Storage {
         if (row !== undefined) tallies.deliveries[delivery(key, row).status] += 1;
       }
       for (const reportId of ix.interactionsByCampaign.get(campaignId) ?? []) {
-        const i = t.interactions.get(reportId);
-        if (i === undefined) continue;
+        const row = t.interactions.get(reportId);
+        if (row === undefined) continue;
+        const i = interaction(reportId, row);
         tallies.interactions[i.kind] += 1;
         if (i.kind === 'clicked' && i.action !== null)
           increment(tallies.interactions.clickedByAction, i.action);
@@ -405,13 +398,14 @@ export function memoryStorage(): Storage {
 
     async appendDecisions(decisions) {
       for (const d of decisions) {
-        const row = rows.keep(Decision, d);
-        append(ix.decisionsByUser, field(row, 'userId'), t.decisions.push(row) - 1);
+        const row = rows.keep(DECISIONS, d);
+        ix.decisionsByUser.add(field(row, 'userId'), t.decisions.push(row) - 1);
       }
     },
     async listDecisions({ userId, campaignId, since }) {
       // Append order is kept for equal times: the sort is stable.
-      return (ix.decisionsByUser.get(userId) ?? [])
+      return ix.decisionsByUser
+        .get(userId)
         .map(decision)
         .filter(
           (d) =>
@@ -421,17 +415,20 @@ export function memoryStorage(): Storage {
         .sort((a, b) => a.at.getTime() - b.at.getTime());
     },
     async listInteractions({ userId, since }) {
-      return (ix.interactionsByUser.get(userId) ?? [])
+      return ix.interactionsByUser
+        .get(userId)
         .flatMap((reportId) => {
-          const i = t.interactions.get(reportId);
-          return i === undefined || (since !== undefined && i.at < since) ? [] : [i];
+          const row = t.interactions.get(reportId);
+          if (row === undefined) return [];
+          const i = interaction(reportId, row);
+          return since !== undefined && i.at < since ? [] : [i];
         })
         .sort((a, b) => a.at.getTime() - b.at.getTime());
     },
     async recordConversion(c) {
       const key = rowKey(c.campaignId, c.occurrence, c.userId);
       if (t.conversions.has(key)) return false;
-      t.conversions.set(key, rows.keep(Conversion, c));
+      t.conversions.set(key, rows.keep(CONVERSIONS, c));
       append(ix.conversionsByCampaign, c.campaignId, key);
       return true;
     },
@@ -443,7 +440,7 @@ export function memoryStorage(): Storage {
       for (const key of ix.conversionsByCampaign.get(campaignId) ?? []) {
         const row = t.conversions.get(key);
         if (row === undefined) continue;
-        const c = rows.read(Conversion, 'conversions', key, row);
+        const c = rows.read(CONVERSIONS, key, row);
         const side = c.control ? tallies.control : tallies.recipients;
         side.conversions += 1;
         side.revenue += c.revenue ?? 0;
@@ -455,6 +452,31 @@ export function memoryStorage(): Storage {
   Object.defineProperty(storage, MEMORY_TABLES, { value: t, enumerable: false });
   return storage;
 }
+
+/** Each table's schema and top-level instants (stored as epoch milliseconds). */
+const PROFILES = rowKind('profiles', Profile, ['createdAt', 'updatedAt']);
+const SUBSCRIPTIONS = rowKind('subscriptions', Subscription, ['createdAt', 'updatedAt']);
+const EVENTS = rowKind('events', UserEvent, ['time']);
+const CAMPAIGNS = rowKind('campaigns', Campaign, ['createdAt', 'updatedAt', 'nextRunAt']);
+const SEGMENTS = rowKind('segments', SavedSegment, ['createdAt', 'updatedAt']);
+const RECIPIENTS = rowKind('recipients', Recipient, ['createdAt', 'updatedAt']);
+const DELIVERIES = rowKind('deliveries', Delivery, ['at']);
+const DECISIONS = rowKind('decisions', Decision, ['at']);
+const CONVERSIONS = rowKind('conversions', Conversion, ['at']);
+/** Service-worker reports have no model schema (the HTTP handlers check them); this one guards the store. */
+const INTERACTIONS = rowKind(
+  'interactions',
+  z.object({
+    reportId: z.string(),
+    campaignId: CampaignId,
+    occurrence: z.string(),
+    userId: UserId,
+    kind: z.enum(['viewed', 'clicked', 'closed']),
+    action: z.string().nullable(),
+    at: Instant,
+  }),
+  ['at'],
+);
 
 /** What a subject holds of events or subscriptions the segment does not read. */
 const NONE: readonly never[] = Object.freeze([]);
