@@ -1,12 +1,20 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', payload: 'src/payload/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    testing: 'src/testing/index.ts',
+    payload: 'src/payload/index.ts',
+    // Started by the webPush provider's delivery pool as a worker thread, from beside the bundle.
+    'delivery-worker': 'src/delivery/worker/delivery-worker.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // import.meta.url in the CJS build too: the delivery pool finds its worker file relative to it.
+  shims: true,
   // The conformance suites (@herald/core/testing) call vitest and fast-check; the host's test setup provides them.
   external: ['vitest', 'fast-check'],
 });

@@ -8,7 +8,12 @@ export {
   defaultCircuitBreakerOptions,
   isServiceFailure,
 } from './circuit-breaker.js';
-export { createEncryptionPool, type EncryptionPool, type EncryptionPoolOptions } from './encryption-pool.js';
+export {
+  createDeliveryPool,
+  type DeliveryPool,
+  type DeliveryPoolOptions,
+  EncryptionError,
+} from './delivery-pool.js';
 export {
   checkEndpoint,
   createEndpointPolicy,

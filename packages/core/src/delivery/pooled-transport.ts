@@ -50,6 +50,19 @@ interface OriginPool {
   slots: Semaphore;
 }
 
+/** Where a pooled transport keeps the options it was made with, for delivery workers to rebuild it. */
+const OPTIONS = Symbol('herald.pooledTransportOptions');
+
+/**
+ * The options a `pooledHttpTransport` was made with, or null for any other
+ * transport: the webPush provider gives them to its delivery workers, which
+ * each build the same transport on their own thread.
+ */
+export function pooledTransportOptionsOf(transport: HttpTransport): PooledTransportOptions | null {
+  const options = (transport as { [OPTIONS]?: PooledTransportOptions })[OPTIONS];
+  return options ?? null;
+}
+
 export function pooledHttpTransport(options: PooledTransportOptions = {}): PooledHttpTransport {
   const maxInFlight = options.maxInFlightPerOrigin ?? 100;
   const maxBodyBytes = options.maxBodyBytes ?? 4096;
@@ -141,7 +154,7 @@ export function pooledHttpTransport(options: PooledTransportOptions = {}): Poole
     });
   }
 
-  return {
+  const transport: PooledHttpTransport = {
     async send(request, { timeoutMs }) {
       if (closed) throw new Error('transport closed');
       const protocol = request.url.protocol;
@@ -168,6 +181,8 @@ export function pooledHttpTransport(options: PooledTransportOptions = {}): Poole
       pools.clear();
     },
   };
+  Object.defineProperty(transport, OPTIONS, { value: { ...options } });
+  return transport;
 }
 
 /** Writes the body, then resolves with the status, headers and the start of the body. */

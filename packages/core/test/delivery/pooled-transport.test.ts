@@ -1,3 +1,4 @@
+import { createECDH, randomBytes } from 'node:crypto';
 import { createSecureServer, type Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -25,8 +26,15 @@ function message(json: PushSubscriptionJson, payload: string): OutboundMessage {
   return { subscription, payload, ttlSeconds: 60, urgency: 'normal' };
 }
 
-describe('pooled transport against the loopback push service over TLS', () => {
+// The same transport runs on the calling thread (no workers) and inside each
+// delivery worker (the default on a multi-core machine): both are tested.
+describe.each([
+  { mode: 'on the calling thread', encryptionWorkers: 0 },
+  { mode: 'from delivery workers', encryptionWorkers: 2 },
+])('pooled transport against the loopback push service over TLS, $mode', ({ encryptionWorkers }) => {
   let service: TestPushService;
+  /** Where the transport runs, its own record of the protocol is readable. */
+  const onThisThread = encryptionWorkers === 0;
 
   beforeAll(async () => {
     service = createTestPushService({ tls: true });
@@ -37,14 +45,14 @@ describe('pooled transport against the loopback push service over TLS', () => {
 
   it('negotiates HTTP/2 by ALPN and multiplexes 120 messages, each decrypted by http_ece', async () => {
     const transport = pooledHttpTransport({ ca: service.ca, maxInFlightPerOrigin: 50 });
-    const provider = webPush({ vapid, transport });
+    const provider = webPush({ vapid, transport, encryptionWorkers });
     try {
       const subscribers = Array.from({ length: 120 }, () => service.createSubscription());
       const outcomes = await Promise.all(
         subscribers.map((s, i) => provider.send(message(s, `{"n":${i}}`), now)),
       );
       expect(outcomes.filter((o) => o.kind !== 'sent')).toEqual([]);
-      expect(transport.protocolOf(service.url)).toBe('h2');
+      if (onThisThread) expect(transport.protocolOf(service.url)).toBe('h2');
       expect(service.received).toHaveLength(120);
       expect(new Set(service.received.map((m) => m.httpVersion))).toEqual(new Set(['2.0']));
       for (const [i, s] of subscribers.entries()) {
@@ -57,12 +65,12 @@ describe('pooled transport against the loopback push service over TLS', () => {
 
   it('falls back to HTTP/1.1 keep-alive when the service offers no h2', async () => {
     const transport = pooledHttpTransport({ ca: service.ca, http1Only: true });
-    const provider = webPush({ vapid, transport });
+    const provider = webPush({ vapid, transport, encryptionWorkers });
     try {
       const s = service.createSubscription();
       const outcome = await provider.send(message(s, 'hi'), now);
       expect(outcome).toEqual({ kind: 'sent', statusCode: 201 });
-      expect(transport.protocolOf(service.url)).toBe('http/1.1');
+      if (onThisThread) expect(transport.protocolOf(service.url)).toBe('http/1.1');
       expect(service.received[0]?.httpVersion).toBe('1.1');
     } finally {
       await provider.close();
@@ -70,7 +78,11 @@ describe('pooled transport against the loopback push service over TLS', () => {
   });
 
   it('sends a REFUSED_STREAM reset once more on a fresh stream; another reset becomes a retry', async () => {
-    const provider = webPush({ vapid, transport: pooledHttpTransport({ ca: service.ca }) });
+    const provider = webPush({
+      vapid,
+      transport: pooledHttpTransport({ ca: service.ca }),
+      encryptionWorkers,
+    });
     try {
       const refused = service.createSubscription();
       service.respondWith(refused.endpoint, { status: 0, resetCode: 7, times: 1 });
@@ -89,7 +101,7 @@ describe('pooled transport against the loopback push service over TLS', () => {
 
   it('keeps delivering after the service sends GOAWAY: new requests go to a new session', async () => {
     const transport = pooledHttpTransport({ ca: service.ca });
-    const provider = webPush({ vapid, transport });
+    const provider = webPush({ vapid, transport, encryptionWorkers });
     try {
       const subscribers = Array.from({ length: 40 }, () => service.createSubscription());
       const first = await Promise.all(
@@ -175,6 +187,38 @@ describe('pooled transport limits', () => {
       });
     } finally {
       await transport.close();
+    }
+  });
+
+  it('from delivery workers: shares maxInFlightPerOrigin between them and maps a timeout to retry', async () => {
+    const receiver = createECDH('prime256v1');
+    receiver.generateKeys();
+    const keys = {
+      p256dh: receiver.getPublicKey().toString('base64url'),
+      auth: randomBytes(16).toString('base64url'),
+    };
+    const provider = webPush({
+      vapid,
+      transport: pooledHttpTransport({ ca, maxInFlightPerOrigin: 8 }),
+      encryptionWorkers: 2,
+      timeoutMs: 300,
+    });
+    try {
+      peak = 0;
+      const fast = await Promise.all(
+        Array.from({ length: 40 }, () =>
+          provider.send(message({ endpoint: `${origin}/fast`, keys }, 'x'), now),
+        ),
+      );
+      expect(fast.map((o) => o.kind)).toEqual(Array(40).fill('sent'));
+      // Two workers with four streams each: never more than the transport's eight at once.
+      expect(peak).toBeLessThanOrEqual(8);
+      expect(peak).toBeGreaterThan(1);
+
+      const slow = await provider.send(message({ endpoint: `${origin}/slow`, keys }, 'x'), now);
+      expect(slow).toMatchObject({ kind: 'retry', statusCode: null, reason: 'no answer within 300 ms' });
+    } finally {
+      await provider.close();
     }
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEncryptionPool } from '../../src/delivery/encryption-pool.js';
+import { createDeliveryPool } from '../../src/delivery/delivery-pool.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
 import { PayloadTooLargeError } from '../../src/errors/index.js';
@@ -66,7 +66,7 @@ describe('encryption on worker threads', () => {
   });
 
   it('rejects a bad key per message without failing the rest of its batch, and refuses work once closed', async () => {
-    const pool = createEncryptionPool({ workers: 1 });
+    const pool = createDeliveryPool({ workers: 1 });
     const good = service.createSubscription();
     const [ok, bad] = await Promise.allSettled([
       pool.encrypt(good.keys, 'hello'),

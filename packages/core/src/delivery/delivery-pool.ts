@@ -1,0 +1,183 @@
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import type { TransportRequest, TransportResponse } from './http-transport.js';
+import type { PooledTransportOptions } from './pooled-transport.js';
+import { type ResultBatch, revive, type WorkItem, type WorkResult } from './worker/protocol.js';
+import { startDeliveryWorker } from './worker/start-worker.js';
+
+/**
+ * Web Push work on worker threads. Per message, RFC 8291 encryption costs
+ * an ECDH key pair, an ECDH agreement, two HKDFs and AES-GCM (about 200 µs
+ * of CPU), and Node's HTTP/2 client about half as much again; on the main
+ * thread both compete with the engine for its event loop.
+ *
+ * - `encrypt` runs web-push's own `encrypt` in a worker and hands the body back.
+ * - `send` (a pool created with `transport` options) encrypts and makes the
+ *   request in the worker, on that worker's own pooled transport, and hands
+ *   back the service's answer.
+ *
+ * Work asked for in one turn of the event loop goes to the least busy
+ * worker in batches (one postMessage per batch, not per message). A worker
+ * keeps the process alive only while it has work; an idle pool never does.
+ */
+export interface DeliveryPool {
+  /** aes128gcm body for one subscription (a fresh sender key pair and salt per message). */
+  encrypt(keys: { p256dh: string; auth: string }, plaintext: string): Promise<Uint8Array>;
+  /**
+   * Encrypts `plaintext` for `keys` and sends it as the body of `request`
+   * (whose own body is ignored). Resolves with any HTTP answer; rejects with
+   * an `EncryptionError` when the keys or payload cannot be encrypted, and
+   * with the network error (name and code kept) when the request failed.
+   */
+  send(
+    keys: { p256dh: string; auth: string },
+    plaintext: string,
+    request: Omit<TransportRequest, 'body'>,
+    timeoutMs: number,
+  ): Promise<TransportResponse>;
+  close(): Promise<void>;
+}
+
+export interface DeliveryPoolOptions {
+  /** Worker threads. Default: the number of cores. */
+  workers?: number;
+  /** Messages per postMessage at most. Default 64. */
+  maxBatch?: number;
+  /**
+   * Options of the pooled transport each worker builds to `send`; without
+   * them the pool only encrypts. `maxInFlightPerOrigin` is shared out
+   * between the workers.
+   */
+  transport?: PooledTransportOptions;
+}
+
+/** The keys or the payload of a message could not be encrypted: sending it again cannot help. */
+export class EncryptionError extends Error {
+  override readonly name = 'EncryptionError';
+}
+
+interface Job {
+  item: WorkItem;
+  resolve: (result: WorkResult) => void;
+  reject: (error: Error) => void;
+}
+
+interface Lane {
+  worker: Worker;
+  /** Jobs given to this worker and not answered yet, by item id. */
+  jobs: Map<number, Job>;
+}
+
+export function createDeliveryPool(options: DeliveryPoolOptions = {}): DeliveryPool {
+  const size = Math.max(1, options.workers ?? availableParallelism());
+  const maxBatch = options.maxBatch ?? 64;
+  const transport = options.transport
+    ? {
+        ...options.transport,
+        maxInFlightPerOrigin: Math.max(1, Math.ceil((options.transport.maxInFlightPerOrigin ?? 100) / size)),
+      }
+    : null;
+  const lanes: Lane[] = [];
+  let queued: Job[] = [];
+  let flushScheduled = false;
+  let nextId = 1;
+  let closed = false;
+
+  const start = () => {
+    for (let i = 0; i < size; i++) {
+      const worker = startDeliveryWorker({ transport });
+      worker.unref();
+      const lane: Lane = { worker, jobs: new Map() };
+      worker.on('message', (batch: ResultBatch) => settle(lane, batch));
+      worker.on('error', (error) => failLane(lane, error));
+      worker.on('exit', (code) => {
+        if (!closed) failLane(lane, new Error(`delivery worker exited with code ${code}`));
+      });
+      lanes.push(lane);
+    }
+  };
+
+  const settle = (lane: Lane, batch: ResultBatch) => {
+    for (const result of batch.results) {
+      const job = lane.jobs.get(result.id);
+      if (!job) continue;
+      lane.jobs.delete(result.id);
+      job.resolve(result);
+    }
+    // Idle again: the pool must not keep the process alive.
+    if (lane.jobs.size === 0) lane.worker.unref();
+  };
+
+  const failLane = (lane: Lane, error: Error) => {
+    for (const job of lane.jobs.values()) job.reject(error);
+    lane.jobs.clear();
+    const index = lanes.indexOf(lane);
+    if (index >= 0) lanes.splice(index, 1);
+  };
+
+  const flush = () => {
+    flushScheduled = false;
+    const jobs = queued;
+    queued = [];
+    if (lanes.length === 0) {
+      const error = new Error('no delivery worker is running');
+      for (const job of jobs) job.reject(error);
+      return;
+    }
+    for (let first = 0; first < jobs.length; first += maxBatch) {
+      const batch = jobs.slice(first, first + maxBatch);
+      let lane = lanes[0] as Lane;
+      for (const candidate of lanes) if (candidate.jobs.size < lane.jobs.size) lane = candidate;
+      // Busy: the process waits for this worker's answers.
+      if (lane.jobs.size === 0) lane.worker.ref();
+      for (const job of batch) lane.jobs.set(job.item.id, job);
+      lane.worker.postMessage({ items: batch.map((job) => job.item) });
+    }
+  };
+
+  const submit = (item: Omit<WorkItem, 'id'>): Promise<WorkResult> => {
+    if (closed) return Promise.reject(new Error('delivery pool closed'));
+    if (lanes.length === 0) start();
+    return new Promise<WorkResult>((resolve, reject) => {
+      queued.push({ item: { ...item, id: nextId++ }, resolve, reject });
+      if (queued.length >= maxBatch) flush();
+      else if (!flushScheduled) {
+        flushScheduled = true;
+        // Gathers what this turn of the event loop asks for into one batch.
+        setImmediate(flush);
+      }
+    });
+  };
+
+  return {
+    async encrypt(keys, plaintext) {
+      const result = await submit({ p256dh: keys.p256dh, auth: keys.auth, plaintext });
+      if (result.kind === 'encrypted') return result.body;
+      throw resultError(result);
+    },
+    async send(keys, plaintext, request, timeoutMs) {
+      if (!transport) throw new Error('this delivery pool only encrypts (created without transport options)');
+      const result = await submit({
+        p256dh: keys.p256dh,
+        auth: keys.auth,
+        plaintext,
+        request: { url: request.url.href, headers: request.headers, timeoutMs },
+      });
+      if (result.kind === 'response') return result.response;
+      throw resultError(result);
+    },
+    async close() {
+      closed = true;
+      const running = lanes.splice(0);
+      const error = new Error('delivery pool closed');
+      for (const lane of running) for (const job of lane.jobs.values()) job.reject(error);
+      for (const job of queued.splice(0)) job.reject(error);
+      await Promise.all(running.map((lane) => lane.worker.terminate()));
+    },
+  };
+}
+
+function resultError(result: WorkResult): Error {
+  if (result.kind !== 'error') return new Error(`unexpected ${result.kind} result from a delivery worker`);
+  return result.stage === 'encrypt' ? new EncryptionError(result.error.message) : revive(result.error);
+}
