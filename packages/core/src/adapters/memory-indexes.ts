@@ -19,11 +19,10 @@ export interface MemoryIndexes {
   /** Report ids of `interactions` by user id, and by campaign id (tallies). */
   interactionsByUser: MultiMap<string>;
   interactionsByCampaign: Map<string, string[]>;
-  /** Keys of `recipients` by campaign id (tallies). */
-  recipientsByCampaign: Map<string, string[]>;
-  /** Keys of `deliveries` by campaign id (tallies), and by rowKey(campaign, occurrence, user). */
-  deliveriesByCampaign: Map<string, string[]>;
-  deliveriesByRecipient: MultiMap<string>;
+  /** The rowKey(campaign, occurrence) groups of `recipients` and `deliveries` by campaign id (tallies). */
+  occurrencesByCampaign: Map<string, Set<string>>;
+  /** Subscription ids of `deliveries` by rowKey(campaign, occurrence), then user id. */
+  deliveriesByRecipient: Map<string, MultiMap<string>>;
   /** Keys of `conversions` by campaign id (tallies). */
   conversionsByCampaign: Map<string, string[]>;
   /** Every profile's user id, for keyset paging: see `sortedUserIds`. */
@@ -48,9 +47,8 @@ export function emptyIndexes(): MemoryIndexes {
     decisionsByUser: new MultiMap(),
     interactionsByUser: new MultiMap(),
     interactionsByCampaign: new Map(),
-    recipientsByCampaign: new Map(),
-    deliveriesByCampaign: new Map(),
-    deliveriesByRecipient: new MultiMap(),
+    occurrencesByCampaign: new Map(),
+    deliveriesByRecipient: new Map(),
     conversionsByCampaign: new Map(),
     userIds: { sorted: [], added: [] },
   };
@@ -62,8 +60,7 @@ export function clearIndexes(indexes: MemoryIndexes): void {
   indexes.decisionsByUser.clear();
   indexes.interactionsByUser.clear();
   indexes.interactionsByCampaign.clear();
-  indexes.recipientsByCampaign.clear();
-  indexes.deliveriesByCampaign.clear();
+  indexes.occurrencesByCampaign.clear();
   indexes.deliveriesByRecipient.clear();
   indexes.conversionsByCampaign.clear();
   indexes.userIds.sorted.length = 0;
@@ -75,6 +72,26 @@ export function append<V>(index: Map<string, V[]>, key: string, value: V): void 
   const list = index.get(key);
   if (list) list.push(value);
   else index.set(key, [value]);
+}
+
+/** Adds `value` to the set under `key` (occurrences of a campaign: a few of each). */
+export function addOnce(index: Map<string, Set<string>>, key: string, value: string): void {
+  const set = index.get(key);
+  if (set) set.add(value);
+  else index.set(key, new Set([value]));
+}
+
+/** The multi-map of one (campaign, occurrence), made on first use. */
+export function occurrenceIndex<V extends string | number>(
+  index: Map<string, MultiMap<V>>,
+  key: string,
+): MultiMap<V> {
+  let found = index.get(key);
+  if (!found) {
+    found = new MultiMap<V>();
+    index.set(key, found);
+  }
+  return found;
 }
 
 /**

@@ -28,11 +28,13 @@ import type {
 import { evaluateSegment, isLiveSubscription, type SegmentSubject } from '../segments/evaluate.js';
 import { type SegmentReads, segmentReads } from '../segments/reads.js';
 import {
+  addOnce,
   append,
   clearIndexes,
   emptyIndexes,
   firstAfter,
   type MemoryIndexes,
+  occurrenceIndex,
   sortedUserIds,
 } from './memory-indexes.js';
 import { frozenRows, rowKind } from './memory-rows.js';
@@ -49,8 +51,10 @@ export interface MemoryTables {
   events: unknown[];
   campaigns: Map<string, unknown>;
   segments: Map<string, unknown>;
-  recipients: Map<string, unknown>;
-  deliveries: Map<string, unknown>;
+  /** Recipients by rowKey(campaign, occurrence), then user id: no key string of its own per row. */
+  recipients: Map<string, Map<string, unknown>>;
+  /** Deliveries by rowKey(campaign, occurrence), then subscription id. */
+  deliveries: Map<string, Map<string, unknown>>;
   interactions: Map<string, unknown>;
   decisions: unknown[];
   conversions: Map<string, unknown>;
@@ -103,7 +107,7 @@ export function memoryTablesOf(storage: Storage): MemoryTables | null {
   return tables ? (tables as MemoryTables) : null;
 }
 
-/** A key of several parts; \u0000 cannot occur in ids, so keys never collide. */
+/** A key of several parts; \u0000 cannot occur in ids, so keys never collide (a key of a key and a part is the key of all three). */
 export const rowKey = (...parts: string[]): string => parts.join('\u0000');
 
 /**
@@ -136,6 +140,26 @@ export function memoryStorage(): Storage {
       const row = t.subscriptions.get(id);
       return row === undefined ? [] : [subscription(id, row)];
     });
+  /**
+   * The rows of one (campaign, occurrence) in a recipients or deliveries
+   * table, the group made (and listed under its campaign, for tallies) on
+   * first use.
+   */
+  const occurrenceRows = (
+    table: Map<string, Map<string, unknown>>,
+    campaignId: string,
+    occurrence: string,
+  ): Map<string, unknown> => {
+    const key = rowKey(campaignId, occurrence);
+    let group = table.get(key);
+    if (!group) {
+      group = new Map();
+      table.set(key, group);
+      addOnce(ix.occurrencesByCampaign, campaignId, key);
+    }
+    return group;
+  };
+
   /** One user's events, in append order. */
   const eventsOf = (userId: string): UserEvent[] => ix.eventsByUser.get(userId).map(event);
 
@@ -314,47 +338,56 @@ export function memoryStorage(): Storage {
     async insertRecipients(recipients) {
       let inserted = 0;
       for (const r of recipients) {
-        const key = rowKey(r.campaignId, r.occurrence, r.userId);
-        if (t.recipients.has(key)) continue;
-        t.recipients.set(key, rows.keep(RECIPIENTS, r));
-        append(ix.recipientsByCampaign, r.campaignId, key);
+        const group = occurrenceRows(t.recipients, r.campaignId, r.occurrence);
+        if (group.has(r.userId)) continue;
+        group.set(r.userId, rows.keep(RECIPIENTS, r));
         inserted += 1;
       }
       return { inserted };
     },
     async getRecipients(campaignId, occurrence, userIds) {
+      const occurrenceKey = rowKey(campaignId, occurrence);
+      const group = t.recipients.get(occurrenceKey);
+      if (!group) return [];
       return unique(userIds).flatMap((userId) => {
-        const key = rowKey(campaignId, occurrence, userId);
-        const row = t.recipients.get(key);
-        return row === undefined ? [] : [recipient(key, row)];
+        const row = group.get(userId);
+        return row === undefined ? [] : [recipient(rowKey(occurrenceKey, userId), row)];
       });
     },
     async updateRecipients(updates, now) {
       for (const u of updates) {
-        const key = rowKey(u.campaignId, u.occurrence, u.userId);
-        const row = t.recipients.get(key);
-        if (row === undefined) continue;
+        const occurrenceKey = rowKey(u.campaignId, u.occurrence);
+        const group = t.recipients.get(occurrenceKey);
+        const row = group?.get(u.userId);
+        if (group === undefined || row === undefined) continue;
+        const current = recipient(rowKey(occurrenceKey, u.userId), row);
         // A new row replaces the stored one, which is never changed in place.
-        t.recipients.set(
-          key,
-          rows.keep(RECIPIENTS, { ...recipient(key, row), state: u.state, reason: u.reason, updatedAt: now }),
+        group.set(
+          u.userId,
+          rows.keep(RECIPIENTS, { ...current, state: u.state, reason: u.reason, updatedAt: now }),
         );
       }
     },
     async recordDeliveries(deliveries) {
       for (const d of deliveries) {
-        const key = rowKey(d.campaignId, d.occurrence, d.subscriptionId);
-        if (t.deliveries.has(key)) continue;
-        t.deliveries.set(key, rows.keep(DELIVERIES, d));
-        append(ix.deliveriesByCampaign, d.campaignId, key);
-        ix.deliveriesByRecipient.add(rowKey(d.campaignId, d.occurrence, d.userId), key);
+        const group = occurrenceRows(t.deliveries, d.campaignId, d.occurrence);
+        if (group.has(d.subscriptionId)) continue;
+        group.set(d.subscriptionId, rows.keep(DELIVERIES, d));
+        occurrenceIndex(ix.deliveriesByRecipient, rowKey(d.campaignId, d.occurrence)).add(
+          d.userId,
+          d.subscriptionId,
+        );
       }
     },
     async listDeliveries(campaignId, occurrence, userIds) {
+      const occurrenceKey = rowKey(campaignId, occurrence);
+      const group = t.deliveries.get(occurrenceKey);
+      const byUser = ix.deliveriesByRecipient.get(occurrenceKey);
+      if (!group || !byUser) return [];
       return unique(userIds).flatMap((userId) =>
-        ix.deliveriesByRecipient.get(rowKey(campaignId, occurrence, userId)).flatMap((key) => {
-          const row = t.deliveries.get(key);
-          return row === undefined ? [] : [delivery(key, row)];
+        byUser.get(userId).flatMap((subscriptionId) => {
+          const row = group.get(subscriptionId);
+          return row === undefined ? [] : [delivery(rowKey(occurrenceKey, subscriptionId), row)];
         }),
       );
     },
@@ -374,16 +407,15 @@ export function memoryStorage(): Storage {
         deliveries: { sent: 0, failed: 0, gone: 0 },
         interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
       };
-      for (const key of ix.recipientsByCampaign.get(campaignId) ?? []) {
-        const row = t.recipients.get(key);
-        if (row === undefined) continue;
-        const r = recipient(key, row);
-        tallies.recipients[r.state as RecipientState] += 1;
-        if (r.state === 'skipped' && r.reason !== null) increment(tallies.skipped, r.reason);
-      }
-      for (const key of ix.deliveriesByCampaign.get(campaignId) ?? []) {
-        const row = t.deliveries.get(key);
-        if (row !== undefined) tallies.deliveries[delivery(key, row).status] += 1;
+      for (const occurrenceKey of ix.occurrencesByCampaign.get(campaignId) ?? []) {
+        for (const [userId, row] of t.recipients.get(occurrenceKey) ?? []) {
+          const r = recipient(rowKey(occurrenceKey, userId), row);
+          tallies.recipients[r.state as RecipientState] += 1;
+          if (r.state === 'skipped' && r.reason !== null) increment(tallies.skipped, r.reason);
+        }
+        for (const [subscriptionId, row] of t.deliveries.get(occurrenceKey) ?? []) {
+          tallies.deliveries[delivery(rowKey(occurrenceKey, subscriptionId), row).status] += 1;
+        }
       }
       for (const reportId of ix.interactionsByCampaign.get(campaignId) ?? []) {
         const row = t.interactions.get(reportId);

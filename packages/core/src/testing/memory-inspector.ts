@@ -24,11 +24,21 @@ export function memoryStorageInspector(target: Storage | (() => Storage)): Memor
 
   return {
     async countRows(table) {
-      const rows = tables()[table];
-      return Array.isArray(rows) ? rows.length : rows.size;
+      const t = tables();
+      switch (table) {
+        case 'events':
+        case 'decisions':
+          return t[table].length;
+        // Grouped by (campaign, occurrence): count the rows, not the groups.
+        case 'recipients':
+        case 'deliveries':
+          return [...t[table].values()].reduce((sum, group) => sum + group.size, 0);
+        default:
+          return t[table].size;
+      }
     },
     async recipientState(campaignId, occurrence, userId) {
-      const row = tables().recipients.get(rowKey(campaignId, occurrence, userId));
+      const row = tables().recipients.get(rowKey(campaignId, occurrence))?.get(userId);
       if (row === undefined) return null;
       return { state: String(field(row, 'state')), reason: (field(row, 'reason') as string | null) ?? null };
     },
