@@ -1,13 +1,15 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createECDH, type ECDH, randomBytes } from 'node:crypto';
+import http2 from 'node:http2';
 import https from 'node:https';
 import { availableParallelism, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import ece from 'http_ece';
-import webPushLib from 'web-push';
+// The published build (npm run bench:delivery builds it first), as a host runs it: its delivery
+// workers are the built worker file, not TypeScript sources loaded through tsx.
 import {
+  type Clock,
   createHerald,
   generateVapidKeys,
   type HeraldPayload,
@@ -15,8 +17,9 @@ import {
   memoryStorage,
   pooledHttpTransport,
   webPush,
-} from '../../packages/core/src/index.js';
-import { fakeClock } from '../../packages/core/src/testing/fake-clock.js';
+} from '@herald/core';
+import ece from 'http_ece';
+import webPushLib from 'web-push';
 import { selfSignedCertificate } from '../../packages/core/src/testing/push-service/self-signed.js';
 import { decryptWebPush } from './decrypt.js';
 
@@ -53,6 +56,15 @@ export interface DeliveryBenchResult {
   /** Share of Herald's run the main thread's event loop was busy (1 = it is the bottleneck). */
   herald_main_thread_busy: number;
   rss_before_send_mb: number;
+  /**
+   * CPU a request costs with no encryption and no engine (node:http2 from one
+   * thread to the same service), and the ceiling it implies with the limit's
+   * encryption cost: cores / (encryption + client + service) per message.
+   */
+  transport_alone_client_us_per_msg: number;
+  transport_alone_service_us_per_msg: number;
+  ceiling_msgs_per_s: number;
+  ratio_ceiling: number;
   cores: number;
   cpu: string;
   node: string;
@@ -60,7 +72,8 @@ export interface DeliveryBenchResult {
 
 interface Subscriber {
   index: number;
-  receiver: ECDH;
+  /** The receiver's P-256 private key: 32 bytes kept instead of an ECDH object (N of them count in the RSS). */
+  privateKey: Buffer;
   auth: Buffer;
   keys: { p256dh: string; auth: string };
 }
@@ -96,6 +109,10 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
     const limitSeconds = skip ? Number.POSITIVE_INFINITY : await runLimit(subscribers);
     log(`    ${Math.round(n / limitSeconds)} msgs/s`);
 
+    log('    and the HTTP/2 requests alone: node:http2, no encryption, no engine');
+    const alone = skip ? null : await runTransportAlone(n, origin, identity.cert, concurrency, service);
+    if (alone) log(`    client ${alone.clientUs} us + service ${alone.serviceUs} us of CPU a request`);
+
     log('3/3 Herald: campaign through the engine (memory storage and queue)');
     const herald = await runHerald(
       service,
@@ -122,6 +139,11 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
     const baselineRate = n / baseline.seconds;
     const limitRate = n / limitSeconds;
     const heraldRate = n / herald.seconds;
+    // The most any sender could do here: every message needs its encryption, its
+    // HTTP/2 request and the service's answer, all on the same cores.
+    const cores = availableParallelism();
+    const encryptionUs = (cores * 1e6) / limitRate;
+    const ceilingRate = alone ? (cores * 1e6) / (encryptionUs + alone.clientUs + alone.serviceUs) : 0;
     return {
       n,
       baseline_msgs_per_s: Math.round(baselineRate),
@@ -129,6 +151,8 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       herald_msgs_per_s: Math.round(heraldRate),
       ratio_baseline: skip ? 0 : round2(heraldRate / baselineRate),
       ratio_limit: skip ? 0 : round2(heraldRate / limitRate),
+      ceiling_msgs_per_s: Math.round(ceilingRate),
+      ratio_ceiling: skip ? 0 : round2(heraldRate / ceilingRate),
       peak_rss_mb: herald.peakRssMb,
       verified,
       samples_checked: checked.count,
@@ -137,6 +161,8 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       herald_cpu_us_per_msg: herald.cpuUsPerMessage,
       service_cpu_us_per_msg: Math.round(serviceCpu / n),
       herald_main_thread_busy: herald.mainThreadBusy,
+      transport_alone_client_us_per_msg: alone?.clientUs ?? 0,
+      transport_alone_service_us_per_msg: alone?.serviceUs ?? 0,
       rss_before_send_mb: herald.rssBeforeMb,
       cores: availableParallelism(),
       cpu: cpus()[0]?.model ?? 'unknown',
@@ -153,7 +179,7 @@ function makeSubscriber(index: number): Subscriber {
   const auth = randomBytes(16);
   return {
     index,
-    receiver,
+    privateKey: receiver.getPrivateKey(),
     auth,
     keys: { p256dh: receiver.getPublicKey().toString('base64url'), auth: auth.toString('base64url') },
   };
@@ -229,6 +255,56 @@ async function runLimit(subscribers: Subscriber[]): Promise<number> {
   return seconds;
 }
 
+/**
+ * N POSTs over one node:http2 session, 'concurrency' in flight, with a body
+ * and headers the size of Herald's (an encrypted ~450-byte payload, a VAPID
+ * Authorization): what HTTP/2 alone costs the sender and the service.
+ */
+async function runTransportAlone(
+  n: number,
+  origin: string,
+  ca: string,
+  concurrency: number,
+  service: ServiceProcess,
+): Promise<{ clientUs: number; serviceUs: number }> {
+  const session = http2.connect(origin, { ca, servername: '' });
+  await new Promise((resolve, reject) => session.once('connect', resolve).once('error', reject));
+  const body = randomBytes(560);
+  const headers = {
+    ':method': 'POST',
+    ttl: '3600',
+    urgency: 'normal',
+    'content-encoding': 'aes128gcm',
+    'content-type': 'application/octet-stream',
+    authorization: `vapid t=${'x'.repeat(300)}, k=${'y'.repeat(87)}`,
+    'content-length': String(body.length),
+  };
+  const post = (index: number) =>
+    new Promise<void>((resolve, reject) => {
+      // Not under /push/: the service keeps no sample of these.
+      const stream = session.request({ ...headers, ':path': `/transport/${index}` }, { endStream: false });
+      stream.once('response', (answer) => {
+        if (answer[':status'] !== 201) reject(new Error(`transport alone: status ${answer[':status']}`));
+      });
+      stream.on('data', () => undefined);
+      stream.once('end', resolve);
+      stream.once('error', reject);
+      stream.end(body);
+    });
+  const serviceBefore = await service.cpuSince(0);
+  const cpuBefore = process.cpuUsage();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await post(next++);
+    }),
+  );
+  const cpu = process.cpuUsage(cpuBefore);
+  const serviceUs = await service.cpuSince(serviceBefore);
+  session.close();
+  return { clientUs: Math.round((cpu.user + cpu.system) / n), serviceUs: Math.round(serviceUs / n) };
+}
+
 function once(worker: Worker, expected: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onMessage = (message: unknown) => {
@@ -252,7 +328,7 @@ async function runHerald(
   encryptionWorkers: number | undefined,
   log: (line: string) => void,
 ): Promise<HeraldRun> {
-  const clock = fakeClock('2030-01-01T09:00:00Z');
+  const clock = fixedClock(new Date('2030-01-01T09:00:00Z'));
   const provider = webPush({
     vapid,
     transport: pooledHttpTransport({ ca }),
@@ -350,13 +426,14 @@ function verifySamples(samples: Sample[], subscribers: Subscriber[]) {
       continue;
     }
     const body = Buffer.from(sample.body, 'base64');
+    const receiver = receiverOf(s);
     let byEce: string;
     let byOwn: string;
     try {
       byEce = ece
-        .decrypt(body, { version: 'aes128gcm', privateKey: s.receiver, authSecret: s.auth })
+        .decrypt(body, { version: 'aes128gcm', privateKey: receiver, authSecret: s.auth })
         .toString('utf8');
-      byOwn = decryptWebPush(body, s.receiver, s.auth).toString('utf8');
+      byOwn = decryptWebPush(body, receiver, s.auth).toString('utf8');
     } catch (error) {
       problems.push(`${sample.phase}/${sample.index}: ${(error as Error).message}`);
       continue;
@@ -368,6 +445,20 @@ function verifySamples(samples: Sample[], subscribers: Subscriber[]) {
       problems.push(`h/${sample.index}: not the campaign's message for u${sample.index}`);
   }
   return { ok: problems.length === 0, count: samples.length, problems };
+}
+
+/** The campaign's instant, held still: the run sends one occurrence that is due at once. */
+function fixedClock(at: Date): Clock {
+  return {
+    now: () => new Date(at),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+}
+
+function receiverOf(s: Subscriber): ECDH {
+  const receiver = createECDH('prime256v1');
+  receiver.setPrivateKey(s.privateKey);
+  return receiver;
 }
 
 function isHeraldMessageFor(json: string, userId: string): boolean {

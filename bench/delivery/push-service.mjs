@@ -24,6 +24,11 @@ function sampleOf(path) {
     : null;
 }
 
+/** Pushes are counted; the benchmark's bare transport requests (/transport/<n>) are not. */
+function isPush(path) {
+  return typeof path === 'string' && path.startsWith('/push/');
+}
+
 /** Reads a request body, keeping it only for a sampled path; `done` runs at its end. */
 function receive(source, path, done) {
   const sample = sampleOf(path);
@@ -41,7 +46,7 @@ const server = createSecureServer(
   { key, cert, allowHTTP1: true, settings: { maxConcurrentStreams: 1000 } },
   (req, res) => {
     receive(req, req.url, () => {
-      counts.h1 += 1;
+      if (isPush(req.url)) counts.h1 += 1;
       res.writeHead(201);
       res.end();
     });
@@ -52,8 +57,9 @@ const server = createSecureServer(
 // the handler, which is not driven by 'stream' events).
 server.removeAllListeners('stream');
 server.on('stream', (stream, headers) => {
-  receive(stream, headers[constants.HTTP2_HEADER_PATH], () => {
-    counts.h2 += 1;
+  const path = headers[constants.HTTP2_HEADER_PATH];
+  receive(stream, path, () => {
+    if (isPush(path)) counts.h2 += 1;
     stream.respond(CREATED, { endStream: true });
   });
 });

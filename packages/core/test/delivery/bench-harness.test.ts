@@ -13,6 +13,7 @@ describe('bench/delivery harness', () => {
         'herald_msgs_per_s',
         'ratio_baseline',
         'ratio_limit',
+        'ceiling_msgs_per_s',
         'peak_rss_mb',
         'verified',
       ]),
