@@ -41,9 +41,9 @@ import { frozenRows, rowKind } from './memory-rows.js';
 
 /**
  * The rows of a memory storage, as plain data, and the indexes over them.
- * Rows are stored once, deep-frozen, and reads hand them out as they are
+ * Rows are stored once, packed and frozen, and parsed at their first read
  * (see memory-rows.ts): replace a row, never change it in place. A malformed
- * row still fails its read with CorruptRecordError, as in a database.
+ * row fails its reads with CorruptRecordError, as in a database.
  */
 export interface MemoryTables {
   profiles: Map<string, unknown>;
@@ -124,15 +124,31 @@ export function memoryStorage(): Storage {
   const ix = t.indexes;
   const rows = frozenRows();
 
-  const profile = (id: string, row: unknown): Profile => rows.read(PROFILES, id, row);
-  const subscription = (id: string, row: unknown): Subscription => rows.read(SUBSCRIPTIONS, id, row);
-  const campaign = (id: string, row: unknown): Campaign => rows.read(CAMPAIGNS, id, row);
-  const recipient = (id: string, row: unknown): Recipient => rows.read(RECIPIENTS, id, row);
-  const delivery = (id: string, row: unknown): Delivery => rows.read(DELIVERIES, id, row);
-  const savedSegment = (id: string, row: unknown): SavedSegment => rows.read(SEGMENTS, id, row);
-  const event = (index: number): UserEvent => rows.read(EVENTS, String(index), t.events[index]);
-  const decision = (index: number): Decision => rows.read(DECISIONS, String(index), t.decisions[index]);
-  const interaction = (reportId: string, row: unknown): Interaction => rows.read(INTERACTIONS, reportId, row);
+  // Each read names where its row is stored: the first read of a row replaces it by its verified form.
+  const profile = (userId: string, row: unknown): Profile => rows.read(PROFILES, t.profiles, userId, row);
+  const subscription = (id: string, row: unknown): Subscription =>
+    rows.read(SUBSCRIPTIONS, t.subscriptions, id, row);
+  const campaign = (id: string, row: unknown): Campaign => rows.read(CAMPAIGNS, t.campaigns, id, row);
+  const savedSegment = (id: string, row: unknown): SavedSegment => rows.read(SEGMENTS, t.segments, id, row);
+  const event = (index: number): UserEvent => rows.read(EVENTS, t.events, index, t.events[index]);
+  const decision = (index: number): Decision => rows.read(DECISIONS, t.decisions, index, t.decisions[index]);
+  const interaction = (reportId: string, row: unknown): Interaction =>
+    rows.read(INTERACTIONS, t.interactions, reportId, row);
+  const conversion = (key: string, row: unknown): Conversion =>
+    rows.read(CONVERSIONS, t.conversions, key, row);
+  /** Recipients and deliveries sit in (campaign, occurrence) groups; their id is the key of all three parts. */
+  const recipient = (
+    group: Map<string, unknown>,
+    occurrenceKey: string,
+    userId: string,
+    row: unknown,
+  ): Recipient => rows.read(RECIPIENTS, group, userId, row, rowKey(occurrenceKey, userId));
+  const delivery = (
+    group: Map<string, unknown>,
+    occurrenceKey: string,
+    subscriptionId: string,
+    row: unknown,
+  ): Delivery => rows.read(DELIVERIES, group, subscriptionId, row, rowKey(occurrenceKey, subscriptionId));
 
   /** One user's subscriptions, in the order they were first stored for that user. */
   const subscriptionsOf = (userId: string): Subscription[] =>
@@ -351,7 +367,7 @@ export function memoryStorage(): Storage {
       if (!group) return [];
       return unique(userIds).flatMap((userId) => {
         const row = group.get(userId);
-        return row === undefined ? [] : [recipient(rowKey(occurrenceKey, userId), row)];
+        return row === undefined ? [] : [recipient(group, occurrenceKey, userId, row)];
       });
     },
     async updateRecipients(updates, now) {
@@ -360,7 +376,7 @@ export function memoryStorage(): Storage {
         const group = t.recipients.get(occurrenceKey);
         const row = group?.get(u.userId);
         if (group === undefined || row === undefined) continue;
-        const current = recipient(rowKey(occurrenceKey, u.userId), row);
+        const current = recipient(group, occurrenceKey, u.userId, row);
         // A new row replaces the stored one, which is never changed in place.
         group.set(
           u.userId,
@@ -387,7 +403,7 @@ export function memoryStorage(): Storage {
       return unique(userIds).flatMap((userId) =>
         byUser.get(userId).flatMap((subscriptionId) => {
           const row = group.get(subscriptionId);
-          return row === undefined ? [] : [delivery(rowKey(occurrenceKey, subscriptionId), row)];
+          return row === undefined ? [] : [delivery(group, occurrenceKey, subscriptionId, row)];
         }),
       );
     },
@@ -408,13 +424,15 @@ export function memoryStorage(): Storage {
         interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
       };
       for (const occurrenceKey of ix.occurrencesByCampaign.get(campaignId) ?? []) {
-        for (const [userId, row] of t.recipients.get(occurrenceKey) ?? []) {
-          const r = recipient(rowKey(occurrenceKey, userId), row);
+        const recipients = t.recipients.get(occurrenceKey) ?? new Map<string, unknown>();
+        for (const [userId, row] of recipients) {
+          const r = recipient(recipients, occurrenceKey, userId, row);
           tallies.recipients[r.state as RecipientState] += 1;
           if (r.state === 'skipped' && r.reason !== null) increment(tallies.skipped, r.reason);
         }
-        for (const [subscriptionId, row] of t.deliveries.get(occurrenceKey) ?? []) {
-          tallies.deliveries[delivery(rowKey(occurrenceKey, subscriptionId), row).status] += 1;
+        const deliveries = t.deliveries.get(occurrenceKey) ?? new Map<string, unknown>();
+        for (const [subscriptionId, row] of deliveries) {
+          tallies.deliveries[delivery(deliveries, occurrenceKey, subscriptionId, row).status] += 1;
         }
       }
       for (const reportId of ix.interactionsByCampaign.get(campaignId) ?? []) {
@@ -472,7 +490,7 @@ export function memoryStorage(): Storage {
       for (const key of ix.conversionsByCampaign.get(campaignId) ?? []) {
         const row = t.conversions.get(key);
         if (row === undefined) continue;
-        const c = rows.read(CONVERSIONS, key, row);
+        const c = conversion(key, row);
         const side = c.control ? tallies.control : tallies.recipients;
         side.conversions += 1;
         side.revenue += c.revenue ?? 0;
