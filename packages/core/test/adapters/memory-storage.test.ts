@@ -373,6 +373,39 @@ describe('memory storage: rows stored once, nested data frozen, never shared wit
   });
 });
 
+describe('memory storage: rows parsed at their first read', () => {
+  it('reads back what the schema makes of a written value: defaults applied, instants coerced, every time', async () => {
+    const bare = {
+      userId: uid('ann'),
+      createdAt: T0.toISOString(),
+      updatedAt: T0.getTime(),
+    } as unknown as Profile;
+    await storage.upsertProfile(bare);
+    const expected = { userId: 'ann', properties: {}, test: false, createdAt: T0, updatedAt: T0 };
+    expect(await storage.getProfile(uid('ann'))).toEqual(expected);
+    expect(await storage.getProfile(uid('ann'))).toEqual(expected);
+    expect((await pages(all, 10)).flat()).toEqual(['ann']);
+  });
+
+  it('leaves what the inspector reads intact once a row has been read and verified', async () => {
+    await storage.insertRecipients([recipient('c1', 'o1', 'ann', 'skipped', 'capped')]);
+    expect(await inspect.recipientState('c1', 'o1', 'ann')).toEqual({ state: 'skipped', reason: 'capped' });
+    await storage.getRecipients(cid('c1'), 'o1', [uid('ann')]);
+    expect(await inspect.recipientState('c1', 'o1', 'ann')).toEqual({ state: 'skipped', reason: 'capped' });
+    expect(await inspect.countRows('recipients')).toBe(1);
+  });
+
+  it('copies nested data and Dates at the write: a campaign’s schedule changed by the caller later is not stored', async () => {
+    const c = campaign('c1', { labels: ['spring'] });
+    await storage.insertCampaign(c);
+    c.labels.push('changed');
+    if (c.when.schedule.type === 'once') c.when.schedule.at.setTime(0);
+    const stored = await storage.getCampaign(cid('c1'));
+    expect(stored).toEqual(campaign('c1', { labels: ['spring'] }));
+    expect(Object.isFrozen(stored?.labels)).toBe(true);
+  });
+});
+
 describe('memory storage: malformed rows still fail their reads', () => {
   const corruptError = async (read: Promise<unknown>): Promise<CorruptRecordError> => {
     const error = await read.then(
