@@ -1,23 +1,15 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createECDH, type ECDH, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import https from 'node:https';
-import { availableParallelism, cpus } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-// The published build (npm run bench:delivery builds it first), as a host runs it: its delivery
-// workers are the built worker file, not TypeScript sources loaded through tsx.
-import {
-  type Clock,
-  createHerald,
-  generateVapidKeys,
-  type HeraldPayload,
-  memoryQueue,
-  memoryStorage,
-  pooledHttpTransport,
-  webPush,
-} from '@herald/core';
+// Herald itself runs in herald-sender.mjs, on the published build (npm run bench:delivery builds
+// it first) as a host runs it: its delivery workers are the built worker file.
+import { generateVapidKeys, type HeraldPayload } from '@herald/core';
 import ece from 'http_ece';
 import webPushLib from 'web-push';
 import { selfSignedCertificate } from '../../packages/core/src/testing/push-service/self-signed.js';
@@ -318,6 +310,7 @@ function once(worker: Worker, expected: string): Promise<void> {
   });
 }
 
+/** Herald's way, in its own process (herald-sender.mjs), so its peak RSS is its own. */
 async function runHerald(
   service: ServiceProcess,
   subscribers: Subscriber[],
@@ -328,72 +321,42 @@ async function runHerald(
   encryptionWorkers: number | undefined,
   log: (line: string) => void,
 ): Promise<HeraldRun> {
-  const clock = fixedClock(new Date('2030-01-01T09:00:00Z'));
-  const provider = webPush({
-    vapid,
-    transport: pooledHttpTransport({ ca }),
-    ...(encryptionWorkers !== undefined ? { encryptionWorkers } : {}),
-  });
-  const herald = createHerald({
-    storage: memoryStorage(),
-    queue: memoryQueue(),
-    providers: { webpush: provider },
-    clock,
-    allowEndpoint: [origin],
-    tuning: { sendConcurrency: concurrency },
+  const dir = await mkdtemp(join(tmpdir(), 'herald-bench-'));
+  const subscriptionsFile = join(dir, 'subscriptions.json');
+  await writeFile(
+    subscriptionsFile,
+    JSON.stringify(subscribers.map((s) => [s.index, s.keys.p256dh, s.keys.auth])),
+  );
+  const serviceCpuBefore = await service.cpuSince(0);
+  const child = fork(fileURLToPath(new URL('./herald-sender.mjs', import.meta.url)), [], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
-    for (const s of subscribers) {
-      await herald.subscriptions.add({
-        userId: `u${s.index}`,
-        subscription: { endpoint: `${origin}/push/h/${s.index}`, keys: s.keys },
+    const result = await new Promise<Omit<HeraldRun, 'serviceCpuBefore'>>((resolve, reject) => {
+      child.on(
+        'message',
+        (message: { type: string; line?: string; result?: HeraldRun; message?: string }) => {
+          if (message.type === 'progress') log(message.line ?? '');
+          else if (message.type === 'done' && message.result) resolve(message.result);
+          else reject(new Error(`herald-sender: ${message.message ?? 'no result'}`));
+        },
+      );
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`herald-sender exited with code ${code}`)));
+      child.send({
+        subscriptionsFile,
+        origin,
+        ca,
+        vapid,
+        concurrency,
+        ...(encryptionWorkers !== undefined ? { encryptionWorkers } : {}),
       });
-    }
-    const campaign = await herald.campaigns.create({
-      name: 'Benchmark',
-      when: { schedule: { type: 'once', at: '2030-01-01T09:00:00Z' } },
-      who: { segment: { type: 'all' } },
-      what: {
-        title: 'Spring sale',
-        body: 'Thirty percent off every pair of shoes until Sunday, in store and online.',
-        deeplink: 'https://shop.example.com/sale/shoes',
-        ttlSeconds: 3600,
-      },
     });
-    await herald.campaigns.schedule(campaign.id);
-    log(`    ${subscribers.length} subscriptions stored; sending`);
-
-    const serviceCpuBefore = await service.cpuSince(0);
-    const rssBeforeMb = Math.round(process.memoryUsage.rss() / 1024 / 1024);
-    let peak = process.memoryUsage.rss();
-    const cpuBefore = process.cpuUsage();
-    const eluBefore = performance.eventLoopUtilization();
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage.rss());
-    }, 20);
-    const { seconds } = await measure(async () => {
-      for (;;) {
-        const { started, jobs } = await herald.tick();
-        if (started === 0 && jobs === 0) break;
-      }
-    });
-    clearInterval(sampler);
-    const cpu = process.cpuUsage(cpuBefore);
-    const mainThreadBusy = performance.eventLoopUtilization(eluBefore).utilization;
-    peak = Math.max(peak, process.memoryUsage.rss());
-    const stats = await herald.campaigns.stats(campaign.id);
-    return {
-      seconds,
-      sent: stats.sent,
-      peakRssMb: Math.round(peak / 1024 / 1024),
-      rssBeforeMb,
-      // The whole sending process: main thread and encryption workers.
-      cpuUsPerMessage: Math.round((cpu.user + cpu.system) / subscribers.length),
-      mainThreadBusy: round2(mainThreadBusy),
-      serviceCpuBefore,
-    };
+    return { ...result, serviceCpuBefore };
   } finally {
-    await herald.stop();
+    child.kill();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -407,7 +370,7 @@ interface HeraldRun {
   cpuUsPerMessage: number;
   /** Share of the campaign's wall time the main thread's event loop was busy. */
   mainThreadBusy: number;
-  /** The service's CPU µs used before the campaign started. */
+  /** The service's CPU µs used before Herald's process started (it receives nothing until the campaign). */
   serviceCpuBefore: number;
 }
 
@@ -445,14 +408,6 @@ function verifySamples(samples: Sample[], subscribers: Subscriber[]) {
       problems.push(`h/${sample.index}: not the campaign's message for u${sample.index}`);
   }
   return { ok: problems.length === 0, count: samples.length, problems };
-}
-
-/** The campaign's instant, held still: the run sends one occurrence that is due at once. */
-function fixedClock(at: Date): Clock {
-  return {
-    now: () => new Date(at),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
 }
 
 function receiverOf(s: Subscriber): ECDH {
