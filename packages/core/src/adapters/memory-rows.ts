@@ -5,20 +5,24 @@ import { CorruptRecordError, formatPath } from '../errors/index.js';
  * How a memory storage keeps its rows: once, compact, parsed once, and
  * without a deep copy per read.
  *
- * - A write packs a copy of the caller's value: the row's top-level
+ * - A write stores a packed copy of the caller's value (for a table parsed
+ *   on write, of its zod parse, itself a fresh tree): the row's top-level
  *   instants become epoch milliseconds (a Date costs about 100 bytes of heap,
  *   a number 16, and a 100,000-user campaign stores eight instants per user),
- *   everything nested is copied and deep-frozen. The copy is the storage's
- *   own: a caller changing its object afterwards changes nothing stored.
- * - The first read of a row parses it with the table's model schema, as a
- *   database adapter parses what it reads back. A row that parses is
- *   replaced in its table by its packed parse, marked verified; later reads
- *   parse nothing. A row that does not parse stays as it is and fails every
- *   read with CorruptRecordError naming table and id: a malformed value
- *   written through the storage, or a row the testing inspector wrote
- *   (`corruptCampaign`). Parsing at the first read, not at the write, keeps
- *   zod off rows nobody reads back (a campaign's decision log, most
- *   deliveries); its garbage was most of what a big campaign allocated here.
+ *   everything nested is deep-frozen. The copy is the storage's own: a
+ *   caller changing its object afterwards changes nothing stored.
+ * - Every row is parsed once with its table's model schema, as a database
+ *   adapter parses what it reads back, and kept in its verified form (its
+ *   packed parse); later reads parse nothing. When depends on the table:
+ *   rows written once and read by every campaign (profiles, subscriptions,
+ *   campaigns, segments) are parsed at the write, so a campaign does not
+ *   pay for them; the rows a campaign writes by the hundred thousand
+ *   (recipients, deliveries, decisions, events) are parsed at their first
+ *   read, which keeps zod and its garbage off the many nobody reads back (a
+ *   decision log). A row that does not parse is stored anyway and fails
+ *   every read with CorruptRecordError naming table and id: a malformed
+ *   value written through the storage, or a row the testing inspector wrote
+ *   (`corruptCampaign`).
  * - A read unpacks a verified row into a fresh top-level object with fresh
  *   Dates; what is nested (properties, keys, facts, content) is the stored
  *   frozen data itself, shared by every read. So a read costs one small
@@ -34,19 +38,22 @@ export interface RowKind<S extends z.ZodType> {
   table: string;
   /** The row's top-level Instant fields, stored as epoch milliseconds. */
   instants: readonly string[];
+  /** Parse at the write (read-mostly tables) rather than at the first read (campaign logs). */
+  parseOnWrite: boolean;
 }
 
 export const rowKind = <S extends z.ZodType>(
   table: string,
   schema: S,
   instants: readonly string[],
-): RowKind<S> => ({ schema, table, instants });
+  parse: 'on write' | 'on first read',
+): RowKind<S> => ({ schema, table, instants, parseOnWrite: parse === 'on write' });
 
 /** Where a row is stored, so that its first read can replace it by its verified form. */
 export type RowTable = Map<string, unknown> | unknown[];
 
 export interface FrozenRows {
-  /** The row to store for `value`: a packed, frozen copy, verified at its first read. */
+  /** The row to store for `value`: a packed, frozen copy (or its verified parse, for a table parsed on write). */
   keep<S extends z.ZodType>(kind: RowKind<S>, value: unknown): unknown;
   /**
    * The row stored at `table[key]`, as its model type. CorruptRecordError
@@ -72,6 +79,12 @@ export function frozenRows(): FrozenRows {
 
   return {
     keep(kind, value) {
+      if (kind.parseOnWrite) {
+        const parsed = kind.schema.safeParse(value);
+        // The parse is a fresh tree: frozen as it is, not copied again.
+        if (parsed.success)
+          return pack(parsed.data as Record<string, unknown>, kind.instants, verified, frozenInPlace);
+      }
       return isObject(value)
         ? pack(value as Record<string, unknown>, kind.instants, Object.prototype, frozenCopy)
         : value;
@@ -94,7 +107,6 @@ export function frozenRows(): FrozenRows {
           parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
         );
       }
-      // The parse is a fresh tree: frozen as it is, not copied again.
       const checked = pack(parsed.data as Record<string, unknown>, kind.instants, verified, frozenInPlace);
       if (Array.isArray(table)) table[key as number] = checked;
       else table.set(key as string, checked);

@@ -504,15 +504,15 @@ export function memoryStorage(): Storage {
 }
 
 /** Each table's schema and top-level instants (stored as epoch milliseconds). */
-const PROFILES = rowKind('profiles', Profile, ['createdAt', 'updatedAt']);
-const SUBSCRIPTIONS = rowKind('subscriptions', Subscription, ['createdAt', 'updatedAt']);
-const EVENTS = rowKind('events', UserEvent, ['time']);
-const CAMPAIGNS = rowKind('campaigns', Campaign, ['createdAt', 'updatedAt', 'nextRunAt']);
-const SEGMENTS = rowKind('segments', SavedSegment, ['createdAt', 'updatedAt']);
-const RECIPIENTS = rowKind('recipients', Recipient, ['createdAt', 'updatedAt']);
-const DELIVERIES = rowKind('deliveries', Delivery, ['at']);
-const DECISIONS = rowKind('decisions', Decision, ['at']);
-const CONVERSIONS = rowKind('conversions', Conversion, ['at']);
+const PROFILES = rowKind('profiles', Profile, ['createdAt', 'updatedAt'], 'on write');
+const SUBSCRIPTIONS = rowKind('subscriptions', Subscription, ['createdAt', 'updatedAt'], 'on write');
+const EVENTS = rowKind('events', UserEvent, ['time'], 'on first read');
+const CAMPAIGNS = rowKind('campaigns', Campaign, ['createdAt', 'updatedAt', 'nextRunAt'], 'on write');
+const SEGMENTS = rowKind('segments', SavedSegment, ['createdAt', 'updatedAt'], 'on write');
+const RECIPIENTS = rowKind('recipients', Recipient, ['createdAt', 'updatedAt'], 'on first read');
+const DELIVERIES = rowKind('deliveries', Delivery, ['at'], 'on first read');
+const DECISIONS = rowKind('decisions', Decision, ['at'], 'on first read');
+const CONVERSIONS = rowKind('conversions', Conversion, ['at'], 'on first read');
 /** Service-worker reports have no model schema (the HTTP handlers check them); this one guards the store. */
 const INTERACTIONS = rowKind(
   'interactions',
@@ -526,6 +526,7 @@ const INTERACTIONS = rowKind(
     at: Instant,
   }),
   ['at'],
+  'on first read',
 );
 
 /** What a subject holds of events or subscriptions the segment does not read. */
