@@ -48,6 +48,8 @@ export interface DeliveryBenchResult {
   /** Share of Herald's run the main thread's event loop was busy (1 = it is the bottleneck). */
   herald_main_thread_busy: number;
   rss_before_send_mb: number;
+  /** Node flags Herald's process ran with (BENCH_SENDER_NODE_FLAGS); '' for none. */
+  sender_node_flags: string;
   /**
    * CPU a request costs with no encryption and no engine (node:http2 from one
    * thread to the same service), and the ceiling it implies with the limit's
@@ -156,6 +158,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       transport_alone_client_us_per_msg: alone?.clientUs ?? 0,
       transport_alone_service_us_per_msg: alone?.serviceUs ?? 0,
       rss_before_send_mb: herald.rssBeforeMb,
+      sender_node_flags: senderFlags().join(' '),
       cores: availableParallelism(),
       cpu: cpus()[0]?.model ?? 'unknown',
       node: process.version,
@@ -310,6 +313,11 @@ function once(worker: Worker, expected: string): Promise<void> {
   });
 }
 
+/** BENCH_SENDER_NODE_FLAGS, split on spaces: Node flags for Herald's process. */
+export function senderFlags(): string[] {
+  return (process.env.BENCH_SENDER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+}
+
 /** Herald's way, in its own process (herald-sender.mjs), so its peak RSS is its own. */
 async function runHerald(
   service: ServiceProcess,
@@ -329,7 +337,8 @@ async function runHerald(
   );
   const serviceCpuBefore = await service.cpuSince(0);
   const child = fork(fileURLToPath(new URL('./herald-sender.mjs', import.meta.url)), [], {
-    execArgv: [],
+    // Node flags for Herald's process only (e.g. V8 heap tuning), as a host would set them.
+    execArgv: senderFlags(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
