@@ -2,23 +2,32 @@
  * Segment benchmark on real Postgres (issue 5): estimate reach for five
  * typical segments next to a plain `SELECT count(*)` over profiles in the
  * same run, then stream the whole audience by keyset pages and report the
- * peak RSS. Prints one JSON line.
+ * peak RSS. Prints one JSON line on stdout (progress goes to stderr).
  *
  *   HERALD_TEST_PG_URL=postgres://... npx tsx bench/segments/run.ts
- *   BENCH_USERS=1000000 BENCH_EVENTS=10000000 (defaults) BENCH_RUNS=3
+ *   BENCH_USERS=1000000 BENCH_EVENTS=10000000   the size (defaults)
+ *   BENCH_RUNS=5        timed runs per query, after one warm-up; the median is reported
+ *   BENCH_FRESH=1       regenerate even if data of this size is stored
+ *   BENCH_EXPLAIN=1     print EXPLAIN (ANALYZE, BUFFERS) of every timed query to stderr
+ *   BENCH_DROP=1        drop the data afterwards (kept by default, so a rerun costs seconds)
  *
- * Data generation is not timed. Times are the median of BENCH_RUNS runs after one warm-up.
+ * Data lives in the schema bench_segments_<users>_<events> (see generate.ts);
+ * generation is timed separately and never counted in a ratio.
  */
-import { migrate, postgresStorage } from '@herald/adapter-postgres';
+import { postgresStorage, type SqlClient, toSqlClient } from '@herald/adapter-postgres';
 import type { SegmentDefinition, UserId } from '@herald/core';
 import pg from 'pg';
+import { generate } from './generate.js';
 
 const url = process.env.HERALD_BENCH_PG_URL ?? process.env.HERALD_TEST_PG_URL;
 if (!url) throw new Error('Set HERALD_TEST_PG_URL (eval "$(bash scripts/services/postgres.sh start)")');
 const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const schema = 'bench_segments';
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const PAGE = 1000;
+const FRESH = Boolean(process.env.BENCH_FRESH);
+const EXPLAIN = Boolean(process.env.BENCH_EXPLAIN);
+const schema = `bench_segments_${USERS}_${EVENTS}`;
 const NOW = new Date('2026-03-01T12:00:00Z');
 
 const SEGMENTS: Array<{ name: string; segment: SegmentDefinition }> = [
@@ -80,8 +89,6 @@ const SEGMENTS: Array<{ name: string; segment: SegmentDefinition }> = [
   },
 ];
 
-const h = (x: string) => `(hashint8(${x})::bigint + 2147483648)`;
-
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -95,51 +102,68 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return Math.round(median(times) * 10) / 10;
 }
 
-async function generate(pool: pg.Pool): Promise<number> {
-  const start = performance.now();
-  await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await migrate({ client: pool, schema });
-  // Deterministic pseudo-random spreads (Postgres' own integer hash, one stream per column), so every run
-  // sees the same data. h(x) maps a bigint to 0 .. 2^32 - 1.
-  await pool.query(
-    `INSERT INTO ${schema}.profiles (user_id, properties, created_at, updated_at)
-     SELECT 'u' || lpad(i::text, 8, '0'),
-            jsonb_build_object('plan', (ARRAY['free', 'pro', 'team', 'enterprise'])[1 + ${h('i * 3 + 1')} % 4],
-                               'country', (ARRAY['FR', 'DE', 'US', 'GB', 'ES', 'IT', 'BR', 'IN', 'JP', 'CA'])[1 + ${h('i * 3 + 2')} % 10],
-                               'age', 18 + ${h('i * 3')} % 60),
-            $1::timestamptz, $1::timestamptz
-     FROM generate_series(1::bigint, $2::bigint) AS i`,
-    [NOW.toISOString(), USERS],
-  );
-  await pool.query(
-    `INSERT INTO ${schema}.events (user_id, name, "time", properties)
-     SELECT 'u' || lpad((1 + ${h('i * 4')} % $3)::text, 8, '0'),
-            (ARRAY['viewed', 'viewed', 'viewed', 'added', 'added', 'charged', 'searched', 'shared', 'rated', 'opened'])[1 + ${h('i * 4 + 1')} % 10],
-            $1::timestamptz - (${h('i * 4 + 2')} % (90 * 86400)) * interval '1 second',
-            jsonb_build_object('amount', ${h('i * 4 + 3')} % 200)
-     FROM generate_series(1::bigint, $2::bigint) AS i
-     ORDER BY 3`,
-    [NOW.toISOString(), EVENTS, USERS],
-  );
-  await pool.query(`VACUUM ANALYZE ${schema}.profiles`);
-  await pool.query(`VACUUM ANALYZE ${schema}.events`);
-  return Math.round(performance.now() - start);
+interface Statement {
+  text: string;
+  params: readonly unknown[];
+  /** The statements run before it in its transaction (the adapter's SET LOCALs), replayed by BENCH_EXPLAIN. */
+  before: string[];
+}
+
+/** The pool as the adapter's SqlClient, remembering the last statement so BENCH_EXPLAIN can show its plan. */
+function recordingClient(pool: pg.Pool): SqlClient & { last: Statement | null } {
+  const recorder = { last: null as Statement | null };
+  const recording = (target: SqlClient, before: string[] = []): SqlClient =>
+    Object.assign(
+      {
+        query<Row>(text: string, params: readonly unknown[] = []) {
+          if (text.includes('set_config(')) before.push(text);
+          else recorder.last = { text, params, before: [...before] };
+          return target.query<Row>(text, params);
+        },
+        transaction<T>(fn: (tx: SqlClient) => Promise<T>) {
+          return target.transaction((tx) => fn(recording(tx, [])));
+        },
+      },
+      { [Symbol.for('herald.sqlClient')]: true },
+    );
+  return Object.assign(recording(toSqlClient(pool)), recorder, {
+    get last() {
+      return recorder.last;
+    },
+  });
 }
 
 async function main() {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => undefined);
-  const storage = postgresStorage({ client: pool, schema });
+  const sql = recordingClient(pool);
+  const storage = postgresStorage({ client: sql, schema });
+  const log = (line: string) => process.stderr.write(`bench:segments ${line}\n`);
   try {
-    const generationMs = await generate(pool);
+    const generation = await generate(pool, {
+      users: USERS,
+      events: EVENTS,
+      schema,
+      now: NOW,
+      fresh: FRESH,
+      log,
+    });
+    log(generation.reused ? 'reusing stored data of this size' : `generated in ${generation.ms} ms`);
     const countMs = await timed(() => pool.query(`SELECT count(*) FROM ${schema}.profiles`));
+    if (EXPLAIN)
+      await explain(pool, { text: `SELECT count(*) FROM ${schema}.profiles`, params: [], before: [] }, log);
     const segments = [];
     for (const { name, segment } of SEGMENTS) {
-      let reach = 0;
+      let reach = { qualified: 0, reachable: 0 };
       const ms = await timed(async () => {
-        reach = (await storage.estimateReach(segment, NOW)).qualified;
+        const estimate = await storage.estimateReach(segment, NOW);
+        reach = { qualified: estimate.qualified, reachable: estimate.reachable.total };
       });
-      segments.push({ name, ms, ratio: Math.round((ms / countMs) * 100) / 100, qualified: reach });
+      if (EXPLAIN && sql.last) {
+        log(`-- ${name}`);
+        await explain(pool, sql.last, log);
+      }
+      segments.push({ name, ms, ratio: Math.round((ms / countMs) * 100) / 100, ...reach });
     }
 
     // Stream the whole audience by keyset pages, as the fan-out does, sampling RSS per page.
@@ -149,10 +173,10 @@ async function main() {
     let after: UserId | null = null;
     const streamStart = performance.now();
     for (;;) {
-      const page: UserId[] = await storage.selectAudience({ type: 'all' }, { after, limit: 1000, now: NOW });
+      const page: UserId[] = await storage.selectAudience({ type: 'all' }, { after, limit: PAGE, now: NOW });
       streamed += page.length;
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      if (page.length < 1000) break;
+      if (page.length < PAGE) break;
       after = page[page.length - 1]!;
     }
     const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -161,12 +185,15 @@ async function main() {
         bench: 'segments',
         users: USERS,
         events: EVENTS,
-        generationMs,
+        generationMs: generation.ms,
+        reusedData: generation.reused,
+        runs: RUNS,
         countMs,
         segments,
         withinTarget: segments.every((s) => s.ratio <= 3),
         stream: {
           users: streamed,
+          pageSize: PAGE,
           ms: Math.round(performance.now() - streamStart),
           peakRssMb: mb(peakRss),
           baseRssMb: mb(baseRss),
@@ -174,8 +201,25 @@ async function main() {
       }),
     );
   } finally {
-    if (!process.env.BENCH_KEEP) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    if (process.env.BENCH_DROP) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await pool.end();
+  }
+}
+
+/** EXPLAIN ANALYZE of a statement in a transaction of its own, after the settings its transaction made. */
+async function explain(pool: pg.Pool, statement: Statement, log: (line: string) => void) {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    for (const text of statement.before) await client.query(text);
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`,
+      [...statement.params],
+    );
+    for (const row of rows) log(row['QUERY PLAN']);
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
   }
 }
 

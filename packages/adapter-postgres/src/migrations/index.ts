@@ -4,6 +4,7 @@ import storage from './001-storage.js';
 import jobs from './002-jobs.js';
 import brain from './003-segments-decisions.js';
 import eventsByName from './004-events-by-name.js';
+import profileReach from './005-profile-reach.js';
 
 export interface Migration {
   version: number;
@@ -17,6 +18,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'jobs', statements: jobs },
   { version: 3, name: 'segments-decisions', statements: brain },
   { version: 4, name: 'events-by-name', statements: eventsByName },
+  { version: 5, name: 'profile-reach', statements: profileReach },
 ];
 
 export interface MigrateResult {

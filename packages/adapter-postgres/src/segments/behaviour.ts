@@ -10,10 +10,13 @@ import { compileCondition } from './conditions.js';
 import { instant, resolveBound, windowRange } from './time.js';
 
 /**
- * Past-behaviour conditions (rules 9-12 of core's evaluator) as correlated
- * subqueries on the user's events: each is an index range scan on
- * events (user_id, name, time), and counts stop as soon as the answer is
- * known (LIMIT n or n + 1), so "did it at least 3 times" reads at most 3 rows.
+ * Past-behaviour conditions (rules 9-12 of core's evaluator), two ways with
+ * the same meaning. `probe` (audience pages): correlated subqueries on the
+ * user's events, each an index range scan on events (user_id, name, time)
+ * whose count stops as soon as the answer is known (LIMIT n or n + 1), so
+ * "did it at least 3 times" reads at most 3 rows. `set` (counts and reach,
+ * which visit every profile): each condition's window is read once for all
+ * users, grouped (see inUserSet).
  */
 
 /** FROM/WHERE selecting the events that match `filter`, inside `window` when given: the profile's own, or everyone's. */
@@ -38,19 +41,43 @@ function matchingEvents(
 }
 
 /**
- * The same matching events as a set of users, for `behaviour: 'set'`:
- * "user_id IN (users whose matching events satisfy `having`)". Scans the
- * window once through events (name, time) instead of probing per profile.
+ * The matching events of every user at once, for `behaviour: 'set'`: one
+ * scan of the window (through events (name, time) INCLUDE (user_id)),
+ * grouped by user; `having` keeps only the users whose events pass it (a
+ * count, a first or last time). Never a probe of the events index per
+ * profile, which at a million profiles costs seconds when that index is
+ * not cached. Returns a boolean: the profile's user is in the set.
+ *
+ * A condition the whole segment requires (`ctx.conjunct`) is an `IN
+ * (subquery)`, which Postgres turns into a semi-join (hash, merge, or
+ * probes of the small profiles key). Anywhere else (under `or` or `not`)
+ * an IN would stay a subplan, hashed only while the set fits in work_mem
+ * and rescanned for every profile beyond it, so the set is LEFT JOINed
+ * instead and tested for a match; a `NOT` over that becomes an anti-join.
  */
-function usersWhere(
+function inUserSet(
   filter: EventFilter,
   window: EventWindow | undefined,
-  having: string | null,
+  having: string | undefined,
   ctx: CompileContext,
 ): string {
-  const events = matchingEvents(filter, window, ctx, false);
-  const grouped = having === null ? '' : ` GROUP BY e.user_id HAVING ${having}`;
-  return `${ctx.profile}.user_id IN (SELECT e.user_id ${events}${grouped})`;
+  const grouped = `SELECT e.user_id ${matchingEvents(filter, window, ctx, false)} GROUP BY e.user_id${having === undefined ? '' : ` HAVING ${having}`}`;
+  if (ctx.conjunct) return `(${ctx.profile}.user_id IN (${grouped}))`;
+  const joins = ctx.joins;
+  if (!joins) throw new Error("behaviour 'set' needs a joins list in the compile context");
+  const alias = `b${joins.length + 1}`;
+  joins.push(`LEFT JOIN (${grouped}) ${alias} ON ${alias}.user_id = ${ctx.profile}.user_id`);
+  return `(${alias}.user_id IS NOT NULL)`;
+}
+
+/** Not in the set: always the LEFT JOIN, so the negation is an anti-join and never probes per profile. */
+function notInUserSet(
+  filter: EventFilter,
+  window: EventWindow | undefined,
+  having: string | undefined,
+  ctx: CompileContext,
+): string {
+  return `(NOT ${inUserSet(filter, window, having, { ...ctx, conjunct: false })})`;
 }
 
 /** Rule 11: the number of matching events compared with `count` (default: at least once). */
@@ -67,12 +94,12 @@ export function compileDid(
     const n = () => `${ctx.params.add(rule.value)}::bigint`;
     switch (rule.op) {
       case 'atLeast':
-        return `(${usersWhere(event, window, rule.value === 1 ? null : `count(*) >= ${n()}`, ctx)})`;
+        return inUserSet(event, window, rule.value === 1 ? undefined : `count(*) >= ${n()}`, ctx);
       case 'atMost':
-        return `(NOT ${usersWhere(event, window, `count(*) > ${n()}`, ctx)})`;
+        return notInUserSet(event, window, `count(*) > ${n()}`, ctx);
       case 'exactly':
-        if (rule.value === 0) return `(NOT ${usersWhere(event, window, null, ctx)})`;
-        return `(${usersWhere(event, window, `count(*) = ${n()}`, ctx)})`;
+        if (rule.value === 0) return notInUserSet(event, window, undefined, ctx);
+        return inUserSet(event, window, `count(*) = ${n()}`, ctx);
       default:
         return assertNever(rule.op, 'count operator');
     }
@@ -101,6 +128,7 @@ export function compileDidNot(
   window: EventWindow | undefined,
   ctx: CompileContext,
 ): string {
+  if (ctx.behaviour === 'set') return notInUserSet(event, window, undefined, ctx);
   return `(NOT EXISTS (SELECT 1 ${matchingEvents(event, window, ctx)}))`;
 }
 
@@ -116,6 +144,6 @@ export function compileFirstOrLast(
   const comparison = op === 'before' ? '<' : '>';
   const bound = instant(resolveBound(date, ctx.now), ctx.params);
   if (ctx.behaviour === 'set')
-    return `(${usersWhere(event, undefined, `${pick}(e."time") ${comparison} ${bound}`, ctx)})`;
+    return inUserSet(event, undefined, `${pick}(e."time") ${comparison} ${bound}`, ctx);
   return `coalesce((SELECT ${pick}(e."time") ${matchingEvents(event, undefined, ctx)}) ${comparison} ${bound}, false)`;
 }

@@ -19,6 +19,14 @@ export interface CompileContext {
    * lookup per profile, cheapest when every profile is visited (counts, reach).
    */
   behaviour?: 'probe' | 'set';
+  /** With `behaviour: 'set'`: the LEFT JOINs the predicate reads, collected while compiling (see behaviour.ts). */
+  joins?: string[];
+  /**
+   * True while compiling a condition reached from the root through `and`
+   * only: the whole segment requires it, so Postgres can turn an `IN
+   * (subquery)` there into a semi-join (see behaviour.ts).
+   */
+  conjunct?: boolean;
 }
 
 /**
@@ -42,23 +50,28 @@ export function compileSegment(def: SegmentDefinition, ctx: CompileContext): str
     case 'lastTime':
       return compileFirstOrLast(def.type, def.event, def.op, def.date, ctx);
     case 'reachable':
-      return compileReachable(def.target, ctx.profile, ctx.schema, ctx.now, ctx.params);
+      return compileReachable(def.target, ctx.profile, ctx.now, ctx.params);
     case 'and':
       return `(${def.of.map((child) => compileSegment(child, ctx)).join(' AND ')})`;
     case 'or':
-      return `(${def.of.map((child) => compileSegment(child, ctx)).join(' OR ')})`;
+      return `(${def.of.map((child) => compileSegment(child, { ...ctx, conjunct: false })).join(' OR ')})`;
     case 'not':
-      return `(NOT ${compileSegment(def.of, ctx)})`;
+      return `(NOT ${compileSegment(def.of, { ...ctx, conjunct: false })})`;
     default:
       return assertNever(def, 'segment type');
   }
 }
 
-/** Compiles `def` with fresh parameters; returns the predicate and its values. */
+/**
+ * Compiles `def` with fresh parameters; returns the predicate, its values,
+ * and (with `behaviour: 'set'`) the joins to place after `FROM profiles`.
+ */
 export function segmentPredicate(
   def: SegmentDefinition,
-  options: Omit<CompileContext, 'params'>,
-): { where: string; params: Params } {
+  options: Omit<CompileContext, 'params' | 'joins'>,
+): { where: string; params: Params; joins: string } {
   const params = new Params();
-  return { where: compileSegment(def, { ...options, params }), params };
+  const joins: string[] = [];
+  const where = compileSegment(def, { ...options, params, joins, conjunct: true });
+  return { where, params, joins: joins.join('\n') };
 }

@@ -1,23 +1,35 @@
-import type { Target } from '@herald/core';
+import { assertNever, type Target } from '@herald/core';
 import type { Params } from './params.js';
 
 /**
- * Rule 13 of core's evaluator: a stored subscription is live unless it is
- * web push with a numeric expirationTime (epoch ms) at or before now.
- * `expiration_time` is jsonb: SQL NULL when absent, JSON null when null.
+ * Rule 13 of core's evaluator on the profile row: migration 005 keeps, per
+ * profile, the latest instant until which one of the user's web push
+ * subscriptions is live (`reach_webpush_until`, +Infinity for one without a
+ * numeric expirationTime, NULL with none) and whether they have a Safari
+ * subscription (always live). Each expression is true or false, never NULL.
  */
-export function liveSubscription(alias: string, now: Date, params: Params): string {
-  return `(${alias}.target <> 'webpush' OR coalesce(CASE WHEN jsonb_typeof(${alias}.expiration_time) = 'number' THEN (${alias}.expiration_time)::float8 > ${params.add(now.getTime())}::float8 END, true))`;
+export function liveReach(target: Target | undefined, profile: string, now: Date, params: Params): string {
+  const webpush = () =>
+    `coalesce(${profile}.reach_webpush_until > ${params.add(now.getTime())}::float8, false)`;
+  const safari = `${profile}.reach_safari`;
+  switch (target) {
+    case undefined:
+      return `(${webpush()} OR ${safari})`;
+    case 'webpush':
+      return webpush();
+    case 'safari':
+      return safari;
+    default:
+      return assertNever(target, 'target');
+  }
 }
 
 /** The user has a live subscription (on `target`, when given). */
 export function compileReachable(
   target: Target | undefined,
   profile: string,
-  schema: string,
   now: Date,
   params: Params,
 ): string {
-  const onTarget = target === undefined ? '' : ` AND s.target = ${params.add(target)}::text`;
-  return `EXISTS (SELECT 1 FROM ${schema}.subscriptions s WHERE s.user_id = ${profile}.user_id${onTarget} AND ${liveSubscription('s', now, params)})`;
+  return liveReach(target, profile, now, params);
 }
