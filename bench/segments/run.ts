@@ -126,11 +126,12 @@ function recordingClient(pool: pg.Pool): SqlClient & { last: Statement | null } 
       },
       { [Symbol.for('herald.sqlClient')]: true },
     );
-  return Object.assign(recording(toSqlClient(pool)), recorder, {
-    get last() {
-      return recorder.last;
-    },
-  });
+  // A getter, not a copied value: the last statement changes as the benchmark runs.
+  return Object.defineProperty(recording(toSqlClient(pool)), 'last', {
+    get: () => recorder.last,
+  }) as SqlClient & {
+    last: Statement | null;
+  };
 }
 
 async function main() {
