@@ -28,8 +28,18 @@ export function generateVapidKeys(): VapidKeys {
   ecdh.generateKeys();
   return {
     publicKey: ecdh.getPublicKey().toString('base64url'),
-    privateKey: ecdh.getPrivateKey().toString('base64url'),
+    privateKey: privateKeyBytes(ecdh.getPrivateKey()).toString('base64url'),
   };
+}
+
+/**
+ * A P-256 private key as the 32 bytes RFC 8292 keys are exchanged in. Node's
+ * `ECDH.getPrivateKey()` drops leading zero bytes, so about one key in 256
+ * came out 31 bytes long and was then refused as malformed.
+ */
+export function privateKeyBytes(raw: Buffer): Buffer {
+  if (raw.length >= 32) return raw;
+  return Buffer.concat([Buffer.alloc(32 - raw.length), raw]);
 }
 
 /** RFC 8292 allows at most 24 h; half of it leaves room for clock skew at the push service. */

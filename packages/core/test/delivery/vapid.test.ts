@@ -5,6 +5,7 @@ import {
   createVapidSigner,
   generateVapidKeys,
   p256Jwk,
+  privateKeyBytes,
   VAPID_TOKEN_LIFETIME_SECONDS,
   validateVapidDetails,
 } from '../../src/delivery/vapid.js';
@@ -35,6 +36,26 @@ describe('generateVapidKeys', () => {
     expect(pair.publicKey).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(() => validateVapidDetails({ subject: 'https://example.com', ...pair })).not.toThrow();
     expect(generateVapidKeys().privateKey).not.toBe(pair.privateKey);
+  });
+
+  it('keeps a private key that starts with a zero byte 32 bytes long, and such a pair validates', () => {
+    // About one P-256 key in 256 starts with 0x00, which ECDH.getPrivateKey() drops.
+    let ecdh = createECDH('prime256v1');
+    for (let tries = 0; tries < 100_000; tries++) {
+      ecdh = createECDH('prime256v1');
+      ecdh.generateKeys();
+      if (ecdh.getPrivateKey().length < 32) break;
+    }
+    const raw = ecdh.getPrivateKey();
+    expect(raw.length).toBeLessThan(32);
+    const padded = privateKeyBytes(raw);
+    expect(padded).toHaveLength(32);
+    expect(padded[0]).toBe(0);
+    const pair = {
+      publicKey: ecdh.getPublicKey().toString('base64url'),
+      privateKey: padded.toString('base64url'),
+    };
+    expect(() => validateVapidDetails({ subject: 'https://example.com', ...pair })).not.toThrow();
   });
 });
 
