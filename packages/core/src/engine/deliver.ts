@@ -1,5 +1,5 @@
 import type { Campaign, Recipient, SkipReason, UserId } from '../model/index.js';
-import type { JobInput } from '../ports/index.js';
+import { deliverBatchJobs } from './batch-jobs.js';
 import { mapLimit } from './concurrency.js';
 import type { EngineContext } from './context.js';
 import { type DecisionLog, decisionLog } from './decisions.js';
@@ -8,7 +8,7 @@ import { checkDnd } from './gates/dnd.js';
 import { blockedReason, lateReason } from './gates/window.js';
 import { zoneFactsAt } from './gates/zone-facts.js';
 import { inControlGroup } from './ids.js';
-import { type DeliverBatchJob, JobName, type RedeliverJob } from './jobs.js';
+import type { DeliverBatchJob, RedeliverJob } from './jobs.js';
 import { delivery, type SendResult, sendOne } from './send.js';
 import { settleRecipients, update } from './settle.js';
 import { zoneOf } from './wave.js';
@@ -175,24 +175,16 @@ async function enqueueDelays(
   dueAt: Date,
   delays: Map<number, UserId[]>,
 ): Promise<void> {
-  const jobs: JobInput[] = [];
-  for (const [until, userIds] of delays) {
-    for (let start = 0; start < userIds.length; start += ctx.batchSize) {
-      const batch = userIds.slice(start, start + ctx.batchSize);
-      jobs.push({
-        name: JobName.deliverBatch,
-        payload: {
-          campaignId: campaign.id,
-          occurrence: job.occurrence,
-          userIds: batch,
-          dueAt: dueAt.toISOString(),
-          ...(job.event ? { event: job.event } : {}),
-        },
-        runAt: new Date(until),
-        dedupeKey: `${campaign.id}|${job.occurrence}|w|${batch[0]}|${until}`,
-      });
-    }
-  }
+  const jobs = [...delays].flatMap(([until, userIds]) =>
+    deliverBatchJobs(userIds, ctx.batchSize, {
+      campaignId: campaign.id,
+      occurrence: job.occurrence,
+      dueAt,
+      event: job.event,
+      runAt: new Date(until),
+      dedupeKey: (first) => `${campaign.id}|${job.occurrence}|w|${first}|${until}`,
+    }),
+  );
   if (jobs.length > 0) await ctx.queue.enqueue(jobs);
 }
 

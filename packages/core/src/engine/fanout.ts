@@ -1,5 +1,6 @@
 import type { Campaign, Recipient, SegmentDefinition, UserId } from '../model/index.js';
 import type { JobInput } from '../ports/index.js';
+import { deliverBatchJobs } from './batch-jobs.js';
 import type { EngineContext } from './context.js';
 import { decisionLog } from './decisions.js';
 import type { JobResult } from './deliver.js';
@@ -26,20 +27,15 @@ export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Prom
   const startedAt = job.startedAt ?? now;
   const jobs: JobInput[] = [];
   for (const group of await dueGroups(ctx, campaign, job.occurrence, userIds, startedAt, now)) {
-    for (let start = 0; start < group.userIds.length; start += ctx.batchSize) {
-      const batch = group.userIds.slice(start, start + ctx.batchSize);
-      jobs.push({
-        name: JobName.deliverBatch,
-        payload: {
-          campaignId: campaign.id,
-          occurrence: job.occurrence,
-          userIds: batch,
-          dueAt: group.dueAt.toISOString(),
-        },
+    jobs.push(
+      ...deliverBatchJobs(group.userIds, ctx.batchSize, {
+        campaignId: campaign.id,
+        occurrence: job.occurrence,
+        dueAt: group.dueAt,
         runAt: new Date(Math.max(group.dueAt.getTime(), now.getTime())),
-        dedupeKey: `${campaign.id}|${job.occurrence}|b|${batch[0]}`,
-      });
-    }
+        dedupeKey: (first) => `${campaign.id}|${job.occurrence}|b|${first}`,
+      }),
+    );
   }
   const last = userIds.at(-1);
   if (last !== undefined && userIds.length === ctx.pageSize) {
