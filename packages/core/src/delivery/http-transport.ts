@@ -51,42 +51,7 @@ export function nodeHttpTransport(options: NodeHttpTransportOptions = {}): HttpT
       if (protocol !== 'https:' && protocol !== 'http:') {
         return Promise.reject(new Error(`unsupported protocol ${protocol}`));
       }
-      const client = protocol === 'https:' ? https : http;
-      return new Promise<TransportResponse>((resolve, reject) => {
-        const fail = (error: Error) =>
-          reject(
-            error.name === 'AbortError' || error.name === 'TimeoutError' ? timeoutError(timeoutMs) : error,
-          );
-        const req = client.request(
-          request.url,
-          {
-            method: request.method,
-            agent: agents[protocol],
-            headers: { ...request.headers, 'Content-Length': String(request.body.byteLength) },
-            // An I/O deadline, not domain time: it bounds a real socket.
-            signal: AbortSignal.timeout(timeoutMs),
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            let kept = 0;
-            res.on('data', (chunk: Buffer) => {
-              if (kept >= maxBodyBytes) return;
-              chunks.push(chunk);
-              kept += chunk.length;
-            });
-            res.on('end', () =>
-              resolve({
-                statusCode: res.statusCode ?? 0,
-                headers: res.headers,
-                body: Buffer.concat(chunks).subarray(0, maxBodyBytes).toString('utf8'),
-              }),
-            );
-            res.on('error', fail);
-          },
-        );
-        req.on('error', fail);
-        req.end(request.body);
-      });
+      return sendOverHttp1(request, agents[protocol], { timeoutMs, maxBodyBytes });
     },
     async close() {
       agents['https:'].destroy();
@@ -95,7 +60,59 @@ export function nodeHttpTransport(options: NodeHttpTransportOptions = {}): HttpT
   };
 }
 
-function timeoutError(timeoutMs: number): Error {
+/**
+ * One request over HTTP/1.1 through `agent` (http or https, as the URL
+ * says): resolves with the status, headers and the start of the body;
+ * rejects on network errors, and with a TimeoutError when no complete
+ * answer came within `timeoutMs`.
+ */
+export function sendOverHttp1(
+  request: TransportRequest,
+  agent: http.Agent,
+  { timeoutMs, maxBodyBytes }: { timeoutMs: number; maxBodyBytes: number },
+): Promise<TransportResponse> {
+  const client = request.url.protocol === 'https:' ? https : http;
+  return new Promise<TransportResponse>((resolve, reject) => {
+    const fail = (error: Error) =>
+      reject(error.name === 'AbortError' || error.name === 'TimeoutError' ? timeoutError(timeoutMs) : error);
+    const req = client.request(
+      request.url,
+      {
+        method: request.method,
+        agent,
+        headers: { ...request.headers, 'Content-Length': String(request.body.byteLength) },
+        // An I/O deadline, not domain time: it bounds a real socket.
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (res) => {
+        collectBody(res, maxBodyBytes).then(
+          (body) => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body }),
+          fail,
+        );
+      },
+    );
+    req.on('error', fail);
+    req.end(request.body);
+  });
+}
+
+/** The start of a response body as text: at most `maxBodyBytes`, the rest read and dropped. */
+export function collectBody(source: NodeJS.ReadableStream, maxBodyBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    source.on('data', (chunk: Buffer) => {
+      if (kept >= maxBodyBytes) return;
+      chunks.push(chunk);
+      kept += chunk.length;
+    });
+    source.on('end', () => resolve(Buffer.concat(chunks).subarray(0, maxBodyBytes).toString('utf8')));
+    source.on('error', reject);
+  });
+}
+
+/** What a request that got no complete answer in time rejects with (the provider retries it). */
+export function timeoutError(timeoutMs: number): Error {
   const error = new Error(`no answer within ${timeoutMs} ms`);
   error.name = 'TimeoutError';
   return error;

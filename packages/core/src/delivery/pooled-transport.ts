@@ -4,7 +4,14 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import http2wrapper from 'http2-wrapper';
 import { h2Sessions } from './h2-sessions.js';
-import type { HttpTransport, TransportRequest, TransportResponse } from './http-transport.js';
+import {
+  collectBody,
+  type HttpTransport,
+  sendOverHttp1,
+  type TransportRequest,
+  type TransportResponse,
+  timeoutError,
+} from './http-transport.js';
 
 /**
  * The production transport: one pool per push-service origin.
@@ -129,31 +136,6 @@ export function pooledHttpTransport(options: PooledTransportOptions = {}): Poole
     }
   }
 
-  function sendH1(request: TransportRequest, timeoutMs: number): Promise<TransportResponse> {
-    const protocol = request.url.protocol as 'https:' | 'http:';
-    const client = protocol === 'https:' ? https : http;
-    return new Promise<TransportResponse>((resolve, reject) => {
-      const req = client.request(
-        request.url,
-        {
-          method: request.method,
-          agent: h1Agents[protocol],
-          headers: { ...request.headers, 'Content-Length': String(request.body.byteLength) },
-          // An I/O deadline, not domain time: it bounds a real socket.
-          signal: AbortSignal.timeout(timeoutMs),
-        },
-        (res) => {
-          collectBody(res, maxBodyBytes).then(
-            (body) => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body }),
-            reject,
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(request.body);
-    });
-  }
-
   const transport: PooledHttpTransport = {
     async send(request, { timeoutMs }) {
       if (closed) throw new Error('transport closed');
@@ -165,9 +147,7 @@ export function pooledHttpTransport(options: PooledTransportOptions = {}): Poole
       try {
         return negotiated === 'h2'
           ? await sendH2(request, timeoutMs, false)
-          : await sendH1(request, timeoutMs);
-      } catch (error) {
-        throw asTimeout(error, timeoutMs);
+          : await sendOverHttp1(request, h1Agents[protocol], { timeoutMs, maxBodyBytes });
       } finally {
         pool.slots.release();
       }
@@ -217,20 +197,6 @@ function readStream(
   });
 }
 
-function collectBody(source: NodeJS.ReadableStream, maxBodyBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    source.on('data', (chunk: Buffer) => {
-      if (kept >= maxBodyBytes) return;
-      chunks.push(chunk);
-      kept += chunk.length;
-    });
-    source.on('end', () => resolve(Buffer.concat(chunks).subarray(0, maxBodyBytes).toString('utf8')));
-    source.on('error', reject);
-  });
-}
-
 /** RFC 9113 §8.7: these streams were never processed, so sending again cannot duplicate a message. */
 function refusedUnprocessed(stream: ClientHttp2Stream, error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
@@ -243,17 +209,6 @@ function resetError(stream: ClientHttp2Stream): Error {
   );
   (error as NodeJS.ErrnoException).code = 'ERR_HTTP2_STREAM_RESET';
   return error;
-}
-
-function asTimeout(error: unknown, timeoutMs: number): unknown {
-  const name = (error as { name?: unknown }).name;
-  return name === 'AbortError' || name === 'TimeoutError' ? timeoutError(timeoutMs) : error;
-}
-
-function timeoutError(timeoutMs: number): Error {
-  const timeout = new Error(`no answer within ${timeoutMs} ms`);
-  timeout.name = 'TimeoutError';
-  return timeout;
 }
 
 function hostOf(url: URL): string {
