@@ -17,8 +17,8 @@ import { pooledHttpTransport, pooledTransportOptionsOf } from './pooled-transpor
 import type { OutboundMessage, PushProvider } from './provider.js';
 import { createVapidSigner, type VapidDetails } from './vapid.js';
 import {
-  buildWebPushRequest,
   checkedPlaintext,
+  encryptPayload,
   type WebPushRequestInput,
   webPushRequestWithBody,
 } from './webpush-request.js';
@@ -120,8 +120,8 @@ export function webPush(options: WebPushOptions): PushProvider {
       };
       // Encrypted here or by a worker before the try: a message that cannot be
       // encrypted fails for its recipient (in sendOne), it is no network fault.
-      checkedPlaintext(input.payload, input.campaignId);
-      const request = sendingPool ? null : await requestFor(input);
+      const plaintext = checkedPlaintext(input.payload, input.campaignId);
+      const request = sendingPool ? null : await requestFor(input, plaintext);
       let outcome: DeliveryOutcome;
       try {
         const response = request
@@ -141,9 +141,9 @@ export function webPush(options: WebPushOptions): PushProvider {
   };
 
   /** The request with its encrypted body: encrypted by a worker when there are some, else here. */
-  async function requestFor(input: WebPushRequestInput): Promise<TransportRequest> {
-    if (!pool) return buildWebPushRequest(input);
-    return webPushRequestWithBody(input, await pool.encrypt(input.keys, input.payload));
+  async function requestFor(input: WebPushRequestInput, plaintext: Buffer): Promise<TransportRequest> {
+    const body = pool ? await pool.encrypt(input.keys, input.payload) : encryptPayload(input.keys, plaintext);
+    return webPushRequestWithBody(input, body);
   }
 }
 

@@ -31,9 +31,15 @@ export interface WebPushRequestInput {
  * Throws PayloadTooLargeError before encrypting anything over the limit.
  */
 export function buildWebPushRequest(input: WebPushRequestInput): TransportRequest {
-  const plaintext = checkedPlaintext(input.payload, input.campaignId);
-  const { cipherText } = webPushLib.encrypt(input.keys.p256dh, input.keys.auth, plaintext, 'aes128gcm');
-  return webPushRequestWithBody(input, cipherText);
+  return webPushRequestWithBody(
+    input,
+    encryptPayload(input.keys, checkedPlaintext(input.payload, input.campaignId)),
+  );
+}
+
+/** RFC 8291 aes128gcm body of `plaintext` for `keys`, by web-push's own routine (a fresh sender key pair and salt). */
+export function encryptPayload(keys: { p256dh: string; auth: string }, plaintext: Buffer): Buffer {
+  return webPushLib.encrypt(keys.p256dh, keys.auth, plaintext, 'aes128gcm').cipherText;
 }
 
 /** The payload as bytes; throws PayloadTooLargeError, naming the campaign, over MAX_PAYLOAD_BYTES. */

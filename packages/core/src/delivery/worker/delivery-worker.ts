@@ -10,9 +10,9 @@
  * hold back answers that are ready.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import webPushLib from 'web-push';
 import type { HttpTransport } from '../http-transport.js';
 import { pooledHttpTransport } from '../pooled-transport.js';
+import { encryptPayload } from '../webpush-request.js';
 import {
   type ResultBatch,
   serializeError,
@@ -44,14 +44,10 @@ const post = (result: WorkResult) => {
   });
 };
 
-function encrypt(item: WorkItem): Buffer {
-  return webPushLib.encrypt(item.p256dh, item.auth, Buffer.from(item.plaintext, 'utf8'), 'aes128gcm')
-    .cipherText;
-}
-
 async function send(item: WorkItem, body: Buffer, request: NonNullable<WorkItem['request']>): Promise<void> {
-  if (!transport) throw new Error('this delivery pool only encrypts');
   try {
+    // The pool sends only with transport options; inside the try, a slip is answered, never left hanging.
+    if (!transport) throw new Error('this delivery pool only encrypts');
     const response = await transport.send(
       { url: new URL(request.url), method: 'POST', headers: request.headers, body },
       { timeoutMs: request.timeoutMs },
@@ -66,7 +62,7 @@ port.on('message', ({ items }: WorkBatch) => {
   for (const item of items) {
     let body: Buffer;
     try {
-      body = encrypt(item);
+      body = encryptPayload(item, Buffer.from(item.plaintext, 'utf8'));
     } catch (error) {
       post({ id: item.id, kind: 'error', stage: 'encrypt', error: serializeError(error) });
       continue;
