@@ -4,6 +4,7 @@ import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
 import type { PushSubscriptionJson, WebPushSubscription } from '../../src/model/index.js';
 import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
+import { storedWebPush } from './support/stored-subscription.js';
 
 const origin = 'https://fcm.googleapis.com';
 const t0 = new Date('2031-03-01T10:00:00Z');
@@ -97,15 +98,7 @@ describe('webPush provider with the breaker, against the loopback push service',
   });
   afterAll(() => service.stop());
 
-  const subscription = (json: PushSubscriptionJson): WebPushSubscription => ({
-    id: 's' as WebPushSubscription['id'],
-    userId: 'u' as WebPushSubscription['userId'],
-    target: 'webpush',
-    endpoint: json.endpoint,
-    keys: json.keys,
-    createdAt: t0,
-    updatedAt: t0,
-  });
+  const subscription = (json: PushSubscriptionJson): WebPushSubscription => storedWebPush(json, t0);
 
   it('stops touching the network while open and resumes after a successful probe', async () => {
     const provider = webPush({ vapid, circuitBreaker: { window: 10, minRequests: 10, openMs: 60_000 } });

@@ -3,8 +3,9 @@ import { createDeliveryPool } from '../../src/delivery/delivery-pool.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
 import { PayloadTooLargeError } from '../../src/errors/index.js';
-import type { WebPushSubscription } from '../../src/model/index.js';
+import type { PushSubscriptionJson } from '../../src/model/index.js';
 import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
+import { storedWebPush } from './support/stored-subscription.js';
 
 const now = new Date('2031-01-15T12:00:00Z');
 
@@ -25,17 +26,13 @@ describe('encryption on worker threads', () => {
       const subscribers = Array.from({ length: 150 }, () => service.createSubscription());
       const outcomes = await Promise.all(
         subscribers.map((s, i) => {
-          const subscription: WebPushSubscription = {
-            id: `s${i}` as WebPushSubscription['id'],
-            userId: `u${i}` as WebPushSubscription['userId'],
-            target: 'webpush',
-            endpoint: s.endpoint,
-            keys: s.keys,
-            createdAt: now,
-            updatedAt: now,
-          };
           return provider.send(
-            { subscription, payload: `{"n":${i},"é":"ü"}`, ttlSeconds: 60, urgency: 'normal' },
+            {
+              subscription: storedWebPush(s, now, i),
+              payload: `{"n":${i},"é":"ü"}`,
+              ttlSeconds: 60,
+              urgency: 'normal',
+            },
             now,
           );
         }),
@@ -45,15 +42,7 @@ describe('encryption on worker threads', () => {
         expect(service.receivedFor(s.endpoint).map((m) => m.plaintext)).toEqual([`{"n":${i},"é":"ü"}`]);
       }
       const tooLarge = {
-        subscription: {
-          id: 'big' as WebPushSubscription['id'],
-          userId: 'u' as WebPushSubscription['userId'],
-          target: 'webpush' as const,
-          endpoint: subscribers[0]?.endpoint as string,
-          keys: subscribers[0]?.keys as WebPushSubscription['keys'],
-          createdAt: now,
-          updatedAt: now,
-        },
+        subscription: storedWebPush(subscribers[0] as PushSubscriptionJson, now, 'big'),
         payload: 'x'.repeat(3994),
         ttlSeconds: 60,
         urgency: 'normal' as const,

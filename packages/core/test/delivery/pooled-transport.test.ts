@@ -6,24 +6,16 @@ import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
 import type { OutboundMessage } from '../../src/delivery/provider.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
-import type { PushSubscriptionJson, WebPushSubscription } from '../../src/model/index.js';
+import type { PushSubscriptionJson } from '../../src/model/index.js';
 import { selfSignedCertificate } from '../../src/testing/push-service/self-signed.js';
 import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
+import { storedWebPush } from './support/stored-subscription.js';
 
 const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
 const now = new Date('2031-01-15T12:00:00Z');
 
 function message(json: PushSubscriptionJson, payload: string): OutboundMessage {
-  const subscription: WebPushSubscription = {
-    id: 'sub' as WebPushSubscription['id'],
-    userId: 'user' as WebPushSubscription['userId'],
-    target: 'webpush',
-    endpoint: json.endpoint,
-    keys: json.keys,
-    createdAt: now,
-    updatedAt: now,
-  };
-  return { subscription, payload, ttlSeconds: 60, urgency: 'normal' };
+  return { subscription: storedWebPush(json, now), payload, ttlSeconds: 60, urgency: 'normal' };
 }
 
 // The same transport runs on the calling thread (no workers) and inside each

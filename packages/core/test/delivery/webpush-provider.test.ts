@@ -7,21 +7,14 @@ import { webPush } from '../../src/delivery/webpush-provider.js';
 import { ConfigError, PayloadTooLargeError } from '../../src/errors/index.js';
 import type { PushSubscriptionJson, WebPushSubscription } from '../../src/model/index.js';
 import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
+import { storedWebPush } from './support/stored-subscription.js';
 
 const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
 /** The engine's time, deliberately far from the wall clock: outcomes must follow it. */
 const now = new Date('2031-01-15T12:00:00Z');
 
 function subscription(json: PushSubscriptionJson, n = 0): WebPushSubscription {
-  return {
-    id: `sub-${n}` as WebPushSubscription['id'],
-    userId: `user-${n}` as WebPushSubscription['userId'],
-    target: 'webpush',
-    endpoint: json.endpoint,
-    keys: json.keys,
-    createdAt: now,
-    updatedAt: now,
-  };
+  return storedWebPush(json, now, n);
 }
 
 function message(
