@@ -116,59 +116,66 @@ export function postgresInspector(backend: () => Backend): StorageInspector {
   };
 }
 
+/**
+ * The backend a conformance suite works on: opened by the suite's `create`,
+ * reached by its other hooks afterwards.
+ */
+function suiteBackend(kind: 'pglite' | 'postgres', prefix: string) {
+  let backend: Backend | undefined;
+  return {
+    label: kind === 'pglite' ? 'PGlite' : 'Postgres',
+    async open(): Promise<Backend> {
+      backend = await openBackend(kind, prefix);
+      return backend;
+    },
+    current(): Backend {
+      if (!backend) throw new Error('backend not open yet');
+      return backend;
+    },
+  };
+}
+
 /** The storage conformance suite's options for one backend kind. */
 export function storageSuiteOptions(kind: 'pglite' | 'postgres'): StorageSuiteOptions {
-  let backend: Backend | undefined;
-  const current = (): Backend => {
-    if (!backend) throw new Error('backend not open yet');
-    return backend;
-  };
+  const backend = suiteBackend(kind, 'storage');
   return {
-    name: `postgresStorage on ${kind === 'pglite' ? 'PGlite' : 'Postgres'}`,
+    name: `postgresStorage on ${backend.label}`,
     async create() {
-      backend = await openBackend(kind, 'storage');
-      return postgresStorage({ client: backend.client, schema: backend.schema });
+      const { client, schema } = await backend.open();
+      return postgresStorage({ client, schema });
     },
-    reset: () => truncateStorage(current()),
-    inspect: postgresInspector(current),
-    close: () => current().close(),
+    reset: () => truncateStorage(backend.current()),
+    inspect: postgresInspector(backend.current),
+    close: () => backend.current().close(),
   };
 }
 
 /** The queue conformance suite's options for one backend kind. */
 export function queueSuiteOptions(kind: 'pglite' | 'postgres'): QueueSuiteOptions {
-  let backend: Backend | undefined;
-  const current = (): Backend => {
-    if (!backend) throw new Error('backend not open yet');
-    return backend;
-  };
+  const backend = suiteBackend(kind, 'queue');
   return {
-    name: `postgresQueue on ${kind === 'pglite' ? 'PGlite' : 'Postgres'}`,
+    name: `postgresQueue on ${backend.label}`,
     async create() {
-      backend = await openBackend(kind, 'queue');
-      return postgresQueue({ client: backend.client, schema: backend.schema });
+      const { client, schema } = await backend.open();
+      return postgresQueue({ client, schema });
     },
     reset: async () => {
-      await current().sql.query(`TRUNCATE "${current().schema}".jobs`);
+      await backend.current().sql.query(`TRUNCATE "${backend.current().schema}".jobs`);
     },
-    close: () => current().close(),
+    close: () => backend.current().close(),
   };
 }
 
 /** Options for core's segment equivalence suite on one backend kind (generated worlds of users, events, subscriptions). */
 export function segmentEquivalenceOptions(kind: 'pglite' | 'postgres'): SegmentEquivalenceOptions {
-  let backend: Backend | undefined;
-  const current = (): Backend => {
-    if (!backend) throw new Error('backend not open yet');
-    return backend;
-  };
+  const backend = suiteBackend(kind, 'equivalence');
   return {
-    name: `postgresStorage on ${kind === 'pglite' ? 'PGlite' : 'Postgres'}`,
+    name: `postgresStorage on ${backend.label}`,
     async create() {
-      backend = await openBackend(kind, 'equivalence');
-      return postgresStorage({ client: backend.client, schema: backend.schema });
+      const { client, schema } = await backend.open();
+      return postgresStorage({ client, schema });
     },
-    reset: () => truncateStorage(current()),
-    close: () => current().close(),
+    reset: () => truncateStorage(backend.current()),
+    close: () => backend.current().close(),
   };
 }
