@@ -135,19 +135,27 @@ function suiteBackend(kind: 'pglite' | 'postgres', prefix: string) {
   };
 }
 
+/** A postgresStorage on its own backend, as the storage and segment-equivalence suites both take it. */
+function storageOnBackend(kind: 'pglite' | 'postgres', prefix: string) {
+  const backend = suiteBackend(kind, prefix);
+  return {
+    backend,
+    options: {
+      name: `postgresStorage on ${backend.label}`,
+      async create() {
+        const { client, schema } = await backend.open();
+        return postgresStorage({ client, schema });
+      },
+      reset: () => truncateStorage(backend.current()),
+      close: () => backend.current().close(),
+    },
+  };
+}
+
 /** The storage conformance suite's options for one backend kind. */
 export function storageSuiteOptions(kind: 'pglite' | 'postgres'): StorageSuiteOptions {
-  const backend = suiteBackend(kind, 'storage');
-  return {
-    name: `postgresStorage on ${backend.label}`,
-    async create() {
-      const { client, schema } = await backend.open();
-      return postgresStorage({ client, schema });
-    },
-    reset: () => truncateStorage(backend.current()),
-    inspect: postgresInspector(backend.current),
-    close: () => backend.current().close(),
-  };
+  const { backend, options } = storageOnBackend(kind, 'storage');
+  return { ...options, inspect: postgresInspector(backend.current) };
 }
 
 /** The queue conformance suite's options for one backend kind. */
@@ -168,14 +176,5 @@ export function queueSuiteOptions(kind: 'pglite' | 'postgres'): QueueSuiteOption
 
 /** Options for core's segment equivalence suite on one backend kind (generated worlds of users, events, subscriptions). */
 export function segmentEquivalenceOptions(kind: 'pglite' | 'postgres'): SegmentEquivalenceOptions {
-  const backend = suiteBackend(kind, 'equivalence');
-  return {
-    name: `postgresStorage on ${backend.label}`,
-    async create() {
-      const { client, schema } = await backend.open();
-      return postgresStorage({ client, schema });
-    },
-    reset: () => truncateStorage(backend.current()),
-    close: () => backend.current().close(),
-  };
+  return storageOnBackend(kind, 'equivalence').options;
 }
