@@ -26,8 +26,9 @@ import {
   type OutboundMessage,
   type PushProvider,
 } from '@herald/core';
-import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchTestChromium } from '../../../../packages/service-worker/test/support/chromium.js';
 import {
   type FakeNotify,
   startFakeNotify,
@@ -39,7 +40,6 @@ import {
 import { createApp } from '../../src/app.js';
 import { assertBuilt, Cleanup, expectText, step, waitFor } from '../support/steps.js';
 
-const CHROMIUM = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
 /** The page's user id field defaults to it; the soft prompt subscribes as that user. */
 const USER = 'reader-1';
 const ZONE = 'Asia/Tokyo';
@@ -120,22 +120,7 @@ describe('Chromium, end to end through the example app (push handed over DevTool
     const userDataDir = mkdtempSync(join(tmpdir(), 'herald-e2e-chromium-'));
     cleanup.add('Chromium profile', () => rmSync(userDataDir, { recursive: true, force: true }));
     context = await step(`launch ${CHROMIUM} headless with a fresh profile`, () =>
-      chromium.launchPersistentContext(userDataDir, {
-        executablePath: CHROMIUM,
-        headless: true,
-        env: { ...process.env, ...notify.env },
-        timezoneId: ZONE,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--disable-quic',
-          ...gcm.args,
-        ],
-      }),
+      launchTestChromium(userDataDir, { notify, gcm, timezoneId: ZONE }),
     );
     cleanup.add('Chromium', () => context.close());
   });

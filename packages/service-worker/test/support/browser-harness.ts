@@ -11,22 +11,23 @@
  *   (Clicks only reach the service worker in a persistent context, not in an incognito one.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
+import { CHROMIUM, launchTestChromium } from './chromium.js';
 import { type FakeNotify, startFakeNotify } from './fake-notify.js';
 import { startGcmStandIn } from './gcm-stand-in.js';
+import { readBody } from './http-body.js';
 import { waitFor, withTimeout } from './waits.js';
 
 export { waitFor, withTimeout };
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
-export const CHROMIUM = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
 /** A host name that resolves to loopback but is not a secure context over http. */
 export const INSECURE_HOST = 'insecure.herald.test';
 
@@ -190,18 +191,6 @@ const INIT = `(() => {
   }
 })();`;
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      data += chunk;
-    });
-    req.on('end', () => resolve(data));
-    req.on('error', reject);
-  });
-}
-
 export async function startHarness(options: { timezoneId?: string } = {}): Promise<Harness> {
   const { sdk, sw, moduleSw } = await withTimeout(
     buildBundles(),
@@ -266,22 +255,11 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
   const gcm = await startGcmStandIn();
   const userDataDir = mkdtempSync(join(tmpdir(), 'herald-chromium-'));
   const context = await withTimeout(
-    chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      env: { ...process.env, ...notify.env },
+    launchTestChromium(userDataDir, {
+      notify,
+      gcm,
       timezoneId: options.timezoneId ?? 'Europe/Berlin',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-        `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`,
-        ...gcm.args,
-      ],
+      extraArgs: [`--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`],
     }),
     30_000,
     `launch ${CHROMIUM}`,

@@ -7,8 +7,9 @@
  * to a closed port: tests hand pushes over the DevTools protocol instead.
  * Used by the browser harness here and by the example's end-to-end tests.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from './http-body.js';
 
 export interface GcmStandIn {
   /** Chromium flags pointing its GCM client here. */
@@ -32,18 +33,6 @@ const CHECKIN_RESPONSE = Buffer.concat([
   Buffer.from([0x41]),
   le64(1717171717171717n),
 ]);
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      data += chunk;
-    });
-    req.on('end', () => resolve(data));
-    req.on('error', reject);
-  });
-}
 
 /** `tokenPrefix` starts every registration token, so a test can tell its own subscriptions' endpoints. */
 export async function startGcmStandIn({ tokenPrefix = 'herald-test' } = {}): Promise<GcmStandIn> {
