@@ -5,6 +5,7 @@
  */
 
 import { existsSync } from 'node:fs';
+import { expect } from 'vitest';
 import { waitFor, withTimeout } from '../../../../packages/service-worker/test/support/waits.js';
 
 export { waitFor, withTimeout };
@@ -60,4 +61,34 @@ export function assertBuilt(): void {
     if (!existsSync(new URL(file, root)))
       throw new Error(`packages/${file} is missing: run \`npm run build\` before the end-to-end tests`);
   }
+}
+
+/** What the story checks of a campaign's stats, from the engine or from the admin API alike. */
+export interface StoryStats {
+  sent: number;
+  viewed: number;
+  clicked: number;
+  clickedByAction: Record<string, number>;
+  conversions: { recipients: { conversions: number; revenue: number } };
+}
+
+/**
+ * The story's last step: the campaign's stats come to 1 sent, 1 viewed,
+ * 1 clicked (on the "shop" action) and 1 conversion worth 42.5.
+ */
+export async function expectStoryStats(read: () => Promise<StoryStats>): Promise<void> {
+  const stats = await step('campaigns.stats counts sent, viewed, clicked and the conversion', () =>
+    waitFor(
+      async () => {
+        const s = await read();
+        return s.sent === 1 && s.viewed === 1 && s.clicked === 1 && s.conversions.recipients.conversions === 1
+          ? s
+          : null;
+      },
+      'stats with 1 sent, 1 viewed, 1 clicked, 1 converted',
+      20_000,
+    ),
+  );
+  expect(stats.clickedByAction).toEqual({ shop: 1 });
+  expect(stats.conversions.recipients.revenue).toBe(42.5);
 }
