@@ -48,6 +48,15 @@ export interface DeliveryBenchResult {
   /** Share of Herald's run the main thread's event loop was busy (1 = it is the bottleneck). */
   herald_main_thread_busy: number;
   rss_before_send_mb: number;
+  /**
+   * Where Herald's peak RSS went: its main thread's V8 heap when the RSS
+   * peaked (committed, and in use), the rest of the process then (delivery
+   * workers' heaps, native memory, code), and the main heap's largest size.
+   */
+  herald_main_heap_at_peak_mb: number;
+  herald_main_heap_used_at_peak_mb: number;
+  herald_rest_at_peak_mb: number;
+  herald_main_heap_peak_mb: number;
   /** Node flags Herald's process ran with (BENCH_SENDER_NODE_FLAGS); '' for none. */
   sender_node_flags: string;
   /**
@@ -158,6 +167,10 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       transport_alone_client_us_per_msg: alone?.clientUs ?? 0,
       transport_alone_service_us_per_msg: alone?.serviceUs ?? 0,
       rss_before_send_mb: herald.rssBeforeMb,
+      herald_main_heap_at_peak_mb: herald.memory.mainHeapAtPeakMb,
+      herald_main_heap_used_at_peak_mb: herald.memory.mainHeapUsedAtPeakMb,
+      herald_rest_at_peak_mb: herald.memory.restAtPeakMb,
+      herald_main_heap_peak_mb: herald.memory.mainHeapPeakMb,
       sender_node_flags: senderFlags().join(' '),
       cores: availableParallelism(),
       cpu: cpus()[0]?.model ?? 'unknown',
@@ -379,6 +392,13 @@ interface HeraldRun {
   cpuUsPerMessage: number;
   /** Share of the campaign's wall time the main thread's event loop was busy. */
   mainThreadBusy: number;
+  /** Where the peak RSS went (herald-sender.mjs `memorySampler`). */
+  memory: {
+    mainHeapAtPeakMb: number;
+    mainHeapUsedAtPeakMb: number;
+    restAtPeakMb: number;
+    mainHeapPeakMb: number;
+  };
   /** The service's CPU µs used before Herald's process started (it receives nothing until the campaign). */
   serviceCpuBefore: number;
 }

@@ -4,9 +4,10 @@
 // Plain ESM on the built package, as a host runs it (no TypeScript loader
 // in this process either). One request over IPC, one answer:
 //   in:  { subscriptionsFile, origin, ca, vapid, concurrency, encryptionWorkers? }
-//   out: { seconds, sent, peakRssMb, rssBeforeMb, cpuUsPerMessage, mainThreadBusy }
+//   out: { seconds, sent, peakRssMb, rssBeforeMb, cpuUsPerMessage, mainThreadBusy, memory }
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { createHerald, memoryQueue, memoryStorage, pooledHttpTransport, webPush } from '@herald/core';
 
 const AT = new Date('2030-01-01T09:00:00Z');
@@ -57,8 +58,11 @@ async function run({ subscriptionsFile, origin, ca, vapid, concurrency, encrypti
 
     const rssBeforeMb = Math.round(process.memoryUsage.rss() / 1024 / 1024);
     let peak = process.memoryUsage.rss();
+    const memory = memorySampler();
     const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage.rss());
+      const rss = process.memoryUsage.rss();
+      peak = Math.max(peak, rss);
+      memory.sample(rss);
     }, 20);
     const cpuBefore = process.cpuUsage();
     const eluBefore = performance.eventLoopUtilization();
@@ -81,10 +85,39 @@ async function run({ subscriptionsFile, origin, ca, vapid, concurrency, encrypti
       rssBeforeMb,
       cpuUsPerMessage: Math.round((cpu.user + cpu.system) / n),
       mainThreadBusy: Math.round(mainThreadBusy * 100) / 100,
+      memory: memory.report(),
     };
   } finally {
     await herald.stop();
   }
+}
+
+/**
+ * Where the peak RSS went: the main thread's V8 heap (committed, and in use)
+ * when the RSS peaked, and the rest of the process then (delivery workers'
+ * heaps, native buffers, code). Also the main heap's largest committed size.
+ */
+function memorySampler() {
+  const mb = (bytes) => Math.round(bytes / 1024 / 1024);
+  let peakRss = 0;
+  let atPeak = { total_heap_size: 0, used_heap_size: 0 };
+  let heapPeak = 0;
+  return {
+    sample(rss) {
+      const heap = v8.getHeapStatistics();
+      heapPeak = Math.max(heapPeak, heap.total_heap_size);
+      if (rss > peakRss) {
+        peakRss = rss;
+        atPeak = heap;
+      }
+    },
+    report: () => ({
+      mainHeapAtPeakMb: mb(atPeak.total_heap_size),
+      mainHeapUsedAtPeakMb: mb(atPeak.used_heap_size),
+      restAtPeakMb: mb(peakRss - atPeak.total_heap_size),
+      mainHeapPeakMb: mb(heapPeak),
+    }),
+  };
 }
 
 process.once('message', (request) => {

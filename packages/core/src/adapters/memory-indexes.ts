@@ -21,8 +21,6 @@ export interface MemoryIndexes {
   interactionsByCampaign: Map<string, string[]>;
   /** The rowKey(campaign, occurrence) groups of `recipients` and `deliveries` by campaign id (tallies). */
   occurrencesByCampaign: Map<string, Set<string>>;
-  /** Subscription ids of `deliveries` by rowKey(campaign, occurrence), then user id. */
-  deliveriesByRecipient: Map<string, MultiMap<string>>;
   /** Keys of `conversions` by campaign id (tallies). */
   conversionsByCampaign: Map<string, string[]>;
   /** Every profile's user id, for keyset paging: see `sortedUserIds`. */
@@ -48,7 +46,6 @@ export function emptyIndexes(): MemoryIndexes {
     interactionsByUser: new MultiMap(),
     interactionsByCampaign: new Map(),
     occurrencesByCampaign: new Map(),
-    deliveriesByRecipient: new Map(),
     conversionsByCampaign: new Map(),
     userIds: { sorted: [], added: [] },
   };
@@ -61,7 +58,6 @@ export function clearIndexes(indexes: MemoryIndexes): void {
   indexes.interactionsByUser.clear();
   indexes.interactionsByCampaign.clear();
   indexes.occurrencesByCampaign.clear();
-  indexes.deliveriesByRecipient.clear();
   indexes.conversionsByCampaign.clear();
   indexes.userIds.sorted.length = 0;
   indexes.userIds.added.length = 0;
@@ -79,19 +75,6 @@ export function addOnce(index: Map<string, Set<string>>, key: string, value: str
   const set = index.get(key);
   if (set) set.add(value);
   else index.set(key, new Set([value]));
-}
-
-/** The multi-map of one (campaign, occurrence), made on first use. */
-export function occurrenceIndex<V extends string | number>(
-  index: Map<string, MultiMap<V>>,
-  key: string,
-): MultiMap<V> {
-  let found = index.get(key);
-  if (!found) {
-    found = new MultiMap<V>();
-    index.set(key, found);
-  }
-  return found;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { CorruptRecordError, formatPath } from '../errors/index.js';
+import { flat } from './memory-columns.js';
 
 /**
  * How a memory storage keeps its rows: once, compact, parsed once, and
@@ -70,12 +71,15 @@ export interface FrozenRows {
 
 export function frozenRows(): FrozenRows {
   /**
-   * The prototype of verified rows. A prototype rather than a WeakSet: it
-   * costs nothing per row, where a WeakSet entry was about 40 bytes a row.
-   * Per storage, so no other object can pass for a verified row; a copy of
-   * a row (the inspector's spread) is a plain object again, and is parsed.
+   * The class of verified rows. A prototype rather than a WeakSet: it costs
+   * nothing per row, where a WeakSet entry was about 40 bytes a row. Per
+   * storage, so no other object can pass for a verified row; a copy of a
+   * row (the inspector's spread) is a plain object again, and is parsed.
    */
-  const verified: object = Object.freeze(Object.create(null));
+  class VerifiedRow {}
+  Object.setPrototypeOf(VerifiedRow.prototype, null);
+  const verified: object = Object.freeze(VerifiedRow.prototype);
+  const newVerified = () => new VerifiedRow() as Record<string, unknown>;
 
   return {
     keep(kind, value) {
@@ -83,10 +87,10 @@ export function frozenRows(): FrozenRows {
         const parsed = kind.schema.safeParse(value);
         // The parse is a fresh tree: frozen as it is, not copied again.
         if (parsed.success)
-          return pack(parsed.data as Record<string, unknown>, kind.instants, verified, frozenInPlace);
+          return pack(parsed.data as Record<string, unknown>, kind.instants, newVerified, frozenInPlace);
       }
       return isObject(value)
-        ? pack(value as Record<string, unknown>, kind.instants, Object.prototype, frozenCopy)
+        ? pack(value as Record<string, unknown>, kind.instants, newUnverified, frozenCopy)
         : value;
     },
     read<S extends z.ZodType>(
@@ -107,7 +111,7 @@ export function frozenRows(): FrozenRows {
           parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
         );
       }
-      const checked = pack(parsed.data as Record<string, unknown>, kind.instants, verified, frozenInPlace);
+      const checked = pack(parsed.data as Record<string, unknown>, kind.instants, newVerified, frozenInPlace);
       if (Array.isArray(table)) table[key as number] = checked;
       else table.set(key as string, checked);
       return unpack(checked, kind.instants) as z.infer<S>;
@@ -121,19 +125,25 @@ type Packed = Readonly<Record<string, unknown>>;
 function pack(
   value: Record<string, unknown>,
   instants: readonly string[],
-  prototype: object,
+  create: () => Record<string, unknown>,
   nested: (value: unknown) => unknown,
 ): Packed {
-  // Built key by key into a new object, then frozen: V8 keeps such an object
-  // compact, where freezing a zod parse (or a spread whose fields changed
-  // type) leaves it in a larger, slower form.
-  const row = Object.create(prototype) as Record<string, unknown>;
+  // Built key by key into a new instance of a class, then frozen: V8 keeps
+  // such an object compact, its fields inside it (an Object.create object
+  // spills past four fields into a separate property array, about 30 bytes
+  // more a row), where freezing a zod parse (or a spread whose fields
+  // changed type) leaves it in a larger, slower form.
+  const row = create();
   for (const key of Object.keys(value)) {
     const field = value[key];
     row[key] = field instanceof Date && instants.includes(key) ? field.getTime() : nested(field);
   }
   return Object.freeze(row);
 }
+
+/** Unverified rows: plain objects to zod, in-object fields to V8 (see `pack`). */
+class UnverifiedRow {}
+const newUnverified = () => new UnverifiedRow() as Record<string, unknown>;
 
 function unpack(row: Packed, instants: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = { ...row };
@@ -150,6 +160,7 @@ function unpack(row: Packed, instants: readonly string[]): Record<string, unknow
  * copied by structuredClone, for its schema to judge at the first read.
  */
 function frozenCopy(value: unknown): unknown {
+  if (typeof value === 'string') return flat(value);
   if (!isObject(value)) return value;
   if (value instanceof Date) return Object.freeze(new Date(value.getTime()));
   if (Array.isArray(value)) return value.length === 0 ? EMPTY_ARRAY : Object.freeze(value.map(frozenCopy));
@@ -164,8 +175,10 @@ function frozenCopy(value: unknown): unknown {
 
 /** A fresh tree (a zod parse) deep-frozen in place, empty objects and arrays shared. */
 function frozenInPlace(value: unknown): unknown {
+  if (typeof value === 'string') return flat(value);
   if (Array.isArray(value) && value.length === 0) return EMPTY_ARRAY;
-  if (isObject(value) && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).length === 0)
+  // A zod record's parse has a null prototype: empty, it is an empty object all the same.
+  if (isObject(value) && isPlainPrototype(Object.getPrototypeOf(value)) && Object.keys(value).length === 0)
     return EMPTY_OBJECT;
   return deepFreeze(value);
 }
@@ -182,4 +195,6 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+const isPlainPrototype = (prototype: unknown): boolean =>
+  prototype === Object.prototype || prototype === null;
 const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;

@@ -27,6 +27,8 @@ import type {
 } from '../ports/storage.js';
 import { evaluateSegment, isLiveSubscription, type SegmentSubject } from '../segments/evaluate.js';
 import { type SegmentReads, segmentReads } from '../segments/reads.js';
+import { StringPool } from './memory-columns.js';
+import { DecisionRows } from './memory-decisions.js';
 import {
   addOnce,
   append,
@@ -34,9 +36,9 @@ import {
   emptyIndexes,
   firstAfter,
   type MemoryIndexes,
-  occurrenceIndex,
   sortedUserIds,
 } from './memory-indexes.js';
+import { DeliveryRows, RecipientRows } from './memory-occurrence-rows.js';
 import { frozenRows, rowKind } from './memory-rows.js';
 
 /**
@@ -51,13 +53,16 @@ export interface MemoryTables {
   events: unknown[];
   campaigns: Map<string, unknown>;
   segments: Map<string, unknown>;
-  /** Recipients by rowKey(campaign, occurrence), then user id: no key string of its own per row. */
-  recipients: Map<string, Map<string, unknown>>;
-  /** Deliveries by rowKey(campaign, occurrence), then subscription id. */
-  deliveries: Map<string, Map<string, unknown>>;
+  /** Recipients by rowKey(campaign, occurrence), then user id, in columns (memory-occurrence-rows.ts). */
+  recipients: Map<string, RecipientRows>;
+  /** Deliveries by rowKey(campaign, occurrence), then subscription id, in columns. */
+  deliveries: Map<string, DeliveryRows>;
   interactions: Map<string, unknown>;
-  decisions: unknown[];
+  /** The decision log, in columns (memory-decisions.ts). */
+  decisions: DecisionRows;
   conversions: Map<string, unknown>;
+  /** Reasons, campaign ids and occurrences of the column tables, each stored once. */
+  strings: StringPool;
   /** Kept by the storage's writes; the inspector reads rows, it never adds or removes any. */
   indexes: MemoryIndexes;
 }
@@ -71,6 +76,7 @@ export interface MemoryTables {
 export const MEMORY_TABLES = Symbol.for('@herald/core/memory-storage/tables');
 
 export function emptyTables(): MemoryTables {
+  const strings = new StringPool();
   return {
     profiles: new Map(),
     subscriptions: new Map(),
@@ -80,8 +86,9 @@ export function emptyTables(): MemoryTables {
     recipients: new Map(),
     deliveries: new Map(),
     interactions: new Map(),
-    decisions: [],
+    decisions: new DecisionRows(strings),
     conversions: new Map(),
+    strings,
     indexes: emptyIndexes(),
   };
 }
@@ -96,7 +103,7 @@ export function clearTables(tables: MemoryTables): void {
   tables.recipients.clear();
   tables.deliveries.clear();
   tables.interactions.clear();
-  tables.decisions.length = 0;
+  tables.decisions = new DecisionRows(tables.strings);
   tables.conversions.clear();
   clearIndexes(tables.indexes);
 }
@@ -131,24 +138,42 @@ export function memoryStorage(): Storage {
   const campaign = (id: string, row: unknown): Campaign => rows.read(CAMPAIGNS, t.campaigns, id, row);
   const savedSegment = (id: string, row: unknown): SavedSegment => rows.read(SEGMENTS, t.segments, id, row);
   const event = (index: number): UserEvent => rows.read(EVENTS, t.events, index, t.events[index]);
-  const decision = (index: number): Decision => rows.read(DECISIONS, t.decisions, index, t.decisions[index]);
+  const decision = (position: number): Decision =>
+    t.decisions.get(position) ??
+    rows.read(DECISIONS, t.decisions.odd, String(position), t.decisions.odd.get(String(position)));
   const interaction = (reportId: string, row: unknown): Interaction =>
     rows.read(INTERACTIONS, t.interactions, reportId, row);
   const conversion = (key: string, row: unknown): Conversion =>
     rows.read(CONVERSIONS, t.conversions, key, row);
-  /** Recipients and deliveries sit in (campaign, occurrence) groups; their id is the key of all three parts. */
-  const recipient = (
-    group: Map<string, unknown>,
-    occurrenceKey: string,
-    userId: string,
-    row: unknown,
-  ): Recipient => rows.read(RECIPIENTS, group, userId, row, rowKey(occurrenceKey, userId));
-  const delivery = (
-    group: Map<string, unknown>,
-    occurrenceKey: string,
-    subscriptionId: string,
-    row: unknown,
-  ): Delivery => rows.read(DELIVERIES, group, subscriptionId, row, rowKey(occurrenceKey, subscriptionId));
+  /**
+   * Recipients and deliveries sit in (campaign, occurrence) groups, in
+   * columns; a row kept whole is read (and verified) through frozen rows,
+   * its id the key of all three parts.
+   */
+  const recipient = (group: RecipientRows, occurrenceKey: string, userId: string): Recipient =>
+    group.get(userId) ??
+    rows.read(RECIPIENTS, group.odd, userId, group.odd.get(userId), rowKey(occurrenceKey, userId));
+  const delivery = (group: DeliveryRows, occurrenceKey: string, subscriptionId: string): Delivery =>
+    group.get(subscriptionId) ??
+    rows.read(
+      DELIVERIES,
+      group.odd,
+      subscriptionId,
+      group.odd.get(subscriptionId),
+      rowKey(occurrenceKey, subscriptionId),
+    );
+  const keepRecipient = (value: unknown) => rows.keep(RECIPIENTS, value);
+  const keepDelivery = (value: unknown) => rows.keep(DELIVERIES, value);
+  const keepDecision = (value: unknown) => rows.keep(DECISIONS, value);
+  /**
+   * The storage's own copy of a user id: the one its profile holds, so that
+   * the hundreds of thousands of rows a campaign writes point to one string
+   * per user rather than each to the copy its job carried.
+   */
+  const ownUserId = (userId: string): string => {
+    const stored = field(t.profiles.get(userId), 'userId');
+    return stored === userId ? stored : userId;
+  };
 
   /** One user's subscriptions, in the order they were first stored for that user. */
   const subscriptionsOf = (userId: string): Subscription[] =>
@@ -161,15 +186,16 @@ export function memoryStorage(): Storage {
    * table, the group made (and listed under its campaign, for tallies) on
    * first use.
    */
-  const occurrenceRows = (
-    table: Map<string, Map<string, unknown>>,
+  const occurrenceRows = <G>(
+    table: Map<string, G>,
     campaignId: string,
     occurrence: string,
-  ): Map<string, unknown> => {
+    make: () => G,
+  ): G => {
     const key = rowKey(campaignId, occurrence);
     let group = table.get(key);
     if (!group) {
-      group = new Map();
+      group = make();
       table.set(key, group);
       addOnce(ix.occurrencesByCampaign, campaignId, key);
     }
@@ -354,9 +380,14 @@ export function memoryStorage(): Storage {
     async insertRecipients(recipients) {
       let inserted = 0;
       for (const r of recipients) {
-        const group = occurrenceRows(t.recipients, r.campaignId, r.occurrence);
+        const group = occurrenceRows(
+          t.recipients,
+          r.campaignId,
+          r.occurrence,
+          () => new RecipientRows(r.campaignId, r.occurrence),
+        );
         if (group.has(r.userId)) continue;
-        group.set(r.userId, rows.keep(RECIPIENTS, r));
+        group.insert(ownUserId(r.userId), r, keepRecipient);
         inserted += 1;
       }
       return { inserted };
@@ -365,46 +396,41 @@ export function memoryStorage(): Storage {
       const occurrenceKey = rowKey(campaignId, occurrence);
       const group = t.recipients.get(occurrenceKey);
       if (!group) return [];
-      return unique(userIds).flatMap((userId) => {
-        const row = group.get(userId);
-        return row === undefined ? [] : [recipient(group, occurrenceKey, userId, row)];
-      });
+      return unique(userIds).flatMap((userId) =>
+        group.has(userId) ? [recipient(group, occurrenceKey, userId)] : [],
+      );
     },
     async updateRecipients(updates, now) {
       for (const u of updates) {
         const occurrenceKey = rowKey(u.campaignId, u.occurrence);
         const group = t.recipients.get(occurrenceKey);
-        const row = group?.get(u.userId);
-        if (group === undefined || row === undefined) continue;
-        const current = recipient(group, occurrenceKey, u.userId, row);
-        // A new row replaces the stored one, which is never changed in place.
-        group.set(
-          u.userId,
-          rows.keep(RECIPIENTS, { ...current, state: u.state, reason: u.reason, updatedAt: now }),
+        if (group === undefined || !group.has(u.userId)) continue;
+        const current = recipient(group, occurrenceKey, u.userId);
+        group.replace(
+          current.userId,
+          { ...current, state: u.state, reason: u.reason, updatedAt: now },
+          keepRecipient,
         );
       }
     },
     async recordDeliveries(deliveries) {
       for (const d of deliveries) {
-        const group = occurrenceRows(t.deliveries, d.campaignId, d.occurrence);
-        if (group.has(d.subscriptionId)) continue;
-        group.set(d.subscriptionId, rows.keep(DELIVERIES, d));
-        occurrenceIndex(ix.deliveriesByRecipient, rowKey(d.campaignId, d.occurrence)).add(
-          d.userId,
-          d.subscriptionId,
+        const group = occurrenceRows(
+          t.deliveries,
+          d.campaignId,
+          d.occurrence,
+          () => new DeliveryRows(d.campaignId, d.occurrence, t.strings),
         );
+        if (group.has(d.subscriptionId)) continue;
+        group.insert(d, ownUserId(d.userId), keepDelivery);
       }
     },
     async listDeliveries(campaignId, occurrence, userIds) {
       const occurrenceKey = rowKey(campaignId, occurrence);
       const group = t.deliveries.get(occurrenceKey);
-      const byUser = ix.deliveriesByRecipient.get(occurrenceKey);
-      if (!group || !byUser) return [];
+      if (!group) return [];
       return unique(userIds).flatMap((userId) =>
-        byUser.get(userId).flatMap((subscriptionId) => {
-          const row = group.get(subscriptionId);
-          return row === undefined ? [] : [delivery(group, occurrenceKey, subscriptionId, row)];
-        }),
+        group.byUser.get(userId).map((subscriptionId) => delivery(group, occurrenceKey, subscriptionId)),
       );
     },
 
@@ -424,15 +450,15 @@ export function memoryStorage(): Storage {
         interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
       };
       for (const occurrenceKey of ix.occurrencesByCampaign.get(campaignId) ?? []) {
-        const recipients = t.recipients.get(occurrenceKey) ?? new Map<string, unknown>();
-        for (const [userId, row] of recipients) {
-          const r = recipient(recipients, occurrenceKey, userId, row);
+        const recipients = t.recipients.get(occurrenceKey);
+        for (const userId of recipients?.keys() ?? []) {
+          const r = recipient(recipients as RecipientRows, occurrenceKey, userId);
           tallies.recipients[r.state as RecipientState] += 1;
           if (r.state === 'skipped' && r.reason !== null) increment(tallies.skipped, r.reason);
         }
-        const deliveries = t.deliveries.get(occurrenceKey) ?? new Map<string, unknown>();
-        for (const [subscriptionId, row] of deliveries) {
-          tallies.deliveries[delivery(deliveries, occurrenceKey, subscriptionId, row).status] += 1;
+        const deliveries = t.deliveries.get(occurrenceKey);
+        for (const subscriptionId of deliveries?.keys() ?? []) {
+          tallies.deliveries[delivery(deliveries as DeliveryRows, occurrenceKey, subscriptionId).status] += 1;
         }
       }
       for (const reportId of ix.interactionsByCampaign.get(campaignId) ?? []) {
@@ -448,8 +474,8 @@ export function memoryStorage(): Storage {
 
     async appendDecisions(decisions) {
       for (const d of decisions) {
-        const row = rows.keep(DECISIONS, d);
-        ix.decisionsByUser.add(field(row, 'userId'), t.decisions.push(row) - 1);
+        const userId = ownUserId(typeof d.userId === 'string' ? d.userId : '');
+        ix.decisionsByUser.add(userId, t.decisions.append(d, userId, keepDecision));
       }
     },
     async listDecisions({ userId, campaignId, since }) {

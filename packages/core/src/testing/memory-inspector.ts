@@ -38,7 +38,9 @@ export function memoryStorageInspector(target: Storage | (() => Storage)): Memor
       }
     },
     async recipientState(campaignId, occurrence, userId) {
-      const row = tables().recipients.get(rowKey(campaignId, occurrence))?.get(userId);
+      // In the columns, or kept whole when it did not fit them.
+      const group = tables().recipients.get(rowKey(campaignId, occurrence));
+      const row = group?.get(userId) ?? group?.odd.get(userId);
       if (row === undefined) return null;
       return { state: String(field(row, 'state')), reason: (field(row, 'reason') as string | null) ?? null };
     },

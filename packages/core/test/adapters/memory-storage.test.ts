@@ -468,6 +468,63 @@ describe('memory storage: malformed rows still fail their reads', () => {
   });
 });
 
+describe('memory storage: recipients, deliveries and decisions in columns', () => {
+  it('reads back exactly what was written, statuses, codes, reasons and instants included', async () => {
+    const rows = [
+      delivery('c1', 'o1', 'ann', 'wp_ann_1', 'sent', { statusCode: 201, at: at(HOUR) }),
+      delivery('c1', 'o1', 'ann', 'wp_ann_2', 'failed', { statusCode: 400, reason: 'bad', attempts: 3 }),
+      delivery('c1', 'o1', 'bob', 'wp_bob_1', 'gone', { statusCode: null }),
+    ];
+    await storage.recordDeliveries(rows);
+    expect(await storage.listDeliveries(cid('c1'), 'o1', [uid('ann'), uid('bob')])).toEqual(rows);
+    await storage.insertRecipients([recipient('c1', 'o1', 'ann', 'skipped', 'capped')]);
+    await storage.updateRecipients(
+      [{ campaignId: cid('c1'), occurrence: 'o1', userId: uid('ann'), state: 'delivered', reason: null }],
+      at(DAY),
+    );
+    expect(await storage.getRecipients(cid('c1'), 'o1', [uid('ann')])).toEqual([
+      { ...recipient('c1', 'o1', 'ann'), state: 'delivered', updatedAt: at(DAY) },
+    ]);
+  });
+
+  it('keeps a delivery that does not fit the columns whole, and fails its read as a database would', async () => {
+    await storage.recordDeliveries([
+      delivery('c1', 'o1', 'ann', 'wp_ann_1'),
+      { ...delivery('c1', 'o1', 'ann', 'wp_ann_2'), status: 'exploded' as 'sent' },
+    ]);
+    expect(await inspect.countRows('deliveries')).toBe(2);
+    const error = await storage.listDeliveries(cid('c1'), 'o1', [uid('ann')]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CorruptRecordError);
+    expect((error as CorruptRecordError).table).toBe('deliveries');
+  });
+
+  it('shares one frozen facts record between decisions with equal facts, and refuses facts that are not JSON', async () => {
+    await storage.appendDecisions([
+      decision('ann', 'c1', 'sent', at(HOUR)),
+      decision('bob', 'c1', 'sent', at(HOUR)),
+      { ...decision('cid', 'c1', 'sent', at(HOUR)), facts: { when: at(HOUR) as never } },
+    ]);
+    const [ann] = await storage.listDecisions({ userId: uid('ann') });
+    const [bob] = await storage.listDecisions({ userId: uid('bob') });
+    expect(ann).toEqual(decision('ann', 'c1', 'sent', at(HOUR)));
+    expect(ann?.facts).toBe(bob?.facts);
+    expect(Object.isFrozen(ann?.facts)).toBe(true);
+    expect(await inspect.countRows('decisions')).toBe(3);
+    const error = await storage.listDecisions({ userId: uid('cid') }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CorruptRecordError);
+    expect([(error as CorruptRecordError).table, (error as CorruptRecordError).id]).toEqual([
+      'decisions',
+      '2',
+    ]);
+  });
+});
+
 function event(userId: string, name: string, time: Date): UserEvent {
   return { userId: uid(userId), name, properties: {}, time };
 }

@@ -1,0 +1,230 @@
+import {
+  type CampaignId,
+  type Delivery,
+  DeliveryStatus,
+  type Recipient,
+  RecipientState,
+  SkipReason,
+  type SubscriptionId,
+  type UserId,
+} from '../model/index.js';
+import { flat, instantOf, NumberColumn, type StringPool } from './memory-columns.js';
+import { MultiMap } from './memory-indexes.js';
+
+/**
+ * The recipients and deliveries of one (campaign, occurrence), in columns
+ * (see memory-columns.ts): campaign and occurrence are the group's, each
+ * row is a slot number under its key (the user id, the subscription id)
+ * and a few bytes in each column.
+ *
+ * A value that does not fit the columns — one its schema would refuse, a
+ * state the model does not know — is kept as it came, through the storage's
+ * frozen rows (memory-rows.ts), whose first read parses it and fails with
+ * CorruptRecordError as a database adapter would: `odd` holds those, by
+ * key, and every read of the group looks there too.
+ */
+abstract class OccurrenceRows {
+  /** Slot of each row stored in the columns, by key. */
+  protected readonly slots = new Map<string, number>();
+  /** Rows kept whole (see above), by key: the table frozenRows reads and verifies them in. */
+  readonly odd = new Map<string, unknown>();
+  /** Slots are never reused: a row moved out of the columns leaves its slot unused. */
+  #nextSlot = 0;
+
+  constructor(
+    readonly campaignId: string,
+    readonly occurrence: string,
+  ) {}
+
+  get size(): number {
+    return this.slots.size + this.odd.size;
+  }
+
+  has(key: string): boolean {
+    return this.slots.has(key) || this.odd.has(key);
+  }
+
+  /** Every key, compact rows first. */
+  keys(): IterableIterator<string> {
+    return concat(this.slots.keys(), this.odd.keys());
+  }
+
+  /** Whether rows of this group can go in columns at all: its campaign id and occurrence pass their schemas. */
+  protected get columnar(): boolean {
+    return (
+      typeof this.campaignId === 'string' &&
+      this.campaignId.length >= 1 &&
+      this.campaignId.length <= 64 &&
+      typeof this.occurrence === 'string' &&
+      this.occurrence.length >= 1
+    );
+  }
+
+  /** A new slot for `key`. */
+  protected slotFor(key: string): number {
+    const slot = this.#nextSlot++;
+    this.slots.set(flat(key), slot);
+    return slot;
+  }
+}
+
+/** Recipients by user id: state and reason a byte each, two instants. */
+export class RecipientRows extends OccurrenceRows {
+  readonly #state = new NumberColumn(Uint8Array);
+  readonly #reason = new NumberColumn(Uint8Array);
+  readonly #createdAt = new NumberColumn(Float64Array);
+  readonly #updatedAt = new NumberColumn(Float64Array);
+
+  /**
+   * Stores `value` under its user id (the caller checked it is new): in the
+   * columns when it fits, else whole, as `keepWhole` keeps it.
+   */
+  insert(userId: string, value: Recipient, keepWhole: (value: unknown) => unknown): void {
+    if (!this.#write(null, userId, value)) this.odd.set(userId, keepWhole(value));
+  }
+
+  /** Replaces the row of `userId` (present) by `value`, in place when it fits the columns. */
+  replace(userId: string, value: Recipient, keepWhole: (value: unknown) => unknown): void {
+    const slot = this.slots.get(userId);
+    if (slot !== undefined && this.#write(slot, userId, value)) return;
+    if (slot !== undefined) this.slots.delete(userId);
+    if (this.#write(null, userId, value)) this.odd.delete(userId);
+    else this.odd.set(userId, keepWhole(value));
+  }
+
+  /** The compact row of `userId` as the model's Recipient, or undefined when it is not in the columns. */
+  get(userId: string): Recipient | undefined {
+    const slot = this.slots.get(userId);
+    if (slot === undefined) return undefined;
+    return {
+      campaignId: this.campaignId as CampaignId,
+      occurrence: this.occurrence,
+      userId: userId as UserId,
+      state: RECIPIENT_STATES[this.#state.get(slot)] as RecipientState,
+      reason: this.#reason.get(slot) === 0 ? null : (SKIP_REASONS[this.#reason.get(slot) - 1] as SkipReason),
+      createdAt: new Date(this.#createdAt.get(slot)),
+      updatedAt: new Date(this.#updatedAt.get(slot)),
+    };
+  }
+
+  /** Writes `value` at `slot` (a new slot when null); false, writing nothing, when it does not fit. */
+  #write(slot: number | null, userId: string, value: Recipient): boolean {
+    const state = RECIPIENT_STATES.indexOf(value.state);
+    const reason = value.reason === null ? 0 : SKIP_REASONS.indexOf(value.reason) + 1;
+    const createdAt = instantOf(value.createdAt);
+    const updatedAt = instantOf(value.updatedAt);
+    const fits =
+      this.columnar &&
+      value.campaignId === this.campaignId &&
+      value.occurrence === this.occurrence &&
+      value.userId === userId &&
+      isUserId(userId) &&
+      state >= 0 &&
+      reason >= 0 &&
+      createdAt !== null &&
+      updatedAt !== null;
+    if (!fits) return false;
+    const at = slot ?? this.slotFor(userId);
+    this.#state.set(at, state);
+    this.#reason.set(at, reason);
+    this.#createdAt.set(at, createdAt);
+    this.#updatedAt.set(at, updatedAt);
+    return true;
+  }
+}
+
+/**
+ * Deliveries by subscription id, with the subscription ids of each user
+ * (`listDeliveries` reads by user). The user id is a reference to the
+ * string the caller gave (the engine's, shared with its other rows);
+ * reasons are numbers in the storage's string pool.
+ */
+export class DeliveryRows extends OccurrenceRows {
+  /** Subscription ids by user id, compact and whole rows alike, in write order. */
+  readonly byUser = new MultiMap<string>();
+  readonly #userId: string[] = [];
+  readonly #status = new NumberColumn(Uint8Array);
+  readonly #statusCode = new NumberColumn(Int32Array);
+  readonly #reason = new NumberColumn(Int32Array);
+  readonly #attempts = new NumberColumn(Int32Array);
+  readonly #at = new NumberColumn(Float64Array);
+
+  constructor(
+    campaignId: string,
+    occurrence: string,
+    private readonly strings: StringPool,
+  ) {
+    super(campaignId, occurrence);
+  }
+
+  /** Stores a new delivery (the caller checked its subscription id is new here). */
+  insert(value: Delivery, userId: string, keepWhole: (value: unknown) => unknown): void {
+    const subscriptionId = value.subscriptionId;
+    if (!this.#write(value, userId)) this.odd.set(subscriptionId, keepWhole(value));
+    this.byUser.add(userId, subscriptionId);
+  }
+
+  get(subscriptionId: string): Delivery | undefined {
+    const slot = this.slots.get(subscriptionId);
+    if (slot === undefined) return undefined;
+    const statusCode = this.#statusCode.get(slot);
+    return {
+      campaignId: this.campaignId as CampaignId,
+      occurrence: this.occurrence,
+      userId: this.#userId[slot] as UserId,
+      subscriptionId: subscriptionId as SubscriptionId,
+      status: DELIVERY_STATUSES[this.#status.get(slot)] as DeliveryStatus,
+      statusCode: statusCode === NO_STATUS_CODE ? null : statusCode,
+      reason: this.strings.valueOf(this.#reason.get(slot)),
+      attempts: this.#attempts.get(slot),
+      at: new Date(this.#at.get(slot)),
+    };
+  }
+
+  /** Writes `value` in a new slot, `userId` (equal to its own, the storage's copy of the string) in its column. */
+  #write(value: Delivery, userId: string): boolean {
+    const status = DELIVERY_STATUSES.indexOf(value.status);
+    const at = instantOf(value.at);
+    const { statusCode, attempts, reason, subscriptionId } = value;
+    const fits =
+      this.columnar &&
+      value.campaignId === this.campaignId &&
+      value.occurrence === this.occurrence &&
+      value.userId === userId &&
+      isUserId(userId) &&
+      typeof subscriptionId === 'string' &&
+      subscriptionId.length >= 1 &&
+      subscriptionId.length <= 128 &&
+      status >= 0 &&
+      (statusCode === null || (isInt32(statusCode) && statusCode !== NO_STATUS_CODE)) &&
+      (reason === null || typeof reason === 'string') &&
+      isInt32(attempts) &&
+      attempts >= 1 &&
+      at !== null;
+    if (!fits) return false;
+    const slot = this.slotFor(subscriptionId);
+    this.#userId[slot] = userId;
+    this.#status.set(slot, status);
+    this.#statusCode.set(slot, statusCode ?? NO_STATUS_CODE);
+    this.#reason.set(slot, this.strings.numberOf(reason));
+    this.#attempts.set(slot, attempts);
+    this.#at.set(slot, at);
+    return true;
+  }
+}
+
+const RECIPIENT_STATES: readonly string[] = RecipientState.options;
+const SKIP_REASONS: readonly string[] = SkipReason.options;
+const DELIVERY_STATUSES: readonly string[] = DeliveryStatus.options;
+/** A null status code in its Int32 column (no service answers with it). */
+const NO_STATUS_CODE = -0x8000_0000;
+
+/** The UserId schema's rule (a string of 1 to 256 characters), checked without zod. */
+export const isUserId = (value: unknown): value is string =>
+  typeof value === 'string' && value.length >= 1 && value.length <= 256;
+
+const isInt32 = (value: unknown): value is number => typeof value === 'number' && (value | 0) === value;
+
+function* concat<T>(...parts: Iterable<T>[]): IterableIterator<T> {
+  for (const part of parts) yield* part;
+}
