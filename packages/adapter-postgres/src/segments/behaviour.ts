@@ -7,11 +7,19 @@ import {
 } from '@herald/core';
 import type { CompileContext } from './compile.js';
 import { compileCondition } from './conditions.js';
+import {
+  didFromLastEvent,
+  lastEventDecides,
+  lastEventDecidesLastTime,
+  lastTimeFromLastEvent,
+} from './last-events.js';
 import { instant, resolveBound, windowRange } from './time.js';
 
 /**
- * Past-behaviour conditions (rules 9-12 of core's evaluator), two ways with
- * the same meaning. `probe` (audience pages): correlated subqueries on the
+ * Past-behaviour conditions (rules 9-12 of core's evaluator). Those the
+ * profile row's latest instant per event name decides (last-events.ts) are
+ * a lookup in that row, in both modes. The others read events, two ways
+ * with the same meaning. `probe` (audience pages): correlated subqueries on the
  * user's events, each an index range scan on events (user_id, name, time)
  * whose count stops as soon as the answer is known (LIMIT n or n + 1), so
  * "did it at least 3 times" reads at most 3 rows. `set` (counts and reach,
@@ -38,6 +46,11 @@ function matchingEvents(
     where.push(compileCondition(condition, 'e.properties', ctx.params, ctx.schema, ctx.now));
   }
   return `FROM ${ctx.schema}.events e WHERE ${where.join(' AND ')}`;
+}
+
+/** The profile's user has a matching event: an index probe that stops at the first. */
+function anyEvent(filter: EventFilter, window: EventWindow | undefined, ctx: CompileContext): string {
+  return `EXISTS (SELECT 1 ${matchingEvents(filter, window, ctx)})`;
 }
 
 /**
@@ -90,6 +103,11 @@ export function compileDid(
   const rule = count ?? { op: 'atLeast', value: 1 };
   // Every user did it at least zero times; adding no parameters keeps the numbering dense.
   if (rule.op === 'atLeast' && rule.value === 0) return 'true';
+  if (lastEventDecides(event, window)) {
+    const didIt = () => didFromLastEvent(event, window, ctx, () => anyEvent(event, window, ctx));
+    if (rule.op === 'atLeast' && rule.value === 1) return didIt();
+    if (rule.op !== 'atLeast' && rule.value === 0) return `(NOT ${didIt()})`;
+  }
   if (ctx.behaviour === 'set') {
     const n = () => `${ctx.params.add(rule.value)}::bigint`;
     switch (rule.op) {
@@ -128,8 +146,11 @@ export function compileDidNot(
   window: EventWindow | undefined,
   ctx: CompileContext,
 ): string {
+  if (lastEventDecides(event, window)) {
+    return `(NOT ${didFromLastEvent(event, window, ctx, () => anyEvent(event, window, ctx))})`;
+  }
   if (ctx.behaviour === 'set') return notInUserSet(event, window, undefined, ctx);
-  return `(NOT EXISTS (SELECT 1 ${matchingEvents(event, window, ctx)}))`;
+  return `(NOT ${anyEvent(event, window, ctx)})`;
 }
 
 /** Rule 12: the earliest or latest matching event, at any time, strictly before or after the bound; false with none. */
@@ -140,6 +161,9 @@ export function compileFirstOrLast(
   date: DateBound,
   ctx: CompileContext,
 ): string {
+  if (which === 'lastTime' && lastEventDecidesLastTime(event)) {
+    return lastTimeFromLastEvent(event, op, resolveBound(date, ctx.now), ctx);
+  }
   const pick = which === 'firstTime' ? 'min' : 'max';
   const comparison = op === 'before' ? '<' : '>';
   const bound = instant(resolveBound(date, ctx.now), ctx.params);
