@@ -40,6 +40,88 @@ export class NumberColumn<A extends NumberArray> {
 const INITIAL_ROWS = 16;
 
 /**
+ * Rows of one table by key, in columns a subclass defines: each row is a
+ * slot number under its key. A value that does not fit the columns — one
+ * its schema would refuse, or a rare shape the columns do not encode — is
+ * kept whole in `odd`, by key, for the storage's frozen rows
+ * (memory-rows.ts) to parse at its read and report with CorruptRecordError
+ * as a database adapter would; every read looks there too.
+ */
+export abstract class KeyedRows {
+  /** Slot of each row stored in the columns, by key. */
+  protected readonly slots = new Map<string, number>();
+  /** Rows kept whole (see above), by key: the table frozenRows reads and verifies them in. */
+  readonly odd = new Map<string, unknown>();
+  /** Slots are never reused: a row moved out of the columns, or removed, leaves its slot unused. */
+  #nextSlot = 0;
+
+  get size(): number {
+    return this.slots.size + this.odd.size;
+  }
+
+  has(key: string): boolean {
+    return this.slots.has(key) || this.odd.has(key);
+  }
+
+  /** Every key, rows in the columns first, each part in write order. */
+  *keys(): IterableIterator<string> {
+    yield* this.slots.keys();
+    yield* this.odd.keys();
+  }
+
+  delete(key: string): boolean {
+    return this.slots.delete(key) || this.odd.delete(key);
+  }
+
+  /**
+   * Stores `value` under `key`, replacing what was there: in the columns
+   * when `write` (given the row's slot) takes it, else whole, as `keepWhole`
+   * keeps it.
+   */
+  protected put(key: string, write: (slot: number) => boolean, keepWhole: () => unknown): void {
+    const slot = this.slots.get(key) ?? this.#nextSlot;
+    if (write(slot)) {
+      if (slot === this.#nextSlot) {
+        this.#nextSlot += 1;
+        this.slots.set(flat(key), slot);
+      }
+      this.odd.delete(key);
+      return;
+    }
+    this.slots.delete(key);
+    this.odd.set(key, keepWhole());
+  }
+}
+
+/**
+ * Fixed-width byte blocks, one per slot (a subscription's 65-byte P-256
+ * key and 16-byte auth secret), outside the JavaScript heap.
+ */
+export class ByteColumn {
+  readonly #width: number;
+  #bytes: Uint8Array;
+
+  constructor(width: number) {
+    this.#width = width;
+    this.#bytes = new Uint8Array(width * INITIAL_ROWS);
+  }
+
+  get(slot: number): Uint8Array {
+    return this.#bytes.subarray(slot * this.#width, (slot + 1) * this.#width);
+  }
+
+  set(slot: number, value: Uint8Array): void {
+    const end = (slot + 1) * this.#width;
+    if (end > this.#bytes.length) {
+      const grown = new Uint8Array(Math.max(end, this.#bytes.length * 2));
+      grown.set(this.#bytes);
+      this.#bytes = grown;
+    }
+    this.#bytes.set(value, slot * this.#width);
+  }
+}
+
+/**
  * Strings stored once, each row holding its number: outcomes, reasons,
  * zones and (campaign, occurrence) keys repeat across a whole campaign,
  * where a string per row would repeat them N times. Number 0 stands for

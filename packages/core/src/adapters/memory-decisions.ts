@@ -5,7 +5,7 @@ import {
   type JsonValue,
   type UserId,
 } from '../model/index.js';
-import { flat, instantOf, NumberColumn, type StringPool } from './memory-columns.js';
+import { instantOf, NumberColumn, type StringPool } from './memory-columns.js';
 import { isUserId } from './memory-occurrence-rows.js';
 
 /**
@@ -76,7 +76,7 @@ export class DecisionRows {
       at !== null;
     const facts = fits ? this.#sharedFacts.of(value.facts) : null;
     if (facts === null) return false;
-    this.#userId[position] = flat(userId);
+    this.#userId[position] = userId;
     this.#campaign.set(position, this.strings.numberOf(campaignId));
     this.#occurrence.set(position, this.strings.numberOf(occurrence));
     this.#at.set(position, at as number);

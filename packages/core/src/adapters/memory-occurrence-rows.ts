@@ -8,45 +8,21 @@ import {
   type SubscriptionId,
   type UserId,
 } from '../model/index.js';
-import { flat, instantOf, NumberColumn, type StringPool } from './memory-columns.js';
+import { instantOf, KeyedRows, NumberColumn, type StringPool } from './memory-columns.js';
 import { MultiMap } from './memory-indexes.js';
 
 /**
  * The recipients and deliveries of one (campaign, occurrence), in columns
  * (see memory-columns.ts): campaign and occurrence are the group's, each
- * row is a slot number under its key (the user id, the subscription id)
- * and a few bytes in each column.
- *
- * A value that does not fit the columns — one its schema would refuse, a
- * state the model does not know — is kept as it came, through the storage's
- * frozen rows (memory-rows.ts), whose first read parses it and fails with
- * CorruptRecordError as a database adapter would: `odd` holds those, by
- * key, and every read of the group looks there too.
+ * row a slot under its key (the user id, the subscription id) and a few
+ * bytes in each column; a value that does not fit is kept whole (KeyedRows).
  */
-abstract class OccurrenceRows {
-  /** Slot of each row stored in the columns, by key. */
-  protected readonly slots = new Map<string, number>();
-  /** Rows kept whole (see above), by key: the table frozenRows reads and verifies them in. */
-  readonly odd = new Map<string, unknown>();
-  /** Slots are never reused: a row moved out of the columns leaves its slot unused. */
-  #nextSlot = 0;
-
+abstract class OccurrenceRows extends KeyedRows {
   constructor(
     readonly campaignId: string,
     readonly occurrence: string,
-  ) {}
-
-  get size(): number {
-    return this.slots.size + this.odd.size;
-  }
-
-  has(key: string): boolean {
-    return this.slots.has(key) || this.odd.has(key);
-  }
-
-  /** Every key, compact rows first. */
-  keys(): IterableIterator<string> {
-    return concat(this.slots.keys(), this.odd.keys());
+  ) {
+    super();
   }
 
   /** Whether rows of this group can go in columns at all: its campaign id and occurrence pass their schemas. */
@@ -59,13 +35,6 @@ abstract class OccurrenceRows {
       this.occurrence.length >= 1
     );
   }
-
-  /** A new slot for `key`. */
-  protected slotFor(key: string): number {
-    const slot = this.#nextSlot++;
-    this.slots.set(flat(key), slot);
-    return slot;
-  }
 }
 
 /** Recipients by user id: state and reason a byte each, two instants. */
@@ -76,20 +45,16 @@ export class RecipientRows extends OccurrenceRows {
   readonly #updatedAt = new NumberColumn(Float64Array);
 
   /**
-   * Stores `value` under its user id (the caller checked it is new): in the
-   * columns when it fits, else whole, as `keepWhole` keeps it.
+   * Stores `value` under its user id (`userId`, the storage's copy of the
+   * string), replacing what was there: in the columns when it fits, else
+   * whole, as `keepWhole` keeps it.
    */
-  insert(userId: string, value: Recipient, keepWhole: (value: unknown) => unknown): void {
-    if (!this.#write(null, userId, value)) this.odd.set(userId, keepWhole(value));
-  }
-
-  /** Replaces the row of `userId` (present) by `value`, in place when it fits the columns. */
-  replace(userId: string, value: Recipient, keepWhole: (value: unknown) => unknown): void {
-    const slot = this.slots.get(userId);
-    if (slot !== undefined && this.#write(slot, userId, value)) return;
-    if (slot !== undefined) this.slots.delete(userId);
-    if (this.#write(null, userId, value)) this.odd.delete(userId);
-    else this.odd.set(userId, keepWhole(value));
+  set(userId: string, value: Recipient, keepWhole: (value: unknown) => unknown): void {
+    this.put(
+      userId,
+      (slot) => this.#write(slot, userId, value),
+      () => keepWhole(value),
+    );
   }
 
   /** The compact row of `userId` as the model's Recipient, or undefined when it is not in the columns. */
@@ -107,8 +72,8 @@ export class RecipientRows extends OccurrenceRows {
     };
   }
 
-  /** Writes `value` at `slot` (a new slot when null); false, writing nothing, when it does not fit. */
-  #write(slot: number | null, userId: string, value: Recipient): boolean {
+  /** Writes `value` at `slot`; false, writing nothing, when it does not fit. */
+  #write(slot: number, userId: string, value: Recipient): boolean {
     const state = RECIPIENT_STATES.indexOf(value.state);
     const reason = value.reason === null ? 0 : SKIP_REASONS.indexOf(value.reason) + 1;
     const createdAt = instantOf(value.createdAt);
@@ -124,11 +89,10 @@ export class RecipientRows extends OccurrenceRows {
       createdAt !== null &&
       updatedAt !== null;
     if (!fits) return false;
-    const at = slot ?? this.slotFor(userId);
-    this.#state.set(at, state);
-    this.#reason.set(at, reason);
-    this.#createdAt.set(at, createdAt);
-    this.#updatedAt.set(at, updatedAt);
+    this.#state.set(slot, state);
+    this.#reason.set(slot, reason);
+    this.#createdAt.set(slot, createdAt);
+    this.#updatedAt.set(slot, updatedAt);
     return true;
   }
 }
@@ -160,7 +124,11 @@ export class DeliveryRows extends OccurrenceRows {
   /** Stores a new delivery (the caller checked its subscription id is new here). */
   insert(value: Delivery, userId: string, keepWhole: (value: unknown) => unknown): void {
     const subscriptionId = value.subscriptionId;
-    if (!this.#write(value, userId)) this.odd.set(subscriptionId, keepWhole(value));
+    this.put(
+      subscriptionId,
+      (slot) => this.#write(slot, value, userId),
+      () => keepWhole(value),
+    );
     this.byUser.add(userId, subscriptionId);
   }
 
@@ -181,8 +149,8 @@ export class DeliveryRows extends OccurrenceRows {
     };
   }
 
-  /** Writes `value` in a new slot, `userId` (equal to its own, the storage's copy of the string) in its column. */
-  #write(value: Delivery, userId: string): boolean {
+  /** Writes `value` at `slot`, `userId` (equal to its own, the storage's copy of the string) in its column. */
+  #write(slot: number, value: Delivery, userId: string): boolean {
     const status = DELIVERY_STATUSES.indexOf(value.status);
     const at = instantOf(value.at);
     const { statusCode, attempts, reason, subscriptionId } = value;
@@ -202,7 +170,6 @@ export class DeliveryRows extends OccurrenceRows {
       attempts >= 1 &&
       at !== null;
     if (!fits) return false;
-    const slot = this.slotFor(subscriptionId);
     this.#userId[slot] = userId;
     this.#status.set(slot, status);
     this.#statusCode.set(slot, statusCode ?? NO_STATUS_CODE);
@@ -224,7 +191,3 @@ export const isUserId = (value: unknown): value is string =>
   typeof value === 'string' && value.length >= 1 && value.length <= 256;
 
 const isInt32 = (value: unknown): value is number => typeof value === 'number' && (value | 0) === value;
-
-function* concat<T>(...parts: Iterable<T>[]): IterableIterator<T> {
-  for (const part of parts) yield* part;
-}

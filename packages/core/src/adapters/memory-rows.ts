@@ -3,8 +3,10 @@ import { CorruptRecordError, formatPath } from '../errors/index.js';
 import { flat } from './memory-columns.js';
 
 /**
- * How a memory storage keeps its rows: once, compact, parsed once, and
- * without a deep copy per read.
+ * How a memory storage keeps its rows that are not in columns (campaigns,
+ * segments, events, interactions, conversions, and any row that does not
+ * fit its table's columns): once, compact, parsed once, and without a deep
+ * copy per read.
  *
  * - A write stores a packed copy of the caller's value (for a table parsed
  *   on write, of its zod parse, itself a fresh tree): the row's top-level
@@ -174,7 +176,7 @@ function frozenCopy(value: unknown): unknown {
 }
 
 /** A fresh tree (a zod parse) deep-frozen in place, empty objects and arrays shared. */
-function frozenInPlace(value: unknown): unknown {
+export function frozenInPlace(value: unknown): unknown {
   if (typeof value === 'string') return flat(value);
   if (Array.isArray(value) && value.length === 0) return EMPTY_ARRAY;
   // A zod record's parse has a null prototype: empty, it is an empty object all the same.

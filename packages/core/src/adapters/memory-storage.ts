@@ -39,17 +39,21 @@ import {
   sortedUserIds,
 } from './memory-indexes.js';
 import { DeliveryRows, RecipientRows } from './memory-occurrence-rows.js';
+import { ProfileRows, SubscriptionRows } from './memory-people.js';
 import { frozenRows, rowKind } from './memory-rows.js';
 
 /**
- * The rows of a memory storage, as plain data, and the indexes over them.
- * Rows are stored once, packed and frozen, and parsed at their first read
- * (see memory-rows.ts): replace a row, never change it in place. A malformed
- * row fails its reads with CorruptRecordError, as in a database.
+ * The rows of a memory storage, and the indexes over them. The tables that
+ * grow with the audience (profiles, subscriptions, recipients, deliveries,
+ * decisions) keep rows in typed columns (memory-columns.ts); the others,
+ * and any row that does not fit its columns, are stored once, packed and
+ * frozen (memory-rows.ts): replace a row, never change it in place. A
+ * malformed row fails its reads with CorruptRecordError, as in a database.
  */
 export interface MemoryTables {
-  profiles: Map<string, unknown>;
-  subscriptions: Map<string, unknown>;
+  /** Profiles by user id, subscriptions by id, in columns (memory-people.ts). */
+  profiles: ProfileRows;
+  subscriptions: SubscriptionRows;
   events: unknown[];
   campaigns: Map<string, unknown>;
   segments: Map<string, unknown>;
@@ -78,8 +82,8 @@ export const MEMORY_TABLES = Symbol.for('@herald/core/memory-storage/tables');
 export function emptyTables(): MemoryTables {
   const strings = new StringPool();
   return {
-    profiles: new Map(),
-    subscriptions: new Map(),
+    profiles: new ProfileRows(strings),
+    subscriptions: new SubscriptionRows(strings),
     events: [],
     campaigns: new Map(),
     segments: new Map(),
@@ -95,8 +99,8 @@ export function emptyTables(): MemoryTables {
 
 /** Empties every table, and its indexes, in place. */
 export function clearTables(tables: MemoryTables): void {
-  tables.profiles.clear();
-  tables.subscriptions.clear();
+  tables.profiles = new ProfileRows(tables.strings);
+  tables.subscriptions = new SubscriptionRows(tables.strings);
   tables.events.length = 0;
   tables.campaigns.clear();
   tables.segments.clear();
@@ -132,9 +136,11 @@ export function memoryStorage(): Storage {
   const rows = frozenRows();
 
   // Each read names where its row is stored: the first read of a row replaces it by its verified form.
-  const profile = (userId: string, row: unknown): Profile => rows.read(PROFILES, t.profiles, userId, row);
-  const subscription = (id: string, row: unknown): Subscription =>
-    rows.read(SUBSCRIPTIONS, t.subscriptions, id, row);
+  // Profiles and subscriptions are in columns; one kept whole is read (and verified) through frozen rows.
+  const profile = (userId: string): Profile =>
+    t.profiles.get(userId) ?? rows.read(PROFILES, t.profiles.odd, userId, t.profiles.odd.get(userId));
+  const subscription = (id: string): Subscription =>
+    t.subscriptions.get(id) ?? rows.read(SUBSCRIPTIONS, t.subscriptions.odd, id, t.subscriptions.odd.get(id));
   const campaign = (id: string, row: unknown): Campaign => rows.read(CAMPAIGNS, t.campaigns, id, row);
   const savedSegment = (id: string, row: unknown): SavedSegment => rows.read(SEGMENTS, t.segments, id, row);
   const event = (index: number): UserEvent => rows.read(EVENTS, t.events, index, t.events[index]);
@@ -162,6 +168,8 @@ export function memoryStorage(): Storage {
       group.odd.get(subscriptionId),
       rowKey(occurrenceKey, subscriptionId),
     );
+  const keepProfile = (value: unknown) => rows.keep(PROFILES, value);
+  const keepSubscription = (value: unknown) => rows.keep(SUBSCRIPTIONS, value);
   const keepRecipient = (value: unknown) => rows.keep(RECIPIENTS, value);
   const keepDelivery = (value: unknown) => rows.keep(DELIVERIES, value);
   const keepDecision = (value: unknown) => rows.keep(DECISIONS, value);
@@ -171,16 +179,12 @@ export function memoryStorage(): Storage {
    * per user rather than each to the copy its job carried.
    */
   const ownUserId = (userId: string): string => {
-    const stored = field(t.profiles.get(userId), 'userId');
-    return stored === userId ? stored : userId;
+    return t.profiles.userIdOf(userId) ?? userId;
   };
 
   /** One user's subscriptions, in the order they were first stored for that user. */
   const subscriptionsOf = (userId: string): Subscription[] =>
-    ix.subscriptionsByUser.get(userId).flatMap((id) => {
-      const row = t.subscriptions.get(id);
-      return row === undefined ? [] : [subscription(id, row)];
-    });
+    ix.subscriptionsByUser.get(userId).flatMap((id) => (t.subscriptions.has(id) ? [subscription(id)] : []));
   /**
    * The rows of one (campaign, occurrence) in a recipients or deliveries
    * table, the group made (and listed under its campaign, for tallies) on
@@ -206,16 +210,16 @@ export function memoryStorage(): Storage {
   const eventsOf = (userId: string): UserEvent[] => ix.eventsByUser.get(userId).map(event);
 
   /** A profile with what the segment reads of the user's events and subscriptions (none when it reads none). */
-  const subjectOf = (userId: string, row: unknown, reads: SegmentReads): SegmentSubject => ({
-    profile: profile(userId, row),
+  const subjectOf = (userId: string, reads: SegmentReads): SegmentSubject => ({
+    profile: profile(userId),
     events: reads.events ? eventsOf(userId) : NONE,
     subscriptions: reads.subscriptions ? subscriptionsOf(userId) : NONE,
   });
 
   /** Every user whose profile matches, in table order (callers that need order use the sorted ids). */
   function* matching(segment: SegmentDefinition, now: Date, reads: SegmentReads): Generator<SegmentSubject> {
-    for (const [userId, row] of t.profiles) {
-      const subject = subjectOf(userId, row, reads);
+    for (const userId of t.profiles.keys()) {
+      const subject = subjectOf(userId, reads);
       if (evaluateSegment(segment, subject, now)) yield subject;
     }
   }
@@ -225,25 +229,19 @@ export function memoryStorage(): Storage {
 
     async upsertProfile(p) {
       if (!t.profiles.has(p.userId)) ix.userIds.added.push(p.userId);
-      t.profiles.set(p.userId, rows.keep(PROFILES, p));
+      t.profiles.set(p.userId, p, keepProfile);
     },
     async getProfile(userId) {
-      const row = t.profiles.get(userId);
-      return row === undefined ? null : profile(userId, row);
+      return t.profiles.has(userId) ? profile(userId) : null;
     },
     async getProfiles(userIds) {
-      return unique(userIds).flatMap((id) => {
-        const row = t.profiles.get(id);
-        return row === undefined ? [] : [profile(id, row)];
-      });
+      return unique(userIds).flatMap((id) => (t.profiles.has(id) ? [profile(id)] : []));
     },
 
     async upsertSubscription(s) {
-      const row = rows.keep(SUBSCRIPTIONS, s);
-      const previous = t.subscriptions.get(s.id);
-      const owner = field(row, 'userId');
-      const previousOwner = previous === undefined ? undefined : field(previous, 'userId');
-      t.subscriptions.set(s.id, row);
+      const previousOwner = t.subscriptions.ownerOf(s.id);
+      t.subscriptions.set(s.id, s, ownUserId, keepSubscription);
+      const owner = t.subscriptions.ownerOf(s.id) ?? '';
       // A browser that subscribes as someone else moves its subscription to that user.
       if (previousOwner !== owner) {
         if (previousOwner !== undefined) ix.subscriptionsByUser.remove(previousOwner, s.id);
@@ -251,19 +249,18 @@ export function memoryStorage(): Storage {
       }
     },
     async getSubscription(id) {
-      const row = t.subscriptions.get(id);
-      return row === undefined ? null : subscription(id, row);
+      return t.subscriptions.has(id) ? subscription(id) : null;
     },
     async listSubscriptions(userIds) {
       return unique(userIds).flatMap(subscriptionsOf);
     },
     async removeSubscription(id, options) {
-      const row = t.subscriptions.get(id);
-      if (row === undefined) return false;
-      if (options?.ifEndpoint !== undefined && addressOf(subscription(id, row)) !== options.ifEndpoint)
+      const owner = t.subscriptions.ownerOf(id);
+      if (owner === undefined) return false;
+      if (options?.ifEndpoint !== undefined && addressOf(subscription(id)) !== options.ifEndpoint)
         return false;
       t.subscriptions.delete(id);
-      ix.subscriptionsByUser.remove(field(row, 'userId'), id);
+      ix.subscriptionsByUser.remove(owner, id);
       return true;
     },
 
@@ -320,8 +317,7 @@ export function memoryStorage(): Storage {
       // what it walks, not the whole table.
       for (let i = firstAfter(ids, page.after); i < ids.length && selected.length < limit; i += 1) {
         const userId = ids[i] as string;
-        const row = t.profiles.get(userId);
-        if (row !== undefined && evaluateSegment(segment, subjectOf(userId, row, reads), page.now))
+        if (t.profiles.has(userId) && evaluateSegment(segment, subjectOf(userId, reads), page.now))
           selected.push(userId as UserId);
       }
       return selected;
@@ -347,9 +343,8 @@ export function memoryStorage(): Storage {
       const found: Profile[] = [];
       for (const userId of sortedUserIds(ix.userIds)) {
         if (found.length >= limit) break;
-        const row = t.profiles.get(userId);
-        if (row === undefined) continue;
-        const p = profile(userId, row);
+        if (!t.profiles.has(userId)) continue;
+        const p = profile(userId);
         if (p.test) found.push(p);
       }
       return found;
@@ -387,7 +382,7 @@ export function memoryStorage(): Storage {
           () => new RecipientRows(r.campaignId, r.occurrence),
         );
         if (group.has(r.userId)) continue;
-        group.insert(ownUserId(r.userId), r, keepRecipient);
+        group.set(ownUserId(r.userId), r, keepRecipient);
         inserted += 1;
       }
       return { inserted };
@@ -406,7 +401,7 @@ export function memoryStorage(): Storage {
         const group = t.recipients.get(occurrenceKey);
         if (group === undefined || !group.has(u.userId)) continue;
         const current = recipient(group, occurrenceKey, u.userId);
-        group.replace(
+        group.set(
           current.userId,
           { ...current, state: u.state, reason: u.reason, updatedAt: now },
           keepRecipient,

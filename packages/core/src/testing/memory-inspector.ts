@@ -45,7 +45,8 @@ export function memoryStorageInspector(target: Storage | (() => Storage)): Memor
       return { state: String(field(row, 'state')), reason: (field(row, 'reason') as string | null) ?? null };
     },
     async subscriptionAddress(subscriptionId) {
-      const row = tables().subscriptions.get(subscriptionId);
+      const subscriptions = tables().subscriptions;
+      const row = subscriptions.get(subscriptionId) ?? subscriptions.odd.get(subscriptionId);
       if (row === undefined) return null;
       return String(field(row, 'endpoint') ?? field(row, 'deviceToken'));
     },

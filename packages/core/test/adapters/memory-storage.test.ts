@@ -468,6 +468,43 @@ describe('memory storage: malformed rows still fail their reads', () => {
   });
 });
 
+describe('memory storage: profiles and subscriptions in columns', () => {
+  it('reads a Web Push subscription back with the very key strings it was given, padded or not canonical', async () => {
+    const plain = webPushSubscription('ann', 1, {
+      timezone: 'Europe/Paris',
+      expirationTime: 1_900_000_000_000,
+    });
+    // base64url the columns could not give back as written: padding, and unused low bits set.
+    const padded = webPushSubscription('ann', 2, {
+      keys: { p256dh: `B${'A'.repeat(86)}=`, auth: 'AAAAAAAAAAAAAAAAAAAAAB' },
+    });
+    const noExpiry = webPushSubscription('bob', 1, { expirationTime: undefined });
+    for (const s of [plain, padded, noExpiry, safariSubscription('cid')]) await storage.upsertSubscription(s);
+    expect(await storage.getSubscription(plain.id)).toEqual(plain);
+    expect(await storage.getSubscription(padded.id)).toEqual(padded);
+    expect(await storage.getSubscription(noExpiry.id)).not.toHaveProperty('expirationTime');
+    expect(await storage.listSubscriptions([uid('ann'), uid('cid')])).toEqual([
+      plain,
+      padded,
+      safariSubscription('cid'),
+    ]);
+    expect(await inspect.subscriptionAddress('wp_ann_2')).toBe('https://push.example.test/send/ann-2');
+  });
+
+  it('keeps a profile’s properties frozen, and moves a subscription between users on upsert', async () => {
+    await storage.upsertProfile({ ...profile('ann'), properties: { plan: 'pro', tags: ['a'] } });
+    const ann = await storage.getProfile(uid('ann'));
+    expect(ann?.properties).toEqual({ plan: 'pro', tags: ['a'] });
+    expect(Object.isFrozen(ann?.properties.tags)).toBe(true);
+    await storage.upsertSubscription(webPushSubscription('ann'));
+    await storage.upsertSubscription({ ...webPushSubscription('ann'), userId: uid('bob') });
+    expect(await storage.listSubscriptions([uid('ann')])).toEqual([]);
+    expect((await storage.listSubscriptions([uid('bob')])).map((s) => s.id)).toEqual(['wp_ann_1']);
+    expect(await storage.removeSubscription(webPushSubscription('ann').id)).toBe(true);
+    expect(await storage.listSubscriptions([uid('bob')])).toEqual([]);
+  });
+});
+
 describe('memory storage: recipients, deliveries and decisions in columns', () => {
   it('reads back exactly what was written, statuses, codes, reasons and instants included', async () => {
     const rows = [
