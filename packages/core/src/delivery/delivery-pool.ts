@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { TransportRequest, TransportResponse } from './http-transport.js';
 import type { PooledTransportOptions } from './pooled-transport.js';
 import { type ResultBatch, revive, type WorkItem, type WorkResult } from './worker/protocol.js';
@@ -49,7 +49,29 @@ export interface DeliveryPoolOptions {
    * between the workers.
    */
   transport?: PooledTransportOptions;
+  /**
+   * V8 heap limits of each worker. Default `defaultWorkerResourceLimits`:
+   * a worker keeps a few MB alive (the messages it holds) but allocates
+   * fast, and with Node's defaults its heap grew to about 60 MB before V8
+   * collected it; these bound it to about 30.
+   */
+  resourceLimits?: ResourceLimits;
 }
+
+/**
+ * A young generation of 24 MB (8 MB semi-spaces, half of V8's default
+ * maximum): a worker's garbage is short-lived (keys, buffers, requests a
+ * few ms old), so it dies in the young generation all the same. An old
+ * generation of at most 64 MB: V8 sizes its limit from that maximum, so
+ * it collects at a few tens of MB rather than letting it grow; a worker
+ * holding more than that (hundreds of thousands of messages given to it at
+ * once) would stop with ERR_WORKER_OUT_OF_MEMORY, and its messages fail
+ * and are retried.
+ */
+export const defaultWorkerResourceLimits: Readonly<ResourceLimits> = Object.freeze({
+  maxYoungGenerationSizeMb: 24,
+  maxOldGenerationSizeMb: 64,
+});
 
 /** The keys or the payload of a message could not be encrypted: sending it again cannot help. */
 export class EncryptionError extends Error {
@@ -71,6 +93,7 @@ interface Lane {
 export function createDeliveryPool(options: DeliveryPoolOptions = {}): DeliveryPool {
   const size = Math.max(1, options.workers ?? availableParallelism());
   const maxBatch = options.maxBatch ?? 64;
+  const resourceLimits = options.resourceLimits ?? defaultWorkerResourceLimits;
   const transport = options.transport
     ? {
         ...options.transport,
@@ -85,7 +108,7 @@ export function createDeliveryPool(options: DeliveryPoolOptions = {}): DeliveryP
 
   const start = () => {
     for (let i = 0; i < size; i++) {
-      const worker = startDeliveryWorker({ transport });
+      const worker = startDeliveryWorker({ transport }, resourceLimits);
       worker.unref();
       const lane: Lane = { worker, jobs: new Map() };
       worker.on('message', (batch: ResultBatch) => settle(lane, batch));

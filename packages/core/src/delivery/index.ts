@@ -12,6 +12,7 @@ export {
   createDeliveryPool,
   type DeliveryPool,
   type DeliveryPoolOptions,
+  defaultWorkerResourceLimits,
   EncryptionError,
 } from './delivery-pool.js';
 export {

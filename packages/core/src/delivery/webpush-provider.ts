@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
 import { systemClock } from '../adapters/system-clock.js';
 import { ConfigError, EndpointNotAllowedError } from '../errors/index.js';
 import type { Clock } from '../ports/clock.js';
@@ -64,6 +65,8 @@ export interface WebPushOptions {
    * message and keep the process alive only while they have work.
    */
   encryptionWorkers?: number | 'auto';
+  /** V8 heap limits of each delivery worker. Default: defaultWorkerResourceLimits (delivery-pool.ts). */
+  workerResourceLimits?: ResourceLimits;
 }
 
 export const DEFAULT_WEB_PUSH_TIMEOUT_MS = 30_000;
@@ -88,6 +91,7 @@ export function webPush(options: WebPushOptions): PushProvider {
       ? null
       : createDeliveryPool({
           ...(workers === 'auto' ? {} : { workers }),
+          ...(options.workerResourceLimits ? { resourceLimits: options.workerResourceLimits } : {}),
           ...(workerTransport ? { transport: workerTransport } : {}),
         });
   const sendingPool = workerTransport ? pool : null;

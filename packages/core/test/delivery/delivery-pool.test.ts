@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeliveryPool } from '../../src/delivery/delivery-pool.js';
+import { createDeliveryPool, defaultWorkerResourceLimits } from '../../src/delivery/delivery-pool.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
 import { PayloadTooLargeError } from '../../src/errors/index.js';
@@ -66,5 +66,22 @@ describe('encryption on worker threads', () => {
     expect(bad.status).toBe('rejected');
     await pool.close();
     await expect(pool.encrypt(good.keys, 'late')).rejects.toThrow(/closed/);
+  });
+
+  it('bounds each worker’s heap by default, and takes other limits', async () => {
+    expect(defaultWorkerResourceLimits).toEqual({ maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 64 });
+    // Tighter than the default: 300 messages in one turn still fit.
+    const pool = createDeliveryPool({
+      workers: 1,
+      resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 32 },
+    });
+    try {
+      const s = service.createSubscription();
+      const bodies = await Promise.all(Array.from({ length: 300 }, (_, i) => pool.encrypt(s.keys, `m${i}`)));
+      // aes128gcm: an 86-byte header, the plaintext, its 1-byte delimiter, a 16-byte tag.
+      expect(bodies.map((body) => body.length)).toEqual(bodies.map((_, i) => 86 + `m${i}`.length + 1 + 16));
+    } finally {
+      await pool.close();
+    }
   });
 });

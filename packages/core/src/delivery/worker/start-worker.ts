@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
 import type { WorkerConfig } from './protocol.js';
 
 /**
@@ -11,13 +11,13 @@ import type { WorkerConfig } from './protocol.js';
  * is its `.ts` source, loaded through tsx's ESM hooks registered inside the
  * new thread.
  */
-export function startDeliveryWorker(config: WorkerConfig): Worker {
+export function startDeliveryWorker(config: WorkerConfig, resourceLimits: ResourceLimits): Worker {
   const here = import.meta.url;
   const built = new URL(`./delivery-worker.${here.endsWith('.cjs') ? 'cjs' : 'js'}`, here);
   if (!here.endsWith('.ts') && existsSync(fileURLToPath(built))) {
-    return new Worker(built, { workerData: config });
+    return new Worker(built, { workerData: config, resourceLimits });
   }
   const source = new URL('./delivery-worker.ts', here).href;
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: config });
+  return new Worker(bootstrap, { eval: true, workerData: config, resourceLimits });
 }
