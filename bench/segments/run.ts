@@ -151,6 +151,14 @@ async function main() {
     });
     log(generation.reused ? 'reusing stored data of this size' : `generated in ${generation.ms} ms`);
     const countMs = await timed(() => pool.query(`SELECT count(*) FROM ${schema}.profiles`));
+    // Not the baseline, for context: the same count without parallel workers, as the segments run
+    // (on a 2-vCPU VM the server's default parallel plan can be slower than the serial one).
+    const countSerialMs = await timed(() =>
+      sql.transaction(async (tx) => {
+        await tx.query(`SELECT set_config('max_parallel_workers_per_gather', '0', true)`);
+        return tx.query(`SELECT count(*) FROM ${schema}.profiles`);
+      }),
+    );
     if (EXPLAIN)
       await explain(pool, { text: `SELECT count(*) FROM ${schema}.profiles`, params: [], before: [] }, log);
     const segments = [];
@@ -190,6 +198,7 @@ async function main() {
         reusedData: generation.reused,
         runs: RUNS,
         countMs,
+        countSerialMs,
         segments,
         withinTarget: segments.every((s) => s.ratio <= 3),
         stream: {

@@ -21,6 +21,7 @@ const TABLES = [
   'events',
   'interactions',
   'jobs',
+  'latest_events',
   'profiles',
   'recipients',
   'schema_migrations',

@@ -5,7 +5,7 @@ import jobs from './002-jobs.js';
 import brain from './003-segments-decisions.js';
 import eventsByName from './004-events-by-name.js';
 import profileReach from './005-profile-reach.js';
-import lastEvents from './006-last-events.js';
+import latestEvents from './006-latest-events.js';
 
 export interface Migration {
   version: number;
@@ -20,7 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'segments-decisions', statements: brain },
   { version: 4, name: 'events-by-name', statements: eventsByName },
   { version: 5, name: 'profile-reach', statements: profileReach },
-  { version: 6, name: 'last-events', statements: lastEvents },
+  { version: 6, name: 'latest-events', statements: latestEvents },
 ];
 
 export interface MigrateResult {

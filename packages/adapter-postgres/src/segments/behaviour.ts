@@ -7,19 +7,13 @@ import {
 } from '@herald/core';
 import type { CompileContext } from './compile.js';
 import { compileCondition } from './conditions.js';
-import {
-  didFromLastEvent,
-  lastEventDecides,
-  lastEventDecidesLastTime,
-  lastTimeFromLastEvent,
-} from './last-events.js';
+import { latestDecides, latestDecidesLastTime, latestDidSet, latestTimeSet } from './latest-events.js';
 import { instant, resolveBound, windowRange } from './time.js';
 
 /**
- * Past-behaviour conditions (rules 9-12 of core's evaluator). Those the
- * profile row's latest instant per event name decides (last-events.ts) are
- * a lookup in that row, in both modes. The others read events, two ways
- * with the same meaning. `probe` (audience pages): correlated subqueries on the
+ * Past-behaviour conditions (rules 9-12 of core's evaluator), two ways with
+ * the same meaning (in `set` mode, what the latest instant per event name
+ * decides reads migration 006's latest_events instead: latest-events.ts). `probe` (audience pages): correlated subqueries on the
  * user's events, each an index range scan on events (user_id, name, time)
  * whose count stops as soon as the answer is known (LIMIT n or n + 1), so
  * "did it at least 3 times" reads at most 3 rows. `set` (counts and reach,
@@ -48,11 +42,6 @@ function matchingEvents(
   return `FROM ${ctx.schema}.events e WHERE ${where.join(' AND ')}`;
 }
 
-/** The profile's user has a matching event: an index probe that stops at the first. */
-function anyEvent(filter: EventFilter, window: EventWindow | undefined, ctx: CompileContext): string {
-  return `EXISTS (SELECT 1 ${matchingEvents(filter, window, ctx)})`;
-}
-
 /**
  * The matching events of every user at once, for `behaviour: 'set'`: one
  * scan of the window (through events (name, time) INCLUDE (user_id)),
@@ -75,12 +64,27 @@ function inUserSet(
   ctx: CompileContext,
 ): string {
   const grouped = `SELECT e.user_id ${matchingEvents(filter, window, ctx, false)} GROUP BY e.user_id${having === undefined ? '' : ` HAVING ${having}`}`;
-  if (ctx.conjunct) return `(${ctx.profile}.user_id IN (${grouped}))`;
+  return inSet(grouped, true, ctx);
+}
+
+/**
+ * The profile's user is among the user ids `users` selects (`unique`: at
+ * most once each): an IN where the whole segment requires it, a LEFT JOIN
+ * anywhere else (see inUserSet).
+ */
+export function inSet(users: string, unique: boolean, ctx: CompileContext): string {
+  if (ctx.conjunct) return `(${ctx.profile}.user_id IN (${users}))`;
   const joins = ctx.joins;
   if (!joins) throw new Error("behaviour 'set' needs a joins list in the compile context");
   const alias = `b${joins.length + 1}`;
-  joins.push(`LEFT JOIN (${grouped}) ${alias} ON ${alias}.user_id = ${ctx.profile}.user_id`);
+  const set = unique ? users : `SELECT DISTINCT u.user_id FROM (${users}) u`;
+  joins.push(`LEFT JOIN (${set}) ${alias} ON ${alias}.user_id = ${ctx.profile}.user_id`);
   return `(${alias}.user_id IS NOT NULL)`;
+}
+
+/** Not among `users`: always the LEFT JOIN, so the negation is an anti-join and never probes per profile. */
+function notInSet(users: string, unique: boolean, ctx: CompileContext): string {
+  return `(NOT ${inSet(users, unique, { ...ctx, conjunct: false })})`;
 }
 
 /** Not in the set: always the LEFT JOIN, so the negation is an anti-join and never probes per profile. */
@@ -103,10 +107,12 @@ export function compileDid(
   const rule = count ?? { op: 'atLeast', value: 1 };
   // Every user did it at least zero times; adding no parameters keeps the numbering dense.
   if (rule.op === 'atLeast' && rule.value === 0) return 'true';
-  if (lastEventDecides(event, window)) {
-    const didIt = () => didFromLastEvent(event, window, ctx, () => anyEvent(event, window, ctx));
-    if (rule.op === 'atLeast' && rule.value === 1) return didIt();
-    if (rule.op !== 'atLeast' && rule.value === 0) return `(NOT ${didIt()})`;
+  if (ctx.behaviour === 'set' && latestDecides(event, window)) {
+    // One row per (name, user) in latest_events, in one branch or the other of latestDidSet's union.
+    if (rule.op === 'atLeast' && rule.value === 1)
+      return inSet(latestDidSet([event.name], window, ctx), true, ctx);
+    if (rule.op !== 'atLeast' && rule.value === 0)
+      return notInSet(latestDidSet([event.name], window, ctx), true, ctx);
   }
   if (ctx.behaviour === 'set') {
     const n = () => `${ctx.params.add(rule.value)}::bigint`;
@@ -146,11 +152,11 @@ export function compileDidNot(
   window: EventWindow | undefined,
   ctx: CompileContext,
 ): string {
-  if (lastEventDecides(event, window)) {
-    return `(NOT ${didFromLastEvent(event, window, ctx, () => anyEvent(event, window, ctx))})`;
+  if (ctx.behaviour === 'set' && latestDecides(event, window)) {
+    return notInSet(latestDidSet([event.name], window, ctx), true, ctx);
   }
   if (ctx.behaviour === 'set') return notInUserSet(event, window, undefined, ctx);
-  return `(NOT ${anyEvent(event, window, ctx)})`;
+  return `(NOT EXISTS (SELECT 1 ${matchingEvents(event, window, ctx)}))`;
 }
 
 /** Rule 12: the earliest or latest matching event, at any time, strictly before or after the bound; false with none. */
@@ -161,8 +167,8 @@ export function compileFirstOrLast(
   date: DateBound,
   ctx: CompileContext,
 ): string {
-  if (which === 'lastTime' && lastEventDecidesLastTime(event)) {
-    return lastTimeFromLastEvent(event, op, resolveBound(date, ctx.now), ctx);
+  if (ctx.behaviour === 'set' && which === 'lastTime' && latestDecidesLastTime(event)) {
+    return inSet(latestTimeSet(event, op, resolveBound(date, ctx.now), ctx), true, ctx);
   }
   const pick = which === 'firstTime' ? 'min' : 'max';
   const comparison = op === 'before' ? '<' : '>';
@@ -170,4 +176,13 @@ export function compileFirstOrLast(
   if (ctx.behaviour === 'set')
     return inUserSet(event, undefined, `${pick}(e."time") ${comparison} ${bound}`, ctx);
   return `coalesce((SELECT ${pick}(e."time") ${matchingEvents(event, undefined, ctx)}) ${comparison} ${bound}, false)`;
+}
+
+/** `set` mode: the user did any of `names` at least once within `window` (an `or` of such conditions, merged). */
+export function compileDidAny(
+  names: readonly string[],
+  window: EventWindow | undefined,
+  ctx: CompileContext,
+): string {
+  return inSet(latestDidSet(names, window, ctx), names.length === 1, ctx);
 }

@@ -1,6 +1,7 @@
 import { assertNever, type SegmentDefinition } from '@herald/core';
-import { compileDid, compileDidNot, compileFirstOrLast } from './behaviour.js';
+import { compileDid, compileDidAny, compileDidNot, compileFirstOrLast } from './behaviour.js';
 import { compileCondition } from './conditions.js';
+import { groupDidsByWindow } from './latest-events.js';
 import { Params } from './params.js';
 import { compileReachable } from './reachability.js';
 
@@ -54,12 +55,23 @@ export function compileSegment(def: SegmentDefinition, ctx: CompileContext): str
     case 'and':
       return `(${def.of.map((child) => compileSegment(child, ctx)).join(' AND ')})`;
     case 'or':
-      return `(${def.of.map((child) => compileSegment(child, { ...ctx, conjunct: false })).join(' OR ')})`;
+      return compileOr(def.of, { ...ctx, conjunct: false });
     case 'not':
       return `(NOT ${compileSegment(def.of, { ...ctx, conjunct: false })})`;
     default:
       return assertNever(def, 'segment type');
   }
+}
+
+/** An `or`; in `set` mode, "did X at least once" children sharing a window read one set for all their names. */
+function compileOr(children: readonly SegmentDefinition[], ctx: CompileContext): string {
+  if (ctx.behaviour !== 'set') return `(${children.map((child) => compileSegment(child, ctx)).join(' OR ')})`;
+  const { groups, rest } = groupDidsByWindow(children);
+  const parts = [
+    ...groups.map((group) => compileDidAny(group.names, group.window, ctx)),
+    ...rest.map((child) => compileSegment(child, ctx)),
+  ];
+  return `(${parts.join(' OR ')})`;
 }
 
 /**

@@ -23,32 +23,31 @@ const didInLast = (name: string, days: number): SegmentDefinition => ({
 });
 
 /**
- * Profiles whose stored `last_event_us` differs from a recomputation from the events table (none when
- * migration 006's triggers are right).
+ * Differences between latest_events and a recomputation from the events table, as "name/user"
+ * (none when migration 006's triggers are right).
  */
 async function drift(backend: Backend): Promise<string[]> {
   const s = `"${backend.schema}"`;
-  const { rows } = await backend.sql.query<{ user_id: string }>(
-    `SELECT p.user_id FROM ${s}.profiles p
-     LEFT JOIN LATERAL (
-       SELECT coalesce(jsonb_object_agg(g.name, g.at), '{}') AS latest
-       FROM (SELECT e.name, max(${s}.epoch_us(e."time")) AS at FROM ${s}.events e
-             WHERE e.user_id = p.user_id GROUP BY e.name) g
-     ) r ON true
-     WHERE p.last_event_us <> r.latest
-     ORDER BY p.user_id`,
+  const { rows } = await backend.sql.query<{ pair: string }>(
+    `SELECT coalesce(l.name, r.name) || '/' || coalesce(l.user_id, r.user_id) AS pair
+     FROM ${s}.latest_events l
+     FULL JOIN (SELECT name, user_id, max("time") AS last_at FROM ${s}.events GROUP BY name, user_id) r
+       ON r.name = l.name AND r.user_id = l.user_id
+     WHERE l.last_at IS DISTINCT FROM r.last_at
+     ORDER BY 1`,
   );
-  return rows.map((row) => row.user_id);
+  return rows.map((row) => row.pair);
 }
 
 /**
- * Migration 006 keeps each profile's latest event of every name on its row,
- * maintained by triggers; behaviour segments read it. These cases change
- * events every way the Storage API can and the ways only SQL can (updates,
- * deletes, bulk statements, truncation), and check both the segment counts
- * and that the stored maps equal a recomputation from the events table.
+ * Migration 006 keeps the latest instant of every (event name, user),
+ * maintained by triggers; counts and reach of behaviour segments read it.
+ * These cases change events every way the Storage API can and the ways
+ * only SQL can (updates, deletes, bulk statements, truncation), and check
+ * both the segment counts and that the table equals a recomputation from
+ * the events table.
  */
-describe.each(['pglite', 'postgres'] as const)('latest events per profile on %s', (kind) => {
+describe.each(['pglite', 'postgres'] as const)('latest events on %s', (kind) => {
   let backend: Backend;
   let storage: Storage;
   const s = () => `"${backend.schema}"`;
@@ -60,7 +59,7 @@ describe.each(['pglite', 'postgres'] as const)('latest events per profile on %s'
   afterAll(() => backend.close());
   beforeEach(() => truncateStorage(backend));
 
-  it('keeps the latest instant per name, whatever order events arrive in, to the microsecond', async () => {
+  it('keeps the latest instant per name and user, whatever order events arrive in, to the microsecond', async () => {
     await storage.upsertProfile(profile('u1'));
     await storage.appendEvents([event('u1', 'Added', at(-2 * DAY)), event('u1', 'Charged', at(-40 * DAY))]);
     await storage.appendEvents([event('u1', 'Added', at(-10 * DAY))]); // older: changes nothing
@@ -68,25 +67,34 @@ describe.each(['pglite', 'postgres'] as const)('latest events per profile on %s'
       `INSERT INTO ${s()}.events (user_id, name, "time") VALUES ('u1', 'Charged', $1::timestamptz - interval '1 microsecond')`,
       [at(-5 * DAY).toISOString()],
     );
-    const { rows } = await backend.sql.query<{ latest: Record<string, number> }>(
-      `SELECT last_event_us AS latest FROM ${s()}.profiles WHERE user_id = 'u1'`,
+    const { rows } = await backend.sql.query<{ name: string; last: string }>(
+      `SELECT name, to_char(last_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS last
+       FROM ${s()}.latest_events WHERE user_id = 'u1' ORDER BY name`,
     );
-    expect(rows[0]?.latest).toEqual({
-      Added: at(-2 * DAY).getTime() * 1000,
-      Charged: at(-5 * DAY).getTime() * 1000 - 1,
-    });
+    expect(rows).toEqual([
+      {
+        name: 'Added',
+        last: at(-2 * DAY)
+          .toISOString()
+          .replace('Z', '000'),
+      },
+      {
+        name: 'Charged',
+        last: at(-5 * DAY - 1)
+          .toISOString()
+          .replace('Z', '999'),
+      },
+    ]);
     expect(await storage.countAudience(didInLast('Charged', 5), T0)).toBe(0); // 1 µs too early
     expect(await storage.countAudience(didInLast('Charged', 6), T0)).toBe(1);
     expect(await drift(backend)).toEqual([]);
   });
 
-  it('gives a profile created after its events their latest instants', async () => {
+  it('counts events stored before their profile', async () => {
     await storage.appendEvents([event('u1', 'Added', at(-1 * DAY)), event('u2', 'Added', at(-9 * DAY))]);
     expect(await storage.countAudience(didInLast('Added', 7), T0)).toBe(0);
     await storage.upsertProfile(profile('u1'));
     await storage.upsertProfile(profile('u2'));
-    expect(await storage.countAudience(didInLast('Added', 7), T0)).toBe(1);
-    await storage.upsertProfile(profile('u1', { plan: 'pro' })); // an update keeps the map
     expect(await storage.countAudience(didInLast('Added', 7), T0)).toBe(1);
     expect(await drift(backend)).toEqual([]);
   });
@@ -164,34 +172,39 @@ describe.each(['pglite', 'postgres'] as const)('latest events per profile on %s'
   });
 });
 
-describe('latest events per profile under concurrent writers on Postgres', () => {
+describe('latest events under concurrent writers on Postgres', () => {
   let backend: Backend;
   beforeAll(async () => {
-    backend = await openBackend('postgres', 'last_events_race');
+    backend = await openBackend('postgres', 'latest_events_race');
   });
   afterAll(() => backend.close());
 
-  it('a profile inserted while another transaction appends its events still sees them', async () => {
+  it('a delete recomputing a pair while another transaction appends to it keeps the append', async () => {
     const s = `"${backend.schema}"`;
     const pool = testPool(2);
     const first = await pool.connect();
     const second = await pool.connect();
     try {
-      // Transaction 1 appends u1's event and stays open; transaction 2 then creates u1's profile. Without
-      // the per-user lock, 2's trigger would read events before 1 commits, and 1's would find no profile.
+      await backend.sql.query(
+        `INSERT INTO ${s}.events (user_id, name, "time") VALUES ('u1', 'Added', $1), ('u1', 'Added', $2)`,
+        [at(-3 * DAY).toISOString(), at(-20 * DAY).toISOString()],
+      );
+      // Transaction 1 appends a newer event and stays open; transaction 2 deletes the -3 day one, which
+      // recomputes the pair. 2 must wait for 1's row lock, then see 1's event, not write -20 days over it.
       await first.query('BEGIN');
       await first.query(`INSERT INTO ${s}.events (user_id, name, "time") VALUES ('u1', 'Added', $1)`, [
         at(-DAY).toISOString(),
       ]);
-      const inserting = second.query(
-        `INSERT INTO ${s}.profiles (user_id, created_at, updated_at) VALUES ('u1', $1, $1)`,
-        [T0.toISOString()],
-      );
-      await new Promise((resolve) => setTimeout(resolve, 300)); // 2 is now waiting on 1's lock
+      const deleting = second.query(`DELETE FROM ${s}.events WHERE user_id = 'u1' AND "time" = $1`, [
+        at(-3 * DAY).toISOString(),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // 2 is now waiting on 1's row lock
       await first.query('COMMIT');
-      await inserting;
-      const storage = postgresStorage({ client: backend.client, schema: backend.schema });
-      expect(await storage.countAudience(didInLast('Added', 7), T0)).toBe(1);
+      await deleting;
+      const { rows } = await backend.sql.query<{ last_at: Date }>(
+        `SELECT last_at FROM ${s}.latest_events WHERE name = 'Added' AND user_id = 'u1'`,
+      );
+      expect(rows.map((row) => new Date(row.last_at).toISOString())).toEqual([at(-DAY).toISOString()]);
       expect(await drift(backend)).toEqual([]);
     } finally {
       first.release();
@@ -202,7 +215,7 @@ describe('latest events per profile under concurrent writers on Postgres', () =>
 });
 
 describe('migration 006 on an installation with events already stored', () => {
-  it('fills every profile’s latest events from the events table', async () => {
+  it('fills latest_events from the events already stored', async () => {
     const db = new PGlite();
     const schema = uniqueSchema('last_events_backfill');
     const sql = toSqlClient(db);
@@ -231,12 +244,12 @@ describe('migration 006 on an installation with events already stored', () => {
 
       const later = MIGRATIONS.filter((m) => m.version > 5).map((m) => m.version);
       expect(await migrate({ client: db, schema })).toEqual({ applied: later, version: Math.max(...later) });
-      const { rows } = await sql.query<{ user_id: string; latest: object }>(
-        `SELECT user_id, last_event_us AS latest FROM ${s}.profiles ORDER BY user_id`,
+      const { rows } = await sql.query<{ name: string; user_id: string }>(
+        `SELECT name, user_id FROM ${s}.latest_events ORDER BY name, user_id`,
       );
       expect(rows).toEqual([
-        { user_id: 'u1', latest: { Added: at(-3 * DAY).getTime() * 1000 } },
-        { user_id: 'u2', latest: { Charged: at(-9 * DAY).getTime() * 1000 } },
+        { name: 'Added', user_id: 'u1' },
+        { name: 'Charged', user_id: 'u2' },
       ]);
       const storage = postgresStorage({ client: db, schema });
       expect(await storage.countAudience(didInLast('Added', 7), T0)).toBe(1);
