@@ -1,3 +1,5 @@
+import { NumberColumn, StringIndex } from './memory-columns.js';
+
 /**
  * The secondary indexes of a memory storage: what a database adapter gets
  * from its indexes, so that no read scans a whole table. Each maps a lookup
@@ -78,41 +80,66 @@ export function addOnce(index: Map<string, Set<string>>, key: string, value: str
 }
 
 /**
- * Values by key, in the order they were added. A key's only value is kept
- * bare and becomes an array at the second: most users have one subscription
- * and one delivery per occurrence, and a Set or an array per user costs more
- * heap than the row it points to, at 100,000 users.
+ * Values by key, in the order they were added. At 100,000 users a Map
+ * entry per key (about 35 bytes of heap) was more than the rows these
+ * indexes point to; here keys are numbered by a StringIndex and each key's
+ * values are a chain through typed arrays (first and last entry of each
+ * key, next entry of each entry), so a key costs about 16 bytes of heap
+ * (its reference, and its value's) and a few bytes outside it.
  */
 export class MultiMap<V extends string | number> {
-  readonly #entries = new Map<string, V | V[]>();
+  #keys = new StringIndex();
+  /** Entry + 1 of each key's first and last value; 0: none. */
+  #first = new NumberColumn(Int32Array);
+  #last = new NumberColumn(Int32Array);
+  /** Entry + 1 of the next value of the same key; 0: the last one. */
+  #next = new NumberColumn(Int32Array);
+  #values: V[] = [];
 
   get(key: string): readonly V[] {
-    const found = this.#entries.get(key);
-    return found === undefined ? [] : Array.isArray(found) ? found : [found];
+    const number = this.#keys.numberOf(key);
+    const found: V[] = [];
+    if (number === undefined) return found;
+    for (let entry = this.#first.get(number); entry !== 0; entry = this.#next.get(entry - 1)) {
+      found.push(this.#values[entry - 1] as V);
+    }
+    return found;
   }
 
   add(key: string, value: V): void {
-    const found = this.#entries.get(key);
-    if (found === undefined) this.#entries.set(key, value);
-    else if (Array.isArray(found)) found.push(value);
-    else this.#entries.set(key, [found, value]);
+    const number = this.#keys.add(key);
+    const entry = this.#values.push(value);
+    const last = this.#last.get(number);
+    if (last === 0) this.#first.set(number, entry);
+    else this.#next.set(last - 1, entry);
+    this.#last.set(number, entry);
   }
 
-  /** Removes one value from a key; the key goes with its last value. */
+  /** Removes one value from a key (every time it was added); the key goes with its last value. */
   remove(key: string, value: V): void {
-    const found = this.#entries.get(key);
-    if (found === undefined) return;
-    if (!Array.isArray(found)) {
-      if (found === value) this.#entries.delete(key);
-      return;
+    const number = this.#keys.numberOf(key);
+    if (number === undefined) return;
+    let previous = 0;
+    for (let entry = this.#first.get(number); entry !== 0; ) {
+      const next = this.#next.get(entry - 1);
+      if (this.#values[entry - 1] === value) {
+        if (previous === 0) this.#first.set(number, next);
+        else this.#next.set(previous - 1, next);
+        if (next === 0) this.#last.set(number, previous);
+      } else {
+        previous = entry;
+      }
+      entry = next;
     }
-    const rest = found.filter((v) => v !== value);
-    if (rest.length === 0) this.#entries.delete(key);
-    else this.#entries.set(key, rest.length === 1 ? (rest[0] as V) : rest);
+    if (this.#first.get(number) === 0) this.#keys.delete(key);
   }
 
   clear(): void {
-    this.#entries.clear();
+    this.#keys = new StringIndex();
+    this.#first = new NumberColumn(Int32Array);
+    this.#last = new NumberColumn(Int32Array);
+    this.#next = new NumberColumn(Int32Array);
+    this.#values = [];
   }
 }
 

@@ -59,7 +59,7 @@ export class RecipientRows extends OccurrenceRows {
 
   /** The compact row of `userId` as the model's Recipient, or undefined when it is not in the columns. */
   get(userId: string): Recipient | undefined {
-    const slot = this.slots.get(userId);
+    const slot = this.slots.numberOf(userId);
     if (slot === undefined) return undefined;
     return {
       campaignId: this.campaignId as CampaignId,
@@ -133,7 +133,7 @@ export class DeliveryRows extends OccurrenceRows {
   }
 
   get(subscriptionId: string): Delivery | undefined {
-    const slot = this.slots.get(subscriptionId);
+    const slot = this.slots.numberOf(subscriptionId);
     if (slot === undefined) return undefined;
     const statusCode = this.#statusCode.get(slot);
     return {

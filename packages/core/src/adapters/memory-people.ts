@@ -39,7 +39,7 @@ export class ProfileRows extends KeyedRows {
   }
 
   get(userId: string): Profile | undefined {
-    const slot = this.slots.get(userId);
+    const slot = this.slots.numberOf(userId);
     if (slot === undefined) return undefined;
     const timezone = this.strings.valueOf(this.#timezone.get(slot));
     return {
@@ -54,7 +54,7 @@ export class ProfileRows extends KeyedRows {
 
   /** The stored copy of a user id (rows written later point to it), or undefined without a profile in the columns. */
   userIdOf(userId: string): string | undefined {
-    const slot = this.slots.get(userId);
+    const slot = this.slots.numberOf(userId);
     return slot === undefined ? undefined : this.#userId[slot];
   }
 
@@ -110,7 +110,7 @@ export class SubscriptionRows extends KeyedRows {
   }
 
   get(id: string): WebPushSubscription | undefined {
-    const slot = this.slots.get(id);
+    const slot = this.slots.numberOf(id);
     if (slot === undefined) return undefined;
     const timezone = this.strings.valueOf(this.#timezone.get(slot));
     const expires = this.#expires.get(slot);
@@ -132,7 +132,7 @@ export class SubscriptionRows extends KeyedRows {
 
   /** The user id of a stored subscription, in the columns or whole, without parsing it. */
   ownerOf(id: string): string | undefined {
-    const slot = this.slots.get(id);
+    const slot = this.slots.numberOf(id);
     if (slot !== undefined) return this.#userId[slot];
     if (!this.odd.has(id)) return undefined;
     const owner = (this.odd.get(id) as { userId?: unknown } | null)?.userId;
