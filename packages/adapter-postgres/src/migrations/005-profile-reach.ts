@@ -27,7 +27,8 @@ const BULK = 1000;
 
 export default (s: string): string[] => {
   // Advisory lock keys of this schema: per user (hashtext of the id) and one for bulk statements.
-  const { userLocks, allLock } = reachLocks(s);
+  const userLocks = `hashtext(${literal(`herald.reach:${s}`)})`;
+  const allLock = `hashtext(${literal(`herald.reach.all:${s}`)})`;
   return [
     `ALTER TABLE ${s}.profiles
        ADD COLUMN reach_webpush_until double precision,
@@ -124,16 +125,5 @@ export default (s: string): string[] => {
 /** The instant (epoch ms) until which one subscription is live: its numeric expirationTime, or +Infinity. */
 const expiry = (alias: string) =>
   `CASE WHEN jsonb_typeof(${alias}.expiration_time) = 'number' THEN (${alias}.expiration_time)::float8 ELSE 'Infinity'::float8 END`;
-
-/**
- * Advisory lock keys of a schema's per-user recomputations: one per user (hashtext of the id) and
- * one for statements touching every user. Migration 006 takes the same ones.
- */
-export function reachLocks(s: string): { userLocks: string; allLock: string } {
-  return {
-    userLocks: `hashtext(${literal(`herald.reach:${s}`)})`,
-    allLock: `hashtext(${literal(`herald.reach.all:${s}`)})`,
-  };
-}
 
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;

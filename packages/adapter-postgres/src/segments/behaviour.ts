@@ -12,10 +12,11 @@ import { instant, resolveBound, windowRange } from './time.js';
 
 /**
  * Past-behaviour conditions (rules 9-12 of core's evaluator), two ways with
- * the same meaning (in `set` mode, what the latest instant per event name
- * decides reads migration 006's latest_events instead: latest-events.ts). `probe` (audience pages): correlated subqueries on the
- * user's events, each an index range scan on events (user_id, name, time)
- * whose count stops as soon as the answer is known (LIMIT n or n + 1), so
+ * the same meaning. (In `set` mode, what the latest instant per event name
+ * decides reads migration 006's latest_events instead: latest-events.ts.)
+ * `probe` (audience pages): correlated subqueries on the user's events,
+ * each an index range scan on events (user_id, name, time) whose count
+ * stops as soon as the answer is known (LIMIT n or n + 1), so
  * "did it at least 3 times" reads at most 3 rows. `set` (counts and reach,
  * which visit every profile): each condition's window is read once for all
  * users, grouped (see inUserSet).
@@ -108,7 +109,7 @@ export function compileDid(
   // Every user did it at least zero times; adding no parameters keeps the numbering dense.
   if (rule.op === 'atLeast' && rule.value === 0) return 'true';
   if (ctx.behaviour === 'set' && latestDecides(event, window)) {
-    // One row per (name, user) in latest_events, in one branch or the other of latestDidSet's union.
+    // latest_events holds one row per (name, user): each user is in the set once.
     if (rule.op === 'atLeast' && rule.value === 1)
       return inSet(latestDidSet([event.name], window, ctx), true, ctx);
     if (rule.op !== 'atLeast' && rule.value === 0)
