@@ -343,10 +343,11 @@ async function runHerald(
   log: (line: string) => void,
 ): Promise<HeraldRun> {
   const dir = await mkdtemp(join(tmpdir(), 'herald-bench-'));
-  const subscriptionsFile = join(dir, 'subscriptions.json');
+  // One subscription per line, read one at a time by the sender, as a host receives them.
+  const subscriptionsFile = join(dir, 'subscriptions.ndjson');
   await writeFile(
     subscriptionsFile,
-    JSON.stringify(subscribers.map((s) => [s.index, s.keys.p256dh, s.keys.auth])),
+    subscribers.map((s) => `${JSON.stringify([s.index, s.keys.p256dh, s.keys.auth])}\n`).join(''),
   );
   const serviceCpuBefore = await service.cpuSince(0);
   const child = fork(fileURLToPath(new URL('./herald-sender.mjs', import.meta.url)), [], {
