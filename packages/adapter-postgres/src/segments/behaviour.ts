@@ -64,8 +64,17 @@ function inUserSet(
   having: string | undefined,
   ctx: CompileContext,
 ): string {
-  const grouped = `SELECT e.user_id ${matchingEvents(filter, window, ctx, false)} GROUP BY e.user_id${having === undefined ? '' : ` HAVING ${having}`}`;
-  return inSet(grouped, true, ctx);
+  return inSet(groupedUsers(filter, window, having, ctx), true, ctx);
+}
+
+/** The users with events matching `filter` in `window` (passing `having`), each once. */
+function groupedUsers(
+  filter: EventFilter,
+  window: EventWindow | undefined,
+  having: string | undefined,
+  ctx: CompileContext,
+): string {
+  return `SELECT e.user_id ${matchingEvents(filter, window, ctx, false)} GROUP BY e.user_id${having === undefined ? '' : ` HAVING ${having}`}`;
 }
 
 /**
@@ -73,7 +82,7 @@ function inUserSet(
  * most once each): an IN where the whole segment requires it, a LEFT JOIN
  * anywhere else (see inUserSet).
  */
-export function inSet(users: string, unique: boolean, ctx: CompileContext): string {
+function inSet(users: string, unique: boolean, ctx: CompileContext): string {
   if (ctx.conjunct) return `(${ctx.profile}.user_id IN (${users}))`;
   const joins = ctx.joins;
   if (!joins) throw new Error("behaviour 'set' needs a joins list in the compile context");
@@ -88,14 +97,14 @@ function notInSet(users: string, unique: boolean, ctx: CompileContext): string {
   return `(NOT ${inSet(users, unique, { ...ctx, conjunct: false })})`;
 }
 
-/** Not in the set: always the LEFT JOIN, so the negation is an anti-join and never probes per profile. */
+/** Not among the users `groupedUsers` selects (see notInSet). */
 function notInUserSet(
   filter: EventFilter,
   window: EventWindow | undefined,
   having: string | undefined,
   ctx: CompileContext,
 ): string {
-  return `(NOT ${inUserSet(filter, window, having, { ...ctx, conjunct: false })})`;
+  return notInSet(groupedUsers(filter, window, having, ctx), true, ctx);
 }
 
 /** Rule 11: the number of matching events compared with `count` (default: at least once). */
