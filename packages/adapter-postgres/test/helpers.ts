@@ -33,6 +33,32 @@ export function testPool(max = 5): pg.Pool {
   return pool;
 }
 
+/**
+ * Two writers racing on the real server: `first` runs in a transaction left
+ * open, `second` starts on another connection and must wait on first's
+ * locks (given 300 ms to get there), then first commits and second is
+ * awaited. What a trigger's locking must make come out right.
+ */
+export async function raceBehindOpenTransaction(
+  first: (client: pg.PoolClient) => Promise<unknown>,
+  second: (client: pg.PoolClient) => Promise<unknown>,
+): Promise<void> {
+  const pool = testPool(2);
+  const [a, b] = [await pool.connect(), await pool.connect()];
+  try {
+    await a.query('BEGIN');
+    await first(a);
+    const waiting = second(b);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await a.query('COMMIT');
+    await waiting;
+  } finally {
+    a.release();
+    b.release();
+    await pool.end();
+  }
+}
+
 /** A schema of its own per test file, so files running in parallel never share tables. */
 export const uniqueSchema = (prefix: string): string => `t_${prefix}_${randomBytes(4).toString('hex')}`;
 

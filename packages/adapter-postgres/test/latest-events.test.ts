@@ -4,7 +4,13 @@ import { fixtures } from '@herald/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { migrate, postgresStorage, toSqlClient } from '../src/index.js';
 import { MIGRATIONS } from '../src/migrations/index.js';
-import { type Backend, openBackend, testPool, truncateStorage, uniqueSchema } from './helpers.js';
+import {
+  type Backend,
+  openBackend,
+  raceBehindOpenTransaction,
+  truncateStorage,
+  uniqueSchema,
+} from './helpers.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 240_000 });
 
@@ -146,7 +152,7 @@ describe.each(['pglite', 'postgres'] as const)('latest events on %s', (kind) => 
       [at(-7 * DAY).toISOString()],
     );
     expect(await storage.countAudience(didInLast('Viewed', 7), T0)).toBe(users / 2 - 500);
-    // Moving an event to another user and renaming one: both users' maps change.
+    // Moving an event to another user and renaming one: both users' pairs change.
     await backend.sql.query(
       `UPDATE ${s()}.events SET user_id = 'b00001' WHERE user_id = 'b02000' AND "time" > $1::timestamptz`,
       [at(-7 * DAY).toISOString()],
@@ -181,36 +187,27 @@ describe('latest events under concurrent writers on Postgres', () => {
 
   it('a delete recomputing a pair while another transaction appends to it keeps the append', async () => {
     const s = `"${backend.schema}"`;
-    const pool = testPool(2);
-    const first = await pool.connect();
-    const second = await pool.connect();
-    try {
-      await backend.sql.query(
-        `INSERT INTO ${s}.events (user_id, name, "time") VALUES ('u1', 'Added', $1), ('u1', 'Added', $2)`,
-        [at(-3 * DAY).toISOString(), at(-20 * DAY).toISOString()],
-      );
-      // Transaction 1 appends a newer event and stays open; transaction 2 deletes the -3 day one, which
-      // recomputes the pair. 2 must wait for 1's row lock, then see 1's event, not write -20 days over it.
-      await first.query('BEGIN');
-      await first.query(`INSERT INTO ${s}.events (user_id, name, "time") VALUES ('u1', 'Added', $1)`, [
-        at(-DAY).toISOString(),
-      ]);
-      const deleting = second.query(`DELETE FROM ${s}.events WHERE user_id = 'u1' AND "time" = $1`, [
-        at(-3 * DAY).toISOString(),
-      ]);
-      await new Promise((resolve) => setTimeout(resolve, 300)); // 2 is now waiting on 1's row lock
-      await first.query('COMMIT');
-      await deleting;
-      const { rows } = await backend.sql.query<{ last_at: Date }>(
-        `SELECT last_at FROM ${s}.latest_events WHERE name = 'Added' AND user_id = 'u1'`,
-      );
-      expect(rows.map((row) => new Date(row.last_at).toISOString())).toEqual([at(-DAY).toISOString()]);
-      expect(await drift(backend)).toEqual([]);
-    } finally {
-      first.release();
-      second.release();
-      await pool.end();
-    }
+    await backend.sql.query(
+      `INSERT INTO ${s}.events (user_id, name, "time") VALUES ('u1', 'Added', $1), ('u1', 'Added', $2)`,
+      [at(-3 * DAY).toISOString(), at(-20 * DAY).toISOString()],
+    );
+    // Transaction 1 appends a newer event and stays open; transaction 2 deletes the -3 day one, which
+    // recomputes the pair. 2 must wait for 1's row lock, then see 1's event, not write -20 days over it.
+    await raceBehindOpenTransaction(
+      (first) =>
+        first.query(`INSERT INTO ${s}.events (user_id, name, "time") VALUES ('u1', 'Added', $1)`, [
+          at(-DAY).toISOString(),
+        ]),
+      (second) =>
+        second.query(`DELETE FROM ${s}.events WHERE user_id = 'u1' AND "time" = $1`, [
+          at(-3 * DAY).toISOString(),
+        ]),
+    );
+    const { rows } = await backend.sql.query<{ last_at: Date }>(
+      `SELECT last_at FROM ${s}.latest_events WHERE name = 'Added' AND user_id = 'u1'`,
+    );
+    expect(rows.map((row) => new Date(row.last_at).toISOString())).toEqual([at(-DAY).toISOString()]);
+    expect(await drift(backend)).toEqual([]);
   });
 });
 

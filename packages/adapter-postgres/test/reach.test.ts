@@ -2,7 +2,7 @@ import type { ReachEstimate, SegmentDefinition, Storage } from '@herald/core';
 import { fixtures } from '@herald/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { postgresStorage } from '../src/index.js';
-import { type Backend, openBackend, testPool, truncateStorage } from './helpers.js';
+import { type Backend, openBackend, raceBehindOpenTransaction, truncateStorage } from './helpers.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 240_000 });
 
@@ -148,31 +148,21 @@ describe('profile reach under concurrent writers on Postgres', () => {
 
   it('a profile inserted while another transaction adds its subscription still counts it', async () => {
     const s = `"${backend.schema}"`;
-    const pool = testPool(2);
-    const first = await pool.connect();
-    const second = await pool.connect();
-    try {
-      // Transaction 1 subscribes u1 and stays open; transaction 2 then creates u1's profile. Without the
-      // per-user lock, 2's trigger would read subscriptions before 1 commits and store "unreachable".
-      await first.query('BEGIN');
-      await first.query(
-        `INSERT INTO ${s}.subscriptions (id, user_id, target, device_token, created_at, updated_at)
-         VALUES ('sf_u1', 'u1', 'safari', 'token', $1, $1)`,
-        [T0.toISOString()],
-      );
-      const inserting = second.query(
-        `INSERT INTO ${s}.profiles (user_id, created_at, updated_at) VALUES ('u1', $1, $1)`,
-        [T0.toISOString()],
-      );
-      await new Promise((resolve) => setTimeout(resolve, 300)); // 2 is now waiting on 1's lock
-      await first.query('COMMIT');
-      await inserting;
-      const storage = postgresStorage({ client: backend.client, schema: backend.schema });
-      expect(await storage.estimateReach(ALL, T0)).toEqual(reach(1, 0, 1));
-    } finally {
-      first.release();
-      second.release();
-      await pool.end();
-    }
+    // Transaction 1 subscribes u1 and stays open; transaction 2 then creates u1's profile. Without the
+    // per-user lock, 2's trigger would read subscriptions before 1 commits and store "unreachable".
+    await raceBehindOpenTransaction(
+      (first) =>
+        first.query(
+          `INSERT INTO ${s}.subscriptions (id, user_id, target, device_token, created_at, updated_at)
+           VALUES ('sf_u1', 'u1', 'safari', 'token', $1, $1)`,
+          [T0.toISOString()],
+        ),
+      (second) =>
+        second.query(`INSERT INTO ${s}.profiles (user_id, created_at, updated_at) VALUES ('u1', $1, $1)`, [
+          T0.toISOString(),
+        ]),
+    );
+    const storage = postgresStorage({ client: backend.client, schema: backend.schema });
+    expect(await storage.estimateReach(ALL, T0)).toEqual(reach(1, 0, 1));
   });
 });
