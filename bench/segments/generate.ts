@@ -67,11 +67,7 @@ async function generateOn(pool: Db, options: GenerateOptions): Promise<Generated
   }
 
   const start = performance.now();
-  const step = async (what: string, text: string, params: unknown[] = []) => {
-    const t = performance.now();
-    await pool.query(text, params);
-    log(`${what}: ${Math.round(performance.now() - t)} ms`);
-  };
+  const step = timedSteps(pool, log);
   await pool.query(`SET maintenance_work_mem = '1GB'`);
   await step('drop', `DROP SCHEMA IF EXISTS ${s} CASCADE`);
   await migrate({ client: pool, schema: s });
@@ -154,18 +150,23 @@ async function generateOn(pool: Db, options: GenerateOptions): Promise<Generated
   return { ms: Math.round(performance.now() - start), reused: false };
 }
 
-/**
- * Loading subscriptions and events rewrote most profile rows (the reach columns of migration 005, the
- * latest events of migration 006, both kept by triggers), and so does a migration that fills a new
- * column: compact the table, as a restored dump would be. Then the visibility map must end up set, as
- * autovacuum keeps it on a live system, or every index-only scan (count(*) included) would visit the heap.
- */
-async function settle(pool: Db, s: string, log: (line: string) => void): Promise<void> {
-  const step = async (what: string, text: string) => {
+/** Runs one statement, logging what it was and how long it took. */
+function timedSteps(pool: Db, log: (line: string) => void) {
+  return async (what: string, text: string, params: unknown[] = []): Promise<void> => {
     const t = performance.now();
-    await pool.query(text);
+    await pool.query(text, params);
     log(`${what}: ${Math.round(performance.now() - t)} ms`);
   };
+}
+
+/**
+ * Loading subscriptions rewrote most profile rows (migration 005's trigger keeps their reach columns),
+ * and a migration run on stored data may rewrite them too: compact the table, as a restored dump would
+ * be. Then the visibility map must end up set, as autovacuum keeps it on a live system, or every
+ * index-only scan (count(*) included) would visit the heap.
+ */
+async function settle(pool: Db, s: string, log: (line: string) => void): Promise<void> {
+  const step = timedSteps(pool, log);
   await step('vacuum full profiles', `VACUUM (FULL) ${s}.profiles`);
   for (const table of TABLES) await step(`vacuum analyze ${table}`, `VACUUM (ANALYZE) ${s}.${table}`);
 }
