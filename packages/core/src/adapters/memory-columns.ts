@@ -12,33 +12,68 @@
 type NumberArray = Float64Array | Int32Array | Uint8Array;
 type NumberArrayOf<A extends NumberArray> = { new (length: number): A };
 
-/** A growable typed array: doubles when full, as an Array would. */
-export class NumberColumn<A extends NumberArray> {
-  #values: A;
+/**
+ * A growable typed array, in chunks of CHUNK_ROWS rows. Growing by
+ * doubling left up to half a column unused and, until a full collection
+ * freed the array it replaced, held both copies: at 100,000 rows, some
+ * 20 MB of a campaign's peak. The first chunk still starts small and
+ * doubles up to a full chunk, since most columns (a test's, a small
+ * campaign's) stay a few rows long.
+ */
+export class NumberColumn<A extends NumberArray> implements ValueColumn<number> {
+  readonly #chunks: A[];
   readonly #type: NumberArrayOf<A>;
 
   constructor(type: NumberArrayOf<A>) {
     this.#type = type;
-    this.#values = new type(INITIAL_ROWS);
+    this.#chunks = [new type(INITIAL_ROWS)];
   }
 
   /** The value of `row`; 0 for a row never set. */
   get(row: number): number {
-    return this.#values[row] ?? 0;
+    return this.#chunks[row >>> CHUNK_SHIFT]?.[row & CHUNK_MASK] ?? 0;
+  }
+
+  equals(row: number, value: number): boolean {
+    return this.get(row) === value;
   }
 
   set(row: number, value: number): void {
-    if (row >= this.#values.length) {
-      const grown = new this.#type(Math.max(row + 1, this.#values.length * 2));
-      grown.set(this.#values as never);
-      this.#values = grown;
+    const index = row >>> CHUNK_SHIFT;
+    const at = row & CHUNK_MASK;
+    let chunk = this.#chunks[index];
+    if (chunk === undefined || at >= chunk.length) {
+      chunk = grownChunk(chunk, at + 1, CHUNK_ROWS, (length) => new this.#type(length));
+      this.#chunks[index] = chunk;
     }
-    this.#values[row] = value;
+    chunk[at] = value;
   }
 }
 
 /** Rows a column starts with: most groups (a test's, a small campaign's) stay this small. */
 const INITIAL_ROWS = 16;
+const CHUNK_SHIFT = 13;
+/** Rows in a full chunk of a column (64 KB of Float64). */
+const CHUNK_ROWS = 1 << CHUNK_SHIFT;
+const CHUNK_MASK = CHUNK_ROWS - 1;
+
+/**
+ * `chunk` made long enough for `needed` elements: a missing chunk past the
+ * first is made full size, the first one doubles up to `full`.
+ */
+function grownChunk<A extends Uint8Array | NumberArray>(
+  chunk: A | undefined,
+  needed: number,
+  full: number,
+  make: (length: number) => A,
+): A {
+  if (chunk === undefined) return make(full);
+  let length = chunk.length;
+  while (length < needed) length *= 2;
+  const grown = make(Math.min(length, full));
+  grown.set(chunk as never);
+  return grown;
+}
 
 /**
  * Rows of one table by key, in columns a subclass defines: each row is a
@@ -83,7 +118,7 @@ export abstract class KeyedRows {
   protected put(key: string, write: (slot: number) => boolean, keepWhole: () => unknown): void {
     const slot = this.slots.numberOf(key) ?? this.slots.next;
     if (write(slot)) {
-      if (slot === this.slots.next) this.slots.add(flat(key));
+      if (slot === this.slots.next) this.slots.add(key);
       this.odd.delete(key);
       return;
     }
@@ -94,30 +129,198 @@ export abstract class KeyedRows {
 
 /**
  * Fixed-width byte blocks, one per slot (a subscription's 65-byte P-256
- * key and 16-byte auth secret), outside the JavaScript heap.
+ * key and 16-byte auth secret), outside the JavaScript heap, in chunks of
+ * CHUNK_ROWS slots as a NumberColumn grows.
  */
 export class ByteColumn {
   readonly #width: number;
-  #bytes: Uint8Array;
+  readonly #chunks: Uint8Array[];
 
   constructor(width: number) {
     this.#width = width;
-    this.#bytes = new Uint8Array(width * INITIAL_ROWS);
+    this.#chunks = [new Uint8Array(width * INITIAL_ROWS)];
   }
 
   get(slot: number): Uint8Array {
-    return this.#bytes.subarray(slot * this.#width, (slot + 1) * this.#width);
+    const start = (slot & CHUNK_MASK) * this.#width;
+    const chunk = this.#chunks[slot >>> CHUNK_SHIFT];
+    return chunk ? chunk.subarray(start, start + this.#width) : new Uint8Array(this.#width);
   }
 
   set(slot: number, value: Uint8Array): void {
-    const end = (slot + 1) * this.#width;
-    if (end > this.#bytes.length) {
-      const grown = new Uint8Array(Math.max(end, this.#bytes.length * 2));
-      grown.set(this.#bytes);
-      this.#bytes = grown;
+    const index = slot >>> CHUNK_SHIFT;
+    const end = ((slot & CHUNK_MASK) + 1) * this.#width;
+    let chunk = this.#chunks[index];
+    if (chunk === undefined || end > chunk.length) {
+      chunk = grownChunk(chunk, end, CHUNK_ROWS * this.#width, (length) => new Uint8Array(length));
+      this.#chunks[index] = chunk;
     }
-    this.#bytes.set(value, slot * this.#width);
+    chunk.set(value, end - this.#width);
   }
+}
+
+/** Values by slot: what a MultiMap keeps its values in (TextColumn, NumberColumn). */
+export interface ValueColumn<V> {
+  /** The value at `slot`, as `set`; a slot never set reads undefined (text) or 0 (numbers). */
+  get(slot: number): V | undefined;
+  set(slot: number, value: V): void;
+  equals(slot: number, value: V): boolean;
+}
+
+/**
+ * Strings by slot, kept as bytes outside the JavaScript heap. A string per
+ * row (a subscription id, a user id, an endpoint) costs 24 to 250 bytes of
+ * heap plus its reference, and V8 lets its heap grow to about four times
+ * what is live before it collects (Node's default on a machine with a few
+ * GB): at 100,000 subscriptions those strings were some 20 MB live and
+ * 80 MB of resident memory. Here a string costs its characters outside the
+ * heap, one byte each when all are Latin-1, else two (UTF-16, so any string
+ * — lone surrogates included — reads back identical), and 8 bytes of
+ * offset and length.
+ *
+ * `get` makes a new string at each read; `equals` compares without making
+ * one. Setting a slot again appends the new text: the old bytes stay until
+ * the column goes, which for these rows (written once, rarely rewritten)
+ * is little.
+ */
+export class TextColumn implements ValueColumn<string> {
+  /** Text, in chunks of TEXT_CHUNK_BYTES (a longer string has a chunk of its own). */
+  readonly #chunks: Buffer[] = [Buffer.allocUnsafeSlow(INITIAL_TEXT_BYTES)];
+  /** The chunk being filled, and the bytes used in it. */
+  #filling = 0;
+  #used = 0;
+  /** Where each slot's text starts: chunk * TEXT_CHUNK_BYTES + offset in it. */
+  readonly #start = new NumberColumn(Int32Array);
+  /** Code units + 1 of each slot's text, negative when stored as UTF-16; 0: no text. */
+  readonly #units = new NumberColumn(Int32Array);
+
+  has(slot: number): boolean {
+    return this.#units.get(slot) !== 0;
+  }
+
+  get(slot: number): string | undefined {
+    const units = this.#units.get(slot);
+    if (units === 0) return undefined;
+    const start = this.#start.get(slot);
+    const chunk = this.#chunks[Math.floor(start / TEXT_CHUNK_BYTES)] as Buffer;
+    const offset = start % TEXT_CHUNK_BYTES;
+    return units > 0
+      ? chunk.toString('latin1', offset, offset + units - 1)
+      : chunk.toString('utf16le', offset, offset + 2 * (-units - 1));
+  }
+
+  set(slot: number, value: string): void {
+    const wide = !isLatin1(value);
+    const bytes = wide ? 2 * value.length : value.length;
+    const start = this.#place(bytes);
+    const chunk = this.#chunks[Math.floor(start / TEXT_CHUNK_BYTES)] as Buffer;
+    chunk.write(value, start % TEXT_CHUNK_BYTES, bytes, wide ? 'utf16le' : 'latin1');
+    this.#start.set(slot, start);
+    this.#units.set(slot, wide ? -(value.length + 1) : value.length + 1);
+  }
+
+  /** Forgets the text of `slot` (its bytes stay unused). */
+  clear(slot: number): void {
+    this.#units.set(slot, 0);
+  }
+
+  /** Whether `slot` holds exactly `value`, compared code unit by code unit. */
+  equals(slot: number, value: string): boolean {
+    const units = this.#units.get(slot);
+    const length = units > 0 ? units - 1 : -units - 1;
+    if (units === 0 || length !== value.length) return false;
+    const start = this.#start.get(slot);
+    const bytes = this.#chunks[Math.floor(start / TEXT_CHUNK_BYTES)] as Buffer;
+    const offset = start % TEXT_CHUNK_BYTES;
+    if (units > 0) {
+      for (let i = 0; i < length; i += 1) if (bytes[offset + i] !== value.charCodeAt(i)) return false;
+    } else {
+      for (let i = 0, at = offset; i < length; i += 1, at += 2) {
+        if (((bytes[at] as number) | ((bytes[at + 1] as number) << 8)) !== value.charCodeAt(i)) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * How the text of `slot` orders against `value`, code unit by code unit
+   * (as `<` orders strings): negative before, 0 equal, positive after.
+   */
+  compareTo(slot: number, value: string): number {
+    const length = this.#length(slot);
+    const common = Math.min(length, value.length);
+    for (let i = 0; i < common; i += 1) {
+      const difference = this.#unit(slot, i) - value.charCodeAt(i);
+      if (difference !== 0) return difference;
+    }
+    return length - value.length;
+  }
+
+  /** How the texts of slots `a` and `b` order, as `compareTo`. */
+  compare(a: number, b: number): number {
+    const length = this.#length(a);
+    const other = this.#length(b);
+    const common = Math.min(length, other);
+    for (let i = 0; i < common; i += 1) {
+      const difference = this.#unit(a, i) - this.#unit(b, i);
+      if (difference !== 0) return difference;
+    }
+    return length - other;
+  }
+
+  /** Code units of the text of `slot` (0 for none). */
+  #length(slot: number): number {
+    const units = this.#units.get(slot);
+    return units > 0 ? units - 1 : units < 0 ? -units - 1 : 0;
+  }
+
+  /** The `i`-th code unit of the text of `slot`. */
+  #unit(slot: number, i: number): number {
+    const start = this.#start.get(slot);
+    const bytes = this.#chunks[Math.floor(start / TEXT_CHUNK_BYTES)] as Buffer;
+    const at = start % TEXT_CHUNK_BYTES;
+    if (this.#units.get(slot) > 0) return bytes[at + i] as number;
+    return (bytes[at + 2 * i] as number) | ((bytes[at + 2 * i + 1] as number) << 8);
+  }
+
+  /** Room for `bytes` more: where they start (see `#start`). */
+  #place(bytes: number): number {
+    if (this.#chunks.length >= MAX_TEXT_CHUNKS) {
+      throw new RangeError('a memory storage column holds at most 2 GB of text');
+    }
+    if (bytes > TEXT_CHUNK_BYTES) {
+      this.#chunks.push(Buffer.allocUnsafeSlow(bytes));
+      return (this.#chunks.length - 1) * TEXT_CHUNK_BYTES;
+    }
+    let chunk = this.#chunks[this.#filling] as Buffer;
+    if (this.#used + bytes > chunk.length) {
+      if (this.#filling === 0 && chunk.length < TEXT_CHUNK_BYTES) {
+        chunk = grownChunk(chunk, this.#used + bytes, TEXT_CHUNK_BYTES, (length) =>
+          Buffer.allocUnsafeSlow(length),
+        );
+        this.#chunks[0] = chunk;
+      } else {
+        this.#chunks.push(Buffer.allocUnsafeSlow(TEXT_CHUNK_BYTES));
+        this.#filling = this.#chunks.length - 1;
+        this.#used = 0;
+      }
+    }
+    const start = this.#filling * TEXT_CHUNK_BYTES + this.#used;
+    this.#used += bytes;
+    return start;
+  }
+}
+
+/** Bytes a TextColumn starts with: a few short strings. */
+const INITIAL_TEXT_BYTES = 256;
+/** Bytes in a full chunk of text. */
+const TEXT_CHUNK_BYTES = 1 << 16;
+/** Chunks a TextColumn may have: its starts are Int32 (chunk * TEXT_CHUNK_BYTES + offset). */
+const MAX_TEXT_CHUNKS = 2 ** 31 / TEXT_CHUNK_BYTES;
+
+function isLatin1(value: string): boolean {
+  for (let i = 0; i < value.length; i += 1) if (value.charCodeAt(i) > 0xff) return false;
+  return true;
 }
 
 /**
@@ -171,16 +374,18 @@ export function instantOf(value: unknown): number | null {
  * `Map<string, number>` does, at about a quarter of its heap. A Map entry
  * costs some 35 bytes of heap at 100,000 keys, and a campaign's tables
  * need several maps of that size (users to rows, subscriptions to rows,
- * users to their subscriptions, deliveries, decisions); here a key costs
- * its reference in one array, and the hash table is a typed array outside
- * the heap (open addressing, linear probing, FNV-1a hashes).
+ * users to their subscriptions, deliveries, decisions); here the keys are
+ * a TextColumn and the hash table a typed array, both outside the heap
+ * (open addressing, linear probing, FNV-1a hashes).
  *
  * Numbers are dense and never reused: the n-th key added gets n, and a
  * deleted key's number stays unused.
  */
 export class StringIndex {
-  /** The key of each number; undefined once deleted. */
-  readonly #keys: Array<string | undefined> = [];
+  /** The key of each number; none once deleted. */
+  readonly #keys = new TextColumn();
+  /** Numbers given so far (deleted ones included). */
+  #count = 0;
   readonly #hashes = new NumberColumn(Int32Array);
   /** Open addressing: number + 1, 0 for an empty bucket, TOMBSTONE for a deleted one. */
   #table = new Int32Array(INITIAL_BUCKETS);
@@ -194,7 +399,7 @@ export class StringIndex {
 
   /** The number the next new key gets. */
   get next(): number {
-    return this.#keys.length;
+    return this.#count;
   }
 
   numberOf(key: string): number | undefined {
@@ -209,8 +414,8 @@ export class StringIndex {
     const bucket = this.#find(key, h);
     const entry = this.#table[bucket] as number;
     if (entry > 0) return entry - 1;
-    const number = this.#keys.length;
-    this.#keys.push(key);
+    const number = this.#count++;
+    this.#keys.set(number, key);
     this.#hashes.set(number, h);
     // A tombstone reused was counted as taken already.
     if (entry === 0) this.#taken += 1;
@@ -224,7 +429,7 @@ export class StringIndex {
     const bucket = this.#find(key, hash(key));
     const entry = this.#table[bucket] as number;
     if (entry <= 0) return false;
-    this.#keys[entry - 1] = undefined;
+    this.#keys.clear(entry - 1);
     this.#table[bucket] = TOMBSTONE;
     this.#size -= 1;
     return true;
@@ -232,12 +437,15 @@ export class StringIndex {
 
   /** The key of a number, undefined when it was deleted (or never given). */
   keyOf(number: number): string | undefined {
-    return this.#keys[number];
+    return this.#keys.get(number);
   }
 
   /** Every key, in the order added. */
   *keys(): IterableIterator<string> {
-    for (const key of this.#keys) if (key !== undefined) yield key;
+    for (let number = 0; number < this.#count; number += 1) {
+      const key = this.#keys.get(number);
+      if (key !== undefined) yield key;
+    }
   }
 
   /** The bucket holding `key`, or the first free one on its probe path (empty, or the first tombstone). */
@@ -249,7 +457,7 @@ export class StringIndex {
       if (entry === 0) return free >= 0 ? free : bucket;
       if (entry === TOMBSTONE) {
         if (free < 0) free = bucket;
-      } else if (this.#keys[entry - 1] === key) {
+      } else if (this.#keys.equals(entry - 1, key)) {
         return bucket;
       }
     }
@@ -261,12 +469,12 @@ export class StringIndex {
     while (capacity * 3 <= this.#size * 8) capacity *= 2;
     const table = new Int32Array(capacity);
     const mask = capacity - 1;
-    this.#keys.forEach((key, number) => {
-      if (key === undefined) return;
+    for (let number = 0; number < this.#count; number += 1) {
+      if (!this.#keys.has(number)) continue;
       let bucket = this.#hashes.get(number) & mask;
       while (table[bucket] !== 0) bucket = (bucket + 1) & mask;
       table[bucket] = number + 1;
-    });
+    }
     this.#table = table;
     this.#taken = this.#size;
   }

@@ -5,7 +5,7 @@ import {
   type JsonValue,
   type UserId,
 } from '../model/index.js';
-import { instantOf, NumberColumn, type StringPool } from './memory-columns.js';
+import { instantOf, NumberColumn, type StringPool, TextColumn } from './memory-columns.js';
 import { isUserId } from './memory-occurrence-rows.js';
 
 /**
@@ -23,7 +23,7 @@ export class DecisionRows {
   /** Rows kept whole, by position. */
   readonly odd = new Map<string, unknown>();
   #length = 0;
-  readonly #userId: string[] = [];
+  readonly #userId = new TextColumn();
   readonly #campaign = new NumberColumn(Int32Array);
   readonly #occurrence = new NumberColumn(Int32Array);
   readonly #at = new NumberColumn(Float64Array);
@@ -38,7 +38,7 @@ export class DecisionRows {
     return this.#length;
   }
 
-  /** Appends a decision, `userId` being the storage's copy of its user id; returns its position. */
+  /** Appends a decision (`userId`, its user id as the index files it); returns its position. */
   append(value: Decision, userId: string, keepWhole: (value: unknown) => unknown): number {
     const position = this.#length++;
     if (!this.#write(position, value, userId)) this.odd.set(String(position), keepWhole(value));
@@ -51,7 +51,7 @@ export class DecisionRows {
     return {
       campaignId: this.strings.valueOf(this.#campaign.get(position)) as CampaignId,
       occurrence: this.strings.valueOf(this.#occurrence.get(position)) as string,
-      userId: this.#userId[position] as UserId,
+      userId: this.#userId.get(position) as UserId,
       at: new Date(this.#at.get(position)),
       outcome: OUTCOMES[this.#outcome.get(position)] as DecisionOutcome,
       reason: this.strings.valueOf(this.#reason.get(position)),
@@ -76,7 +76,7 @@ export class DecisionRows {
       at !== null;
     const facts = fits ? this.#sharedFacts.of(value.facts) : null;
     if (facts === null) return false;
-    this.#userId[position] = userId;
+    this.#userId.set(position, userId);
     this.#campaign.set(position, this.strings.numberOf(campaignId));
     this.#occurrence.set(position, this.strings.numberOf(occurrence));
     this.#at.set(position, at as number);

@@ -8,7 +8,7 @@ import {
   type SubscriptionId,
   type UserId,
 } from '../model/index.js';
-import { instantOf, KeyedRows, NumberColumn, type StringPool } from './memory-columns.js';
+import { instantOf, KeyedRows, NumberColumn, type StringPool, TextColumn } from './memory-columns.js';
 import { MultiMap } from './memory-indexes.js';
 
 /**
@@ -45,9 +45,8 @@ export class RecipientRows extends OccurrenceRows {
   readonly #updatedAt = new NumberColumn(Float64Array);
 
   /**
-   * Stores `value` under its user id (`userId`, the storage's copy of the
-   * string), replacing what was there: in the columns when it fits, else
-   * whole, as `keepWhole` keeps it.
+   * Stores `value` under its user id (`userId`), replacing what was there:
+   * in the columns when it fits, else whole, as `keepWhole` keeps it.
    */
   set(userId: string, value: Recipient, keepWhole: (value: unknown) => unknown): void {
     this.put(
@@ -99,14 +98,13 @@ export class RecipientRows extends OccurrenceRows {
 
 /**
  * Deliveries by subscription id, with the subscription ids of each user
- * (`listDeliveries` reads by user). The user id is a reference to the
- * string the caller gave (the engine's, shared with its other rows);
- * reasons are numbers in the storage's string pool.
+ * (`listDeliveries` reads by user). User ids are text outside the heap
+ * (TextColumn); reasons are numbers in the storage's string pool.
  */
 export class DeliveryRows extends OccurrenceRows {
   /** Subscription ids by user id, compact and whole rows alike, in write order. */
-  readonly byUser = new MultiMap<string>();
-  readonly #userId: string[] = [];
+  readonly byUser = MultiMap.ofText();
+  readonly #userId = new TextColumn();
   readonly #status = new NumberColumn(Uint8Array);
   readonly #statusCode = new NumberColumn(Int32Array);
   readonly #reason = new NumberColumn(Int32Array);
@@ -139,7 +137,7 @@ export class DeliveryRows extends OccurrenceRows {
     return {
       campaignId: this.campaignId as CampaignId,
       occurrence: this.occurrence,
-      userId: this.#userId[slot] as UserId,
+      userId: this.#userId.get(slot) as UserId,
       subscriptionId: subscriptionId as SubscriptionId,
       status: DELIVERY_STATUSES[this.#status.get(slot)] as DeliveryStatus,
       statusCode: statusCode === NO_STATUS_CODE ? null : statusCode,
@@ -149,7 +147,7 @@ export class DeliveryRows extends OccurrenceRows {
     };
   }
 
-  /** Writes `value` at `slot`, `userId` (equal to its own, the storage's copy of the string) in its column. */
+  /** Writes `value` at `slot`, `userId` (which must equal its own) in its column. */
   #write(slot: number, value: Delivery, userId: string): boolean {
     const status = DELIVERY_STATUSES.indexOf(value.status);
     const at = instantOf(value.at);
@@ -170,7 +168,7 @@ export class DeliveryRows extends OccurrenceRows {
       attempts >= 1 &&
       at !== null;
     if (!fits) return false;
-    this.#userId[slot] = userId;
+    this.#userId.set(slot, userId);
     this.#status.set(slot, status);
     this.#statusCode.set(slot, statusCode ?? NO_STATUS_CODE);
     this.#reason.set(slot, this.strings.numberOf(reason));

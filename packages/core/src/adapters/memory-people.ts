@@ -6,7 +6,14 @@ import {
   type UserId,
   type WebPushSubscription,
 } from '../model/index.js';
-import { ByteColumn, flat, instantOf, KeyedRows, NumberColumn, type StringPool } from './memory-columns.js';
+import {
+  ByteColumn,
+  instantOf,
+  KeyedRows,
+  NumberColumn,
+  type StringPool,
+  TextColumn,
+} from './memory-columns.js';
 import { frozenInPlace } from './memory-rows.js';
 
 /**
@@ -17,9 +24,11 @@ import { frozenInPlace } from './memory-rows.js';
  * is kept whole (KeyedRows) and fails its reads as a database would.
  */
 
-/** Profiles by user id: properties shared and frozen (one empty object for all that have none). */
+/**
+ * Profiles by user id (the row's key, so not stored again): properties
+ * shared and frozen (one empty object for all that have none).
+ */
 export class ProfileRows extends KeyedRows {
-  readonly #userId: string[] = [];
   readonly #properties: Array<Readonly<Record<string, JsonValue>>> = [];
   readonly #timezone = new NumberColumn(Int32Array);
   readonly #test = new NumberColumn(Uint8Array);
@@ -43,7 +52,7 @@ export class ProfileRows extends KeyedRows {
     if (slot === undefined) return undefined;
     const timezone = this.strings.valueOf(this.#timezone.get(slot));
     return {
-      userId: this.#userId[slot] as UserId,
+      userId: userId as UserId,
       properties: this.#properties[slot] as Record<string, JsonValue>,
       ...(timezone === null ? {} : { timezone }),
       test: this.#test.get(slot) === 1,
@@ -52,17 +61,10 @@ export class ProfileRows extends KeyedRows {
     };
   }
 
-  /** The stored copy of a user id (rows written later point to it), or undefined without a profile in the columns. */
-  userIdOf(userId: string): string | undefined {
-    const slot = this.slots.numberOf(userId);
-    return slot === undefined ? undefined : this.#userId[slot];
-  }
-
   #write(slot: number, userId: string, value: unknown): boolean {
     const parsed = Profile.safeParse(value);
     if (!parsed.success || parsed.data.userId !== userId) return false;
     const p = parsed.data;
-    this.#userId[slot] = userId;
     this.#properties[slot] = frozenInPlace(p.properties) as Readonly<Record<string, JsonValue>>;
     this.#timezone.set(slot, this.strings.numberOf(p.timezone ?? null));
     this.#test.set(slot, p.test ? 1 : 0);
@@ -80,8 +82,8 @@ export class ProfileRows extends KeyedRows {
  * back identically (padded base64url), are kept whole.
  */
 export class SubscriptionRows extends KeyedRows {
-  readonly #userId: string[] = [];
-  readonly #endpoint: string[] = [];
+  readonly #userId = new TextColumn();
+  readonly #endpoint = new TextColumn();
   readonly #p256dh = new ByteColumn(P256DH_BYTES);
   readonly #auth = new ByteColumn(AUTH_BYTES);
   readonly #timezone = new NumberColumn(Int32Array);
@@ -95,16 +97,11 @@ export class SubscriptionRows extends KeyedRows {
     super();
   }
 
-  /** Stores `value` under `id`, replacing what was there; `userIdOf` gives the storage's copy of a user id. */
-  set(
-    id: string,
-    value: unknown,
-    userIdOf: (userId: string) => string,
-    keepWhole: (value: unknown) => unknown,
-  ): void {
+  /** Stores `value` under `id`, replacing what was there. */
+  set(id: string, value: unknown, keepWhole: (value: unknown) => unknown): void {
     this.put(
       id,
-      (slot) => this.#write(slot, id, value, userIdOf),
+      (slot) => this.#write(slot, id, value),
       () => keepWhole(value),
     );
   }
@@ -116,12 +113,12 @@ export class SubscriptionRows extends KeyedRows {
     const expires = this.#expires.get(slot);
     return {
       id: id as SubscriptionId,
-      userId: this.#userId[slot] as UserId,
+      userId: this.#userId.get(slot) as UserId,
       ...(timezone === null ? {} : { timezone }),
       createdAt: new Date(this.#createdAt.get(slot)),
       updatedAt: new Date(this.#updatedAt.get(slot)),
       target: 'webpush',
-      endpoint: this.#endpoint[slot] as string,
+      endpoint: this.#endpoint.get(slot) as string,
       keys: Object.freeze({
         p256dh: base64url(this.#p256dh.get(slot)),
         auth: base64url(this.#auth.get(slot)),
@@ -133,13 +130,13 @@ export class SubscriptionRows extends KeyedRows {
   /** The user id of a stored subscription, in the columns or whole, without parsing it. */
   ownerOf(id: string): string | undefined {
     const slot = this.slots.numberOf(id);
-    if (slot !== undefined) return this.#userId[slot];
+    if (slot !== undefined) return this.#userId.get(slot);
     if (!this.odd.has(id)) return undefined;
     const owner = (this.odd.get(id) as { userId?: unknown } | null)?.userId;
     return typeof owner === 'string' ? owner : '';
   }
 
-  #write(slot: number, id: string, value: unknown, userIdOf: (userId: string) => string): boolean {
+  #write(slot: number, id: string, value: unknown): boolean {
     const parsed = Subscription.safeParse(value);
     if (!parsed.success || parsed.data.id !== id || parsed.data.target !== 'webpush') return false;
     const s = parsed.data;
@@ -148,8 +145,8 @@ export class SubscriptionRows extends KeyedRows {
     const createdAt = instantOf(s.createdAt);
     const updatedAt = instantOf(s.updatedAt);
     if (p256dh === null || auth === null || createdAt === null || updatedAt === null) return false;
-    this.#userId[slot] = userIdOf(s.userId);
-    this.#endpoint[slot] = flat(s.endpoint);
+    this.#userId.set(slot, s.userId);
+    this.#endpoint.set(slot, s.endpoint);
     this.#p256dh.set(slot, p256dh);
     this.#auth.set(slot, auth);
     this.#timezone.set(slot, this.strings.numberOf(s.timezone ?? null));

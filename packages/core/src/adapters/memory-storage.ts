@@ -29,15 +29,7 @@ import { evaluateSegment, isLiveSubscription, type SegmentSubject } from '../seg
 import { type SegmentReads, segmentReads } from '../segments/reads.js';
 import { StringPool } from './memory-columns.js';
 import { DecisionRows } from './memory-decisions.js';
-import {
-  addOnce,
-  append,
-  clearIndexes,
-  emptyIndexes,
-  firstAfter,
-  type MemoryIndexes,
-  sortedUserIds,
-} from './memory-indexes.js';
+import { addOnce, append, clearIndexes, emptyIndexes, type MemoryIndexes } from './memory-indexes.js';
 import { DeliveryRows, RecipientRows } from './memory-occurrence-rows.js';
 import { ProfileRows, SubscriptionRows } from './memory-people.js';
 import { frozenRows, rowKind } from './memory-rows.js';
@@ -173,15 +165,6 @@ export function memoryStorage(): Storage {
   const keepRecipient = (value: unknown) => rows.keep(RECIPIENTS, value);
   const keepDelivery = (value: unknown) => rows.keep(DELIVERIES, value);
   const keepDecision = (value: unknown) => rows.keep(DECISIONS, value);
-  /**
-   * The storage's own copy of a user id: the one its profile holds, so that
-   * the hundreds of thousands of rows a campaign writes point to one string
-   * per user rather than each to the copy its job carried.
-   */
-  const ownUserId = (userId: string): string => {
-    return t.profiles.userIdOf(userId) ?? userId;
-  };
-
   /** One user's subscriptions, in the order they were first stored for that user. */
   const subscriptionsOf = (userId: string): Subscription[] =>
     ix.subscriptionsByUser.get(userId).flatMap((id) => (t.subscriptions.has(id) ? [subscription(id)] : []));
@@ -228,7 +211,7 @@ export function memoryStorage(): Storage {
     capabilities: { nativeSegments: false },
 
     async upsertProfile(p) {
-      if (!t.profiles.has(p.userId)) ix.userIds.added.push(p.userId);
+      if (!t.profiles.has(p.userId)) ix.userIds.add(p.userId);
       t.profiles.set(p.userId, p, keepProfile);
     },
     async getProfile(userId) {
@@ -240,7 +223,7 @@ export function memoryStorage(): Storage {
 
     async upsertSubscription(s) {
       const previousOwner = t.subscriptions.ownerOf(s.id);
-      t.subscriptions.set(s.id, s, ownUserId, keepSubscription);
+      t.subscriptions.set(s.id, s, keepSubscription);
       const owner = t.subscriptions.ownerOf(s.id) ?? '';
       // A browser that subscribes as someone else moves its subscription to that user.
       if (previousOwner !== owner) {
@@ -311,14 +294,15 @@ export function memoryStorage(): Storage {
     async selectAudience(segment, page: AudiencePage) {
       const limit = Math.max(0, page.limit);
       const reads = segmentReads(segment);
-      const ids = sortedUserIds(ix.userIds);
       const selected: UserId[] = [];
+      if (limit === 0) return selected;
       // From the cursor, in id order, only until the page is full: a page costs
       // what it walks, not the whole table.
-      for (let i = firstAfter(ids, page.after); i < ids.length && selected.length < limit; i += 1) {
-        const userId = ids[i] as string;
-        if (t.profiles.has(userId) && evaluateSegment(segment, subjectOf(userId, reads), page.now))
+      for (const userId of ix.userIds.after(page.after)) {
+        if (t.profiles.has(userId) && evaluateSegment(segment, subjectOf(userId, reads), page.now)) {
           selected.push(userId as UserId);
+          if (selected.length >= limit) break;
+        }
       }
       return selected;
     },
@@ -341,11 +325,12 @@ export function memoryStorage(): Storage {
     },
     async listTestProfiles(limit) {
       const found: Profile[] = [];
-      for (const userId of sortedUserIds(ix.userIds)) {
-        if (found.length >= limit) break;
+      if (limit <= 0) return found;
+      for (const userId of ix.userIds.after(null)) {
         if (!t.profiles.has(userId)) continue;
         const p = profile(userId);
         if (p.test) found.push(p);
+        if (found.length >= limit) break;
       }
       return found;
     },
@@ -382,7 +367,7 @@ export function memoryStorage(): Storage {
           () => new RecipientRows(r.campaignId, r.occurrence),
         );
         if (group.has(r.userId)) continue;
-        group.set(ownUserId(r.userId), r, keepRecipient);
+        group.set(r.userId, r, keepRecipient);
         inserted += 1;
       }
       return { inserted };
@@ -417,7 +402,7 @@ export function memoryStorage(): Storage {
           () => new DeliveryRows(d.campaignId, d.occurrence, t.strings),
         );
         if (group.has(d.subscriptionId)) continue;
-        group.insert(d, ownUserId(d.userId), keepDelivery);
+        group.insert(d, d.userId, keepDelivery);
       }
     },
     async listDeliveries(campaignId, occurrence, userIds) {
@@ -469,7 +454,7 @@ export function memoryStorage(): Storage {
 
     async appendDecisions(decisions) {
       for (const d of decisions) {
-        const userId = ownUserId(typeof d.userId === 'string' ? d.userId : '');
+        const userId = typeof d.userId === 'string' ? d.userId : '';
         ix.decisionsByUser.add(userId, t.decisions.append(d, userId, keepDecision));
       }
     },
