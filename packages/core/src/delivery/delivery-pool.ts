@@ -108,8 +108,14 @@ export function createDeliveryPool(options: DeliveryPoolOptions = {}): DeliveryP
   let nextId = 1;
   let closed = false;
 
-  const start = () => {
-    for (let i = 0; i < size; i++) {
+  /**
+   * Starts workers until there are `size`: the first work starts them all,
+   * and work after a worker died (out of memory, a crash) starts its
+   * replacement. Not at the moment it dies: a worker that cannot start at
+   * all would otherwise be restarted in a loop with no work to do.
+   */
+  const topUp = () => {
+    while (lanes.length < size) {
       const worker = startDeliveryWorker({ transport }, resourceLimits);
       worker.unref();
       const lane: Lane = { worker, jobs: new Map() };
@@ -162,7 +168,7 @@ export function createDeliveryPool(options: DeliveryPoolOptions = {}): DeliveryP
 
   const submit = (item: Omit<WorkItem, 'id'>): Promise<WorkResult> => {
     if (closed) return Promise.reject(new Error('delivery pool closed'));
-    if (lanes.length === 0) start();
+    if (lanes.length < size) topUp();
     return new Promise<WorkResult>((resolve, reject) => {
       queued.push({ item: { ...item, id: nextId++ }, resolve, reject });
       if (queued.length >= maxBatch) flush();

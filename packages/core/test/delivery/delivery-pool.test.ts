@@ -1,9 +1,13 @@
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliveryPool, defaultWorkerResourceLimits } from '../../src/delivery/delivery-pool.js';
+import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
 import { PayloadTooLargeError } from '../../src/errors/index.js';
 import type { PushSubscriptionJson } from '../../src/model/index.js';
+import { selfSignedCertificate } from '../../src/testing/push-service/self-signed.js';
 import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
 import { storedWebPush } from './support/stored-subscription.js';
 
@@ -82,6 +86,56 @@ describe('encryption on worker threads', () => {
       expect(bodies.map((body) => body.length)).toEqual(bodies.map((_, i) => 86 + `m${i}`.length + 1 + 16));
     } finally {
       await pool.close();
+    }
+  });
+
+  it('fails the messages of a worker that ran out of memory, and starts a new one for the next', async () => {
+    // A push service that takes every request and never answers: the worker
+    // holds each message it was given (plaintext and body) until its heap
+    // cap stops it, as a worker handed far more than the engine ever gives
+    // one would.
+    const identity = await selfSignedCertificate();
+    const stalling = http2.createSecureServer({ key: identity.key, cert: identity.cert });
+    stalling.on('stream', (stream) => stream.on('error', () => undefined));
+    const sessions = new Set<http2.ServerHttp2Session>();
+    stalling.on('session', (session) => {
+      sessions.add(session);
+      session.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    const origin = `https://127.0.0.1:${(stalling.address() as AddressInfo).port}`;
+    const provider = webPush({
+      vapid: { subject: 'mailto:ops@example.com', ...generateVapidKeys() },
+      transport: pooledHttpTransport({ ca: identity.cert, maxInFlightPerOrigin: 2 }),
+      encryptionWorkers: 1,
+      workerResourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 12 },
+    });
+    try {
+      const s = service.createSubscription();
+      const message = (endpoint: string, n: number, payload: string) => ({
+        subscription: { ...storedWebPush(s, now, n), endpoint },
+        payload,
+        ttlSeconds: 60,
+        urgency: 'normal' as const,
+      });
+      const payload = 'x'.repeat(3900);
+      const held = await Promise.all(
+        Array.from({ length: 6000 }, (_, i) =>
+          provider.send(message(`${origin}/push/${i}`, i, payload), now),
+        ),
+      );
+      // Each message is answered (none hangs), as a network fault: to be sent again.
+      expect(new Set(held.map((o) => o.kind))).toEqual(new Set(['retry']));
+      expect(held[0]?.kind === 'retry' && held[0].reason).toMatch(/memory|exited/);
+
+      // The next message gets a new worker, and arrives.
+      const after = await provider.send(message(s.endpoint, 6000, 'after the crash'), now);
+      expect(after.kind).toBe('sent');
+      expect(service.receivedFor(s.endpoint).map((m) => m.plaintext)).toEqual(['after the crash']);
+    } finally {
+      await provider.close();
+      for (const session of sessions) session.destroy();
+      stalling.close();
     }
   });
 });
