@@ -18,13 +18,18 @@ export async function settleRecipients(
 ): Promise<{ delivered: UserId[]; undeliverable: UserId[] }> {
   const result = { delivered: [] as UserId[], undeliverable: [] as UserId[] };
   if (userIds.length === 0) return result;
-  const [deliveries, subscriptions, recipients] = await Promise.all([
+  const [deliveries, recipients] = await Promise.all([
     ctx.storage.listDeliveries(campaign.id, occurrence, userIds),
-    ctx.storage.listSubscriptions(userIds),
     ctx.storage.getRecipients(campaign.id, occurrence, userIds),
   ]);
   const pending = new Set(recipients.filter((r) => r.state === 'pending').map((r) => r.userId));
   const deliveriesOf = groupBy(deliveries, (d) => d.userId);
+  // Only a pending user with nothing sent can be undeliverable, and only they
+  // need their subscriptions read: in a healthy batch, nobody.
+  const unsent = userIds.filter(
+    (userId) => pending.has(userId) && !deliveriesOf.get(userId)?.some((d) => d.status === 'sent'),
+  );
+  const subscriptions = unsent.length > 0 ? await ctx.storage.listSubscriptions(unsent) : [];
   const subscriptionsOf = groupBy(subscriptions, (s) => s.userId);
   const updates: RecipientUpdate[] = [];
   for (const userId of userIds) {
