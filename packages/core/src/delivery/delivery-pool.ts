@@ -53,17 +53,17 @@ export interface DeliveryPoolOptions {
    * V8 heap limits of each worker. Default `defaultWorkerResourceLimits`:
    * a worker keeps a few MB alive (the messages it holds) but allocates
    * fast, and with Node's defaults its heap grew to about 60 MB before V8
-   * collected it; these bound it to about 22.
+   * collected it; these bound it to about 18.
    */
   resourceLimits?: ResourceLimits;
 }
 
 /**
- * A young generation of 8 MB (V8's default maximum is 48): a worker's
+ * A young generation of 4 MB (V8's default maximum is 48): a worker's
  * garbage is short-lived (keys, buffers, requests a few ms old), so it
- * dies young all the same, and each worker is about 10 MB smaller than
- * with 24 (measured at 100,000 messages: twice the scavenges, each under
- * a millisecond, and the same throughput within the runs' noise). An old
+ * dies young all the same, and each worker is about 14 MB smaller than
+ * with 24 (measured at 100,000 messages: four times the scavenges, and
+ * the same throughput within the runs' noise in alternating runs). An old
  * generation of at most 64 MB: V8 sizes its limit from that maximum, so
  * it collects at a few tens of MB rather than letting it grow; a worker
  * holding more than that (hundreds of thousands of messages given to it at
@@ -71,7 +71,7 @@ export interface DeliveryPoolOptions {
  * and are retried.
  */
 export const defaultWorkerResourceLimits: Readonly<ResourceLimits> = Object.freeze({
-  maxYoungGenerationSizeMb: 8,
+  maxYoungGenerationSizeMb: 4,
   maxOldGenerationSizeMb: 64,
 });
 

@@ -73,11 +73,11 @@ describe('encryption on worker threads', () => {
   });
 
   it('bounds each worker’s heap by default, and takes other limits', async () => {
-    expect(defaultWorkerResourceLimits).toEqual({ maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 });
+    expect(defaultWorkerResourceLimits).toEqual({ maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 });
     // Tighter than the default: 300 messages in one turn still fit.
     const pool = createDeliveryPool({
       workers: 1,
-      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
     });
     try {
       const s = service.createSubscription();
