@@ -285,13 +285,7 @@ export class TextColumn implements ValueColumn<string> {
 
   /** Room for `bytes` more: where they start (see `#start`). */
   #place(bytes: number): number {
-    if (this.#chunks.length >= MAX_TEXT_CHUNKS) {
-      throw new RangeError('a memory storage column holds at most 2 GB of text');
-    }
-    if (bytes > TEXT_CHUNK_BYTES) {
-      this.#chunks.push(Buffer.allocUnsafeSlow(bytes));
-      return (this.#chunks.length - 1) * TEXT_CHUNK_BYTES;
-    }
+    if (bytes > TEXT_CHUNK_BYTES) return this.#newChunk(bytes) * TEXT_CHUNK_BYTES;
     let chunk = this.#chunks[this.#filling] as Buffer;
     if (this.#used + bytes > chunk.length) {
       if (this.#filling === 0 && chunk.length < TEXT_CHUNK_BYTES) {
@@ -300,14 +294,21 @@ export class TextColumn implements ValueColumn<string> {
         );
         this.#chunks[0] = chunk;
       } else {
-        this.#chunks.push(Buffer.allocUnsafeSlow(TEXT_CHUNK_BYTES));
-        this.#filling = this.#chunks.length - 1;
+        this.#filling = this.#newChunk(TEXT_CHUNK_BYTES);
         this.#used = 0;
       }
     }
     const start = this.#filling * TEXT_CHUNK_BYTES + this.#used;
     this.#used += bytes;
     return start;
+  }
+
+  /** A new chunk of `bytes`, and its index. */
+  #newChunk(bytes: number): number {
+    if (this.#chunks.length >= MAX_TEXT_CHUNKS) {
+      throw new RangeError('a memory storage column holds at most 2 GB of text');
+    }
+    return this.#chunks.push(Buffer.allocUnsafeSlow(bytes)) - 1;
   }
 }
 
