@@ -38,7 +38,7 @@ export class DecisionRows {
     return this.#length;
   }
 
-  /** Appends a decision (`userId`, its user id as the index files it); returns its position. */
+  /** Appends a decision filed under `userId` (its own, or '' when it has none); returns its position. */
   append(value: Decision, userId: string, keepWhole: (value: unknown) => unknown): number {
     const position = this.#length++;
     if (!this.#write(position, value, userId)) this.odd.set(String(position), keepWhole(value));
