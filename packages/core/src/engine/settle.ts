@@ -24,11 +24,10 @@ export async function settleRecipients(
   ]);
   const pending = new Set(recipients.filter((r) => r.state === 'pending').map((r) => r.userId));
   const deliveriesOf = groupBy(deliveries, (d) => d.userId);
+  const wasSent = (userId: UserId) => deliveriesOf.get(userId)?.some((d) => d.status === 'sent') ?? false;
   // Only a pending user with nothing sent can be undeliverable, and only they
   // need their subscriptions read: in a healthy batch, nobody.
-  const unsent = userIds.filter(
-    (userId) => pending.has(userId) && !deliveriesOf.get(userId)?.some((d) => d.status === 'sent'),
-  );
+  const unsent = userIds.filter((userId) => pending.has(userId) && !wasSent(userId));
   const subscriptions = unsent.length > 0 ? await ctx.storage.listSubscriptions(unsent) : [];
   const subscriptionsOf = groupBy(subscriptions, (s) => s.userId);
   const updates: RecipientUpdate[] = [];
@@ -36,7 +35,7 @@ export async function settleRecipients(
     if (!pending.has(userId)) continue;
     const done = deliveriesOf.get(userId) ?? [];
     const outcomes = done.map((d) => `${d.status}${d.statusCode === null ? '' : ` ${d.statusCode}`}`);
-    if (done.some((d) => d.status === 'sent')) {
+    if (wasSent(userId)) {
       updates.push(update(campaign, occurrence, userId, 'delivered', null));
       log.add(userId, 'sent', null, { ...factsOf.get(userId), outcomes });
       result.delivered.push(userId);
