@@ -199,22 +199,19 @@ export class TextColumn implements ValueColumn<string> {
   }
 
   get(slot: number): string | undefined {
-    const units = this.#units.get(slot);
-    if (units === 0) return undefined;
-    const start = this.#start.get(slot);
-    const chunk = this.#chunks[Math.floor(start / TEXT_CHUNK_BYTES)] as Buffer;
-    const offset = start % TEXT_CHUNK_BYTES;
-    return units > 0
-      ? chunk.toString('latin1', offset, offset + units - 1)
-      : chunk.toString('utf16le', offset, offset + 2 * (-units - 1));
+    const text = this.#text(slot);
+    if (text === undefined) return undefined;
+    const { bytes, offset, length, wide } = text;
+    return wide
+      ? bytes.toString('utf16le', offset, offset + 2 * length)
+      : bytes.toString('latin1', offset, offset + length);
   }
 
   set(slot: number, value: string): void {
     const wide = !isLatin1(value);
     const bytes = wide ? 2 * value.length : value.length;
     const start = this.#place(bytes);
-    const chunk = this.#chunks[Math.floor(start / TEXT_CHUNK_BYTES)] as Buffer;
-    chunk.write(value, start % TEXT_CHUNK_BYTES, bytes, wide ? 'utf16le' : 'latin1');
+    this.#chunkOf(start).write(value, start % TEXT_CHUNK_BYTES, bytes, wide ? 'utf16le' : 'latin1');
     this.#start.set(slot, start);
     this.#units.set(slot, wide ? -(value.length + 1) : value.length + 1);
   }
@@ -226,61 +223,54 @@ export class TextColumn implements ValueColumn<string> {
 
   /** Whether `slot` holds exactly `value`, compared code unit by code unit. */
   equals(slot: number, value: string): boolean {
-    const units = this.#units.get(slot);
-    const length = units > 0 ? units - 1 : -units - 1;
-    if (units === 0 || length !== value.length) return false;
-    const start = this.#start.get(slot);
-    const bytes = this.#chunks[Math.floor(start / TEXT_CHUNK_BYTES)] as Buffer;
-    const offset = start % TEXT_CHUNK_BYTES;
-    if (units > 0) {
-      for (let i = 0; i < length; i += 1) if (bytes[offset + i] !== value.charCodeAt(i)) return false;
-    } else {
-      for (let i = 0, at = offset; i < length; i += 1, at += 2) {
-        if (((bytes[at] as number) | ((bytes[at + 1] as number) << 8)) !== value.charCodeAt(i)) return false;
-      }
-    }
+    const text = this.#text(slot);
+    if (text === undefined || text.length !== value.length) return false;
+    for (let i = 0; i < text.length; i += 1) if (unitAt(text, i) !== value.charCodeAt(i)) return false;
     return true;
   }
 
   /**
    * How the text of `slot` orders against `value`, code unit by code unit
-   * (as `<` orders strings): negative before, 0 equal, positive after.
+   * (as `<` orders strings): negative before, 0 equal, positive after. A
+   * slot without text orders as the empty string.
    */
   compareTo(slot: number, value: string): number {
-    const length = this.#length(slot);
-    const common = Math.min(length, value.length);
+    const text = this.#text(slot) ?? NO_TEXT;
+    const common = Math.min(text.length, value.length);
     for (let i = 0; i < common; i += 1) {
-      const difference = this.#unit(slot, i) - value.charCodeAt(i);
+      const difference = unitAt(text, i) - value.charCodeAt(i);
       if (difference !== 0) return difference;
     }
-    return length - value.length;
+    return text.length - value.length;
   }
 
   /** How the texts of slots `a` and `b` order, as `compareTo`. */
   compare(a: number, b: number): number {
-    const length = this.#length(a);
-    const other = this.#length(b);
-    const common = Math.min(length, other);
+    const one = this.#text(a) ?? NO_TEXT;
+    const other = this.#text(b) ?? NO_TEXT;
+    const common = Math.min(one.length, other.length);
     for (let i = 0; i < common; i += 1) {
-      const difference = this.#unit(a, i) - this.#unit(b, i);
+      const difference = unitAt(one, i) - unitAt(other, i);
       if (difference !== 0) return difference;
     }
-    return length - other;
+    return one.length - other.length;
   }
 
-  /** Code units of the text of `slot` (0 for none). */
-  #length(slot: number): number {
+  /** Where the text of `slot` is, or undefined for a slot without text. */
+  #text(slot: number): StoredText | undefined {
     const units = this.#units.get(slot);
-    return units > 0 ? units - 1 : units < 0 ? -units - 1 : 0;
+    if (units === 0) return undefined;
+    const start = this.#start.get(slot);
+    return {
+      bytes: this.#chunkOf(start),
+      offset: start % TEXT_CHUNK_BYTES,
+      length: Math.abs(units) - 1,
+      wide: units < 0,
+    };
   }
 
-  /** The `i`-th code unit of the text of `slot`. */
-  #unit(slot: number, i: number): number {
-    const start = this.#start.get(slot);
-    const bytes = this.#chunks[Math.floor(start / TEXT_CHUNK_BYTES)] as Buffer;
-    const at = start % TEXT_CHUNK_BYTES;
-    if (this.#units.get(slot) > 0) return bytes[at + i] as number;
-    return (bytes[at + 2 * i] as number) | ((bytes[at + 2 * i + 1] as number) << 8);
+  #chunkOf(start: number): Buffer {
+    return this.#chunks[Math.floor(start / TEXT_CHUNK_BYTES)] as Buffer;
   }
 
   /** Room for `bytes` more: where they start (see `#start`). */
@@ -318,6 +308,24 @@ const INITIAL_TEXT_BYTES = 256;
 const TEXT_CHUNK_BYTES = 1 << 16;
 /** Chunks a TextColumn may have: its starts are Int32 (chunk * TEXT_CHUNK_BYTES + offset). */
 const MAX_TEXT_CHUNKS = 2 ** 31 / TEXT_CHUNK_BYTES;
+
+/** A TextColumn's text in place: its chunk, where it starts there, its code units, its encoding. */
+interface StoredText {
+  bytes: Buffer;
+  offset: number;
+  length: number;
+  /** UTF-16 (two bytes a code unit), else Latin-1 (one). */
+  wide: boolean;
+}
+
+const NO_TEXT: StoredText = { bytes: Buffer.alloc(0), offset: 0, length: 0, wide: false };
+
+/** The `i`-th code unit of `text`. */
+function unitAt(text: StoredText, i: number): number {
+  const { bytes, offset } = text;
+  if (!text.wide) return bytes[offset + i] as number;
+  return (bytes[offset + 2 * i] as number) | ((bytes[offset + 2 * i + 1] as number) << 8);
+}
 
 function isLatin1(value: string): boolean {
   for (let i = 0; i < value.length; i += 1) if (value.charCodeAt(i) > 0xff) return false;
