@@ -23,17 +23,17 @@ import {
   UserId,
 } from '../model/index.js';
 import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js';
-import { defaultRetryPolicy, type RetryPolicy } from './backoff.js';
-import { createCampaignService } from './campaigns.js';
+import { createCampaignService } from './campaigns/campaigns.js';
+import { subscriptionIdFor } from './campaigns/ids.js';
+import { createSegmentService } from './campaigns/segments-service.js';
 import type { EngineContext } from './context.js';
-import { attributeConversion } from './conversions.js';
-import { type GlobalLimits, GlobalLimits as GlobalLimitsSchema } from './gates/caps.js';
-import { subscriptionIdFor } from './ids.js';
+import { defaultRetryPolicy, type RetryPolicy } from './deliver/backoff.js';
+import { type GlobalLimits, GlobalLimits as GlobalLimitsSchema } from './deliver/gates/caps.js';
+import { createRenderer } from './deliver/render.js';
 import { silentLogger } from './logger.js';
-import { createRenderer } from './render.js';
-import { reportTokens } from './report-token.js';
-import { runScheduler } from './scheduler.js';
-import { createSegmentService } from './segments-service.js';
+import { attributeConversion } from './observe/conversions.js';
+import { reportTokens } from './observe/report-token.js';
+import { runScheduler } from './schedule/scheduler.js';
 import { armLiveTriggers } from './triggers/arm.js';
 import { runWorkerPass, type WorkerOptions } from './worker.js';
 

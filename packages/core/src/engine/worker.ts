@@ -1,10 +1,10 @@
 import { HeraldError } from '../errors/index.js';
 import type { ClaimedJob } from '../ports/index.js';
-import { backoffDelay } from './backoff.js';
 import { mapLimit } from './concurrency.js';
 import type { EngineContext } from './context.js';
-import { deliverBatch, type JobResult, redeliver } from './deliver.js';
-import { fanOutPage } from './fanout.js';
+import { backoffDelay } from './deliver/backoff.js';
+import { deliverBatch, type JobResult, redeliver } from './deliver/deliver.js';
+import { fanOutPage } from './fanout/fanout.js';
 import { AudiencePageJob, DeliverBatchJob, JobName, LiveFireJob, RedeliverJob } from './jobs.js';
 import { fireLive } from './triggers/fire.js';
 

@@ -1,11 +1,11 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { capSpecs } from '../../src/engine/gates/caps.js';
-import { checkDnd, dndWindowAround } from '../../src/engine/gates/dnd.js';
-import { nextMinute, throttleSpec } from '../../src/engine/gates/throttle.js';
-import { lateReason } from '../../src/engine/gates/window.js';
-import { atWallTime } from '../../src/engine/local-time.js';
-import { PASSED_GRACE_MS, userDue } from '../../src/engine/wave.js';
+import { capSpecs } from '../../src/engine/deliver/gates/caps.js';
+import { checkDnd, dndWindowAround } from '../../src/engine/deliver/gates/dnd.js';
+import { nextMinute, throttleSpec } from '../../src/engine/deliver/gates/throttle.js';
+import { lateReason } from '../../src/engine/deliver/gates/window.js';
+import { atWallTime } from '../../src/engine/schedule/local-time.js';
+import { PASSED_GRACE_MS, userDue } from '../../src/engine/schedule/wave.js';
 import { type Campaign, DndWindow } from '../../src/index.js';
 import { campaign as campaignRow } from '../../src/testing/fixtures.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { actAtFor, nominalFor } from '../../src/engine/schedule.js';
+import { actAtFor, nominalFor } from '../../src/engine/schedule/next-due.js';
 import { nextDueAt, When } from '../../src/index.js';
-import { local } from './brain/harness.js';
+import { local } from './campaign-runs/harness.js';
 
 const when = (input: unknown) => When.parse(input);
 

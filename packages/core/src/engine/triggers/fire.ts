@@ -2,8 +2,8 @@ import type { Campaign, Profile, UserEvent } from '../../model/index.js';
 import { evaluateSegment } from '../../segments/index.js';
 import type { EngineContext } from '../context.js';
 import { decisionLog } from '../decisions.js';
-import { deliverBatch, type JobResult } from '../deliver.js';
-import { resolveSegment } from '../fanout.js';
+import { deliverBatch, type JobResult } from '../deliver/deliver.js';
+import { resolveSegment } from '../fanout/fanout.js';
 import type { LiveFireJob } from '../jobs.js';
 import { matchesEvent } from './match.js';
 

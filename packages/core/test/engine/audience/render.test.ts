@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fitPayload, splitGraphemes } from '../../../src/engine/payload.js';
-import { createRenderer, type RenderContext } from '../../../src/engine/render.js';
+import { fitPayload, splitGraphemes } from '../../../src/engine/deliver/payload.js';
+import { createRenderer, type RenderContext } from '../../../src/engine/deliver/render.js';
 import { MessageContent, ValidationError } from '../../../src/index.js';
 import { audienceHerald } from './harness.js';
 

@@ -5,9 +5,9 @@ import type {
   ConversionStats,
   Decision,
   UserEvent,
-} from '../model/index.js';
-import type { EngineContext } from './context.js';
-import { matchesEvent } from './triggers/match.js';
+} from '../../model/index.js';
+import type { EngineContext } from '../context.js';
+import { matchesEvent } from '../triggers/match.js';
 
 const HOUR = 3_600_000;
 /** The longest conversion window the model allows (90 days): how far back touches are looked up. */

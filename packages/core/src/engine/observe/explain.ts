@@ -6,16 +6,16 @@ import {
   isLive,
   type Profile,
   type UserId,
-} from '../model/index.js';
-import { evaluateSegment } from '../segments/index.js';
-import type { EngineContext } from './context.js';
-import { occurrenceInstant } from './deliver.js';
-import { resolveSegment } from './fanout.js';
-import { capSpecs } from './gates/caps.js';
-import { checkDnd, dndWindowAround } from './gates/dnd.js';
-import { inControlGroup } from './ids.js';
-import { actAtFor, nextDueAt } from './schedule.js';
-import { zoneOf } from './wave.js';
+} from '../../model/index.js';
+import { evaluateSegment } from '../../segments/index.js';
+import { inControlGroup } from '../campaigns/ids.js';
+import type { EngineContext } from '../context.js';
+import { occurrenceInstant } from '../deliver/deliver.js';
+import { capSpecs } from '../deliver/gates/caps.js';
+import { checkDnd, dndWindowAround } from '../deliver/gates/dnd.js';
+import { resolveSegment } from '../fanout/fanout.js';
+import { actAtFor, nextDueAt } from '../schedule/next-due.js';
+import { zoneOf } from '../schedule/wave.js';
 
 export interface OccurrenceExplanation {
   occurrence: string;

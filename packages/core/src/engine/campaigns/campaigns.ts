@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, ValidationError } from '../errors/index.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors/index.js';
 import {
   type Campaign,
   type CampaignId,
@@ -8,14 +8,14 @@ import {
   type CampaignStatus,
   type Properties,
   UserId as UserIdSchema,
-} from '../model/index.js';
-import type { EngineContext } from './context.js';
-import { conversionStats } from './conversions.js';
-import { type Explanation, explain } from './explain.js';
-import { type CampaignForecast, forecastCampaign } from './forecast.js';
+} from '../../model/index.js';
+import type { EngineContext } from '../context.js';
+import { conversionStats } from '../observe/conversions.js';
+import { type Explanation, explain } from '../observe/explain.js';
+import { type CampaignForecast, forecastCampaign } from '../observe/forecast.js';
+import { type CampaignPreview, previewCampaign, sendTest, type TestSendResult } from '../observe/preview.js';
+import { assertTransition, firstMoment, resumeTarget } from '../schedule/lifecycle.js';
 import { newCampaignId } from './ids.js';
-import { assertTransition, firstMoment, resumeTarget } from './lifecycle.js';
-import { type CampaignPreview, previewCampaign, sendTest, type TestSendResult } from './preview.js';
 import { audienceIssues, resolveAudience } from './segments-service.js';
 
 /** campaigns.create / schedule / pause / resume / stop / get / list / stats. */

@@ -1,13 +1,13 @@
-import type { Campaign, Recipient, SegmentDefinition, UserId } from '../model/index.js';
-import type { JobInput } from '../ports/index.js';
+import type { Campaign, Recipient, SegmentDefinition, UserId } from '../../model/index.js';
+import type { JobInput } from '../../ports/index.js';
+import { resolveAudience } from '../campaigns/segments-service.js';
+import type { EngineContext } from '../context.js';
+import { decisionLog } from '../decisions.js';
+import type { JobResult } from '../deliver/deliver.js';
+import { occurrenceInstant } from '../deliver/deliver.js';
+import { type AudiencePageJob, JobName } from '../jobs.js';
+import { userDue, zoneOf } from '../schedule/wave.js';
 import { deliverBatchJobs } from './batch-jobs.js';
-import type { EngineContext } from './context.js';
-import { decisionLog } from './decisions.js';
-import type { JobResult } from './deliver.js';
-import { occurrenceInstant } from './deliver.js';
-import { type AudiencePageJob, JobName } from './jobs.js';
-import { resolveAudience } from './segments-service.js';
-import { userDue, zoneOf } from './wave.js';
 
 /**
  * Reads one keyset page of an occurrence's audience and turns it into

@@ -4,7 +4,7 @@ import {
   CampaignId as CampaignIdSchema,
   type SubscriptionId,
   SubscriptionId as SubscriptionIdSchema,
-} from '../model/index.js';
+} from '../../model/index.js';
 
 function digest(value: string): string {
   return createHash('sha256').update(value).digest('base64url').slice(0, 27);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { ConflictError, NotFoundError, ValidationError } from '../errors/index.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors/index.js';
 import {
   type Campaign,
   type CampaignStatus,
@@ -9,9 +9,9 @@ import {
   SegmentDefinition,
   SegmentId,
   SegmentInput,
-} from '../model/index.js';
-import type { Storage } from '../ports/index.js';
-import type { EngineContext } from './context.js';
+} from '../../model/index.js';
+import type { Storage } from '../../ports/index.js';
+import type { EngineContext } from '../context.js';
 
 /** Campaigns in these states still read their segment: deleting it is refused. */
 export const SEGMENT_IN_USE_STATUSES: readonly CampaignStatus[] = ['scheduled', 'running', 'paused'];

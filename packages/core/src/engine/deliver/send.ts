@@ -1,8 +1,8 @@
-import { assertNever } from '../errors/index.js';
-import type { Campaign, Delivery, Subscription, UserId } from '../model/index.js';
+import { assertNever } from '../../errors/index.js';
+import type { Campaign, Delivery, Subscription, UserId } from '../../model/index.js';
+import type { DeliveryOutcome, EngineContext } from '../context.js';
+import { JobName, type TriggerEvent } from '../jobs.js';
 import { backoffDelay } from './backoff.js';
-import type { DeliveryOutcome, EngineContext } from './context.js';
-import { JobName, type TriggerEvent } from './jobs.js';
 import { payloadJson } from './payload.js';
 import type { RenderedMessage } from './render.js';
 

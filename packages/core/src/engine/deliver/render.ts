@@ -1,12 +1,12 @@
 import { Liquid, type LiquidOptions, type Template } from 'liquidjs';
-import { type FieldIssue, formatPath } from '../errors/index.js';
+import { type FieldIssue, formatPath } from '../../errors/index.js';
 import {
   DEFAULT_ICONS,
   type DefaultIcon,
   type JsonValue,
   type MessageContent,
   type Properties,
-} from '../model/index.js';
+} from '../../model/index.js';
 
 /** What templates can read: `{{ user.first_name }}`, `{{ event.product_name }}`. */
 export interface RenderContext {

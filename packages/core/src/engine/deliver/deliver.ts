@@ -1,17 +1,17 @@
-import type { Campaign, Recipient, SkipReason, UserId } from '../model/index.js';
-import { deliverBatchJobs } from './batch-jobs.js';
-import { mapLimit } from './concurrency.js';
-import type { EngineContext } from './context.js';
-import { type DecisionLog, decisionLog } from './decisions.js';
+import type { Campaign, Recipient, SkipReason, UserId } from '../../model/index.js';
+import { inControlGroup } from '../campaigns/ids.js';
+import { mapLimit } from '../concurrency.js';
+import type { EngineContext } from '../context.js';
+import { type DecisionLog, decisionLog } from '../decisions.js';
+import { deliverBatchJobs } from '../fanout/batch-jobs.js';
+import type { DeliverBatchJob, RedeliverJob } from '../jobs.js';
+import { zoneOf } from '../schedule/wave.js';
 import { batchVerdicts, gateWithoutCounters, renderContext, takeCounters } from './gate-batch.js';
 import { checkDnd } from './gates/dnd.js';
 import { blockedReason, lateReason } from './gates/window.js';
 import { zoneFactsAt } from './gates/zone-facts.js';
-import { inControlGroup } from './ids.js';
-import type { DeliverBatchJob, RedeliverJob } from './jobs.js';
 import { delivery, type SendResult, sendOne } from './send.js';
 import { settleRecipients, update } from './settle.js';
-import { zoneOf } from './wave.js';
 
 export { blockedReason } from './gates/window.js';
 

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
-import type { Campaign } from '../../model/index.js';
-import type { CounterSpec } from '../../ports/index.js';
-import type { EngineContext } from '../context.js';
+import type { Campaign } from '../../../model/index.js';
+import type { CounterSpec } from '../../../ports/index.js';
+import type { EngineContext } from '../../context.js';
 import { type CapPeriod, capPeriods, capSpec } from './caps.js';
 import { checkDnd, type DndCheck } from './dnd.js';
 import { throttleSpec } from './throttle.js';

@@ -1,4 +1,4 @@
-import type { Campaign, SkipReason } from '../../model/index.js';
+import type { Campaign, SkipReason } from '../../../model/index.js';
 
 /**
  * Why a campaign cannot deliver at `now`: stopped, past its end, past its

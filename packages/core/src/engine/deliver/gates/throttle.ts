@@ -1,4 +1,4 @@
-import type { CounterSpec } from '../../ports/index.js';
+import type { CounterSpec } from '../../../ports/index.js';
 
 const MINUTE = 60_000;
 

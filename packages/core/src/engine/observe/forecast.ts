@@ -1,15 +1,15 @@
-import { ConflictError } from '../errors/index.js';
-import { type Campaign, isLive, type UserId } from '../model/index.js';
-import { isLiveSubscription } from '../segments/index.js';
-import type { EngineContext } from './context.js';
-import { capSpecs } from './gates/caps.js';
-import { checkDnd } from './gates/dnd.js';
-import { lateReason } from './gates/window.js';
-import { inControlGroup } from './ids.js';
-import { firstMoment } from './lifecycle.js';
-import { nominalFor } from './schedule.js';
-import { resolveAudience } from './segments-service.js';
-import { userDue, zoneOf } from './wave.js';
+import { ConflictError } from '../../errors/index.js';
+import { type Campaign, isLive, type UserId } from '../../model/index.js';
+import { isLiveSubscription } from '../../segments/index.js';
+import { inControlGroup } from '../campaigns/ids.js';
+import { resolveAudience } from '../campaigns/segments-service.js';
+import type { EngineContext } from '../context.js';
+import { capSpecs } from '../deliver/gates/caps.js';
+import { checkDnd } from '../deliver/gates/dnd.js';
+import { lateReason } from '../deliver/gates/window.js';
+import { firstMoment } from '../schedule/lifecycle.js';
+import { nominalFor } from '../schedule/next-due.js';
+import { userDue, zoneOf } from '../schedule/wave.js';
 
 /**
  * How many users a scheduled campaign's next run would reach, step by step.

@@ -1,6 +1,6 @@
-import { adaptForSafari, TARGET_REPORTING } from '../delivery/safari-adapt.js';
-import { type ApnsWebsitePayload, apnsPayloadOf } from '../delivery/safari-apns.js';
-import { type FieldIssue, NotFoundError, ValidationError } from '../errors/index.js';
+import { adaptForSafari, TARGET_REPORTING } from '../../delivery/safari-adapt.js';
+import { type ApnsWebsitePayload, apnsPayloadOf } from '../../delivery/safari-apns.js';
+import { type FieldIssue, NotFoundError, ValidationError } from '../../errors/index.js';
 import {
   type Campaign,
   isLive,
@@ -10,14 +10,14 @@ import {
   type SubscriptionId,
   type Target,
   UserId,
-} from '../model/index.js';
-import type { HeraldPayload } from '../payload/index.js';
-import { evaluateSegment, isLiveSubscription } from '../segments/index.js';
-import type { DeliveryOutcome, EngineContext } from './context.js';
-import { inControlGroup } from './ids.js';
-import { fitPayload } from './payload.js';
-import type { MissingValue, RenderedMessage } from './render.js';
-import { resolveAudience } from './segments-service.js';
+} from '../../model/index.js';
+import type { HeraldPayload } from '../../payload/index.js';
+import { evaluateSegment, isLiveSubscription } from '../../segments/index.js';
+import { inControlGroup } from '../campaigns/ids.js';
+import { resolveAudience } from '../campaigns/segments-service.js';
+import type { DeliveryOutcome, EngineContext } from '../context.js';
+import { fitPayload } from '../deliver/payload.js';
+import type { MissingValue, RenderedMessage } from '../deliver/render.js';
 
 /** What one target shows. Safari's legacy website push has no icon, image, badge or buttons. */
 export interface PreviewNotification {

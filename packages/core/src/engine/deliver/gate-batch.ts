@@ -6,18 +6,18 @@ import type {
   SkipReason,
   Subscription,
   UserId,
-} from '../model/index.js';
-import type { RecipientUpdate } from '../ports/index.js';
-import type { EngineContext } from './context.js';
-import type { DecisionLog } from './decisions.js';
+} from '../../model/index.js';
+import type { RecipientUpdate } from '../../ports/index.js';
+import type { EngineContext } from '../context.js';
+import type { DecisionLog } from '../decisions.js';
+import type { DeliverBatchJob, TriggerEvent } from '../jobs.js';
+import { zoneOf } from '../schedule/wave.js';
 import { isThrottleKey, nextMinute } from './gates/throttle.js';
 import { lateReason } from './gates/window.js';
 import type { zoneFactsAt } from './gates/zone-facts.js';
-import type { DeliverBatchJob, TriggerEvent } from './jobs.js';
 import { missingFacts } from './render.js';
 import type { Send } from './send.js';
 import { groupBy, update } from './settle.js';
-import { zoneOf } from './wave.js';
 
 type Facts = Record<string, JsonValue | undefined>;
 type ZoneFactsAt = ReturnType<typeof zoneFactsAt>;

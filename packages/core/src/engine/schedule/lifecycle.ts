@@ -1,6 +1,6 @@
-import { ConflictError } from '../errors/index.js';
-import { type Campaign, type CampaignStatus, isLive } from '../model/index.js';
-import { actAtFor, nextDueAt } from './schedule.js';
+import { ConflictError } from '../../errors/index.js';
+import { type Campaign, type CampaignStatus, isLive } from '../../model/index.js';
+import { actAtFor, nextDueAt } from './next-due.js';
 
 /** The campaign lifecycle: which status may follow which, and through which command. */
 const transitions: Record<CampaignStatus, readonly CampaignStatus[]> = {

@@ -1,4 +1,4 @@
-import type { Campaign } from '../model/index.js';
+import type { Campaign } from '../../model/index.js';
 import { sameWallTimeIn } from './local-time.js';
 
 /** How late a run may start before users whose local time it missed count as "passed". */

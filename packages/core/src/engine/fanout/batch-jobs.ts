@@ -1,6 +1,6 @@
-import type { CampaignId, UserId } from '../model/index.js';
-import type { JobInput } from '../ports/index.js';
-import { JobName, type TriggerEvent } from './jobs.js';
+import type { CampaignId, UserId } from '../../model/index.js';
+import type { JobInput } from '../../ports/index.js';
+import { JobName, type TriggerEvent } from '../jobs.js';
 
 /** What every batch of one group shares: the occurrence, when it is due, the triggering event. */
 export interface BatchGroup {

@@ -1,7 +1,7 @@
-import { type Campaign, isLive } from '../model/index.js';
-import type { EngineContext } from './context.js';
-import { JobName } from './jobs.js';
-import { actAtFor, nextDueAt, nominalFor } from './schedule.js';
+import { type Campaign, isLive } from '../../model/index.js';
+import type { EngineContext } from '../context.js';
+import { JobName } from '../jobs.js';
+import { actAtFor, nextDueAt, nominalFor } from './next-due.js';
 
 /**
  * One scheduler pass over every scheduled or running campaign whose next

@@ -1,7 +1,7 @@
-import type { Campaign, JsonValue, SkipReason, UserId } from '../model/index.js';
-import type { RecipientUpdate } from '../ports/index.js';
-import type { EngineContext } from './context.js';
-import type { DecisionLog } from './decisions.js';
+import type { Campaign, JsonValue, SkipReason, UserId } from '../../model/index.js';
+import type { RecipientUpdate } from '../../ports/index.js';
+import type { EngineContext } from '../context.js';
+import type { DecisionLog } from '../decisions.js';
 
 /**
  * A pending recipient becomes delivered once any of their subscriptions got

@@ -1,6 +1,6 @@
-import { MAX_PAYLOAD_BYTES } from '../delivery/webpush-request.js';
-import type { MessageContent } from '../model/index.js';
-import { DECLARATIVE_WEB_PUSH, type HeraldPayload } from '../payload/index.js';
+import { MAX_PAYLOAD_BYTES } from '../../delivery/webpush-request.js';
+import type { MessageContent } from '../../model/index.js';
+import { DECLARATIVE_WEB_PUSH, type HeraldPayload } from '../../payload/index.js';
 import type { RenderedMessage } from './render.js';
 
 export interface PayloadContext {

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
-import { assertNever } from '../errors/index.js';
-import type { When } from '../model/index.js';
+import { assertNever } from '../../errors/index.js';
+import type { When } from '../../model/index.js';
 import { atWallTime, parseTimeOfDay, sameWallTimeIn } from './local-time.js';
 
 /** How far ahead a recurring rule is searched for its next day; a year covers every rule. */
