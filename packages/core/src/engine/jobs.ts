@@ -16,6 +16,21 @@ export const JobName = {
   liveFire: 'herald.live-fire',
 } as const;
 
+/** What a job asks of the worker: finished, or run again at `runAt` (the queue keeps it meanwhile). */
+export type JobResult = { kind: 'done' } | { kind: 'later'; runAt: Date };
+
+/**
+ * How long a paused campaign's job waits before it looks again. Resuming
+ * wakes nothing up, so this is how late a resumed campaign's queued work
+ * may start; a minute keeps that short without spinning the queue.
+ */
+export const PAUSED_RETRY_MS = 60_000;
+
+/** The answer of any job of a paused campaign: the same job, a minute later. */
+export function retryWhilePaused(now: Date): JobResult {
+  return { kind: 'later', runAt: new Date(now.getTime() + PAUSED_RETRY_MS) };
+}
+
 /** The event that triggered a live campaign, carried for personalisation and for the inaction check. */
 export const TriggerEvent = z.object({
   name: z.string(),

@@ -1,11 +1,18 @@
 import { HeraldError } from '../errors/index.js';
 import type { ClaimedJob } from '../ports/index.js';
-import { mapLimit } from './concurrency.js';
+import { mapLimit } from './collections.js';
 import type { EngineContext } from './context.js';
 import { backoffDelay } from './deliver/backoff.js';
-import { deliverBatch, type JobResult, redeliver } from './deliver/deliver.js';
+import { deliverBatch, redeliver } from './deliver/deliver.js';
 import { fanOutPage } from './fanout/fanout.js';
-import { AudiencePageJob, DeliverBatchJob, JobName, LiveFireJob, RedeliverJob } from './jobs.js';
+import {
+  AudiencePageJob,
+  DeliverBatchJob,
+  JobName,
+  type JobResult,
+  LiveFireJob,
+  RedeliverJob,
+} from './jobs.js';
 import { fireLive } from './triggers/fire.js';
 
 const JOB_NAMES = Object.values(JobName);

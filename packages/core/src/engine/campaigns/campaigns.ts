@@ -10,13 +10,14 @@ import {
   UserId as UserIdSchema,
 } from '../../model/index.js';
 import type { EngineContext } from '../context.js';
+import { resolveAudience } from '../fanout/audience.js';
 import { conversionStats } from '../observe/conversions.js';
 import { type Explanation, explain } from '../observe/explain.js';
 import { type CampaignForecast, forecastCampaign } from '../observe/forecast.js';
 import { type CampaignPreview, previewCampaign, sendTest, type TestSendResult } from '../observe/preview.js';
 import { assertTransition, firstMoment, resumeTarget } from '../schedule/lifecycle.js';
 import { newCampaignId } from './ids.js';
-import { audienceIssues, resolveAudience } from './segments-service.js';
+import { audienceIssues } from './segments-service.js';
 
 /** campaigns.create / schedule / pause / resume / stop / get / list / stats. */
 export function createCampaignService(ctx: EngineContext, parseInput: (input: unknown) => CampaignSpec) {

@@ -28,18 +28,6 @@ export function newSegmentId(): SegmentId {
   return SegmentId.parse(`seg_${randomUUID().replace(/-/g, '')}`);
 }
 
-/**
- * The definition a campaign targets: its inline segment, or the saved
- * segment it names, read now (so an edit to a saved segment applies to the
- * campaign's next audience read).
- */
-export async function resolveAudience(storage: Storage, campaign: Campaign): Promise<SegmentDefinition> {
-  if ('segment' in campaign.who) return campaign.who.segment;
-  const saved = await storage.getSegment(campaign.who.segmentId);
-  if (!saved) throw new NotFoundError('segment', campaign.who.segmentId);
-  return saved.definition;
-}
-
 /** `herald.segments`: saved segments and reach estimates. */
 export function createSegmentService(ctx: EngineContext) {
   async function load(id: string): Promise<SavedSegment> {

@@ -1,12 +1,13 @@
 import type { Campaign, Recipient, SkipReason, UserId } from '../../model/index.js';
-import { inControlGroup } from '../campaigns/ids.js';
-import { mapLimit } from '../concurrency.js';
+import { mapLimit } from '../collections.js';
 import type { EngineContext } from '../context.js';
 import { type DecisionLog, decisionLog } from '../decisions.js';
 import { deliverBatchJobs } from '../fanout/batch-jobs.js';
-import type { DeliverBatchJob, RedeliverJob } from '../jobs.js';
+import { type DeliverBatchJob, type JobResult, type RedeliverJob, retryWhilePaused } from '../jobs.js';
+import { occurrenceInstant } from '../schedule/occurrence.js';
 import { zoneOf } from '../schedule/wave.js';
 import { batchVerdicts, gateWithoutCounters, renderContext, takeCounters } from './gate-batch.js';
+import { inControlGroup } from './gates/control-group.js';
 import { checkDnd } from './gates/dnd.js';
 import { blockedReason, lateReason } from './gates/window.js';
 import { zoneFactsAt } from './gates/zone-facts.js';
@@ -14,17 +15,6 @@ import { delivery, type SendResult, sendOne } from './send.js';
 import { settleRecipients, update } from './settle.js';
 
 export { blockedReason } from './gates/window.js';
-
-/** What a delivery job asks of the worker when it cannot finish now. */
-export type JobResult = { kind: 'done' } | { kind: 'later'; runAt: Date };
-
-const PAUSED_RETRY_MS = 60_000;
-
-/** The instant a scheduled occurrence is named after, or null for a live occurrence. */
-export function occurrenceInstant(occurrence: string): Date | null {
-  const date = new Date(occurrence);
-  return /^\d{4}-\d\d-\d\dT/.test(occurrence) && !Number.isNaN(date.getTime()) ? date : null;
-}
 
 /**
  * Gates, renders and sends one batch of a campaign occurrence. Every gate is
@@ -43,8 +33,7 @@ export async function deliverBatch(ctx: EngineContext, job: DeliverBatchJob): Pr
     return { kind: 'done' };
   }
   const now = ctx.clock.now();
-  if (campaign.status === 'paused')
-    return { kind: 'later', runAt: new Date(now.getTime() + PAUSED_RETRY_MS) };
+  if (campaign.status === 'paused') return retryWhilePaused(now);
   const dueAt = job.dueAt ?? occurrenceInstant(job.occurrence) ?? now;
   const log = decisionLog(ctx, campaign, job.occurrence);
   try {
@@ -193,8 +182,7 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
   const campaign = await ctx.storage.getCampaign(job.campaignId);
   if (!campaign) return { kind: 'done' };
   const now = ctx.clock.now();
-  if (campaign.status === 'paused')
-    return { kind: 'later', runAt: new Date(now.getTime() + PAUSED_RETRY_MS) };
+  if (campaign.status === 'paused') return retryWhilePaused(now);
   const log = decisionLog(ctx, campaign, job.occurrence);
   try {
     const [subscription, profile] = await Promise.all([

@@ -8,6 +8,7 @@ import type {
   UserId,
 } from '../../model/index.js';
 import type { RecipientUpdate } from '../../ports/index.js';
+import { groupBy } from '../collections.js';
 import type { EngineContext } from '../context.js';
 import type { DecisionLog } from '../decisions.js';
 import type { DeliverBatchJob, TriggerEvent } from '../jobs.js';
@@ -17,7 +18,7 @@ import { lateReason } from './gates/window.js';
 import type { zoneFactsAt } from './gates/zone-facts.js';
 import { missingFacts } from './render.js';
 import type { Send } from './send.js';
-import { groupBy, update } from './settle.js';
+import { update } from './settle.js';
 
 type Facts = Record<string, JsonValue | undefined>;
 type ZoneFactsAt = ReturnType<typeof zoneFactsAt>;

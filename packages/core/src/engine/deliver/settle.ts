@@ -1,5 +1,6 @@
 import type { Campaign, JsonValue, SkipReason, UserId } from '../../model/index.js';
 import type { RecipientUpdate } from '../../ports/index.js';
+import { groupBy } from '../collections.js';
 import type { EngineContext } from '../context.js';
 import type { DecisionLog } from '../decisions.js';
 
@@ -61,15 +62,4 @@ export function update(
   reason: SkipReason | null,
 ): RecipientUpdate {
   return { campaignId: campaign.id, occurrence, userId, state, reason };
-}
-
-export function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
 }

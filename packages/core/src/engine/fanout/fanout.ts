@@ -1,12 +1,11 @@
-import type { Campaign, Recipient, SegmentDefinition, UserId } from '../../model/index.js';
+import type { Campaign, Recipient, UserId } from '../../model/index.js';
 import type { JobInput } from '../../ports/index.js';
-import { resolveAudience } from '../campaigns/segments-service.js';
 import type { EngineContext } from '../context.js';
 import { decisionLog } from '../decisions.js';
-import type { JobResult } from '../deliver/deliver.js';
-import { occurrenceInstant } from '../deliver/deliver.js';
-import { type AudiencePageJob, JobName } from '../jobs.js';
+import { type AudiencePageJob, JobName, type JobResult, retryWhilePaused } from '../jobs.js';
+import { occurrenceInstant } from '../schedule/occurrence.js';
 import { userDue, zoneOf } from '../schedule/wave.js';
+import { resolveAudience } from './audience.js';
 import { deliverBatchJobs } from './batch-jobs.js';
 
 /**
@@ -20,9 +19,9 @@ export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Prom
   const campaign = await ctx.storage.getCampaign(job.campaignId);
   if (!campaign || campaign.status === 'stopped') return { kind: 'done' };
   const now = ctx.clock.now();
-  if (campaign.status === 'paused') return { kind: 'later', runAt: new Date(now.getTime() + 60_000) };
+  if (campaign.status === 'paused') return retryWhilePaused(now);
 
-  const segment = await resolveSegment(ctx, campaign);
+  const segment = await resolveAudience(ctx.storage, campaign);
   const userIds = await ctx.storage.selectAudience(segment, { after: job.after, limit: ctx.pageSize, now });
   const startedAt = job.startedAt ?? now;
   const jobs: JobInput[] = [];
@@ -136,9 +135,4 @@ async function finishOccurrence(ctx: EngineContext, campaign: Campaign): Promise
     { ...current, status: 'completed', updatedAt: ctx.clock.now(), version: current.version + 1 },
     current.version,
   );
-}
-
-/** The campaign's audience as a segment definition. */
-export function resolveSegment(ctx: EngineContext, campaign: Campaign): Promise<SegmentDefinition> {
-  return resolveAudience(ctx.storage, campaign);
 }

@@ -8,13 +8,14 @@ import {
   type UserId,
 } from '../../model/index.js';
 import { evaluateSegment } from '../../segments/index.js';
-import { inControlGroup } from '../campaigns/ids.js';
+import { groupBy } from '../collections.js';
 import type { EngineContext } from '../context.js';
-import { occurrenceInstant } from '../deliver/deliver.js';
 import { capSpecs } from '../deliver/gates/caps.js';
+import { inControlGroup } from '../deliver/gates/control-group.js';
 import { checkDnd, dndWindowAround } from '../deliver/gates/dnd.js';
-import { resolveSegment } from '../fanout/fanout.js';
+import { resolveAudience } from '../fanout/audience.js';
 import { actAtFor, nextDueAt } from '../schedule/next-due.js';
+import { occurrenceId, occurrenceInstant } from '../schedule/occurrence.js';
 import { zoneOf } from '../schedule/wave.js';
 
 export interface OccurrenceExplanation {
@@ -76,7 +77,7 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
   const zone = zoneOf(campaign, stored?.timezone);
   const localNow = DateTime.fromJSDate(now, { zone }).toFormat('yyyy-MM-dd HH:mm ZZZZ');
   const matchesNow = evaluateSegment(
-    await resolveSegment(ctx, campaign),
+    await resolveAudience(ctx.storage, campaign),
     { profile, events, subscriptions },
     now,
   );
@@ -92,7 +93,7 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
   const localOf = (at: Date) => DateTime.fromJSDate(at, { zone }).toFormat('yyyy-MM-dd HH:mm ZZZZ');
 
   const occurrences: OccurrenceExplanation[] = [];
-  for (const [occurrence, logged] of groupByOccurrence(decisions)) {
+  for (const [occurrence, logged] of groupBy(decisions, (decision) => decision.occurrence)) {
     const [recipient] = await ctx.storage.getRecipients(campaign.id, occurrence, [userId]);
     const deliveries = await ctx.storage.listDeliveries(campaign.id, occurrence, [userId]);
     occurrences.push({
@@ -176,23 +177,13 @@ function startedOccurrences(campaign: Campaign, now: Date): string[] {
   ) {
     const actAt = actAtFor(campaign.when, nominal);
     if (actAt > now || (campaign.nextRunAt !== null && actAt >= campaign.nextRunAt)) break;
-    started.push(nominal.toISOString());
+    started.push(occurrenceId(nominal));
   }
   return started.slice(-MAX_OCCURRENCES);
 }
 
 function timeOf(o: OccurrenceExplanation): number {
   return occurrenceInstant(o.occurrence)?.getTime() ?? o.decisions[0]?.at.getTime() ?? 0;
-}
-
-function groupByOccurrence(decisions: readonly Decision[]): Map<string, Decision[]> {
-  const groups = new Map<string, Decision[]>();
-  for (const decision of decisions) {
-    const group = groups.get(decision.occurrence);
-    if (group) group.push(decision);
-    else groups.set(decision.occurrence, [decision]);
-  }
-  return groups;
 }
 
 function summarise(e: Explanation): string[] {

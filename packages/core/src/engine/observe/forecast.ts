@@ -1,12 +1,12 @@
 import { ConflictError } from '../../errors/index.js';
 import { type Campaign, isLive, type UserId } from '../../model/index.js';
 import { isLiveSubscription } from '../../segments/index.js';
-import { inControlGroup } from '../campaigns/ids.js';
-import { resolveAudience } from '../campaigns/segments-service.js';
 import type { EngineContext } from '../context.js';
 import { capSpecs } from '../deliver/gates/caps.js';
+import { inControlGroup } from '../deliver/gates/control-group.js';
 import { checkDnd } from '../deliver/gates/dnd.js';
 import { lateReason } from '../deliver/gates/window.js';
+import { resolveAudience } from '../fanout/audience.js';
 import { firstMoment } from '../schedule/lifecycle.js';
 import { nominalFor } from '../schedule/next-due.js';
 import { userDue, zoneOf } from '../schedule/wave.js';

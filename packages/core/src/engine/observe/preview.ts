@@ -13,11 +13,11 @@ import {
 } from '../../model/index.js';
 import type { HeraldPayload } from '../../payload/index.js';
 import { evaluateSegment, isLiveSubscription } from '../../segments/index.js';
-import { inControlGroup } from '../campaigns/ids.js';
-import { resolveAudience } from '../campaigns/segments-service.js';
 import type { DeliveryOutcome, EngineContext } from '../context.js';
+import { inControlGroup } from '../deliver/gates/control-group.js';
 import { fitPayload } from '../deliver/payload.js';
 import type { MissingValue, RenderedMessage } from '../deliver/render.js';
+import { resolveAudience } from '../fanout/audience.js';
 
 /** What one target shows. Safari's legacy website push has no icon, image, badge or buttons. */
 export interface PreviewNotification {

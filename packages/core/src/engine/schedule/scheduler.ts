@@ -2,6 +2,7 @@ import { type Campaign, isLive } from '../../model/index.js';
 import type { EngineContext } from '../context.js';
 import { JobName } from '../jobs.js';
 import { actAtFor, nextDueAt, nominalFor } from './next-due.js';
+import { occurrenceId } from './occurrence.js';
 
 /**
  * One scheduler pass over every scheduled or running campaign whose next
@@ -36,7 +37,7 @@ async function startOccurrence(
   now: Date,
 ): Promise<boolean> {
   const nominal = nominalFor(campaign.when, actAt);
-  const occurrence = nominal.toISOString();
+  const occurrence = occurrenceId(nominal);
   await ctx.queue.enqueue([
     {
       name: JobName.audiencePage,

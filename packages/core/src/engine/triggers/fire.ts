@@ -2,9 +2,9 @@ import type { Campaign, Profile, UserEvent } from '../../model/index.js';
 import { evaluateSegment } from '../../segments/index.js';
 import type { EngineContext } from '../context.js';
 import { decisionLog } from '../decisions.js';
-import { deliverBatch, type JobResult } from '../deliver/deliver.js';
-import { resolveSegment } from '../fanout/fanout.js';
-import type { LiveFireJob } from '../jobs.js';
+import { deliverBatch } from '../deliver/deliver.js';
+import { resolveAudience } from '../fanout/audience.js';
+import { type JobResult, type LiveFireJob, retryWhilePaused } from '../jobs.js';
 import { matchesEvent } from './match.js';
 
 /**
@@ -17,7 +17,7 @@ export async function fireLive(ctx: EngineContext, job: LiveFireJob): Promise<Jo
   const campaign = await ctx.storage.getCampaign(job.campaignId);
   if (!campaign) return { kind: 'done' };
   const now = ctx.clock.now();
-  if (campaign.status === 'paused') return { kind: 'later', runAt: new Date(now.getTime() + 60_000) };
+  if (campaign.status === 'paused') return retryWhilePaused(now);
   const log = decisionLog(ctx, campaign, job.occurrence);
   try {
     const schedule = campaign.when.schedule;
@@ -69,7 +69,7 @@ async function inFilterSegment(
   job: LiveFireJob,
   now: Date,
 ): Promise<boolean> {
-  const segment = await resolveSegment(ctx, campaign);
+  const segment = await resolveAudience(ctx.storage, campaign);
   if (segment.type === 'all') return true;
   const [stored, events, subscriptions] = await Promise.all([
     ctx.storage.getProfile(job.userId),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { inControlGroup } from '../../../src/engine/campaigns/ids.js';
 import { capSpecs } from '../../../src/engine/deliver/gates/caps.js';
+import { inControlGroup } from '../../../src/engine/deliver/gates/control-group.js';
 import { ConflictError, type HeraldPayload, memoryCounters, ValidationError } from '../../../src/index.js';
 import { audienceHerald } from './harness.js';
 

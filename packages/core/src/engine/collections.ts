@@ -15,3 +15,15 @@ export async function mapLimit<T, R>(
   await Promise.all(lanes);
   return results;
 }
+
+/** `items` grouped by `key`, groups in order of first appearance and items in input order. */
+export function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const groupKey = key(item);
+    const group = groups.get(groupKey);
+    if (group) group.push(item);
+    else groups.set(groupKey, [item]);
+  }
+  return groups;
+}
