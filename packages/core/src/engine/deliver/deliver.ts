@@ -1,20 +1,19 @@
-import type { Campaign, Recipient, SkipReason, UserId } from '../../model/index.js';
+import type { SkipReason, UserId } from '../../model/index.js';
 import { mapLimit } from '../collections.js';
 import type { EngineContext } from '../context.js';
-import { type DecisionLog, decisionLog } from '../decisions.js';
+import { decisionLog } from '../decisions.js';
 import { deliverBatchJobs } from '../fanout/batch-jobs.js';
 import { type DeliverBatchJob, type JobResult, type RedeliverJob, retryWhilePaused } from '../jobs.js';
 import { occurrenceInstant } from '../schedule/occurrence.js';
 import { zoneOf } from '../schedule/wave.js';
-import { batchVerdicts, gateWithoutCounters, renderContext, takeCounters } from './gate-batch.js';
-import { inControlGroup } from './gates/control-group.js';
+import { admitRecipients } from './admit.js';
+import { type BatchRun, deliveryRow, recipientUpdate } from './batch-run.js';
+import { gateWithoutCounters, openGates, takeCounters } from './gate-batch.js';
 import { checkDnd } from './gates/dnd.js';
-import { blockedReason, lateReason } from './gates/window.js';
-import { zoneFactsAt } from './gates/zone-facts.js';
-import { delivery, type SendResult, sendOne } from './send.js';
-import { settleRecipients, update } from './settle.js';
-
-export { blockedReason } from './gates/window.js';
+import { blockedReason, lateReason, ttlLapsed } from './gates/window.js';
+import { renderContext } from './render.js';
+import { type SendResult, sendOne } from './send.js';
+import { settleRecipients } from './settle.js';
 
 /**
  * Gates, renders and sends one batch of a campaign occurrence. Every gate is
@@ -25,6 +24,9 @@ export { blockedReason } from './gates/window.js';
  * recipients are inserted once per (campaign, occurrence, user), only those
  * still pending are worked on, and a subscription with a final outcome is
  * not sent again.
+ *
+ * This file only orchestrates: each step (admit.ts, gate-batch.ts, send.ts,
+ * settle.ts) takes the job's BatchRun and returns to here; none calls another.
  */
 export async function deliverBatch(ctx: EngineContext, job: DeliverBatchJob): Promise<JobResult> {
   const campaign = await ctx.storage.getCampaign(job.campaignId);
@@ -34,110 +36,57 @@ export async function deliverBatch(ctx: EngineContext, job: DeliverBatchJob): Pr
   }
   const now = ctx.clock.now();
   if (campaign.status === 'paused') return retryWhilePaused(now);
-  const dueAt = job.dueAt ?? occurrenceInstant(job.occurrence) ?? now;
-  const log = decisionLog(ctx, campaign, job.occurrence);
+  const run: BatchRun = {
+    ctx,
+    campaign,
+    occurrence: job.occurrence,
+    dueAt: job.dueAt ?? occurrenceInstant(job.occurrence) ?? now,
+    now,
+    event: job.event,
+    log: decisionLog(ctx, campaign, job.occurrence),
+  };
   try {
-    const pending = await admitRecipients(ctx, campaign, job, now, log);
+    const pending = await admitRecipients(run, job.userIds);
     if (pending.length === 0) return { kind: 'done' };
 
     const blocked = blockedReason(campaign, now);
     if (blocked) {
-      await skip(ctx, campaign, job.occurrence, pending, blocked, now, log);
+      await skip(run, pending, blocked);
       return { kind: 'done' };
     }
     // Nothing before start, nothing before the message is due.
-    const notBefore = maxDate(dueAt, campaign.when.start ?? dueAt);
+    const notBefore = maxDate(run.dueAt, campaign.when.start ?? run.dueAt);
     if (now < notBefore) return { kind: 'later', runAt: notBefore };
-    await gateAndSend(ctx, campaign, job, pending, dueAt, now, log);
+    await gateAndSend(run, pending);
     return { kind: 'done' };
   } finally {
-    await log.flush();
+    await run.log.flush();
   }
 }
 
-/** Inserts the batch's recipient rows (control-group members as `control`); returns the users still pending. */
-async function admitRecipients(
-  ctx: EngineContext,
-  campaign: Campaign,
-  job: DeliverBatchJob,
-  now: Date,
-  log: DecisionLog,
-): Promise<UserId[]> {
-  const known = new Set(
-    (await ctx.storage.getRecipients(campaign.id, job.occurrence, job.userIds)).map((r) => r.userId),
-  );
-  const fresh = job.userIds.filter((userId) => !known.has(userId));
-  const rows = fresh.map(
-    (userId): Recipient => ({
-      campaignId: campaign.id,
-      occurrence: job.occurrence,
-      userId,
-      ...(inControlGroup(campaign.id, userId, campaign.setup.controlGroupPercent)
-        ? { state: 'control', reason: 'control' }
-        : { state: 'pending', reason: null }),
-      createdAt: now,
-      updatedAt: now,
-    }),
-  );
-  await ctx.storage.insertRecipients(rows);
-  for (const row of rows) {
-    if (row.state === 'control') {
-      log.add(row.userId, 'control', 'control', { percent: campaign.setup.controlGroupPercent });
-    }
-  }
-  return (await ctx.storage.getRecipients(campaign.id, job.occurrence, job.userIds))
-    .filter((recipient) => recipient.state === 'pending')
-    .map((recipient) => recipient.userId);
-}
-
-async function gateAndSend(
-  ctx: EngineContext,
-  campaign: Campaign,
-  job: DeliverBatchJob,
-  pending: UserId[],
-  dueAt: Date,
-  now: Date,
-  log: DecisionLog,
-): Promise<void> {
+async function gateAndSend(run: BatchRun, pending: UserId[]): Promise<void> {
+  const { ctx, campaign, occurrence, now } = run;
   const [profiles, subscriptions, earlier] = await Promise.all([
     ctx.storage.getProfiles(pending),
     ctx.storage.listSubscriptions(pending),
-    ctx.storage.listDeliveries(campaign.id, job.occurrence, pending),
+    ctx.storage.listDeliveries(campaign.id, occurrence, pending),
   ]);
-  const zones = zoneFactsAt(ctx, campaign, now);
-  const verdicts = batchVerdicts(campaign, job.occurrence, dueAt, log);
-  const ready = await gateWithoutCounters(
-    ctx,
-    campaign,
-    job,
-    pending,
-    { profiles, subscriptions, earlier },
-    dueAt,
-    now,
-    zones,
-    verdicts,
-  );
-  const counted = await takeCounters(ctx, campaign, ready, now, zones, verdicts);
+  const gates = openGates(run);
+  const ready = await gateWithoutCounters(run, gates, pending, { profiles, subscriptions, earlier });
+  const counted = await takeCounters(run, gates, ready);
 
   const outcomes = await mapLimit(counted.sends, ctx.sendConcurrency, (send) =>
-    sendOne(ctx, campaign, job.occurrence, send, 1, {
-      dueAt,
-      counterKeys: counted.counterKeys.get(send.userId) ?? [],
-      event: job.event,
-    }),
+    sendOne(run, send, { attempt: 1, counterKeys: counted.counterKeys.get(send.userId) ?? [] }),
   );
   await recordFinal(ctx, outcomes);
-  await ctx.storage.updateRecipients(verdicts.skips, now);
-  await enqueueDelays(ctx, campaign, job, dueAt, verdicts.delays);
+  await ctx.storage.updateRecipients(gates.verdicts.skips, now);
+  await enqueueDelays(run, gates.verdicts.delays);
   const settled = await settleRecipients(
-    ctx,
-    campaign,
-    job.occurrence,
+    run,
     unique([...outcomes.map((o) => o.userId), ...counted.settleOnly]),
-    log,
     counted.sentFacts,
   );
-  await releaseUnsent(ctx, settled.undeliverable, counted.counterKeys, now);
+  await releaseUnsent(run, settled.undeliverable, counted.counterKeys);
 }
 
 /** The final outcomes of a job's sends, in one storage write. */
@@ -148,30 +97,25 @@ async function recordFinal(ctx: EngineContext, results: readonly SendResult[]): 
 
 /** Counted messages that were not sent give their units back, so a failed send never uses up a cap. */
 async function releaseUnsent(
-  ctx: EngineContext,
+  run: BatchRun,
   undeliverable: readonly UserId[],
   counted: Map<UserId, string[]>,
-  now: Date,
 ): Promise<void> {
   const keys = undeliverable.flatMap((userId) => counted.get(userId) ?? []);
-  if (keys.length > 0) await ctx.counters.release(keys, now);
+  if (keys.length > 0) await run.ctx.counters.release(keys, run.now);
 }
 
-async function enqueueDelays(
-  ctx: EngineContext,
-  campaign: Campaign,
-  job: DeliverBatchJob,
-  dueAt: Date,
-  delays: Map<number, UserId[]>,
-): Promise<void> {
+/** Users delayed (DND's end, the throttle's next minutes) become batches queued to run at their instant. */
+async function enqueueDelays(run: BatchRun, delays: Map<number, UserId[]>): Promise<void> {
+  const { ctx, campaign, occurrence } = run;
   const jobs = [...delays].flatMap(([until, userIds]) =>
     deliverBatchJobs(userIds, ctx.batchSize, {
       campaignId: campaign.id,
-      occurrence: job.occurrence,
-      dueAt,
-      event: job.event,
+      occurrence,
+      dueAt: run.dueAt,
+      event: run.event,
       runAt: new Date(until),
-      dedupeKey: (first) => `${campaign.id}|${job.occurrence}|w|${first}|${until}`,
+      dedupeKey: (first) => `${campaign.id}|${occurrence}|w|${first}|${until}`,
     }),
   );
   if (jobs.length > 0) await ctx.queue.enqueue(jobs);
@@ -183,27 +127,32 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
   if (!campaign) return { kind: 'done' };
   const now = ctx.clock.now();
   if (campaign.status === 'paused') return retryWhilePaused(now);
-  const log = decisionLog(ctx, campaign, job.occurrence);
+  const run: BatchRun = {
+    ctx,
+    campaign,
+    occurrence: job.occurrence,
+    dueAt: job.dueAt ?? occurrenceInstant(job.occurrence) ?? now,
+    now,
+    event: job.event,
+    log: decisionLog(ctx, campaign, job.occurrence),
+  };
   try {
     const [subscription, profile] = await Promise.all([
       ctx.storage.getSubscription(job.subscriptionId),
       ctx.storage.getProfile(job.userId),
     ]);
-    const dueAt = job.dueAt ?? occurrenceInstant(job.occurrence) ?? now;
     const dnd = campaign.when.dnd ?? ctx.dnd;
     if (subscription && dnd) {
       const check = checkDnd(dnd, zoneOf(campaign, profile?.timezone), now);
-      if (check.inside && !lateReason(campaign, check.endsAt, dueAt)) {
+      if (check.inside && !lateReason(campaign, check.endsAt, run.dueAt)) {
         // A retry never lands inside DND: it waits for the window's end like a first send.
         return { kind: 'later', runAt: check.endsAt };
       }
     }
-    const blocked =
-      blockedReason(campaign, now) ??
-      (now.getTime() > dueAt.getTime() + campaign.what.ttlSeconds * 1000 ? 'expired' : null);
+    const blocked = blockedReason(campaign, now) ?? (ttlLapsed(campaign, run.dueAt, now) ? 'expired' : null);
     if (!subscription || blocked) {
       await ctx.storage.recordDeliveries([
-        delivery(campaign, job.occurrence, job.userId, job.subscriptionId, {
+        deliveryRow(run, job.userId, job.subscriptionId, {
           status: 'failed',
           statusCode: null,
           reason: subscription ? `not retried: ${blocked}` : 'subscription removed before retry',
@@ -219,37 +168,28 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
       );
       if (rendered.ok) {
         const sent = await sendOne(
-          ctx,
-          campaign,
-          job.occurrence,
+          run,
           { userId: job.userId, subscription, message: rendered.message },
-          job.attempts + 1,
-          { dueAt, counterKeys: job.counterKeys, event: job.event },
+          { attempt: job.attempts + 1, counterKeys: job.counterKeys },
         );
         await recordFinal(ctx, [sent]);
       }
     }
-    const settled = await settleRecipients(ctx, campaign, job.occurrence, [job.userId], log);
+    const settled = await settleRecipients(run, [job.userId]);
     if (settled.undeliverable.length > 0 && job.counterKeys.length > 0) {
       await ctx.counters.release(job.counterKeys, now);
     }
     return { kind: 'done' };
   } finally {
-    await log.flush();
+    await run.log.flush();
   }
 }
 
-async function skip(
-  ctx: EngineContext,
-  campaign: Campaign,
-  occurrence: string,
-  userIds: readonly UserId[],
-  reason: SkipReason,
-  now: Date,
-  log: DecisionLog,
-): Promise<void> {
+/** The whole batch skipped for one reason (stopped, ended, cut-off), in one write. */
+async function skip(run: BatchRun, userIds: readonly UserId[], reason: SkipReason): Promise<void> {
+  const { ctx, now, log } = run;
   await ctx.storage.updateRecipients(
-    userIds.map((userId) => update(campaign, occurrence, userId, 'skipped', reason)),
+    userIds.map((userId) => recipientUpdate(run, userId, 'skipped', reason)),
     now,
   );
   for (const userId of userIds) log.add(userId, 'skipped', reason, { at: now.toISOString() });

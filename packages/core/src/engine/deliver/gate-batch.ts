@@ -1,24 +1,12 @@
-import type {
-  Campaign,
-  Delivery,
-  JsonValue,
-  Profile,
-  SkipReason,
-  Subscription,
-  UserId,
-} from '../../model/index.js';
-import type { RecipientUpdate } from '../../ports/index.js';
+import type { Delivery, JsonValue, Profile, SkipReason, Subscription, UserId } from '../../model/index.js';
+import type { CounterSpec, RecipientUpdate } from '../../ports/index.js';
 import { groupBy } from '../collections.js';
-import type { EngineContext } from '../context.js';
-import type { DecisionLog } from '../decisions.js';
-import type { DeliverBatchJob, TriggerEvent } from '../jobs.js';
 import { zoneOf } from '../schedule/wave.js';
+import { type BatchRun, recipientUpdate, type Send } from './batch-run.js';
 import { isThrottleKey, nextMinute } from './gates/throttle.js';
-import { lateReason } from './gates/window.js';
-import type { zoneFactsAt } from './gates/zone-facts.js';
-import { missingFacts } from './render.js';
-import type { Send } from './send.js';
-import { update } from './settle.js';
+import { lateReason, ttlLapsed } from './gates/window.js';
+import { zoneFactsAt } from './gates/zone-facts.js';
+import { missingFacts, renderContext } from './render.js';
 
 type Facts = Record<string, JsonValue | undefined>;
 type ZoneFactsAt = ReturnType<typeof zoneFactsAt>;
@@ -27,11 +15,12 @@ type ZoneFactsAt = ReturnType<typeof zoneFactsAt>;
  * The verdicts a batch reaches on users that will not be sent now: skips
  * (written in one call) and delays (re-queued by due instant), each logged.
  */
-export function batchVerdicts(campaign: Campaign, occurrence: string, dueAt: Date, log: DecisionLog) {
+function batchVerdicts(run: BatchRun) {
+  const { campaign, dueAt, log } = run;
   const skips: RecipientUpdate[] = [];
   const delays = new Map<number, UserId[]>();
   const skip = (userId: UserId, reason: SkipReason, facts: Facts = {}) => {
-    skips.push(update(campaign, occurrence, userId, 'skipped', reason));
+    skips.push(recipientUpdate(run, userId, 'skipped', reason));
     log.add(userId, 'skipped', reason, facts);
   };
   const delay = (userId: UserId, until: Date, why: string, facts: Facts) => {
@@ -45,6 +34,16 @@ export function batchVerdicts(campaign: Campaign, occurrence: string, dueAt: Dat
   return { skips, delays, skip, delay };
 }
 export type BatchVerdicts = ReturnType<typeof batchVerdicts>;
+
+/** What a batch's gates work out once and fill in as they go: each zone's facts, and the verdicts reached. */
+export interface BatchGates {
+  zones: ZoneFactsAt;
+  verdicts: BatchVerdicts;
+}
+
+export function openGates(run: BatchRun): BatchGates {
+  return { zones: zoneFactsAt(run.ctx, run.campaign, run.now), verdicts: batchVerdicts(run) };
+}
 
 /** A user who passed the gates that need no counter, with the messages to send them. */
 export interface Candidate {
@@ -68,26 +67,24 @@ export interface BatchReads {
  * the template rendering for them.
  */
 export async function gateWithoutCounters(
-  ctx: EngineContext,
-  campaign: Campaign,
-  job: DeliverBatchJob,
+  run: BatchRun,
+  { zones, verdicts }: BatchGates,
   pending: readonly UserId[],
   reads: BatchReads,
-  dueAt: Date,
-  now: Date,
-  zones: ZoneFactsAt,
-  verdicts: BatchVerdicts,
 ): Promise<Candidate[]> {
+  const { ctx, campaign, dueAt, now } = run;
   const profileOf = new Map(reads.profiles.map((profile) => [profile.userId, profile]));
   const alreadyFinal = new Set(reads.earlier.map((delivery) => delivery.subscriptionId));
   const subscriptionsOf = groupBy(reads.subscriptions, (subscription) => subscription.userId);
-  const expired = now.getTime() > dueAt.getTime() + campaign.what.ttlSeconds * 1000;
+  const expired = ttlLapsed(campaign, dueAt, now);
   const ready: Candidate[] = [];
   for (const userId of pending) {
     const profile = profileOf.get(userId);
     const zone = zoneOf(campaign, profile?.timezone);
     const { localTime, dnd } = zones.of(zone);
-    const own = (subscriptionsOf.get(userId) ?? []).filter((s) => ctx.providers[s.target] !== undefined);
+    const own = (subscriptionsOf.get(userId) ?? []).filter(
+      (subscription) => ctx.providers[subscription.target] !== undefined,
+    );
     if (own.length === 0) {
       verdicts.skip(userId, 'no-subscription', { zone, localTime });
       continue;
@@ -108,7 +105,7 @@ export async function gateWithoutCounters(
       verdicts.skip(userId, 'expired', { zone, localTime, dueAt: dueAt.toISOString() });
       continue;
     }
-    const rendered = await ctx.renderer.render(campaign.what, renderContext(userId, profile, job.event), {
+    const rendered = await ctx.renderer.render(campaign.what, renderContext(userId, profile, run.event), {
       onMissingValue: campaign.setup.onMissingValue,
     });
     if (!rendered.ok) {
@@ -147,13 +144,11 @@ export interface Counted {
  * campaign does not re-queue everyone every minute (the counter still decides).
  */
 export async function takeCounters(
-  ctx: EngineContext,
-  campaign: Campaign,
+  run: BatchRun,
+  { zones, verdicts }: BatchGates,
   ready: readonly Candidate[],
-  now: Date,
-  zones: ZoneFactsAt,
-  verdicts: BatchVerdicts,
 ): Promise<Counted> {
+  const { ctx, campaign, now } = run;
   const counted: Counted = { sends: [], counterKeys: new Map(), sentFacts: new Map(), settleOnly: [] };
   let throttledFrom = -1;
   for (const [index, candidate] of ready.entries()) {
@@ -171,33 +166,34 @@ export async function takeCounters(
           break;
         }
         const current = await ctx.counters.get(
-          specs.map((s) => s.key),
+          specs.map((spec) => spec.key),
           now,
         );
         verdicts.skip(candidate.userId, 'capped', {
           zone: candidate.zone,
           blockedBy: consumed.blockedBy,
-          counters: specs.map((s, i) => ({ key: s.key, count: current[i] ?? 0, limit: s.limit })),
+          counters: counterFacts(specs, current),
         });
         continue;
       }
       counts = consumed.counts;
       counted.counterKeys.set(
         candidate.userId,
-        specs.map((s) => s.key),
+        specs.map((spec) => spec.key),
       );
     }
     counted.sentFacts.set(candidate.userId, {
       zone: candidate.zone,
       localTime: candidate.localTime,
-      counters: specs.map((s, i) => ({ key: s.key, count: counts[i] ?? 0, limit: s.limit })),
+      counters: counterFacts(specs, counts),
     });
     for (const send of candidate.sends) counted.sends.push(send);
   }
   if (throttledFrom >= 0) {
     const perMinute = campaign.when.throttlePerMinute ?? 1;
-    for (const [k, candidate] of ready.slice(throttledFrom).entries()) {
-      const until = new Date(nextMinute(now).getTime() + Math.floor(k / perMinute) * 60_000);
+    for (const [place, candidate] of ready.slice(throttledFrom).entries()) {
+      // The place in the throttled queue picks the minute: `perMinute` users per minute from the next one.
+      const until = new Date(nextMinute(now).getTime() + Math.floor(place / perMinute) * 60_000);
       verdicts.delay(candidate.userId, until, 'throttle', {
         zone: candidate.zone,
         throttlePerMinute: campaign.when.throttlePerMinute ?? null,
@@ -207,9 +203,7 @@ export async function takeCounters(
   return counted;
 }
 
-export function renderContext(userId: UserId, profile: Profile | undefined, event: TriggerEvent | undefined) {
-  return {
-    user: { ...(profile?.properties ?? {}), id: userId },
-    ...(event ? { event: event.properties } : {}),
-  };
+/** Each counter of a decision with its count then (explain: "cap counters at the time"). */
+function counterFacts(specs: readonly CounterSpec[], counts: readonly number[]) {
+  return specs.map((spec, index) => ({ key: spec.key, count: counts[index] ?? 0, limit: spec.limit }));
 }

@@ -5,14 +5,29 @@ import {
   type DefaultIcon,
   type JsonValue,
   type MessageContent,
+  type Profile,
   type Properties,
+  type UserId,
 } from '../../model/index.js';
+import type { TriggerEvent } from '../jobs.js';
 
 /** What templates can read: `{{ user.first_name }}`, `{{ event.product_name }}`. */
 export interface RenderContext {
   user: { id: string } & Properties;
   /** The triggering event's properties, for live campaigns. */
   event?: Properties;
+}
+
+/** The render context of one recipient: their profile's properties (and id), and a live trigger's event. */
+export function renderContext(
+  userId: UserId,
+  profile: Profile | undefined,
+  event: TriggerEvent | undefined,
+): RenderContext {
+  return {
+    user: { ...(profile?.properties ?? {}), id: userId },
+    ...(event ? { event: event.properties } : {}),
+  };
 }
 
 export interface RenderedMessage {

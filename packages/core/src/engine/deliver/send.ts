@@ -1,23 +1,16 @@
 import { assertNever } from '../../errors/index.js';
-import type { Campaign, Delivery, Subscription, UserId } from '../../model/index.js';
-import type { DeliveryOutcome, EngineContext } from '../context.js';
-import { JobName, type TriggerEvent } from '../jobs.js';
+import type { Delivery, UserId } from '../../model/index.js';
+import type { DeliveryOutcome } from '../context.js';
+import { JobName } from '../jobs.js';
 import { backoffDelay } from './backoff.js';
+import { type BatchRun, deliveryRow, type Send } from './batch-run.js';
 import { payloadJson } from './payload.js';
-import type { RenderedMessage } from './render.js';
 
-/** One rendered message for one subscription of one user. */
-export interface Send {
-  userId: UserId;
-  subscription: Subscription;
-  message: RenderedMessage;
-}
-
-/** What a send carries along for a redelivery: when it was due, the counters it took, the triggering event. */
-export interface SendContext {
-  dueAt: Date;
+/** Which try of a message this is, and the counters it took (given back if it ends up not sent). */
+export interface SendAttempt {
+  /** 1 for the first send; a redelivery carries the count on. */
+  attempt: number;
   counterKeys: string[];
-  event: TriggerEvent | undefined;
 }
 
 /** What one send came to, and the delivery row the caller records (null for a retry: no final outcome yet). */
@@ -35,14 +28,8 @@ export interface SendResult {
  * one `recordDeliveries` call (a crash before it at worst sends again, as
  * a crash mid-job always could).
  */
-export async function sendOne(
-  ctx: EngineContext,
-  campaign: Campaign,
-  occurrence: string,
-  send: Send,
-  attempt: number,
-  context: SendContext,
-): Promise<SendResult> {
+export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttempt): Promise<SendResult> {
+  const { ctx, campaign, occurrence } = run;
   const { userId, subscription, message } = send;
   const provider = ctx.providers[subscription.target];
   const now = ctx.clock.now();
@@ -80,24 +67,20 @@ export async function sendOne(
     // recipient, not the whole batch.
     outcome = { kind: 'failed', statusCode: null, reason: (error as Error).message };
   }
-  const row = await actOnOutcome(ctx, campaign, occurrence, send, outcome, attempt, context);
+  const row = await actOnOutcome(run, { send, outcome, ...sendAttempt });
   return { userId, outcome, delivery: row };
 }
 
 /** Removes a gone subscription or queues a retry; returns the delivery row of a final outcome. */
 async function actOnOutcome(
-  ctx: EngineContext,
-  campaign: Campaign,
-  occurrence: string,
-  send: Send,
-  outcome: DeliveryOutcome,
-  attempt: number,
-  context: SendContext,
+  run: BatchRun,
+  { send, outcome, attempt, counterKeys }: { send: Send; outcome: DeliveryOutcome } & SendAttempt,
 ): Promise<Delivery | null> {
+  const { ctx, campaign, occurrence } = run;
   const { userId, subscription } = send;
   const now = ctx.clock.now();
   const record = (status: Delivery['status'], statusCode: number | null, reason: string | null) =>
-    delivery(campaign, occurrence, userId, subscription.id, {
+    deliveryRow(run, userId, subscription.id, {
       status,
       statusCode,
       reason,
@@ -135,9 +118,9 @@ async function actOnOutcome(
             userId,
             subscriptionId: subscription.id,
             attempts: attempt,
-            dueAt: context.dueAt.toISOString(),
-            counterKeys: context.counterKeys,
-            ...(context.event ? { event: context.event } : {}),
+            dueAt: run.dueAt.toISOString(),
+            counterKeys,
+            ...(run.event ? { event: run.event } : {}),
           },
           runAt,
           dedupeKey: `${campaign.id}|${occurrence}|r|${subscription.id}|${attempt}`,
@@ -148,14 +131,4 @@ async function actOnOutcome(
     default:
       return assertNever(outcome, 'delivery outcome');
   }
-}
-
-export function delivery(
-  campaign: Campaign,
-  occurrence: string,
-  userId: UserId,
-  subscriptionId: Delivery['subscriptionId'],
-  rest: Pick<Delivery, 'status' | 'statusCode' | 'reason' | 'attempts' | 'at'>,
-): Delivery {
-  return { campaignId: campaign.id, occurrence, userId, subscriptionId, ...rest };
 }

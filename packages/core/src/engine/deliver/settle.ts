@@ -1,8 +1,7 @@
-import type { Campaign, JsonValue, SkipReason, UserId } from '../../model/index.js';
+import type { JsonValue, UserId } from '../../model/index.js';
 import type { RecipientUpdate } from '../../ports/index.js';
 import { groupBy } from '../collections.js';
-import type { EngineContext } from '../context.js';
-import type { DecisionLog } from '../decisions.js';
+import { type BatchRun, recipientUpdate } from './batch-run.js';
 
 /**
  * A pending recipient becomes delivered once any of their subscriptions got
@@ -10,13 +9,11 @@ import type { DecisionLog } from '../decisions.js';
  * and none was sent. Each transition out of pending is logged once.
  */
 export async function settleRecipients(
-  ctx: EngineContext,
-  campaign: Campaign,
-  occurrence: string,
+  run: BatchRun,
   userIds: readonly UserId[],
-  log: DecisionLog,
   factsOf: ReadonlyMap<UserId, Record<string, JsonValue>> = new Map(),
 ): Promise<{ delivered: UserId[]; undeliverable: UserId[] }> {
+  const { ctx, campaign, occurrence, log } = run;
   const result = { delivered: [] as UserId[], undeliverable: [] as UserId[] };
   if (userIds.length === 0) return result;
   const [deliveries, recipients] = await Promise.all([
@@ -30,36 +27,26 @@ export async function settleRecipients(
   // need their subscriptions read: in a healthy batch, nobody.
   const unsent = userIds.filter((userId) => pending.has(userId) && !wasSent(userId));
   const subscriptions = unsent.length > 0 ? await ctx.storage.listSubscriptions(unsent) : [];
-  const subscriptionsOf = groupBy(subscriptions, (s) => s.userId);
+  const subscriptionsOf = groupBy(subscriptions, (subscription) => subscription.userId);
   const updates: RecipientUpdate[] = [];
   for (const userId of userIds) {
     if (!pending.has(userId)) continue;
     const done = deliveriesOf.get(userId) ?? [];
     const outcomes = done.map((d) => `${d.status}${d.statusCode === null ? '' : ` ${d.statusCode}`}`);
     if (wasSent(userId)) {
-      updates.push(update(campaign, occurrence, userId, 'delivered', null));
+      updates.push(recipientUpdate(run, userId, 'delivered', null));
       log.add(userId, 'sent', null, { ...factsOf.get(userId), outcomes });
       result.delivered.push(userId);
       continue;
     }
     const finalIds = new Set(done.map((d) => d.subscriptionId));
-    const open = (subscriptionsOf.get(userId) ?? []).filter((s) => !finalIds.has(s.id));
+    const open = (subscriptionsOf.get(userId) ?? []).filter((subscription) => !finalIds.has(subscription.id));
     if (open.length === 0) {
-      updates.push(update(campaign, occurrence, userId, 'undeliverable', null));
+      updates.push(recipientUpdate(run, userId, 'undeliverable', null));
       log.add(userId, 'undeliverable', done[0]?.reason ?? null, { outcomes });
       result.undeliverable.push(userId);
     }
   }
   await ctx.storage.updateRecipients(updates, ctx.clock.now());
   return result;
-}
-
-export function update(
-  campaign: Campaign,
-  occurrence: string,
-  userId: UserId,
-  state: RecipientUpdate['state'],
-  reason: SkipReason | null,
-): RecipientUpdate {
-  return { campaignId: campaign.id, occurrence, userId, state, reason };
 }

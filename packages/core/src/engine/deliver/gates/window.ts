@@ -21,6 +21,11 @@ export function blockedReason(campaign: Campaign, now: Date): SkipReason | null 
 export function lateReason(campaign: Campaign, until: Date, dueAt: Date): SkipReason | null {
   if (campaign.when.end && until > campaign.when.end) return 'ended';
   if (campaign.when.cutoff && until > campaign.when.cutoff) return 'cutoff';
-  if (until.getTime() > dueAt.getTime() + campaign.what.ttlSeconds * 1000) return 'expired';
+  if (ttlLapsed(campaign, dueAt, until)) return 'expired';
   return null;
+}
+
+/** Whether a message due at `dueAt` has outlived its TTL by `at`: the push service would drop it anyway. */
+export function ttlLapsed(campaign: Campaign, dueAt: Date, at: Date): boolean {
+  return at.getTime() > dueAt.getTime() + campaign.what.ttlSeconds * 1000;
 }

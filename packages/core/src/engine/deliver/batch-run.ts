@@ -1,0 +1,52 @@
+import type { Campaign, Delivery, Subscription, UserId } from '../../model/index.js';
+import type { RecipientUpdate } from '../../ports/index.js';
+import type { EngineContext } from '../context.js';
+import type { DecisionLog } from '../decisions.js';
+import type { TriggerEvent } from '../jobs.js';
+import type { RenderedMessage } from './render.js';
+
+/**
+ * What every step of one delivery job shares, built once when the job is
+ * picked up (`deliverBatch`, `redeliver`) and handed down to admission,
+ * gates, send and settle, so no step needs the others' arguments repeated.
+ */
+export interface BatchRun {
+  ctx: EngineContext;
+  campaign: Campaign;
+  occurrence: string;
+  /** When these messages are due: nothing goes before it, and the TTL counts from it. */
+  dueAt: Date;
+  /** When the job was picked up: the instant every gate of the batch is judged at. */
+  now: Date;
+  /** A live campaign's triggering event: read by templates, carried into retries. */
+  event: TriggerEvent | undefined;
+  /** The job's decisions, written in one call when the job ends. */
+  log: DecisionLog;
+}
+
+/** One rendered message for one subscription of one user. */
+export interface Send {
+  userId: UserId;
+  subscription: Subscription;
+  message: RenderedMessage;
+}
+
+/** A change of one recipient row of this run's occurrence. */
+export function recipientUpdate(
+  run: BatchRun,
+  userId: UserId,
+  state: RecipientUpdate['state'],
+  reason: RecipientUpdate['reason'],
+): RecipientUpdate {
+  return { campaignId: run.campaign.id, occurrence: run.occurrence, userId, state, reason };
+}
+
+/** A delivery row of this run's occurrence: one subscription's final outcome. */
+export function deliveryRow(
+  run: BatchRun,
+  userId: UserId,
+  subscriptionId: Delivery['subscriptionId'],
+  outcome: Pick<Delivery, 'status' | 'statusCode' | 'reason' | 'attempts' | 'at'>,
+): Delivery {
+  return { campaignId: run.campaign.id, occurrence: run.occurrence, userId, subscriptionId, ...outcome };
+}
