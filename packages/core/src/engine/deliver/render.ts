@@ -297,12 +297,12 @@ const firstLine = (error: unknown): string => String((error as Error).message ??
 /** JSON null is a missing value (as in segments), so it is dropped before rendering. */
 function withoutNulls(context: RenderContext): Record<string, unknown> {
   const strip = (value: JsonValue): unknown => {
-    if (Array.isArray(value)) return value.filter((v) => v !== null).map(strip);
+    if (Array.isArray(value)) return value.filter((element) => element !== null).map(strip);
     if (value !== null && typeof value === 'object') {
       return Object.fromEntries(
         Object.entries(value)
-          .filter(([, v]) => v !== null)
-          .map(([k, v]) => [k, strip(v)]),
+          .filter(([, entry]) => entry !== null)
+          .map(([key, entry]) => [key, strip(entry)]),
       );
     }
     return value;

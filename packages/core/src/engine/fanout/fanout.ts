@@ -24,8 +24,9 @@ export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Prom
   const segment = await resolveAudience(ctx.storage, campaign);
   const userIds = await ctx.storage.selectAudience(segment, { after: job.after, limit: ctx.pageSize, now });
   const startedAt = job.startedAt ?? now;
+  const page: PageRun = { ctx, campaign, occurrence: job.occurrence, startedAt, now };
   const jobs: JobInput[] = [];
-  for (const group of await dueGroups(ctx, campaign, job.occurrence, userIds, startedAt, now)) {
+  for (const group of await dueGroups(page, userIds)) {
     jobs.push(
       ...deliverBatchJobs(group.userIds, ctx.batchSize, {
         campaignId: campaign.id,
@@ -56,19 +57,26 @@ export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Prom
   return { kind: 'done' };
 }
 
+/** What the steps of one audience page share, built once when the page job is picked up. */
+interface PageRun {
+  ctx: EngineContext;
+  campaign: Campaign;
+  occurrence: string;
+  /** When the occurrence started (the scheduler pass): the reference for "local time already passed". */
+  startedAt: Date;
+  now: Date;
+}
+
 /**
  * Groups a page by when each user's message is due. Users whose local time
  * had already passed when the run started are skipped (`time-passed`) or
  * sent at once, per `userTimezone.ifPassed`.
  */
 async function dueGroups(
-  ctx: EngineContext,
-  campaign: Campaign,
-  occurrence: string,
+  page: PageRun,
   userIds: readonly UserId[],
-  startedAt: Date,
-  now: Date,
 ): Promise<{ dueAt: Date; userIds: UserId[] }[]> {
+  const { ctx, campaign, occurrence, startedAt } = page;
   const nominal = occurrenceInstant(occurrence) ?? startedAt;
   if (userIds.length === 0) return [];
   if (!campaign.when.userTimezone) {
@@ -76,7 +84,9 @@ async function dueGroups(
       { dueAt: userDue(campaign, nominal, campaign.when.timezone, startedAt).at, userIds: [...userIds] },
     ];
   }
-  const profiles = new Map((await ctx.storage.getProfiles(userIds)).map((p) => [p.userId, p]));
+  const profiles = new Map(
+    (await ctx.storage.getProfiles(userIds)).map((profile) => [profile.userId, profile]),
+  );
   const groups = new Map<number, UserId[]>();
   const passed: UserId[] = [];
   for (const userId of userIds) {
@@ -89,18 +99,16 @@ async function dueGroups(
     if (group) group.push(userId);
     else groups.set(due.at.getTime(), [userId]);
   }
-  if (passed.length > 0) await skipPassed(ctx, campaign, occurrence, passed, profiles, now);
+  if (passed.length > 0) await skipPassed(page, passed, profiles);
   return [...groups].map(([at, ids]) => ({ dueAt: new Date(at), userIds: ids }));
 }
 
 async function skipPassed(
-  ctx: EngineContext,
-  campaign: Campaign,
-  occurrence: string,
+  page: PageRun,
   userIds: UserId[],
   profiles: Map<UserId, { timezone?: string | undefined }>,
-  now: Date,
 ): Promise<void> {
+  const { ctx, campaign, occurrence, now } = page;
   const rows = userIds.map(
     (userId): Recipient => ({
       campaignId: campaign.id,

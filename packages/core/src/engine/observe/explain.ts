@@ -84,7 +84,7 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
   const member = inControlGroup(campaign.id, userId, campaign.setup.controlGroupPercent);
   const specs = campaign.setup.ignoreGlobalLimits ? [] : capSpecs(ctx.limits, userId, zone, now);
   const counts = await ctx.counters.get(
-    specs.map((s) => s.key),
+    specs.map((spec) => spec.key),
     now,
   );
   const dndWindow = campaign.when.dnd ?? ctx.dnd ?? null;
@@ -135,7 +135,7 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
     controlGroup: { percent: campaign.setup.controlGroupPercent, member },
     caps: {
       applies: !campaign.setup.ignoreGlobalLimits && specs.length > 0,
-      counters: specs.map((s, i) => ({ key: s.key, count: counts[i] ?? 0, limit: s.limit })),
+      counters: specs.map((spec, index) => ({ key: spec.key, count: counts[index] ?? 0, limit: spec.limit })),
     },
     dnd: {
       window: dndWindow,
@@ -182,59 +182,62 @@ function startedOccurrences(campaign: Campaign, now: Date): string[] {
   return started.slice(-MAX_OCCURRENCES);
 }
 
-function timeOf(o: OccurrenceExplanation): number {
-  return occurrenceInstant(o.occurrence)?.getTime() ?? o.decisions[0]?.at.getTime() ?? 0;
+/** Scheduled occurrences sort by their instant, live ones (named by their trigger) by their first decision. */
+function timeOf(explained: OccurrenceExplanation): number {
+  return occurrenceInstant(explained.occurrence)?.getTime() ?? explained.decisions[0]?.at.getTime() ?? 0;
 }
 
-function summarise(e: Explanation): string[] {
+function summarise(explanation: Explanation): string[] {
   const lines = [
-    `User ${e.userId} is read in ${e.user.zone} (from the ${e.user.zoneFrom}); local time now ${e.user.localNow}.`,
-    e.segment.matchesNow
+    `User ${explanation.userId} is read in ${explanation.user.zone} (from the ${explanation.user.zoneFrom}); local time now ${explanation.user.localNow}.`,
+    explanation.segment.matchesNow
       ? 'They match the campaign segment now.'
       : 'They do not match the campaign segment now.',
   ];
-  if (e.controlGroup.percent > 0) {
+  if (explanation.controlGroup.percent > 0) {
     lines.push(
-      e.controlGroup.member
-        ? `They are in the ${e.controlGroup.percent}% control group: they never receive this campaign.`
-        : `They are not in the ${e.controlGroup.percent}% control group.`,
+      explanation.controlGroup.member
+        ? `They are in the ${explanation.controlGroup.percent}% control group: they never receive this campaign.`
+        : `They are not in the ${explanation.controlGroup.percent}% control group.`,
     );
   }
-  if (e.caps.applies) {
+  if (explanation.caps.applies) {
     lines.push(
-      `Global caps now: ${e.caps.counters.map((c) => `${c.key.split(':')[2] === 'd' ? 'today' : 'this week'} ${c.count}/${c.limit}`).join(', ')}.`,
+      `Global caps now: ${explanation.caps.counters.map((counter) => `${counter.key.split(':')[2] === 'd' ? 'today' : 'this week'} ${counter.count}/${counter.limit}`).join(', ')}.`,
     );
   } else {
     lines.push('Global caps do not apply to this campaign.');
   }
-  if (e.dnd.window) {
+  if (explanation.dnd.window) {
     lines.push(
-      `Do-Not-Disturb (${e.dnd.from}) ${e.dnd.window.start}–${e.dnd.window.end} ${e.user.zone}, action ${e.dnd.window.action}` +
-        (e.dnd.insideNow ? `; inside it now, until ${e.dnd.endsAt}` : '; not inside it now') +
-        (e.dnd.around
-          ? ` (${e.dnd.insideNow ? 'this' : 'next'} window: ${e.dnd.around.fromLocal} to ${e.dnd.around.toLocal}).`
+      `Do-Not-Disturb (${explanation.dnd.from}) ${explanation.dnd.window.start}–${explanation.dnd.window.end} ${explanation.user.zone}, action ${explanation.dnd.window.action}` +
+        (explanation.dnd.insideNow
+          ? `; inside it now, until ${explanation.dnd.endsAt}`
+          : '; not inside it now') +
+        (explanation.dnd.around
+          ? ` (${explanation.dnd.insideNow ? 'this' : 'next'} window: ${explanation.dnd.around.fromLocal} to ${explanation.dnd.around.toLocal}).`
           : '.'),
     );
   }
-  if (e.window.cutoff) lines.push(`Cut-off: ${e.window.cutoff}.`);
-  if (e.occurrences.length === 0) {
+  if (explanation.window.cutoff) lines.push(`Cut-off: ${explanation.window.cutoff}.`);
+  if (explanation.occurrences.length === 0) {
     lines.push(
       'No decision recorded: no run has reached this user (not in the audience when it ran, or no run yet).',
     );
   }
-  for (const o of e.occurrences) {
-    if (!o.reached) {
+  for (const explained of explanation.occurrences) {
+    if (!explained.reached) {
       lines.push(
-        `Occurrence ${o.occurrence}: no decision for this user — not in the audience when it ran, or their part of the run has not come yet.`,
+        `Occurrence ${explained.occurrence}: no decision for this user — not in the audience when it ran, or their part of the run has not come yet.`,
       );
       continue;
     }
-    const last = o.decisions.at(-1);
+    const last = explained.decisions.at(-1);
     const detail = last
       ? `${last.outcome}${last.reason ? ` (${last.reason})` : ''} at ${last.at.toISOString()}`
       : 'no decision';
     lines.push(
-      `Occurrence ${o.occurrence}: ${o.state ?? 'no recipient row'}${o.reason ? ` (${o.reason})` : ''}; last decision ${detail}.`,
+      `Occurrence ${explained.occurrence}: ${explained.state ?? 'no recipient row'}${explained.reason ? ` (${explained.reason})` : ''}; last decision ${detail}.`,
     );
   }
   return lines;

@@ -88,11 +88,13 @@ export async function forecastCampaign(ctx: EngineContext, campaign: Campaign): 
       ctx.storage.getProfiles(page),
       ctx.storage.listSubscriptions(page),
     ]);
-    const zoneOfUser = new Map(profiles.map((p) => [p.userId as string, zoneOf(campaign, p.timezone)]));
+    const zoneOfUser = new Map(
+      profiles.map((profile) => [profile.userId as string, zoneOf(campaign, profile.timezone)]),
+    );
     const reachable = new Set(
       subscriptions
-        .filter((s) => ctx.providers[s.target] && isLiveSubscription(s, now))
-        .map((s) => s.userId as string),
+        .filter((subscription) => ctx.providers[subscription.target] && isLiveSubscription(subscription, now))
+        .map((subscription) => subscription.userId as string),
     );
     const candidates = page.filter((userId) => reachable.has(userId));
     forecast.reachable += candidates.length;
@@ -101,19 +103,20 @@ export async function forecastCampaign(ctx: EngineContext, campaign: Campaign): 
     );
     forecast.afterControlGroup += sending.length;
 
-    const specs = sending.map((userId) =>
+    const specsOfUser = sending.map((userId) =>
       campaign.setup.ignoreGlobalLimits
         ? []
         : capSpecs(ctx.limits, userId, zoneOfUser.get(userId) ?? 'UTC', now),
     );
     const counts = await ctx.counters.get(
-      specs.flatMap((s) => s.map((spec) => spec.key)),
+      specsOfUser.flatMap((specs) => specs.map((spec) => spec.key)),
       now,
     );
+    // `counts` is every user's counters in one flat list: `offset` is where this user's start.
     let offset = 0;
-    for (const [i, userId] of sending.entries()) {
-      const own = specs[i] ?? [];
-      const capped = own.some((spec, j) => (counts[offset + j] ?? 0) >= spec.limit);
+    for (const [place, userId] of sending.entries()) {
+      const own = specsOfUser[place] ?? [];
+      const capped = own.some((spec, nth) => (counts[offset + nth] ?? 0) >= spec.limit);
       offset += own.length;
       if (capped) continue;
       forecast.afterCaps += 1;

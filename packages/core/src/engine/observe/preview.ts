@@ -96,11 +96,11 @@ export async function previewCampaign(
   }
 
   const rendered = await renderFor(ctx, campaign, profile, options.event);
-  for (const m of rendered.missing) {
+  for (const missing of rendered.missing) {
     warnings.push(
       campaign.setup.onMissingValue === 'skip'
-        ? `No value for ${m.variable} (in ${m.field}): this user would be skipped.`
-        : `No value for ${m.variable} (in ${m.field}): it renders empty.`,
+        ? `No value for ${missing.variable} (in ${missing.field}): this user would be skipped.`
+        : `No value for ${missing.variable} (in ${missing.field}): it renders empty.`,
     );
   }
   const base = { campaignId: campaign.id, userId, inAudience, controlGroup, missing: rendered.missing };
@@ -110,7 +110,7 @@ export async function previewCampaign(
   if (subscriptions.length === 0) warnings.push('The user has no subscription: nothing would be sent.');
 
   const targets = subscriptions.map((subscription) => {
-    const target = targetPreview(ctx, campaign, userId, subscription, rendered.message, now);
+    const target = targetPreview(ctx, { campaign, userId, subscription, message: rendered.message, now });
     if (!ctx.providers[subscription.target]) {
       target.warnings.push(`No ${subscription.target} provider is configured: this subscription is skipped.`);
     }
@@ -124,13 +124,16 @@ export async function previewCampaign(
   return { ...base, skipped: null, issues: [], targets, warnings };
 }
 
+/** What one subscription of the user would show, built by the same payload code a send uses. */
 function targetPreview(
   ctx: EngineContext,
-  campaign: Campaign,
-  userId: UserId,
-  subscription: Subscription,
-  message: RenderedMessage,
-  now: Date,
+  {
+    campaign,
+    userId,
+    subscription,
+    message,
+    now,
+  }: { campaign: Campaign; userId: UserId; subscription: Subscription; message: RenderedMessage; now: Date },
 ): TargetPreview {
   const fitted = fitPayload(campaign.what, message, {
     campaignId: campaign.id,

@@ -5,6 +5,10 @@ import { z } from 'zod';
  * The token a message carries back in its service-worker reports: who it was
  * for and which campaign occurrence, signed with HMAC-SHA256 so a report
  * cannot be forged for another user or campaign.
+ *
+ * The wire keys are single letters (c campaign, o occurrence, u user,
+ * e expiry) because the token rides in every payload, inside Web Push's
+ * 4 KB record; `ReportClaims` is the readable form the rest of Herald uses.
  */
 const Claims = z.object({
   c: z.string(),

@@ -43,9 +43,14 @@ export async function armLiveTriggers(ctx: EngineContext, event: UserEvent): Pro
       case 'onEvent':
         if (armed && matchesEvent(schedule.event, event, now)) {
           jobs.push(
-            liveFireJob(campaign, event, onEventOccurrence(event), now, now, (occurrence) =>
-              fireKey(campaign.id, event.userId, occurrence),
-            ),
+            liveFireJob({
+              campaign,
+              event,
+              occurrence: onEventOccurrence(event),
+              dueAt: now,
+              now,
+              dedupeKey: (occurrence) => fireKey(campaign.id, event.userId, occurrence),
+            }),
           );
         }
         break;
@@ -54,7 +59,7 @@ export async function armLiveTriggers(ctx: EngineContext, event: UserEvent): Pro
           await cancelInactionWindow(ctx, campaign, event);
         }
         if (armed && matchesEvent(schedule.event, event, now)) {
-          await openInactionWindow(ctx, campaign, schedule, event, now);
+          await openInactionWindow(ctx, { campaign, schedule, event, now });
         }
         break;
       }
@@ -63,14 +68,14 @@ export async function armLiveTriggers(ctx: EngineContext, event: UserEvent): Pro
         const reminder = await reminderFor(ctx, campaign, schedule, event);
         if (!reminder) break;
         jobs.push({
-          ...liveFireJob(
+          ...liveFireJob({
             campaign,
             event,
-            reminderOccurrence(reminder.key, reminder.dueAt),
-            reminder.dueAt,
+            occurrence: reminderOccurrence(reminder.key, reminder.dueAt),
+            dueAt: reminder.dueAt,
             now,
-            () => reminderTimerKey(campaign.id, event.userId, reminder.key),
-          ),
+            dedupeKey: () => reminderTimerKey(campaign.id, event.userId, reminder.key),
+          }),
           onDuplicate: 'replace',
         });
         break;

@@ -8,14 +8,21 @@ import { JobName } from '../jobs.js';
  * Each trigger kind names its own dedupe key: one per event occurrence, one
  * pending reminder per key, one open inaction window per user.
  */
-export function liveFireJob(
-  campaign: Campaign,
-  event: UserEvent,
-  occurrence: string,
-  dueAt: Date,
-  now: Date,
-  dedupeKey: (occurrence: string) => string,
-): JobInput {
+export function liveFireJob({
+  campaign,
+  event,
+  occurrence,
+  dueAt,
+  now,
+  dedupeKey,
+}: {
+  campaign: Campaign;
+  event: UserEvent;
+  occurrence: string;
+  dueAt: Date;
+  now: Date;
+  dedupeKey: (occurrence: string) => string;
+}): JobInput {
   return {
     name: JobName.liveFire,
     payload: {

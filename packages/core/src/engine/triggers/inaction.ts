@@ -17,18 +17,20 @@ const WINDOW_OPEN = 'inaction-window';
  */
 export async function openInactionWindow(
   ctx: EngineContext,
-  campaign: Campaign,
-  schedule: Inaction,
-  event: UserEvent,
-  now: Date,
+  { campaign, schedule, event, now }: { campaign: Campaign; schedule: Inaction; event: UserEvent; now: Date },
 ): Promise<void> {
   const dueAt = new Date(event.time.getTime() + schedule.within.amount * UNIT_MS[schedule.within.unit]);
   const occurrence = inactionOccurrence(event);
   const added = await ctx.queue.enqueue([
     {
-      ...liveFireJob(campaign, event, occurrence, dueAt, now, () =>
-        inactionTimerKey(campaign.id, event.userId),
-      ),
+      ...liveFireJob({
+        campaign,
+        event,
+        occurrence,
+        dueAt,
+        now,
+        dedupeKey: () => inactionTimerKey(campaign.id, event.userId),
+      }),
       onDuplicate: 'ignore',
     },
   ]);
