@@ -1,10 +1,8 @@
 import type { DeliveryOutcome, PushProvider } from '../delivery/provider.js';
 import type { DndWindow, Target } from '../model/index.js';
 import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js';
-import type { RetryPolicy } from './deliver/backoff.js';
-import type { GlobalLimits } from './deliver/gates/caps.js';
-import type { Renderer } from './deliver/render.js';
-import type { ReportTokens } from './observe/report-token.js';
+import type { GlobalLimits, Renderer, RetryPolicy } from './deliver/index.js';
+import type { ReportTokens } from './observe/index.js';
 
 /** Everything the engine's parts share, wired once by createHerald. */
 export interface EngineContext {

@@ -23,18 +23,19 @@ import {
   UserId,
 } from '../model/index.js';
 import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js';
-import { createCampaignService } from './campaigns/campaigns.js';
-import { subscriptionIdFor } from './campaigns/ids.js';
-import { createSegmentService } from './campaigns/segments-service.js';
+import { createCampaignService, createSegmentService, subscriptionIdFor } from './campaigns/index.js';
 import type { EngineContext } from './context.js';
-import { defaultRetryPolicy, type RetryPolicy } from './deliver/backoff.js';
-import { type GlobalLimits, GlobalLimits as GlobalLimitsSchema } from './deliver/gates/caps.js';
-import { createRenderer } from './deliver/render.js';
+import {
+  createRenderer,
+  defaultRetryPolicy,
+  type GlobalLimits,
+  GlobalLimits as GlobalLimitsSchema,
+  type RetryPolicy,
+} from './deliver/index.js';
 import { silentLogger } from './logger.js';
-import { attributeConversion } from './observe/conversions.js';
-import { reportTokens } from './observe/report-token.js';
-import { runScheduler } from './schedule/scheduler.js';
-import { armLiveTriggers } from './triggers/arm.js';
+import { attributeConversion, reportTokens } from './observe/index.js';
+import { runScheduler } from './schedule/index.js';
+import { armLiveTriggers } from './triggers/index.js';
 import { runWorkerPass, type WorkerOptions } from './worker.js';
 
 export interface HeraldOptions {

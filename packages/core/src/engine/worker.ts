@@ -2,9 +2,8 @@ import { HeraldError } from '../errors/index.js';
 import type { ClaimedJob } from '../ports/index.js';
 import { mapLimit } from './collections.js';
 import type { EngineContext } from './context.js';
-import { backoffDelay } from './deliver/backoff.js';
-import { deliverBatch, redeliver } from './deliver/deliver.js';
-import { fanOutPage } from './fanout/fanout.js';
+import { backoffDelay, deliverBatch, redeliver } from './deliver/index.js';
+import { fanOutPage } from './fanout/index.js';
 import {
   AudiencePageJob,
   DeliverBatchJob,
@@ -13,7 +12,7 @@ import {
   LiveFireJob,
   RedeliverJob,
 } from './jobs.js';
-import { fireLive } from './triggers/fire.js';
+import { fireLive } from './triggers/index.js';
 
 const JOB_NAMES = Object.values(JobName);
 

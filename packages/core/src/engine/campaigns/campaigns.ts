@@ -1,7 +1,6 @@
 import { ConflictError, NotFoundError, ValidationError } from '../../errors/index.js';
 import {
   type Campaign,
-  type CampaignId,
   CampaignId as CampaignIdSchema,
   type CampaignSpec,
   type CampaignStats,
@@ -10,12 +9,19 @@ import {
   UserId as UserIdSchema,
 } from '../../model/index.js';
 import type { EngineContext } from '../context.js';
-import { resolveAudience } from '../fanout/audience.js';
-import { conversionStats } from '../observe/conversions.js';
-import { type Explanation, explain } from '../observe/explain.js';
-import { type CampaignForecast, forecastCampaign } from '../observe/forecast.js';
-import { type CampaignPreview, previewCampaign, sendTest, type TestSendResult } from '../observe/preview.js';
-import { assertTransition, firstMoment, resumeTarget } from '../schedule/lifecycle.js';
+import { resolveAudience } from '../fanout/index.js';
+import {
+  type CampaignForecast,
+  type CampaignPreview,
+  campaignStats,
+  type Explanation,
+  explain,
+  forecastCampaign,
+  previewCampaign,
+  sendTest,
+  type TestSendResult,
+} from '../observe/index.js';
+import { assertTransition, firstMoment, resumeTarget } from '../schedule/index.js';
 import { newCampaignId } from './ids.js';
 import { audienceIssues } from './segments-service.js';
 
@@ -77,7 +83,7 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
       assertTransition(campaign.id, campaign.status, 'scheduled');
       // A saved segment deleted while the campaign was a draft: refuse (NotFoundError) rather than fail at run time.
       await resolveAudience(ctx.storage, campaign);
-      // Live campaigns are armed at their start and disarmed at their end (engine/scheduler.ts).
+      // Live campaigns are armed at their start and disarmed at their end (engine/schedule/scheduler.ts).
       const firstRun = firstMoment(campaign, ctx.clock.now());
       if (!firstRun) {
         throw new ValidationError('campaign', [
@@ -123,32 +129,10 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
 
     list: (filter: { status?: CampaignStatus[]; label?: string } = {}) => ctx.storage.listCampaigns(filter),
 
-    async stats(id: string): Promise<CampaignStats> {
-      const campaign = await load(id);
-      const tallies = await ctx.storage.campaignTallies(campaign.id as CampaignId);
-      const recipients = Object.values(tallies.recipients).reduce((sum, n) => sum + n, 0);
-      return {
-        campaignId: campaign.id,
-        recipients,
-        pending: tallies.recipients.pending ?? 0,
-        sent: tallies.deliveries.sent ?? 0,
-        failed: tallies.deliveries.failed ?? 0,
-        gone: tallies.deliveries.gone ?? 0,
-        skipped: tallies.skipped,
-        control: tallies.recipients.control ?? 0,
-        viewed: tallies.interactions.viewed,
-        clicked: tallies.interactions.clicked,
-        closed: tallies.interactions.closed,
-        clickedByAction: tallies.interactions.clickedByAction,
-        conversions: conversionStats(
-          tallies.recipients.delivered ?? 0,
-          tallies.recipients.control ?? 0,
-          await ctx.storage.conversionTallies(campaign.id),
-        ),
-      };
-    },
+    /** Recipients, deliveries, skips by reason, reports and conversions (engine/observe/stats.ts). */
+    stats: async (id: string): Promise<CampaignStats> => campaignStats(ctx, await load(id)),
 
-    /** Why this user did or did not get this campaign, occurrence by occurrence (engine/explain.ts). */
+    /** Why this user did or did not get this campaign, occurrence by occurrence (engine/observe/explain.ts). */
     async explain(id: string, userId: string): Promise<Explanation> {
       const campaign = await load(id);
       const parsedUser = UserIdSchema.safeParse(userId);

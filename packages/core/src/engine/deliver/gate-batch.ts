@@ -1,7 +1,7 @@
 import type { Delivery, JsonValue, Profile, SkipReason, Subscription, UserId } from '../../model/index.js';
 import type { CounterSpec, RecipientUpdate } from '../../ports/index.js';
 import { groupBy } from '../collections.js';
-import { zoneOf } from '../schedule/wave.js';
+import { zoneOf } from '../schedule/index.js';
 import { type BatchRun, recipientUpdate, type Send } from './batch-run.js';
 import { isThrottleKey, nextMinute } from './gates/throttle.js';
 import { lateReason, ttlLapsed } from './gates/window.js';

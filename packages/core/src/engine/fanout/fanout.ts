@@ -3,8 +3,7 @@ import type { JobInput } from '../../ports/index.js';
 import type { EngineContext } from '../context.js';
 import { decisionLog } from '../decisions.js';
 import { type AudiencePageJob, JobName, type JobResult, retryWhilePaused } from '../jobs.js';
-import { occurrenceInstant } from '../schedule/occurrence.js';
-import { userDue, zoneOf } from '../schedule/wave.js';
+import { occurrenceInstant, userDue, zoneOf } from '../schedule/index.js';
 import { resolveAudience } from './audience.js';
 import { deliverBatchJobs } from './batch-jobs.js';
 

@@ -7,7 +7,7 @@ import type {
   UserEvent,
 } from '../../model/index.js';
 import type { EngineContext } from '../context.js';
-import { matchesEvent } from '../triggers/match.js';
+import { matchesEvent } from '../triggers/index.js';
 
 const HOUR = 3_600_000;
 /** The longest conversion window the model allows (90 days): how far back touches are looked up. */

@@ -10,13 +10,9 @@ import {
 import { evaluateSegment } from '../../segments/index.js';
 import { groupBy } from '../collections.js';
 import type { EngineContext } from '../context.js';
-import { capSpecs } from '../deliver/gates/caps.js';
-import { inControlGroup } from '../deliver/gates/control-group.js';
-import { checkDnd, dndWindowAround } from '../deliver/gates/dnd.js';
-import { resolveAudience } from '../fanout/audience.js';
-import { actAtFor, nextDueAt } from '../schedule/next-due.js';
-import { occurrenceId, occurrenceInstant } from '../schedule/occurrence.js';
-import { zoneOf } from '../schedule/wave.js';
+import { capSpecs, checkDnd, dndWindowAround, inControlGroup } from '../deliver/index.js';
+import { resolveAudience } from '../fanout/index.js';
+import { actAtFor, nextDueAt, occurrenceId, occurrenceInstant, zoneOf } from '../schedule/index.js';
 
 export interface OccurrenceExplanation {
   occurrence: string;

@@ -2,14 +2,9 @@ import { ConflictError } from '../../errors/index.js';
 import { type Campaign, isLive, type UserId } from '../../model/index.js';
 import { isLiveSubscription } from '../../segments/index.js';
 import type { EngineContext } from '../context.js';
-import { capSpecs } from '../deliver/gates/caps.js';
-import { inControlGroup } from '../deliver/gates/control-group.js';
-import { checkDnd } from '../deliver/gates/dnd.js';
-import { lateReason } from '../deliver/gates/window.js';
-import { resolveAudience } from '../fanout/audience.js';
-import { firstMoment } from '../schedule/lifecycle.js';
-import { nominalFor } from '../schedule/next-due.js';
-import { userDue, zoneOf } from '../schedule/wave.js';
+import { capSpecs, checkDnd, inControlGroup, lateReason } from '../deliver/index.js';
+import { resolveAudience } from '../fanout/index.js';
+import { firstMoment, nominalFor, userDue, zoneOf } from '../schedule/index.js';
 
 /**
  * How many users a scheduled campaign's next run would reach, step by step.

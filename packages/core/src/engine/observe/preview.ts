@@ -14,10 +14,9 @@ import {
 import type { HeraldPayload } from '../../payload/index.js';
 import { evaluateSegment, isLiveSubscription } from '../../segments/index.js';
 import type { DeliveryOutcome, EngineContext } from '../context.js';
-import { inControlGroup } from '../deliver/gates/control-group.js';
-import { fitPayload } from '../deliver/payload.js';
-import type { MissingValue, RenderedMessage } from '../deliver/render.js';
-import { resolveAudience } from '../fanout/audience.js';
+import type { MissingValue, RenderedMessage } from '../deliver/index.js';
+import { fitPayload, inControlGroup } from '../deliver/index.js';
+import { resolveAudience } from '../fanout/index.js';
 
 /** What one target shows. Safari's legacy website push has no icon, image, badge or buttons. */
 export interface PreviewNotification {

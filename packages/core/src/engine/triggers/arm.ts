@@ -4,7 +4,7 @@ import type { Campaign, JsonValue, UserEvent } from '../../model/index.js';
 import { isLive } from '../../model/index.js';
 import type { JobInput } from '../../ports/index.js';
 import type { EngineContext } from '../context.js';
-import { zoneOf } from '../schedule/wave.js';
+import { zoneOf } from '../schedule/index.js';
 import { liveFireJob } from './fire-job.js';
 import { cancelInactionWindow, openInactionWindow } from './inaction.js';
 import { fireKey, onEventOccurrence, reminderOccurrence, reminderTimerKey } from './keys.js';

@@ -2,8 +2,8 @@ import type { Campaign, Profile, UserEvent } from '../../model/index.js';
 import { evaluateSegment } from '../../segments/index.js';
 import type { EngineContext } from '../context.js';
 import { decisionLog } from '../decisions.js';
-import { deliverBatch } from '../deliver/deliver.js';
-import { resolveAudience } from '../fanout/audience.js';
+import { deliverBatch } from '../deliver/index.js';
+import { resolveAudience } from '../fanout/index.js';
 import { type JobResult, type LiveFireJob, retryWhilePaused } from '../jobs.js';
 import { matchesEvent } from './match.js';
 

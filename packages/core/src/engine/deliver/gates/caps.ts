@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CounterSpec } from '../../../ports/index.js';
-import { dayKey, nextDayStart, nextWeekStart, weekKey } from '../../schedule/local-time.js';
+import { dayKey, nextDayStart, nextWeekStart, weekKey } from '../../schedule/index.js';
 
 /** The host's per-user limits across all campaigns (createHerald `limits`). */
 export const GlobalLimits = z.object({

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { DndWindow } from '../../../model/index.js';
-import { atWallTime, minuteOfDay, parseTimeOfDay } from '../../schedule/local-time.js';
+import { atWallTime, minuteOfDay, parseTimeOfDay } from '../../schedule/index.js';
 
 export type DndCheck =
   | { inside: false; zone: string; localTime: string }

@@ -1,0 +1,31 @@
+/**
+ * deliver/ — one delivery job, from pick-up to settled recipients (flow
+ * steps 5 to 8: gate, render, deliver, retry).
+ *
+ * deliver.ts orchestrates; every step takes the job's BatchRun
+ * (batch-run.ts) and returns to it without calling another step:
+ * admit.ts (recipient rows, control group) → gate-batch.ts (the gates in
+ * gates/: window, DND, TTL, caps, throttle; and rendering, render.ts) →
+ * send.ts (payload.ts, the provider, retries with backoff.ts) → settle.ts
+ * (delivered or undeliverable).
+ *
+ * May import: fanout/ (batch jobs, to re-queue delayed users), schedule/
+ * (zones, local time, occurrence instants) and the engine's shared top.
+ * Never triggers/, observe/ or campaigns/: they call into deliver/, not
+ * the other way round.
+ */
+export { backoffDelay, defaultRetryPolicy, type RetryPolicy } from './backoff.js';
+export { deliverBatch, redeliver } from './deliver.js';
+export { capSpecs, GlobalLimits } from './gates/caps.js';
+export { inControlGroup } from './gates/control-group.js';
+export { checkDnd, dndWindowAround } from './gates/dnd.js';
+export { blockedReason, lateReason, ttlLapsed } from './gates/window.js';
+export { type FittedPayload, fitPayload, longestFitting, splitGraphemes } from './payload.js';
+export {
+  createRenderer,
+  type MissingValue,
+  type RenderContext,
+  type RenderedMessage,
+  type Renderer,
+  renderContext,
+} from './render.js';

@@ -1,0 +1,53 @@
+/**
+ * The engine, laid out in the order a campaign goes through it
+ * (docs/ARCHITECTURE.md tells the same flow in nine steps). Each folder is
+ * a floor named after what happens there, with an index.ts saying what it
+ * owns and what it may import. A floor imports only the floors below it,
+ * and only through their index.ts; within a floor, files import each other
+ * directly.
+ *
+ *   campaigns/  the host's commands: herald.campaigns, herald.segments  (top)
+ *   observe/    report tokens, conversions, stats, explain, forecast, preview
+ *   triggers/   live campaigns: events arm timers, timers fire
+ *   deliver/    one delivery job: admit, gates/, render, payload, send, retry, settle
+ *   fanout/     an occurrence's audience, page by page, into delivery jobs
+ *   schedule/   when a campaign acts: due instants, zones, lifecycle, the scheduler pass  (bottom)
+ *
+ * At this top level, two kinds of file:
+ * - The composition root: create-herald.ts wires the host's ports into one
+ *   engine and exposes its API; worker.ts claims due jobs and hands each to
+ *   its floor. They import every floor; nothing imports them.
+ * - What every floor shares and which imports no floor (context.ts only
+ *   names, as types, the parts it carries): context.ts (EngineContext),
+ *   jobs.ts (queue job payloads, JobResult, the paused-campaign retry),
+ *   decisions.ts (the decision log), collections.ts and logger.ts.
+ *
+ * This file is the engine's face to the package: src/index.ts re-exports
+ * from here.
+ */
+
+export type { SegmentService } from './campaigns/index.js';
+export {
+  createHerald,
+  type Herald,
+  type HeraldOptions,
+} from './create-herald.js';
+export type { MissingValue, RenderContext, RenderedMessage } from './deliver/index.js';
+export {
+  defaultRetryPolicy,
+  type FittedPayload,
+  fitPayload,
+  type GlobalLimits,
+  type RetryPolicy,
+} from './deliver/index.js';
+export { consoleLogger, silentLogger } from './logger.js';
+export type {
+  CampaignForecast,
+  CampaignPreview,
+  Explanation,
+  OccurrenceExplanation,
+  PreviewNotification,
+  TargetPreview,
+  TestSendResult,
+} from './observe/index.js';
+export { nextDueAt } from './schedule/index.js';
