@@ -50,30 +50,13 @@ export interface DeliveryPoolOptions {
    */
   transport?: PooledTransportOptions;
   /**
-   * V8 heap limits of each worker. Default `defaultWorkerResourceLimits`:
-   * a worker keeps a few MB alive (the messages it holds) but allocates
-   * fast, and with Node's defaults its heap grew to about 60 MB before V8
-   * collected it; these bound it to about 18.
+   * V8 heap limits of each worker, for hosts that bound their memory
+   * (Node's own limits when absent). A worker that runs out stops with
+   * ERR_WORKER_OUT_OF_MEMORY: its messages fail and are retried, and the
+   * next work starts a new worker.
    */
   resourceLimits?: ResourceLimits;
 }
-
-/**
- * A young generation of 4 MB (V8's default maximum is 48): a worker's
- * garbage is short-lived (keys, buffers, requests a few ms old), so it
- * dies young all the same, and each worker is about 14 MB smaller than
- * with 24 (measured at 100,000 messages: four times the scavenges, and
- * the same throughput within the runs' noise in alternating runs). An old
- * generation of at most 64 MB: V8 sizes its limit from that maximum, so
- * it collects at a few tens of MB rather than letting it grow; a worker
- * holding more than that (hundreds of thousands of messages given to it at
- * once) would stop with ERR_WORKER_OUT_OF_MEMORY, and its messages fail
- * and are retried.
- */
-export const defaultWorkerResourceLimits: Readonly<ResourceLimits> = Object.freeze({
-  maxYoungGenerationSizeMb: 4,
-  maxOldGenerationSizeMb: 64,
-});
 
 /** The keys or the payload of a message could not be encrypted: sending it again cannot help. */
 export class EncryptionError extends Error {
@@ -95,7 +78,6 @@ interface Lane {
 export function createDeliveryPool(options: DeliveryPoolOptions = {}): DeliveryPool {
   const size = Math.max(1, options.workers ?? availableParallelism());
   const maxBatch = options.maxBatch ?? 64;
-  const resourceLimits = options.resourceLimits ?? defaultWorkerResourceLimits;
   const transport = options.transport
     ? {
         ...options.transport,
@@ -116,7 +98,7 @@ export function createDeliveryPool(options: DeliveryPoolOptions = {}): DeliveryP
    */
   const topUp = () => {
     while (lanes.length < size) {
-      const worker = startDeliveryWorker({ transport }, resourceLimits);
+      const worker = startDeliveryWorker({ transport }, options.resourceLimits);
       worker.unref();
       const lane: Lane = { worker, jobs: new Map() };
       worker.on('message', (batch: ResultBatch) => settle(lane, batch));

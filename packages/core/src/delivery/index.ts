@@ -12,7 +12,6 @@ export {
   createDeliveryPool,
   type DeliveryPool,
   type DeliveryPoolOptions,
-  defaultWorkerResourceLimits,
   EncryptionError,
 } from './delivery-pool.js';
 export {

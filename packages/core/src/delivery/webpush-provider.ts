@@ -65,7 +65,7 @@ export interface WebPushOptions {
    * message and keep the process alive only while they have work.
    */
   encryptionWorkers?: number | 'auto';
-  /** V8 heap limits of each delivery worker. Default: defaultWorkerResourceLimits (delivery-pool.ts). */
+  /** V8 heap limits of each delivery worker, for hosts that bound their memory. Default: Node's. */
   workerResourceLimits?: ResourceLimits;
 }
 

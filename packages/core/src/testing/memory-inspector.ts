@@ -1,4 +1,4 @@
-import { clearTables, type MemoryTables, memoryTablesOf, rowKey } from '../adapters/memory-storage.js';
+import { emptyTables, type MemoryTables, memoryTablesOf } from '../adapters/memory-storage.js';
 import type { Storage } from '../ports/storage.js';
 import type { StorageInspector } from './harness.js';
 
@@ -19,8 +19,9 @@ export function memoryStorageInspector(target: Storage | (() => Storage)): Memor
     if (!found) throw new TypeError('memoryStorageInspector needs a storage made by memoryStorage()');
     return found;
   };
-  const field = (row: unknown, name: string): unknown =>
-    row !== null && typeof row === 'object' ? (row as Record<string, unknown>)[name] : undefined;
+  /** How many rows the maps one level down hold together. */
+  const sizes = (groups: Iterable<{ size: number }>): number =>
+    [...groups].reduce((sum, group) => sum + group.size, 0);
 
   return {
     async countRows(table) {
@@ -29,33 +30,36 @@ export function memoryStorageInspector(target: Storage | (() => Storage)): Memor
         case 'events':
         case 'decisions':
           return t[table].length;
-        // Grouped by (campaign, occurrence): count the rows, not the groups.
         case 'recipients':
+          return sizes([...t.recipients.values()].flatMap((byOccurrence) => [...byOccurrence.values()]));
         case 'deliveries':
-          return [...t[table].values()].reduce((sum, group) => sum + group.size, 0);
+          return sizes(
+            [...t.deliveries.values()].flatMap((byOccurrence) =>
+              [...byOccurrence.values()].map((occurrence) => occurrence.subscriptionIds),
+            ),
+          );
+        case 'conversions':
+          return sizes(t.conversions.values());
         default:
           return t[table].size;
       }
     },
     async recipientState(campaignId, occurrence, userId) {
-      // In the columns, or kept whole when it did not fit them.
-      const group = tables().recipients.get(rowKey(campaignId, occurrence));
-      const row = group?.get(userId) ?? group?.odd.get(userId);
-      if (row === undefined) return null;
-      return { state: String(field(row, 'state')), reason: (field(row, 'reason') as string | null) ?? null };
+      const row = tables().recipients.get(campaignId)?.get(occurrence)?.get(userId);
+      return row === undefined ? null : { state: row.state, reason: row.reason };
     },
     async subscriptionAddress(subscriptionId) {
-      const subscriptions = tables().subscriptions;
-      const row = subscriptions.get(subscriptionId) ?? subscriptions.odd.get(subscriptionId);
+      const row = tables().subscriptions.get(subscriptionId);
       if (row === undefined) return null;
-      return String(field(row, 'endpoint') ?? field(row, 'deviceToken'));
+      return row.target === 'webpush' ? row.endpoint : row.deviceToken;
     },
     async corruptCampaign(campaignId) {
-      const row = tables().campaigns.get(campaignId);
-      tables().campaigns.set(campaignId, { ...(row as object), status: 'exploded', when: 'tomorrow' });
+      const campaigns = tables().campaigns;
+      const row = campaigns.get(campaignId);
+      campaigns.set(campaignId, { ...row, status: 'exploded', when: 'tomorrow' } as never);
     },
     async clear() {
-      clearTables(tables());
+      Object.assign(tables(), emptyTables());
     },
   };
 }

@@ -1,7 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { memoryStorage } from '../../src/adapters/memory-storage.js';
 import { CorruptRecordError } from '../../src/errors/index.js';
-import type { Decision, Profile, SegmentDefinition, UserEvent, UserId } from '../../src/model/index.js';
+import type {
+  Campaign,
+  Decision,
+  Profile,
+  SegmentDefinition,
+  UserEvent,
+  UserId,
+} from '../../src/model/index.js';
 import type { Storage } from '../../src/ports/storage.js';
 import { evaluateSegment } from '../../src/segments/evaluate.js';
 import {
@@ -23,8 +30,8 @@ import { type MemoryStorageInspector, memoryStorageInspector } from '../../src/t
 
 /**
  * What the memory storage adds over the shared conformance suite: its
- * indexes stay right across every write, pages are read from a sorted id
- * list, and rows are stored once and read without deep copies.
+ * indexes stay right across every write, pages are read in keyset order,
+ * rows are never shared with callers, and a malformed row fails its reads.
  */
 
 let storage: Storage;
@@ -58,7 +65,7 @@ async function pages(
 const codeUnitSorted = (ids: readonly string[]): string[] =>
   [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
-describe('memory storage: audience paging from the sorted id index', () => {
+describe('memory storage: audience paging in keyset order', () => {
   // Upper case before lower case, digits by character not value, surrogate pairs after BMP letters.
   const ids = ['b', 'B', 'a10', 'a9', 'Z', '_x', 'é', '😀', 'ﬀ', 'a', 'aa', 'A-1', '0', '10', '9'];
 
@@ -305,35 +312,28 @@ describe('memory storage: indexes stay right across writes', () => {
   });
 });
 
-describe('memory storage: rows stored once, nested data frozen, never shared with callers', () => {
-  it('shares the stored nested data, frozen, and gives each read its own top level and Dates', async () => {
+describe('memory storage: rows never shared with callers', () => {
+  it('gives each read a tree of its own: changing what was read changes nothing stored', async () => {
     await storage.upsertProfile(profile('ann', { tags: ['vip'], address: { city: 'Lyon' } }));
     const read = (await storage.getProfile(uid('ann'))) as Profile;
-    const again = (await storage.getProfile(uid('ann'))) as Profile;
-    // Nested data is the stored data itself, not a copy per read, and cannot be changed through it.
-    expect(again.properties).toBe(read.properties);
-    expect(Object.isFrozen(read.properties)).toBe(true);
-    expect(Object.isFrozen(read.properties.tags)).toBe(true);
-    expect(Object.isFrozen(read.properties.address)).toBe(true);
-    expect(() => (read.properties.tags as string[]).push('x')).toThrow(TypeError);
-    expect(() => {
-      (read.properties.address as { city: string }).city = 'Oslo';
-    }).toThrow(TypeError);
-    // The top level and its instants are the reader's own: changing them changes nothing stored.
-    expect(again).not.toBe(read);
-    expect(read.createdAt).toBeInstanceOf(Date);
+    (read.properties.tags as string[]).push('x');
+    (read.properties.address as { city: string }).city = 'Oslo';
     (read as { test: boolean }).test = true;
     read.updatedAt.setTime(0);
     expect(await storage.getProfile(uid('ann'))).toEqual(
       profile('ann', { tags: ['vip'], address: { city: 'Lyon' } }),
     );
 
-    await storage.insertCampaign(campaign('c1'));
-    const c = await storage.getCampaign(cid('c1'));
-    expect(Object.isFrozen(c?.what)).toBe(true);
-    expect(Object.isFrozen(c?.when)).toBe(true);
-    expect(c?.createdAt).toBeInstanceOf(Date);
-    expect(c).toEqual(campaign('c1'));
+    await storage.insertCampaign(campaign('c1', { labels: ['spring'] }));
+    const c = (await storage.getCampaign(cid('c1'))) as Campaign;
+    c.labels.push('changed');
+    if (c.when.schedule.type === 'once') c.when.schedule.at.setTime(0);
+    expect(await storage.getCampaign(cid('c1'))).toEqual(campaign('c1', { labels: ['spring'] }));
+
+    await storage.appendDecisions([decision('ann', 'c1', 'sent', T0)]);
+    const [d] = await storage.listDecisions({ userId: uid('ann') });
+    (d as Decision).facts.zone = 'changed';
+    expect((await storage.listDecisions({ userId: uid('ann') }))[0]?.facts).toEqual({ zone: 'Europe/Paris' });
   });
 
   it('keeps its own copy of what a caller wrote: later changes to the caller’s object are not stored', async () => {
@@ -373,7 +373,7 @@ describe('memory storage: rows stored once, nested data frozen, never shared wit
   });
 });
 
-describe('memory storage: rows parsed at their first read', () => {
+describe('memory storage: rows parsed at every read', () => {
   it('reads back what the schema makes of a written value: defaults applied, instants coerced, every time', async () => {
     const bare = {
       userId: uid('ann'),
@@ -387,14 +387,6 @@ describe('memory storage: rows parsed at their first read', () => {
     expect((await pages(all, 10)).flat()).toEqual(['ann']);
   });
 
-  it('leaves what the inspector reads intact once a row has been read and verified', async () => {
-    await storage.insertRecipients([recipient('c1', 'o1', 'ann', 'skipped', 'capped')]);
-    expect(await inspect.recipientState('c1', 'o1', 'ann')).toEqual({ state: 'skipped', reason: 'capped' });
-    await storage.getRecipients(cid('c1'), 'o1', [uid('ann')]);
-    expect(await inspect.recipientState('c1', 'o1', 'ann')).toEqual({ state: 'skipped', reason: 'capped' });
-    expect(await inspect.countRows('recipients')).toBe(1);
-  });
-
   it('copies nested data and Dates at the write: a campaign’s schedule changed by the caller later is not stored', async () => {
     const c = campaign('c1', { labels: ['spring'] });
     await storage.insertCampaign(c);
@@ -402,7 +394,6 @@ describe('memory storage: rows parsed at their first read', () => {
     if (c.when.schedule.type === 'once') c.when.schedule.at.setTime(0);
     const stored = await storage.getCampaign(cid('c1'));
     expect(stored).toEqual(campaign('c1', { labels: ['spring'] }));
-    expect(Object.isFrozen(stored?.labels)).toBe(true);
   });
 });
 
@@ -468,44 +459,7 @@ describe('memory storage: malformed rows still fail their reads', () => {
   });
 });
 
-describe('memory storage: profiles and subscriptions in columns', () => {
-  it('reads a Web Push subscription back with the very key strings it was given, padded or not canonical', async () => {
-    const plain = webPushSubscription('ann', 1, {
-      timezone: 'Europe/Paris',
-      expirationTime: 1_900_000_000_000,
-    });
-    // base64url the columns could not give back as written: padding, and unused low bits set.
-    const padded = webPushSubscription('ann', 2, {
-      keys: { p256dh: `B${'A'.repeat(86)}=`, auth: 'AAAAAAAAAAAAAAAAAAAAAB' },
-    });
-    const noExpiry = webPushSubscription('bob', 1, { expirationTime: undefined });
-    for (const s of [plain, padded, noExpiry, safariSubscription('cid')]) await storage.upsertSubscription(s);
-    expect(await storage.getSubscription(plain.id)).toEqual(plain);
-    expect(await storage.getSubscription(padded.id)).toEqual(padded);
-    expect(await storage.getSubscription(noExpiry.id)).not.toHaveProperty('expirationTime');
-    expect(await storage.listSubscriptions([uid('ann'), uid('cid')])).toEqual([
-      plain,
-      padded,
-      safariSubscription('cid'),
-    ]);
-    expect(await inspect.subscriptionAddress('wp_ann_2')).toBe('https://push.example.test/send/ann-2');
-  });
-
-  it('keeps a profile’s properties frozen, and moves a subscription between users on upsert', async () => {
-    await storage.upsertProfile({ ...profile('ann'), properties: { plan: 'pro', tags: ['a'] } });
-    const ann = await storage.getProfile(uid('ann'));
-    expect(ann?.properties).toEqual({ plan: 'pro', tags: ['a'] });
-    expect(Object.isFrozen(ann?.properties.tags)).toBe(true);
-    await storage.upsertSubscription(webPushSubscription('ann'));
-    await storage.upsertSubscription({ ...webPushSubscription('ann'), userId: uid('bob') });
-    expect(await storage.listSubscriptions([uid('ann')])).toEqual([]);
-    expect((await storage.listSubscriptions([uid('bob')])).map((s) => s.id)).toEqual(['wp_ann_1']);
-    expect(await storage.removeSubscription(webPushSubscription('ann').id)).toBe(true);
-    expect(await storage.listSubscriptions([uid('bob')])).toEqual([]);
-  });
-});
-
-describe('memory storage: recipients, deliveries and decisions in columns', () => {
+describe('memory storage: recipients, deliveries and decisions', () => {
   it('reads back exactly what was written, statuses, codes, reasons and instants included', async () => {
     const rows = [
       delivery('c1', 'o1', 'ann', 'wp_ann_1', 'sent', { statusCode: 201, at: at(HOUR) }),
@@ -524,7 +478,7 @@ describe('memory storage: recipients, deliveries and decisions in columns', () =
     ]);
   });
 
-  it('keeps a delivery that does not fit the columns whole, and fails its read as a database would', async () => {
+  it('stores a malformed delivery, and fails its read as a database would', async () => {
     await storage.recordDeliveries([
       delivery('c1', 'o1', 'ann', 'wp_ann_1'),
       { ...delivery('c1', 'o1', 'ann', 'wp_ann_2'), status: 'exploded' as 'sent' },
@@ -538,17 +492,15 @@ describe('memory storage: recipients, deliveries and decisions in columns', () =
     expect((error as CorruptRecordError).table).toBe('deliveries');
   });
 
-  it('shares one frozen facts record between decisions with equal facts, and refuses facts that are not JSON', async () => {
+  it('stores a decision whose facts are not JSON, and fails its read naming its position in the log', async () => {
     await storage.appendDecisions([
       decision('ann', 'c1', 'sent', at(HOUR)),
       decision('bob', 'c1', 'sent', at(HOUR)),
       { ...decision('cid', 'c1', 'sent', at(HOUR)), facts: { when: at(HOUR) as never } },
     ]);
-    const [ann] = await storage.listDecisions({ userId: uid('ann') });
-    const [bob] = await storage.listDecisions({ userId: uid('bob') });
-    expect(ann).toEqual(decision('ann', 'c1', 'sent', at(HOUR)));
-    expect(ann?.facts).toBe(bob?.facts);
-    expect(Object.isFrozen(ann?.facts)).toBe(true);
+    expect(await storage.listDecisions({ userId: uid('ann') })).toEqual([
+      decision('ann', 'c1', 'sent', at(HOUR)),
+    ]);
     expect(await inspect.countRows('decisions')).toBe(3);
     const error = await storage.listDecisions({ userId: uid('cid') }).then(
       () => null,

@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeliveryPool, defaultWorkerResourceLimits } from '../../src/delivery/delivery-pool.js';
+import { createDeliveryPool } from '../../src/delivery/delivery-pool.js';
 import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
@@ -72,9 +72,8 @@ describe('encryption on worker threads', () => {
     await expect(pool.encrypt(good.keys, 'late')).rejects.toThrow(/closed/);
   });
 
-  it('bounds each worker’s heap by default, and takes other limits', async () => {
-    expect(defaultWorkerResourceLimits).toEqual({ maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 });
-    // Tighter than the default: 300 messages in one turn still fit.
+  it('runs its workers within the heap limits a host sets', async () => {
+    // Tight limits: 300 messages in one turn still fit.
     const pool = createDeliveryPool({
       workers: 1,
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },

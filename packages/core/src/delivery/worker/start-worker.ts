@@ -11,13 +11,14 @@ import type { WorkerConfig } from './protocol.js';
  * is its `.ts` source, loaded through tsx's ESM hooks registered inside the
  * new thread.
  */
-export function startDeliveryWorker(config: WorkerConfig, resourceLimits: ResourceLimits): Worker {
+export function startDeliveryWorker(config: WorkerConfig, resourceLimits?: ResourceLimits): Worker {
+  const limits = resourceLimits ? { resourceLimits } : {};
   const here = import.meta.url;
   const built = new URL(`./delivery-worker.${here.endsWith('.cjs') ? 'cjs' : 'js'}`, here);
   if (!here.endsWith('.ts') && existsSync(fileURLToPath(built))) {
-    return new Worker(built, { workerData: config, resourceLimits });
+    return new Worker(built, { workerData: config, ...limits });
   }
   const source = new URL('./delivery-worker.ts', here).href;
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: config, resourceLimits });
+  return new Worker(bootstrap, { eval: true, workerData: config, ...limits });
 }
