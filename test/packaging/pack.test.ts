@@ -99,11 +99,15 @@ describe('the packed packages in a fresh project', () => {
     },
   );
 
-  it('the "Try it locally" program of the core README runs as written', async () => {
-    const readme = readFileSync(join(root, 'packages/core/README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Try it locally'));
-    const program = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+  it('the "Try it locally" program of the READMEs runs as written', async () => {
+    const tryItLocally = (readme: string) => {
+      const text = readFileSync(join(root, readme), 'utf8');
+      return /```js\n([\s\S]*?)```/.exec(text.slice(text.indexOf('## Try it locally')))?.[1];
+    };
+    const program = tryItLocally('packages/core/README.md');
     expect(program).toContain('createDevPushService');
+    // The root README shows the same program, word for word.
+    expect(tryItLocally('README.md')).toBe(program);
     writeFileSync(join(project, 'try-herald.mjs'), program as string);
     const { stdout } = await run(process.execPath, ['try-herald.mjs'], { cwd: project, timeout: 60_000 });
     expect(stdout).toContain("title: 'Hello Ada'");
