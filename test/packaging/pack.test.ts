@@ -18,6 +18,7 @@ import { CJS_PROGRAM, ESM_PROGRAM } from './programs.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const PACKAGES = ['core', 'adapter-postgres', 'adapter-redis', 'browser-sdk', 'service-worker'];
 const run = promisify(execFile);
+// Each program starts Herald and a push service in a fresh node process: generous for a loaded CI machine.
 
 let project: string;
 let tarballs: Record<string, string>;
@@ -97,6 +98,7 @@ describe('the packed packages in a fresh project', () => {
       expect(result).toMatchObject(expected);
       expect(result.vapidAudience).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     },
+    60_000,
   );
 
   it('the "Try it locally" program of the READMEs runs as written', async () => {
@@ -112,5 +114,5 @@ describe('the packed packages in a fresh project', () => {
     const { stdout } = await run(process.execPath, ['try-herald.mjs'], { cwd: project, timeout: 60_000 });
     expect(stdout).toContain("title: 'Hello Ada'");
     expect(stdout).toContain('sent 1, failed 0');
-  });
+  }, 60_000);
 });
