@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { generateVapidKeys, type HeraldPayload } from '@herald/core';
 import ece from 'http_ece';
 import webPushLib from 'web-push';
-import { selfSignedCertificate } from '../../packages/core/src/testing/push-service/self-signed.js';
+import { selfSignedCertificate } from '../../packages/core/src/dev/self-signed.js';
 import { decryptWebPush } from './decrypt.js';
 
 export interface DeliveryBenchOptions {

@@ -4,6 +4,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     testing: 'src/testing/index.ts',
+    // The loopback push service for local development: no test runner in its module graph.
+    dev: 'src/dev/index.ts',
     payload: 'src/payload/index.ts',
     // Started by the webPush provider's delivery pool as a worker thread, from beside the bundle.
     'delivery-worker': 'src/delivery/worker/delivery-worker.ts',

@@ -1,5 +1,5 @@
 import type { Herald } from '@herald/core';
-import type { TestPushService } from '@herald/core/testing';
+import type { DevPushService } from '@herald/core/dev';
 
 const CITIES = ['Paris', 'Lisbon', 'Berlin', 'Austin', 'Tokyo'];
 const ZONES = ['Europe/Paris', 'Europe/Lisbon', 'Europe/Berlin', 'America/Chicago', 'Asia/Tokyo'];
@@ -12,7 +12,7 @@ const ZONES = ['Europe/Paris', 'Europe/Lisbon', 'Europe/Berlin', 'America/Chicag
  */
 export async function runDemoCampaign(
   herald: Herald,
-  pushService: TestPushService,
+  pushService: DevPushService,
   count: number,
 ): Promise<{ delivered: number; subscribers: number; campaignId: string }> {
   for (let i = 0; i < count; i++) {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { migrate, postgresQueue, postgresStorage } from '@herald/adapter-postgres';
 import { consoleLogger, createHerald, memoryQueue, memoryStorage, webPush } from '@herald/core';
-import { createTestPushService } from '@herald/core/testing';
+import { createDevPushService } from '@herald/core/dev';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { runDemoCampaign } from './demo.js';
@@ -14,7 +14,7 @@ const publicDir = fileURLToPath(new URL('../public', import.meta.url));
 
 // Demo mode has no browser and no internet: a loopback push service stands
 // in for FCM/Mozilla/Apple, decrypting and checking every message it gets.
-const pushService = config.demo ? createTestPushService() : null;
+const pushService = config.demo ? createDevPushService() : null;
 const pushServiceUrl = pushService ? (await pushService.start()).url : null;
 
 /**

@@ -1,3 +1,14 @@
+// The loopback push service moved to `@herald/core/dev` (it needs no test runner); these names stay
+// so suites written against the testing entry keep working.
+export {
+  createDevPushService as createTestPushService,
+  type DevPushService as TestPushService,
+  type DevPushServiceOptions as TestPushServiceOptions,
+  type PushResponseRule,
+  type ReceivedPushMessage,
+  type RejectedPushRequest,
+} from '../dev/index.js';
+export { type VapidCheck, VapidVerifier, type VerifiedVapid } from '../dev/vapid-check.js';
 export { type CountersSuiteOptions, runCountersSuite } from './counters-suite.js';
 export { type FakeClock, fakeClock } from './fake-clock.js';
 export * as fixtures from './fixtures.js';
@@ -10,7 +21,6 @@ export {
   type TestApnsService,
   type TestApnsServiceOptions,
 } from './push-service/apns-stand-in.js';
-export { type VapidCheck, VapidVerifier, type VerifiedVapid } from './push-service/vapid-check.js';
 export { runQueueSuite } from './queue-suite.js';
 export * as segmentArbitraries from './segment-arbitraries.js';
 export {
@@ -20,11 +30,3 @@ export {
 } from './segment-equivalence.js';
 export { MATRIX_NOW, matrixProfiles, matrixSegments } from './segment-matrix.js';
 export { runStorageSuite } from './storage-suite.js';
-export {
-  createTestPushService,
-  type PushResponseRule,
-  type ReceivedPushMessage,
-  type RejectedPushRequest,
-  type TestPushService,
-  type TestPushServiceOptions,
-} from './test-push-service.js';

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCircuitBreakers, isServiceFailure } from '../../src/delivery/circuit-breaker.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
+import { createDevPushService, type DevPushService } from '../../src/dev/push-service.js';
 import type { PushSubscriptionJson, WebPushSubscription } from '../../src/model/index.js';
-import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
 import { storedWebPush } from './support/stored-subscription.js';
 
 const origin = 'https://fcm.googleapis.com';
@@ -89,11 +89,11 @@ describe('circuit breaker (pure, engine time)', () => {
 });
 
 describe('webPush provider with the breaker, against the loopback push service', () => {
-  let service: TestPushService;
+  let service: DevPushService;
   const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
 
   beforeAll(async () => {
-    service = createTestPushService();
+    service = createDevPushService();
     await service.start();
   });
   afterAll(() => service.stop());

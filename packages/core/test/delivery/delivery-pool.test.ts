@@ -5,18 +5,18 @@ import { createDeliveryPool } from '../../src/delivery/delivery-pool.js';
 import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
+import { createDevPushService, type DevPushService } from '../../src/dev/push-service.js';
+import { selfSignedCertificate } from '../../src/dev/self-signed.js';
 import { PayloadTooLargeError } from '../../src/errors/index.js';
 import type { PushSubscriptionJson } from '../../src/model/index.js';
-import { selfSignedCertificate } from '../../src/testing/push-service/self-signed.js';
-import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
 import { storedWebPush } from './support/stored-subscription.js';
 
 const now = new Date('2031-01-15T12:00:00Z');
 
 describe('encryption on worker threads', () => {
-  let service: TestPushService;
+  let service: DevPushService;
   beforeAll(async () => {
-    service = createTestPushService();
+    service = createDevPushService();
     await service.start();
   });
   afterAll(() => service.stop());

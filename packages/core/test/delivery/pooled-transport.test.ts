@@ -6,9 +6,9 @@ import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
 import type { OutboundMessage } from '../../src/delivery/provider.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
+import { createDevPushService, type DevPushService } from '../../src/dev/push-service.js';
+import { selfSignedCertificate } from '../../src/dev/self-signed.js';
 import type { PushSubscriptionJson } from '../../src/model/index.js';
-import { selfSignedCertificate } from '../../src/testing/push-service/self-signed.js';
-import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
 import { storedWebPush } from './support/stored-subscription.js';
 
 const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
@@ -24,12 +24,12 @@ describe.each([
   { mode: 'on the calling thread', encryptionWorkers: 0 },
   { mode: 'from delivery workers', encryptionWorkers: 2 },
 ])('pooled transport against the loopback push service over TLS, $mode', ({ encryptionWorkers }) => {
-  let service: TestPushService;
+  let service: DevPushService;
   /** Where the transport runs, its own record of the protocol is readable. */
   const onThisThread = encryptionWorkers === 0;
 
   beforeAll(async () => {
-    service = createTestPushService({ tls: true });
+    service = createDevPushService({ tls: true });
     await service.start();
   });
   afterAll(() => service.stop());

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OutboundMessage, PushProvider } from '../../src/delivery/provider.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
+import { createDevPushService, type DevPushService } from '../../src/dev/push-service.js';
 import { ConfigError, PayloadTooLargeError } from '../../src/errors/index.js';
 import type { PushSubscriptionJson, WebPushSubscription } from '../../src/model/index.js';
-import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
 import { storedWebPush } from './support/stored-subscription.js';
 
 const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
@@ -26,11 +26,11 @@ function message(
 }
 
 describe('webPush provider against the loopback push service', () => {
-  let service: TestPushService;
+  let service: DevPushService;
   let provider: PushProvider;
 
   beforeAll(async () => {
-    service = createTestPushService();
+    service = createDevPushService();
     await service.start();
     service.expectVapidPublicKey(vapid.publicKey);
     provider = webPush({ vapid });
@@ -218,7 +218,7 @@ describe('webPush provider against the loopback push service', () => {
 describe('webPush provider when the push service does not answer', () => {
   let silent: Server;
   let silentUrl: string;
-  const service = createTestPushService();
+  const service = createDevPushService();
 
   beforeAll(async () => {
     await service.start();
@@ -251,7 +251,7 @@ describe('webPush provider when the push service does not answer', () => {
 
   it('retries when the connection is refused', async () => {
     const provider = webPush({ vapid });
-    const gone = createTestPushService();
+    const gone = createDevPushService();
     const { url } = await gone.start();
     const s = gone.createSubscription();
     await gone.stop();

@@ -10,7 +10,7 @@
  *   D-Bus session bus with a fake notification server, so notifications can be clicked for real.
  *   (Clicks only reach the service worker in a persistent context, not in an incognito one.)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -137,6 +137,20 @@ export function buildBundles(): Promise<Bundles> {
   return bundles;
 }
 
+/**
+ * Pages that load the browser SDK as npm ships it (packages/browser-sdk/dist, minified), so the
+ * shipped builds are proven in a browser, not only the sources: `/shipped/iife` with a plain
+ * `<script src>` (the global is the build's own doing), `/shipped/esm` with the ESM entries.
+ */
+const SHIPPED_PAGES: Record<string, string> = {
+  '/shipped/iife': `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Herald shipped IIFE</title>
+<script src="/sdk-dist/herald.iife.js"></script></head><body><h1>Shop</h1></body></html>`,
+  '/shipped/esm': `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Herald shipped ESM</title></head>
+<body><h1>Shop</h1><script type="module">import * as Sdk from '/sdk-dist/index.js';
+import * as Prompt from '/sdk-dist/prompt.js'; window.Herald = { ...Sdk, ...Prompt };</script></body></html>`,
+};
+const SDK_DIST = here('../../../browser-sdk/dist/');
+
 const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Herald test shop</title></head>
 <body><h1>Shop</h1><button id="outside">outside</button>
 <script type="module">import * as Herald from '/sdk.js'; window.Herald = Herald;</script></body></html>`;
@@ -213,6 +227,13 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
     if (url.pathname === '/sw.js') return send(200, 'text/javascript', SW);
     if (url.pathname === '/module/sw.js') return send(200, 'text/javascript', moduleSw);
     if (url.pathname.endsWith('.png')) return send(200, 'image/png', PNG);
+    if (url.pathname.startsWith('/sdk-dist/')) {
+      const file = join(SDK_DIST, url.pathname.slice('/sdk-dist/'.length).replace(/[^\w.-]/g, ''));
+      if (!existsSync(file)) return send(404, 'text/plain', `${file} missing: run npm run build first`);
+      return send(200, 'text/javascript', readFileSync(file));
+    }
+    const shipped = SHIPPED_PAGES[url.pathname];
+    if (shipped) return send(200, 'text/html', shipped);
     if (url.pathname === '/favicon.ico') return send(404, 'text/plain', '');
     if (url.pathname.startsWith('/herald/')) {
       const text = await readBody(req);

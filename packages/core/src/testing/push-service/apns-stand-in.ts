@@ -7,7 +7,7 @@ import {
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
-import { selfSignedCertificate } from './self-signed.js';
+import { selfSignedCertificate } from '../../dev/self-signed.js';
 
 /**
  * APNs on loopback, for the `safariApns` provider's tests: HTTP/2 only over

@@ -1,4 +1,4 @@
-// Types for the parts of `http_ece` (RFC 8188) the test push service uses; the package ships none.
+// Types for the parts of `http_ece` (RFC 8188) the dev push service uses; the package ships none.
 declare module 'http_ece' {
   import type { ECDH } from 'node:crypto';
 

@@ -10,17 +10,18 @@ import {
 import type { AddressInfo } from 'node:net';
 import ece from 'http_ece';
 import type { PushSubscriptionJson } from '../model/index.js';
-import { selfSignedCertificate } from './push-service/self-signed.js';
-import { VapidVerifier, type VerifiedVapid } from './push-service/vapid-check.js';
+import { selfSignedCertificate } from './self-signed.js';
+import { VapidVerifier, type VerifiedVapid } from './vapid-check.js';
 
 /**
- * A push service on loopback, the receiving side of RFC 8030, for tests and
- * the demo. It checks every request the way real services do (VAPID JWT,
+ * A push service on loopback, the receiving side of RFC 8030, for local
+ * development, demos and tests: point a `webPush` provider at it and see what
+ * a browser would receive, with no internet and no browser. It checks every request the way real services do (VAPID JWT,
  * headers, size), decrypts the body with the independent `http_ece` package
  * using the subscriber's private key, and keeps what it read. Subscriptions
  * it hands out carry real P-256 key pairs, like a browser's.
  */
-export interface TestPushServiceOptions {
+export interface DevPushServiceOptions {
   /** Default 0: any free port. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -75,7 +76,7 @@ export interface PushResponseRule {
   resetCode?: number;
 }
 
-export interface TestPushService {
+export interface DevPushService {
   start(): Promise<{ url: string }>;
   stop(): Promise<void>;
   /** The service's origin, e.g. http://127.0.0.1:41234; throws before start(). */
@@ -109,7 +110,7 @@ interface Subscriber {
 const MAX_BODY_BYTES = 4096;
 const URGENCIES = new Set(['very-low', 'low', 'normal', 'high']);
 
-export function createTestPushService(options: TestPushServiceOptions = {}): TestPushService {
+export function createDevPushService(options: DevPushServiceOptions = {}): DevPushService {
   const host = options.host ?? '127.0.0.1';
   const now = () => options.clock?.now() ?? new Date();
   const subscribers = new Map<string, Subscriber>();
@@ -123,7 +124,7 @@ export function createTestPushService(options: TestPushServiceOptions = {}): Tes
   let verifier: VapidVerifier | null = null;
 
   const currentUrl = (): string => {
-    if (!origin) throw new Error('test push service not started');
+    if (!origin) throw new Error('dev push service not started');
     return origin;
   };
   const subscriberOf = (endpoint: string): Subscriber => {
@@ -207,7 +208,7 @@ export function createTestPushService(options: TestPushServiceOptions = {}): Tes
 
   return {
     async start() {
-      if (server) throw new Error('test push service already started');
+      if (server) throw new Error('dev push service already started');
       const onRequest = (req: Req, res: Res) => {
         handle(req, res).catch((error: unknown) => {
           if (!res.headersSent) res.writeHead(500);

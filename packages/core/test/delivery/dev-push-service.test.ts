@@ -3,9 +3,9 @@ import { importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import webPushLib from 'web-push';
 import { generateVapidKeys, p256Jwk } from '../../src/delivery/vapid.js';
+import { createDevPushService, type DevPushService } from '../../src/dev/push-service.js';
 import type { PushSubscriptionJson } from '../../src/model/index.js';
 import { fakeClock } from '../../src/testing/fake-clock.js';
-import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
 
 const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
 
@@ -16,12 +16,12 @@ async function vapidHeader(claims: Record<string, unknown>, keys = vapid): Promi
   return `vapid t=${jwt}, k=${keys.publicKey}`;
 }
 
-describe('test push service', () => {
-  let service: TestPushService;
+describe('dev push service', () => {
+  let service: DevPushService;
   const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 
   beforeAll(async () => {
-    service = createTestPushService();
+    service = createDevPushService();
     await service.start();
   });
   afterAll(() => service.stop());
@@ -133,7 +133,7 @@ describe('test push service', () => {
 
   it('checks expiry against its own clock when given one', async () => {
     const clock = fakeClock('2030-01-01T00:00:00Z');
-    const timed = createTestPushService({ clock });
+    const timed = createDevPushService({ clock });
     const { url } = await timed.start();
     try {
       const s = timed.createSubscription();

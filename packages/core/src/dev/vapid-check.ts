@@ -1,5 +1,5 @@
 import { errors, importJWK, type JWTPayload, jwtVerify } from 'jose';
-import { p256Jwk } from '../../delivery/vapid.js';
+import { p256Jwk } from '../delivery/vapid.js';
 
 /** The claims of a VAPID token that passed every check. */
 export interface VerifiedVapid {

@@ -1,0 +1,77 @@
+/**
+ * The two programs the pack test runs in a fresh project against the installed tarballs: the same
+ * steps once as ESM (`import`) and once as CommonJS (`require`). Each prints one JSON line.
+ */
+const steps = `
+const pushService = createDevPushService();
+const { url } = await pushService.start();
+const herald = createHerald({
+  storage: memoryStorage(),
+  queue: memoryQueue(),
+  providers: { webpush: webPush({ vapid: { subject: 'mailto:ops@example.com', ...generateVapidKeys() } }) },
+  allowEndpoint: [url],
+});
+try {
+  await herald.profiles.upsert({ userId: 'ada', properties: { first_name: 'Ada' }, timezone: 'Europe/London' });
+  // A real P-256 key pair and auth secret, as a browser's PushSubscription.toJSON() gives them.
+  await herald.subscriptions.add({ userId: 'ada', subscription: pushService.createSubscription() });
+  const campaign = await herald.campaigns.create({
+    name: 'Packed',
+    when: { schedule: { type: 'once', at: new Date() } },
+    who: { segment: { type: 'property', condition: { op: 'exists', property: 'first_name' } } },
+    what: { title: 'Hello {{ user.first_name }}', deeplink: 'https://example.com/welcome' },
+  });
+  await herald.campaigns.schedule(campaign.id);
+  await herald.tick();
+  const stats = await herald.campaigns.stats(campaign.id);
+  const [message] = pushService.received;
+  // Each adapter throws core's own error classes: one copy of core, so instanceof holds.
+  const adapterErrors = [
+    () => postgresStorage({ client: { query: async () => ({ rows: [] }) }, schema: 'Not A Schema' }),
+    () => redisQueue({ connection: { options: {} }, prefix: '' }),
+  ].map((make) => {
+    try {
+      make();
+      return 'no error';
+    } catch (error) {
+      return error instanceof HeraldError ? error.constructor.name : 'foreign ' + String(error);
+    }
+  });
+  console.log(JSON.stringify({
+    sent: stats.sent,
+    received: pushService.received.length,
+    title: message ? JSON.parse(message.plaintext).notification.title : null,
+    vapidAudience: message?.vapid.aud,
+    adapterErrors,
+    browserPackages: [typeof createHeraldClient, typeof installHerald],
+  }));
+} finally {
+  await herald.stop();
+  await pushService.stop();
+}
+`;
+
+export const ESM_PROGRAM = `
+import { createHerald, generateVapidKeys, HeraldError, memoryQueue, memoryStorage, webPush } from '@herald/core';
+import { createDevPushService } from '@herald/core/dev';
+import { postgresStorage } from '@herald/adapter-postgres';
+import { redisQueue } from '@herald/adapter-redis';
+import { createHeraldClient } from '@herald/browser-sdk';
+import { installHerald } from '@herald/service-worker';
+${steps}
+`;
+
+export const CJS_PROGRAM = `
+const { createHerald, generateVapidKeys, HeraldError, memoryQueue, memoryStorage, webPush } = require('@herald/core');
+const { createDevPushService } = require('@herald/core/dev');
+const { postgresStorage } = require('@herald/adapter-postgres');
+const { redisQueue } = require('@herald/adapter-redis');
+const { createHeraldClient } = require('@herald/browser-sdk');
+const { installHerald } = require('@herald/service-worker');
+(async () => {
+${steps}
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
