@@ -1,13 +1,13 @@
-import { timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
+  bearerToken,
+  errorResponse,
   type Herald,
-  HeraldError,
   type HttpOptions,
+  heraldAdminHttp,
   heraldHttp,
   toNodeListener,
-  ValidationError,
 } from '@herald/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 
@@ -23,7 +23,7 @@ const serviceWorkerScript = join(distOf('@herald/service-worker'), 'herald-sw.js
 
 export interface AppOptions {
   herald: Herald;
-  /** Bearer token for the admin API (POST /campaigns …). */
+  /** Bearer token of the admin API under /admin/api (at least 16 characters). */
   adminToken: string;
   vapidPublicKey: string;
   /** Files served at the site root: index.html, sw.js, the SDK bundle. */
@@ -31,63 +31,22 @@ export interface AppOptions {
   http?: HttpOptions;
 }
 
-/** The example site: Herald's endpoints under /herald, an admin API, and the subscribe page. */
+/** The example site: Herald's endpoints under /herald, Herald's admin API under /admin/api, and the subscribe page. */
 export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http }: AppOptions) {
   const app = express();
   app.disable('x-powered-by');
+  // The admin API, from the library: campaigns, segments, profiles, events; OpenAPI at /admin/api/openapi.json.
+  // Mounted before express.json so Herald reads (and size-limits) its own bodies.
+  app.use(
+    '/admin/api',
+    toNodeListener(heraldAdminHttp(herald, { authorize: bearerToken(adminToken), mountPath: '/admin/api' })),
+  );
   app.use(express.json({ limit: '64kb' }));
 
   app.use('/herald', toNodeListener(heraldHttp(herald, http)));
   app.get('/config.json', (_req, res) => {
     res.json({ apiBase: '/herald', vapidPublicKey, serviceWorker: { url: '/sw.js', scope: '/' } });
   });
-
-  const admin = express.Router();
-  admin.use(requireBearer(adminToken));
-  admin.post('/campaigns', async (req, res) => {
-    const campaign = await herald.campaigns.create(req.body);
-    const scheduled =
-      req.query.schedule === 'false' ? campaign : await herald.campaigns.schedule(campaign.id);
-    res.status(201).json(scheduled);
-  });
-  admin.get('/campaigns', async (_req, res) => {
-    res.json(await herald.campaigns.list());
-  });
-  admin.get('/campaigns/:id', async (req, res) => {
-    res.json(await herald.campaigns.get(req.params.id as string));
-  });
-  admin.get('/campaigns/:id/stats', async (req, res) => {
-    res.json(await herald.campaigns.stats(req.params.id as string));
-  });
-  admin.post('/campaigns/:id/:command', async (req, res) => {
-    const command = req.params.command;
-    if (command !== 'pause' && command !== 'resume' && command !== 'stop') {
-      res.status(404).json({ error: { code: 'not_found', message: `no command ${command}` } });
-      return;
-    }
-    res.json(await herald.campaigns[command](req.params.id as string));
-  });
-  // The site's own user data (name, city…) that templates personalise with: `{{ user.first_name }}`.
-  admin.put('/users/:userId', async (req, res) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    res.json(await herald.profiles.upsert({ ...body, userId: req.params.userId }));
-  });
-  // What Herald holds for one user: their browsers (endpoint, time zone), without the keys.
-  admin.get('/users/:userId/subscriptions', async (req, res) => {
-    const subscriptions = await herald.subscriptions.list(req.params.userId as string);
-    res.json(
-      subscriptions.map(({ id, target, userId, timezone, createdAt, updatedAt, ...rest }) => ({
-        id,
-        target,
-        userId,
-        endpoint: 'endpoint' in rest ? rest.endpoint : null,
-        timezone: timezone ?? null,
-        createdAt,
-        updatedAt,
-      })),
-    );
-  });
-  app.use('/admin', admin);
 
   app.use('/sdk', express.static(sdkDir));
   app.get('/herald-sw.js', (_req, res) => {
@@ -98,38 +57,16 @@ export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http 
   return app;
 }
 
-/** 401 for a missing or wrong token, compared in constant time. */
-export function requireBearer(token: string) {
-  const expected = Buffer.from(token);
-  return (req: Request, res: Response, next: NextFunction) => {
-    const header = req.get('authorization') ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      res
-        .status(401)
-        .set('www-authenticate', 'Bearer')
-        .json({ error: { code: 'unauthorized', message: 'bearer token required' } });
-      return;
-    }
-    next();
-  };
-}
-
+/** Errors of the site's own routes (a bad JSON body for express.json), in Herald's error shape. */
 function errorHandler(error: unknown, _req: Request, res: Response, _next: NextFunction) {
-  if (error instanceof HeraldError) {
-    const status = { validation_failed: 400, not_found: 404, conflict: 409 }[error.code] ?? 400;
-    res.status(status).json({
-      error: {
-        code: error.code,
-        message: error.message,
-        ...(error instanceof ValidationError ? { issues: error.issues } : {}),
-      },
-    });
+  if ((error as { type?: string }).type === 'entity.too.large') {
+    res.status(413).json({ error: { code: 'body_too_large', message: 'body over 64 KiB' } });
     return;
   }
   if (error instanceof SyntaxError) {
-    res.status(400).json({ error: { code: 'validation_failed', message: 'body is not valid JSON' } });
+    res.status(400).json({ error: { code: 'malformed_json', message: 'body is not valid JSON' } });
     return;
   }
-  res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+  const response = errorResponse(error);
+  res.status(response.status).json(response.body);
 }

@@ -56,9 +56,12 @@ const app = createApp({
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  console.log(`Herald example on http://${config.host}:${port}`);
+  const origin = `http://${config.host}:${port}`;
+  console.log(`Herald example on ${origin}`);
   if (config.adminTokenGenerated)
     console.log(`admin token (set HERALD_ADMIN_TOKEN to choose one): ${config.adminToken}`);
+  console.log(`admin API: ${origin}/admin/api (OpenAPI: ${origin}/admin/api/openapi.json), e.g.`);
+  console.log(`  curl -H "Authorization: Bearer <admin token>" ${origin}/admin/api/campaigns`);
 });
 
 if (pushService) {

@@ -51,28 +51,33 @@ describe('the example app', () => {
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${base}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(body),
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
 
   it('refuses the admin API without the right bearer token and changes nothing', async () => {
-    expect((await post('/admin/campaigns', campaign)).status).toBe(401);
-    expect((await post('/admin/campaigns', campaign, { authorization: 'Bearer wrong' })).status).toBe(401);
-    expect((await post('/admin/campaigns', campaign, { authorization: `Basic ${ADMIN_TOKEN}` })).status).toBe(
+    expect((await post('/admin/api/campaigns', campaign)).status).toBe(401);
+    expect((await post('/admin/api/campaigns', campaign, { authorization: 'Bearer wrong' })).status).toBe(
       401,
     );
+    expect(
+      (await post('/admin/api/campaigns', campaign, { authorization: `Basic ${ADMIN_TOKEN}` })).status,
+    ).toBe(401);
     expect(await herald.campaigns.list()).toEqual([]);
   });
 
-  it('creates and schedules a campaign with the token, and explains bad input by path', async () => {
+  it('creates a draft and schedules it with the token, and explains bad input by path', async () => {
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    const created = await post('/admin/campaigns', campaign, auth);
+    const created = await post('/admin/api/campaigns', campaign, auth);
     expect(created.status).toBe(201);
     const body = (await created.json()) as { id: string; status: string };
-    expect(body.status).toBe('scheduled');
+    expect(body.status).toBe('draft');
+    const scheduled = await post(`/admin/api/campaigns/${body.id}/schedule`, undefined, auth);
+    expect(scheduled.status).toBe(200);
+    expect(((await scheduled.json()) as { status: string }).status).toBe('scheduled');
 
     const bad = await post(
-      '/admin/campaigns',
+      '/admin/api/campaigns',
       { ...campaign, what: { title: '', deeplink: 'javascript:alert(1)' } },
       auth,
     );
@@ -81,7 +86,7 @@ describe('the example app', () => {
     expect(error.error.code).toBe('validation_failed');
     expect(error.error.issues.map((issue) => issue.path)).toContain('what.title');
 
-    const stats = await fetch(`${base}/admin/campaigns/${body.id}/stats`, { headers: auth });
+    const stats = await fetch(`${base}/admin/api/campaigns/${body.id}/stats`, { headers: auth });
     expect(stats.status).toBe(200);
     expect(await stats.json()).toMatchObject({ campaignId: body.id, sent: 0 });
   });

@@ -29,13 +29,27 @@ export {
 } from './engine/index.js';
 export * from './errors/index.js';
 export {
+  ADMIN_HTTP_ERRORS,
+  type AdminHttpErrorCode,
+  type AdminHttpOptions,
+  type AdminOperation,
+  type AuditEntry,
+  type AuthDecision,
+  type Authorize,
+  type AuthorizeInput,
+  bearerToken,
+  type HeraldAdminHandler,
+  heraldAdminHttp,
+} from './http/admin/index.js';
+export {
+  errorResponse,
   type HeraldHttpHandler,
   type HttpOptions,
   type HttpRequest,
   type HttpResponse,
   heraldHttp,
 } from './http/handlers.js';
-export { toNodeListener } from './http/node.js';
+export { type NodeListenerOptions, toNodeListener } from './http/node.js';
 export * from './model/index.js';
 export * from './payload/index.js';
 export type * from './ports/index.js';

@@ -38,7 +38,15 @@ import {
   startGcmStandIn,
 } from '../../../../packages/service-worker/test/support/gcm-stand-in.js';
 import { createApp } from '../../src/app.js';
-import { assertBuilt, Cleanup, expectStoryStats, expectText, step, waitFor } from '../support/steps.js';
+import {
+  assertBuilt,
+  Cleanup,
+  createAndSchedule,
+  expectStoryStats,
+  expectText,
+  step,
+  waitFor,
+} from '../support/steps.js';
 
 /** The page's user id field defaults to it; the soft prompt subscribes as that user. */
 const USER = 'reader-1';
@@ -70,7 +78,7 @@ describe('Chromium, end to end through the example app (push handed over DevTool
   let context: BrowserContext;
 
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${origin}/admin${path}`, {
+    const response = await fetch(`${origin}/admin/api${path}`, {
       method,
       headers: {
         authorization: `Bearer ${ADMIN_TOKEN}`,
@@ -79,7 +87,7 @@ describe('Chromium, end to end through the example app (push handed over DevTool
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
-    if (!response.ok) throw new Error(`${method} /admin${path} answered ${response.status}: ${text}`);
+    if (!response.ok) throw new Error(`${method} /admin/api${path} answered ${response.status}: ${text}`);
     return JSON.parse(text) as T;
   };
 
@@ -146,8 +154,8 @@ describe('Chromium, end to end through the example app (push handed over DevTool
   }
 
   it('subscribes through the soft prompt, shows the campaign, reports the click, converts', async () => {
-    await step('the site knows the user (PUT /admin/users/:id)', () =>
-      admin('PUT', `/users/${USER}`, { properties: { first_name: 'Grace', city: 'Osaka' } }),
+    await step('the site knows the user (PUT /admin/api/profiles/:id)', () =>
+      admin('PUT', `/profiles/${USER}`, { properties: { first_name: 'Grace', city: 'Osaka' } }),
     );
 
     // 1. The page, the soft prompt, a real subscription with Chromium's own keys and time zone.
@@ -181,16 +189,16 @@ describe('Chromium, end to end through the example app (push handed over DevTool
       waitFor(async () => {
         const list = await admin<Array<{ endpoint: string | null; timezone: string | null }>>(
           'GET',
-          `/users/${USER}/subscriptions`,
+          `/profiles/${USER}/subscriptions`,
         );
         return list.find((s) => s.endpoint === browserSubscription?.endpoint);
-      }, `GET /admin/users/${USER}/subscriptions lists Chromium's endpoint`),
+      }, `GET /admin/api/profiles/${USER}/subscriptions lists Chromium's endpoint`),
     );
     expect(stored.timezone).toBe(ZONE);
 
     // 2. The campaign, over the admin API.
     const campaign = await step('a campaign is created and scheduled over the admin API', () =>
-      admin<{ id: string; status: string }>('POST', '/campaigns', {
+      createAndSchedule(admin, {
         name: 'Price drop (Chromium)',
         when: { schedule: { type: 'once', at: new Date().toISOString() } },
         who: { segment: { type: 'all' } },

@@ -18,7 +18,15 @@ import {
 import { type ExampleProcess, startExample } from '../support/example-process.js';
 import { launchFirefox } from '../support/firefox.js';
 import { type MozPushEvent, type MozPushServer, startMozPushServer } from '../support/moz-push-server.js';
-import { assertBuilt, Cleanup, expectStoryStats, expectText, step, waitFor } from '../support/steps.js';
+import {
+  assertBuilt,
+  Cleanup,
+  createAndSchedule,
+  expectStoryStats,
+  expectText,
+  step,
+  waitFor,
+} from '../support/steps.js';
 
 const USER = 'reader-1';
 const ZONE = 'America/New_York';
@@ -68,8 +76,8 @@ describe('Firefox ESR, end to end through the example app', () => {
   });
 
   it('subscribes through the soft prompt, decrypts and shows the campaign, reports the click, converts', async () => {
-    await step('the site knows the user (PUT /admin/users/:id)', () =>
-      app.admin('PUT', `/users/${USER}`, { properties: { first_name: 'Ada', city: 'Lisbon' } }),
+    await step('the site knows the user (PUT /admin/api/profiles/:id)', () =>
+      app.admin('PUT', `/profiles/${USER}`, { properties: { first_name: 'Ada', city: 'Lisbon' } }),
     );
 
     // 1. The page, the soft prompt, the subscription with Firefox's own keys and time zone.
@@ -106,16 +114,16 @@ describe('Firefox ESR, end to end through the example app', () => {
     expect(registered?.key, 'Firefox registered with the site VAPID key').toBe(config.vapidPublicKey);
     const stored = await step('Herald stores the subscription with the browser time zone', () =>
       waitFor(async () => {
-        const list = await app.admin<StoredSubscription[]>('GET', `/users/${USER}/subscriptions`);
+        const list = await app.admin<StoredSubscription[]>('GET', `/profiles/${USER}/subscriptions`);
         return list.find((s) => s.endpoint === endpoint);
-      }, 'GET /admin/users/reader-1/subscriptions lists the Firefox endpoint'),
+      }, 'GET /admin/api/profiles/reader-1/subscriptions lists the Firefox endpoint'),
     );
     expect(stored.timezone).toBe(ZONE);
 
     // 2. A personalised campaign with a deeplink, an action button and a conversion goal.
     const deeplink = `${app.origin}/?deal={{ user.city | url_encode }}`;
     const campaign = await step('a campaign is created and scheduled over the admin API', () =>
-      app.admin<{ id: string; status: string }>('POST', '/campaigns', {
+      createAndSchedule(app.admin, {
         name: 'Price drop',
         when: { schedule: { type: 'once', at: new Date().toISOString() } },
         who: { segment: { type: 'all' } },
@@ -214,11 +222,11 @@ describe('Firefox ESR, end to end through the example app', () => {
         'Firefox sends unregister for the channel',
       );
     });
-    const before = await app.admin<StoredSubscription[]>('GET', `/users/${USER}/subscriptions`);
+    const before = await app.admin<StoredSubscription[]>('GET', `/profiles/${USER}/subscriptions`);
     expect(before.map((s) => s.endpoint)).toContain(endpoint);
 
     const campaign = await step('a second campaign is sent to the same user', () =>
-      app.admin<{ id: string }>('POST', '/campaigns', {
+      createAndSchedule(app.admin, {
         name: 'Second',
         when: { schedule: { type: 'once', at: new Date().toISOString() } },
         who: { segment: { type: 'all' } },
@@ -236,7 +244,7 @@ describe('Firefox ESR, end to end through the example app', () => {
       waitFor(
         async () => {
           const s = await app.admin<Stats>('GET', `/campaigns/${campaign.id}/stats`);
-          const list = await app.admin<StoredSubscription[]>('GET', `/users/${USER}/subscriptions`);
+          const list = await app.admin<StoredSubscription[]>('GET', `/profiles/${USER}/subscriptions`);
           return s.gone === 1 && !list.some((x) => x.endpoint === endpoint) ? s : null;
         },
         'stats.gone = 1 and the endpoint no longer listed',

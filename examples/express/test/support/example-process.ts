@@ -19,7 +19,7 @@ export interface ExampleProcess {
   adminToken: string;
   /** Everything the app printed (stdout and stderr), for failure messages. */
   output: string[];
-  /** Calls the admin API with the bearer token; throws with the body on a non-2xx answer. */
+  /** Calls the admin API (under /admin/api) with the bearer token; throws with the body on a non-2xx answer. */
   admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
@@ -79,7 +79,7 @@ export async function startExample(env: Record<string, string> = {}): Promise<Ex
     adminToken,
     output,
     async admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const response = await fetch(`${origin}/admin${path}`, {
+      const response = await fetch(`${origin}/admin/api${path}`, {
         method,
         headers: {
           authorization: `Bearer ${adminToken}`,
@@ -88,7 +88,7 @@ export async function startExample(env: Record<string, string> = {}): Promise<Ex
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await response.text();
-      if (!response.ok) throw new Error(`${method} /admin${path} answered ${response.status}: ${text}`);
+      if (!response.ok) throw new Error(`${method} /admin/api${path} answered ${response.status}: ${text}`);
       return (text ? JSON.parse(text) : undefined) as T;
     },
     stop,

@@ -92,3 +92,15 @@ export async function expectStoryStats(read: () => Promise<StoryStats>): Promise
   expect(stats.clickedByAction).toEqual({ shop: 1 });
   expect(stats.conversions.recipients.revenue).toBe(42.5);
 }
+
+/** Calls the admin API (under /admin/api) with the bearer token; throws with the body on a non-2xx answer. */
+export type AdminCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+/** What the old example route did in one call: create a draft over the admin API, then schedule it. */
+export async function createAndSchedule(
+  admin: AdminCall,
+  campaign: unknown,
+): Promise<{ id: string; status: string }> {
+  const draft = await admin<{ id: string }>('POST', '/campaigns', campaign);
+  return admin<{ id: string; status: string }>('POST', `/campaigns/${draft.id}/schedule`);
+}

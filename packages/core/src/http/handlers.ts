@@ -5,17 +5,25 @@ import { PushSubscriptionJson, TimeZone, UserId } from '../model/index.js';
 import { ReportBody } from '../payload/index.js';
 import type { Interaction } from '../ports/index.js';
 
-/** A request as any framework can describe it; `path` is relative to where Herald is mounted. */
-export interface HttpRequest {
+/**
+ * A request as any framework can describe it; `path` is relative to where Herald is mounted.
+ * `raw` is the host framework's own request object (Node's, Express's with `req.user`), when the
+ * adapter has one: `toNodeListener` fills it, so a host's session or Passport user stays reachable.
+ */
+export interface HttpRequest<Raw = unknown> {
   method: string;
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
+  /** Query string parameters; a repeated name gives an array. */
+  query?: Record<string, string | string[] | undefined>;
+  raw?: Raw;
 }
 
 export interface HttpResponse {
   status: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface HttpOptions {
@@ -56,7 +64,8 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string):
   return result.data;
 }
 
-function errorResponse(error: unknown): HttpResponse {
+/** The one mapping from Herald's error codes to HTTP statuses, shared by every handler. */
+export function errorResponse(error: unknown): HttpResponse {
   if (error instanceof HeraldError) {
     const status =
       {
