@@ -73,14 +73,17 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
     async consume(specs: readonly CounterSpec[], now: Date): Promise<ConsumeResult> {
       const nowMs = millis(now, 'now');
       if (specs.length === 0) return { allowed: true, counts: [] };
-      const rows = specs.map((spec, index) => {
+      const limits = specs.map((spec, index) => {
         if (!Number.isInteger(spec.limit) || spec.limit < 0) {
           throw new ValidationError('counter spec', [
             { path: `[${index}].limit`, message: 'must be an integer >= 0' },
           ]);
         }
+        return Math.min(spec.limit, MAX_COUNTER);
+      });
+      const expiries = specs.map((spec, index) => {
         millis(spec.expiresAt, `[${index}].expiresAt`);
-        return { key: spec.key, limit: Math.min(spec.limit, MAX_COUNTER), expires_at: iso(spec.expiresAt) };
+        return iso(spec.expiresAt);
       });
       // Before the count, so a failed sweep fails the call with nothing counted. Claimed before
       // awaiting, so concurrent calls in this process do not all sweep.
@@ -89,8 +92,9 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
         await sweep(now);
       }
       const { rows: replies } = await sql.query(
-        `SELECT blocked, counts FROM ${s}.consume_counters($1::text::jsonb, $2::timestamptz)`,
-        [JSON.stringify(rows), iso(now)],
+        `SELECT blocked, counts
+         FROM ${s}.consume_counters($1::text[], $2::integer[], $3::timestamptz[], $4::timestamptz)`,
+        [specs.map((spec) => spec.key), limits, expiries, iso(now)],
       );
       const reply = ConsumeReply.parse(replies[0]);
       if (reply.blocked === null) return { allowed: true, counts: reply.counts };
@@ -107,17 +111,16 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
       // and the value on the row as committed, so a concurrent consume is never undone twice.
       await sql.query(
         `WITH named AS (
-           SELECT key COLLATE "C" AS key, count(*)::integer AS times
-           FROM jsonb_array_elements_text($1::text::jsonb) AS k(key) GROUP BY 1
+           SELECT key COLLATE "C" AS key, count(*)::integer AS times FROM unnest($1::text[]) AS k(key) GROUP BY 1
          ), locked AS MATERIALIZED (
            SELECT c.key FROM ${s}.counters c
-           WHERE c.key IN (SELECT key FROM named) AND c.expires_at > $2::timestamptz AND c.value > 0
+           WHERE c.key = ANY($1::text[]) AND c.expires_at > $2::timestamptz AND c.value > 0
            ORDER BY c.key FOR UPDATE
          )
          UPDATE ${s}.counters c SET value = greatest(0, c.value - named.times)
          FROM locked JOIN named ON named.key = locked.key
-         WHERE c.key = locked.key`,
-        [JSON.stringify(keys), iso(now)],
+         WHERE c.key = ANY($1::text[]) AND c.key = locked.key`,
+        [keys, iso(now)],
       );
     },
 
@@ -126,8 +129,8 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
       if (keys.length === 0) return [];
       const { rows } = await sql.query(
         `SELECT key, CASE WHEN expires_at > $2::timestamptz THEN value ELSE 0 END AS value
-         FROM ${s}.counters WHERE key IN (SELECT jsonb_array_elements_text($1::text::jsonb))`,
-        [JSON.stringify(keys), iso(now)],
+         FROM ${s}.counters WHERE key = ANY($1::text[])`,
+        [keys, iso(now)],
       );
       const values = new Map(rows.map((row) => ValueRow.parse(row)).map((row) => [row.key, row.value]));
       return keys.map((key) => values.get(key) ?? 0);

@@ -22,11 +22,11 @@
  * expired (value 0, -infinity, which reads exactly as a missing counter) and
  * is locked by being ours and uncommitted. A caller that finds a row locked
  * waits until its holder commits. The second statement therefore reads, in a
- * new snapshot, values no one else can change until this call commits, and
- * writes them in the same statement. Everyone takes locks in the same key
- * order, and the only other writers (release, the sweep) lock in that order
- * or skip locked rows, so two calls naming the same keys in opposite orders
- * queue rather than deadlock.
+ * new snapshot, values no one else can change until this call commits; the
+ * function decides on them and the last statement writes them, or nothing.
+ * Everyone takes locks in the same key order, and the only other writers
+ * (release, the sweep) lock in that order or skip locked rows, so two calls
+ * naming the same keys in opposite orders queue rather than deadlock.
  */
 export default (s: string): string[] => [
   `CREATE TABLE ${s}.counters (
@@ -38,48 +38,52 @@ export default (s: string): string[] => [
   // `value`, so they stay HOT updates despite this index; only a new window rewrites the entry.
   `CREATE INDEX counters_expires_at_idx ON ${s}.counters (expires_at)`,
 
-  // specs: [{ key, limit, expires_at }] in the caller's order. Returns blocked = the 1-based position of
-  // the first spec that would go over its limit (nothing changed), or null with counts = each spec's
-  // value after the increment. A key listed twice counts twice; a new window takes the expiry of the
-  // key's first spec.
-  `CREATE FUNCTION ${s}.consume_counters(specs jsonb, caller_now timestamptz, OUT blocked integer, OUT counts integer[])
-    LANGUAGE plpgsql AS $fn$
+  // The specs as three arrays in the caller's order (keys[i], limits[i], expiries[i]). Returns blocked = the
+  // 1-based position of the first spec that would go over its limit (nothing changed), or null with
+  // counts = each spec's value after the increment. A key listed twice counts twice; a new window takes
+  // the expiry of the key's first spec. Rows are only ever reached through the primary key (= ANY(named)).
+  `CREATE FUNCTION ${s}.consume_counters(keys text[], limits integer[], expiries timestamptz[], caller_now timestamptz,
+                                          OUT blocked integer, OUT counts integer[])
+    LANGUAGE plpgsql
+    -- The plans are the same for every call (a few keys, each found by the primary key); planning them
+    -- afresh on each call, as the plan cache otherwise may keep doing, cost several times the call.
+    SET plan_cache_mode = force_generic_plan
+    AS $fn$
+    DECLARE
+      named text[] := ARRAY(SELECT DISTINCT k COLLATE "C" FROM unnest(keys) AS k ORDER BY 1);
+      -- Per named key, in key order: its key, its value so far, and its window end (null: starts one).
+      found text[];
+      running integer[];
+      windows timestamptz[];
+      slot integer;
     BEGIN
       INSERT INTO ${s}.counters AS c (key, value, expires_at)
-      SELECT DISTINCT x.key COLLATE "C", 0, '-infinity'::timestamptz
-      FROM jsonb_to_recordset(specs) AS x(key text)
-      ORDER BY 1
+      SELECT k, 0, '-infinity'::timestamptz FROM unnest(named) WITH ORDINALITY AS n(k, ord) ORDER BY ord
       ON CONFLICT (key) DO UPDATE SET value = c.value WHERE false;
 
       -- A new statement: it sees every commit made before the locks above were granted.
-      WITH spec AS (
-        SELECT x.key COLLATE "C" AS key, x."limit", x.expires_at, x.ord
-        FROM ROWS FROM (jsonb_to_recordset(specs) AS (key text, "limit" integer, expires_at timestamptz))
-          WITH ORDINALITY AS x(key, "limit", expires_at, ord)
-      ), current AS (
-        SELECT c.key, CASE WHEN c.expires_at > caller_now THEN c.value ELSE 0 END AS value,
-               c.expires_at > caller_now AS live
-        FROM ${s}.counters c WHERE c.key IN (SELECT key FROM spec)
-      ), planned AS (
-        SELECT spec.ord, spec."limit",
-               (current.value + count(*) OVER (PARTITION BY spec.key ORDER BY spec.ord))::integer AS value
-        FROM spec JOIN current ON current.key = spec.key
-      ), verdict AS (
-        SELECT min(ord) FILTER (WHERE value > "limit")::integer AS blocked,
-               array_agg(value ORDER BY ord) AS counts
-        FROM planned
-      ), written AS (
-        UPDATE ${s}.counters c
-        SET value = current.value + uses.n,
-            expires_at = CASE WHEN current.live THEN c.expires_at ELSE uses.first_expiry END
-        FROM current,
-             (SELECT key, count(*)::integer AS n, (array_agg(expires_at ORDER BY ord))[1] AS first_expiry
-              FROM spec GROUP BY key) AS uses,
-             verdict
-        WHERE c.key = current.key AND uses.key = current.key AND verdict.blocked IS NULL
-      )
-      SELECT verdict.blocked, CASE WHEN verdict.blocked IS NULL THEN verdict.counts END
-      INTO blocked, counts FROM verdict;
+      SELECT array_agg(c.key ORDER BY c.key),
+             array_agg(CASE WHEN c.expires_at > caller_now THEN c.value ELSE 0 END ORDER BY c.key),
+             array_agg(CASE WHEN c.expires_at > caller_now THEN c.expires_at END ORDER BY c.key)
+      INTO found, running, windows
+      FROM ${s}.counters c WHERE c.key = ANY(named);
+
+      counts := '{}';
+      FOR i IN 1 .. cardinality(keys) LOOP
+        slot := array_position(found, keys[i] COLLATE "C");
+        running[slot] := running[slot] + 1;
+        IF running[slot] > limits[i] THEN
+          blocked := i;
+          counts := NULL;
+          RETURN;
+        END IF;
+        windows[slot] := coalesce(windows[slot], expiries[i]);
+        counts := counts || running[slot];
+      END LOOP;
+
+      UPDATE ${s}.counters c SET value = u.value, expires_at = u.expires_at
+      FROM unnest(found, running, windows) AS u(key, value, expires_at)
+      WHERE c.key = ANY(found) AND c.key = u.key;
     END
   $fn$`,
 ];
