@@ -1,3 +1,4 @@
+export { type PostgresCountersOptions, postgresCounters } from './counters/index.js';
 export { type MigrateOptions, migrate } from './migrate.js';
 export { MIGRATIONS, type MigrateResult, type Migration } from './migrations/index.js';
 export { type PostgresQueueOptions, postgresQueue } from './queue/index.js';

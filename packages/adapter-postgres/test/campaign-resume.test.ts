@@ -3,7 +3,7 @@ import { createHerald, generateVapidKeys, type Storage, TransientStorageError, w
 import { createTestPushService, fakeClock, type TestPushService } from '@herald/core/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { migrate, postgresQueue, postgresStorage } from '../src/index.js';
+import { migrate, postgresCounters, postgresQueue, postgresStorage } from '../src/index.js';
 import { realPostgresUrl, testPool, uniqueSchema } from './helpers.js';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
@@ -120,6 +120,7 @@ describe('a campaign interrupted by connection loss resumes where it stopped', (
     const herald = createHerald({
       storage,
       queue: postgresQueue({ client: pool, schema }),
+      counters: postgresCounters({ client: pool, schema }),
       providers: { webpush: webPush({ vapid }) },
       clock,
       allowEndpoint: [serviceUrl],

@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import type {
+  CountersSuiteOptions,
   QueueSuiteOptions,
   SegmentEquivalenceOptions,
   StorageInspector,
   StorageSuiteOptions,
 } from '@herald/core/testing';
 import pg from 'pg';
-import { migrate, postgresQueue, postgresStorage, type SqlClient, toSqlClient } from '../src/index.js';
+import {
+  migrate,
+  postgresCounters,
+  postgresQueue,
+  postgresStorage,
+  type SqlClient,
+  toSqlClient,
+} from '../src/index.js';
 
 /**
  * The real Postgres the suites run against. `npm test` starts a throwaway
@@ -195,6 +203,22 @@ export function queueSuiteOptions(kind: 'pglite' | 'postgres'): QueueSuiteOption
     },
     reset: async () => {
       await backend.current().sql.query(`TRUNCATE "${backend.current().schema}".jobs`);
+    },
+    close: () => backend.current().close(),
+  };
+}
+
+/** The counters conformance suite's options for one backend kind. */
+export function countersSuiteOptions(kind: 'pglite' | 'postgres'): CountersSuiteOptions {
+  const backend = suiteBackend(kind, 'counters');
+  return {
+    name: `postgresCounters on ${backend.label}`,
+    async create() {
+      const { client, schema } = await backend.open();
+      return postgresCounters({ client, schema });
+    },
+    reset: async () => {
+      await backend.current().sql.query(`TRUNCATE "${backend.current().schema}".counters`);
     },
     close: () => backend.current().close(),
   };

@@ -16,6 +16,7 @@ const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));
 const TABLES = [
   'campaigns',
   'conversions',
+  'counters',
   'decisions',
   'deliveries',
   'events',

@@ -6,6 +6,7 @@ import brain from './003-segments-decisions.js';
 import eventsByName from './004-events-by-name.js';
 import profileReach from './005-profile-reach.js';
 import latestEvents from './006-latest-events.js';
+import counters from './007-counters.js';
 
 export interface Migration {
   version: number;
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'events-by-name', statements: eventsByName },
   { version: 5, name: 'profile-reach', statements: profileReach },
   { version: 6, name: 'latest-events', statements: latestEvents },
+  { version: 7, name: 'counters', statements: counters },
 ];
 
 export interface MigrateResult {

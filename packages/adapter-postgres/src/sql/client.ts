@@ -57,6 +57,16 @@ function isPool(client: PostgresClient): client is PgPoolLike {
 }
 
 const SQL_CLIENT = Symbol.for('herald.sqlClient');
+const EMBEDDED = Symbol.for('herald.embeddedSql');
+
+/**
+ * True for PGlite: a database inside this process, which no other process
+ * can open. A Pool or Client reaches a server other processes share.
+ */
+export function isEmbedded(client: PostgresClient | SqlClient): boolean {
+  if (isSqlClient(client)) return (client as { [EMBEDDED]?: true })[EMBEDDED] === true;
+  return isPGlite(client);
+}
 
 function brand(client: SqlClient): SqlClient {
   return Object.assign(client, { [SQL_CLIENT]: true as const });
@@ -139,7 +149,7 @@ function singleClient(conn: PgClientLike): SqlClient {
 }
 
 function pgliteClient(db: PGliteLike): SqlClient {
-  return brand({
+  const client = brand({
     query: (text, params) => run(db, text, params),
     transaction: (fn) =>
       db
@@ -154,6 +164,7 @@ function pgliteClient(db: PGliteLike): SqlClient {
           throw translateError(error);
         }),
   });
+  return Object.assign(client, { [EMBEDDED]: true as const });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Storage } from '@herald/core';
-import { type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
+import { isEmbedded, type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import { audience } from './audience.js';
 import { brain } from './brain.js';
@@ -26,7 +26,7 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
   const sql = toSqlClient(options.client);
   const s = quoteSchema(options.schema ?? 'herald');
   return {
-    capabilities: { nativeSegments: true },
+    capabilities: { nativeSegments: true, shared: !isEmbedded(options.client) },
     ...profiles(sql, s),
     ...subscriptions(sql, s),
     ...events(sql, s),

@@ -92,6 +92,11 @@ function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.
 export function createHerald(options: HeraldOptions) {
   if (Object.keys(options.providers).length === 0)
     throw new ConfigError('createHerald needs at least one provider');
+  // Caps counted in each process's memory let every process send a user's last allowed message.
+  if (options.storage.capabilities.shared && !options.counters)
+    throw new ConfigError(
+      'createHerald: the storage is shared with other processes, so caps and throttles need shared counters: pass counters: postgresCounters({ client }) (@herald/adapter-postgres) or redisCounters({ connection }) (@herald/adapter-redis); memoryCounters() only if a single process ever runs Herald on this storage',
+    );
   const clock = options.clock ?? systemClock();
   const logger = options.logger ?? silentLogger;
   const tuning = options.tuning ?? {};

@@ -23,6 +23,13 @@ import type {
 export interface StorageCapabilities {
   /** Segments are evaluated inside the store (SQL) rather than by scanning profiles in Node. */
   nativeSegments: boolean;
+  /**
+   * Other processes can open the same data (a database server), so several
+   * Herald processes may work on one campaign. `createHerald` then requires
+   * `counters` shared the same way, instead of counting caps per process.
+   * Absent means false: in-process storage (memory, PGlite).
+   */
+  shared?: boolean;
 }
 
 export interface AudiencePage {
