@@ -149,7 +149,7 @@ export interface Storage {
 
   campaignTallies(campaignId: CampaignId): Promise<StoredCampaignTallies>;
 
-  // Decision log, conversions (the campaign brain: explain, last-touch attribution)
+  // Decision log and conversions: what explain and last-touch attribution read back
   /** Appends decisions as given (a log: nothing is deduplicated or replaced). */
   appendDecisions(decisions: readonly Decision[]): Promise<void>;
   /**

@@ -16,10 +16,16 @@
  */
 export { backoffDelay, defaultRetryPolicy, type RetryPolicy } from './backoff.js';
 export { deliverBatch, redeliver } from './deliver.js';
-export { capSpecs, GlobalLimits } from './gates/caps.js';
-export { inControlGroup } from './gates/control-group.js';
-export { checkDnd, dndWindowAround } from './gates/dnd.js';
-export { blockedReason, lateReason, ttlLapsed } from './gates/window.js';
+export {
+  blockedReason,
+  capSpecs,
+  checkDnd,
+  dndWindowAround,
+  GlobalLimits,
+  inControlGroup,
+  lateReason,
+  ttlLapsed,
+} from './gates/index.js';
 export { type FittedPayload, fitPayload, longestFitting, splitGraphemes } from './payload.js';
 export {
   createRenderer,
