@@ -14,6 +14,7 @@ import { occurrenceInstant } from '../deliver/deliver.js';
 import { capSpecs } from '../deliver/gates/caps.js';
 import { checkDnd, dndWindowAround } from '../deliver/gates/dnd.js';
 import { resolveSegment } from '../fanout/fanout.js';
+import { seriesAnchor } from '../schedule/lifecycle.js';
 import { actAtFor, nextDueAt } from '../schedule/next-due.js';
 import { zoneOf } from '../schedule/wave.js';
 
@@ -165,14 +166,19 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
 /** How many past occurrences of a recurring campaign explain lists at most. */
 const MAX_OCCURRENCES = 100;
 
-/** The occurrences of a scheduled campaign that have started by `now` (the most recent MAX_OCCURRENCES). */
+/**
+ * The occurrences of a scheduled campaign that have started by `now` (the
+ * most recent MAX_OCCURRENCES), counted from `runsFrom`: after a resume that
+ * skipped runs, the runs before the pause are listed only where they reached
+ * the user (their decisions), never the skipped ones.
+ */
 function startedOccurrences(campaign: Campaign, now: Date): string[] {
   if (isLive(campaign.when.schedule) || campaign.status === 'draft') return [];
   const started: string[] = [];
   for (
-    let nominal = nextDueAt(campaign.when, null, campaign.createdAt);
+    let nominal = nextDueAt(campaign.when, null, seriesAnchor(campaign));
     nominal !== null;
-    nominal = nextDueAt(campaign.when, nominal, campaign.createdAt)
+    nominal = nextDueAt(campaign.when, nominal, seriesAnchor(campaign))
   ) {
     const actAt = actAtFor(campaign.when, nominal);
     if (actAt > now || (campaign.nextRunAt !== null && actAt >= campaign.nextRunAt)) break;
