@@ -11,7 +11,7 @@ import type { RecipientUpdate } from '../../ports/index.js';
 import type { EngineContext } from '../context.js';
 import type { DecisionLog } from '../decisions.js';
 import type { DeliverBatchJob, TriggerEvent } from '../jobs.js';
-import { zoneOf } from '../schedule/wave.js';
+import { capZoneOf, zoneOf } from '../schedule/wave.js';
 import { isThrottleKey, nextMinute } from './gates/throttle.js';
 import { lateReason } from './gates/window.js';
 import type { zoneFactsAt } from './gates/zone-facts.js';
@@ -49,6 +49,8 @@ export type BatchVerdicts = ReturnType<typeof batchVerdicts>;
 export interface Candidate {
   userId: UserId;
   zone: string;
+  /** The zone the user's caps count days in (`capZoneOf`): not the campaign's for a zoneless user. */
+  capZone: string;
   localTime: string;
   sends: Send[];
 }
@@ -123,7 +125,13 @@ export async function gateWithoutCounters(
     for (const subscription of own) {
       if (!alreadyFinal.has(subscription.id)) sends.push({ userId, subscription, message: rendered.message });
     }
-    ready.push({ userId, zone, localTime, sends });
+    ready.push({
+      userId,
+      zone,
+      capZone: capZoneOf(ctx.defaultTimezone, profile?.timezone),
+      localTime,
+      sends,
+    });
   }
   return ready;
 }
@@ -160,7 +168,7 @@ export async function takeCounters(
       counted.settleOnly.push(candidate.userId);
       continue;
     }
-    const specs = zones.counterSpecs(candidate.userId, candidate.zone);
+    const specs = zones.counterSpecs(candidate.userId, candidate.capZone);
     let counts: number[] = [];
     if (specs.length > 0) {
       const consumed = await ctx.counters.consume(specs, now);
@@ -175,6 +183,7 @@ export async function takeCounters(
         );
         verdicts.skip(candidate.userId, 'capped', {
           zone: candidate.zone,
+          capZone: candidate.capZone,
           blockedBy: consumed.blockedBy,
           counters: specs.map((s, i) => ({ key: s.key, count: current[i] ?? 0, limit: s.limit })),
         });

@@ -16,7 +16,7 @@ import { checkDnd, dndWindowAround } from '../deliver/gates/dnd.js';
 import { resolveSegment } from '../fanout/fanout.js';
 import { seriesAnchor } from '../schedule/lifecycle.js';
 import { actAtFor, nextDueAt } from '../schedule/next-due.js';
-import { zoneOf } from '../schedule/wave.js';
+import { capZoneOf, zoneOf } from '../schedule/wave.js';
 
 export interface OccurrenceExplanation {
   occurrence: string;
@@ -48,7 +48,8 @@ export interface Explanation {
   /** Whether the user matches the campaign's segment now (runs evaluate it at their own time). */
   segment: { matchesNow: boolean };
   controlGroup: { percent: number; member: boolean };
-  caps: { applies: boolean; counters: { key: string; count: number; limit: number }[] };
+  /** `zone`: where the user's cap days are counted (their zone, else the engine's `defaultTimezone`). */
+  caps: { applies: boolean; zone: string; counters: { key: string; count: number; limit: number }[] };
   dnd: {
     window: DndWindow | null;
     from: 'campaign' | 'global' | null;
@@ -82,7 +83,8 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
     now,
   );
   const member = inControlGroup(campaign.id, userId, campaign.setup.controlGroupPercent);
-  const specs = campaign.setup.ignoreGlobalLimits ? [] : capSpecs(ctx.limits, userId, zone, now);
+  const capZone = capZoneOf(ctx.defaultTimezone, stored?.timezone);
+  const specs = campaign.setup.ignoreGlobalLimits ? [] : capSpecs(ctx.limits, userId, capZone, now);
   const counts = await ctx.counters.get(
     specs.map((s) => s.key),
     now,
@@ -135,6 +137,7 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
     controlGroup: { percent: campaign.setup.controlGroupPercent, member },
     caps: {
       applies: !campaign.setup.ignoreGlobalLimits && specs.length > 0,
+      zone: capZone,
       counters: specs.map((s, i) => ({ key: s.key, count: counts[i] ?? 0, limit: s.limit })),
     },
     dnd: {

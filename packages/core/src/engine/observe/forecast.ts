@@ -9,7 +9,7 @@ import { checkDnd } from '../deliver/gates/dnd.js';
 import { lateReason } from '../deliver/gates/window.js';
 import { firstMoment } from '../schedule/lifecycle.js';
 import { nominalFor } from '../schedule/next-due.js';
-import { userDue, zoneOf } from '../schedule/wave.js';
+import { capZoneOf, userDue, zoneOf } from '../schedule/wave.js';
 
 /**
  * How many users a scheduled campaign's next run would reach, step by step.
@@ -88,6 +88,7 @@ export async function forecastCampaign(ctx: EngineContext, campaign: Campaign): 
       ctx.storage.getProfiles(page),
       ctx.storage.listSubscriptions(page),
     ]);
+    const timezoneOf = new Map(profiles.map((p) => [p.userId as string, p.timezone]));
     const zoneOfUser = new Map(profiles.map((p) => [p.userId as string, zoneOf(campaign, p.timezone)]));
     const reachable = new Set(
       subscriptions
@@ -104,7 +105,7 @@ export async function forecastCampaign(ctx: EngineContext, campaign: Campaign): 
     const specs = sending.map((userId) =>
       campaign.setup.ignoreGlobalLimits
         ? []
-        : capSpecs(ctx.limits, userId, zoneOfUser.get(userId) ?? 'UTC', now),
+        : capSpecs(ctx.limits, userId, capZoneOf(ctx.defaultTimezone, timezoneOf.get(userId)), now),
     );
     const counts = await ctx.counters.get(
       specs.flatMap((s) => s.map((spec) => spec.key)),

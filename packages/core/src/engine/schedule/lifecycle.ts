@@ -68,7 +68,8 @@ export function resumeTarget(
 ): Pick<Campaign, 'status' | 'nextRunAt' | 'runsFrom'> & { missedFrom: Date | null } {
   const when = campaign.when;
   if (isLive(when.schedule)) {
-    if (when.start && when.start > now) return { status: 'scheduled', nextRunAt: when.start, missedFrom: null };
+    if (when.start && when.start > now)
+      return { status: 'scheduled', nextRunAt: when.start, missedFrom: null };
     return { status: 'running', nextRunAt: when.end ?? null, missedFrom: null };
   }
   const stored = campaign.nextRunAt;

@@ -13,7 +13,7 @@ const monthlyOn7th = {
   timezone: 'Europe/Paris',
 } as const;
 const daily = (time: string, extra: object = {}) => ({
-  schedule: { type: 'recurring', time, every: { unit: 'day', interval: 1 } },
+  schedule: { type: 'recurring' as const, time, every: { unit: 'day' as const, interval: 1 } },
   timezone: 'UTC',
   ...extra,
 });
@@ -22,7 +22,12 @@ describe('the first run is the first moment on or after scheduling', () => {
   it('monthly on the 7th, created on the 5th and scheduled on the 20th, first runs on next month’s 7th', async () => {
     const b = brain({ start: '2026-03-05T09:00:00Z' });
     await b.addUser('u', 'Europe/Paris');
-    const draft = await b.herald.campaigns.create({ name: 'monthly', who: { segment: { type: 'all' } }, what, when: monthlyOn7th });
+    const draft = await b.herald.campaigns.create({
+      name: 'monthly',
+      who: { segment: { type: 'all' } },
+      what,
+      when: monthlyOn7th,
+    });
     await b.clock.set(new Date('2026-03-20T12:00:00Z'));
     const scheduled = await b.herald.campaigns.schedule(draft.id);
     expect(local(scheduled.nextRunAt as Date, 'Europe/Paris')).toBe('2026-04-07 10:00');
@@ -44,7 +49,11 @@ describe('the first run is the first moment on or after scheduling', () => {
     await b.clock.set(new Date('2026-03-02T08:00:00Z'));
     await b.herald.campaigns.schedule(draft.id);
     await b.runUntil('2026-03-09T00:00:00Z');
-    expect(b.sent.map((m) => m.at.toISOString().slice(0, 10))).toEqual(['2026-03-02', '2026-03-05', '2026-03-08']);
+    expect(b.sent.map((m) => m.at.toISOString().slice(0, 10))).toEqual([
+      '2026-03-02',
+      '2026-03-05',
+      '2026-03-08',
+    ]);
   });
 
   it('in the user zone, a wave already under way when scheduled is not started: the next one is', async () => {
@@ -53,7 +62,10 @@ describe('the first run is the first moment on or after scheduling', () => {
     await b.addUser('tokyo', 'Asia/Tokyo');
     await b.addUser('paris', 'Europe/Paris');
     await b.addUser('ny', 'America/New_York');
-    const campaign = await b.launch({ what, when: daily('09:00', { userTimezone: { ifPassed: 'sendNow' } }) });
+    const campaign = await b.launch({
+      what,
+      when: daily('09:00', { userTimezone: { ifPassed: 'sendNow' } }),
+    });
     expect(campaign.nextRunAt?.toISOString()).toBe('2026-06-10T19:00:00.000Z');
     await b.runUntil('2026-06-11T14:00:00Z');
     expect(b.sent.map((m) => [m.userId, local(m.at, 'UTC')])).toEqual([
@@ -98,7 +110,10 @@ describe('resume after a pause', () => {
   it('a one-time campaign paused past its moment runs when resumed', async () => {
     const b = brain({ start: '2026-03-01T08:00:00Z' });
     await b.addUser('u');
-    const campaign = await b.launch({ what, when: { schedule: { type: 'once', at: '2026-03-02T10:00:00Z' } } });
+    const campaign = await b.launch({
+      what,
+      when: { schedule: { type: 'once', at: '2026-03-02T10:00:00Z' } },
+    });
     await b.herald.campaigns.pause(campaign.id);
     await b.clock.set(new Date('2026-03-03T08:00:00Z'));
     await b.herald.campaigns.resume(campaign.id);
