@@ -19,6 +19,12 @@ export interface HeraldClientConfig {
   onError?: (error: unknown) => void;
 }
 
+/** The host's answer to `identify`: the user the subscription belongs to now, and whether that changed. */
+export interface IdentifyResult {
+  userId: string;
+  changed: boolean;
+}
+
 export type PermissionState = NotificationPermission | 'unsupported';
 
 export type HeraldSubscription =
@@ -32,8 +38,14 @@ export interface HeraldClient {
   subscribe(options?: { userId?: string }): Promise<HeraldSubscription>;
   /** Unsubscribes and tells the host; false when there was no subscription. */
   unsubscribe(): Promise<boolean>;
-  /** Binds the current subscription (and later events) to a logged-in user. */
-  identify(userId: string): Promise<void>;
+  /**
+   * Binds the current subscription (and later events) to a logged-in user.
+   * Resolves to whose the subscription now is, as the host answered, or null
+   * when there is no subscription yet (the id goes with the next `subscribe`).
+   * The host decides: without `resolveUser` (or `trustClientUserId`) it keeps
+   * the current owner, and the SDK warns on the console.
+   */
+  identify(userId: string): Promise<IdentifyResult | null>;
   /** Sends a user event (for live campaigns). */
   track(name: string, properties?: Record<string, unknown>): Promise<void>;
   /** Re-checks the subscription and posts it again when the browser changed it. */
@@ -99,7 +111,11 @@ export function createHeraldClient(config: HeraldClientConfig): HeraldClient {
     }
   };
 
-  async function call(method: string, path: string, body: unknown): Promise<{ id?: string } | null> {
+  async function call(
+    method: string,
+    path: string,
+    body: unknown,
+  ): Promise<{ id?: string; userId?: string; changed?: boolean } | null> {
     let response: Response;
     try {
       response = await fetch(apiBase + path, {
@@ -127,7 +143,11 @@ export function createHeraldClient(config: HeraldClientConfig): HeraldClient {
     }
     return response.status === 204
       ? null
-      : ((await response.json().catch(() => null)) as { id?: string } | null);
+      : ((await response.json().catch(() => null)) as {
+          id?: string;
+          userId?: string;
+          changed?: boolean;
+        } | null);
   }
 
   const timezone = () => {
@@ -255,6 +275,9 @@ export function createHeraldClient(config: HeraldClientConfig): HeraldClient {
     return { kind: 'push', id, subscription } as const;
   }
 
+  /** Whom the host filed the last Safari subscription under (its answer's `userId`), for identify. */
+  let lastSafariOwner: string | undefined;
+
   async function subscribeSafari(push: SafariPush, userId: string | undefined): Promise<HeraldSubscription> {
     const { websitePushId, webServiceUrl } = config.safari!;
     let state = safariPermission(push);
@@ -272,6 +295,7 @@ export function createHeraldClient(config: HeraldClientConfig): HeraldClient {
       timezone: timezone(),
     });
     const id = String(result?.id ?? '');
+    lastSafariOwner = typeof result?.userId === 'string' ? result.userId : undefined;
     save({ fp: state.deviceToken, id, userId: uid });
     return { kind: 'safari', id, deviceToken: state.deviceToken };
   }
@@ -321,11 +345,23 @@ export function createHeraldClient(config: HeraldClientConfig): HeraldClient {
       const stored = load();
       save({ ...stored, userId });
       const push = safariPush();
+      let result: IdentifyResult | null = null;
       if (push && stored.fp && permission() === 'granted') {
         await subscribeSafari(push, userId);
+        if (lastSafariOwner) result = { userId: lastSafariOwner, changed: lastSafariOwner !== stored.userId };
       } else if (stored.endpoint) {
-        await call('POST', '/identify', { endpoint: stored.endpoint, userId });
+        const answer = await call('POST', '/identify', { endpoint: stored.endpoint, userId });
+        // A host older than this SDK answers 204 with nothing to read.
+        if (typeof answer?.userId === 'string')
+          result = { userId: answer.userId, changed: answer.changed === true };
       }
+      if (result && result.userId !== userId) {
+        console.warn(
+          `[herald] identify(${JSON.stringify(userId)}): the host kept this subscription for ${JSON.stringify(result.userId)}. ` +
+            'It only accepts the user of its own session: pass resolveUser to heraldHttp (see the SDK README).',
+        );
+      }
+      return result;
     },
     async track(name, properties) {
       const { userId, endpoint } = load();

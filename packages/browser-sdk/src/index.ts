@@ -3,6 +3,7 @@ export {
   type HeraldClient,
   type HeraldClientConfig,
   type HeraldSubscription,
+  type IdentifyResult,
   type PermissionState,
 } from './client.js';
 export { HeraldError, type HeraldErrorCode } from './errors.js';

@@ -157,11 +157,14 @@ describe('browser SDK in Chromium', () => {
     const result = await subscribe(page);
     const endpoint = result!.json.endpoint;
     const n = harness.requests.length;
-    await page.evaluate(() => window.client.identify('user_99'));
+    expect(await page.evaluate(() => window.client.identify('user_99'))).toEqual({
+      userId: 'user_99',
+      changed: true,
+    });
     await page.evaluate(() => window.client.track('viewed_product', { sku: 'SNKR-42', price: 79.9 }));
     expect(await page.evaluate(() => window.client.unsubscribe())).toBe(true);
     expect(harness.requests.slice(n).map((r) => [r.method, r.path, r.body, r.status])).toEqual([
-      ['POST', '/identify', { endpoint, userId: 'user_99' }, 204],
+      ['POST', '/identify', { endpoint, userId: 'user_99' }, 200],
       [
         'POST',
         '/events',
@@ -176,6 +179,28 @@ describe('browser SDK in Chromium', () => {
       ),
     ).toBe(undefined);
     expect(await page.evaluate(() => window.client.unsubscribe())).toBe(false);
+  });
+
+  it('identify surfaces a host that kept another owner, and warns on the console', async () => {
+    const page = await freshPage();
+    await createClient(page);
+    await subscribe(page);
+    const warnings: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'warning') warnings.push(message.text());
+    });
+    harness.identifyKeeps = 'anon_wp_abc';
+    try {
+      expect(await page.evaluate(() => window.client.identify('user_99'))).toEqual({
+        userId: 'anon_wp_abc',
+        changed: false,
+      });
+    } finally {
+      harness.identifyKeeps = null;
+    }
+    await waitFor(async () => warnings.length > 0, 'the console warning');
+    expect(warnings[0]).toContain('the host kept this subscription for "anon_wp_abc"');
+    expect(warnings[0]).toContain('resolveUser');
   });
 
   it('re-checks on page load: posts again only when the browser changed the subscription', async () => {

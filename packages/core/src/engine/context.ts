@@ -28,6 +28,8 @@ export interface EngineContext {
   reportTokenTtlMs: number;
   /** Per-user caps across all campaigns, in the user's zone. */
   limits: GlobalLimits;
+  /** The zone of a user without one, for the caps (`createHerald({ defaultTimezone })`, UTC when unset). */
+  defaultTimezone: string;
   /** The global Do-Not-Disturb window; a campaign's own `when.dnd` overrides it. */
   dnd?: DndWindow;
 }

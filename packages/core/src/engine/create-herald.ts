@@ -15,10 +15,13 @@ import {
   EventInput,
   type Profile,
   ProfileInput,
+  type ProfileUpdate,
+  ProfileUpdate as ProfileUpdateSchema,
   type Subscription,
   type SubscriptionId,
   SubscriptionInput,
   type Target,
+  TimeZone,
   type UserEvent,
   UserId,
 } from '../model/index.js';
@@ -73,11 +76,24 @@ export interface HeraldOptions {
   random?: () => number;
   /** Per-user caps across all campaigns, days and weeks counted in the user's zone: `{ perUser: { perDay: 3 } }`. */
   limits?: GlobalLimits;
+  /**
+   * The IANA zone of a user without one (UTC when unset), for the global caps: their days and weeks
+   * are counted there whichever campaign asks. A campaign's own message times (delivery in the
+   * user's zone, DND) still read a zoneless user in the campaign's zone.
+   */
+  defaultTimezone?: string;
   /** The global Do-Not-Disturb window in each user's local time; a campaign's `when.dnd` overrides it. */
   dnd?: DndWindowInput;
 }
 
 type DndWindowInput = z.input<typeof DndWindow>;
+
+/** Whether a raw input object names a field (with a value): what `profiles.upsert` may change. */
+function mentions(input: unknown, field: string): boolean {
+  return (
+    typeof input === 'object' && input !== null && (input as Record<string, unknown>)[field] !== undefined
+  );
+}
 
 function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(input);
@@ -125,6 +141,7 @@ export function createHerald(options: HeraldOptions) {
     reportTokenTtlMs: tuning.reportTokenTtlMs ?? 60 * 24 * 3600_000,
     ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
     limits: parse(GlobalLimitsSchema, options.limits ?? {}, 'limits'),
+    defaultTimezone: parse(TimeZone, options.defaultTimezone ?? 'UTC', 'defaultTimezone'),
     ...(options.dnd ? { dnd: parse(DndWindow, options.dnd, 'dnd') } : {}),
   };
   const workerOptions: WorkerOptions = {
@@ -137,12 +154,48 @@ export function createHerald(options: HeraldOptions) {
   const endpoints: EndpointPolicy = createEndpointPolicy({ allow: options.allowEndpoint ?? [] });
 
   const profiles = {
-    /** Creates or replaces a user's profile (properties are replaced whole). */
+    /**
+     * Creates a user's profile, or sets the fields the input mentions on the
+     * stored one: a field left out keeps its stored value (the zone the
+     * browser gave at subscribe, the test flag, the properties); properties
+     * given replace the stored ones whole (`update` merges them).
+     */
     async upsert(input: unknown): Promise<Profile> {
       const parsed = parse(ProfileInput, input, 'profile');
       const now = clock.now();
       const existing = await ctx.storage.getProfile(parsed.userId);
-      const profile: Profile = { ...parsed, createdAt: existing?.createdAt ?? now, updatedAt: now };
+      // Defaults (no properties, not a test profile) fill a new profile only, never a stored one.
+      const given = Object.fromEntries(Object.entries(parsed).filter(([field]) => mentions(input, field)));
+      const profile: Profile = {
+        ...(existing ?? parsed),
+        ...given,
+        userId: parsed.userId,
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
+      };
+      await ctx.storage.upsertProfile(profile);
+      return profile;
+    },
+    /**
+     * Changes only the fields given: properties merge shallowly into the
+     * stored ones (a key given replaces that key's whole value; the others
+     * stay), the zone and test flag are set when given. A user without a
+     * profile gets one, as with `upsert`. Read-then-write: two updates of the
+     * same user at the same moment may lose one's properties.
+     */
+    async update(userId: string, changes: ProfileUpdate): Promise<Profile> {
+      const id = parse(UserId, userId, 'user id');
+      const parsed = parse(ProfileUpdateSchema, changes, 'profile update');
+      const now = clock.now();
+      const existing = await ctx.storage.getProfile(id);
+      const profile: Profile = {
+        ...(existing ?? { userId: id, properties: {}, test: false }),
+        ...(parsed.timezone !== undefined ? { timezone: parsed.timezone } : {}),
+        ...(parsed.test !== undefined ? { test: parsed.test } : {}),
+        properties: { ...existing?.properties, ...parsed.properties },
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
+      };
       await ctx.storage.upsertProfile(profile);
       return profile;
     },

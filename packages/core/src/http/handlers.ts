@@ -112,20 +112,33 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
     switch (key) {
       case 'POST /subscriptions': {
         const body = parseBody(SubscribeBody, request.body, 'subscription request');
+        const oldEndpoint =
+          body.oldEndpoint && body.oldEndpoint !== body.subscription.endpoint ? body.oldEndpoint : null;
+        // A rotated subscription (the service worker's pushsubscriptionchange carries no session
+        // or bearer token) inherits the owner and zone of the one it replaces when the host cannot
+        // tell who is posting; a signed-in user (resolveUser) still wins. Why inheriting is safe
+        // enough: the old endpoint is a capability URL that only the browser, its push service and
+        // this server know, so whoever presents it is taken to be that browser (unsubscribe and
+        // identify trust it the same way). The claim gains nothing beyond what that browser had:
+        // the new subscription receives the messages that user was already getting there.
+        const replaced = oldEndpoint
+          ? await herald.context.storage.getSubscription(herald.subscriptions.idForEndpoint(oldEndpoint))
+          : null;
+        const inherited = replaced?.target === 'webpush' ? replaced : null;
         const userId = await userFor(
           request,
           body.userId,
-          () => `anon_${herald.subscriptions.idForEndpoint(body.subscription.endpoint)}`,
+          () => inherited?.userId ?? `anon_${herald.subscriptions.idForEndpoint(body.subscription.endpoint)}`,
         );
+        const timezone = body.timezone ?? inherited?.timezone;
         const stored = await herald.subscriptions.add({
           target: 'webpush',
           userId,
           subscription: body.subscription,
-          ...(body.timezone ? { timezone: body.timezone } : {}),
+          ...(timezone ? { timezone } : {}),
         });
-        if (body.oldEndpoint && body.oldEndpoint !== body.subscription.endpoint) {
-          await herald.subscriptions.removeByEndpoint(body.oldEndpoint);
-        }
+        // Only once the new subscription is stored: a failure above leaves the user their old one.
+        if (oldEndpoint) await herald.subscriptions.removeByEndpoint(oldEndpoint);
         return { status: 201, body: { id: stored.id, userId } };
       }
       case 'POST /subscriptions/safari': {
@@ -158,6 +171,8 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
             body: { error: { code: 'not_found', message: 'no subscription with that endpoint' } },
           };
         }
+        // Without resolveUser or trustClientUserId the browser cannot name its user: the owner stays,
+        // and the answer says so rather than a bare 204 that reads like success.
         const userId = await userFor(request, body.userId, () => current.userId);
         await herald.subscriptions.add({
           target: 'webpush',
@@ -169,7 +184,7 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
           },
           ...(current.timezone ? { timezone: current.timezone } : {}),
         });
-        return { status: 204 };
+        return { status: 200, body: { userId, changed: userId !== current.userId } };
       }
       case 'POST /events': {
         const body = parseBody(EventBody, request.body, 'event');

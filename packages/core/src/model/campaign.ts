@@ -160,6 +160,13 @@ export const Campaign = CampaignInput.extend({
   updatedAt: Instant,
   /** The next instant the scheduler must act on; null when nothing is pending. */
   nextRunAt: Instant.nullable(),
+  /**
+   * The nominal instant of the first run since the campaign was scheduled or
+   * last resumed past missed runs: its series counts from here (every N
+   * days keeps this phase) and no run falls before it. Absent on campaigns
+   * scheduled before this field existed: they count from `createdAt`.
+   */
+  runsFrom: Instant.optional(),
   /** Optimistic-concurrency version, bumped by every update. */
   version: z.number().int().min(0),
 });

@@ -12,6 +12,20 @@ export const ProfileInput = z.object({
 });
 export type ProfileInput = z.input<typeof ProfileInput>;
 
+/**
+ * What `profiles.update` changes in a stored profile: only the fields given.
+ * Properties merge shallowly (a key given replaces that key's whole value).
+ * Strict, so a misspelt field is an error rather than a silent no-op.
+ */
+export const ProfileUpdate = z
+  .object({
+    properties: Properties.optional(),
+    timezone: TimeZone.optional(),
+    test: z.boolean().optional(),
+  })
+  .strict();
+export type ProfileUpdate = z.input<typeof ProfileUpdate>;
+
 export const Profile = ProfileInput.extend({
   createdAt: Instant,
   updatedAt: Instant,

@@ -74,6 +74,53 @@ describe('HTTP handlers', () => {
     expect((named.body as { userId: string }).userId).toBe('reader-7');
   });
 
+  it('a rotated subscription posted without identity inherits the owner and zone of its old endpoint', async () => {
+    let session: string | null = 'ada';
+    const { herald, call } = await setup({ resolveUser: () => session });
+    const old = service.createSubscription();
+    await call('POST', '/subscriptions', { subscription: old, timezone: 'Asia/Kolkata' });
+    // The service worker's pushsubscriptionchange post carries no session cookie or bearer token.
+    session = null;
+    const rotated = service.createSubscription();
+    const answer = await call('POST', '/subscriptions', { subscription: rotated, oldEndpoint: old.endpoint });
+    expect(answer).toMatchObject({ status: 201, body: { userId: 'ada' } });
+    const stored = await herald.subscriptions.list('ada');
+    expect(stored).toMatchObject([
+      { target: 'webpush', endpoint: rotated.endpoint, timezone: 'Asia/Kolkata' },
+    ]);
+    expect((await herald.profiles.get('ada'))?.timezone).toBe('Asia/Kolkata');
+
+    // An old endpoint nobody stored gives nothing to inherit: the subscriber is anonymous.
+    const stranger = service.createSubscription();
+    const unknown = await call('POST', '/subscriptions', {
+      subscription: stranger,
+      oldEndpoint: 'https://push.example.test/never-stored',
+    });
+    expect((unknown.body as { userId: string }).userId).toMatch(/^anon_wp_/);
+  });
+
+  it('identify says whose the subscription is: kept by its owner when the host cannot vouch for the browser', async () => {
+    const { herald, call } = await setup();
+    const subscription = service.createSubscription();
+    const created = await call('POST', '/subscriptions', { subscription });
+    const owner = (created.body as { userId: string }).userId;
+    expect(await call('POST', '/identify', { endpoint: subscription.endpoint, userId: 'user_99' })).toEqual({
+      status: 200,
+      body: { userId: owner, changed: false },
+    });
+    expect(await herald.subscriptions.list('user_99')).toEqual([]);
+
+    const signedIn = heraldHttp(herald, { resolveUser: () => 'user_99' });
+    expect(
+      await signedIn({
+        method: 'POST',
+        path: '/identify',
+        headers: {},
+        body: { endpoint: subscription.endpoint, userId: 'user_99' },
+      }),
+    ).toEqual({ status: 200, body: { userId: 'user_99', changed: true } });
+  });
+
   it('refuses a bad subscription with the fields by path, and an endpoint outside the push services', async () => {
     const { herald, call } = await setup({ trustClientUserId: true });
     const bad = await call('POST', '/subscriptions', {
@@ -96,9 +143,7 @@ describe('HTTP handlers', () => {
     const subscription = service.createSubscription();
     await call('POST', '/subscriptions', { subscription });
     expect(await call('POST', '/identify', { endpoint: subscription.endpoint, userId: 'logged-in' })).toEqual(
-      {
-        status: 204,
-      },
+      { status: 200, body: { userId: 'logged-in', changed: true } },
     );
     expect(await herald.subscriptions.list('logged-in')).toHaveLength(1);
 

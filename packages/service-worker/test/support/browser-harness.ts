@@ -48,6 +48,8 @@ export interface Harness {
   requests: HostRequest[];
   /** Answer the next N report POSTs with 503. */
   failReports: number;
+  /** When set, identify keeps the subscription for this user (a host without resolveUser); else it takes the id posted. */
+  identifyKeeps: string | null;
   /** What the (faked) browser permission prompt answers; see INIT below. */
   permissionAnswer: NotificationPermission;
   /** When true, the GCM stand-in refuses registrations (Chromium retries: subscribe() never settles). */
@@ -248,8 +250,11 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
         status = 201;
         answer = { id: `sub_${++subscriptionIds}` };
       } else if (req.method === 'DELETE' && path === '/subscriptions') status = 204;
-      else if (req.method === 'POST' && path === '/identify') status = 204;
-      else if (req.method === 'POST' && path === '/events') {
+      else if (req.method === 'POST' && path === '/identify') {
+        status = 200;
+        const owner = harness.identifyKeeps ?? body?.userId;
+        answer = { userId: owner, changed: harness.identifyKeeps === null };
+      } else if (req.method === 'POST' && path === '/events') {
         status = 202;
         answer = { accepted: true };
       } else if (req.method === 'POST' && path === '/reports') {
@@ -318,6 +323,7 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
     notify,
     requests,
     failReports: 0,
+    identifyKeeps: null,
     permissionAnswer: 'granted',
     get pushServiceDown() {
       return gcm.unavailable;

@@ -21,7 +21,7 @@ import {
   sendTest,
   type TestSendResult,
 } from '../observe/index.js';
-import { assertTransition, firstMoment, resumeTarget } from '../schedule/index.js';
+import { assertTransition, firstRun, resumeTarget } from '../schedule/index.js';
 import { newCampaignId } from './ids.js';
 import { audienceIssues } from './segments-service.js';
 
@@ -84,18 +84,25 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
       // A saved segment deleted while the campaign was a draft: refuse (NotFoundError) rather than fail at run time.
       await resolveAudience(ctx.storage, campaign);
       // Live campaigns are armed at their start and disarmed at their end (engine/schedule/scheduler.ts).
-      const firstRun = firstMoment(campaign, ctx.clock.now());
-      if (!firstRun) {
+      const first = firstRun(campaign, ctx.clock.now());
+      if (!first) {
         throw new ValidationError('campaign', [
           { path: 'when', message: 'the schedule has no moment between start and end' },
         ]);
       }
-      return save(campaign, { status: 'scheduled', nextRunAt: firstRun });
+      return save(campaign, {
+        status: 'scheduled',
+        nextRunAt: first.actAt,
+        ...(first.runsFrom ? { runsFrom: first.runsFrom } : {}),
+      });
     },
 
     pause: (id: string) => transition(id, 'paused'),
 
-    /** paused → back to where it was: running if an occurrence had started, else scheduled. */
+    /**
+     * paused → back to where it was: running if an occurrence had started, else
+     * scheduled. Runs due while paused are skipped (`resumeTarget`).
+     */
     async resume(id: string): Promise<Campaign> {
       const campaign = await load(id);
       if (campaign.status !== 'paused') {
@@ -103,7 +110,15 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
           `Campaign ${campaign.id} is ${campaign.status}; only a paused campaign can resume`,
         );
       }
-      return save(campaign, resumeTarget(campaign, ctx.clock.now()));
+      const { missedFrom, ...target } = resumeTarget(campaign, ctx.clock.now());
+      if (missedFrom) {
+        ctx.logger.info('campaign resumed: runs due while it was paused are skipped', {
+          campaignId: campaign.id,
+          missedFrom: missedFrom.toISOString(),
+          nextRunAt: target.nextRunAt?.toISOString() ?? null,
+        });
+      }
+      return save(campaign, target);
     },
 
     /** Stops for good: nothing more is sent; messages not yet sent are skipped as stopped. */

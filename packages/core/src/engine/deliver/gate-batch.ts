@@ -1,7 +1,7 @@
 import type { Delivery, JsonValue, Profile, SkipReason, Subscription, UserId } from '../../model/index.js';
 import type { CounterSpec, RecipientUpdate } from '../../ports/index.js';
 import { groupBy } from '../collections.js';
-import { zoneOf } from '../schedule/index.js';
+import { capZoneOf, zoneOf } from '../schedule/index.js';
 import { type BatchRun, recipientUpdate, type Send } from './batch-run.js';
 import { isThrottleKey, nextMinute } from './gates/throttle.js';
 import { lateReason, ttlLapsed } from './gates/window.js';
@@ -49,6 +49,8 @@ export function openGates(run: BatchRun): BatchGates {
 export interface Candidate {
   userId: UserId;
   zone: string;
+  /** The zone the user's caps count days in (`capZoneOf`): not the campaign's for a zoneless user. */
+  capZone: string;
   localTime: string;
   sends: Send[];
 }
@@ -121,7 +123,13 @@ export async function gateWithoutCounters(
     for (const subscription of own) {
       if (!alreadyFinal.has(subscription.id)) sends.push({ userId, subscription, message: rendered.message });
     }
-    ready.push({ userId, zone, localTime, sends });
+    ready.push({
+      userId,
+      zone,
+      capZone: capZoneOf(ctx.defaultTimezone, profile?.timezone),
+      localTime,
+      sends,
+    });
   }
   return ready;
 }
@@ -156,7 +164,7 @@ export async function takeCounters(
       counted.settleOnly.push(candidate.userId);
       continue;
     }
-    const specs = zones.counterSpecs(candidate.userId, candidate.zone);
+    const specs = zones.counterSpecs(candidate.userId, candidate.capZone);
     let counts: number[] = [];
     if (specs.length > 0) {
       const consumed = await ctx.counters.consume(specs, now);
@@ -171,6 +179,7 @@ export async function takeCounters(
         );
         verdicts.skip(candidate.userId, 'capped', {
           zone: candidate.zone,
+          capZone: candidate.capZone,
           blockedBy: consumed.blockedBy,
           counters: counterFacts(specs, current),
         });

@@ -12,7 +12,15 @@ import { groupBy } from '../collections.js';
 import type { EngineContext } from '../context.js';
 import { capSpecs, checkDnd, dndWindowAround, inControlGroup } from '../deliver/index.js';
 import { resolveAudience } from '../fanout/index.js';
-import { actAtFor, nextDueAt, occurrenceId, occurrenceInstant, zoneOf } from '../schedule/index.js';
+import {
+  actAtFor,
+  capZoneOf,
+  nextDueAt,
+  occurrenceId,
+  occurrenceInstant,
+  seriesAnchor,
+  zoneOf,
+} from '../schedule/index.js';
 
 export interface OccurrenceExplanation {
   occurrence: string;
@@ -44,7 +52,8 @@ export interface Explanation {
   /** Whether the user matches the campaign's segment now (runs evaluate it at their own time). */
   segment: { matchesNow: boolean };
   controlGroup: { percent: number; member: boolean };
-  caps: { applies: boolean; counters: { key: string; count: number; limit: number }[] };
+  /** `zone`: where the user's cap days are counted (their zone, else the engine's `defaultTimezone`). */
+  caps: { applies: boolean; zone: string; counters: { key: string; count: number; limit: number }[] };
   dnd: {
     window: DndWindow | null;
     from: 'campaign' | 'global' | null;
@@ -78,7 +87,8 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
     now,
   );
   const member = inControlGroup(campaign.id, userId, campaign.setup.controlGroupPercent);
-  const specs = campaign.setup.ignoreGlobalLimits ? [] : capSpecs(ctx.limits, userId, zone, now);
+  const capZone = capZoneOf(ctx.defaultTimezone, stored?.timezone);
+  const specs = campaign.setup.ignoreGlobalLimits ? [] : capSpecs(ctx.limits, userId, capZone, now);
   const counts = await ctx.counters.get(
     specs.map((spec) => spec.key),
     now,
@@ -131,6 +141,7 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
     controlGroup: { percent: campaign.setup.controlGroupPercent, member },
     caps: {
       applies: !campaign.setup.ignoreGlobalLimits && specs.length > 0,
+      zone: capZone,
       counters: specs.map((spec, index) => ({ key: spec.key, count: counts[index] ?? 0, limit: spec.limit })),
     },
     dnd: {
@@ -162,14 +173,19 @@ export async function explain(ctx: EngineContext, campaign: Campaign, userId: Us
 /** How many past occurrences of a recurring campaign explain lists at most. */
 const MAX_OCCURRENCES = 100;
 
-/** The occurrences of a scheduled campaign that have started by `now` (the most recent MAX_OCCURRENCES). */
+/**
+ * The occurrences of a scheduled campaign that have started by `now` (the
+ * most recent MAX_OCCURRENCES), counted from `runsFrom`: after a resume that
+ * skipped runs, the runs before the pause are listed only where they reached
+ * the user (their decisions), never the skipped ones.
+ */
 function startedOccurrences(campaign: Campaign, now: Date): string[] {
   if (isLive(campaign.when.schedule) || campaign.status === 'draft') return [];
   const started: string[] = [];
   for (
-    let nominal = nextDueAt(campaign.when, null, campaign.createdAt);
+    let nominal = nextDueAt(campaign.when, null, seriesAnchor(campaign));
     nominal !== null;
-    nominal = nextDueAt(campaign.when, nominal, campaign.createdAt)
+    nominal = nextDueAt(campaign.when, nominal, seriesAnchor(campaign))
   ) {
     const actAt = actAtFor(campaign.when, nominal);
     if (actAt > now || (campaign.nextRunAt !== null && actAt >= campaign.nextRunAt)) break;

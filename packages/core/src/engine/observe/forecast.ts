@@ -4,7 +4,7 @@ import { isLiveSubscription } from '../../segments/index.js';
 import type { EngineContext } from '../context.js';
 import { capSpecs, checkDnd, inControlGroup, lateReason } from '../deliver/index.js';
 import { resolveAudience } from '../fanout/index.js';
-import { firstMoment, nominalFor, userDue, zoneOf } from '../schedule/index.js';
+import { capZoneOf, firstMoment, nominalFor, userDue, zoneOf } from '../schedule/index.js';
 
 /**
  * How many users a scheduled campaign's next run would reach, step by step.
@@ -83,6 +83,7 @@ export async function forecastCampaign(ctx: EngineContext, campaign: Campaign): 
       ctx.storage.getProfiles(page),
       ctx.storage.listSubscriptions(page),
     ]);
+    const timezoneOf = new Map(profiles.map((profile) => [profile.userId as string, profile.timezone]));
     const zoneOfUser = new Map(
       profiles.map((profile) => [profile.userId as string, zoneOf(campaign, profile.timezone)]),
     );
@@ -101,7 +102,7 @@ export async function forecastCampaign(ctx: EngineContext, campaign: Campaign): 
     const specsOfUser = sending.map((userId) =>
       campaign.setup.ignoreGlobalLimits
         ? []
-        : capSpecs(ctx.limits, userId, zoneOfUser.get(userId) ?? 'UTC', now),
+        : capSpecs(ctx.limits, userId, capZoneOf(ctx.defaultTimezone, timezoneOf.get(userId)), now),
     );
     const counts = await ctx.counters.get(
       specsOfUser.flatMap((specs) => specs.map((spec) => spec.key)),

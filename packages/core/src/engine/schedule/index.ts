@@ -12,7 +12,14 @@
  * (context.ts, jobs.ts). It is the lowest floor: it imports no other floor,
  * and every floor above may import it.
  */
-export { assertTransition, canTransition, firstMoment, resumeTarget } from './lifecycle.js';
+export {
+  assertTransition,
+  canTransition,
+  firstMoment,
+  firstRun,
+  resumeTarget,
+  seriesAnchor,
+} from './lifecycle.js';
 export {
   atWallTime,
   dayKey,
@@ -28,4 +35,4 @@ export {
 export { actAtFor, EARLIEST_ZONE, nextDueAt, nominalFor } from './next-due.js';
 export { occurrenceId, occurrenceInstant } from './occurrence.js';
 export { runScheduler } from './scheduler.js';
-export { PASSED_GRACE_MS, type UserDue, userDue, zoneOf } from './wave.js';
+export { capZoneOf, PASSED_GRACE_MS, type UserDue, userDue, zoneOf } from './wave.js';

@@ -23,7 +23,8 @@ const SEARCH_DAYS = 400;
  * - Every N days counts from the first matching day on or after the start.
  * - Nothing is due before `notBefore` (the campaign's start, or when it was
  *   scheduled): a monthly "on the 7th" scheduled on the 20th first runs on
- *   the 7th of next month.
+ *   the 7th of next month. A one-time campaign is the exception: its single
+ *   run is never dropped (`firstDueFrom` and `firstMoment` say when it acts).
  */
 export function nextDueAt(when: When, after: Date | null, notBefore: Date): Date | null {
   const floor = maxDate(notBefore, when.start ?? notBefore);
@@ -61,7 +62,7 @@ function nextRecurring(when: When, rule: Recurring, after: Date | null, floor: D
   const zone = when.timezone;
   const [hour, minute] = parseTimeOfDay(rule.time);
   const start = DateTime.fromJSDate(floor, { zone }).startOf('day');
-  const lowerBound = after && after > floor ? after : null;
+  const lowerBound = after && after >= floor ? after : null;
   const daysToBound = lowerBound ? Math.ceil(DateTime.fromJSDate(lowerBound).diff(start, 'days').days) : 0;
   let firstMatch: DateTime | null = null;
   for (let offset = 0; offset <= daysToBound + SEARCH_DAYS; offset++) {
@@ -112,6 +113,32 @@ export const EARLIEST_ZONE = 'Etc/GMT-14';
 export function actAtFor(when: When, nominal: Date): Date {
   if (!when.userTimezone) return nominal;
   return sameWallTimeIn(nominal, when.timezone, EARLIEST_ZONE);
+}
+
+/**
+ * The most an occurrence's act-at moment can precede its nominal instant:
+ * UTC+14 against a campaign zone at UTC-12, plus an hour of DST.
+ */
+const MAX_HEAD_START_MS = 27 * 3600_000;
+
+/**
+ * The first occurrence (its nominal instant) of a series counted from
+ * `anchor` whose act-at moment is on or after `from`: the scheduler never
+ * starts a run whose moment came before the campaign was scheduled or
+ * resumed. For delivery in the user's zone that moment is when the
+ * wall-clock time first comes anywhere, so a wave already under way is not
+ * started (half the world would get it late, or not at all with
+ * `ifPassed: skip`); the next one is. A one-time campaign is never dropped.
+ * Null when nothing is left.
+ */
+export function firstDueFrom(when: When, anchor: Date, from: Date): Date | null {
+  // A one-time campaign's single run is never dropped: scheduled or resumed late, it runs at once.
+  if (when.schedule.type === 'once') return nextDueAt(when, null, anchor);
+  // Search from just before the earliest nominal instant whose act-at moment can be `from`.
+  const headStart = when.userTimezone ? MAX_HEAD_START_MS : 0;
+  let nominal = nextDueAt(when, new Date(from.getTime() - headStart - 1), anchor);
+  while (nominal !== null && actAtFor(when, nominal) < from) nominal = nextDueAt(when, nominal, anchor);
+  return nominal;
 }
 
 /** The inverse of `actAtFor`: the occurrence's nominal instant from the scheduler's act-at instant. */

@@ -1,6 +1,7 @@
 import { type Campaign, isLive } from '../../model/index.js';
 import type { EngineContext } from '../context.js';
 import { JobName } from '../jobs.js';
+import { seriesAnchor } from './lifecycle.js';
 import { actAtFor, nextDueAt, nominalFor } from './next-due.js';
 import { occurrenceId } from './occurrence.js';
 
@@ -46,7 +47,7 @@ async function startOccurrence(
       dedupeKey: `${campaign.id}|${occurrence}|p|start`,
     },
   ]);
-  const next = nextDueAt(campaign.when, nominal, campaign.createdAt);
+  const next = nextDueAt(campaign.when, nominal, seriesAnchor(campaign));
   const written = await ctx.storage.updateCampaign(
     {
       ...campaign,

@@ -4,9 +4,22 @@ import { sameWallTimeIn } from './local-time.js';
 /** How late a run may start before users whose local time it missed count as "passed". */
 export const PASSED_GRACE_MS = 5 * 60_000;
 
-/** The zone a user's local times are read in: their profile's, else the campaign's. */
+/**
+ * The zone a user's local times are read in for a campaign's message (delivery in the user's zone,
+ * DND, reminder dates): their profile's, else the campaign's, which its author chose for its audience.
+ */
 export function zoneOf(campaign: Campaign, profileZone: string | undefined): string {
   return profileZone ?? campaign.when.timezone;
+}
+
+/**
+ * The zone a user's days and weeks are counted in for the global caps: their profile's, else the
+ * engine's `defaultTimezone`. Never the campaign's: the caps span every campaign, so a user's day
+ * must not depend on which campaign asks (a Tokyo campaign and a Los Angeles one would otherwise
+ * each see a fresh day for the same zoneless user an hour apart).
+ */
+export function capZoneOf(defaultTimezone: string, profileZone: string | undefined): string {
+  return profileZone ?? defaultTimezone;
 }
 
 export type UserDue = { kind: 'due'; at: Date } | { kind: 'passed'; at: Date };

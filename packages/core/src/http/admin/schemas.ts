@@ -9,9 +9,12 @@
  * field the engine added that the schema lacks: objects are closed).
  */
 import { z } from 'zod';
-import type { Explanation } from '../../engine/explain.js';
-import type { CampaignForecast } from '../../engine/forecast.js';
-import type { CampaignPreview, TestSendResult } from '../../engine/preview.js';
+import type {
+  CampaignForecast,
+  CampaignPreview,
+  Explanation,
+  TestSendResult,
+} from '../../engine/observe/index.js';
 import {
   Campaign,
   CampaignId,
@@ -165,6 +168,7 @@ export const ExplanationSchema = describes<Explanation>()(
     controlGroup: z.object({ percent: z.number(), member: z.boolean() }),
     caps: z.object({
       applies: z.boolean(),
+      zone: z.string(),
       counters: z.array(z.object({ key: z.string(), count: z.number(), limit: z.number() })),
     }),
     dnd: z.object({

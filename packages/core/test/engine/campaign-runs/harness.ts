@@ -76,7 +76,7 @@ function watchedQueue(queue: Queue, moments: Set<number>): Queue {
   };
 }
 
-export interface BrainOptions extends Partial<Pick<HeraldOptions, 'limits' | 'dnd'>> {
+export interface BrainOptions extends Partial<Pick<HeraldOptions, 'limits' | 'dnd' | 'defaultTimezone'>> {
   start: string;
   storage?: Storage;
   queue?: Queue;
@@ -107,6 +107,7 @@ export function brain(options: BrainOptions) {
     reportSecret: 'x'.repeat(32),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.dnd ? { dnd: options.dnd } : {}),
+    ...(options.defaultTimezone ? { defaultTimezone: options.defaultTimezone } : {}),
     tuning: { pageSize: 50, batchSize: 20, ...options.tuning },
   });
 

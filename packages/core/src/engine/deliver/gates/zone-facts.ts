@@ -44,9 +44,12 @@ export function zoneFactsAt(ctx: EngineContext, campaign: Campaign, now: Date) {
   return {
     dndWindow: dnd,
     of: factsOf,
-    /** A user's counters: caps first, so a user over their cap is skipped as capped rather than delayed by the throttle. */
-    counterSpecs(userId: string, zone: string): CounterSpec[] {
-      const specs = factsOf(zone).caps.map((period) => capSpec(period, userId));
+    /**
+     * A user's counters, in their caps zone (`capZoneOf`): caps first, so a user over their cap is
+     * skipped as capped rather than delayed by the throttle.
+     */
+    counterSpecs(userId: string, capZone: string): CounterSpec[] {
+      const specs = factsOf(capZone).caps.map((period) => capSpec(period, userId));
       if (throttle) specs.push(throttle);
       return specs;
     },
