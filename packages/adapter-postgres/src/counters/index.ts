@@ -42,9 +42,9 @@ const ValueRow = z.object({ key: z.string(), value: z.number().int().min(0) });
 /**
  * The Counters port on Postgres, for deployments without Redis: one row per
  * counter in `counters` (migration 007). `consume` is one call of the
- * `consume_counters` function, which locks the named rows in key order and
- * then checks and counts them all in one statement; the migration argues why
- * that is exact under READ COMMITTED. Time is always the caller's `now`,
+ * `consume_counters` function, which locks the named rows in key order,
+ * reads them afresh, and writes all their increments or none; the migration
+ * argues why that is exact under READ COMMITTED. Time is always the caller's `now`,
  * never SQL now(). Semantics follow core's memoryCounters, the port's
  * executable spec.
  *
