@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { postgresQueue, postgresStorage } from '@herald/adapter-postgres';
+import { postgresCounters, postgresQueue, postgresStorage } from '@herald/adapter-postgres';
 import {
   type Authorize,
   type Campaign,
@@ -160,6 +160,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
       herald = createHerald({
         storage: postgresStorage({ client: backend.client, schema: backend.schema }),
         queue: postgresQueue({ client: backend.client, schema: backend.schema }),
+        counters: postgresCounters({ client: backend.client, schema: backend.schema }),
         providers: { webpush: webPush({ vapid }) },
         allowEndpoint: [url],
         clock,

@@ -1,4 +1,4 @@
-import { createHerald, memoryQueue } from '@herald/core';
+import { createHerald, memoryCounters, memoryQueue } from '@herald/core';
 import { fakeClock } from '@herald/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, postgresStorage } from '../src/index.js';
@@ -20,6 +20,8 @@ describe('profiles on Postgres keep what an upsert does not mention, and merge o
     return createHerald({
       storage: postgresStorage({ client: pool, schema }),
       queue: memoryQueue(),
+      // One engine in this test: per-process counters are enough.
+      counters: memoryCounters(),
       clock: fakeClock('2026-05-01T00:00:00Z'),
       providers: {
         webpush: {
