@@ -5,7 +5,7 @@ import { systemClock } from '../adapters/system-clock.js';
 import type { EndpointPolicy } from '../delivery/endpoint-policy.js';
 import { createEndpointPolicy } from '../delivery/endpoint-policy.js';
 import type { PushProvider } from '../delivery/provider.js';
-import { ConfigError, ValidationError } from '../errors/index.js';
+import { ConfigError, parseInput as parse } from '../errors/index.js';
 import {
   type Campaign,
   type CampaignId,
@@ -17,11 +17,13 @@ import {
   ProfileInput,
   type Subscription,
   type SubscriptionId,
+  SubscriptionId as SubscriptionIdSchema,
   SubscriptionInput,
   type Target,
   type UserEvent,
   UserId,
 } from '../model/index.js';
+import { PushSubscriptionJson } from '../model/subscription.js';
 import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js';
 import { defaultRetryPolicy, type RetryPolicy } from './backoff.js';
 import { createCampaignService } from './campaigns.js';
@@ -78,11 +80,7 @@ export interface HeraldOptions {
 
 type DndWindowInput = z.input<typeof DndWindow>;
 
-function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw ValidationError.fromZod(what, result.error);
-  return result.data;
-}
+const Endpoint = PushSubscriptionJson.shape.endpoint;
 
 /**
  * Assembles Herald from the ports a host provides. Nothing global: two
@@ -186,12 +184,13 @@ export function createHerald(options: HeraldOptions) {
       await ctx.storage.upsertSubscription(subscription);
       return subscription;
     },
-    remove: (id: SubscriptionId | string) => ctx.storage.removeSubscription(id as SubscriptionId),
+    remove: (id: SubscriptionId | string) =>
+      ctx.storage.removeSubscription(parse(SubscriptionIdSchema, id, 'subscription id')),
     /** Removes the subscription with this endpoint (what a browser knows of itself). */
     removeByEndpoint: (endpoint: string) =>
-      ctx.storage.removeSubscription(subscriptionIdFor(endpoint, 'webpush')),
+      ctx.storage.removeSubscription(subscriptionIdFor(parse(Endpoint, endpoint, 'endpoint'), 'webpush')),
     list: (userId: string) => ctx.storage.listSubscriptions([parse(UserId, userId, 'user id')]),
-    idForEndpoint: (endpoint: string) => subscriptionIdFor(endpoint, 'webpush'),
+    idForEndpoint: (endpoint: string) => subscriptionIdFor(parse(Endpoint, endpoint, 'endpoint'), 'webpush'),
   };
 
   async function ensureProfile(userId: UserId, timezone: string | undefined, now: Date): Promise<void> {
