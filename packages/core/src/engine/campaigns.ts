@@ -1,8 +1,14 @@
-import { ConflictError, NotFoundError, ValidationError } from '../errors/index.js';
+import {
+  ConflictError,
+  NotFoundError,
+  parseInput as parseAgainst,
+  ValidationError,
+} from '../errors/index.js';
 import {
   type Campaign,
   type CampaignId,
   CampaignId as CampaignIdSchema,
+  CampaignListFilter,
   type CampaignSpec,
   type CampaignStats,
   type CampaignStatus,
@@ -120,7 +126,8 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
     /** How many users the next run would reach after control group, caps and DND. */
     forecast: async (id: string): Promise<CampaignForecast> => forecastCampaign(ctx, await load(id)),
 
-    list: (filter: { status?: CampaignStatus[]; label?: string } = {}) => ctx.storage.listCampaigns(filter),
+    list: (filter: { status?: CampaignStatus[]; label?: string } = {}) =>
+      ctx.storage.listCampaigns(parseAgainst(CampaignListFilter, filter, 'campaign filter')),
 
     async stats(id: string): Promise<CampaignStats> {
       const campaign = await load(id);

@@ -275,7 +275,8 @@ export function createHerald(options: HeraldOptions) {
       await Promise.all(Object.values(ctx.providers).map((provider) => provider?.close()));
     },
     /** Verifies a report token from a service worker. */
-    verifyReportToken: (token: string) => ctx.tokens.verify(token, clock.now()),
+    verifyReportToken: (token: string) =>
+      typeof token === 'string' ? ctx.tokens.verify(token, clock.now()) : null,
     endpoints,
     context: ctx,
   };

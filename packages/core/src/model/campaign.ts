@@ -170,6 +170,12 @@ export type CampaignSpec = z.infer<typeof CampaignInput>;
 export const CampaignStatus = z.enum(['draft', 'scheduled', 'running', 'paused', 'completed', 'stopped']);
 export type CampaignStatus = z.infer<typeof CampaignStatus>;
 
+/** What `campaigns.list` filters on: any of these statuses, and carrying this label. */
+export const CampaignListFilter = z.strictObject({
+  status: z.array(CampaignStatus).readonly().optional(),
+  label: z.string().min(1).max(MAX_LABEL_LENGTH).optional(),
+});
+
 /** A stored campaign (the reading form of the model: see row-schema.ts). */
 export const Campaign = rowSchema(CampaignInput).extend({
   id: CampaignId,

@@ -339,6 +339,8 @@ describe('JavaScript callers with wrong values get a ValidationError or a NotFou
     ['subscriptions.remove', (value) => herald.subscriptions.remove(value as never)],
     ['subscriptions.removeByEndpoint', (value) => herald.subscriptions.removeByEndpoint(value as never)],
     ['events.track', (value) => herald.events.track(value as never)],
+    ['campaigns.list', (value) => herald.campaigns.list(value as never)],
+    ['subscriptions.idForEndpoint', async (value) => herald.subscriptions.idForEndpoint(value as never)],
   ];
 
   async function outcome(call: () => Promise<unknown>): Promise<string> {
@@ -360,6 +362,10 @@ describe('JavaScript callers with wrong values get a ValidationError or a NotFou
     }
     // Objects that are not what each entry point takes are refused, never stored.
     expect(await outcome(() => call({ nope: 1 }))).not.toBe('ok');
+  });
+
+  it('verifyReportToken answers null for anything that is not a valid token', () => {
+    for (const value of wrongValues) expect(herald.verifyReportToken(value as never)).toBeNull();
   });
 
   it('campaigns.create, profiles.upsert, subscriptions.add and events.track refuse non-objects with a clear message', async () => {
