@@ -47,7 +47,9 @@ export function fieldIssues(error: z.ZodError, knownKeys?: KnownKeys): FieldIssu
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return path
     .map((part, index) =>
-      typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`,
+      typeof part === 'number' || part === ''
+        ? `[${JSON.stringify(part)}]`
+        : `${index === 0 ? '' : '.'}${String(part)}`,
     )
     .join('');
 }
@@ -151,6 +153,8 @@ function humanMessage(issue: z.core.$ZodRawIssue, knownKeys: KnownKeys): string 
     case 'invalid_type':
       if (issue.input === undefined) return REQUIRED;
       if (issue.expected === 'date') return INSTANT_EXPECTED;
+      if (issue.expected === 'int' && typeof issue.input === 'number')
+        return `must be a whole number, not ${issue.input}`;
       return `expected ${describeType(issue.expected)}, received ${describeValue(issue.input)}`;
     case 'too_big':
       return `${issue.inclusive === false ? 'less than' : 'at most'} ${amount(issue.maximum, issue.origin)}`;
@@ -170,6 +174,8 @@ function humanMessage(issue: z.core.$ZodRawIssue, knownKeys: KnownKeys): string 
       return issue.format === 'url'
         ? 'expected a URL such as https://example.com/page'
         : `expected ${issue.format === 'regex' ? 'a value of the documented format' : `a valid ${issue.format}`}`;
+    case 'invalid_key':
+      return `invalid name: ${issue.issues.map((inner) => inner.message).join('; ')}`;
     case 'not_multiple_of':
       return `must be a multiple of ${issue.divisor}`;
     case 'unrecognized_keys': {
