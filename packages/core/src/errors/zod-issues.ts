@@ -28,7 +28,12 @@ export interface FieldIssue {
  */
 export const keyAliases = z.registry<Record<string, string>>();
 
-/** Known keys of the strict object that refused a key, by the refused keys' array (zod copies it into the final issue). */
+/**
+ * The known keys of each strict object that refused keys. zod hands the error
+ * map the object schema (`inst`) but leaves it out of the final issue; the
+ * refused keys' array is the one thing both share, so it is the lookup key.
+ * One map per parse, gone with it.
+ */
 type KnownKeys = WeakMap<readonly string[], { known: readonly string[]; aliases: Record<string, string> }>;
 
 export type ParseOutcome<T> = { success: true; data: T } | { success: false; issues: FieldIssue[] };
@@ -37,11 +42,12 @@ export function parseWithIssues<S extends z.ZodType>(schema: S, value: unknown):
   const knownKeys: KnownKeys = new WeakMap();
   const result = schema.safeParse(value, { error: (issue) => humanMessage(issue, knownKeys) });
   if (result.success) return { success: true, data: result.data };
-  return { success: false, issues: fieldIssues(result.error, knownKeys) };
+  return { success: false, issues: flatten(result.error.issues, [], knownKeys) };
 }
 
-export function fieldIssues(error: z.ZodError, knownKeys?: KnownKeys): FieldIssue[] {
-  return flatten(error.issues, [], knownKeys);
+/** Field issues of an error zod raised elsewhere (without the error map: zod's messages, no key suggestions). */
+export function fieldIssues(error: z.ZodError): FieldIssue[] {
+  return flatten(error.issues, [], undefined);
 }
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
