@@ -1,4 +1,4 @@
-import { CorruptRecordError, formatPath } from '@herald/core';
+import { CorruptRecordError, parseWithIssues } from '@herald/core';
 import type { z } from 'zod';
 
 /** Parses a row read back with its model schema; a malformed row is a CorruptRecordError naming table and id. */
@@ -8,14 +8,8 @@ export function parseRow<S extends z.ZodType>(
   id: string,
   value: unknown,
 ): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new CorruptRecordError(
-      table,
-      id,
-      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-    );
-  }
+  const parsed = parseWithIssues(schema, value);
+  if (!parsed.success) throw new CorruptRecordError(table, id, parsed.issues);
   return parsed.data;
 }
 

@@ -5,7 +5,7 @@ import { systemClock } from '../adapters/system-clock.js';
 import type { EndpointPolicy } from '../delivery/endpoint-policy.js';
 import { createEndpointPolicy } from '../delivery/endpoint-policy.js';
 import type { PushProvider } from '../delivery/provider.js';
-import { ConfigError, ValidationError } from '../errors/index.js';
+import { ConfigError, parseInput as parse } from '../errors/index.js';
 import {
   type Campaign,
   type CampaignId,
@@ -19,12 +19,14 @@ import {
   ProfileUpdate as ProfileUpdateSchema,
   type Subscription,
   type SubscriptionId,
+  SubscriptionId as SubscriptionIdSchema,
   SubscriptionInput,
   type Target,
   TimeZone,
   type UserEvent,
   UserId,
 } from '../model/index.js';
+import { PushSubscriptionJson } from '../model/subscription.js';
 import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js';
 import { createCampaignService, createSegmentService, subscriptionIdFor } from './campaigns/index.js';
 import type { EngineContext } from './context.js';
@@ -95,11 +97,7 @@ function mentions(input: unknown, field: string): boolean {
   );
 }
 
-function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw ValidationError.fromZod(what, result.error);
-  return result.data;
-}
+const Endpoint = PushSubscriptionJson.shape.endpoint;
 
 /**
  * Assembles Herald from the ports a host provides. Nothing global: two
@@ -243,12 +241,13 @@ export function createHerald(options: HeraldOptions) {
       await ctx.storage.upsertSubscription(subscription);
       return subscription;
     },
-    remove: (id: SubscriptionId | string) => ctx.storage.removeSubscription(id as SubscriptionId),
+    remove: (id: SubscriptionId | string) =>
+      ctx.storage.removeSubscription(parse(SubscriptionIdSchema, id, 'subscription id')),
     /** Removes the subscription with this endpoint (what a browser knows of itself). */
     removeByEndpoint: (endpoint: string) =>
-      ctx.storage.removeSubscription(subscriptionIdFor(endpoint, 'webpush')),
+      ctx.storage.removeSubscription(subscriptionIdFor(parse(Endpoint, endpoint, 'endpoint'), 'webpush')),
     list: (userId: string) => ctx.storage.listSubscriptions([parse(UserId, userId, 'user id')]),
-    idForEndpoint: (endpoint: string) => subscriptionIdFor(endpoint, 'webpush'),
+    idForEndpoint: (endpoint: string) => subscriptionIdFor(parse(Endpoint, endpoint, 'endpoint'), 'webpush'),
   };
 
   async function ensureProfile(userId: UserId, timezone: string | undefined, now: Date): Promise<void> {
@@ -333,7 +332,8 @@ export function createHerald(options: HeraldOptions) {
       await Promise.all(Object.values(ctx.providers).map((provider) => provider?.close()));
     },
     /** Verifies a report token from a service worker. */
-    verifyReportToken: (token: string) => ctx.tokens.verify(token, clock.now()),
+    verifyReportToken: (token: string) =>
+      typeof token === 'string' ? ctx.tokens.verify(token, clock.now()) : null,
     endpoints,
     context: ctx,
   };

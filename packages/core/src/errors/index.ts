@@ -1,10 +1,15 @@
 import type { z } from 'zod';
+import { describeValue, type FieldIssue, fieldIssues, parseWithIssues } from './zod-issues.js';
 
-/** One bad field: where it is (a path into the input) and what is wrong with it. */
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
+export {
+  closestKey,
+  type FieldIssue,
+  fieldIssues,
+  formatPath,
+  keyAliases,
+  type ParseOutcome,
+  parseWithIssues,
+} from './zod-issues.js';
 
 /** Base class of every error Herald throws on purpose; `code` lets callers branch without instanceof. */
 export abstract class HeraldError extends Error {
@@ -22,29 +27,30 @@ export class ValidationError extends HeraldError {
     this.name = 'ValidationError';
   }
 
+  /** An error zod raised elsewhere; prefer `parseInput`, whose messages and key suggestions are richer. */
   static fromZod(what: string, error: z.ZodError): ValidationError {
-    return new ValidationError(
-      what,
-      error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-    );
+    return new ValidationError(what, fieldIssues(error));
   }
 }
 
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path
-    .map((part, index) =>
-      typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`,
-    )
-    .join('');
+/** Parses input against its schema, or throws a ValidationError naming every bad field (see zod-issues.ts). */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = parseWithIssues(schema, input);
+  if (!result.success) throw new ValidationError(what, result.issues);
+  return result.data;
 }
 
 export class NotFoundError extends HeraldError {
   readonly code = 'not_found';
+  readonly id: string;
   constructor(
     readonly kind: string,
-    readonly id: string,
+    id: string,
   ) {
-    super(`${kind} ${id} not found`);
+    // A JavaScript caller may pass anything as an id (an object without a prototype cannot even become a string).
+    const shown = typeof id === 'string' ? id : describeValue(id);
+    super(`${kind} ${shown} not found`);
+    this.id = shown;
     this.name = 'NotFoundError';
   }
 }

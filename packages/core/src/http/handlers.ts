@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Herald } from '../engine/create-herald.js';
-import { HeraldError, ValidationError } from '../errors/index.js';
-import { PushSubscriptionJson, TimeZone, UserId } from '../model/index.js';
+import { HeraldError, parseInput, ValidationError } from '../errors/index.js';
+import { EventName, PushSubscriptionJson, TimeZone, UserId } from '../model/index.js';
 import { ReportBody } from '../payload/index.js';
 import type { Interaction } from '../ports/index.js';
 
@@ -37,32 +37,28 @@ export interface HttpOptions {
   trustClientUserId?: boolean;
 }
 
-const SubscribeBody = z.object({
+// Bodies are strict like every input: a key the browser SDK does not send is a mistake worth naming.
+const SubscribeBody = z.strictObject({
   subscription: PushSubscriptionJson,
   userId: UserId.optional(),
   timezone: TimeZone.optional(),
   /** The endpoint this subscription replaces (pushsubscriptionchange, VAPID key change). */
   oldEndpoint: z.string().url().optional(),
 });
-const SafariSubscribeBody = z.object({
+const SafariSubscribeBody = z.strictObject({
   deviceToken: z.string(),
   userId: UserId.optional(),
   timezone: TimeZone.optional(),
 });
-const UnsubscribeBody = z.object({ endpoint: z.string().url() });
-const IdentifyBody = z.object({ endpoint: z.string().url(), userId: UserId });
-const EventBody = z.object({
+const UnsubscribeBody = z.strictObject({ endpoint: z.string().url() });
+const IdentifyBody = z.strictObject({ endpoint: z.string().url(), userId: UserId });
+const EventBody = z.strictObject({
   userId: UserId.optional(),
   endpoint: z.string().url().optional(),
-  name: z.string().min(1).max(128),
+  name: EventName,
+  /** Free-form; `events.track` checks they are JSON. */
   properties: z.record(z.string(), z.unknown()).optional(),
 });
-
-function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(body);
-  if (!result.success) throw ValidationError.fromZod(what, result.error);
-  return result.data;
-}
 
 /** The one mapping from Herald's error codes to HTTP statuses, shared by every handler. */
 export function errorResponse(error: unknown): HttpResponse {
@@ -111,7 +107,7 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
     const key = `${request.method.toUpperCase()} ${request.path.replace(/\/+$/, '') || '/'}`;
     switch (key) {
       case 'POST /subscriptions': {
-        const body = parseBody(SubscribeBody, request.body, 'subscription request');
+        const body = parseInput(SubscribeBody, request.body, 'subscription request');
         const oldEndpoint =
           body.oldEndpoint && body.oldEndpoint !== body.subscription.endpoint ? body.oldEndpoint : null;
         // A rotated subscription (the service worker's pushsubscriptionchange carries no session
@@ -142,7 +138,7 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
         return { status: 201, body: { id: stored.id, userId } };
       }
       case 'POST /subscriptions/safari': {
-        const body = parseBody(SafariSubscribeBody, request.body, 'Safari subscription request');
+        const body = parseInput(SafariSubscribeBody, request.body, 'Safari subscription request');
         const userId = await userFor(
           request,
           body.userId,
@@ -157,12 +153,12 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
         return { status: 201, body: { id: stored.id, userId } };
       }
       case 'DELETE /subscriptions': {
-        const body = parseBody(UnsubscribeBody, request.body, 'unsubscribe request');
+        const body = parseInput(UnsubscribeBody, request.body, 'unsubscribe request');
         await herald.subscriptions.removeByEndpoint(body.endpoint);
         return { status: 204 };
       }
       case 'POST /identify': {
-        const body = parseBody(IdentifyBody, request.body, 'identify request');
+        const body = parseInput(IdentifyBody, request.body, 'identify request');
         const id = herald.subscriptions.idForEndpoint(body.endpoint);
         const current = await herald.context.storage.getSubscription(id);
         if (current?.target !== 'webpush') {
@@ -187,7 +183,7 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
         return { status: 200, body: { userId, changed: userId !== current.userId } };
       }
       case 'POST /events': {
-        const body = parseBody(EventBody, request.body, 'event');
+        const body = parseInput(EventBody, request.body, 'event');
         let fallbackUser: string | undefined;
         if (body.endpoint) {
           fallbackUser = (

@@ -1,18 +1,23 @@
 import { z } from 'zod';
-import { Instant, Properties } from './common.js';
+import { keyAliases } from '../errors/zod-issues.js';
+import { Instant, InstantInput, Properties } from './common.js';
 import { UserId } from './ids.js';
 
-export const EventName = z.string().min(1).max(128);
+export const MAX_EVENT_NAME_LENGTH = 128;
+export const EventName = z.string().min(1).max(MAX_EVENT_NAME_LENGTH);
 
-export const EventInput = z.object({
-  userId: UserId,
-  name: EventName,
-  properties: Properties.default({}),
-  /** When it happened; defaults to the engine clock's now. */
-  time: Instant.optional(),
-});
+export const EventInput = z
+  .strictObject({
+    userId: UserId,
+    name: EventName,
+    properties: Properties.default({}),
+    /** When it happened; defaults to the engine clock's now. */
+    time: InstantInput.optional(),
+  })
+  .register(keyAliases, { event: 'name', props: 'properties', timestamp: 'time', at: 'time' });
 export type EventInput = z.input<typeof EventInput>;
 
+/** A stored event (rows: see row-schema.ts). */
 export const UserEvent = z.object({
   userId: UserId,
   name: EventName,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 /** Branded ids, so a user id is never passed where a campaign id belongs. */
-export const UserId = z.string().min(1).max(256).brand<'UserId'>();
+export const MAX_USER_ID_LENGTH = 256;
+export const UserId = z.string().min(1).max(MAX_USER_ID_LENGTH).brand<'UserId'>();
 export type UserId = z.infer<typeof UserId>;
 
 export const CampaignId = z.string().min(1).max(64).brand<'CampaignId'>();

@@ -1,13 +1,16 @@
 import { z } from 'zod';
+import { keyAliases } from '../errors/zod-issues.js';
 import { Instant, TimeZone } from './common.js';
 import { SubscriptionId, UserId } from './ids.js';
+import { rowSchema } from './row-schema.js';
 
 const base64Url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
 
 /** W3C PushSubscriptionJSON, as `subscription.toJSON()` gives it in the browser. */
-export const PushSubscriptionJson = z.object({
+export const PushSubscriptionJson = z.strictObject({
   endpoint: z.string().url(),
   expirationTime: z.number().nullable().optional(),
+  /** A record in the Push API's own terms: a browser may add keys, so others are dropped, not refused. */
   keys: z.object({
     p256dh: base64Url.min(80, 'must be an uncompressed P-256 public key').max(100),
     auth: base64Url.min(16).max(32),
@@ -31,7 +34,7 @@ export const WebPushSubscription = z.object({
   ...common,
   target: z.literal('webpush'),
   endpoint: z.string().url(),
-  keys: PushSubscriptionJson.shape.keys,
+  keys: rowSchema(PushSubscriptionJson.shape.keys),
   expirationTime: z.number().nullable().optional(),
 });
 export type WebPushSubscription = z.infer<typeof WebPushSubscription>;
@@ -51,17 +54,19 @@ export type Subscription = z.infer<typeof Subscription>;
 export const SubscriptionInput = z.preprocess(
   // `target` may be left out for the common case, a standard Web Push subscription.
   (value) =>
-    value !== null && typeof value === 'object' && !('target' in value)
+    value !== null && typeof value === 'object' && !Array.isArray(value) && !('target' in value)
       ? { ...value, target: 'webpush' }
       : value,
   z.discriminatedUnion('target', [
-    z.object({
-      target: z.literal('webpush'),
-      userId: UserId,
-      subscription: PushSubscriptionJson,
-      timezone: TimeZone.optional(),
-    }),
-    z.object({
+    z
+      .strictObject({
+        target: z.literal('webpush'),
+        userId: UserId,
+        subscription: PushSubscriptionJson,
+        timezone: TimeZone.optional(),
+      })
+      .register(keyAliases, { endpoint: 'subscription', keys: 'subscription' }),
+    z.strictObject({
       target: z.literal('safari'),
       userId: UserId,
       deviceToken: SafariSubscription.shape.deviceToken,

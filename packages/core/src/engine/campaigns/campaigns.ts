@@ -1,7 +1,13 @@
-import { ConflictError, NotFoundError, ValidationError } from '../../errors/index.js';
+import {
+  ConflictError,
+  NotFoundError,
+  parseInput as parseAgainst,
+  ValidationError,
+} from '../../errors/index.js';
 import {
   type Campaign,
   CampaignId as CampaignIdSchema,
+  CampaignListFilter,
   type CampaignSpec,
   type CampaignStats,
   type CampaignStatus,
@@ -142,7 +148,8 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
     /** How many users the next run would reach after control group, caps and DND. */
     forecast: async (id: string): Promise<CampaignForecast> => forecastCampaign(ctx, await load(id)),
 
-    list: (filter: { status?: CampaignStatus[]; label?: string } = {}) => ctx.storage.listCampaigns(filter),
+    list: (filter: { status?: CampaignStatus[]; label?: string } = {}) =>
+      ctx.storage.listCampaigns(parseAgainst(CampaignListFilter, filter, 'campaign filter')),
 
     /** Recipients, deliveries, skips by reason, reports and conversions (engine/observe/stats.ts). */
     stats: async (id: string): Promise<CampaignStats> => campaignStats(ctx, await load(id)),

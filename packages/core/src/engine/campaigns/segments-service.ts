@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
-import { ConflictError, NotFoundError, ValidationError } from '../../errors/index.js';
+import { ConflictError, NotFoundError, parseInput as parse } from '../../errors/index.js';
 import {
   type Campaign,
   type CampaignStatus,
@@ -17,12 +16,6 @@ import type { EngineContext } from '../context.js';
 export const SEGMENT_IN_USE_STATUSES: readonly CampaignStatus[] = ['scheduled', 'running', 'paused'];
 
 const SegmentUpdate = SegmentInput.partial();
-
-function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw ValidationError.fromZod(what, result.error);
-  return result.data;
-}
 
 export function newSegmentId(): SegmentId {
   return SegmentId.parse(`seg_${randomUUID().replace(/-/g, '')}`);

@@ -3,9 +3,9 @@ import type { CounterSpec } from '../../../ports/index.js';
 import { dayKey, nextDayStart, nextWeekStart, weekKey } from '../../schedule/index.js';
 
 /** The host's per-user limits across all campaigns (createHerald `limits`). */
-export const GlobalLimits = z.object({
+export const GlobalLimits = z.strictObject({
   perUser: z
-    .object({
+    .strictObject({
       perDay: z.number().int().min(0).optional(),
       perWeek: z.number().int().min(0).optional(),
     })
