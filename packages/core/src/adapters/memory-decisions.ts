@@ -5,6 +5,7 @@ import {
   type JsonValue,
   type UserId,
 } from '../model/index.js';
+import { deepFreeze } from './deep-freeze.js';
 import { instantOf, NumberColumn, type StringPool, TextColumn } from './memory-columns.js';
 import { isUserId } from './memory-occurrence-rows.js';
 
@@ -134,12 +135,4 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }

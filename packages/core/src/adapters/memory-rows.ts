@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { CorruptRecordError, formatPath } from '../errors/index.js';
+import { deepFreeze } from './deep-freeze.js';
 import { flat } from './memory-columns.js';
 
 /**
@@ -187,15 +188,6 @@ export function frozenInPlace(value: unknown): unknown {
 
 const EMPTY_ARRAY: readonly never[] = Object.freeze([]);
 const EMPTY_OBJECT: Readonly<Record<string, never>> = Object.freeze({});
-
-/** Freezes a fresh tree (a parse, a structured clone) and everything it holds, in place; returns it. */
-function deepFreeze<T>(value: T): T {
-  if (!isObject(value) || Object.isFrozen(value)) return value;
-  Object.freeze(value);
-  if (value instanceof Date) return value;
-  for (const inner of Object.values(value)) deepFreeze(inner);
-  return value;
-}
 
 const isPlainPrototype = (prototype: unknown): boolean =>
   prototype === Object.prototype || prototype === null;
