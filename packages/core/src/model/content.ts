@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { HttpUrl } from './common.js';
 
+/** RFC 8030 §5.4: a Topic header is at most 32 characters of the base64url alphabet. */
+export const Topic = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be at most 32 base64url characters');
+
 export const NotificationAction = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'),
   title: z.string().min(1).max(64),
@@ -41,10 +44,7 @@ export const MessageContent = z.object({
   requireInteraction: z.boolean().default(false),
   urgency: Urgency.default('normal'),
   /** Replaces an undelivered earlier message with the same topic (RFC 8030 §5.4). */
-  topic: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be at most 32 base64url characters')
-    .optional(),
+  topic: Topic.optional(),
   /** Notifications with the same tag replace each other on the device. */
   tag: z.string().max(64).optional(),
   renotify: z.boolean().default(false),

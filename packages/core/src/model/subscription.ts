@@ -2,15 +2,16 @@ import { z } from 'zod';
 import { Instant, TimeZone } from './common.js';
 import { SubscriptionId, UserId } from './ids.js';
 
-const base64Url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
+/** RFC 4648 §5 base64url text, padded or not: subscription keys and VAPID keys are written in it. */
+export const Base64Url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
 
 /** W3C PushSubscriptionJSON, as `subscription.toJSON()` gives it in the browser. */
 export const PushSubscriptionJson = z.object({
   endpoint: z.string().url(),
   expirationTime: z.number().nullable().optional(),
   keys: z.object({
-    p256dh: base64Url.min(80, 'must be an uncompressed P-256 public key').max(100),
-    auth: base64Url.min(16).max(32),
+    p256dh: Base64Url.min(80, 'must be an uncompressed P-256 public key').max(100),
+    auth: Base64Url.min(16).max(32),
   }),
 });
 export type PushSubscriptionJson = z.infer<typeof PushSubscriptionJson>;

@@ -9,7 +9,7 @@ import {
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import ece from 'http_ece';
-import type { PushSubscriptionJson } from '../model/index.js';
+import { type PushSubscriptionJson, Topic } from '../model/index.js';
 import { selfSignedCertificate } from './push-service/self-signed.js';
 import { VapidVerifier, type VerifiedVapid } from './push-service/vapid-check.js';
 
@@ -164,7 +164,7 @@ export function createTestPushService(options: TestPushServiceOptions = {}): Tes
     const urgency = headerOf(req, 'urgency');
     if (urgency !== undefined && !URGENCIES.has(urgency)) return answer(400, `unknown Urgency ${urgency}`);
     const topic = headerOf(req, 'topic');
-    if (topic !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(topic))
+    if (topic !== undefined && !Topic.safeParse(topic).success)
       return answer(400, 'Topic must be 1-32 base64url characters');
     if (body === null) return answer(413, `body over ${MAX_BODY_BYTES} bytes`);
     if (body.length === 0) return answer(400, 'empty body');
