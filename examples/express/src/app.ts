@@ -1,14 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import {
-  type Herald,
-  HeraldError,
-  type HttpOptions,
-  heraldHttp,
-  toNodeListener,
-  ValidationError,
-} from '@herald/core';
+import { errorResponse, type Herald, type HttpOptions, heraldHttp, toNodeListener } from '@herald/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 const require = createRequire(import.meta.url);
@@ -94,7 +87,7 @@ export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http 
     res.sendFile(serviceWorkerScript);
   });
   app.use(express.static(publicDir, { index: 'index.html' }));
-  app.use(errorHandler);
+  app.use(errorHandler(herald));
   return app;
 }
 
@@ -115,21 +108,14 @@ export function requireBearer(token: string) {
   };
 }
 
-function errorHandler(error: unknown, _req: Request, res: Response, _next: NextFunction) {
-  if (error instanceof HeraldError) {
-    const status = { validation_failed: 400, not_found: 404, conflict: 409 }[error.code] ?? 400;
-    res.status(status).json({
-      error: {
-        code: error.code,
-        message: error.message,
-        ...(error instanceof ValidationError ? { issues: error.issues } : {}),
-      },
-    });
-    return;
-  }
-  if (error instanceof SyntaxError) {
-    res.status(400).json({ error: { code: 'validation_failed', message: 'body is not valid JSON' } });
-    return;
-  }
-  res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+/** Herald's own mapping of errors to answers (a 5xx is logged and says nothing of its cause); a body that is not JSON is the client's error. */
+function errorHandler(herald: Herald) {
+  return (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof SyntaxError) {
+      res.status(400).json({ error: { code: 'validation_failed', message: 'body is not valid JSON' } });
+      return;
+    }
+    const { status, body } = errorResponse(error, herald.context.logger);
+    res.status(status).json(body);
+  };
 }

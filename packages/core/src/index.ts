@@ -20,6 +20,7 @@ export type { MissingValue, RenderContext, RenderedMessage } from './engine/rend
 export { nextDueAt } from './engine/schedule.js';
 export type { SegmentService } from './engine/segments-service.js';
 export * from './errors/index.js';
+export { type ErrorResponse, errorResponse, httpStatusOf } from './http/errors.js';
 export {
   type HeraldHttpHandler,
   type HttpOptions,

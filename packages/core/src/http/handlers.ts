@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Herald } from '../engine/create-herald.js';
-import { HeraldError, ValidationError } from '../errors/index.js';
+import { ValidationError } from '../errors/index.js';
 import { PushSubscriptionJson, TimeZone, UserId } from '../model/index.js';
 import { ReportBody } from '../payload/index.js';
 import type { Interaction } from '../ports/index.js';
+import { errorResponse } from './errors.js';
 
 /** A request as any framework can describe it; `path` is relative to where Herald is mounted. */
 export interface HttpRequest {
@@ -54,30 +55,6 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string):
   const result = schema.safeParse(body);
   if (!result.success) throw ValidationError.fromZod(what, result.error);
   return result.data;
-}
-
-function errorResponse(error: unknown): HttpResponse {
-  if (error instanceof HeraldError) {
-    const status =
-      {
-        validation_failed: 400,
-        not_found: 404,
-        conflict: 409,
-        endpoint_not_allowed: 400,
-        payload_too_large: 413,
-      }[error.code] ?? 500;
-    return {
-      status,
-      body: {
-        error: {
-          code: error.code,
-          message: error.message,
-          ...(error instanceof ValidationError ? { issues: error.issues } : {}),
-        },
-      },
-    };
-  }
-  return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
 }
 
 /**
@@ -213,10 +190,7 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
     try {
       return await route(request);
     } catch (error) {
-      const response = errorResponse(error);
-      if (response.status >= 500)
-        logger.error('herald http handler failed', { message: (error as Error).message });
-      return response;
+      return errorResponse(error, logger);
     }
   };
 }
