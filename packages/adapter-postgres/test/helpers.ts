@@ -174,37 +174,41 @@ const STORAGE_TABLES = [
   'conversions',
 ];
 
-export async function truncateStorage(b: Backend): Promise<void> {
-  await b.sql.query(`TRUNCATE ${STORAGE_TABLES.map((t) => `"${b.schema}".${t}`).join(', ')}`);
+export async function truncateStorage(backend: Backend): Promise<void> {
+  await backend.sql.query(
+    `TRUNCATE ${STORAGE_TABLES.map((table) => `"${backend.schema}".${table}`).join(', ')}`,
+  );
 }
 
 /** Reads rows straight from the tables, bypassing the adapter (as the conformance suite requires). */
 export function postgresInspector(backend: () => Backend): StorageInspector {
-  const s = () => `"${backend().schema}"`;
+  const quotedSchema = () => `"${backend().schema}"`;
   const sql = () => backend().sql;
   return {
     async countRows(table) {
       if (!STORAGE_TABLES.includes(table)) throw new Error(`unknown table ${table}`);
-      const { rows } = await sql().query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s()}.${table}`);
+      const { rows } = await sql().query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${quotedSchema()}.${table}`,
+      );
       return rows[0]?.n ?? 0;
     },
     async recipientState(campaignId, occurrence, userId) {
       const { rows } = await sql().query<{ state: string; reason: string | null }>(
-        `SELECT state, reason FROM ${s()}.recipients WHERE campaign_id = $1 AND occurrence = $2 AND user_id = $3`,
+        `SELECT state, reason FROM ${quotedSchema()}.recipients WHERE campaign_id = $1 AND occurrence = $2 AND user_id = $3`,
         [campaignId, occurrence, userId],
       );
       return rows[0] ?? null;
     },
     async subscriptionAddress(subscriptionId) {
       const { rows } = await sql().query<{ address: string }>(
-        `SELECT coalesce(endpoint, device_token) AS address FROM ${s()}.subscriptions WHERE id = $1`,
+        `SELECT coalesce(endpoint, device_token) AS address FROM ${quotedSchema()}.subscriptions WHERE id = $1`,
         [subscriptionId],
       );
       return rows[0]?.address ?? null;
     },
     async corruptCampaign(campaignId) {
       await sql().query(
-        `UPDATE ${s()}.campaigns SET doc = doc || '{"status": "exploded", "when": "tomorrow"}'::jsonb WHERE id = $1`,
+        `UPDATE ${quotedSchema()}.campaigns SET doc = doc || '{"status": "exploded", "when": "tomorrow"}'::jsonb WHERE id = $1`,
         [campaignId],
       );
     },

@@ -78,15 +78,15 @@ export function setBehaviour(): SetBehaviour {
         if (count.op !== 'atLeast' && count.value === 0)
           return notInSet(latestDidSet([event.name], window, ctx), true, ctx);
       }
-      const n = () => `${ctx.params.add(count.value)}::bigint`;
+      const countParam = () => `${ctx.params.add(count.value)}::bigint`;
       switch (count.op) {
         case 'atLeast':
-          return inUserSet(event, window, count.value === 1 ? undefined : `count(*) >= ${n()}`, ctx);
+          return inUserSet(event, window, count.value === 1 ? undefined : `count(*) >= ${countParam()}`, ctx);
         case 'atMost':
-          return notInUserSet(event, window, `count(*) > ${n()}`, ctx);
+          return notInUserSet(event, window, `count(*) > ${countParam()}`, ctx);
         case 'exactly':
           if (count.value === 0) return notInUserSet(event, window, undefined, ctx);
-          return inUserSet(event, window, `count(*) = ${n()}`, ctx);
+          return inUserSet(event, window, `count(*) = ${countParam()}`, ctx);
         default:
           return assertNever(count.op, 'count operator');
       }

@@ -170,12 +170,12 @@ export function createVapidSigner(details: VapidDetails, clock: Clock): VapidSig
       // The promise is cached, not its result, so a burst of first messages
       // to a new origin shares one signature.
       const header = key()
-        .then((k) =>
+        .then((signingKey) =>
           new SignJWT({ sub: details.subject })
             .setProtectedHeader({ typ: 'JWT', alg: 'ES256' })
             .setAudience(origin)
             .setExpirationTime(exp)
-            .sign(k),
+            .sign(signingKey),
         )
         .then((jwt) => `vapid t=${jwt}, k=${keyId}`);
       const entry = { exp, header };
