@@ -10,6 +10,7 @@ export {
   type TestApnsService,
   type TestApnsServiceOptions,
 } from './push-service/apns-stand-in.js';
+export { MAX_PUSH_BODY_BYTES, readPushBody } from './push-service/read-body.js';
 export { type VapidCheck, VapidVerifier, type VerifiedVapid } from './push-service/vapid-check.js';
 export { runQueueSuite } from './queue-suite.js';
 export * as segmentArbitraries from './segment-arbitraries.js';

@@ -10,6 +10,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import ece from 'http_ece';
 import { type PushSubscriptionJson, Topic } from '../model/index.js';
+import { MAX_PUSH_BODY_BYTES, readPushBody } from './push-service/read-body.js';
 import { selfSignedCertificate } from './push-service/self-signed.js';
 import { VapidVerifier, type VerifiedVapid } from './push-service/vapid-check.js';
 
@@ -105,8 +106,6 @@ interface Subscriber {
   rule: (PushResponseRule & { remaining: number }) | null;
 }
 
-/** RFC 8030 §7.2: services must accept 4096 bytes; more gets 413. */
-const MAX_BODY_BYTES = 4096;
 const URGENCIES = new Set(['very-low', 'low', 'normal', 'high']);
 
 export function createTestPushService(options: TestPushServiceOptions = {}): TestPushService {
@@ -144,7 +143,7 @@ export function createTestPushService(options: TestPushServiceOptions = {}): Tes
       res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
       res.end(reason);
     };
-    const body = await readBody(req);
+    const body = await readPushBody(req);
 
     const subscriber = subscribers.get(/^\/push\/([^/?#]+)$/.exec(path)?.[1] ?? '');
     if (!subscriber) return answer(404, 'no such subscription');
@@ -166,7 +165,7 @@ export function createTestPushService(options: TestPushServiceOptions = {}): Tes
     const topic = headerOf(req, 'topic');
     if (topic !== undefined && !Topic.safeParse(topic).success)
       return answer(400, 'Topic must be 1-32 base64url characters');
-    if (body === null) return answer(413, `body over ${MAX_BODY_BYTES} bytes`);
+    if (body === null) return answer(413, `body over ${MAX_PUSH_BODY_BYTES} bytes`);
     if (body.length === 0) return answer(400, 'empty body');
 
     const rule = subscriber.rule;
@@ -294,20 +293,6 @@ export function createTestPushService(options: TestPushServiceOptions = {}): Tes
       rejected.length = 0;
     },
   };
-}
-
-/** The body, or null when it is over the limit (read to the end, kept no further). */
-function readBody(req: IncomingMessage | Http2ServerRequest): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function headerOf(req: IncomingMessage | Http2ServerRequest, name: string): string | undefined {

@@ -1,6 +1,6 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDeliveryPool, defaultWorkerResourceLimits } from '../../src/delivery/delivery-pool.js';
 import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
@@ -8,18 +8,13 @@ import { webPush } from '../../src/delivery/webpush-provider.js';
 import { PayloadTooLargeError } from '../../src/errors/index.js';
 import type { PushSubscriptionJson } from '../../src/model/index.js';
 import { selfSignedCertificate } from '../../src/testing/push-service/self-signed.js';
-import { createTestPushService, type TestPushService } from '../../src/testing/test-push-service.js';
+import { loopbackPushService } from './support/push-service.js';
 import { storedWebPush } from './support/stored-subscription.js';
 
 const now = new Date('2031-01-15T12:00:00Z');
 
 describe('encryption on worker threads', () => {
-  let service: TestPushService;
-  beforeAll(async () => {
-    service = createTestPushService();
-    await service.start();
-  });
-  afterAll(() => service.stop());
+  const service = loopbackPushService();
 
   it('sends 150 messages encrypted by 2 workers, each decrypted by http_ece to what was sent', async () => {
     const provider = webPush({
