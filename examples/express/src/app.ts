@@ -53,20 +53,22 @@ export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http 
     res.sendFile(serviceWorkerScript);
   });
   app.use(express.static(publicDir, { index: 'index.html' }));
-  app.use(errorHandler);
+  app.use(errorHandler(herald));
   return app;
 }
 
 /** Errors of the site's own routes (a bad JSON body for express.json), in Herald's error shape. */
-function errorHandler(error: unknown, _req: Request, res: Response, _next: NextFunction) {
-  if ((error as { type?: string }).type === 'entity.too.large') {
-    res.status(413).json({ error: { code: 'body_too_large', message: 'body over 64 KiB' } });
-    return;
-  }
-  if (error instanceof SyntaxError) {
-    res.status(400).json({ error: { code: 'malformed_json', message: 'body is not valid JSON' } });
-    return;
-  }
-  const response = errorResponse(error);
-  res.status(response.status).json(response.body);
+function errorHandler(herald: Herald) {
+  return (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if ((error as { type?: string }).type === 'entity.too.large') {
+      res.status(413).json({ error: { code: 'body_too_large', message: 'body over 64 KiB' } });
+      return;
+    }
+    if (error instanceof SyntaxError) {
+      res.status(400).json({ error: { code: 'malformed_json', message: 'body is not valid JSON' } });
+      return;
+    }
+    const response = errorResponse(error, herald.context.logger);
+    res.status(response.status).json(response.body);
+  };
 }

@@ -71,12 +71,16 @@ describe('keyset audience streaming on Postgres', () => {
       type: 'property',
       condition: { op: 'gte', property: 'n', value: 0 },
     };
-    const s = `"${backend.schema}"`;
-    const { where, params } = segmentPredicate(segment, { schema: s, profile: 'p', now: fixtures.T0 });
+    const quotedSchema = `"${backend.schema}"`;
+    const { where, params } = segmentPredicate(segment, {
+      schema: quotedSchema,
+      profile: 'p',
+      now: fixtures.T0,
+    });
     const after = params.add('user-015000');
     const limit = params.add(PAGE);
     const { rows } = await backend.sql.query<{ 'QUERY PLAN': unknown }>(
-      `EXPLAIN (FORMAT JSON) SELECT p.user_id FROM ${s}.profiles p WHERE p.user_id > ${after} AND ${where}
+      `EXPLAIN (FORMAT JSON) SELECT p.user_id FROM ${quotedSchema}.profiles p WHERE p.user_id > ${after} AND ${where}
        ORDER BY p.user_id LIMIT ${limit}`,
       params.values,
     );

@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { createHerald, generateVapidKeys, type Storage, TransientStorageError, webPush } from '@herald/core';
 import { createTestPushService, fakeClock, type TestPushService } from '@herald/core/testing';
-import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { migrate, postgresCounters, postgresQueue, postgresStorage } from '../src/index.js';
-import { realPostgresUrl, testPool, uniqueSchema } from './helpers.js';
+import { realPostgresUrl, terminateWhileBlocked, testPool, uniqueSchema } from './helpers.js';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
@@ -20,12 +18,8 @@ const OTHERS = 40;
 describe('a campaign interrupted by connection loss resumes where it stopped', () => {
   let service: TestPushService;
   let serviceUrl: string;
-  const application = `herald_resume_${randomBytes(3).toString('hex')}`;
   const schema = uniqueSchema('resume');
-  const url = new URL(realPostgresUrl());
-  url.searchParams.set('application_name', application);
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 6 });
-  pool.on('error', () => undefined);
+  const pool = testPool(6);
   const admin = testPool(2);
 
   beforeAll(async () => {
@@ -37,7 +31,7 @@ describe('a campaign interrupted by connection loss resumes where it stopped', (
     const { rows } = await admin.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1`, [schema]);
     const tables = rows
       .map((row) => `"${schema}".${row.tablename}`)
-      .filter((t) => !t.endsWith('schema_migrations'));
+      .filter((table) => !table.endsWith('schema_migrations'));
     await admin.query(`TRUNCATE ${tables.join(', ')}`);
   });
   afterAll(async () => {
@@ -47,36 +41,13 @@ describe('a campaign interrupted by connection loss resumes where it stopped', (
   });
 
   /** Blocks `call` on a lock on `table`, terminates its backend, and returns what the call settled with. */
-  async function terminateDuring(table: string, call: () => Promise<unknown>): Promise<unknown> {
-    const locker = await admin.connect();
-    await locker.query('BEGIN');
-    // Blocks every other statement on the table too; only the write below is cut off.
-    await locker.query(`LOCK TABLE "${schema}".${table} IN ACCESS EXCLUSIVE MODE`);
-    let settled: Promise<unknown> = Promise.resolve();
-    try {
-      settled = call().then(
-        (value) => ({ resolved: value }),
-        (error: unknown) => error,
-      );
-      for (let i = 0; ; i++) {
-        const { rows } = await admin.query(
-          `SELECT pid FROM pg_stat_activity
-           WHERE application_name = $1 AND wait_event_type = 'Lock' AND query LIKE $2`,
-          [application, `%INSERT INTO "${schema}".${table}%`],
-        );
-        if (rows[0]) {
-          await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
-          break;
-        }
-        if (i > 3000) throw new Error('the write never blocked');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    } finally {
-      await locker.query('ROLLBACK').catch(() => undefined);
-      locker.release();
-    }
-    return settled;
-  }
+  const terminateDuring = (table: string, call: () => Promise<unknown>): Promise<unknown> =>
+    terminateWhileBlocked({
+      admin,
+      table: `"${schema}".${table}`,
+      blockedQueryLike: `%INSERT INTO "${schema}".${table}%`,
+      call,
+    });
 
   it.each([
     {

@@ -3,7 +3,7 @@ import { fixtures } from '@herald/core/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { postgresQueue, postgresStorage } from '../src/index.js';
-import { type Backend, openBackend, testPool } from './helpers.js';
+import { type Backend, openBackend, terminateWhileBlocked, testPool } from './helpers.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
@@ -27,42 +27,14 @@ describe('connection loss on Postgres', () => {
     await backend.close();
   });
 
-  /**
-   * Holds an exclusive lock on `table` so the adapter's next statement on it
-   * blocks, finds that statement's backend and terminates it; returns what
-   * the adapter's call settled with.
-   */
-  async function terminateDuring<T>(table: string, call: () => Promise<T>): Promise<unknown> {
-    const locker = await admin.connect();
-    try {
-      await locker.query('BEGIN');
-      await locker.query(`LOCK TABLE "${backend.schema}".${table} IN ACCESS EXCLUSIVE MODE`);
-      const settled = call().then(
-        (value) => ({ resolved: value }),
-        (error: unknown) => error,
-      );
-      const pid = await waitForBlockedBackend(locker);
-      const { rows } = await admin.query('SELECT pg_terminate_backend($1) AS done', [pid]);
-      expect(rows[0]?.done).toBe(true);
-      return await settled;
-    } finally {
-      await locker.query('ROLLBACK').catch(() => undefined);
-      locker.release();
-    }
-  }
-
-  async function waitForBlockedBackend(locker: pg.PoolClient): Promise<number> {
-    const { rows: me } = await locker.query('SELECT pg_backend_pid() AS pid');
-    for (let i = 0; i < 3000; i++) {
-      const { rows } = await admin.query(
-        `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> $1 AND query LIKE $2`,
-        [me[0].pid, `%${backend.schema}%`],
-      );
-      if (rows[0]) return rows[0].pid as number;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error('the adapter never blocked on the lock');
-  }
+  /** Cuts the connection of the adapter's next statement on `table` while it is blocked; returns what `call` settled with. */
+  const terminateDuring = (table: string, call: () => Promise<unknown>): Promise<unknown> =>
+    terminateWhileBlocked({
+      admin,
+      table: `"${backend.schema}".${table}`,
+      blockedQueryLike: `%${backend.schema}%`,
+      call,
+    });
 
   it('a terminated query rejects with TransientStorageError, and the pool serves the next call', async () => {
     const storage = postgresStorage({ client: pool, schema: backend.schema });

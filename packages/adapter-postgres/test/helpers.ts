@@ -43,28 +43,97 @@ export function testPool(max = 5): pg.Pool {
 
 /**
  * Two writers racing on the real server: `first` runs in a transaction left
- * open, `second` starts on another connection and must wait on first's
- * locks (given 300 ms to get there), then first commits and second is
- * awaited. What a trigger's locking must make come out right.
+ * open, `second` starts on another connection and must block on first's
+ * locks (the test waits until the server says it does), then first commits
+ * and second is awaited. What a trigger's locking must make come out right.
  */
 export async function raceBehindOpenTransaction(
   first: (client: pg.PoolClient) => Promise<unknown>,
   second: (client: pg.PoolClient) => Promise<unknown>,
 ): Promise<void> {
-  const pool = testPool(2);
-  const [a, b] = [await pool.connect(), await pool.connect()];
+  const pool = testPool(3);
+  const [open, waiter] = [await pool.connect(), await pool.connect()];
   try {
-    await a.query('BEGIN');
-    await first(a);
-    const waiting = second(b);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await a.query('COMMIT');
+    await open.query('BEGIN');
+    await first(open);
+    const waiterPid = await backendPid(waiter);
+    const waiting = second(waiter);
+    await waitForLockWaiter(pool, { pid: waiterPid });
+    await open.query('COMMIT');
     await waiting;
   } finally {
-    a.release();
-    b.release();
+    open.release();
+    waiter.release();
     await pool.end();
   }
+}
+
+/** Which statements {@link waitForLockWaiter} waits for: one backend, or any whose query matches. */
+export type LockWaiter = { pid: number } | { queryLike: string };
+
+/**
+ * Polls pg_stat_activity until a backend matching `waiter` is waiting on a
+ * lock, and returns its pid: a test acts on a statement it knows is blocked
+ * instead of sleeping and hoping it got there.
+ */
+export async function waitForLockWaiter(admin: pg.Pool, waiter: LockWaiter): Promise<number> {
+  const deadline = Date.now() + LOCK_WAIT_TIMEOUT_MS;
+  const [condition, parameter] =
+    'pid' in waiter
+      ? ['pid = $1', waiter.pid]
+      : ['query LIKE $1 AND pid <> pg_backend_pid()', waiter.queryLike];
+  while (Date.now() < deadline) {
+    const { rows } = await admin.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND ${condition}`,
+      [parameter],
+    );
+    if (rows[0]) return rows[0].pid;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(
+    `no statement blocked on a lock within ${LOCK_WAIT_TIMEOUT_MS} ms (${JSON.stringify(waiter)})`,
+  );
+}
+
+const LOCK_WAIT_TIMEOUT_MS = 30_000;
+
+/**
+ * Holds an exclusive lock on `table` (schema-qualified) so the statement
+ * `call` runs blocks on it, finds that statement's backend by `blockedQueryLike`,
+ * terminates it, and returns what `call` settled with: a connection lost
+ * mid-statement, on demand.
+ */
+export async function terminateWhileBlocked(options: {
+  admin: pg.Pool;
+  table: string;
+  blockedQueryLike: string;
+  call: () => Promise<unknown>;
+}): Promise<unknown> {
+  const { admin, table, blockedQueryLike, call } = options;
+  const locker = await admin.connect();
+  try {
+    await locker.query('BEGIN');
+    // Blocks every other statement on the table too; only the one matching blockedQueryLike is cut off.
+    await locker.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+    const settled = call().then(
+      (value) => ({ resolved: value }),
+      (error: unknown) => error,
+    );
+    const pid = await waitForLockWaiter(admin, { queryLike: blockedQueryLike });
+    const { rows } = await admin.query<{ done: boolean }>('SELECT pg_terminate_backend($1) AS done', [pid]);
+    if (rows[0]?.done !== true) throw new Error(`could not terminate backend ${pid}`);
+    return await settled;
+  } finally {
+    await locker.query('ROLLBACK').catch(() => undefined);
+    locker.release();
+  }
+}
+
+async function backendPid(client: pg.PoolClient): Promise<number> {
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const pid = rows[0]?.pid;
+  if (pid === undefined) throw new Error('pg_backend_pid() returned no row');
+  return pid;
 }
 
 /** A schema of its own per test file, so files running in parallel never share tables. */
@@ -113,37 +182,41 @@ const STORAGE_TABLES = [
   'conversions',
 ];
 
-export async function truncateStorage(b: Backend): Promise<void> {
-  await b.sql.query(`TRUNCATE ${STORAGE_TABLES.map((t) => `"${b.schema}".${t}`).join(', ')}`);
+export async function truncateStorage(backend: Backend): Promise<void> {
+  await backend.sql.query(
+    `TRUNCATE ${STORAGE_TABLES.map((table) => `"${backend.schema}".${table}`).join(', ')}`,
+  );
 }
 
 /** Reads rows straight from the tables, bypassing the adapter (as the conformance suite requires). */
 export function postgresInspector(backend: () => Backend): StorageInspector {
-  const s = () => `"${backend().schema}"`;
+  const quotedSchema = () => `"${backend().schema}"`;
   const sql = () => backend().sql;
   return {
     async countRows(table) {
       if (!STORAGE_TABLES.includes(table)) throw new Error(`unknown table ${table}`);
-      const { rows } = await sql().query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s()}.${table}`);
+      const { rows } = await sql().query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${quotedSchema()}.${table}`,
+      );
       return rows[0]?.n ?? 0;
     },
     async recipientState(campaignId, occurrence, userId) {
       const { rows } = await sql().query<{ state: string; reason: string | null }>(
-        `SELECT state, reason FROM ${s()}.recipients WHERE campaign_id = $1 AND occurrence = $2 AND user_id = $3`,
+        `SELECT state, reason FROM ${quotedSchema()}.recipients WHERE campaign_id = $1 AND occurrence = $2 AND user_id = $3`,
         [campaignId, occurrence, userId],
       );
       return rows[0] ?? null;
     },
     async subscriptionAddress(subscriptionId) {
       const { rows } = await sql().query<{ address: string }>(
-        `SELECT coalesce(endpoint, device_token) AS address FROM ${s()}.subscriptions WHERE id = $1`,
+        `SELECT coalesce(endpoint, device_token) AS address FROM ${quotedSchema()}.subscriptions WHERE id = $1`,
         [subscriptionId],
       );
       return rows[0]?.address ?? null;
     },
     async corruptCampaign(campaignId) {
       await sql().query(
-        `UPDATE ${s()}.campaigns SET doc = doc || '{"status": "exploded", "when": "tomorrow"}'::jsonb WHERE id = $1`,
+        `UPDATE ${quotedSchema()}.campaigns SET doc = doc || '{"status": "exploded", "when": "tomorrow"}'::jsonb WHERE id = $1`,
         [campaignId],
       );
     },

@@ -33,11 +33,11 @@ const didInLast = (name: string, days: number): SegmentDefinition => ({
  * (none when migration 006's triggers are right).
  */
 async function drift(backend: Backend): Promise<string[]> {
-  const s = `"${backend.schema}"`;
+  const quotedSchema = `"${backend.schema}"`;
   const { rows } = await backend.sql.query<{ pair: string }>(
     `SELECT coalesce(l.name, r.name) || '/' || coalesce(l.user_id, r.user_id) AS pair
-     FROM ${s}.latest_events l
-     FULL JOIN (SELECT name, user_id, max("time") AS last_at FROM ${s}.events GROUP BY name, user_id) r
+     FROM ${quotedSchema}.latest_events l
+     FULL JOIN (SELECT name, user_id, max("time") AS last_at FROM ${quotedSchema}.events GROUP BY name, user_id) r
        ON r.name = l.name AND r.user_id = l.user_id
      WHERE l.last_at IS DISTINCT FROM r.last_at
      ORDER BY 1`,
@@ -56,7 +56,7 @@ async function drift(backend: Backend): Promise<string[]> {
 describe.each(['pglite', 'postgres'] as const)('latest events on %s', (kind) => {
   let backend: Backend;
   let storage: Storage;
-  const s = () => `"${backend.schema}"`;
+  const quotedSchema = () => `"${backend.schema}"`;
 
   beforeAll(async () => {
     backend = await openBackend(kind, 'last_events');
@@ -70,12 +70,12 @@ describe.each(['pglite', 'postgres'] as const)('latest events on %s', (kind) => 
     await storage.appendEvents([event('u1', 'Added', at(-2 * DAY)), event('u1', 'Charged', at(-40 * DAY))]);
     await storage.appendEvents([event('u1', 'Added', at(-10 * DAY))]); // older: changes nothing
     await backend.sql.query(
-      `INSERT INTO ${s()}.events (user_id, name, "time") VALUES ('u1', 'Charged', $1::timestamptz - interval '1 microsecond')`,
+      `INSERT INTO ${quotedSchema()}.events (user_id, name, "time") VALUES ('u1', 'Charged', $1::timestamptz - interval '1 microsecond')`,
       [at(-5 * DAY).toISOString()],
     );
     const { rows } = await backend.sql.query<{ name: string; last: string }>(
       `SELECT name, to_char(last_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS last
-       FROM ${s()}.latest_events WHERE user_id = 'u1' ORDER BY name`,
+       FROM ${quotedSchema()}.latest_events WHERE user_id = 'u1' ORDER BY name`,
     );
     expect(rows).toEqual([
       {
@@ -131,13 +131,13 @@ describe.each(['pglite', 'postgres'] as const)('latest events on %s', (kind) => 
   it('follows updates, deletes, bulk statements above the per-user lock threshold, and truncation', async () => {
     const users = 2500;
     await backend.sql.query(
-      `INSERT INTO ${s()}.profiles (user_id, created_at, updated_at)
+      `INSERT INTO ${quotedSchema()}.profiles (user_id, created_at, updated_at)
        SELECT 'b' || lpad(i::text, 5, '0'), $1::timestamptz, $1::timestamptz FROM generate_series(1, ${users}) i`,
       [T0.toISOString()],
     );
     // Everyone viewed 20 days ago; every other user also 2 days ago.
     await backend.sql.query(
-      `INSERT INTO ${s()}.events (user_id, name, "time")
+      `INSERT INTO ${quotedSchema()}.events (user_id, name, "time")
        SELECT 'b' || lpad(i::text, 5, '0'), 'Viewed', $1::timestamptz FROM generate_series(1, ${users}) i
        UNION ALL
        SELECT 'b' || lpad(i::text, 5, '0'), 'Viewed', $2::timestamptz FROM generate_series(2, ${users}, 2) i`,
@@ -148,31 +148,31 @@ describe.each(['pglite', 'postgres'] as const)('latest events on %s', (kind) => 
 
     // Moving the recent views back a month: their users fall out of the week.
     await backend.sql.query(
-      `UPDATE ${s()}.events SET "time" = "time" - interval '30 days' WHERE "time" > $1::timestamptz AND user_id <= 'b01000'`,
+      `UPDATE ${quotedSchema()}.events SET "time" = "time" - interval '30 days' WHERE "time" > $1::timestamptz AND user_id <= 'b01000'`,
       [at(-7 * DAY).toISOString()],
     );
     expect(await storage.countAudience(didInLast('Viewed', 7), T0)).toBe(users / 2 - 500);
     // Moving an event to another user and renaming one: both users' pairs change.
     await backend.sql.query(
-      `UPDATE ${s()}.events SET user_id = 'b00001' WHERE user_id = 'b02000' AND "time" > $1::timestamptz`,
+      `UPDATE ${quotedSchema()}.events SET user_id = 'b00001' WHERE user_id = 'b02000' AND "time" > $1::timestamptz`,
       [at(-7 * DAY).toISOString()],
     );
     await backend.sql.query(
-      `UPDATE ${s()}.events SET name = 'Seen' WHERE user_id = 'b02002' AND "time" > $1::timestamptz`,
+      `UPDATE ${quotedSchema()}.events SET name = 'Seen' WHERE user_id = 'b02002' AND "time" > $1::timestamptz`,
       [at(-7 * DAY).toISOString()],
     );
     expect(await storage.countAudience(didInLast('Viewed', 7), T0)).toBe(users / 2 - 500 - 1);
     expect(await storage.countAudience(didInLast('Seen', 7), T0)).toBe(1);
     expect(await drift(backend)).toEqual([]);
 
-    await backend.sql.query(`DELETE FROM ${s()}.events WHERE "time" > $1::timestamptz`, [
+    await backend.sql.query(`DELETE FROM ${quotedSchema()}.events WHERE "time" > $1::timestamptz`, [
       at(-7 * DAY).toISOString(),
     ]);
     expect(await storage.countAudience(didInLast('Viewed', 7), T0)).toBe(0);
     expect(await storage.countAudience(didInLast('Viewed', 30), T0)).toBe(users);
     expect(await drift(backend)).toEqual([]);
 
-    await backend.sql.query(`TRUNCATE ${s()}.events`);
+    await backend.sql.query(`TRUNCATE ${quotedSchema()}.events`);
     expect(await storage.countAudience({ type: 'did', event: { name: 'Viewed', where: [] } }, T0)).toBe(0);
     expect(await drift(backend)).toEqual([]);
   });
@@ -186,25 +186,25 @@ describe('latest events under concurrent writers on Postgres', () => {
   afterAll(() => backend.close());
 
   it('a delete recomputing a pair while another transaction appends to it keeps the append', async () => {
-    const s = `"${backend.schema}"`;
+    const quotedSchema = `"${backend.schema}"`;
     await backend.sql.query(
-      `INSERT INTO ${s}.events (user_id, name, "time") VALUES ('u1', 'Added', $1), ('u1', 'Added', $2)`,
+      `INSERT INTO ${quotedSchema}.events (user_id, name, "time") VALUES ('u1', 'Added', $1), ('u1', 'Added', $2)`,
       [at(-3 * DAY).toISOString(), at(-20 * DAY).toISOString()],
     );
     // Transaction 1 appends a newer event and stays open; transaction 2 deletes the -3 day one, which
     // recomputes the pair. 2 must wait for 1's row lock, then see 1's event, not write -20 days over it.
     await raceBehindOpenTransaction(
       (first) =>
-        first.query(`INSERT INTO ${s}.events (user_id, name, "time") VALUES ('u1', 'Added', $1)`, [
+        first.query(`INSERT INTO ${quotedSchema}.events (user_id, name, "time") VALUES ('u1', 'Added', $1)`, [
           at(-DAY).toISOString(),
         ]),
       (second) =>
-        second.query(`DELETE FROM ${s}.events WHERE user_id = 'u1' AND "time" = $1`, [
+        second.query(`DELETE FROM ${quotedSchema}.events WHERE user_id = 'u1' AND "time" = $1`, [
           at(-3 * DAY).toISOString(),
         ]),
     );
     const { rows } = await backend.sql.query<{ last_at: Date }>(
-      `SELECT last_at FROM ${s}.latest_events WHERE name = 'Added' AND user_id = 'u1'`,
+      `SELECT last_at FROM ${quotedSchema}.latest_events WHERE name = 'Added' AND user_id = 'u1'`,
     );
     expect(rows.map((row) => new Date(row.last_at).toISOString())).toEqual([at(-DAY).toISOString()]);
     expect(await drift(backend)).toEqual([]);
@@ -216,33 +216,33 @@ describe('migration 006 on an installation with events already stored', () => {
     const db = new PGlite();
     const schema = uniqueSchema('last_events_backfill');
     const sql = toSqlClient(db);
-    const s = `"${schema}"`;
+    const quotedSchema = `"${schema}"`;
     try {
       // The schema as migrations 1-5 left it, bookkept as migrate() does.
-      await sql.query(`CREATE SCHEMA ${s}`);
+      await sql.query(`CREATE SCHEMA ${quotedSchema}`);
       await sql.query(
-        `CREATE TABLE ${s}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+        `CREATE TABLE ${quotedSchema}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
       );
       for (const migration of MIGRATIONS.filter((m) => m.version <= 5)) {
-        for (const statement of migration.statements(s)) await sql.query(statement);
-        await sql.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [
+        for (const statement of migration.statements(quotedSchema)) await sql.query(statement);
+        await sql.query(`INSERT INTO ${quotedSchema}.schema_migrations (version, name) VALUES ($1, $2)`, [
           migration.version,
           migration.name,
         ]);
       }
       await sql.query(
-        `INSERT INTO ${s}.profiles (user_id, created_at, updated_at) VALUES ('u1', $1, $1), ('u2', $1, $1)`,
+        `INSERT INTO ${quotedSchema}.profiles (user_id, created_at, updated_at) VALUES ('u1', $1, $1), ('u2', $1, $1)`,
         [T0.toISOString()],
       );
       await sql.query(
-        `INSERT INTO ${s}.events (user_id, name, "time") VALUES ('u1', 'Added', $1), ('u1', 'Added', $2), ('u2', 'Charged', $2)`,
+        `INSERT INTO ${quotedSchema}.events (user_id, name, "time") VALUES ('u1', 'Added', $1), ('u1', 'Added', $2), ('u2', 'Charged', $2)`,
         [at(-3 * DAY).toISOString(), at(-9 * DAY).toISOString()],
       );
 
       const later = MIGRATIONS.filter((m) => m.version > 5).map((m) => m.version);
       expect(await migrate({ client: db, schema })).toEqual({ applied: later, version: Math.max(...later) });
       const { rows } = await sql.query<{ name: string; user_id: string }>(
-        `SELECT name, user_id FROM ${s}.latest_events ORDER BY name, user_id`,
+        `SELECT name, user_id FROM ${quotedSchema}.latest_events ORDER BY name, user_id`,
       );
       expect(rows).toEqual([
         { name: 'Added', user_id: 'u1' },

@@ -34,14 +34,14 @@ describe.each(['pglite', 'postgres'] as const)('profile reach on %s', (kind) => 
 
   /** Profiles whose stored reach differs from their subscriptions' (none when the triggers are right). */
   async function drift(): Promise<string[]> {
-    const s = `"${backend.schema}"`;
+    const quotedSchema = `"${backend.schema}"`;
     const { rows } = await backend.sql.query<{ user_id: string }>(
-      `SELECT p.user_id FROM ${s}.profiles p
+      `SELECT p.user_id FROM ${quotedSchema}.profiles p
        LEFT JOIN LATERAL (
          SELECT max(CASE WHEN jsonb_typeof(x.expiration_time) = 'number' THEN (x.expiration_time)::float8 ELSE 'Infinity' END)
                   FILTER (WHERE x.target = 'webpush') AS until,
                 coalesce(bool_or(x.target = 'safari'), false) AS safari
-         FROM ${s}.subscriptions x WHERE x.user_id = p.user_id
+         FROM ${quotedSchema}.subscriptions x WHERE x.user_id = p.user_id
        ) r ON true
        WHERE p.reach_webpush_until IS DISTINCT FROM r.until OR p.reach_safari <> r.safari
        ORDER BY p.user_id`,
@@ -98,15 +98,15 @@ describe.each(['pglite', 'postgres'] as const)('profile reach on %s', (kind) => 
   });
 
   it('stays exact through bulk statements, above the per-user lock threshold, and truncation', async () => {
-    const s = `"${backend.schema}"`;
+    const quotedSchema = `"${backend.schema}"`;
     await backend.sql.query(
-      `INSERT INTO ${s}.profiles (user_id, created_at, updated_at)
+      `INSERT INTO ${quotedSchema}.profiles (user_id, created_at, updated_at)
        SELECT 'b' || lpad(i::text, 5, '0'), $1::timestamptz, $1::timestamptz FROM generate_series(1, 2500) i`,
       [T0.toISOString()],
     );
     // Every third user gets a web push subscription (half of them expired), every fifth a Safari one.
     await backend.sql.query(
-      `INSERT INTO ${s}.subscriptions (id, user_id, target, endpoint, keys, expiration_time, device_token, created_at, updated_at)
+      `INSERT INTO ${quotedSchema}.subscriptions (id, user_id, target, endpoint, keys, expiration_time, device_token, created_at, updated_at)
        SELECT 'wp' || i, 'b' || lpad(i::text, 5, '0'), 'webpush', 'https://push.example.test/' || i, '{}'::jsonb,
               CASE WHEN i % 2 = 0 THEN to_jsonb($2::bigint) END, NULL, $1::timestamptz, $1::timestamptz
        FROM generate_series(3, 2500, 3) i
@@ -123,17 +123,19 @@ describe.each(['pglite', 'postgres'] as const)('profile reach on %s', (kind) => 
     );
     expect(await drift()).toEqual([]);
 
-    await backend.sql.query(`UPDATE ${s}.subscriptions SET expiration_time = NULL WHERE target = 'webpush'`);
+    await backend.sql.query(
+      `UPDATE ${quotedSchema}.subscriptions SET expiration_time = NULL WHERE target = 'webpush'`,
+    );
     const allWebpush = Math.floor(2500 / 3);
     const allBoth = Math.floor(2500 / 15);
     expect(await storage.estimateReach(ALL, T0)).toEqual(
       reach(allWebpush + safari - allBoth, allWebpush, safari, 2500),
     );
 
-    await backend.sql.query(`DELETE FROM ${s}.subscriptions WHERE target = 'safari'`);
+    await backend.sql.query(`DELETE FROM ${quotedSchema}.subscriptions WHERE target = 'safari'`);
     expect(await storage.estimateReach(ALL, T0)).toEqual(reach(allWebpush, allWebpush, 0, 2500));
 
-    await backend.sql.query(`TRUNCATE ${s}.subscriptions`);
+    await backend.sql.query(`TRUNCATE ${quotedSchema}.subscriptions`);
     expect(await storage.estimateReach(ALL, T0)).toEqual(reach(0, 0, 0, 2500));
     expect(await drift()).toEqual([]);
   });
@@ -147,20 +149,21 @@ describe('profile reach under concurrent writers on Postgres', () => {
   afterAll(() => backend.close());
 
   it('a profile inserted while another transaction adds its subscription still counts it', async () => {
-    const s = `"${backend.schema}"`;
+    const quotedSchema = `"${backend.schema}"`;
     // Transaction 1 subscribes u1 and stays open; transaction 2 then creates u1's profile. Without the
     // per-user lock, 2's trigger would read subscriptions before 1 commits and store "unreachable".
     await raceBehindOpenTransaction(
       (first) =>
         first.query(
-          `INSERT INTO ${s}.subscriptions (id, user_id, target, device_token, created_at, updated_at)
+          `INSERT INTO ${quotedSchema}.subscriptions (id, user_id, target, device_token, created_at, updated_at)
            VALUES ('sf_u1', 'u1', 'safari', 'token', $1, $1)`,
           [T0.toISOString()],
         ),
       (second) =>
-        second.query(`INSERT INTO ${s}.profiles (user_id, created_at, updated_at) VALUES ('u1', $1, $1)`, [
-          T0.toISOString(),
-        ]),
+        second.query(
+          `INSERT INTO ${quotedSchema}.profiles (user_id, created_at, updated_at) VALUES ('u1', $1, $1)`,
+          [T0.toISOString()],
+        ),
     );
     const storage = postgresStorage({ client: backend.client, schema: backend.schema });
     expect(await storage.estimateReach(ALL, T0)).toEqual(reach(1, 0, 1));

@@ -41,8 +41,8 @@ export {
   type HeraldAdminHandler,
   heraldAdminHttp,
 } from './http/admin/index.js';
+export { type ErrorResponse, errorResponse, httpStatusOf } from './http/errors.js';
 export {
-  errorResponse,
   type HeraldHttpHandler,
   type HttpOptions,
   type HttpRequest,

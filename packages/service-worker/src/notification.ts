@@ -36,42 +36,45 @@ export function toNotification(
   payload: HeraldPayload,
   reportUrl: string,
 ): { title: string; options: HeraldNotificationOptions } {
-  const { notification: n, herald: h } = payload;
+  const { notification, herald } = payload;
   const actions: Record<string, string> = {};
-  for (const action of n.actions ?? []) actions[action.action] = action.navigate;
+  for (const action of notification.actions ?? []) actions[action.action] = action.navigate;
   const options: HeraldNotificationOptions = {
     data: {
       herald: {
         v: 1,
-        campaignId: h.campaignId,
-        occurrence: h.occurrence,
-        userId: h.userId,
-        token: h.token,
+        campaignId: herald.campaignId,
+        occurrence: herald.occurrence,
+        userId: herald.userId,
+        token: herald.token,
         reportUrl,
-        navigate: n.navigate,
+        navigate: notification.navigate,
         actions,
       },
     },
   };
-  if (n.body !== undefined) options.body = n.body;
-  if (h.icon) options.icon = h.icon;
-  if (h.image) options.image = h.image;
-  if (h.badge) options.badge = h.badge;
-  if (n.lang) options.lang = n.lang;
-  if (n.dir) options.dir = n.dir;
-  if (n.silent !== undefined) options.silent = n.silent;
-  if (n.require_interaction !== undefined) options.requireInteraction = n.require_interaction;
-  if (n.tag) {
-    options.tag = n.tag;
+  if (notification.body !== undefined) options.body = notification.body;
+  if (herald.icon) options.icon = herald.icon;
+  if (herald.image) options.image = herald.image;
+  if (herald.badge) options.badge = herald.badge;
+  if (notification.lang) options.lang = notification.lang;
+  if (notification.dir) options.dir = notification.dir;
+  if (notification.silent !== undefined) options.silent = notification.silent;
+  if (notification.require_interaction !== undefined)
+    options.requireInteraction = notification.require_interaction;
+  if (notification.tag) {
+    options.tag = notification.tag;
     // Browsers throw a TypeError for `renotify` without a tag.
-    if (h.renotify !== undefined) options.renotify = h.renotify;
+    if (herald.renotify !== undefined) options.renotify = herald.renotify;
   }
-  if (n.actions?.length) {
-    options.actions = n.actions.map((a) =>
-      a.icon ? { action: a.action, title: a.title, icon: a.icon } : { action: a.action, title: a.title },
+  if (notification.actions?.length) {
+    options.actions = notification.actions.map((action) =>
+      action.icon
+        ? { action: action.action, title: action.title, icon: action.icon }
+        : { action: action.action, title: action.title },
     );
   }
-  return { title: n.title, options };
+  return { title: notification.title, options };
 }
 
 /** True when `data` is what Herald put on one of its own notifications. */

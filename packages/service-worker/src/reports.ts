@@ -159,7 +159,7 @@ export function memoryReportStore(): ReportStore & { items: Map<string, PendingR
       items.set(report.reportId, structuredClone(report));
     },
     async all() {
-      return [...items.values()].map((r) => structuredClone(r));
+      return [...items.values()].map((report) => structuredClone(report));
     },
     async delete(reportId) {
       items.delete(reportId);
@@ -206,11 +206,11 @@ export function indexedDbReportStore(factory: IDBFactory = indexedDB): ReportSto
   };
   return {
     async put(report) {
-      await run('readwrite', (s) => s.put(report));
+      await run('readwrite', (store) => store.put(report));
     },
-    all: () => run('readonly', (s) => s.getAll() as IDBRequest<PendingReport[]>),
+    all: () => run('readonly', (store) => store.getAll() as IDBRequest<PendingReport[]>),
     async delete(reportId) {
-      await run('readwrite', (s) => s.delete(reportId));
+      await run('readwrite', (store) => store.delete(reportId));
     },
   };
 }

@@ -23,7 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { VapidVerifier } from '@herald/core/testing';
+import { MAX_PUSH_BODY_BYTES, readPushBody, VapidVerifier } from '@herald/core/testing';
 import { type WebSocket, WebSocketServer } from 'ws';
 
 /** What happened on the service, in order: a test waits for these. */
@@ -61,9 +61,6 @@ interface Channel {
   socket: WebSocket | null;
 }
 
-/** Autopush's limit for a message body (RFC 8030 asks for at least 4096). */
-const MAX_BODY_BYTES = 4096;
-
 export async function startMozPushServer(): Promise<MozPushServer> {
   const channels = new Map<string, Channel>();
   /** Channels unregistered by their browser: POSTs to them get 410. */
@@ -86,7 +83,7 @@ export async function startMozPushServer(): Promise<MozPushServer> {
 
   async function handlePost(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const channelID = /^\/wpush\/([0-9a-f-]{36})$/.exec(req.url ?? '')?.[1] ?? '';
-    const body = await readBody(req);
+    const body = await readPushBody(req);
     const answer = (status: number, reason: string) => {
       if (status >= 400) record({ type: 'rejected', channelID, status, reason });
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
@@ -104,7 +101,7 @@ export async function startMozPushServer(): Promise<MozPushServer> {
       return answer(400, 'TTL header missing or not a number');
     const encoding = req.headers['content-encoding'];
     if (encoding !== 'aes128gcm') return answer(400, `Content-Encoding must be aes128gcm, got ${encoding}`);
-    if (body === null) return answer(413, `body over ${MAX_BODY_BYTES} bytes`);
+    if (body === null) return answer(413, `body over ${MAX_PUSH_BODY_BYTES} bytes`);
     if (body.length === 0) return answer(400, 'empty body');
     if (!channel.socket) return answer(503, 'browser not connected (this stand-in keeps no messages)');
 
@@ -223,18 +220,4 @@ export async function startMozPushServer(): Promise<MozPushServer> {
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   } as MozPushServer;
-}
-
-/** The body, or null when it is over the limit (read to the end, kept no further). */
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }

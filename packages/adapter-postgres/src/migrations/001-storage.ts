@@ -7,8 +7,8 @@
  * subscriptions may arrive before a profile, and per-recipient rows are
  * written at fan-out rates where an FK check per row is pure cost.
  */
-export default (s: string): string[] => [
-  `CREATE TABLE ${s}.profiles (
+export default (schema: string): string[] => [
+  `CREATE TABLE ${schema}.profiles (
     user_id     text COLLATE "C" PRIMARY KEY,
     properties  jsonb NOT NULL DEFAULT '{}',
     timezone    text,
@@ -17,10 +17,10 @@ export default (s: string): string[] => [
     updated_at  timestamptz NOT NULL
   )`,
   // Containment (@>) lookups on properties; jsonb_path_ops is smaller and faster than the default opclass for @>.
-  `CREATE INDEX profiles_properties_idx ON ${s}.profiles USING gin (properties jsonb_path_ops)`,
-  `CREATE INDEX profiles_test_idx ON ${s}.profiles (user_id) WHERE test`,
+  `CREATE INDEX profiles_properties_idx ON ${schema}.profiles USING gin (properties jsonb_path_ops)`,
+  `CREATE INDEX profiles_test_idx ON ${schema}.profiles (user_id) WHERE test`,
 
-  `CREATE TABLE ${s}.subscriptions (
+  `CREATE TABLE ${schema}.subscriptions (
     id               text COLLATE "C" PRIMARY KEY,
     user_id          text COLLATE "C" NOT NULL,
     target           text NOT NULL CHECK (target IN ('webpush', 'safari')),
@@ -34,9 +34,9 @@ export default (s: string): string[] => [
     updated_at       timestamptz NOT NULL,
     CHECK ((target = 'webpush' AND endpoint IS NOT NULL) OR (target = 'safari' AND device_token IS NOT NULL))
   )`,
-  `CREATE INDEX subscriptions_user_target_idx ON ${s}.subscriptions (user_id, target)`,
+  `CREATE INDEX subscriptions_user_target_idx ON ${schema}.subscriptions (user_id, target)`,
 
-  `CREATE TABLE ${s}.events (
+  `CREATE TABLE ${schema}.events (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     user_id     text COLLATE "C" NOT NULL,
     name        text NOT NULL,
@@ -44,11 +44,11 @@ export default (s: string): string[] => [
     properties  jsonb NOT NULL DEFAULT '{}'
   )`,
   // A user's history of one event in a window: listEvents and behaviour segments.
-  `CREATE INDEX events_user_name_time_idx ON ${s}.events (user_id, name, time)`,
+  `CREATE INDEX events_user_name_time_idx ON ${schema}.events (user_id, name, time)`,
   // Events arrive roughly in time order, so a BRIN on time prunes whole-table window scans for a few pages of index.
-  `CREATE INDEX events_time_brin ON ${s}.events USING brin (time)`,
+  `CREATE INDEX events_time_brin ON ${schema}.events USING brin (time)`,
 
-  `CREATE TABLE ${s}.campaigns (
+  `CREATE TABLE ${schema}.campaigns (
     id           text COLLATE "C" PRIMARY KEY,
     status       text NOT NULL,
     next_run_at  timestamptz,
@@ -59,12 +59,12 @@ export default (s: string): string[] => [
     -- The whole campaign as Herald's Campaign schema reads it; the columns above are copies for indexing.
     doc          jsonb NOT NULL
   )`,
-  `CREATE INDEX campaigns_due_idx ON ${s}.campaigns (next_run_at) WHERE next_run_at IS NOT NULL`,
-  `CREATE INDEX campaigns_status_idx ON ${s}.campaigns (status)`,
-  `CREATE INDEX campaigns_labels_idx ON ${s}.campaigns USING gin (labels)`,
+  `CREATE INDEX campaigns_due_idx ON ${schema}.campaigns (next_run_at) WHERE next_run_at IS NOT NULL`,
+  `CREATE INDEX campaigns_status_idx ON ${schema}.campaigns (status)`,
+  `CREATE INDEX campaigns_labels_idx ON ${schema}.campaigns USING gin (labels)`,
 
   // One decision per (campaign, occurrence, user): the primary key is what makes sends idempotent.
-  `CREATE TABLE ${s}.recipients (
+  `CREATE TABLE ${schema}.recipients (
     campaign_id  text COLLATE "C" NOT NULL,
     occurrence   text NOT NULL,
     user_id      text COLLATE "C" NOT NULL,
@@ -75,7 +75,7 @@ export default (s: string): string[] => [
     PRIMARY KEY (campaign_id, occurrence, user_id)
   )`,
 
-  `CREATE TABLE ${s}.deliveries (
+  `CREATE TABLE ${schema}.deliveries (
     campaign_id      text NOT NULL,
     occurrence       text NOT NULL,
     subscription_id  text NOT NULL,
@@ -87,9 +87,9 @@ export default (s: string): string[] => [
     at               timestamptz NOT NULL,
     PRIMARY KEY (campaign_id, occurrence, subscription_id)
   )`,
-  `CREATE INDEX deliveries_recipient_idx ON ${s}.deliveries (campaign_id, occurrence, user_id)`,
+  `CREATE INDEX deliveries_recipient_idx ON ${schema}.deliveries (campaign_id, occurrence, user_id)`,
 
-  `CREATE TABLE ${s}.interactions (
+  `CREATE TABLE ${schema}.interactions (
     report_id    text PRIMARY KEY,
     campaign_id  text NOT NULL,
     occurrence   text NOT NULL,
@@ -98,7 +98,7 @@ export default (s: string): string[] => [
     action       text,
     at           timestamptz NOT NULL
   )`,
-  `CREATE INDEX interactions_campaign_idx ON ${s}.interactions (campaign_id, kind)`,
+  `CREATE INDEX interactions_campaign_idx ON ${schema}.interactions (campaign_id, kind)`,
 
   // Segment date conditions read a property holding an ISO 8601 string or epoch milliseconds exactly as
   // core's reference evaluator does (rule 7 of segments/evaluate.ts: strict calendar dates, hours 0-23,
@@ -108,7 +108,7 @@ export default (s: string): string[] => [
   // this pattern. Mapping every digit to 9 gives the text's shape ('2024-05-01T10:00Z' becomes
   // '9999-99-99T99:99Z'), which plain string comparisons check; the fixed-width parts are then read
   // by position. Only ASCII digits count, as in the evaluator's \d.
-  `CREATE FUNCTION ${s}.iso_epoch_ms(t text) RETURNS double precision
+  `CREATE FUNCTION ${schema}.iso_epoch_ms(t text) RETURNS double precision
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
     DECLARE
       shape text := translate(t, '012345678', '999999999');
@@ -154,11 +154,11 @@ export default (s: string): string[] => [
         + h * 3600000 + mi * 60000 + sec * 1000 + ms - sign * (oh * 3600000 + om * 60000);
     END
   $fn$`,
-  `CREATE FUNCTION ${s}.epoch_ms(value jsonb) RETURNS double precision
+  `CREATE FUNCTION ${schema}.epoch_ms(value jsonb) RETURNS double precision
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     SELECT CASE jsonb_typeof(value)
       WHEN 'number' THEN (value)::float8
-      WHEN 'string' THEN ${s}.iso_epoch_ms(value #>> '{}')
+      WHEN 'string' THEN ${schema}.iso_epoch_ms(value #>> '{}')
     END
   $fn$`,
 ];

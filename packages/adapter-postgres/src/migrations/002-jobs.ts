@@ -3,8 +3,8 @@
  * for inspection. A job is `waiting` (claimable once run_at has come) or
  * `active` (leased until locked_until; claimable again after that).
  */
-export default (s: string): string[] => [
-  `CREATE TABLE ${s}.jobs (
+export default (schema: string): string[] => [
+  `CREATE TABLE ${schema}.jobs (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name          text NOT NULL,
     payload       jsonb NOT NULL,
@@ -17,7 +17,7 @@ export default (s: string): string[] => [
     last_error    text
   )`,
   // At most one unfinished job per dedupe key; a failed job frees its key.
-  `CREATE UNIQUE INDEX jobs_dedupe_key_idx ON ${s}.jobs (dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('waiting', 'active')`,
-  `CREATE INDEX jobs_waiting_idx ON ${s}.jobs (run_at, id) WHERE state = 'waiting'`,
-  `CREATE INDEX jobs_active_idx ON ${s}.jobs (locked_until) WHERE state = 'active'`,
+  `CREATE UNIQUE INDEX jobs_dedupe_key_idx ON ${schema}.jobs (dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('waiting', 'active')`,
+  `CREATE INDEX jobs_waiting_idx ON ${schema}.jobs (run_at, id) WHERE state = 'waiting'`,
+  `CREATE INDEX jobs_active_idx ON ${schema}.jobs (locked_until) WHERE state = 'active'`,
 ];

@@ -1,9 +1,9 @@
 /**
- * Saved segments, the decision log and conversions (the campaign brain),
+ * Saved segments, the decision log and conversions,
  * and the indexes behind behaviour segments and per-user histories.
  */
-export default (s: string): string[] => [
-  `CREATE TABLE ${s}.segments (
+export default (schema: string): string[] => [
+  `CREATE TABLE ${schema}.segments (
     id          text COLLATE "C" PRIMARY KEY,
     name        text COLLATE "C" NOT NULL,
     created_at  timestamptz NOT NULL,
@@ -11,10 +11,10 @@ export default (s: string): string[] => [
     -- The whole SavedSegment as core's schema reads it.
     doc         jsonb NOT NULL
   )`,
-  `CREATE INDEX segments_name_idx ON ${s}.segments (name, id)`,
+  `CREATE INDEX segments_name_idx ON ${schema}.segments (name, id)`,
 
   // An append-only log: several decisions per recipient (delayed, then sent), read per user.
-  `CREATE TABLE ${s}.decisions (
+  `CREATE TABLE ${schema}.decisions (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     campaign_id  text COLLATE "C" NOT NULL,
     occurrence   text NOT NULL,
@@ -24,10 +24,10 @@ export default (s: string): string[] => [
     reason       text,
     facts        jsonb NOT NULL DEFAULT '{}'
   )`,
-  `CREATE INDEX decisions_user_at_idx ON ${s}.decisions (user_id, at, id)`,
+  `CREATE INDEX decisions_user_at_idx ON ${schema}.decisions (user_id, at, id)`,
 
   // One conversion per (campaign, occurrence, user): last-touch attribution records it once.
-  `CREATE TABLE ${s}.conversions (
+  `CREATE TABLE ${schema}.conversions (
     campaign_id  text COLLATE "C" NOT NULL,
     occurrence   text NOT NULL,
     user_id      text COLLATE "C" NOT NULL,
@@ -39,5 +39,5 @@ export default (s: string): string[] => [
     PRIMARY KEY (campaign_id, occurrence, user_id)
   )`,
 
-  `CREATE INDEX interactions_user_at_idx ON ${s}.interactions (user_id, at)`,
+  `CREATE INDEX interactions_user_at_idx ON ${schema}.interactions (user_id, at)`,
 ];

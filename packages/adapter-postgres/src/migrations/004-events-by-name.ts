@@ -3,6 +3,6 @@
  * a time window across all users: (name, time) with user_id included lets
  * that be an index-only range scan.
  */
-export default (s: string): string[] => [
-  `CREATE INDEX events_name_time_idx ON ${s}.events (name, "time") INCLUDE (user_id)`,
+export default (schema: string): string[] => [
+  `CREATE INDEX events_name_time_idx ON ${schema}.events (name, "time") INCLUDE (user_id)`,
 ];

@@ -25,17 +25,17 @@
  */
 const BULK = 1000;
 
-export default (s: string): string[] => {
+export default (schema: string): string[] => {
   // Advisory lock keys of this schema: per user (hashtext of the id) and one for bulk statements.
-  const userLocks = `hashtext(${literal(`herald.reach:${s}`)})`;
-  const allLock = `hashtext(${literal(`herald.reach.all:${s}`)})`;
+  const userLocks = `hashtext(${literal(`herald.reach:${schema}`)})`;
+  const allLock = `hashtext(${literal(`herald.reach.all:${schema}`)})`;
   return [
-    `ALTER TABLE ${s}.profiles
+    `ALTER TABLE ${schema}.profiles
        ADD COLUMN reach_webpush_until double precision,
        ADD COLUMN reach_safari boolean NOT NULL DEFAULT false`,
 
     // Serialises recomputations of the same users; see the header comment.
-    `CREATE FUNCTION ${s}.lock_reach(users text[]) RETURNS void LANGUAGE plpgsql AS $fn$
+    `CREATE FUNCTION ${schema}.lock_reach(users text[]) RETURNS void LANGUAGE plpgsql AS $fn$
     BEGIN
       IF cardinality(users) > ${BULK} THEN
         PERFORM pg_advisory_xact_lock(${allLock}, 0);
@@ -48,17 +48,17 @@ export default (s: string): string[] => {
     $fn$`,
 
     // A user's reach from their subscriptions: rule 13 of core's evaluator, as a maximum.
-    `CREATE FUNCTION ${s}.refresh_reach(users text[]) RETURNS void LANGUAGE plpgsql AS $fn$
+    `CREATE FUNCTION ${schema}.refresh_reach(users text[]) RETURNS void LANGUAGE plpgsql AS $fn$
     BEGIN
       IF cardinality(users) = 0 THEN RETURN; END IF;
-      PERFORM ${s}.lock_reach(users);
-      UPDATE ${s}.profiles p
+      PERFORM ${schema}.lock_reach(users);
+      UPDATE ${schema}.profiles p
       SET reach_webpush_until = r.until, reach_safari = r.safari
       FROM (
         SELECT u.user_id, max(${expiry('s')}) FILTER (WHERE s.target = 'webpush') AS until,
                coalesce(bool_or(s.target = 'safari'), false) AS safari
         FROM (SELECT DISTINCT x COLLATE "C" AS user_id FROM unnest(users) x) u
-        LEFT JOIN ${s}.subscriptions s ON s.user_id = u.user_id
+        LEFT JOIN ${schema}.subscriptions s ON s.user_id = u.user_id
         GROUP BY u.user_id
       ) r
       WHERE p.user_id = r.user_id
@@ -67,56 +67,56 @@ export default (s: string): string[] => {
     $fn$`,
 
     // Statement-level triggers with transition tables: a batch of any size is one recomputation.
-    `CREATE FUNCTION ${s}.subscriptions_inserted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    `CREATE FUNCTION ${schema}.subscriptions_inserted() RETURNS trigger LANGUAGE plpgsql AS $fn$
     BEGIN
-      PERFORM ${s}.refresh_reach(ARRAY(SELECT DISTINCT user_id FROM inserted));
+      PERFORM ${schema}.refresh_reach(ARRAY(SELECT DISTINCT user_id FROM inserted));
       RETURN NULL;
     END
     $fn$`,
-    `CREATE FUNCTION ${s}.subscriptions_updated() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    `CREATE FUNCTION ${schema}.subscriptions_updated() RETURNS trigger LANGUAGE plpgsql AS $fn$
     BEGIN
-      PERFORM ${s}.refresh_reach(ARRAY(SELECT user_id FROM before UNION SELECT user_id FROM after));
+      PERFORM ${schema}.refresh_reach(ARRAY(SELECT user_id FROM before UNION SELECT user_id FROM after));
       RETURN NULL;
     END
     $fn$`,
-    `CREATE FUNCTION ${s}.subscriptions_deleted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    `CREATE FUNCTION ${schema}.subscriptions_deleted() RETURNS trigger LANGUAGE plpgsql AS $fn$
     BEGIN
-      PERFORM ${s}.refresh_reach(ARRAY(SELECT DISTINCT user_id FROM deleted));
+      PERFORM ${schema}.refresh_reach(ARRAY(SELECT DISTINCT user_id FROM deleted));
       RETURN NULL;
     END
     $fn$`,
-    `CREATE FUNCTION ${s}.subscriptions_truncated() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    `CREATE FUNCTION ${schema}.subscriptions_truncated() RETURNS trigger LANGUAGE plpgsql AS $fn$
     BEGIN
       PERFORM pg_advisory_xact_lock(${allLock}, 0);
-      UPDATE ${s}.profiles SET reach_webpush_until = NULL, reach_safari = false
+      UPDATE ${schema}.profiles SET reach_webpush_until = NULL, reach_safari = false
       WHERE reach_webpush_until IS NOT NULL OR reach_safari;
       RETURN NULL;
     END
     $fn$`,
-    `CREATE TRIGGER reach_on_insert AFTER INSERT ON ${s}.subscriptions
-       REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION ${s}.subscriptions_inserted()`,
-    `CREATE TRIGGER reach_on_update AFTER UPDATE ON ${s}.subscriptions
-       REFERENCING OLD TABLE AS before NEW TABLE AS after FOR EACH STATEMENT EXECUTE FUNCTION ${s}.subscriptions_updated()`,
-    `CREATE TRIGGER reach_on_delete AFTER DELETE ON ${s}.subscriptions
-       REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION ${s}.subscriptions_deleted()`,
-    `CREATE TRIGGER reach_on_truncate AFTER TRUNCATE ON ${s}.subscriptions
-       FOR EACH STATEMENT EXECUTE FUNCTION ${s}.subscriptions_truncated()`,
+    `CREATE TRIGGER reach_on_insert AFTER INSERT ON ${schema}.subscriptions
+       REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.subscriptions_inserted()`,
+    `CREATE TRIGGER reach_on_update AFTER UPDATE ON ${schema}.subscriptions
+       REFERENCING OLD TABLE AS before NEW TABLE AS after FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.subscriptions_updated()`,
+    `CREATE TRIGGER reach_on_delete AFTER DELETE ON ${schema}.subscriptions
+       REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.subscriptions_deleted()`,
+    `CREATE TRIGGER reach_on_truncate AFTER TRUNCATE ON ${schema}.subscriptions
+       FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.subscriptions_truncated()`,
 
     // New profiles (an upsert that updates an existing one leaves its reach alone: subscriptions did not change).
-    `CREATE FUNCTION ${s}.profiles_inserted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    `CREATE FUNCTION ${schema}.profiles_inserted() RETURNS trigger LANGUAGE plpgsql AS $fn$
     BEGIN
-      PERFORM ${s}.refresh_reach(ARRAY(SELECT user_id FROM inserted));
+      PERFORM ${schema}.refresh_reach(ARRAY(SELECT user_id FROM inserted));
       RETURN NULL;
     END
     $fn$`,
-    `CREATE TRIGGER reach_on_insert AFTER INSERT ON ${s}.profiles
-       REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION ${s}.profiles_inserted()`,
+    `CREATE TRIGGER reach_on_insert AFTER INSERT ON ${schema}.profiles
+       REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.profiles_inserted()`,
 
     // Existing installations: every profile's reach from the subscriptions already stored.
-    `UPDATE ${s}.profiles p SET reach_webpush_until = r.until, reach_safari = r.safari
+    `UPDATE ${schema}.profiles p SET reach_webpush_until = r.until, reach_safari = r.safari
      FROM (
        SELECT s.user_id, max(${expiry('s')}) FILTER (WHERE s.target = 'webpush') AS until, bool_or(s.target = 'safari') AS safari
-       FROM ${s}.subscriptions s GROUP BY s.user_id
+       FROM ${schema}.subscriptions s GROUP BY s.user_id
      ) r
      WHERE p.user_id = r.user_id`,
   ];

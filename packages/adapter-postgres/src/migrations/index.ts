@@ -2,7 +2,7 @@ import type { SqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import storage from './001-storage.js';
 import jobs from './002-jobs.js';
-import brain from './003-segments-decisions.js';
+import segmentsDecisions from './003-segments-decisions.js';
 import eventsByName from './004-events-by-name.js';
 import profileReach from './005-profile-reach.js';
 import latestEvents from './006-latest-events.js';
@@ -18,7 +18,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'storage', statements: storage },
   { version: 2, name: 'jobs', statements: jobs },
-  { version: 3, name: 'segments-decisions', statements: brain },
+  { version: 3, name: 'segments-decisions', statements: segmentsDecisions },
   { version: 4, name: 'events-by-name', statements: eventsByName },
   { version: 5, name: 'profile-reach', statements: profileReach },
   { version: 6, name: 'latest-events', statements: latestEvents },
@@ -39,24 +39,24 @@ export interface MigrateResult {
  * then finds everything applied.
  */
 export async function runMigrations(sql: SqlClient, schemaName: string): Promise<MigrateResult> {
-  const s = quoteSchema(schemaName);
+  const schema = quoteSchema(schemaName);
   return sql.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`herald.migrate:${schemaName}`]);
-    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await tx.query(
-      `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
+      `CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
         version     integer PRIMARY KEY,
         name        text NOT NULL,
         applied_at  timestamptz NOT NULL DEFAULT now()
       )`,
     );
-    const { rows } = await tx.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`);
+    const { rows } = await tx.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
     const done = new Set(rows.map((row) => row.version));
     const applied: number[] = [];
     for (const migration of MIGRATIONS) {
       if (done.has(migration.version)) continue;
-      for (const statement of migration.statements(s)) await tx.query(statement);
-      await tx.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [
+      for (const statement of migration.statements(schema)) await tx.query(statement);
+      await tx.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [
         migration.version,
         migration.name,
       ]);

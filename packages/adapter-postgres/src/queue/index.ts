@@ -33,7 +33,7 @@ const JOB_ID = /^[1-9][0-9]{0,18}$/;
  */
 export function postgresQueue(options: PostgresQueueOptions): Queue {
   const sql = toSqlClient(options.client);
-  const s = quoteSchema(options.schema ?? 'herald');
+  const schema = quoteSchema(options.schema ?? 'herald');
 
   /** Updates the job if the lease is still ours; true when it was. */
   const withLease = async (
@@ -44,7 +44,7 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
   ): Promise<boolean> => {
     if (!JOB_ID.test(jobId)) return false;
     const { rows } = await sql.query(
-      `UPDATE ${s}.jobs SET ${set} WHERE id = $1::bigint AND lock_token = $2 AND state = 'active' RETURNING id`,
+      `UPDATE ${schema}.jobs SET ${set} WHERE id = $1::bigint AND lock_token = $2 AND state = 'active' RETURNING id`,
       [jobId, token, ...params],
     );
     return rows.length > 0;
@@ -60,10 +60,12 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
           const dedupeKey = job.dedupeKey ?? null;
           if (dedupeKey !== null && job.onDuplicate === 'replace') {
             // A waiting holder is replaced (new id, attempts from zero); a running one is never touched.
-            await tx.query(`DELETE FROM ${s}.jobs WHERE dedupe_key = $1 AND state = 'waiting'`, [dedupeKey]);
+            await tx.query(`DELETE FROM ${schema}.jobs WHERE dedupe_key = $1 AND state = 'waiting'`, [
+              dedupeKey,
+            ]);
           }
           const { rows } = await tx.query(
-            `INSERT INTO ${s}.jobs (name, payload, run_at, dedupe_key, state)
+            `INSERT INTO ${schema}.jobs (name, payload, run_at, dedupe_key, state)
              VALUES ($1, $2::text::jsonb, $3::timestamptz, $4, 'waiting')
              ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('waiting', 'active') DO NOTHING
              RETURNING id`,
@@ -79,14 +81,14 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
       if (limit <= 0) return [];
       const { rows } = await sql.query<JobRow>(
         `WITH due AS (
-           SELECT id FROM ${s}.jobs
+           SELECT id FROM ${schema}.jobs
            WHERE ((state = 'waiting' AND run_at <= $1::timestamptz) OR (state = 'active' AND locked_until <= $1::timestamptz))
              AND ($4::text[] IS NULL OR name = ANY($4::text[]))
            ORDER BY run_at, id
            LIMIT $2
            FOR UPDATE SKIP LOCKED
          )
-         UPDATE ${s}.jobs j
+         UPDATE ${schema}.jobs j
          SET state = 'active', attempts = j.attempts + 1, lock_token = gen_random_uuid()::text,
              locked_until = $1::timestamptz + $3::float8 * interval '1 millisecond'
          FROM due WHERE j.id = due.id
@@ -111,7 +113,7 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
     complete: async (jobId, token) => {
       if (!JOB_ID.test(jobId)) return false;
       const { rows } = await sql.query(
-        `DELETE FROM ${s}.jobs WHERE id = $1::bigint AND lock_token = $2 AND state = 'active' RETURNING id`,
+        `DELETE FROM ${schema}.jobs WHERE id = $1::bigint AND lock_token = $2 AND state = 'active' RETURNING id`,
         [jobId, token],
       );
       return rows.length > 0;
@@ -138,7 +140,7 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
 
     async cancel(dedupeKey: string): Promise<boolean> {
       const { rows } = await sql.query(
-        `DELETE FROM ${s}.jobs WHERE dedupe_key = $1 AND state = 'waiting' RETURNING id`,
+        `DELETE FROM ${schema}.jobs WHERE dedupe_key = $1 AND state = 'waiting' RETURNING id`,
         [dedupeKey],
       );
       return rows.length > 0;
@@ -146,7 +148,7 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
 
     async counts(): Promise<QueueCounts> {
       const { rows } = await sql.query<{ state: keyof QueueCounts; n: number }>(
-        `SELECT state, count(*)::int AS n FROM ${s}.jobs GROUP BY state`,
+        `SELECT state, count(*)::int AS n FROM ${schema}.jobs GROUP BY state`,
       );
       const counts: QueueCounts = { waiting: 0, active: 0, failed: 0 };
       for (const row of rows) counts[row.state] = row.n;

@@ -1,12 +1,53 @@
 import { assertNever, type SegmentDefinition } from '@herald/core';
-import { compileDid, compileDidAny, compileDidNot, compileFirstOrLast } from './behaviour.js';
 import { compileCondition } from './conditions.js';
-import { groupDidsByWindow } from './latest-events.js';
+import type { CompileContext } from './context.js';
 import { Params } from './params.js';
+import { probeBehaviour } from './probe-behaviour.js';
 import { compileReachable } from './reachability.js';
+import { setBehaviour } from './set-behaviour.js';
 
-export interface CompileContext {
-  params: Params;
+/**
+ * A segment definition as a SQL predicate over one profiles row, with the
+ * reference evaluator's semantics (packages/core/src/segments/evaluate.ts).
+ * One case per definition type, each delegating to one function: property
+ * conditions (conditions.ts), past behaviour (the context's BehaviourReads:
+ * probe-behaviour.ts or set-behaviour.ts), reachability (reachability.ts).
+ * Every case yields true or false, never NULL.
+ */
+export function compileSegment(def: SegmentDefinition, ctx: CompileContext): string {
+  switch (def.type) {
+    case 'all':
+      return 'true';
+    case 'property':
+      return compileCondition(def.condition, `${ctx.profile}.properties`, ctx.params, ctx.schema, ctx.now);
+    case 'did': {
+      const count = def.count ?? { op: 'atLeast', value: 1 };
+      // Every user did it at least zero times; adding no parameters keeps the numbering dense.
+      if (count.op === 'atLeast' && count.value === 0) return 'true';
+      return ctx.behaviour.did(def.event, count, def.window, ctx);
+    }
+    case 'didNot':
+      return ctx.behaviour.didNot(def.event, def.window, ctx);
+    case 'firstTime':
+    case 'lastTime':
+      return ctx.behaviour.firstOrLast(def, ctx);
+    case 'reachable':
+      return compileReachable(def.target, ctx.profile, ctx.now, ctx.params);
+    case 'and':
+      return `(${def.of.map((child) => compileSegment(child, ctx)).join(' AND ')})`;
+    case 'or': {
+      const orContext = { ...ctx, conjunct: false };
+      const { merged, rest } = ctx.behaviour.mergeOr(def.of, orContext);
+      return `(${[...merged, ...rest.map((child) => compileSegment(child, orContext))].join(' OR ')})`;
+    }
+    case 'not':
+      return `(NOT ${compileSegment(def.of, { ...ctx, conjunct: false })})`;
+    default:
+      return assertNever(def, 'segment type');
+  }
+}
+
+export interface PredicateOptions {
   /** The quoted schema holding Herald's tables and SQL functions. */
   schema: string;
   /** The profiles row alias the predicate reads. */
@@ -20,58 +61,6 @@ export interface CompileContext {
    * lookup per profile, cheapest when every profile is visited (counts, reach).
    */
   behaviour?: 'probe' | 'set';
-  /** With `behaviour: 'set'`: the LEFT JOINs the predicate reads, collected while compiling (see behaviour.ts). */
-  joins?: string[];
-  /**
-   * True while compiling a condition reached from the root through `and`
-   * only: the whole segment requires it, so Postgres can turn an `IN
-   * (subquery)` there into a semi-join (see behaviour.ts).
-   */
-  conjunct?: boolean;
-}
-
-/**
- * A segment definition as a SQL predicate over one profiles row, with the
- * reference evaluator's semantics (packages/core/src/segments/evaluate.ts).
- * One case per definition type, each delegating to one function: property
- * conditions (conditions.ts), past behaviour (behaviour.ts), reachability
- * (reachability.ts). Every case yields true or false, never NULL.
- */
-export function compileSegment(def: SegmentDefinition, ctx: CompileContext): string {
-  switch (def.type) {
-    case 'all':
-      return 'true';
-    case 'property':
-      return compileCondition(def.condition, `${ctx.profile}.properties`, ctx.params, ctx.schema, ctx.now);
-    case 'did':
-      return compileDid(def.event, def.count, def.window, ctx);
-    case 'didNot':
-      return compileDidNot(def.event, def.window, ctx);
-    case 'firstTime':
-    case 'lastTime':
-      return compileFirstOrLast(def.type, def.event, def.op, def.date, ctx);
-    case 'reachable':
-      return compileReachable(def.target, ctx.profile, ctx.now, ctx.params);
-    case 'and':
-      return `(${def.of.map((child) => compileSegment(child, ctx)).join(' AND ')})`;
-    case 'or':
-      return compileOr(def.of, { ...ctx, conjunct: false });
-    case 'not':
-      return `(NOT ${compileSegment(def.of, { ...ctx, conjunct: false })})`;
-    default:
-      return assertNever(def, 'segment type');
-  }
-}
-
-/** An `or`; in `set` mode, "did X at least once" children sharing a window read one set for all their names. */
-function compileOr(children: readonly SegmentDefinition[], ctx: CompileContext): string {
-  if (ctx.behaviour !== 'set') return `(${children.map((child) => compileSegment(child, ctx)).join(' OR ')})`;
-  const { groups, rest } = groupDidsByWindow(children);
-  const parts = [
-    ...groups.map((group) => compileDidAny(group.names, group.window, ctx)),
-    ...rest.map((child) => compileSegment(child, ctx)),
-  ];
-  return `(${parts.join(' OR ')})`;
 }
 
 /**
@@ -80,10 +69,14 @@ function compileOr(children: readonly SegmentDefinition[], ctx: CompileContext):
  */
 export function segmentPredicate(
   def: SegmentDefinition,
-  options: Omit<CompileContext, 'params' | 'joins'>,
+  { behaviour = 'probe', ...options }: PredicateOptions,
 ): { where: string; params: Params; joins: string } {
   const params = new Params();
-  const joins: string[] = [];
-  const where = compileSegment(def, { ...options, params, joins, conjunct: true });
-  return { where, params, joins: joins.join('\n') };
+  if (behaviour === 'probe') {
+    const where = compileSegment(def, { ...options, params, behaviour: probeBehaviour, conjunct: true });
+    return { where, params, joins: '' };
+  }
+  const reads = setBehaviour();
+  const where = compileSegment(def, { ...options, params, behaviour: reads, conjunct: true });
+  return { where, params, joins: reads.joins.join('\n') };
 }

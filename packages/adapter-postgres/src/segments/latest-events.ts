@@ -1,5 +1,5 @@
 import type { EventCount, EventFilter, EventWindow, SegmentDefinition } from '@herald/core';
-import type { CompileContext } from './compile.js';
+import type { CompileContext } from './context.js';
 import { instant, windowRange } from './time.js';
 
 /**
@@ -14,7 +14,7 @@ import { instant, windowRange } from './time.js';
  * - did it (at least once) ever, or within "the last N units" [now - N, now];
  * - its last time before / after a date (rule 12).
  * Everything else (other counts, property filters, `between` windows, first
- * times) reads the events table (behaviour.ts).
+ * times) reads the events table (set-behaviour.ts).
  */
 
 /** True when the latest instant decides whether the user did `event` within `window`. */

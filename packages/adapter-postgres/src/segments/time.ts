@@ -3,9 +3,9 @@ import type { Params } from './params.js';
 /** Years Postgres and Date.toISOString agree on; beyond them a bound is as good as infinite for stored events. */
 // setUTCFullYear, not Date.UTC, which reads years 0-99 as 1900-1999.
 const FIRST_INSTANT = (() => {
-  const d = new Date(0);
-  d.setUTCFullYear(1, 0, 1);
-  return d.getTime();
+  const date = new Date(0);
+  date.setUTCFullYear(1, 0, 1);
+  return date.getTime();
 })();
 const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 

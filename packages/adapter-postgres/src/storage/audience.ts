@@ -9,14 +9,14 @@ import type { SqlClient } from '../sql/client.js';
  * primary key (never OFFSET), so each page costs the same however deep
  * into the audience it is.
  */
-export function audience(sql: SqlClient, s: string) {
+export function audience(sql: SqlClient, schema: string) {
   return {
     async selectAudience(segment: SegmentDefinition, page: AudiencePage): Promise<UserId[]> {
       if (page.limit <= 0) return [];
-      const { where, params } = segmentPredicate(segment, { schema: s, profile: 'p', now: page.now });
+      const { where, params } = segmentPredicate(segment, { schema, profile: 'p', now: page.now });
       const keyset = page.after === null ? '' : `p.user_id > ${params.add(page.after)} AND `;
       const { rows } = await sql.query<{ user_id: UserId }>(
-        `SELECT p.user_id FROM ${s}.profiles p WHERE ${keyset}${where} ORDER BY p.user_id LIMIT ${params.add(page.limit)}`,
+        `SELECT p.user_id FROM ${schema}.profiles p WHERE ${keyset}${where} ORDER BY p.user_id LIMIT ${params.add(page.limit)}`,
         params.values,
       );
       return rows.map((row) => row.user_id);
@@ -24,14 +24,14 @@ export function audience(sql: SqlClient, s: string) {
 
     async countAudience(segment: SegmentDefinition, now: Date): Promise<number> {
       const { where, params, joins } = segmentPredicate(segment, {
-        schema: s,
+        schema,
         profile: 'p',
         now,
         behaviour: 'set',
       });
       const rows = await countingQuery(
         sql,
-        `SELECT count(*)::int AS n FROM ${s}.profiles p ${joins} WHERE ${where}`,
+        `SELECT count(*)::int AS n FROM ${schema}.profiles p ${joins} WHERE ${where}`,
         params.values,
       );
       return (rows[0] as { n: number } | undefined)?.n ?? 0;
@@ -44,7 +44,7 @@ export function audience(sql: SqlClient, s: string) {
      */
     async estimateReach(segment: SegmentDefinition, now: Date): Promise<ReachEstimate> {
       const { where, params, joins } = segmentPredicate(segment, {
-        schema: s,
+        schema,
         profile: 'p',
         now,
         behaviour: 'set',
@@ -57,7 +57,7 @@ export function audience(sql: SqlClient, s: string) {
            count(*) FILTER (WHERE ${webpush} OR ${safari})::int AS total,
            count(*) FILTER (WHERE ${webpush})::int AS webpush,
            count(*) FILTER (WHERE ${safari})::int AS safari
-         FROM ${s}.profiles p ${joins}
+         FROM ${schema}.profiles p ${joins}
          WHERE ${where}`,
         params.values,
       );

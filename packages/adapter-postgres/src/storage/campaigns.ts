@@ -8,43 +8,45 @@ interface CampaignRow {
 }
 
 /** The row values of a campaign: its indexed columns and the whole document. */
-const values = (c: Campaign) => [
-  c.id,
-  c.status,
-  c.nextRunAt ? iso(c.nextRunAt) : null,
-  c.version,
-  c.labels,
-  iso(c.createdAt),
-  iso(c.updatedAt),
-  JSON.stringify(c),
+const values = (campaign: Campaign) => [
+  campaign.id,
+  campaign.status,
+  campaign.nextRunAt ? iso(campaign.nextRunAt) : null,
+  campaign.version,
+  campaign.labels,
+  iso(campaign.createdAt),
+  iso(campaign.updatedAt),
+  JSON.stringify(campaign),
 ];
 
 const toCampaign = (row: CampaignRow): Campaign => parseRow(Campaign, 'campaigns', row.id, row.doc);
 
-export function campaigns(sql: SqlClient, s: string) {
+export function campaigns(sql: SqlClient, schema: string) {
   return {
-    async insertCampaign(c: Campaign): Promise<void> {
+    async insertCampaign(campaign: Campaign): Promise<void> {
       const { rows } = await sql.query(
-        `INSERT INTO ${s}.campaigns (id, status, next_run_at, version, labels, created_at, updated_at, doc)
+        `INSERT INTO ${schema}.campaigns (id, status, next_run_at, version, labels, created_at, updated_at, doc)
          VALUES ($1, $2, $3::timestamptz, $4, $5::text[], $6::timestamptz, $7::timestamptz, $8::text::jsonb)
          ON CONFLICT (id) DO NOTHING RETURNING id`,
-        values(c),
+        values(campaign),
       );
-      if (rows.length === 0) throw new ConflictError(`Campaign ${c.id} already exists`);
+      if (rows.length === 0) throw new ConflictError(`Campaign ${campaign.id} already exists`);
     },
 
     async getCampaign(id: CampaignId): Promise<Campaign | null> {
-      const { rows } = await sql.query<CampaignRow>(`SELECT id, doc FROM ${s}.campaigns WHERE id = $1`, [id]);
+      const { rows } = await sql.query<CampaignRow>(`SELECT id, doc FROM ${schema}.campaigns WHERE id = $1`, [
+        id,
+      ]);
       return rows[0] ? toCampaign(rows[0]) : null;
     },
 
     /** Optimistic concurrency: the row is written only while its stored version is `expectedVersion`. */
-    async updateCampaign(c: Campaign, expectedVersion: number): Promise<boolean> {
+    async updateCampaign(campaign: Campaign, expectedVersion: number): Promise<boolean> {
       const { rows } = await sql.query(
-        `UPDATE ${s}.campaigns SET status = $2, next_run_at = $3::timestamptz, version = $4, labels = $5::text[],
+        `UPDATE ${schema}.campaigns SET status = $2, next_run_at = $3::timestamptz, version = $4, labels = $5::text[],
            created_at = $6::timestamptz, updated_at = $7::timestamptz, doc = $8::text::jsonb
          WHERE id = $1 AND version = $9 RETURNING id`,
-        [...values(c), expectedVersion],
+        [...values(campaign), expectedVersion],
       );
       return rows.length > 0;
     },
@@ -59,7 +61,7 @@ export function campaigns(sql: SqlClient, s: string) {
       if (filter.dueBy !== undefined)
         where.push(`next_run_at <= $${params.push(iso(filter.dueBy))}::timestamptz`);
       const { rows } = await sql.query<CampaignRow>(
-        `SELECT id, doc FROM ${s}.campaigns ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        `SELECT id, doc FROM ${schema}.campaigns ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY created_at, id`,
         params,
       );

@@ -10,19 +10,19 @@ interface EventRow {
   properties: unknown;
 }
 
-export function events(sql: SqlClient, s: string) {
+export function events(sql: SqlClient, schema: string) {
   return {
     /** All events in one statement; the identity column keeps their order for equal times. */
     async appendEvents(batch: readonly UserEvent[]): Promise<void> {
       if (batch.length === 0) return;
-      const rows = batch.map((e) => ({
-        user_id: e.userId,
-        name: e.name,
-        time: iso(e.time),
-        properties: e.properties,
+      const rows = batch.map((event) => ({
+        user_id: event.userId,
+        name: event.name,
+        time: iso(event.time),
+        properties: event.properties,
       }));
       await sql.query(
-        `INSERT INTO ${s}.events (user_id, name, "time", properties)
+        `INSERT INTO ${schema}.events (user_id, name, "time", properties)
          SELECT r.user_id, r.name, r."time", r.properties
          FROM ROWS FROM (jsonb_to_recordset($1::text::jsonb) AS (user_id text, name text, "time" timestamptz, properties jsonb))
            WITH ORDINALITY AS r(user_id, name, "time", properties, ord)
@@ -38,7 +38,7 @@ export function events(sql: SqlClient, s: string) {
       if (query.from !== undefined) where.push(`"time" >= $${params.push(iso(query.from))}::timestamptz`);
       if (query.to !== undefined) where.push(`"time" < $${params.push(iso(query.to))}::timestamptz`);
       const { rows } = await sql.query<EventRow>(
-        `SELECT id::text AS id, user_id, name, "time", properties FROM ${s}.events
+        `SELECT id::text AS id, user_id, name, "time", properties FROM ${schema}.events
          WHERE ${where.join(' AND ')} ORDER BY "time", id`,
         params,
       );

@@ -2,8 +2,9 @@ import type { Storage } from '@herald/core';
 import { isEmbedded, type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import { audience } from './audience.js';
-import { brain } from './brain.js';
 import { campaigns } from './campaigns.js';
+import { conversions } from './conversions.js';
+import { decisionLog } from './decisions.js';
 import { events } from './events.js';
 import { outcomes } from './outcomes.js';
 import { profiles } from './profiles.js';
@@ -24,16 +25,17 @@ export interface PostgresStorageOptions {
  */
 export function postgresStorage(options: PostgresStorageOptions): Storage {
   const sql = toSqlClient(options.client);
-  const s = quoteSchema(options.schema ?? 'herald');
+  const schema = quoteSchema(options.schema ?? 'herald');
   return {
     capabilities: { nativeSegments: true, shared: !isEmbedded(options.client) },
-    ...profiles(sql, s),
-    ...subscriptions(sql, s),
-    ...events(sql, s),
-    ...campaigns(sql, s),
-    ...audience(sql, s),
-    ...outcomes(sql, s),
-    ...savedSegments(sql, s),
-    ...brain(sql, s),
+    ...profiles(sql, schema),
+    ...subscriptions(sql, schema),
+    ...events(sql, schema),
+    ...campaigns(sql, schema),
+    ...audience(sql, schema),
+    ...outcomes(sql, schema),
+    ...savedSegments(sql, schema),
+    ...decisionLog(sql, schema),
+    ...conversions(sql, schema),
   };
 }

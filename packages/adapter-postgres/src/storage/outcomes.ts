@@ -33,6 +33,16 @@ interface DeliveryRow {
   at: Date;
 }
 
+interface InteractionRow {
+  report_id: string;
+  campaign_id: string;
+  occurrence: string;
+  user_id: string;
+  kind: Interaction['kind'];
+  action: string | null;
+  at: Date;
+}
+
 const toRecipient = (row: RecipientRow): Recipient =>
   parseRow(RecipientSchema, 'recipients', `${row.campaign_id}/${row.occurrence}/${row.user_id}`, {
     campaignId: row.campaign_id,
@@ -58,28 +68,29 @@ const toDelivery = (row: DeliveryRow): Delivery =>
   });
 
 /**
- * Per-recipient decisions, per-subscription outcomes and reports. Batches
+ * Per-recipient decisions, per-subscription outcomes and reports (recorded,
+ * and read back as a user's history). Batches
  * go in as one statement each: the rows travel as one JSON array parameter
  * (`jsonb_to_recordset`), so a batch of thousands is one round trip and
  * never hits the 65,535 bind-parameter limit. Primary keys with
  * ON CONFLICT DO NOTHING make every write idempotent.
  */
-export function outcomes(sql: SqlClient, s: string) {
+export function outcomes(sql: SqlClient, schema: string) {
   return {
     async insertRecipients(recipients: readonly Recipient[]): Promise<{ inserted: number }> {
       if (recipients.length === 0) return { inserted: 0 };
-      const rows = recipients.map((r) => ({
-        campaign_id: r.campaignId,
-        occurrence: r.occurrence,
-        user_id: r.userId,
-        state: r.state,
-        reason: r.reason,
-        created_at: iso(r.createdAt),
-        updated_at: iso(r.updatedAt),
+      const rows = recipients.map((recipient) => ({
+        campaign_id: recipient.campaignId,
+        occurrence: recipient.occurrence,
+        user_id: recipient.userId,
+        state: recipient.state,
+        reason: recipient.reason,
+        created_at: iso(recipient.createdAt),
+        updated_at: iso(recipient.updatedAt),
       }));
       const result = await sql.query<{ inserted: number }>(
         `WITH added AS (
-           INSERT INTO ${s}.recipients (campaign_id, occurrence, user_id, state, reason, created_at, updated_at)
+           INSERT INTO ${schema}.recipients (campaign_id, occurrence, user_id, state, reason, created_at, updated_at)
            SELECT campaign_id, occurrence, user_id, state, reason, created_at, updated_at
            FROM jsonb_to_recordset($1::text::jsonb) AS r(campaign_id text, occurrence text, user_id text, state text,
              reason text, created_at timestamptz, updated_at timestamptz)
@@ -98,7 +109,7 @@ export function outcomes(sql: SqlClient, s: string) {
       const ids = unique(userIds);
       if (ids.length === 0) return [];
       const { rows } = await sql.query<RecipientRow>(
-        `SELECT campaign_id, occurrence, user_id, state, reason, created_at, updated_at FROM ${s}.recipients
+        `SELECT campaign_id, occurrence, user_id, state, reason, created_at, updated_at FROM ${schema}.recipients
          WHERE campaign_id = $1 AND occurrence = $2 AND user_id = ANY($3::text[])`,
         [campaignId, occurrence, ids],
       );
@@ -112,16 +123,21 @@ export function outcomes(sql: SqlClient, s: string) {
     async updateRecipients(updates: readonly RecipientUpdate[], now: Date): Promise<void> {
       if (updates.length === 0) return;
       // One row per key (the last update wins, as applying them in order would): UPDATE ... FROM must not see a target twice.
-      const last = new Map(updates.map((u) => [JSON.stringify([u.campaignId, u.occurrence, u.userId]), u]));
-      const rows = [...last.values()].map((u) => ({
-        campaign_id: u.campaignId,
-        occurrence: u.occurrence,
-        user_id: u.userId,
-        state: u.state,
-        reason: u.reason,
+      const last = new Map(
+        updates.map((update) => [
+          JSON.stringify([update.campaignId, update.occurrence, update.userId]),
+          update,
+        ]),
+      );
+      const rows = [...last.values()].map((update) => ({
+        campaign_id: update.campaignId,
+        occurrence: update.occurrence,
+        user_id: update.userId,
+        state: update.state,
+        reason: update.reason,
       }));
       await sql.query(
-        `UPDATE ${s}.recipients t SET state = u.state, reason = u.reason, updated_at = $2::timestamptz
+        `UPDATE ${schema}.recipients t SET state = u.state, reason = u.reason, updated_at = $2::timestamptz
          FROM jsonb_to_recordset($1::text::jsonb) AS u(campaign_id text, occurrence text, user_id text, state text, reason text)
          WHERE t.campaign_id = u.campaign_id AND t.occurrence = u.occurrence AND t.user_id = u.user_id`,
         [JSON.stringify(rows), iso(now)],
@@ -130,19 +146,19 @@ export function outcomes(sql: SqlClient, s: string) {
 
     async recordDeliveries(deliveries: readonly Delivery[]): Promise<void> {
       if (deliveries.length === 0) return;
-      const rows = deliveries.map((d) => ({
-        campaign_id: d.campaignId,
-        occurrence: d.occurrence,
-        subscription_id: d.subscriptionId,
-        user_id: d.userId,
-        status: d.status,
-        status_code: d.statusCode,
-        reason: d.reason,
-        attempts: d.attempts,
-        at: iso(d.at),
+      const rows = deliveries.map((delivery) => ({
+        campaign_id: delivery.campaignId,
+        occurrence: delivery.occurrence,
+        subscription_id: delivery.subscriptionId,
+        user_id: delivery.userId,
+        status: delivery.status,
+        status_code: delivery.statusCode,
+        reason: delivery.reason,
+        attempts: delivery.attempts,
+        at: iso(delivery.at),
       }));
       await sql.query(
-        `INSERT INTO ${s}.deliveries (campaign_id, occurrence, subscription_id, user_id, status, status_code, reason, attempts, at)
+        `INSERT INTO ${schema}.deliveries (campaign_id, occurrence, subscription_id, user_id, status, status_code, reason, attempts, at)
          SELECT campaign_id, occurrence, subscription_id, user_id, status, status_code, reason, attempts, at
          FROM jsonb_to_recordset($1::text::jsonb) AS r(campaign_id text, occurrence text, subscription_id text,
            user_id text, status text, status_code integer, reason text, attempts integer, at timestamptz)
@@ -160,20 +176,48 @@ export function outcomes(sql: SqlClient, s: string) {
       if (ids.length === 0) return [];
       const { rows } = await sql.query<DeliveryRow>(
         `SELECT campaign_id, occurrence, user_id, subscription_id, status, status_code, reason, attempts, at
-         FROM ${s}.deliveries WHERE campaign_id = $1 AND occurrence = $2 AND user_id = ANY($3::text[])
+         FROM ${schema}.deliveries WHERE campaign_id = $1 AND occurrence = $2 AND user_id = ANY($3::text[])
          ORDER BY user_id, subscription_id`,
         [campaignId, occurrence, ids],
       );
       return rows.map(toDelivery);
     },
 
-    async recordInteraction(i: Interaction): Promise<boolean> {
+    async recordInteraction(interaction: Interaction): Promise<boolean> {
       const { rows } = await sql.query(
-        `INSERT INTO ${s}.interactions (report_id, campaign_id, occurrence, user_id, kind, action, at)
+        `INSERT INTO ${schema}.interactions (report_id, campaign_id, occurrence, user_id, kind, action, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (report_id) DO NOTHING RETURNING report_id`,
-        [i.reportId, i.campaignId, i.occurrence, i.userId, i.kind, i.action, iso(i.at)],
+        [
+          interaction.reportId,
+          interaction.campaignId,
+          interaction.occurrence,
+          interaction.userId,
+          interaction.kind,
+          interaction.action,
+          iso(interaction.at),
+        ],
       );
       return rows.length > 0;
+    },
+
+    async listInteractions(query: { userId: UserId; since?: Date }): Promise<Interaction[]> {
+      const params: unknown[] = [query.userId];
+      const since =
+        query.since === undefined ? '' : ` AND at >= $${params.push(iso(query.since))}::timestamptz`;
+      const { rows } = await sql.query<InteractionRow>(
+        `SELECT report_id, campaign_id, occurrence, user_id, kind, action, at FROM ${schema}.interactions
+         WHERE user_id = $1${since} ORDER BY at, report_id`,
+        params,
+      );
+      return rows.map((row) => ({
+        reportId: row.report_id,
+        campaignId: row.campaign_id as CampaignId,
+        occurrence: row.occurrence,
+        userId: row.user_id as UserId,
+        kind: row.kind,
+        action: row.action,
+        at: row.at,
+      }));
     },
 
     async campaignTallies(campaignId: CampaignId): Promise<StoredCampaignTallies> {
@@ -187,15 +231,15 @@ export function outcomes(sql: SqlClient, s: string) {
       };
       const [recipients, deliveries, interactions] = await Promise.all([
         sql.query<{ state: string; reason: string | null; n: number }>(
-          `SELECT state, reason, count(*)::int AS n FROM ${s}.recipients WHERE campaign_id = $1 GROUP BY state, reason`,
+          `SELECT state, reason, count(*)::int AS n FROM ${schema}.recipients WHERE campaign_id = $1 GROUP BY state, reason`,
           [campaignId],
         ),
         sql.query<{ status: string; n: number }>(
-          `SELECT status, count(*)::int AS n FROM ${s}.deliveries WHERE campaign_id = $1 GROUP BY status`,
+          `SELECT status, count(*)::int AS n FROM ${schema}.deliveries WHERE campaign_id = $1 GROUP BY status`,
           [campaignId],
         ),
         sql.query<{ kind: string; action: string | null; n: number }>(
-          `SELECT kind, action, count(*)::int AS n FROM ${s}.interactions WHERE campaign_id = $1 GROUP BY kind, action`,
+          `SELECT kind, action, count(*)::int AS n FROM ${schema}.interactions WHERE campaign_id = $1 GROUP BY kind, action`,
           [campaignId],
         ),
       ]);

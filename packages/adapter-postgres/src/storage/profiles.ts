@@ -23,27 +23,27 @@ const toProfile = (row: ProfileRow): Profile =>
     updatedAt: row.updated_at,
   });
 
-export function profiles(sql: SqlClient, s: string) {
+export function profiles(sql: SqlClient, schema: string) {
   return {
-    async upsertProfile(p: Profile): Promise<void> {
+    async upsertProfile(profile: Profile): Promise<void> {
       await sql.query(
-        `INSERT INTO ${s}.profiles (${COLUMNS}) VALUES ($1, $2::text::jsonb, $3, $4, $5::timestamptz, $6::timestamptz)
+        `INSERT INTO ${schema}.profiles (${COLUMNS}) VALUES ($1, $2::text::jsonb, $3, $4, $5::timestamptz, $6::timestamptz)
          ON CONFLICT (user_id) DO UPDATE SET properties = excluded.properties, timezone = excluded.timezone,
            test = excluded.test, created_at = excluded.created_at, updated_at = excluded.updated_at`,
         [
-          p.userId,
-          JSON.stringify(p.properties),
-          p.timezone ?? null,
-          p.test,
-          iso(p.createdAt),
-          iso(p.updatedAt),
+          profile.userId,
+          JSON.stringify(profile.properties),
+          profile.timezone ?? null,
+          profile.test,
+          iso(profile.createdAt),
+          iso(profile.updatedAt),
         ],
       );
     },
 
     async getProfile(userId: UserId): Promise<Profile | null> {
       const { rows } = await sql.query<ProfileRow>(
-        `SELECT ${COLUMNS} FROM ${s}.profiles WHERE user_id = $1`,
+        `SELECT ${COLUMNS} FROM ${schema}.profiles WHERE user_id = $1`,
         [userId],
       );
       return rows[0] ? toProfile(rows[0]) : null;
@@ -54,7 +54,7 @@ export function profiles(sql: SqlClient, s: string) {
       const ids = unique(userIds);
       if (ids.length === 0) return [];
       const { rows } = await sql.query<ProfileRow>(
-        `SELECT ${COLUMNS} FROM ${s}.profiles WHERE user_id = ANY($1::text[])`,
+        `SELECT ${COLUMNS} FROM ${schema}.profiles WHERE user_id = ANY($1::text[])`,
         [ids],
       );
       const byId = new Map(rows.map((row) => [row.user_id, row]));
@@ -68,7 +68,7 @@ export function profiles(sql: SqlClient, s: string) {
     async listTestProfiles(limit: number): Promise<Profile[]> {
       if (limit <= 0) return [];
       const { rows } = await sql.query<ProfileRow>(
-        `SELECT ${COLUMNS} FROM ${s}.profiles WHERE test ORDER BY user_id LIMIT $1`,
+        `SELECT ${COLUMNS} FROM ${schema}.profiles WHERE test ORDER BY user_id LIMIT $1`,
         [limit],
       );
       return rows.map(toProfile);

@@ -41,12 +41,12 @@ function toSubscription(row: SubscriptionRow): Subscription {
   return parseRow(Subscription, 'subscriptions', row.id, raw);
 }
 
-export function subscriptions(sql: SqlClient, s: string) {
+export function subscriptions(sql: SqlClient, schema: string) {
   return {
     async upsertSubscription(sub: Subscription): Promise<void> {
       const web = sub.target === 'webpush' ? sub : null;
       await sql.query(
-        `INSERT INTO ${s}.subscriptions
+        `INSERT INTO ${schema}.subscriptions
            (id, user_id, target, endpoint, keys, expiration_time, device_token, timezone, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb, $7, $8, $9::timestamptz, $10::timestamptz)
          ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, target = excluded.target,
@@ -70,7 +70,7 @@ export function subscriptions(sql: SqlClient, s: string) {
 
     async getSubscription(id: SubscriptionId): Promise<Subscription | null> {
       const { rows } = await sql.query<SubscriptionRow>(
-        `SELECT ${COLUMNS} FROM ${s}.subscriptions WHERE id = $1`,
+        `SELECT ${COLUMNS} FROM ${schema}.subscriptions WHERE id = $1`,
         [id],
       );
       return rows[0] ? toSubscription(rows[0]) : null;
@@ -80,7 +80,7 @@ export function subscriptions(sql: SqlClient, s: string) {
       const ids = unique(userIds);
       if (ids.length === 0) return [];
       const { rows } = await sql.query<SubscriptionRow>(
-        `SELECT ${COLUMNS} FROM ${s}.subscriptions WHERE user_id = ANY($1::text[]) ORDER BY user_id, id`,
+        `SELECT ${COLUMNS} FROM ${schema}.subscriptions WHERE user_id = ANY($1::text[]) ORDER BY user_id, id`,
         [ids],
       );
       return rows.map(toSubscription);
@@ -88,7 +88,7 @@ export function subscriptions(sql: SqlClient, s: string) {
 
     async removeSubscription(id: SubscriptionId, options?: { ifEndpoint?: string }): Promise<boolean> {
       const { rows } = await sql.query(
-        `DELETE FROM ${s}.subscriptions
+        `DELETE FROM ${schema}.subscriptions
          WHERE id = $1 AND ($2::text IS NULL OR coalesce(endpoint, device_token) = $2::text)
          RETURNING id`,
         [id, options?.ifEndpoint ?? null],

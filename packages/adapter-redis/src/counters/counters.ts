@@ -49,7 +49,7 @@ export function redisCounters(options: RedisCountersOptions): Counters {
       });
       const reply = ConsumeReply.parse(
         await withRedis('consume', () =>
-          consumeScript(connection, scriptKeys(specs.map((s) => s.key)), [nowMs, ...args]),
+          consumeScript(connection, scriptKeys(specs.map((spec) => spec.key)), [nowMs, ...args]),
         ),
       );
       if (reply[0] === 1) return { allowed: true, counts: reply.slice(1) };

@@ -55,10 +55,10 @@ export function createApnsTokenSigner(credentials: ApnsCredentials, clock: Clock
   const sign = (): Promise<ApnsToken> => {
     const issuedAt = Math.floor(clock.now().getTime() / 1000);
     const signed = key
-      .then((k) =>
+      .then((signingKey) =>
         new SignJWT({ iss: credentials.teamId, iat: issuedAt })
           .setProtectedHeader({ alg: 'ES256', kid: credentials.keyId })
-          .sign(k),
+          .sign(signingKey),
       )
       .then((jwt) => ({ jwt, issuedAt }));
     signed.catch(() => {

@@ -1,6 +1,7 @@
 import { createECDH } from 'node:crypto';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import { ConfigError } from '../errors/index.js';
+import { Base64Url } from '../model/index.js';
 import type { Clock } from '../ports/clock.js';
 
 /**
@@ -112,7 +113,7 @@ export function validateVapidDetails(details: VapidDetails): void {
 }
 
 function decodeKey(value: string, which: 'public' | 'private'): Buffer {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]+={0,2}$/.test(value)) {
+  if (!Base64Url.safeParse(value).success) {
     throw new ConfigError(`VAPID ${which} key must be a base64url string`);
   }
   return Buffer.from(value, 'base64url');
@@ -169,12 +170,12 @@ export function createVapidSigner(details: VapidDetails, clock: Clock): VapidSig
       // The promise is cached, not its result, so a burst of first messages
       // to a new origin shares one signature.
       const header = key()
-        .then((k) =>
+        .then((signingKey) =>
           new SignJWT({ sub: details.subject })
             .setProtectedHeader({ typ: 'JWT', alg: 'ES256' })
             .setAudience(origin)
             .setExpirationTime(exp)
-            .sign(k),
+            .sign(signingKey),
         )
         .then((jwt) => `vapid t=${jwt}, k=${keyId}`);
       const entry = { exp, header };

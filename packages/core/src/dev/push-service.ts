@@ -9,7 +9,8 @@ import {
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import ece from 'http_ece';
-import type { PushSubscriptionJson } from '../model/index.js';
+import { type PushSubscriptionJson, Topic } from '../model/index.js';
+import { MAX_PUSH_BODY_BYTES, readPushBody } from './read-body.js';
 import { selfSignedCertificate } from './self-signed.js';
 import { VapidVerifier, type VerifiedVapid } from './vapid-check.js';
 
@@ -106,8 +107,6 @@ interface Subscriber {
   rule: (PushResponseRule & { remaining: number }) | null;
 }
 
-/** RFC 8030 §7.2: services must accept 4096 bytes; more gets 413. */
-const MAX_BODY_BYTES = 4096;
 const URGENCIES = new Set(['very-low', 'low', 'normal', 'high']);
 
 export function createDevPushService(options: DevPushServiceOptions = {}): DevPushService {
@@ -145,7 +144,7 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
       res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
       res.end(reason);
     };
-    const body = await readBody(req);
+    const body = await readPushBody(req);
 
     const subscriber = subscribers.get(/^\/push\/([^/?#]+)$/.exec(path)?.[1] ?? '');
     if (!subscriber) return answer(404, 'no such subscription');
@@ -165,9 +164,9 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
     const urgency = headerOf(req, 'urgency');
     if (urgency !== undefined && !URGENCIES.has(urgency)) return answer(400, `unknown Urgency ${urgency}`);
     const topic = headerOf(req, 'topic');
-    if (topic !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(topic))
+    if (topic !== undefined && !Topic.safeParse(topic).success)
       return answer(400, 'Topic must be 1-32 base64url characters');
-    if (body === null) return answer(413, `body over ${MAX_BODY_BYTES} bytes`);
+    if (body === null) return answer(413, `body over ${MAX_PUSH_BODY_BYTES} bytes`);
     if (body.length === 0) return answer(400, 'empty body');
 
     const rule = subscriber.rule;
@@ -295,20 +294,6 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
       rejected.length = 0;
     },
   };
-}
-
-/** The body, or null when it is over the limit (read to the end, kept no further). */
-function readBody(req: IncomingMessage | Http2ServerRequest): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function headerOf(req: IncomingMessage | Http2ServerRequest, name: string): string | undefined {

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Herald } from '../engine/create-herald.js';
-import { HeraldError, parseInput, ValidationError } from '../errors/index.js';
+import { parseInput } from '../errors/index.js';
 import { EventName, PushSubscriptionJson, TimeZone, UserId } from '../model/index.js';
 import { ReportBody } from '../payload/index.js';
 import type { Interaction } from '../ports/index.js';
+import { errorResponse } from './errors.js';
 
 /**
  * A request as any framework can describe it; `path` is relative to where Herald is mounted.
@@ -59,31 +60,6 @@ const EventBody = z.strictObject({
   /** Free-form; `events.track` checks they are JSON. */
   properties: z.record(z.string(), z.unknown()).optional(),
 });
-
-/** The one mapping from Herald's error codes to HTTP statuses, shared by every handler. */
-export function errorResponse(error: unknown): HttpResponse {
-  if (error instanceof HeraldError) {
-    const status =
-      {
-        validation_failed: 400,
-        not_found: 404,
-        conflict: 409,
-        endpoint_not_allowed: 400,
-        payload_too_large: 413,
-      }[error.code] ?? 500;
-    return {
-      status,
-      body: {
-        error: {
-          code: error.code,
-          message: error.message,
-          ...(error instanceof ValidationError ? { issues: error.issues } : {}),
-        },
-      },
-    };
-  }
-  return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
-}
 
 /**
  * The endpoints the browser SDK and service worker call, framework-neutral:
@@ -233,10 +209,7 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
     try {
       return await route(request);
     } catch (error) {
-      const response = errorResponse(error);
-      if (response.status >= 500)
-        logger.error('herald http handler failed', { message: (error as Error).message });
-      return response;
+      return errorResponse(error, logger);
     }
   };
 }

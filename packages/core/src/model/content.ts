@@ -17,6 +17,9 @@ export const NotificationAction = z
     icon: HttpUrl.optional(),
   })
   .register(keyAliases, { deeplink: 'url', link: 'url', href: 'url', label: 'title' });
+
+/** RFC 8030 §5.4: a Topic header is at most 32 characters of the base64url alphabet. */
+export const Topic = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be at most 32 base64url characters');
 export type NotificationAction = z.infer<typeof NotificationAction>;
 
 export const Urgency = z.enum(['very-low', 'low', 'normal', 'high']);
@@ -60,10 +63,7 @@ export const MessageContent = z
     requireInteraction: z.boolean().default(false),
     urgency: Urgency.default('normal'),
     /** Replaces an undelivered earlier message with the same topic (RFC 8030 §5.4). */
-    topic: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be at most 32 base64url characters')
-      .optional(),
+    topic: Topic.optional(),
     /** Notifications with the same tag replace each other on the device. */
     tag: z.string().max(MAX_TAG_LENGTH).optional(),
     renotify: z.boolean().default(false),

@@ -4,7 +4,8 @@ import { Instant, TimeZone } from './common.js';
 import { SubscriptionId, UserId } from './ids.js';
 import { rowSchema } from './row-schema.js';
 
-const base64Url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
+/** RFC 4648 §5 base64url text, padded or not: subscription keys and VAPID keys are written in it. */
+export const Base64Url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
 
 /** W3C PushSubscriptionJSON, as `subscription.toJSON()` gives it in the browser. */
 export const PushSubscriptionJson = z.strictObject({
@@ -12,8 +13,8 @@ export const PushSubscriptionJson = z.strictObject({
   expirationTime: z.number().nullable().optional(),
   /** A record in the Push API's own terms: a browser may add keys, so others are dropped, not refused. */
   keys: z.object({
-    p256dh: base64Url.min(80, 'must be an uncompressed P-256 public key').max(100),
-    auth: base64Url.min(16).max(32),
+    p256dh: Base64Url.min(80, 'must be an uncompressed P-256 public key').max(100),
+    auth: Base64Url.min(16).max(32),
   }),
 });
 export type PushSubscriptionJson = z.infer<typeof PushSubscriptionJson>;

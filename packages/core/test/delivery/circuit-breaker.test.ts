@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCircuitBreakers, isServiceFailure } from '../../src/delivery/circuit-breaker.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
 import { createDevPushService, type DevPushService } from '../../src/dev/push-service.js';
 import type { PushSubscriptionJson, WebPushSubscription } from '../../src/model/index.js';
+import { loopbackPushService } from './support/push-service.js';
 import { storedWebPush } from './support/stored-subscription.js';
 
 const origin = 'https://fcm.googleapis.com';
@@ -89,14 +90,8 @@ describe('circuit breaker (pure, engine time)', () => {
 });
 
 describe('webPush provider with the breaker, against the loopback push service', () => {
-  let service: DevPushService;
+  const service = loopbackPushService();
   const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
-
-  beforeAll(async () => {
-    service = createDevPushService();
-    await service.start();
-  });
-  afterAll(() => service.stop());
 
   const subscription = (json: PushSubscriptionJson): WebPushSubscription => storedWebPush(json, t0);
 

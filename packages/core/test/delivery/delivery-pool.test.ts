@@ -1,25 +1,20 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDeliveryPool } from '../../src/delivery/delivery-pool.js';
 import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
-import { createDevPushService, type DevPushService } from '../../src/dev/push-service.js';
 import { selfSignedCertificate } from '../../src/dev/self-signed.js';
 import { PayloadTooLargeError } from '../../src/errors/index.js';
 import type { PushSubscriptionJson } from '../../src/model/index.js';
+import { loopbackPushService } from './support/push-service.js';
 import { storedWebPush } from './support/stored-subscription.js';
 
 const now = new Date('2031-01-15T12:00:00Z');
 
 describe('encryption on worker threads', () => {
-  let service: DevPushService;
-  beforeAll(async () => {
-    service = createDevPushService();
-    await service.start();
-  });
-  afterAll(() => service.stop());
+  const service = loopbackPushService();
 
   it('sends 150 messages encrypted by 2 workers, each decrypted by http_ece to what was sent', async () => {
     const provider = webPush({

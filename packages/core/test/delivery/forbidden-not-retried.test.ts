@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHerald, generateVapidKeys, memoryQueue, memoryStorage, webPush } from '../../src/index.js';
-import { createTestPushService, fakeClock, type TestPushService } from '../../src/testing/index.js';
+import { fakeClock } from '../../src/testing/index.js';
+import { loopbackPushService } from './support/push-service.js';
 
 /**
  * A 403 (Apple's BadJwtToken for a VAPID subject it refuses, FCM's key
@@ -8,12 +9,7 @@ import { createTestPushService, fakeClock, type TestPushService } from '../../sr
  * again, however long it runs.
  */
 describe('a 403 through the engine', () => {
-  let service: TestPushService;
-  beforeAll(async () => {
-    service = createTestPushService();
-    await service.start();
-  });
-  afterAll(() => service.stop());
+  const service = loopbackPushService();
 
   it('is recorded as failed with the reason and requested once, never in a retry loop', async () => {
     const clock = fakeClock('2026-03-01T09:00:00Z');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createHerald,
   generateVapidKeys,
@@ -8,7 +8,8 @@ import {
   type Subscription,
   webPush,
 } from '../../src/index.js';
-import { createTestPushService, fakeClock, type TestPushService } from '../../src/testing/index.js';
+import { fakeClock } from '../../src/testing/index.js';
+import { loopbackPushService } from './support/push-service.js';
 
 /**
  * 404/410 removes a subscription only if its stored endpoint is still the
@@ -16,14 +17,8 @@ import { createTestPushService, fakeClock, type TestPushService } from '../../sr
  * was in flight must not lose its fresh subscription.
  */
 describe('gone subscriptions, through the engine', () => {
-  let service: TestPushService;
+  const service = loopbackPushService();
   const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
-
-  beforeAll(async () => {
-    service = createTestPushService();
-    await service.start();
-  });
-  afterAll(() => service.stop());
 
   async function run(refreshDuringSend: boolean) {
     const clock = fakeClock('2026-03-01T09:00:00Z');

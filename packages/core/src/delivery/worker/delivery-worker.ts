@@ -37,8 +37,8 @@ const post = (result: WorkResult) => {
     flushScheduled = false;
     const batch: ResultBatch = { results: ready };
     ready = [];
-    const transfer = batch.results.flatMap((r) =>
-      r.kind === 'encrypted' ? [r.body.buffer as ArrayBuffer] : [],
+    const transfer = batch.results.flatMap((result) =>
+      result.kind === 'encrypted' ? [result.body.buffer as ArrayBuffer] : [],
     );
     port.postMessage(batch, transfer);
   });

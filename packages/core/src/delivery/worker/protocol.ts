@@ -48,11 +48,11 @@ export interface ResultBatch {
 }
 
 export function serializeError(error: unknown): SerializedError {
-  const e = error as { name?: unknown; message?: unknown; code?: unknown };
+  const fields = error as { name?: unknown; message?: unknown; code?: unknown };
   return {
-    name: typeof e?.name === 'string' ? e.name : 'Error',
-    message: typeof e?.message === 'string' ? e.message : String(error),
-    ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+    name: typeof fields?.name === 'string' ? fields.name : 'Error',
+    message: typeof fields?.message === 'string' ? fields.message : String(error),
+    ...(typeof fields?.code === 'string' ? { code: fields.code } : {}),
   };
 }
 

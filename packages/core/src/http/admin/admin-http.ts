@@ -289,7 +289,7 @@ export function heraldAdminHttp<Raw = unknown>(herald: Herald, options: AdminHtt
     try {
       response = await run();
     } catch (error) {
-      await started.finish(adminErrorResponse(error));
+      await started.finish(adminErrorResponse(error, logger));
       throw error;
     }
     await started.finish(response);
@@ -301,7 +301,7 @@ export function heraldAdminHttp<Raw = unknown>(herald: Herald, options: AdminHtt
     try {
       response = await dispatch(request);
     } catch (error) {
-      response = adminErrorResponse(error);
+      response = adminErrorResponse(error, logger);
       if (response.status >= 500) {
         logger.error('herald admin request failed', {
           method: request.method,

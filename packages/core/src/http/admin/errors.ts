@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { HeraldError } from '../../errors/index.js';
-import { errorResponse, type HttpResponse } from '../handlers.js';
+import type { Logger } from '../../ports/index.js';
+import { errorResponse } from '../errors.js';
+import type { HttpResponse } from '../handlers.js';
 
 /**
  * The codes only the admin API's HTTP layer raises, with their status. The
  * engine's own codes (validation_failed 400, not_found 404, conflict 409, …)
- * keep their status from `errorResponse` in handlers.ts, the library's one
+ * keep their status from `errorResponse` in http/errors.ts, the library's one
  * mapping; this is not a second copy of it.
  */
 export const ADMIN_HTTP_ERRORS = {
@@ -53,7 +55,7 @@ export const ErrorBody = z.object({
   }),
 });
 
-export function adminErrorResponse(error: unknown): HttpResponse {
+export function adminErrorResponse(error: unknown, logger: Logger): HttpResponse {
   if (error instanceof AdminHttpError) {
     return {
       status: error.status,
@@ -61,5 +63,5 @@ export function adminErrorResponse(error: unknown): HttpResponse {
       body: { error: { code: error.code, message: error.message } },
     };
   }
-  return errorResponse(error);
+  return errorResponse(error, logger);
 }
