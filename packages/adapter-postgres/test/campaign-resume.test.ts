@@ -2,7 +2,7 @@ import { createHerald, generateVapidKeys, type Storage, TransientStorageError, w
 import { createTestPushService, fakeClock, type TestPushService } from '@herald/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { migrate, postgresCounters, postgresQueue, postgresStorage } from '../src/index.js';
-import { realPostgresUrl, terminateWhileBlocked, testPool, uniqueSchema } from './helpers.js';
+import { terminateWhileBlocked, testPool, uniqueSchema } from './helpers.js';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { createCircuitBreakers, isServiceFailure } from '../../src/delivery/circuit-breaker.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
-import { createDevPushService, type DevPushService } from '../../src/dev/push-service.js';
 import type { PushSubscriptionJson, WebPushSubscription } from '../../src/model/index.js';
 import { loopbackPushService } from './support/push-service.js';
 import { storedWebPush } from './support/stored-subscription.js';
