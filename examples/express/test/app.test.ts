@@ -93,15 +93,15 @@ describe('the example app', () => {
 
   it("answers the admin API's errors as Herald maps them: 404 for a missing campaign, 409 for a forbidden transition", async () => {
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    const missing = await fetch(`${base}/admin/campaigns/cmp_00000000000000000000000000000000`, {
+    const missing = await fetch(`${base}/admin/api/campaigns/cmp_00000000000000000000000000000000`, {
       headers: auth,
     });
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
 
-    const created = (await (await post('/admin/campaigns', campaign, auth)).json()) as { id: string };
-    expect((await post(`/admin/campaigns/${created.id}/stop`, {}, auth)).status).toBe(200);
-    const paused = await post(`/admin/campaigns/${created.id}/pause`, {}, auth);
+    const created = (await (await post('/admin/api/campaigns', campaign, auth)).json()) as { id: string };
+    expect((await post(`/admin/api/campaigns/${created.id}/stop`, {}, auth)).status).toBe(200);
+    const paused = await post(`/admin/api/campaigns/${created.id}/pause`, {}, auth);
     expect(paused.status).toBe(409);
     expect(((await paused.json()) as { error: { code: string } }).error.code).toBe('conflict');
   });
