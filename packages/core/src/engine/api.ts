@@ -72,8 +72,11 @@ export type AddSubscriptionInput =
     }
   | { target: 'safari'; userId: string; deviceToken: string; timezone?: string };
 
+/** Which campaigns `campaigns.list` returns; both given: both must hold. */
 export interface CampaignListFilter {
+  /** Only campaigns in one of these statuses. */
   status?: CampaignStatus[];
+  /** Only campaigns carrying this label. */
   label?: string;
 }
 
@@ -91,6 +94,7 @@ export interface CampaignService {
   stop(id: string): Promise<Campaign>;
   /** The campaign; throws `NotFoundError` when there is none. */
   get(id: string): Promise<Campaign>;
+  /** Campaigns, oldest first, optionally only those in these statuses or with this label. */
   list(filter?: CampaignListFilter): Promise<Campaign[]>;
   /**
    * The notification exactly as this user would get it on each of their
@@ -113,7 +117,9 @@ export interface SegmentService {
   create(input: CreateSegmentInput): Promise<SavedSegment>;
   /** Changes name, description or definition; running campaigns read the new definition from their next page. */
   update(id: string, input: UpdateSegmentInput): Promise<SavedSegment>;
+  /** The segment; throws `NotFoundError` when there is none. */
   get(id: string): Promise<SavedSegment>;
+  /** Every saved segment. */
   list(): Promise<SavedSegment[]>;
   /** Campaigns (scheduled, running or paused) that use this segment. */
   usedBy(id: string): Promise<Campaign[]>;
@@ -127,6 +133,7 @@ export interface SegmentService {
 export interface ProfileService {
   /** Creates or replaces a user's profile (properties are replaced whole). */
   upsert(input: UpsertProfileInput): Promise<Profile>;
+  /** The user's profile, or null. */
   get(userId: string): Promise<Profile | null>;
 }
 
@@ -140,6 +147,7 @@ export interface SubscriptionService {
   removeByEndpoint(endpoint: string): Promise<boolean>;
   /** The subscription with this endpoint, or null. */
   getByEndpoint(endpoint: string): Promise<Subscription | null>;
+  /** The user's subscriptions. */
   list(userId: string): Promise<Subscription[]>;
   /** The id Herald gives the subscription with this endpoint. */
   idForEndpoint(endpoint: string): SubscriptionId;
@@ -198,11 +206,17 @@ export type HeraldEventType = HeraldEvent['type'];
 
 /** The engine a host assembled with `createHerald`. */
 export interface Herald {
+  /** Create, schedule, pause, resume, stop, and read campaigns and their stats. */
   readonly campaigns: CampaignService;
+  /** Saved segments and reach estimates. */
   readonly segments: SegmentService;
+  /** The users campaigns address, with their properties and time zone. */
   readonly profiles: ProfileService;
+  /** The browsers and devices each user can be reached on. */
   readonly subscriptions: SubscriptionService;
+  /** What users do: segments on behaviour, live campaigns, conversions. */
   readonly events: EventService;
+  /** Viewed, clicked and closed reports from service workers. */
   readonly reports: ReportService;
   /** The endpoint policy subscriptions are checked against (known push services plus `allowEndpoint`). */
   readonly endpoints: EndpointPolicy;
