@@ -25,6 +25,9 @@ npx tsc -p tsconfig.json --noEmit
 step "build"
 npm run build --silent
 
+step "public API reports (API Extractor: packages/core/etc/*.api.md match the build)"
+npm run api:check --silent -w @herald/core
+
 step "packaging (publint, are-the-types-wrong)"
 if ! report=$(npm run check:package --workspaces --if-present 2>&1); then
   echo "$report"

@@ -2,11 +2,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
   bearerToken,
+  consoleLogger,
   errorResponse,
   type Herald,
   type HttpOptions,
   heraldAdminHttp,
   heraldHttp,
+  type Logger,
   toNodeListener,
 } from '@herald/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -29,10 +31,12 @@ export interface AppOptions {
   /** Files served at the site root: index.html, sw.js, the SDK bundle. */
   publicDir: string;
   http?: HttpOptions;
+  /** Where the site's own route errors are logged (default: warnings and errors on the console). */
+  logger?: Logger;
 }
 
 /** The example site: Herald's endpoints under /herald, Herald's admin API under /admin/api, and the subscribe page. */
-export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http }: AppOptions) {
+export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http, logger }: AppOptions) {
   const app = express();
   app.disable('x-powered-by');
   // The admin API, from the library: campaigns, segments, profiles, events; OpenAPI at /admin/api/openapi.json.
@@ -53,12 +57,12 @@ export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http 
     res.sendFile(serviceWorkerScript);
   });
   app.use(express.static(publicDir, { index: 'index.html' }));
-  app.use(errorHandler(herald));
+  app.use(errorHandler(logger ?? consoleLogger('warn')));
   return app;
 }
 
 /** Errors of the site's own routes (a bad JSON body for express.json), in Herald's error shape. */
-function errorHandler(herald: Herald) {
+function errorHandler(logger: Logger) {
   return (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if ((error as { type?: string }).type === 'entity.too.large') {
       res.status(413).json({ error: { code: 'body_too_large', message: 'body over 64 KiB' } });
@@ -68,7 +72,7 @@ function errorHandler(herald: Herald) {
       res.status(400).json({ error: { code: 'malformed_json', message: 'body is not valid JSON' } });
       return;
     }
-    const response = errorResponse(error, herald.context.logger);
+    const response = errorResponse(error, logger);
     res.status(response.status).json(response.body);
   };
 }

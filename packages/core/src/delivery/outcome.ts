@@ -11,8 +11,10 @@ export type DeliveryOutcome =
    * allows (its Retry-After). Backoff and attempt limits are the engine's;
    * the engine waits until the later of `retryAt` and its own backoff.
    * `statusCode` is null when no answer came (network error, timeout).
+   * `circuitOpen` marks a message held back without a request because the
+   * service failed most recent requests (delivery/circuit-breaker.ts).
    */
-  | { kind: 'retry'; retryAt: Date; statusCode: number | null; reason: string }
+  | { kind: 'retry'; retryAt: Date; statusCode: number | null; reason: string; circuitOpen?: boolean }
   /** The subscription no longer exists (404/410): remove it, never send to it again. */
   | { kind: 'gone'; statusCode: number }
   /**

@@ -109,7 +109,13 @@ export function safariApns(options: SafariApnsOptions): PushProvider {
       }
       const admission = breakers?.admit(base.origin, now) ?? { allowed: true };
       if (!admission.allowed) {
-        return { kind: 'retry', retryAt: admission.retryAt, statusCode: null, reason: admission.reason };
+        return {
+          kind: 'retry',
+          retryAt: admission.retryAt,
+          statusCode: null,
+          reason: admission.reason,
+          circuitOpen: true,
+        };
       }
 
       let outcome: DeliveryOutcome;

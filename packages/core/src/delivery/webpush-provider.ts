@@ -109,7 +109,13 @@ export function webPush(options: WebPushOptions): PushProvider {
       const endpoint = new URL(subscription.endpoint);
       const admission = breakers?.admit(endpoint.origin, now) ?? { allowed: true };
       if (!admission.allowed) {
-        return { kind: 'retry', retryAt: admission.retryAt, statusCode: null, reason: admission.reason };
+        return {
+          kind: 'retry',
+          retryAt: admission.retryAt,
+          statusCode: null,
+          reason: admission.reason,
+          circuitOpen: true,
+        };
       }
 
       const input = {

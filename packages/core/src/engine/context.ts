@@ -1,7 +1,9 @@
 import type { DeliveryOutcome, PushProvider } from '../delivery/provider.js';
 import type { DndWindow, Target } from '../model/index.js';
 import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js';
+import type { HeraldEvent } from './api.js';
 import type { GlobalLimits, Renderer, RetryPolicy } from './deliver/index.js';
+import type { FaultLog } from './faults.js';
 import type { ReportTokens } from './observe/index.js';
 
 /** Everything the engine's parts share, wired once by createHerald. */
@@ -32,6 +34,10 @@ export interface EngineContext {
   defaultTimezone: string;
   /** The global Do-Not-Disturb window; a campaign's own `when.dnd` overrides it. */
   dnd?: DndWindow;
+  /** Hands an event to the host's `onEvent`; never throws. */
+  emit(event: HeraldEvent): void;
+  /** Logs configuration faults once per campaign and push service. */
+  faults: FaultLog;
 }
 
 export type { DeliveryOutcome, PushProvider };

@@ -27,7 +27,19 @@ import {
   UserId,
 } from '../model/index.js';
 import { PushSubscriptionJson } from '../model/subscription.js';
-import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js';
+import type { ReportBody } from '../payload/index.js';
+import type { Clock, Counters, Interaction, Logger, Queue, Storage } from '../ports/index.js';
+import type {
+  AddSubscriptionInput,
+  EventService,
+  Herald,
+  HeraldEvent,
+  ProfileService,
+  ReportService,
+  SubscriptionService,
+  TrackEventInput,
+  UpsertProfileInput,
+} from './api.js';
 import { createCampaignService, createSegmentService, subscriptionIdFor } from './campaigns/index.js';
 import type { EngineContext } from './context.js';
 import {
@@ -37,7 +49,9 @@ import {
   GlobalLimits as GlobalLimitsSchema,
   type RetryPolicy,
 } from './deliver/index.js';
-import { silentLogger } from './logger.js';
+import { createFaultLog } from './faults.js';
+import { registerInternals } from './internals.js';
+import { consoleLogger } from './logger.js';
 import { attributeConversion, reportTokens } from './observe/index.js';
 import { runScheduler } from './schedule/index.js';
 import { armLiveTriggers } from './triggers/index.js';
@@ -50,7 +64,18 @@ export interface HeraldOptions {
   /** One provider per target; a subscription whose target has no provider is skipped. */
   providers: Partial<Record<Target, PushProvider>>;
   clock?: Clock;
+  /**
+   * Where Herald logs. Default: warnings and errors as JSON lines on stderr
+   * (`consoleLogger('warn')`); pass `silentLogger` to hear nothing.
+   */
   logger?: Logger;
+  /**
+   * Called with every delivery outcome, occurrence start and finish, campaign
+   * status change and circuit opening, for a host's metrics
+   * (docs/OBSERVABILITY.md has a Prometheus example). Runs synchronously;
+   * an exception it throws is logged and dropped.
+   */
+  onEvent?: (event: HeraldEvent) => void;
   /** Extra endpoints to accept besides the known push services (loopback in tests and demos). */
   allowEndpoint?: Array<string | RegExp | ((url: URL) => boolean)>;
   /** Signs report tokens; generate 32 random bytes once and keep them, or reports of earlier messages are refused. */
@@ -103,7 +128,7 @@ const Endpoint = PushSubscriptionJson.shape.endpoint;
  * Assembles Herald from the ports a host provides. Nothing global: two
  * engines in one process share nothing.
  */
-export function createHerald(options: HeraldOptions) {
+export function createHerald(options: HeraldOptions): Herald {
   if (Object.keys(options.providers).length === 0)
     throw new ConfigError('createHerald needs at least one provider');
   // Caps counted in each process's memory let every process send a user's last allowed message.
@@ -112,7 +137,19 @@ export function createHerald(options: HeraldOptions) {
       'createHerald: the storage is shared with other processes, so caps and throttles need shared counters: pass counters: postgresCounters({ client }) (@herald/adapter-postgres) or redisCounters({ connection }) (@herald/adapter-redis); memoryCounters() only if a single process ever runs Herald on this storage',
     );
   const clock = options.clock ?? systemClock();
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? consoleLogger('warn');
+  const onEvent = options.onEvent;
+  const emit = (event: HeraldEvent): void => {
+    if (!onEvent) return;
+    try {
+      onEvent(event);
+    } catch (error) {
+      logger.error('onEvent handler threw; the event is dropped', {
+        type: event.type,
+        message: (error as Error).message,
+      });
+    }
+  };
   const tuning = options.tuning ?? {};
   if (!options.reportSecret) {
     logger.warn(
@@ -141,6 +178,8 @@ export function createHerald(options: HeraldOptions) {
     limits: parse(GlobalLimitsSchema, options.limits ?? {}, 'limits'),
     defaultTimezone: parse(TimeZone, options.defaultTimezone ?? 'UTC', 'defaultTimezone'),
     ...(options.dnd ? { dnd: parse(DndWindow, options.dnd, 'dnd') } : {}),
+    emit,
+    faults: createFaultLog(logger, emit),
   };
   const workerOptions: WorkerOptions = {
     claimLimit: tuning.claimLimit ?? 8,
@@ -151,14 +190,14 @@ export function createHerald(options: HeraldOptions) {
   const pollIntervalMs = tuning.pollIntervalMs ?? 1000;
   const endpoints: EndpointPolicy = createEndpointPolicy({ allow: options.allowEndpoint ?? [] });
 
-  const profiles = {
+  const profiles: ProfileService = {
     /**
      * Creates a user's profile, or sets the fields the input mentions on the
      * stored one: a field left out keeps its stored value (the zone the
      * browser gave at subscribe, the test flag, the properties); properties
      * given replace the stored ones whole (`update` merges them).
      */
-    async upsert(input: unknown): Promise<Profile> {
+    async upsert(input: UpsertProfileInput): Promise<Profile> {
       const parsed = parse(ProfileInput, input, 'profile');
       const now = clock.now();
       const existing = await ctx.storage.getProfile(parsed.userId);
@@ -200,12 +239,8 @@ export function createHerald(options: HeraldOptions) {
     get: (userId: string) => ctx.storage.getProfile(parse(UserId, userId, 'user id')),
   };
 
-  const subscriptions = {
-    /**
-     * Stores a browser's subscription for a user after checking its endpoint
-     * against the known push services. The user's profile is created if new.
-     */
-    async add(input: unknown): Promise<Subscription> {
+  const subscriptions: SubscriptionService = {
+    async add(input: AddSubscriptionInput): Promise<Subscription> {
       const parsed = parse(SubscriptionInput, input, 'subscription');
       const now = clock.now();
       let subscription: Subscription;
@@ -246,6 +281,8 @@ export function createHerald(options: HeraldOptions) {
     /** Removes the subscription with this endpoint (what a browser knows of itself). */
     removeByEndpoint: (endpoint: string) =>
       ctx.storage.removeSubscription(subscriptionIdFor(parse(Endpoint, endpoint, 'endpoint'), 'webpush')),
+    getByEndpoint: (endpoint: string) =>
+      ctx.storage.getSubscription(subscriptionIdFor(parse(Endpoint, endpoint, 'endpoint'), 'webpush')),
     list: (userId: string) => ctx.storage.listSubscriptions([parse(UserId, userId, 'user id')]),
     idForEndpoint: (endpoint: string) => subscriptionIdFor(parse(Endpoint, endpoint, 'endpoint'), 'webpush'),
   };
@@ -263,9 +300,8 @@ export function createHerald(options: HeraldOptions) {
     });
   }
 
-  const events = {
-    /** Records a user event (for segments on past behaviour and, later, live triggers). */
-    async track(input: unknown): Promise<UserEvent> {
+  const events: EventService = {
+    async track(input: TrackEventInput): Promise<UserEvent> {
       const parsed = parse(EventInput, input, 'event');
       const event: UserEvent = { ...parsed, time: parsed.time ?? clock.now() };
       await ctx.storage.appendEvents([event]);
@@ -278,6 +314,26 @@ export function createHerald(options: HeraldOptions) {
 
   const campaigns = createCampaignService(ctx, (input) => parse(CampaignInput, input, 'campaign'));
   const segments = createSegmentService(ctx);
+
+  const reports: ReportService = {
+    // A JavaScript caller may pass anything: only a string can be a token.
+    verifyToken: (token: string) =>
+      typeof token === 'string' ? ctx.tokens.verify(token, clock.now()) : null,
+    async record(report: ReportBody): Promise<boolean> {
+      const claims = ctx.tokens.verify(report.token, clock.now());
+      if (!claims) return false;
+      await ctx.storage.recordInteraction({
+        reportId: report.reportId,
+        campaignId: claims.campaignId as Interaction['campaignId'],
+        occurrence: claims.occurrence,
+        userId: claims.userId as Interaction['userId'],
+        kind: report.kind,
+        action: report.action ?? null,
+        at: clock.now(),
+      });
+      return true;
+    },
+  };
 
   let loop: { abort: AbortController; done: Promise<void> } | null = null;
 
@@ -308,20 +364,19 @@ export function createHerald(options: HeraldOptions) {
     }
   }
 
-  return {
+  const herald: Herald = {
     profiles,
     subscriptions,
     events,
     campaigns,
     segments,
+    reports,
     tick,
-    /** Runs the scheduler and workers in this process until stop(). */
     start(): void {
       if (loop) return;
       const abort = new AbortController();
       loop = { abort, done: runLoop(abort.signal) };
     },
-    /** Stops the loop after the pass in progress; closes the providers' connections. */
     async stop(): Promise<void> {
       const current = loop;
       loop = null;
@@ -331,13 +386,11 @@ export function createHerald(options: HeraldOptions) {
       }
       await Promise.all(Object.values(ctx.providers).map((provider) => provider?.close()));
     },
-    /** Verifies a report token from a service worker. */
-    verifyReportToken: (token: string) =>
-      typeof token === 'string' ? ctx.tokens.verify(token, clock.now()) : null,
+    verifyReportToken: reports.verifyToken,
     endpoints,
-    context: ctx,
   };
+  registerInternals(herald, { logger, clock, counters: ctx.counters });
+  return herald;
 }
 
-export type Herald = ReturnType<typeof createHerald>;
-export type { Campaign, CampaignId, CampaignStats };
+export type { Campaign, CampaignId, CampaignStats, Herald };

@@ -13,25 +13,42 @@
  *   fanout/     an occurrence's audience, page by page, into delivery jobs
  *   schedule/   when a campaign acts: due instants, zones, lifecycle, the scheduler pass  (bottom)
  *
- * At this top level, two kinds of file:
+ * At this top level, api.ts declares the public API (Herald and its
+ * services) that create-herald.ts implements, and two kinds of file:
  * - The composition root: create-herald.ts wires the host's ports into one
  *   engine and exposes its API; worker.ts claims due jobs and hands each to
  *   its floor. They import every floor; nothing imports them.
  * - What every floor shares and which imports no floor (context.ts only
  *   names, as types, the parts it carries): context.ts (EngineContext),
  *   jobs.ts (queue job payloads, JobResult, the paused-campaign retry),
- *   decisions.ts (the decision log), collections.ts and logger.ts.
+ *   decisions.ts (the decision log), faults.ts (configuration faults logged
+ *   once per campaign and push service), internals.ts (what the HTTP
+ *   handlers read beside the public API), collections.ts and logger.ts.
  *
  * This file is the engine's face to the package: src/index.ts re-exports
  * from here.
  */
 
-export type { SegmentService } from './campaigns/index.js';
-export {
-  createHerald,
-  type Herald,
-  type HeraldOptions,
-} from './create-herald.js';
+export type {
+  AddSubscriptionInput,
+  CampaignListFilter,
+  CampaignService,
+  CreateCampaignInput,
+  CreateSegmentInput,
+  EventService,
+  Herald,
+  HeraldEvent,
+  HeraldEventType,
+  ProfileService,
+  PushServiceName,
+  ReportService,
+  SegmentService,
+  SubscriptionService,
+  TrackEventInput,
+  UpdateSegmentInput,
+  UpsertProfileInput,
+} from './api.js';
+export { createHerald, type HeraldOptions } from './create-herald.js';
 export type { MissingValue, RenderContext, RenderedMessage } from './deliver/index.js';
 export {
   defaultRetryPolicy,
@@ -47,6 +64,7 @@ export type {
   Explanation,
   OccurrenceExplanation,
   PreviewNotification,
+  ReportClaims,
   TargetPreview,
   TestSendResult,
 } from './observe/index.js';

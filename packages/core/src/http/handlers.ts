@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Herald } from '../engine/create-herald.js';
+import type { Herald } from '../engine/api.js';
+import { internals } from '../engine/internals.js';
 import { parseInput } from '../errors/index.js';
 import { EventName, PushSubscriptionJson, TimeZone, UserId } from '../model/index.js';
 import { ReportBody } from '../payload/index.js';
-import type { Interaction } from '../ports/index.js';
 import { errorResponse } from './errors.js';
 
 /**
@@ -27,13 +27,16 @@ export interface HttpResponse {
   headers?: Record<string, string>;
 }
 
-export interface HttpOptions {
+export interface HttpOptions<Raw = unknown> {
   /**
    * The signed-in user of this request, from the host's own session. When it
    * returns null the subscriber is anonymous (an id derived from the
    * subscription) unless `trustClientUserId` lets the browser name itself.
+   * `request.raw` is the host framework's request (`toNodeListener` fills
+   * it): name its type to read `req.user` typed, e.g.
+   * `heraldHttp<express.Request>(herald, { resolveUser: (request) => request.raw?.user?.id ?? null })`.
    */
-  resolveUser?: (request: HttpRequest) => string | null | Promise<string | null>;
+  resolveUser?: (request: HttpRequest<Raw>) => string | null | undefined | Promise<string | null | undefined>;
   /** Accept `userId` from the request body. Only for demos and tests: anyone could claim any id. */
   trustClientUserId?: boolean;
 }
@@ -65,11 +68,14 @@ const EventBody = z.strictObject({
  * The endpoints the browser SDK and service worker call, framework-neutral:
  * mount the returned function under a path (e.g. /herald) with any server.
  */
-export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
-  const logger = herald.context.logger;
+export function heraldHttp<Raw = unknown>(
+  herald: Herald,
+  options: HttpOptions<Raw> = {},
+): HeraldHttpHandler<Raw> {
+  const { logger } = internals(herald);
 
   async function userFor(
-    request: HttpRequest,
+    request: HttpRequest<Raw>,
     claimed: string | undefined,
     fallback: () => string,
   ): Promise<string> {
@@ -79,7 +85,7 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
     return fallback();
   }
 
-  async function route(request: HttpRequest): Promise<HttpResponse> {
+  async function route(request: HttpRequest<Raw>): Promise<HttpResponse> {
     const key = `${request.method.toUpperCase()} ${request.path.replace(/\/+$/, '') || '/'}`;
     switch (key) {
       case 'POST /subscriptions': {
@@ -93,9 +99,7 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
         // this server know, so whoever presents it is taken to be that browser (unsubscribe and
         // identify trust it the same way). The claim gains nothing beyond what that browser had:
         // the new subscription receives the messages that user was already getting there.
-        const replaced = oldEndpoint
-          ? await herald.context.storage.getSubscription(herald.subscriptions.idForEndpoint(oldEndpoint))
-          : null;
+        const replaced = oldEndpoint ? await herald.subscriptions.getByEndpoint(oldEndpoint) : null;
         const inherited = replaced?.target === 'webpush' ? replaced : null;
         const userId = await userFor(
           request,
@@ -135,8 +139,7 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
       }
       case 'POST /identify': {
         const body = parseInput(IdentifyBody, request.body, 'identify request');
-        const id = herald.subscriptions.idForEndpoint(body.endpoint);
-        const current = await herald.context.storage.getSubscription(id);
+        const current = await herald.subscriptions.getByEndpoint(body.endpoint);
         if (current?.target !== 'webpush') {
           return {
             status: 404,
@@ -162,9 +165,7 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
         const body = parseInput(EventBody, request.body, 'event');
         let fallbackUser: string | undefined;
         if (body.endpoint) {
-          fallbackUser = (
-            await herald.context.storage.getSubscription(herald.subscriptions.idForEndpoint(body.endpoint))
-          )?.userId;
+          fallbackUser = (await herald.subscriptions.getByEndpoint(body.endpoint))?.userId;
         }
         const userId = await userFor(request, body.userId, () => fallbackUser ?? '');
         if (!userId) {
@@ -181,23 +182,12 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
         if (!parsed.success) {
           return { status: 400, body: { error: { code: 'validation_failed', message: 'malformed report' } } };
         }
-        const claims = herald.verifyReportToken(parsed.data.token);
-        if (!claims) {
+        if (!(await herald.reports.record(parsed.data))) {
           return {
             status: 403,
             body: { error: { code: 'invalid_token', message: 'report token is invalid or expired' } },
           };
         }
-        const interaction: Interaction = {
-          reportId: parsed.data.reportId,
-          campaignId: claims.campaignId as Interaction['campaignId'],
-          occurrence: claims.occurrence,
-          userId: claims.userId as Interaction['userId'],
-          kind: parsed.data.kind,
-          action: parsed.data.action ?? null,
-          at: herald.context.clock.now(),
-        };
-        await herald.context.storage.recordInteraction(interaction);
         return { status: 204 };
       }
       default:
@@ -205,7 +195,7 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
     }
   }
 
-  return async function handle(request: HttpRequest): Promise<HttpResponse> {
+  return async function handle(request: HttpRequest<Raw>): Promise<HttpResponse> {
     try {
       return await route(request);
     } catch (error) {
@@ -214,4 +204,4 @@ export function heraldHttp(herald: Herald, options: HttpOptions = {}) {
   };
 }
 
-export type HeraldHttpHandler = ReturnType<typeof heraldHttp>;
+export type HeraldHttpHandler<Raw = unknown> = (request: HttpRequest<Raw>) => Promise<HttpResponse>;

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+// Counters are no part of the public Herald; the test reads them through the module-private registry.
+import { internals } from '../../src/engine/internals.js';
 import {
   ConfigError,
   createHerald,
@@ -36,7 +38,7 @@ describe('createHerald: counters for storage shared between processes', () => {
   it('accepts shared storage with counters given, and uses those counters', () => {
     const counters = memoryCounters();
     const herald = createHerald({ storage: sharedStorage(), queue: memoryQueue(), counters, providers });
-    expect(herald.context.counters).toBe(counters);
+    expect(internals(herald).counters).toBe(counters);
   });
 
   it('keeps counting in memory by default for storage in this process only', async () => {
@@ -45,7 +47,7 @@ describe('createHerald: counters for storage shared between processes', () => {
     const herald = createHerald({ storage, queue: memoryQueue(), providers });
     const spec = { key: 'k', limit: 1, expiresAt: new Date('2026-05-02T00:00:00Z') };
     const now = new Date('2026-05-01T00:00:00Z');
-    expect(await herald.context.counters.consume([spec], now)).toEqual({ allowed: true, counts: [1] });
-    expect(await herald.context.counters.consume([spec], now)).toEqual({ allowed: false, blockedBy: 'k' });
+    expect(await internals(herald).counters.consume([spec], now)).toEqual({ allowed: true, counts: [1] });
+    expect(await internals(herald).counters.consume([spec], now)).toEqual({ allowed: false, blockedBy: 'k' });
   });
 });

@@ -29,8 +29,9 @@ describe('HTTP handlers', () => {
 
   async function setup(options: Parameters<typeof heraldHttp>[1] = {}) {
     const clock = fakeClock('2026-04-01T08:00:00Z');
+    const storage = memoryStorage();
     const herald = createHerald({
-      storage: memoryStorage(),
+      storage,
       queue: memoryQueue(),
       providers: {
         webpush: webPush({ vapid: { subject: 'mailto:ops@example.com', ...generateVapidKeys() } }),
@@ -42,7 +43,7 @@ describe('HTTP handlers', () => {
     const handle = heraldHttp(herald, options);
     const call = (method: string, path: string, body?: unknown) =>
       handle({ method, path, headers: {}, body });
-    return { clock, herald, call };
+    return { clock, herald, storage, call };
   }
 
   it('stores a subscription for the signed-in user, with the browser time zone, and replaces an old endpoint', async () => {
@@ -139,7 +140,7 @@ describe('HTTP handlers', () => {
   });
 
   it('identify re-binds the subscription; events are tracked for the subscription user; unsubscribe removes it', async () => {
-    const { herald, call } = await setup({ trustClientUserId: true });
+    const { herald, storage, call } = await setup({ trustClientUserId: true });
     const subscription = service.createSubscription();
     await call('POST', '/subscriptions', { subscription });
     expect(await call('POST', '/identify', { endpoint: subscription.endpoint, userId: 'logged-in' })).toEqual(
@@ -154,7 +155,7 @@ describe('HTTP handlers', () => {
         properties: { sku: 'a1' },
       }),
     ).toEqual({ status: 202 });
-    const events = await herald.context.storage.listEvents({ userId: 'logged-in' as never });
+    const events = await storage.listEvents({ userId: 'logged-in' as never });
     expect(events).toMatchObject([{ name: 'Viewed', properties: { sku: 'a1' } }]);
 
     expect(await call('POST', '/events', { name: 'Viewed' })).toMatchObject({ status: 400 });

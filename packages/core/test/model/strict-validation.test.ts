@@ -28,15 +28,28 @@ const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
 const endpoint = 'https://fcm.googleapis.com/fcm/send/abc';
 const keys = { p256dh: `B${'A'.repeat(86)}`, auth: 'A'.repeat(22) };
 
+/**
+ * Herald as a JavaScript caller sees it: every argument unchecked at compile time, so these tests
+ * can pass what TypeScript would refuse and see what the runtime says.
+ */
+type AsJavaScript<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R
+    ? (...args: { [I in keyof A]: unknown }) => R
+    : T[K] extends object
+      ? AsJavaScript<T[K]>
+      : T[K];
+};
+
 function setup() {
-  const herald = createHerald({
+  const typed = createHerald({
     storage: memoryStorage(),
     queue: memoryQueue(),
     providers: { webpush: webPush({ vapid }) },
     clock: fakeClock('2026-02-01T08:00:00Z'),
     reportSecret: 'a-secret-that-is-long-enough-for-hmac',
   });
-  return { herald, handle: heraldHttp(herald, { trustClientUserId: true }) };
+  const herald = typed as unknown as AsJavaScript<typeof typed>;
+  return { herald, handle: heraldHttp(typed, { trustClientUserId: true }) };
 }
 
 const campaign = {

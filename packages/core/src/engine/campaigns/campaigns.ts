@@ -14,6 +14,7 @@ import {
   type Properties,
   UserId as UserIdSchema,
 } from '../../model/index.js';
+import type { CampaignService, CreateCampaignInput } from '../api.js';
 import type { EngineContext } from '../context.js';
 import { resolveAudience } from '../fanout/index.js';
 import {
@@ -32,7 +33,10 @@ import { newCampaignId } from './ids.js';
 import { audienceIssues } from './segments-service.js';
 
 /** campaigns.create / schedule / pause / resume / stop / get / list / stats. */
-export function createCampaignService(ctx: EngineContext, parseInput: (input: unknown) => CampaignSpec) {
+export function createCampaignService(
+  ctx: EngineContext,
+  parseInput: (input: unknown) => CampaignSpec,
+): CampaignService {
   async function load(id: string): Promise<Campaign> {
     const parsedId = CampaignIdSchema.safeParse(id);
     const campaign = parsedId.success ? await ctx.storage.getCampaign(parsedId.data) : null;
@@ -50,6 +54,8 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
     if (!(await ctx.storage.updateCampaign(next, campaign.version))) {
       throw new ConflictError(`Campaign ${campaign.id} was changed concurrently; reload and try again`);
     }
+    if (next.status !== campaign.status)
+      ctx.emit({ type: 'campaign-status', campaignId: campaign.id, from: campaign.status, to: next.status });
     return next;
   }
 
@@ -65,7 +71,7 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
 
   return {
     /** Validates and stores a campaign as a draft. Templates are checked now, not at send time. */
-    async create(input: unknown): Promise<Campaign> {
+    async create(input: CreateCampaignInput): Promise<Campaign> {
       const spec = parseInput(input);
       const issues = [...ctx.renderer.check(spec.what), ...(await audienceIssues(ctx.storage, spec.who))];
       if (issues.length > 0) throw new ValidationError('campaign', issues);

@@ -10,6 +10,7 @@ import {
   SegmentInput,
 } from '../../model/index.js';
 import type { Storage } from '../../ports/index.js';
+import type { CreateSegmentInput, SegmentService, UpdateSegmentInput } from '../api.js';
 import type { EngineContext } from '../context.js';
 
 /** Campaigns in these states still read their segment: deleting it is refused. */
@@ -22,7 +23,7 @@ export function newSegmentId(): SegmentId {
 }
 
 /** `herald.segments`: saved segments and reach estimates. */
-export function createSegmentService(ctx: EngineContext) {
+export function createSegmentService(ctx: EngineContext): SegmentService {
   async function load(id: string): Promise<SavedSegment> {
     const parsed = SegmentId.safeParse(id);
     const segment = parsed.success ? await ctx.storage.getSegment(parsed.data) : null;
@@ -38,7 +39,7 @@ export function createSegmentService(ctx: EngineContext) {
 
   return {
     /** Saves a named definition for campaigns to use by id (`who: { segmentId }`). */
-    async create(input: unknown): Promise<SavedSegment> {
+    async create(input: CreateSegmentInput): Promise<SavedSegment> {
       const parsed = parse(SegmentInput, input, 'segment');
       const now = ctx.clock.now();
       const segment: SavedSegment = {
@@ -57,7 +58,7 @@ export function createSegmentService(ctx: EngineContext) {
      * Changes name, description or definition. Campaigns using the segment
      * read the new definition from their next audience page on.
      */
-    async update(id: string, input: unknown): Promise<SavedSegment> {
+    async update(id: string, input: UpdateSegmentInput): Promise<SavedSegment> {
       const changes = parse(SegmentUpdate, input, 'segment');
       const current = await load(id);
       const next: SavedSegment = { ...current, ...stripUndefined(changes), updatedAt: ctx.clock.now() };
@@ -97,7 +98,7 @@ export function createSegmentService(ctx: EngineContext) {
      * can reach (by target), without sending anything. Takes a definition,
      * or `{ segmentId }` for a saved one.
      */
-    async estimateReach(input: unknown): Promise<ReachEstimate> {
+    async estimateReach(input: Parameters<SegmentService['estimateReach']>[0]): Promise<ReachEstimate> {
       const definition =
         input !== null && typeof input === 'object' && 'segmentId' in input
           ? (await load(String((input as { segmentId: unknown }).segmentId))).definition
@@ -107,7 +108,7 @@ export function createSegmentService(ctx: EngineContext) {
   };
 }
 
-export type SegmentService = ReturnType<typeof createSegmentService>;
+export type { SegmentService };
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

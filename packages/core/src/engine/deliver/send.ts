@@ -1,6 +1,7 @@
 import { assertNever } from '../../errors/index.js';
 import type { Delivery, UserId } from '../../model/index.js';
 import type { DeliveryOutcome } from '../context.js';
+import { pushServiceOf } from '../faults.js';
 import { JobName } from '../jobs.js';
 import { backoffDelay } from './backoff.js';
 import { type BatchRun, deliveryRow, type Send } from './batch-run.js';
@@ -50,6 +51,7 @@ export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttemp
     ...(ctx.reportUrl ? { reportUrl: ctx.reportUrl } : {}),
   });
   let outcome: DeliveryOutcome;
+  let thrown: unknown;
   try {
     outcome = await provider.send(
       {
@@ -66,7 +68,20 @@ export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttemp
     // A message that can never be sent (too large, bad config) fails this
     // recipient, not the whole batch.
     outcome = { kind: 'failed', statusCode: null, reason: (error as Error).message };
+    thrown = error;
   }
+  ctx.faults.observe({ campaignId: campaign.id, subscription, outcome, error: thrown });
+  ctx.emit({
+    type: 'delivery',
+    campaignId: campaign.id,
+    occurrence,
+    userId,
+    target: subscription.target,
+    outcome: outcome.kind,
+    pushService: pushServiceOf(subscription),
+    ...(outcome.statusCode !== null ? { status: outcome.statusCode } : {}),
+    ...(outcome.kind === 'failed' || outcome.kind === 'retry' ? { reason: outcome.reason } : {}),
+  });
   const row = await actOnOutcome(run, { send, outcome, ...sendAttempt });
   return { userId, outcome, delivery: row };
 }
@@ -96,12 +111,7 @@ async function actOnOutcome(
       return record('gone', outcome.statusCode, 'subscription expired or unsubscribed');
     }
     case 'failed':
-      if (outcome.configFault) {
-        ctx.logger.error('push service refused Herald configuration', {
-          campaignId: campaign.id,
-          reason: outcome.reason,
-        });
-      }
+      // A configuration fault was logged once by ctx.faults when the outcome came.
       return record('failed', outcome.statusCode, outcome.reason);
     case 'retry': {
       if (attempt >= ctx.retry.maxAttempts) {

@@ -52,7 +52,10 @@ export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Prom
     });
   }
   await ctx.queue.enqueue(jobs);
-  if (last === undefined || userIds.length < ctx.pageSize) await finishOccurrence(ctx, campaign);
+  if (last === undefined || userIds.length < ctx.pageSize) {
+    ctx.emit({ type: 'occurrence-finished', campaignId: campaign.id, occurrence: job.occurrence });
+    await finishOccurrence(ctx, campaign);
+  }
   return { kind: 'done' };
 }
 
@@ -138,8 +141,10 @@ async function skipPassed(
 async function finishOccurrence(ctx: EngineContext, campaign: Campaign): Promise<void> {
   const current = await ctx.storage.getCampaign(campaign.id);
   if (!current || current.nextRunAt !== null || current.status !== 'running') return;
-  await ctx.storage.updateCampaign(
+  const written = await ctx.storage.updateCampaign(
     { ...current, status: 'completed', updatedAt: ctx.clock.now(), version: current.version + 1 },
     current.version,
   );
+  if (written)
+    ctx.emit({ type: 'campaign-status', campaignId: current.id, from: 'running', to: 'completed' });
 }

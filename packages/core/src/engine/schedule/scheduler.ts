@@ -58,7 +58,12 @@ async function startOccurrence(
     },
     campaign.version,
   );
-  if (written) ctx.logger.info('campaign occurrence started', { campaignId: campaign.id, occurrence });
+  if (written) {
+    ctx.logger.info('campaign occurrence started', { campaignId: campaign.id, occurrence });
+    ctx.emit({ type: 'occurrence-started', campaignId: campaign.id, occurrence });
+    if (campaign.status !== 'running')
+      ctx.emit({ type: 'campaign-status', campaignId: campaign.id, from: campaign.status, to: 'running' });
+  }
   return written;
 }
 
@@ -81,6 +86,9 @@ async function armOrDisarm(ctx: EngineContext, campaign: Campaign, now: Date): P
     ctx.logger.info(arming && !ended ? 'live campaign armed' : 'live campaign disarmed at its end', {
       campaignId: campaign.id,
     });
+    const to = arming && !ended ? 'running' : 'completed';
+    if (to !== campaign.status)
+      ctx.emit({ type: 'campaign-status', campaignId: campaign.id, from: campaign.status, to });
   }
   return written;
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { Herald } from '../../engine/create-herald.js';
+import type { Herald } from '../../engine/api.js';
+import { internals } from '../../engine/internals.js';
 import { ConfigError, ValidationError } from '../../errors/index.js';
 import type { Logger } from '../../ports/index.js';
 import type { HttpRequest, HttpResponse } from '../handlers.js';
@@ -100,12 +101,13 @@ export function heraldAdminHttp<Raw = unknown>(herald: Herald, options: AdminHtt
       'heraldAdminHttp needs an authorize function (e.g. bearerToken(process.env.ADMIN_TOKEN)): the admin API is never open',
     );
   }
-  const logger = options.logger ?? herald.context.logger;
-  const clock = herald.context.clock;
+  const engine = internals(herald);
+  const logger = options.logger ?? engine.logger;
+  const clock = engine.clock;
   const mountPath = (options.mountPath ?? '').replace(/\/+$/, '');
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
   const specIsPublic = (options.openapi ?? 'public') === 'public';
-  const idempotency = createIdempotency({ counters: herald.context.counters, clock }, options.idempotency);
+  const idempotency = createIdempotency({ counters: engine.counters, clock }, options.idempotency);
   let spec: Record<string, unknown> | null = null;
 
   const openApiRoute: AdminRoute = {

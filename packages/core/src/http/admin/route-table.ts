@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Herald } from '../../engine/create-herald.js';
+import type { Herald } from '../../engine/api.js';
 import { NotFoundError, ValidationError } from '../../errors/index.js';
 import {
   type Campaign,
@@ -35,6 +35,16 @@ import {
   UserPath,
   UserQuery,
 } from './schemas.js';
+
+/**
+ * A request body handed on to a service method: its static type is unknown
+ * until parsed, and the service parses it (the same zod schema, with paths
+ * and suggestions in its ValidationError), so it is passed as the method's
+ * input type rather than parsed twice.
+ */
+function parsedByService<Input>(body: unknown): Input {
+  return body as Input;
+}
 
 /** What a route's handler gets: inputs already validated against the route's schemas. */
 export interface RouteInput<Params, Query, Body> {
@@ -200,7 +210,7 @@ export const adminRoutes: AdminRoute[] = [
     idempotent: true,
     errors: [404, 409, 422],
     async handle({ herald, rawBody, mountPath }) {
-      const campaign = await herald.campaigns.create(rawBody);
+      const campaign = await herald.campaigns.create(parsedByService(rawBody));
       return {
         ...campaignResult(campaign, 201),
         headers: {
@@ -436,7 +446,7 @@ export const adminRoutes: AdminRoute[] = [
     changes: true,
     errors: [],
     async handle({ herald, rawBody }) {
-      const segment = await herald.segments.create(rawBody);
+      const segment = await herald.segments.create(parsedByService(rawBody));
       return { status: 201, body: segment, audit: { segmentId: segment.id } };
     },
   }),
@@ -465,7 +475,11 @@ export const adminRoutes: AdminRoute[] = [
     changes: false,
     errors: [],
     async handle({ herald, rawBody }) {
-      return { body: await herald.segments.estimateReach((rawBody as { definition: unknown }).definition) };
+      return {
+        body: await herald.segments.estimateReach(
+          parsedByService((rawBody as { definition: unknown }).definition),
+        ),
+      };
     },
   }),
   route({
@@ -495,7 +509,7 @@ export const adminRoutes: AdminRoute[] = [
     changes: true,
     errors: [404],
     async handle({ herald, params, rawBody }) {
-      const segment = await herald.segments.update(params.id, rawBody);
+      const segment = await herald.segments.update(params.id, parsedByService(rawBody));
       return { body: segment, audit: { segmentId: segment.id } };
     },
   }),
@@ -663,7 +677,7 @@ export const adminRoutes: AdminRoute[] = [
     changes: true,
     errors: [],
     async handle({ herald, rawBody }) {
-      const event = await herald.events.track(rawBody);
+      const event = await herald.events.track(parsedByService(rawBody));
       return { status: 202, body: event, audit: { userId: event.userId, event: event.name } };
     },
   }),

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { capSpecs } from '../../../src/engine/deliver/gates/caps.js';
 import { inControlGroup } from '../../../src/engine/deliver/gates/control-group.js';
-import { ConflictError, type HeraldPayload, memoryCounters, ValidationError } from '../../../src/index.js';
+import {
+  ConflictError,
+  type CreateCampaignInput,
+  type HeraldPayload,
+  memoryCounters,
+  ValidationError,
+} from '../../../src/index.js';
 import { audienceHerald } from './harness.js';
 
 const RUN_AT = '2026-03-02T11:00:00Z';
@@ -12,7 +18,7 @@ const what = {
   image: 'https://cdn.example.test/{{ user.first_name }}.png',
   actions: [{ id: 'buy', title: 'Buy' }],
 };
-const campaignInput = (extra: object = {}) => ({
+const campaignInput = (extra: Partial<CreateCampaignInput> = {}): CreateCampaignInput => ({
   name: 'Restock',
   when: { schedule: { type: 'once', at: RUN_AT } },
   who: { segment: { type: 'property', condition: { op: 'eq', property: 'plan', value: 'pro' } } },

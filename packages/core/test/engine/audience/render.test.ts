@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitPayload, splitGraphemes } from '../../../src/engine/deliver/payload.js';
 import { createRenderer, type RenderContext } from '../../../src/engine/deliver/render.js';
-import { MessageContent, ValidationError } from '../../../src/index.js';
+import { type CreateCampaignInput, MessageContent, ValidationError } from '../../../src/index.js';
 import { rowSchema } from '../../../src/model/row-schema.js';
 import { audienceHerald } from './harness.js';
 
@@ -182,7 +182,7 @@ describe('rejected templates and limits', () => {
       name: 'Bad',
       when: { schedule: { type: 'once', at: '2026-03-02T11:00:00Z' } },
       who: { segment: { type: 'all' } },
-    };
+    } satisfies Partial<CreateCampaignInput>;
     const error = await herald.campaigns
       .create({
         ...base,

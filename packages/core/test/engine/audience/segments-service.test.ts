@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import type { CreateCampaignInput, CreateSegmentInput } from '../../../src/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../../src/index.js';
 import { audienceHerald } from './harness.js';
 
 const proSegment = {
   name: 'Pro users',
   definition: { type: 'property', condition: { op: 'eq', property: 'plan', value: 'pro' } },
-};
+} satisfies CreateSegmentInput;
 
-const campaignUsing = (who: object) => ({
+const campaignUsing = (who: CreateCampaignInput['who']): CreateCampaignInput => ({
   name: 'Pro deals',
   when: { schedule: { type: 'once', at: '2026-03-02T11:00:00Z' } },
   who,
@@ -51,9 +52,12 @@ describe('saved segments', () => {
       expect.arrayContaining(['name', 'definition.count.value']),
     );
     const created = await herald.segments.create(proSegment);
-    await expect(herald.segments.update(created.id, { definition: { type: 'nope' } })).rejects.toBeInstanceOf(
-      ValidationError,
-    );
+    await expect(
+      herald.segments.update(created.id, {
+        // @ts-expect-error: a JavaScript caller's typo is refused at run time too
+        definition: { type: 'nope' },
+      }),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 
   it('a campaign targets a saved segment by id and reads its definition when it runs', async () => {
@@ -145,7 +149,12 @@ describe('saved segments', () => {
     ).toEqual({ qualified: 1, reachable: { total: 1, webpush: 1, safari: 0 } });
     const saved = await herald.segments.create(proSegment);
     expect((await herald.segments.estimateReach({ segmentId: saved.id })).qualified).toBe(4);
-    await expect(herald.segments.estimateReach({ type: 'bogus' })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      herald.segments.estimateReach({
+        // @ts-expect-error: a JavaScript caller's typo is refused at run time too
+        type: 'bogus',
+      }),
+    ).rejects.toBeInstanceOf(ValidationError);
     expect(sent).toEqual([]);
   });
 });
