@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHerald, memoryQueue, memoryStorage, ValidationError } from '../../src/index.js';
 import { fakeClock } from '../../src/testing/index.js';
-import { brain } from './campaign-runs/harness.js';
+import { campaignRun } from './campaign-runs/harness.js';
 
 const subscription = {
   endpoint: 'https://push.example.test/send/kolkata',
@@ -48,7 +48,7 @@ describe('profiles.upsert keeps what the input does not mention', () => {
   });
 
   it('a Kolkata user whose properties the backend updates still gets a DND-delayed message at 09:00 in Kolkata', async () => {
-    const b = brain({
+    const b = campaignRun({
       start: '2026-05-01T00:00:00Z',
       dnd: { start: '21:00', end: '09:00', action: 'delay' },
     });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/index.js';
-import { brain } from './harness.js';
+import { campaignRun } from './harness.js';
 
 const onceIn = (timezone: string, at: string) => ({ schedule: { type: 'once' as const, at }, timezone });
 
 describe('the per-day cap of a user without a zone', () => {
   it('counts one day for every campaign: a Tokyo campaign and a Los Angeles one do not both reach them', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z', limits: { perUser: { perDay: 1 } } });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z', limits: { perUser: { perDay: 1 } } });
     await b.addUser('zoneless');
     // 15:30Z is 00:30 on 2 May in Tokyo; 16:30Z is 09:30 on 1 May in Los Angeles: in their campaigns' zones
     // these are two different days, for the user (UTC by default) one day.
@@ -28,7 +28,7 @@ describe('the per-day cap of a user without a zone', () => {
   });
 
   it('counts days in createHerald’s defaultTimezone when it is set', async () => {
-    const b = brain({
+    const b = campaignRun({
       start: '2026-05-01T00:00:00Z',
       limits: { perUser: { perDay: 1 } },
       defaultTimezone: 'Asia/Tokyo',
@@ -44,6 +44,8 @@ describe('the per-day cap of a user without a zone', () => {
   });
 
   it('refuses a defaultTimezone that is not an IANA zone', () => {
-    expect(() => brain({ start: '2026-05-01T00:00:00Z', defaultTimezone: 'Tokyo' })).toThrow(ValidationError);
+    expect(() => campaignRun({ start: '2026-05-01T00:00:00Z', defaultTimezone: 'Tokyo' })).toThrow(
+      ValidationError,
+    );
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { brain } from './harness.js';
+import { campaignRun } from './harness.js';
 
 async function clickReport(
-  b: ReturnType<typeof brain>,
+  b: ReturnType<typeof campaignRun>,
   campaignId: string,
   occurrence: string,
   userId: string,
@@ -20,7 +20,7 @@ async function clickReport(
 
 describe('conversion tracking', () => {
   it('counts recipients’ and control members’ conversions in the window, with revenue and lift', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z' });
     const users = Array.from({ length: 40 }, (_, i) => `u${String(i).padStart(2, '0')}`);
     for (const u of users) await b.addUser(u);
     const campaign = await b.launch({
@@ -83,7 +83,7 @@ describe('conversion tracking', () => {
   });
 
   it('last touch: a conversion goes to the campaign that reached the user most recently, once', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z' });
     await b.addUser('ann');
     const goal = { event: { name: 'Charged' }, windowHours: 48, revenueProperty: 'amount' };
     const early = await b.launch({
@@ -104,7 +104,7 @@ describe('conversion tracking', () => {
   });
 
   it('a window after the click opens at the click; no click, no conversion', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z' });
     await b.addUser('clicker');
     await b.addUser('ignorer');
     const campaign = await b.launch({
@@ -124,7 +124,7 @@ describe('conversion tracking', () => {
 
 describe('explain', () => {
   it('answers occurrence by occurrence: zone, DND in the user zone across DST, caps, outcome', async () => {
-    const b = brain({
+    const b = campaignRun({
       start: '2026-03-27T00:00:00Z',
       limits: { perUser: { perDay: 1 } },
       dnd: { start: '22:00', end: '07:00', action: 'delay' },
@@ -177,7 +177,7 @@ describe('explain', () => {
   });
 
   it('lists the runs that did not reach the user: not in the segment then', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z' });
     await b.addUser('sam', 'UTC', { plan: 'free' });
     const campaign = await b.launch({
       when: { schedule: { type: 'recurring', time: '10:00', every: { unit: 'day', interval: 1 } } },
@@ -197,7 +197,7 @@ describe('explain', () => {
   });
 
   it('says so when nothing reached the user, and rejects unknown campaigns', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z' });
     await b.addUser('ann');
     const campaign = await b.launch({ when: { schedule: { type: 'once', at: '2026-05-02T10:00:00Z' } } });
     const why = await b.herald.campaigns.explain(campaign.id, 'ann');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { brain, local } from './harness.js';
+import { campaignRun, local } from './harness.js';
 
 const what = {
   title: 'Hi',
@@ -20,7 +20,7 @@ const daily = (time: string, extra: object = {}) => ({
 
 describe('the first run is the first moment on or after scheduling', () => {
   it('monthly on the 7th, created on the 5th and scheduled on the 20th, first runs on next month’s 7th', async () => {
-    const b = brain({ start: '2026-03-05T09:00:00Z' });
+    const b = campaignRun({ start: '2026-03-05T09:00:00Z' });
     await b.addUser('u', 'Europe/Paris');
     const draft = await b.herald.campaigns.create({
       name: 'monthly',
@@ -38,7 +38,7 @@ describe('the first run is the first moment on or after scheduling', () => {
   });
 
   it('every 3 days counts from when it was scheduled, on every run after the first too', async () => {
-    const b = brain({ start: '2026-03-01T08:00:00Z' });
+    const b = campaignRun({ start: '2026-03-01T08:00:00Z' });
     await b.addUser('u');
     const draft = await b.herald.campaigns.create({
       name: 'every 3 days',
@@ -58,7 +58,7 @@ describe('the first run is the first moment on or after scheduling', () => {
 
   it('in the user zone, a wave already under way when scheduled is not started: the next one is', async () => {
     // 09:00 came in UTC+14 at 19:00Z the day before; at 08:00Z it is still to come in Paris and New York.
-    const b = brain({ start: '2026-06-10T08:00:00Z' });
+    const b = campaignRun({ start: '2026-06-10T08:00:00Z' });
     await b.addUser('tokyo', 'Asia/Tokyo');
     await b.addUser('paris', 'Europe/Paris');
     await b.addUser('ny', 'America/New_York');
@@ -76,7 +76,7 @@ describe('the first run is the first moment on or after scheduling', () => {
   });
 
   it('start later than scheduling: the first run is the first moment on or after start', async () => {
-    const b = brain({ start: '2026-03-01T12:00:00Z' });
+    const b = campaignRun({ start: '2026-03-01T12:00:00Z' });
     await b.addUser('u');
     const campaign = await b.launch({ what, when: daily('10:00', { start: '2026-03-04T11:00:00Z' }) });
     expect(campaign.nextRunAt?.toISOString()).toBe('2026-03-05T10:00:00.000Z');
@@ -85,7 +85,7 @@ describe('the first run is the first moment on or after scheduling', () => {
 
 describe('resume after a pause', () => {
   it('a daily campaign paused for two weeks skips the runs it missed and goes on with the next one', async () => {
-    const b = brain({ start: '2026-03-01T08:00:00Z' });
+    const b = campaignRun({ start: '2026-03-01T08:00:00Z' });
     await b.addUser('u');
     const campaign = await b.launch({ what, when: daily('10:00') });
     await b.runUntil('2026-03-02T12:00:00Z');
@@ -108,7 +108,7 @@ describe('resume after a pause', () => {
   });
 
   it('a one-time campaign paused past its moment runs when resumed', async () => {
-    const b = brain({ start: '2026-03-01T08:00:00Z' });
+    const b = campaignRun({ start: '2026-03-01T08:00:00Z' });
     await b.addUser('u');
     const campaign = await b.launch({
       what,

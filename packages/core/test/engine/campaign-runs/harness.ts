@@ -76,7 +76,8 @@ function watchedQueue(queue: Queue, moments: Set<number>): Queue {
   };
 }
 
-export interface BrainOptions extends Partial<Pick<HeraldOptions, 'limits' | 'dnd' | 'defaultTimezone'>> {
+export interface CampaignRunOptions
+  extends Partial<Pick<HeraldOptions, 'limits' | 'dnd' | 'defaultTimezone'>> {
   start: string;
   storage?: Storage;
   queue?: Queue;
@@ -87,7 +88,11 @@ export interface BrainOptions extends Partial<Pick<HeraldOptions, 'limits' | 'dn
   tuning?: HeraldOptions['tuning'];
 }
 
-export function brain(options: BrainOptions) {
+/**
+ * An engine on memory storage and a fake clock whose provider records what it sends (and answers
+ * as `answers` says), with helpers to move time to the next due moment: one campaign run, observed.
+ */
+export function campaignRun(options: CampaignRunOptions) {
   const clock = options.clock ?? fakeClock(options.start);
   const storage = options.storage ?? memoryStorage();
   const baseQueue = options.queue ?? memoryQueue();

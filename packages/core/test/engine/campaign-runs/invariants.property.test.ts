@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { CampaignInput } from '../../../src/index.js';
-import { brain } from './harness.js';
+import { campaignRun } from './harness.js';
 
 /**
- * The campaign brain's invariants, over random campaigns, zones, windows
+ * The engine's invariants, over random campaigns, zones, windows
  * and caps: never before start or after end, never inside DND, never over
  * a user's daily cap, at most one message per recipient per occurrence.
  */
@@ -65,12 +65,12 @@ function insideWindow(window: { start: string; end: string }, at: Date, zone: st
   return start < end ? minute >= start && minute < end : minute >= start || minute < end;
 }
 
-describe('campaign brain invariants (fast-check)', () => {
+describe('engine invariants over whole campaign runs (fast-check)', () => {
   it('never before start or after end, never inside DND, never over cap, at most once per occurrence', async () => {
     let totalSent = 0;
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
-        const b = brain({
+        const b = campaignRun({
           start: new Date(BASE).toISOString(),
           limits: { perUser: { perDay: s.perDay } },
           ...(s.globalDnd ? { dnd: s.globalDnd } : {}),

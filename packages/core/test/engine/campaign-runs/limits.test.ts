@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { memoryCounters, memoryQueue, memoryStorage } from '../../../src/index.js';
 import { fakeClock } from '../../../src/testing/index.js';
-import { brain, type SentMessage } from './harness.js';
+import { campaignRun, type SentMessage } from './harness.js';
 
 const once = (at: string) => ({ schedule: { type: 'once' as const, at } });
 
 describe('global per-user caps', () => {
   it('caps per day in the user zone; the next local day counts afresh; a campaign may opt out', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z', limits: { perUser: { perDay: 1 } } });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z', limits: { perUser: { perDay: 1 } } });
     await b.addUser('tokyo', 'Asia/Tokyo');
     await b.addUser('la', 'America/Los_Angeles');
     // 10:00Z is 19:00 in Tokyo and 03:00 in LA; 16:00Z is 01:00 next day in Tokyo, 09:00 same day in LA.
@@ -44,7 +44,7 @@ describe('global per-user caps', () => {
   });
 
   it('caps per week (ISO week, Monday to Sunday, in the user zone)', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z', limits: { perUser: { perWeek: 2 } } });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z', limits: { perUser: { perWeek: 2 } } });
     await b.addUser('u', 'Europe/Paris');
     // Fri 1, Sat 2, Sun 3 May (same ISO week), Mon 4 May (next week).
     const ids = [];
@@ -59,7 +59,7 @@ describe('global per-user caps', () => {
   });
 
   it('a counted message that ends up not sent gives its unit back', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z', limits: { perUser: { perDay: 1 } } });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z', limits: { perUser: { perDay: 1 } } });
     await b.addUser('u', 'UTC');
     b.answers.set('https://push.example.test/send/u', () => ({
       kind: 'failed',
@@ -82,8 +82,8 @@ describe('global per-user caps', () => {
     const clock = fakeClock('2026-05-01T00:00:00Z');
     const sent: SentMessage[] = [];
     const shared = { start: '2026-05-01T00:00:00Z', storage, queue, counters, clock, sent };
-    const one = brain({ ...shared, limits: { perUser: { perDay: 1 } }, tuning: { batchSize: 1 } });
-    const two = brain({ ...shared, limits: { perUser: { perDay: 1 } }, tuning: { batchSize: 1 } });
+    const one = campaignRun({ ...shared, limits: { perUser: { perDay: 1 } }, tuning: { batchSize: 1 } });
+    const two = campaignRun({ ...shared, limits: { perUser: { perDay: 1 } }, tuning: { batchSize: 1 } });
     const users = Array.from({ length: 30 }, (_, i) => `u${String(i).padStart(2, '0')}`);
     for (const u of users) await one.addUser(u, 'UTC');
     const a = await one.launch({ when: once('2026-05-01T10:00:00Z') });
@@ -104,7 +104,7 @@ describe('global per-user caps', () => {
 
 describe('throttle, cut-off, control group, idempotency', () => {
   it('throttle: at most N sends a minute; the rest wait for the next minute', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z' });
     for (let i = 0; i < 10; i++) await b.addUser(`u${i}`);
     const campaign = await b.launch({ when: { ...once('2026-05-01T10:00:00Z'), throttlePerMinute: 3 } });
     await b.runUntil('2026-05-01T10:10:00Z');
@@ -125,7 +125,7 @@ describe('throttle, cut-off, control group, idempotency', () => {
   });
 
   it('cut-off: messages not yet sent when it passes are skipped as cutoff', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z' });
     for (let i = 0; i < 10; i++) await b.addUser(`u${i}`);
     const campaign = await b.launch({
       when: { ...once('2026-05-01T10:00:00Z'), throttlePerMinute: 4, cutoff: '2026-05-01T10:01:30Z' },
@@ -136,7 +136,7 @@ describe('throttle, cut-off, control group, idempotency', () => {
   });
 
   it('control group: a deterministic share is held out, recorded as control, never sent', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z' });
     for (let i = 0; i < 200; i++) await b.addUser(`u${String(i).padStart(3, '0')}`);
     const campaign = await b.launch({
       when: once('2026-05-01T10:00:00Z'),
@@ -159,7 +159,7 @@ describe('throttle, cut-off, control group, idempotency', () => {
   });
 
   it('at most one message per recipient per occurrence, however often the scheduler ticks or a batch is re-run', async () => {
-    const b = brain({ start: '2026-05-01T00:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T00:00:00Z' });
     for (let i = 0; i < 5; i++) await b.addUser(`u${i}`);
     const campaign = await b.launch({ when: once('2026-05-01T10:00:00Z') });
     await b.clock.set('2026-05-01T10:00:00Z');

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../src/index.js';
-import { brain, local } from './harness.js';
+import { campaignRun, local } from './harness.js';
 
 describe('live: on a user event', () => {
   it('sends on "Charged where amount > 100", once per event, personalised from the event', async () => {
-    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('ann');
     const campaign = await b.launch({
       when: {
@@ -35,7 +35,7 @@ describe('live: on a user event', () => {
   });
 
   it('reacts from its start even before a scheduler pass has armed it', async () => {
-    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('ann');
     const campaign = await b.launch({ when: { schedule: { type: 'onEvent', event: { name: 'Login' } } } });
     expect(campaign.status).toBe('scheduled');
@@ -45,7 +45,7 @@ describe('live: on a user event', () => {
   });
 
   it('filters the stream by user properties: only users in the segment get it', async () => {
-    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('pro', undefined, { plan: 'pro' });
     await b.addUser('free', undefined, { plan: 'free' });
     const campaign = await b.launch({
@@ -63,7 +63,7 @@ describe('live: on a user event', () => {
   });
 
   it('is armed at start and disarmed at end: events outside [start, end] send nothing', async () => {
-    const b = brain({ start: '2026-05-01T09:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T09:00:00Z' });
     await b.addUser('ann');
     const campaign = await b.launch({
       when: {
@@ -94,7 +94,7 @@ describe('live: event not followed by another within a time (abandoned cart)', (
   };
 
   it('sends at minute 10 when the user does not buy', async () => {
-    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('ann');
     await b.launch({ when: cart });
     await b.runUntil('2026-05-01T10:00:00Z');
@@ -106,14 +106,14 @@ describe('live: event not followed by another within a time (abandoned cart)', (
   });
 
   it('a waiting timer survives a restart: another engine on the same storage and queue fires it', async () => {
-    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('ann');
     await b.launch({ when: cart });
     await b.runUntil('2026-05-01T10:00:00Z');
     await b.herald.events.track({ userId: 'ann', name: 'Added To Cart' });
     await b.herald.stop();
     // A new process: nothing shared with the first engine but its storage, queue and counters.
-    const after = brain({
+    const after = campaignRun({
       start: '2026-05-01T10:00:00Z',
       storage: b.storage,
       queue: b.queue,
@@ -132,7 +132,7 @@ describe('live: event not followed by another within a time (abandoned cart)', (
   });
 
   it('the completing event cancels it (the timer job is removed from the queue)', async () => {
-    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('ann');
     const campaign = await b.launch({ when: cart });
     await b.runUntil('2026-05-01T10:00:00Z');
@@ -153,7 +153,7 @@ describe('live: event not followed by another within a time (abandoned cart)', (
   });
 
   it('a completing event the timer missed (tracked late with an earlier time) still cancels at fire time', async () => {
-    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('ann');
     await b.launch({ when: cart });
     await b.runUntil('2026-05-01T10:00:00Z');
@@ -167,7 +167,7 @@ describe('live: event not followed by another within a time (abandoned cart)', (
   });
 
   it('a second trigger inside the window does not double-send: the first window wins', async () => {
-    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('ann');
     const campaign = await b.launch({ when: cart });
     await b.runUntil('2026-05-01T10:00:00Z');
@@ -192,7 +192,7 @@ describe('live: event not followed by another within a time (abandoned cart)', (
   });
 
   it('a timer firing after the campaign ended is recorded as skipped: ended', async () => {
-    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('ann');
     const campaign = await b.launch({ when: { ...cart, end: '2026-05-01T10:05:00Z' } });
     await b.runUntil('2026-05-01T10:00:00Z');
@@ -215,7 +215,7 @@ describe('live: relative to a date in an event property', () => {
   };
 
   it('reminds a day before departure, in the user zone; re-booking replaces the pending reminder', async () => {
-    const b = brain({ start: '2026-03-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-03-01T10:00:00Z' });
     await b.addUser('ny', 'America/New_York');
     await b.launch({
       when: flight,
@@ -253,7 +253,7 @@ describe('live: relative to a date in an event property', () => {
 
 describe('lifecycle', () => {
   it('validates every transition with a clear error; a stopped campaign cannot resume', async () => {
-    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('ann');
     const campaign = await b.launch({ when: { schedule: { type: 'once', at: '2026-05-02T10:00:00Z' } } });
     await expect(b.herald.campaigns.schedule(campaign.id)).rejects.toThrow(ConflictError);
@@ -269,7 +269,7 @@ describe('lifecycle', () => {
   });
 
   it('a paused live campaign holds its timers and resumes armed', async () => {
-    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T10:00:00Z' });
     await b.addUser('ann');
     const campaign = await b.launch({
       when: {
@@ -292,7 +292,7 @@ describe('lifecycle', () => {
   });
 
   it('lists campaigns by label', async () => {
-    const b = brain({ start: '2026-05-01T10:00:00Z' });
+    const b = campaignRun({ start: '2026-05-01T10:00:00Z' });
     const a = await b.launch({
       when: { schedule: { type: 'once', at: '2026-05-02T10:00:00Z' } },
       labels: ['spring', 'sale'],

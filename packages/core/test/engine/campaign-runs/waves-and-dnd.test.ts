@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { brain, local } from './harness.js';
+import { campaignRun, local } from './harness.js';
 
 const KIRITIMATI = 'Pacific/Kiritimati'; // UTC+14
 const PAGO_PAGO = 'Pacific/Pago_Pago'; // UTC-11
 
 describe('delivery in the user time zone', () => {
   it('runs one campaign as a wave: 09:00 local for UTC+14, Paris, UTC-11 and a user without a zone', async () => {
-    const b = brain({ start: '2026-06-01T00:00:00Z' });
+    const b = campaignRun({ start: '2026-06-01T00:00:00Z' });
     await b.addUser('kiri', KIRITIMATI);
     await b.addUser('paris', 'Europe/Paris');
     await b.addUser('pago', PAGO_PAGO);
@@ -40,7 +40,7 @@ describe('delivery in the user time zone', () => {
     'users whose 09:00 passed before the run started: ifPassed %s',
     async (ifPassed, expected, skipped) => {
       // Scheduled at 12:00 UTC on the day: 09:00 has passed in Kiritimati and Paris, not in Pago Pago.
-      const b = brain({ start: '2026-06-10T12:00:00Z' });
+      const b = campaignRun({ start: '2026-06-10T12:00:00Z' });
       await b.addUser('kiri', KIRITIMATI);
       await b.addUser('paris', 'Europe/Paris');
       await b.addUser('pago', PAGO_PAGO);
@@ -59,7 +59,7 @@ describe('delivery in the user time zone', () => {
   );
 
   it('never sends before start: a wave clamped by start treats earlier zones as passed', async () => {
-    const b = brain({ start: '2026-06-01T00:00:00Z' });
+    const b = campaignRun({ start: '2026-06-01T00:00:00Z' });
     await b.addUser('kiri', KIRITIMATI);
     await b.addUser('pago', PAGO_PAGO);
     await b.launch({
@@ -80,7 +80,7 @@ describe('Do-Not-Disturb', () => {
   const dnd = { start: '21:00', end: '09:00' } as const;
 
   it('delay: a message due inside a window crossing midnight goes out when it ends in each user zone', async () => {
-    const b = brain({ start: '2026-01-10T00:00:00Z', dnd: { ...dnd, action: 'delay' } });
+    const b = campaignRun({ start: '2026-01-10T00:00:00Z', dnd: { ...dnd, action: 'delay' } });
     await b.addUser('tokyo', 'Asia/Tokyo'); // 22:30 UTC = 07:30 local: inside
     await b.addUser('london', 'Europe/London'); // 22:30 local: inside, ends tomorrow 09:00
     await b.addUser('ny', 'America/New_York'); // 17:30 local: outside
@@ -100,7 +100,7 @@ describe('Do-Not-Disturb', () => {
   });
 
   it('discard: inside the window the message is skipped as dnd-discarded', async () => {
-    const b = brain({ start: '2026-01-10T00:00:00Z', dnd: { ...dnd, action: 'discard' } });
+    const b = campaignRun({ start: '2026-01-10T00:00:00Z', dnd: { ...dnd, action: 'discard' } });
     await b.addUser('tokyo', 'Asia/Tokyo');
     await b.addUser('ny', 'America/New_York');
     const campaign = await b.launch({ when: { schedule: { type: 'once', at: '2026-01-10T22:30:00Z' } } });
@@ -110,7 +110,7 @@ describe('Do-Not-Disturb', () => {
   });
 
   it('a campaign window overrides the global one', async () => {
-    const b = brain({ start: '2026-01-10T00:00:00Z', dnd: { ...dnd, action: 'discard' } });
+    const b = campaignRun({ start: '2026-01-10T00:00:00Z', dnd: { ...dnd, action: 'discard' } });
     await b.addUser('tokyo', 'Asia/Tokyo');
     await b.launch({
       when: {
@@ -123,7 +123,7 @@ describe('Do-Not-Disturb', () => {
   });
 
   it('a delayed message is skipped if by the window end the campaign ended, the cut-off passed or the TTL lapsed', async () => {
-    const b = brain({ start: '2026-01-10T00:00:00Z', dnd: { ...dnd, action: 'delay' } });
+    const b = campaignRun({ start: '2026-01-10T00:00:00Z', dnd: { ...dnd, action: 'delay' } });
     await b.addUser('london', 'Europe/London');
     const at = '2026-01-10T22:30:00Z';
     const ended = await b.launch({ when: { schedule: { type: 'once', at }, end: '2026-01-11T08:00:00Z' } });
@@ -140,7 +140,7 @@ describe('Do-Not-Disturb', () => {
   });
 
   it('DST: a window ending at 02:30 on the spring-forward night ends at 03:30 local (New York)', async () => {
-    const b = brain({
+    const b = campaignRun({
       start: '2026-03-07T00:00:00Z',
       dnd: { start: '22:00', end: '02:30', action: 'delay' },
     });
@@ -154,7 +154,7 @@ describe('Do-Not-Disturb', () => {
   });
 
   it('DST: on the fall-back night a window ending at 02:30 ends at the first 02:30 (Paris)', async () => {
-    const b = brain({
+    const b = campaignRun({
       start: '2026-10-24T00:00:00Z',
       dnd: { start: '22:00', end: '02:30', action: 'delay' },
     });
