@@ -4,7 +4,9 @@ export { memoryStorage } from './adapters/memory-storage.js';
 export { systemClock } from './adapters/system-clock.js';
 export * from './delivery/index.js';
 export {
+  type CampaignCommandOptions,
   type CampaignForecast,
+  CampaignPatch,
   type CampaignPreview,
   consoleLogger,
   createHerald,

@@ -3,6 +3,7 @@ import { isEmbedded, type PostgresClient, type SqlClient, toSqlClient } from '..
 import { quoteSchema } from '../sql/identifiers.js';
 import { audience } from './audience.js';
 import { brain } from './brain.js';
+import { campaignHistory } from './campaign-history.js';
 import { campaigns } from './campaigns.js';
 import { events } from './events.js';
 import { outcomes } from './outcomes.js';
@@ -31,6 +32,7 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     ...subscriptions(sql, s),
     ...events(sql, s),
     ...campaigns(sql, s),
+    ...campaignHistory(sql, s),
     ...audience(sql, s),
     ...outcomes(sql, s),
     ...savedSegments(sql, s),

@@ -26,7 +26,11 @@
  * from here.
  */
 
-export type { SegmentService } from './campaigns/index.js';
+export {
+  type CampaignCommandOptions,
+  CampaignPatch,
+  type SegmentService,
+} from './campaigns/index.js';
 export {
   createHerald,
   type Herald,

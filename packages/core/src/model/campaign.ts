@@ -162,6 +162,8 @@ export const Campaign = CampaignInput.extend({
   nextRunAt: Instant.nullable(),
   /** Optimistic-concurrency version, bumped by every update. */
   version: z.number().int().min(0),
+  /** When a stopped or completed campaign was archived (hidden from `campaigns.list`); absent when not. */
+  archivedAt: Instant.optional(),
 });
 export type Campaign = z.infer<typeof Campaign>;
 
