@@ -9,6 +9,7 @@ export {
   type RejectedPushRequest,
 } from '../dev/index.js';
 export { type VapidCheck, VapidVerifier, type VerifiedVapid } from '../dev/vapid-check.js';
+export { type CampaignEditingSuiteOptions, runCampaignEditingSuite } from './campaign-editing-suite.js';
 export { type CountersSuiteOptions, runCountersSuite } from './counters-suite.js';
 export { type FakeClock, fakeClock } from './fake-clock.js';
 export * as fixtures from './fixtures.js';
