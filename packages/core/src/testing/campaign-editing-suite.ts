@@ -175,6 +175,37 @@ export function runCampaignEditingSuite(options: CampaignEditingSuiteOptions): v
       expect(paused.nextRunAt).toEqual(new Date('2026-03-05T18:00:00Z'));
     });
 
+    it('a live campaign: armed, only content changes; paused, its trigger and audience may change', async () => {
+      const draft = await herald.campaigns.create(
+        draftInput({ when: { schedule: { type: 'onEvent', event: { name: 'signup' } } } }),
+      );
+      await herald.campaigns.schedule(draft.id);
+      await herald.tick();
+      expect((await herald.campaigns.get(draft.id)).status).toBe('running');
+      const trigger = await failure(
+        herald.campaigns.update(draft.id, {
+          when: { schedule: { type: 'onEvent', event: { name: 'purchase' } } },
+        }),
+      );
+      expect((trigger as ConflictError).detail.field).toBe('when');
+      const content = await herald.campaigns.update(draft.id, { name: 'Welcome (v2)' });
+      expect(content.name).toBe('Welcome (v2)');
+
+      await herald.campaigns.pause(draft.id);
+      const paused = await herald.campaigns.update(draft.id, {
+        when: { schedule: { type: 'onEvent', event: { name: 'purchase' } } },
+        who: { segment: { type: 'property', condition: { op: 'exists', property: 'plan' } } },
+      });
+      expect(paused.when.schedule).toMatchObject({ type: 'onEvent', event: { name: 'purchase' } });
+      const retyped = await failure(
+        herald.campaigns.update(draft.id, {
+          when: { schedule: { type: 'once', at: '2026-03-09T10:00:00Z' } },
+        }),
+      );
+      expect((retyped as ConflictError).detail.field).toBe('when.schedule.type');
+      expect((await herald.campaigns.resume(draft.id)).status).toBe('running');
+    });
+
     it('duplicates into a draft, recorded in both histories', async () => {
       const original = await herald.campaigns.create(draftInput());
       await herald.campaigns.schedule(original.id);
