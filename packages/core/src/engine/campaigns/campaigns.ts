@@ -199,7 +199,7 @@ export function createCampaignService(ctx: EngineContext, parseInput: (input: un
       id: string,
       overrides: unknown = {},
       options: Pick<CampaignCommandOptions, 'actor'> = {},
-    ) {
+    ): Promise<Campaign> {
       const { values } = parsePatch(overrides);
       const original = await load(id);
       const spec = specOf(original);
