@@ -551,6 +551,101 @@ for (const kind of ['pglite', 'postgres'] as const) {
       );
     });
 
+    it('edits, duplicates, archives and deletes campaigns, each change in a history naming the principal', async () => {
+      const created = await checked<Campaign>('POST', '/campaigns', '/campaigns', {
+        body: campaignBody({
+          name: 'Editable',
+          when: { schedule: { type: 'once', at: '2026-04-01T10:00:00Z' } },
+        }),
+      });
+      const id = created.body.id;
+      const etag = created.headers.get('etag')!;
+      const patched = await checked<Campaign>('PATCH', '/campaigns/{id}', `/campaigns/${id}`, {
+        body: { name: 'Edited' },
+        headers: { 'if-match': etag },
+      });
+      expect(patched.status).toBe(200);
+      expect(patched.body.name).toBe('Edited');
+      expect(patched.headers.get('etag')).toBe(`"${patched.body.version}"`);
+      // A second editor still holding the first ETag: refused in the same write, with the current ETag.
+      const stale = await checked<{ error: { code: string } }>(
+        'PATCH',
+        '/campaigns/{id}',
+        `/campaigns/${id}`,
+        {
+          body: { name: 'Overwritten' },
+          headers: { 'if-match': etag },
+        },
+      );
+      expect(stale.status).toBe(412);
+      expect(stale.body.error.code).toBe('version_mismatch');
+      expect(stale.headers.get('etag')).toBe(`"${patched.body.version}"`);
+      expectStatus(
+        await checked('PATCH', '/campaigns/{id}', `/campaigns/${id}`, { body: { nmae: 'x' } }),
+        400,
+      );
+
+      await checked('POST', '/campaigns/{id}/schedule', `/campaigns/${id}/schedule`);
+      const moved = await checked<Campaign>('PATCH', '/campaigns/{id}', `/campaigns/${id}`, {
+        body: { when: { schedule: { type: 'once', at: '2026-04-02T10:00:00Z' } } },
+      });
+      expect(moved.body.nextRunAt).toBe('2026-04-02T10:00:00.000Z');
+      const retyped = await checked<{ error: { code: string } }>(
+        'PATCH',
+        '/campaigns/{id}',
+        `/campaigns/${id}`,
+        {
+          body: { when: { schedule: { type: 'onEvent', event: { name: 'signup' } } } },
+        },
+      );
+      expect(retyped.status).toBe(409);
+
+      const copy = await checked<Campaign>(
+        'POST',
+        '/campaigns/{id}/duplicate',
+        `/campaigns/${id}/duplicate`,
+        {
+          body: {},
+        },
+      );
+      expect(copy.status).toBe(201);
+      expect(copy.body).toMatchObject({ name: 'Copy of Edited', status: 'draft', nextRunAt: null });
+      await expectStatus(await checked('DELETE', '/campaigns/{id}', `/campaigns/${id}`), 409);
+      const deleted = await checked('DELETE', '/campaigns/{id}', `/campaigns/${copy.body.id}`);
+      expect(deleted.status).toBe(204);
+      await expectStatus(await checked('GET', '/campaigns/{id}', `/campaigns/${copy.body.id}`), 404);
+
+      await expectStatus(await checked('POST', '/campaigns/{id}/archive', `/campaigns/${id}/archive`), 409);
+      await checked('POST', '/campaigns/{id}/stop', `/campaigns/${id}/stop`);
+      const archived = await checked<Campaign>('POST', '/campaigns/{id}/archive', `/campaigns/${id}/archive`);
+      expect(archived.status).toBe(200);
+      expect(archived.body.archivedAt).toBeTruthy();
+      const listed = await checked<{ items: Campaign[] }>('GET', '/campaigns', '/campaigns?limit=100');
+      expect(listed.body.items.map((c) => c.id)).not.toContain(id);
+      const all = await checked<{ items: Campaign[] }>(
+        'GET',
+        '/campaigns',
+        '/campaigns?includeArchived=true&limit=100',
+      );
+      expect(all.body.items.map((c) => c.id)).toContain(id);
+
+      const history = await checked<{ items: { action: string; actor: string }[] }>(
+        'GET',
+        '/campaigns/{id}/history',
+        `/campaigns/${id}/history`,
+      );
+      expect(history.body.items.map((entry) => entry.action)).toEqual([
+        'created',
+        'updated',
+        'scheduled',
+        'updated',
+        'duplicated',
+        'stopped',
+        'archived',
+      ]);
+      expect(new Set(history.body.items.map((entry) => entry.actor))).toEqual(new Set(['admin-token']));
+    });
+
     it('has validated the success answer of every route in the table against the document', () => {
       const missing = [
         ...adminRoutes.map((r) => `${r.method} ${r.path} ${r.response.status}`),

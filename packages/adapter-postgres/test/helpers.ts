@@ -170,6 +170,7 @@ export async function openBackend(kind: 'pglite' | 'postgres', prefix: string): 
 }
 
 const STORAGE_TABLES = [
+  'campaign_history',
   'profiles',
   'subscriptions',
   'events',
@@ -219,6 +220,13 @@ export function postgresInspector(backend: () => Backend): StorageInspector {
         `UPDATE ${quotedSchema()}.campaigns SET doc = doc || '{"status": "exploded", "when": "tomorrow"}'::jsonb WHERE id = $1`,
         [campaignId],
       );
+    },
+    async campaignHistoryRows(campaignId) {
+      const { rows } = await sql().query<{ actor: string; action: string; version: number }>(
+        `SELECT actor, action, version FROM ${quotedSchema()}.campaign_history WHERE campaign_id = $1 ORDER BY id`,
+        [campaignId],
+      );
+      return rows;
     },
   };
 }

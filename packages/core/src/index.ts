@@ -5,8 +5,10 @@ export { systemClock } from './adapters/system-clock.js';
 export * from './delivery/index.js';
 export {
   type AddSubscriptionInput,
+  type CampaignCommandOptions,
   type CampaignForecast,
   type CampaignListFilter,
+  CampaignPatch,
   type CampaignPreview,
   type CampaignService,
   type CreateCampaignInput,

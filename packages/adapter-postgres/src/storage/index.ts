@@ -2,6 +2,7 @@ import type { Storage } from '@herald/core';
 import { isEmbedded, type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import { audience } from './audience.js';
+import { campaignHistory } from './campaign-history.js';
 import { campaigns } from './campaigns.js';
 import { conversions } from './conversions.js';
 import { decisionLog } from './decisions.js';
@@ -32,6 +33,7 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     ...subscriptions(sql, schema),
     ...events(sql, schema),
     ...campaigns(sql, schema),
+    ...campaignHistory(sql, schema),
     ...audience(sql, schema),
     ...outcomes(sql, schema),
     ...savedSegments(sql, schema),

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { ConflictError, CorruptRecordError, ValidationError } from '../errors/index.js';
 import {
   Campaign,
+  CampaignHistoryEntry,
   Conversion,
   type ConversionTallies,
   Decision,
@@ -41,6 +42,8 @@ export interface MemoryTables {
   eventsByUser: Map<string, number[]>;
   /** By campaign id. */
   campaigns: Map<string, Campaign>;
+  /** By campaign id, each campaign's entries in append order. */
+  campaignHistory: Map<string, CampaignHistoryEntry[]>;
   /** By segment id. */
   segments: Map<string, SavedSegment>;
   /** By campaign, occurrence and user: a delivery job reads its users of one occurrence, tallies read one campaign. */
@@ -76,6 +79,7 @@ export function emptyTables(): MemoryTables {
     events: [],
     eventsByUser: new Map(),
     campaigns: new Map(),
+    campaignHistory: new Map(),
     segments: new Map(),
     recipients: new Map(),
     deliveries: new Map(),
@@ -244,6 +248,25 @@ export function memoryStorage(): Storage {
               (campaign.nextRunAt !== null && campaign.nextRunAt <= filter.dueBy)),
         )
         .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || compareIds(a.id, b.id));
+    },
+
+    // ---- campaign history and deletion ----
+    async appendCampaignHistory(entry) {
+      const entries = tables.campaignHistory.get(entry.campaignId) ?? [];
+      entries.push(structuredClone(entry));
+      tables.campaignHistory.set(entry.campaignId, entries);
+    },
+    async listCampaignHistory(campaignId) {
+      return (tables.campaignHistory.get(campaignId) ?? []).map((row, position) =>
+        read(CampaignHistoryEntry, 'campaign_history', `${campaignId}/${position}`, row),
+      );
+    },
+    async deleteCampaign(id, expectedVersion) {
+      const row = tables.campaigns.get(id);
+      if (row === undefined || read(Campaign, 'campaigns', id, row).version !== expectedVersion) return false;
+      tables.campaigns.delete(id);
+      tables.campaignHistory.delete(id);
+      return true;
     },
 
     async selectAudience(segment, page) {

@@ -17,6 +17,7 @@ import type { z } from 'zod';
 import type { EndpointPolicy } from '../delivery/endpoint-policy.js';
 import type {
   Campaign,
+  CampaignHistoryEntry,
   CampaignInput,
   CampaignStats,
   CampaignStatus,
@@ -36,6 +37,7 @@ import type {
   UserId,
 } from '../model/index.js';
 import type { ReportBody } from '../payload/index.js';
+import type { CampaignCommandOptions, CampaignPatch } from './campaigns/editing.js';
 import type {
   CampaignForecast,
   CampaignPreview,
@@ -81,20 +83,40 @@ export interface CampaignListFilter {
   status?: CampaignStatus[];
   /** Only campaigns carrying this label. */
   label?: string;
+  /** Archived campaigns are left out unless this is true. */
+  includeArchived?: boolean;
 }
 
 /** `herald.campaigns`: the lifecycle draft → scheduled → running → completed, with pause, resume and stop. */
 export interface CampaignService {
   /** Validates and stores a campaign as a draft. Templates are checked now, not at send time. */
-  create(input: CreateCampaignInput): Promise<Campaign>;
-  /** draft → scheduled: the scheduler runs it when its first moment comes. */
-  schedule(id: string): Promise<Campaign>;
+  create(input: CreateCampaignInput, options?: Pick<CampaignCommandOptions, 'actor'>): Promise<Campaign>;
+  /**
+   * Changes a draft, scheduled or paused campaign (content also while running): each top-level
+   * section the patch names replaces that section whole, validated as at create. A stale
+   * `expectedVersion` is a `ConflictError`; the next due moment is recomputed when `when` changes.
+   */
+  update(id: string, patch: CampaignPatch, options?: CampaignCommandOptions): Promise<Campaign>;
+  /** A draft copy ("Copy of …" unless `overrides` names it), recorded in both histories. */
+  duplicate(
+    id: string,
+    overrides?: CampaignPatch,
+    options?: Pick<CampaignCommandOptions, 'actor'>,
+  ): Promise<Campaign>;
+  /** Removes a draft and its history; any other status is a `ConflictError` (stop it: stats survive). */
+  delete(id: string, options?: Pick<CampaignCommandOptions, 'expectedVersion'>): Promise<void>;
+  /** stopped/completed → archived: hidden from `list` unless `includeArchived`. */
+  archive(id: string, options?: CampaignCommandOptions): Promise<Campaign>;
+  /** Every change, oldest first: who, when, what. */
+  history(id: string): Promise<CampaignHistoryEntry[]>;
+  /** draft → scheduled: the scheduler runs it when its first moment on or after now comes. */
+  schedule(id: string, options?: CampaignCommandOptions): Promise<Campaign>;
   /** scheduled/running → paused: its jobs wait until it resumes. */
-  pause(id: string): Promise<Campaign>;
-  /** paused → back to where it was: running if an occurrence had started, else scheduled. */
-  resume(id: string): Promise<Campaign>;
+  pause(id: string, options?: CampaignCommandOptions): Promise<Campaign>;
+  /** paused → back to where it was; runs that came due while paused are skipped. */
+  resume(id: string, options?: CampaignCommandOptions): Promise<Campaign>;
   /** Stops for good: nothing more is sent; messages not yet sent are skipped as stopped. */
-  stop(id: string): Promise<Campaign>;
+  stop(id: string, options?: CampaignCommandOptions): Promise<Campaign>;
   /** The campaign; throws `NotFoundError` when there is none. */
   get(id: string): Promise<Campaign>;
   /** Campaigns, oldest first, optionally only those in these statuses or with this label. */

@@ -48,6 +48,7 @@ export type {
   UpdateSegmentInput,
   UpsertProfileInput,
 } from './api.js';
+export { type CampaignCommandOptions, CampaignPatch } from './campaigns/index.js';
 export { createHerald, type HeraldOptions } from './create-herald.js';
 export type { MissingValue, RenderContext, RenderedMessage } from './deliver/index.js';
 export {

@@ -58,7 +58,15 @@ export class NotFoundError extends HeraldError {
 /** A request that conflicts with the current state (an invalid lifecycle transition, a segment in use). */
 export class ConflictError extends HeraldError {
   readonly code = 'conflict';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /**
+     * `currentVersion`: the stored version when an expected version did not
+     * match (the admin API answers 412 with it as the ETag); `field`: the
+     * field a change was refused for.
+     */
+    readonly detail: { currentVersion?: number; field?: string } = {},
+  ) {
     super(message);
     this.name = 'ConflictError';
   }

@@ -174,6 +174,8 @@ export type CampaignStatus = z.infer<typeof CampaignStatus>;
 export const CampaignListFilter = z.strictObject({
   status: z.array(CampaignStatus).readonly().optional(),
   label: z.string().min(1).max(MAX_LABEL_LENGTH).optional(),
+  /** Archived campaigns are left out of lists unless asked for. */
+  includeArchived: z.boolean().optional(),
 });
 
 /** A stored campaign (the reading form of the model: see row-schema.ts). */
@@ -193,6 +195,8 @@ export const Campaign = rowSchema(CampaignInput).extend({
   runsFrom: Instant.optional(),
   /** Optimistic-concurrency version, bumped by every update. */
   version: z.number().int().min(0),
+  /** When a stopped or completed campaign was archived (hidden from `campaigns.list`); absent when not. */
+  archivedAt: Instant.optional(),
 });
 export type Campaign = z.infer<typeof Campaign>;
 

@@ -1,4 +1,5 @@
 export * from './campaign.js';
+export * from './campaign-history.js';
 export * from './common.js';
 export * from './content.js';
 export * from './decision.js';

@@ -1,5 +1,6 @@
 import type {
   Campaign,
+  CampaignHistoryEntry,
   CampaignId,
   CampaignStatus,
   Conversion,
@@ -107,6 +108,18 @@ export interface Storage {
   /** Writes `campaign` only if the stored version is `expectedVersion`; true when written. */
   updateCampaign(campaign: Campaign, expectedVersion: number): Promise<boolean>;
   listCampaigns(filter?: CampaignFilter): Promise<Campaign[]>;
+
+  // ---- campaign history and deletion ----
+  /** Appends one entry to a campaign's history (several entries may name one version: a duplicate does not bump it). */
+  appendCampaignHistory(entry: CampaignHistoryEntry): Promise<void>;
+  /** A campaign's history in the order appended; empty when it has none. */
+  listCampaignHistory(campaignId: CampaignId): Promise<CampaignHistoryEntry[]>;
+  /**
+   * Removes a campaign and its history, only while its stored version is
+   * `expectedVersion` (so a concurrent change wins); true when removed.
+   * Whether it may be removed (drafts only) is the engine's rule.
+   */
+  deleteCampaign(id: CampaignId, expectedVersion: number): Promise<boolean>;
 
   // Audience
   /** One page of the user ids matching the segment, ascending, strictly after `page.after`. */

@@ -17,7 +17,8 @@ export interface StorageInspector {
       | 'interactions'
       | 'decisions'
       | 'conversions'
-      | 'segments',
+      | 'segments'
+      | 'campaign_history',
   ): Promise<number>;
   /** The stored row of one recipient decision, as plain data, or null. */
   recipientState(
@@ -33,6 +34,8 @@ export interface StorageInspector {
    * corrupt their own rows skip that test.
    */
   corruptCampaign?(campaignId: string): Promise<void>;
+  /** The stored history of one campaign as plain data (actor, action, version), in the order appended. */
+  campaignHistoryRows(campaignId: string): Promise<{ actor: string; action: string; version: number }[]>;
 }
 
 export interface StorageSuiteOptions {

@@ -10,6 +10,7 @@ export {
 } from '../dev/index.js';
 export { MAX_PUSH_BODY_BYTES, readPushBody } from '../dev/read-body.js';
 export { type VapidCheck, VapidVerifier, type VerifiedVapid } from '../dev/vapid-check.js';
+export { type CampaignEditingSuiteOptions, runCampaignEditingSuite } from './campaign-editing-suite.js';
 export { type CountersSuiteOptions, runCountersSuite } from './counters-suite.js';
 export { type FakeClock, fakeClock } from './fake-clock.js';
 export * as fixtures from './fixtures.js';

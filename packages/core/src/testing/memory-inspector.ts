@@ -40,6 +40,8 @@ export function memoryStorageInspector(target: Storage | (() => Storage)): Memor
           );
         case 'conversions':
           return sizes(t.conversions.values());
+        case 'campaign_history':
+          return [...t.campaignHistory.values()].reduce((sum, entries) => sum + entries.length, 0);
         default:
           return t[table].size;
       }
@@ -57,6 +59,13 @@ export function memoryStorageInspector(target: Storage | (() => Storage)): Memor
       const campaigns = tables().campaigns;
       const row = campaigns.get(campaignId);
       campaigns.set(campaignId, { ...row, status: 'exploded', when: 'tomorrow' } as never);
+    },
+    async campaignHistoryRows(campaignId) {
+      return (tables().campaignHistory.get(campaignId) ?? []).map(({ actor, action, version }) => ({
+        actor,
+        action,
+        version,
+      }));
     },
     async clear() {
       Object.assign(tables(), emptyTables());

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CorruptRecordError } from '../errors/index.js';
-import type { Campaign, Decision, SegmentDefinition, UserId } from '../model/index.js';
+import {
+  type Campaign,
+  CampaignHistoryEntry,
+  type Decision,
+  type SegmentDefinition,
+  type UserId,
+} from '../model/index.js';
 import type { Storage } from '../ports/storage.js';
 import { evaluateSegment } from '../segments/evaluate.js';
 import {
@@ -337,6 +343,73 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
           expect((error as CorruptRecordError).issues.length).toBeGreaterThan(0);
         },
       );
+    });
+
+    describe('campaign history and deletion', () => {
+      const entry = (campaignId: string, version: number, extra: Partial<CampaignHistoryEntry> = {}) =>
+        CampaignHistoryEntry.parse({
+          campaignId,
+          version,
+          at: at(version * MINUTE),
+          actor: 'ana@example.com',
+          action: 'updated',
+          ...extra,
+        });
+
+      it('appends entries and lists one campaign’s in the order appended, unchanged', async () => {
+        const updated = entry('c1', 1, {
+          changes: [
+            { field: 'name', before: 'Spring', after: 'Spring sale' },
+            { field: 'nextRunAt', before: null, after: at(DAY).toISOString() },
+          ],
+        });
+        await storage.appendCampaignHistory(entry('c1', 0, { action: 'created', actor: 'library' }));
+        await storage.appendCampaignHistory(updated);
+        // Several entries may share a version: duplicating does not bump the original.
+        await storage.appendCampaignHistory(
+          entry('c1', 1, { action: 'duplicated', relatedCampaignId: cid('c2') }),
+        );
+        await storage.appendCampaignHistory(
+          entry('c2', 0, { action: 'created', relatedCampaignId: cid('c1') }),
+        );
+
+        expect(await inspect.countRows('campaign_history')).toBe(4);
+        expect(await inspect.campaignHistoryRows('c1')).toEqual([
+          { actor: 'library', action: 'created', version: 0 },
+          { actor: 'ana@example.com', action: 'updated', version: 1 },
+          { actor: 'ana@example.com', action: 'duplicated', version: 1 },
+        ]);
+        const listed = await storage.listCampaignHistory(cid('c1'));
+        expect(listed.map((e) => e.action)).toEqual(['created', 'updated', 'duplicated']);
+        expect(listed[1]).toEqual(updated);
+        expect(listed[2]!.relatedCampaignId).toBe('c2');
+        expect(await storage.listCampaignHistory(cid('missing'))).toEqual([]);
+      });
+
+      it('deletes a campaign and its history only at the expected version', async () => {
+        await storage.insertCampaign(campaign('gone', { version: 2 }));
+        await storage.insertCampaign(campaign('kept'));
+        await storage.appendCampaignHistory(entry('gone', 0, { action: 'created' }));
+        await storage.appendCampaignHistory(entry('kept', 0, { action: 'created' }));
+
+        expect(await storage.deleteCampaign(cid('gone'), 1)).toBe(false);
+        expect(await inspect.countRows('campaigns')).toBe(2);
+        expect(await inspect.countRows('campaign_history')).toBe(2);
+
+        expect(await storage.deleteCampaign(cid('gone'), 2)).toBe(true);
+        expect(await storage.getCampaign(cid('gone'))).toBeNull();
+        expect(await inspect.countRows('campaigns')).toBe(1);
+        expect(await inspect.campaignHistoryRows('gone')).toEqual([]);
+        expect(await inspect.campaignHistoryRows('kept')).toHaveLength(1);
+        expect(await storage.deleteCampaign(cid('gone'), 2)).toBe(false);
+      });
+
+      it('keeps archivedAt on a campaign row', async () => {
+        const archived = campaign('old', { status: 'stopped', archivedAt: at(HOUR) });
+        await storage.insertCampaign(archived);
+        expect(await storage.getCampaign(cid('old'))).toEqual(archived);
+        expect((await storage.listCampaigns({ status: ['stopped'] }))[0]?.archivedAt).toEqual(at(HOUR));
+      });
     });
 
     describe('audience', () => {

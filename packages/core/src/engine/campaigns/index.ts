@@ -10,6 +10,12 @@
  * engine's shared top. No floor imports it; only create-herald.ts does.
  */
 export { createCampaignService } from './campaigns.js';
+export {
+  type CampaignCommandOptions,
+  CampaignPatch,
+  EDITABLE_FIELDS,
+  type EditableField,
+} from './editing.js';
 export { newCampaignId, subscriptionIdFor } from './ids.js';
 export {
   createSegmentService,

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Herald } from '../../engine/api.js';
 import { internals } from '../../engine/internals.js';
-import { ConfigError, ValidationError } from '../../errors/index.js';
+import { ConfigError, ConflictError, ValidationError } from '../../errors/index.js';
 import type { Logger } from '../../ports/index.js';
 import type { HttpRequest, HttpResponse } from '../handlers.js';
 import type { AdminOperation, Authorize } from './auth.js';
@@ -79,6 +79,12 @@ function parseWith<S extends z.ZodType>(schema: S | undefined, value: unknown, w
   const result = schema.safeParse(value);
   if (!result.success) throw ValidationError.fromZod(what, result.error);
   return result.data;
+}
+
+/** The version an If-Match header names when it names exactly one (`"3"` or `W/"3"`); undefined otherwise. */
+function singleVersion(ifMatch: string): number | undefined {
+  const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(ifMatch);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** True when the If-Match header names this version (or `*`). */
@@ -236,8 +242,11 @@ export function heraldAdminHttp<Raw = unknown>(herald: Herald, options: AdminHtt
     const query = parseWith(route.query, request.query ?? {}, 'query');
     const body = parseWith(route.body, request.body, 'body');
 
-    const ifMatch = header(request, 'if-match');
-    if (route.campaignVersion === 'if-match' && ifMatch) {
+    // If-Match naming one version goes to the service as `expectedVersion`, checked atomically by the
+    // storage's write; `*` asks only that the campaign exists; a list of tags is checked here first.
+    const ifMatch = route.campaignVersion === 'if-match' ? header(request, 'if-match') : undefined;
+    const expectedVersion = ifMatch === undefined ? undefined : singleVersion(ifMatch);
+    if (ifMatch !== undefined && expectedVersion === undefined) {
       const current = await herald.campaigns.get((params as { id: string }).id);
       if (!ifMatchAllows(ifMatch, current.version)) {
         throw new AdminHttpError(
@@ -249,15 +258,28 @@ export function heraldAdminHttp<Raw = unknown>(herald: Herald, options: AdminHtt
     }
 
     const run = async (): Promise<HttpResponse> => {
-      const result = await route.handle({
-        herald,
-        params: params as Record<string, unknown>,
-        query: query as Record<string, unknown>,
-        body,
-        rawBody: request.body,
-        request: request as HttpRequest,
-        mountPath,
-      });
+      const result = await route
+        .handle({
+          herald,
+          params: params as Record<string, unknown>,
+          query: query as Record<string, unknown>,
+          body,
+          rawBody: request.body,
+          request: request as HttpRequest,
+          mountPath,
+          principal,
+          expectedVersion,
+        })
+        .catch((error: unknown) => {
+          // The version the client named is not the stored one: a failed precondition, not a plain conflict.
+          const current = error instanceof ConflictError ? error.detail.currentVersion : undefined;
+          if (expectedVersion !== undefined && current !== undefined) {
+            throw new AdminHttpError('version_mismatch', (error as Error).message, {
+              etag: etagOf({ version: current }),
+            });
+          }
+          throw error;
+        });
       const status = result.status ?? route.response.status;
       const headers: Record<string, string> = { ...(result.headers ?? {}) };
       if (

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Herald } from '../../engine/api.js';
+import { CampaignPatch } from '../../engine/campaigns/index.js';
 import { NotFoundError, ValidationError } from '../../errors/index.js';
 import {
   type Campaign,
@@ -14,6 +15,7 @@ import {
 } from '../../model/index.js';
 import type { HttpRequest } from '../handlers.js';
 import {
+  CampaignHistoryList,
   CampaignList,
   CampaignListQuery,
   CampaignPath,
@@ -57,6 +59,10 @@ export interface RouteInput<Params, Query, Body> {
   request: HttpRequest;
   /** Where the API is mounted, for Location headers ('' when unknown: relative). */
   mountPath: string;
+  /** Who the authoriser said is asking: the actor of the campaign's history. */
+  principal: string;
+  /** The version a single-tag If-Match names (campaignVersion 'if-match' routes): the service checks it atomically. */
+  expectedVersion: number | undefined;
 }
 
 export interface RouteResult {
@@ -90,7 +96,10 @@ export interface RouteDefinition<
   response: { status: number; schema?: z.ZodType; description: string };
   /** Changes state: audited, and an authoriser may refuse it to read-only callers. */
   changes: boolean;
-  /** The answer is a campaign: it carries an ETag, and If-Match is honoured before the change. */
+  /**
+   * The answer is a campaign: it carries an ETag. 'if-match': If-Match is
+   * honoured, as `expectedVersion` handed to the service (412 when stale).
+   */
   campaignVersion?: 'etag' | 'if-match';
   /** Idempotency-Key accepted. */
   idempotent?: boolean;
@@ -174,9 +183,8 @@ const campaignPath = CampaignPath;
 
 /**
  * Every route of the admin API, one entry each: the handler, the OpenAPI
- * operation and the audit record all come from here. Adding an operation
- * (campaign update, duplicate, delete, archive, per-run stats, history:
- * issue 16) is one more entry.
+ * operation and the audit record all come from here. Adding an operation is
+ * one more entry.
  */
 export const adminRoutes: AdminRoute[] = [
   // ---- campaigns ----
@@ -209,8 +217,8 @@ export const adminRoutes: AdminRoute[] = [
     campaignVersion: 'etag',
     idempotent: true,
     errors: [404, 409, 422],
-    async handle({ herald, rawBody, mountPath }) {
-      const campaign = await herald.campaigns.create(parsedByService(rawBody));
+    async handle({ herald, rawBody, mountPath, principal }) {
+      const campaign = await herald.campaigns.create(parsedByService(rawBody), { actor: principal });
       return {
         ...campaignResult(campaign, 201),
         headers: {
@@ -226,7 +234,7 @@ export const adminRoutes: AdminRoute[] = [
     tag: 'campaigns',
     summary: 'List campaigns, newest first, filtered and paginated',
     description:
-      'Filters by status and label (in storage) and by name (here); pages by an opaque cursor (keyset on creation time and id, so campaigns created meanwhile never shift a page).',
+      'Filters by status and label (in storage) and by name (here); archived campaigns only with `includeArchived=true`; pages by an opaque cursor (keyset on creation time and id, so campaigns created meanwhile never shift a page).',
     query: CampaignListQuery,
     response: { status: 200, schema: CampaignList, description: 'One page of campaigns.' },
     changes: false,
@@ -234,6 +242,7 @@ export const adminRoutes: AdminRoute[] = [
     async handle({ herald, query }) {
       const all = await herald.campaigns.list({
         ...(query.status ? { status: query.status } : {}),
+        ...(query.includeArchived ? { includeArchived: true } : {}),
         ...(query.label ? { label: query.label } : {}),
       });
       const needle = query.q?.toLocaleLowerCase();
@@ -294,11 +303,135 @@ export const adminRoutes: AdminRoute[] = [
       changes: true,
       campaignVersion: 'if-match',
       errors: [404, 409, 412],
-      async handle({ herald, params }) {
-        return campaignResult(await herald.campaigns[command](params.id));
+      async handle({ herald, params, principal, expectedVersion }) {
+        return campaignResult(
+          await herald.campaigns[command](params.id, {
+            actor: principal,
+            ...(expectedVersion === undefined ? {} : { expectedVersion }),
+          }),
+        );
       },
     }),
   ),
+  route({
+    operationId: 'updateCampaign',
+    method: 'PATCH',
+    path: '/campaigns/{id}',
+    tag: 'campaigns',
+    summary: 'Change a draft, scheduled, running or paused campaign',
+    description:
+      'Each top-level section given (`name`, `labels`, `what`, `who`, `when`, `setup`, `metadata`) replaces that section whole; unknown keys are refused. Validated as at create. Running: content only (name, labels, what, metadata, setup but the control group); paused and scheduled: also `who` and `when` (its next due moment is recomputed); never the type of schedule (409 naming the field). Send the ETag as `If-Match`: the version is checked in the same write (412 when another change came first). Recorded in the history with the caller as actor.',
+    params: campaignPath,
+    body: CampaignPatch,
+    examples: {
+      typo: {
+        summary: 'Fix the title',
+        value: { what: { ...exampleCampaign.what, title: 'The sale is on' } },
+      },
+      move: {
+        summary: 'Move a scheduled send',
+        value: { when: { schedule: { type: 'once', at: '2026-03-02T10:00:00Z' }, timezone: 'Europe/Paris' } },
+      },
+    },
+    response: { status: 200, schema: CampaignSchema, description: 'The campaign after the change.' },
+    changes: true,
+    campaignVersion: 'if-match',
+    errors: [404, 409, 412],
+    async handle({ herald, params, rawBody, principal, expectedVersion }) {
+      return campaignResult(
+        await herald.campaigns.update(params.id, parsedByService(rawBody), {
+          actor: principal,
+          ...(expectedVersion === undefined ? {} : { expectedVersion }),
+        }),
+      );
+    },
+  }),
+  route({
+    operationId: 'deleteCampaign',
+    method: 'DELETE',
+    path: '/campaigns/{id}',
+    tag: 'campaigns',
+    summary: 'Delete a draft',
+    description:
+      'Only a draft (and its history) can be deleted; any other status answers 409: stop it instead, stopped campaigns keep their stats. Honours `If-Match`.',
+    params: campaignPath,
+    response: { status: 204, description: 'Deleted.' },
+    changes: true,
+    campaignVersion: 'if-match',
+    errors: [404, 409, 412],
+    async handle({ herald, params, expectedVersion }) {
+      await herald.campaigns.delete(params.id, expectedVersion === undefined ? {} : { expectedVersion });
+      return { status: 204, audit: { campaignId: params.id } };
+    },
+  }),
+  route({
+    operationId: 'duplicateCampaign',
+    method: 'POST',
+    path: '/campaigns/{id}/duplicate',
+    tag: 'campaigns',
+    summary: 'Copy a campaign into a new draft',
+    description:
+      'A new draft (new id, version 0, no next due moment) with the original’s sections, named “Copy of …”; the body is a patch applied to the copy (`{}` for none). Recorded in both histories. Send `Idempotency-Key` so a retried request makes one copy.',
+    params: campaignPath,
+    body: CampaignPatch,
+    examples: {
+      plain: { summary: 'An exact copy', value: {} },
+      renamed: { summary: 'A copy for next month', value: { name: 'April sale' } },
+    },
+    response: { status: 201, schema: CampaignSchema, description: 'The copy, with its ETag and Location.' },
+    changes: true,
+    campaignVersion: 'etag',
+    idempotent: true,
+    errors: [404, 409, 422],
+    async handle({ herald, params, rawBody, mountPath, principal }) {
+      const copy = await herald.campaigns.duplicate(params.id, parsedByService(rawBody), {
+        actor: principal,
+      });
+      return {
+        ...campaignResult(copy, 201),
+        headers: { location: `${mountPath ? `${mountPath}/` : ''}campaigns/${encodeURIComponent(copy.id)}` },
+        audit: { campaignId: copy.id, version: String(copy.version), duplicatedFrom: params.id },
+      };
+    },
+  }),
+  route({
+    operationId: 'archiveCampaign',
+    method: 'POST',
+    path: '/campaigns/{id}/archive',
+    tag: 'campaigns',
+    summary: 'Archive a stopped or completed campaign',
+    description:
+      'Sets `archivedAt`: the campaign leaves `GET /campaigns` unless `includeArchived=true`; its stats and history stay readable. 409 from any other status or when already archived.',
+    params: campaignPath,
+    response: { status: 200, schema: CampaignSchema, description: 'The campaign after the change.' },
+    changes: true,
+    campaignVersion: 'if-match',
+    errors: [404, 409, 412],
+    async handle({ herald, params, principal, expectedVersion }) {
+      return campaignResult(
+        await herald.campaigns.archive(params.id, {
+          actor: principal,
+          ...(expectedVersion === undefined ? {} : { expectedVersion }),
+        }),
+      );
+    },
+  }),
+  route({
+    operationId: 'getCampaignHistory',
+    method: 'GET',
+    path: '/campaigns/{id}/history',
+    tag: 'campaigns',
+    summary: 'Who changed the campaign, what and when',
+    description:
+      'Every command on the campaign in the order made: actor (the authorised principal, or the library caller’s), time, action, the version it left and, for updates, each top-level field replaced with its value before and after.',
+    params: campaignPath,
+    response: { status: 200, schema: CampaignHistoryList, description: 'The history, oldest first.' },
+    changes: false,
+    errors: [404],
+    async handle({ herald, params }) {
+      return { body: { items: await herald.campaigns.history(params.id) } };
+    },
+  }),
   route({
     operationId: 'getCampaignStats',
     method: 'GET',

@@ -17,6 +17,7 @@ import type {
 } from '../../engine/observe/index.js';
 import {
   Campaign,
+  CampaignHistoryEntry,
   CampaignId,
   type CampaignStats,
   CampaignStatus,
@@ -56,6 +57,11 @@ export const CampaignListQuery = z.object({
       examples: ['scheduled,running'],
     }),
   label: z.string().min(1).max(64).optional().meta({ description: 'Only campaigns with this label.' }),
+  includeArchived: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional()
+    .meta({ description: 'Also list archived campaigns (hidden by default).' }),
   q: z
     .string()
     .min(1)
@@ -69,6 +75,9 @@ export const CampaignListQuery = z.object({
     .optional()
     .meta({ description: 'The `nextCursor` of the previous page; absent for the first page.' }),
 });
+
+/** A campaign's history (`GET /campaigns/{id}/history`), oldest first. */
+export const CampaignHistoryList = z.object({ items: z.array(CampaignHistoryEntry) });
 
 export const CampaignList = z.object({
   items: z.array(Campaign),
