@@ -111,6 +111,7 @@ const STORAGE_TABLES = [
   'segments',
   'decisions',
   'conversions',
+  'audience_pages',
 ];
 
 export async function truncateStorage(b: Backend): Promise<void> {

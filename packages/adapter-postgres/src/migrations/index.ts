@@ -7,6 +7,7 @@ import eventsByName from './004-events-by-name.js';
 import profileReach from './005-profile-reach.js';
 import latestEvents from './006-latest-events.js';
 import counters from './007-counters.js';
+import campaignStats from './008-campaign-stats.js';
 
 export interface Migration {
   version: number;
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'profile-reach', statements: profileReach },
   { version: 6, name: 'latest-events', statements: latestEvents },
   { version: 7, name: 'counters', statements: counters },
+  { version: 8, name: 'campaign-stats', statements: campaignStats },
 ];
 
 export interface MigrateResult {

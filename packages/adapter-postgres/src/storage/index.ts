@@ -8,6 +8,7 @@ import { events } from './events.js';
 import { outcomes } from './outcomes.js';
 import { profiles } from './profiles.js';
 import { savedSegments } from './segments.js';
+import { campaignStatistics } from './stats.js';
 import { subscriptions } from './subscriptions.js';
 
 export interface PostgresStorageOptions {
@@ -35,5 +36,6 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     ...outcomes(sql, s),
     ...savedSegments(sql, s),
     ...brain(sql, s),
+    ...campaignStatistics(sql, s),
   };
 }

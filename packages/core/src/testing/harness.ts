@@ -17,7 +17,8 @@ export interface StorageInspector {
       | 'interactions'
       | 'decisions'
       | 'conversions'
-      | 'segments',
+      | 'segments'
+      | 'audience_pages',
   ): Promise<number>;
   /** The stored row of one recipient decision, as plain data, or null. */
   recipientState(

@@ -9,9 +9,12 @@
  * field the engine added that the schema lacks: objects are closed).
  */
 import { z } from 'zod';
-import type { Explanation } from '../../engine/explain.js';
-import type { CampaignForecast } from '../../engine/forecast.js';
-import type { CampaignPreview, TestSendResult } from '../../engine/preview.js';
+import type {
+  CampaignForecast,
+  CampaignPreview,
+  Explanation,
+  TestSendResult,
+} from '../../engine/observe/index.js';
 import {
   Campaign,
   CampaignId,
