@@ -44,9 +44,15 @@ export { consoleLogger, silentLogger } from './logger.js';
 export type {
   CampaignForecast,
   CampaignPreview,
+  CampaignRuns,
   Explanation,
+  LiftEstimate,
   OccurrenceExplanation,
   PreviewNotification,
+  RunProgress,
+  RunRates,
+  RunStats,
+  RunUsers,
   TargetPreview,
   TestSendResult,
 } from './observe/index.js';
