@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { postgresQueue, postgresStorage } from '@herald/adapter-postgres';
+import { postgresCounters, postgresQueue, postgresStorage } from '@herald/adapter-postgres';
 import {
   type Authorize,
   type Campaign,
@@ -160,6 +160,8 @@ for (const kind of ['pglite', 'postgres'] as const) {
       herald = createHerald({
         storage: postgresStorage({ client: backend.client, schema: backend.schema }),
         queue: postgresQueue({ client: backend.client, schema: backend.schema }),
+        // A shared Postgres storage needs shared counters (createHerald refuses per-process ones).
+        counters: postgresCounters({ client: backend.client, schema: backend.schema }),
         providers: { webpush: webPush({ vapid }) },
         allowEndpoint: [url],
         clock,
@@ -367,6 +369,14 @@ for (const kind of ['pglite', 'postgres'] as const) {
         `/campaigns/${id}/stats`,
       );
       expect(stats.body).toMatchObject({ recipients: 3, sent: 3 });
+      const runs = await checked<{
+        by: string;
+        runs: { occurrence: string; sent: number; progress: { queued: number; settledAt: string | null } }[];
+      }>('GET', '/campaigns/{id}/runs', `/campaigns/${id}/runs`);
+      expect(runs.body.by).toBe('occurrence');
+      expect(runs.body.runs).toHaveLength(1);
+      expect(runs.body.runs[0]).toMatchObject({ sent: 3, progress: { queued: 0 } });
+      expect(runs.body.runs[0]?.progress.settledAt).not.toBeNull();
 
       // A server-side event, a browser removed, the segment freed and deleted.
       const tracked = await checked<{ name: string }>('POST', '/events', '/events', {

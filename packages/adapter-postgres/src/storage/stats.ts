@@ -8,8 +8,18 @@ import { iso } from './rows.js';
  * (GROUP BY on each table's index led by campaign_id): one campaign's rows
  * are read once per table per request, nothing is listed into Node.
  */
-/** The last ISO 8601 UTC instant (with milliseconds) in an occurrence id, as the memory reference matches it. */
-const OCCURRENCE_INSTANT = String.raw`^.*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)`;
+/**
+ * The instant in a live occurrence id, without a regular expression over the
+ * whole id (too slow per row at a million rows): after `event:`
+ * (`event:<instant>:<fingerprint>`), else its last 24 characters
+ * (`inaction:<instant>`, `reminder:<key>:<instant>`, a scheduled run's id).
+ * For every id Herald mints this is the last ISO instant in it, as the memory
+ * reference reads it.
+ */
+const INSTANT = `(CASE WHEN occurrence LIKE 'event:%' THEN substr(occurrence, 7, 24) ELSE right(occurrence, 24) END)`;
+const ISO_MS = String.raw`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`;
+/** The day (YYYY-MM-DD) in the zone $2 of that instant; the id itself when it holds none. */
+const DAY = `(CASE WHEN ${INSTANT} ~ '${ISO_MS}' THEN to_char(${INSTANT}::timestamptz AT TIME ZONE $2, 'YYYY-MM-DD') ELSE occurrence END)`;
 
 export function campaignStatistics(sql: SqlClient, s: string) {
   return {
@@ -26,11 +36,8 @@ export function campaignStatistics(sql: SqlClient, s: string) {
       campaignId: CampaignId,
       options?: { dayIn?: string },
     ): Promise<StoredOccurrenceTallies[]> {
-      // The group: the occurrence, or the day (in the zone, $2) of the last ISO instant in its id.
-      const key =
-        options?.dayIn === undefined
-          ? 'occurrence'
-          : `coalesce(to_char(((regexp_match(occurrence, '${OCCURRENCE_INSTANT}'))[1]::timestamptz AT TIME ZONE $2), 'YYYY-MM-DD'), occurrence)`;
+      // The group: the occurrence, or the day (in the zone, $2) of the instant in its id.
+      const key = options?.dayIn === undefined ? 'occurrence' : DAY;
       const params = options?.dayIn === undefined ? [campaignId] : [campaignId, options.dayIn];
       const [recipients, deliveries, interactions, reporters, conversions, pages] = await Promise.all([
         sql.query<{
