@@ -17,9 +17,8 @@ import { iso } from './rows.js';
  * reference reads it.
  */
 const INSTANT = `(CASE WHEN occurrence LIKE 'event:%' THEN substr(occurrence, 7, 24) ELSE right(occurrence, 24) END)`;
-const ISO_MS = String.raw`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`;
-/** The day (YYYY-MM-DD) in the zone $2 of that instant; the id itself when it holds none. */
-const DAY = `(CASE WHEN ${INSTANT} ~ '${ISO_MS}' THEN to_char(${INSTANT}::timestamptz AT TIME ZONE $2, 'YYYY-MM-DD') ELSE occurrence END)`;
+/** The day (YYYY-MM-DD) in the zone $2 of that instant; the id itself when it holds none. LIKE, not a regex: cheaper per row. */
+const DAY = `(CASE WHEN ${INSTANT} LIKE '____-__-__T__:__:__.___Z' THEN to_char(${INSTANT}::timestamptz AT TIME ZONE $2, 'YYYY-MM-DD') ELSE occurrence END)`;
 
 export function campaignStatistics(sql: SqlClient, s: string) {
   return {

@@ -133,11 +133,9 @@ export const CampaignStatsSchema = describes<CampaignStats>()(
 const rate = z.number().nullable();
 
 const RunStatsSchema = z.object({
-  occurrence: z
-    .string()
-    .meta({
-      description: 'The occurrence id (its due instant, ISO); for live campaigns the day, YYYY-MM-DD.',
-    }),
+  occurrence: z.string().meta({
+    description: 'The occurrence id (its due instant, ISO); for live campaigns the day, YYYY-MM-DD.',
+  }),
   recipients: count,
   pending: count,
   sent: count.meta({ description: 'Messages sent (one per subscription).' }),
