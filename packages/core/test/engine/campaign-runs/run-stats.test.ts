@@ -71,4 +71,26 @@ describe('campaigns.runs: per-run figures and progress', () => {
     });
     expect(late[0]?.sent).toBe(2);
   });
+
+  it('reports a live campaign by day in its zone: one occurrence per trigger, grouped', async () => {
+    const b = brain({ start: '2026-05-01T20:00:00Z' });
+    await b.addUser('ann');
+    await b.addUser('bob');
+    const campaign = await b.launch({
+      when: { schedule: { type: 'onEvent', event: { name: 'Login' } }, timezone: 'Asia/Tokyo' },
+    });
+    // 20:00Z is 05:00 on May 2 in Tokyo; 16:00Z the next day is 01:00 on May 3.
+    await b.herald.events.track({ userId: 'ann', name: 'Login' });
+    await b.herald.events.track({ userId: 'bob', name: 'Login' });
+    await b.runUntil('2026-05-02T16:00:00Z');
+    await b.herald.events.track({ userId: 'ann', name: 'Login' });
+    await b.runUntil('2026-05-02T16:01:00Z');
+    const { by, runs, total } = await b.herald.campaigns.runs(campaign.id);
+    expect(by).toBe('day');
+    expect(runs.map((run) => [run.occurrence, run.sent, run.users.delivered])).toEqual([
+      ['2026-05-02', 2, 2],
+      ['2026-05-03', 1, 1],
+    ]);
+    expect(total.sent).toBe(3);
+  });
 });
