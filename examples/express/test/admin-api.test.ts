@@ -368,6 +368,14 @@ for (const kind of ['pglite', 'postgres'] as const) {
         `/campaigns/${id}/stats`,
       );
       expect(stats.body).toMatchObject({ recipients: 3, sent: 3 });
+      const runs = await checked<{
+        by: string;
+        runs: { occurrence: string; sent: number; progress: { queued: number; settledAt: string | null } }[];
+      }>('GET', '/campaigns/{id}/runs', `/campaigns/${id}/runs`);
+      expect(runs.body.by).toBe('occurrence');
+      expect(runs.body.runs).toHaveLength(1);
+      expect(runs.body.runs[0]).toMatchObject({ sent: 3, progress: { queued: 0 } });
+      expect(runs.body.runs[0]?.progress.settledAt).not.toBeNull();
 
       // A server-side event, a browser removed, the segment freed and deleted.
       const tracked = await checked<{ name: string }>('POST', '/events', '/events', {

@@ -181,6 +181,7 @@ const STORAGE_TABLES = [
   'segments',
   'decisions',
   'conversions',
+  'audience_pages',
 ];
 
 export async function truncateStorage(backend: Backend): Promise<void> {

@@ -14,6 +14,7 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));
 const TABLES = [
+  'audience_pages',
   'campaign_history',
   'campaigns',
   'conversions',

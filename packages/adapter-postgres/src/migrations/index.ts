@@ -8,6 +8,7 @@ import profileReach from './005-profile-reach.js';
 import latestEvents from './006-latest-events.js';
 import counters from './007-counters.js';
 import campaignHistory from './008-campaign-history.js';
+import campaignStats from './009-campaign-stats.js';
 
 export interface Migration {
   version: number;
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'latest-events', statements: latestEvents },
   { version: 7, name: 'counters', statements: counters },
   { version: 8, name: 'campaign-history', statements: campaignHistory },
+  { version: 9, name: 'campaign-stats', statements: campaignStats },
 ];
 
 export interface MigrateResult {

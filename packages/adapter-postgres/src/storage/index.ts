@@ -10,6 +10,7 @@ import { events } from './events.js';
 import { outcomes } from './outcomes.js';
 import { profiles } from './profiles.js';
 import { savedSegments } from './segments.js';
+import { campaignStatistics } from './stats.js';
 import { subscriptions } from './subscriptions.js';
 
 export interface PostgresStorageOptions {
@@ -39,5 +40,6 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     ...savedSegments(sql, schema),
     ...decisionLog(sql, schema),
     ...conversions(sql, schema),
+    ...campaignStatistics(sql, schema),
   };
 }

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { z } from 'zod';
 import { ConflictError, CorruptRecordError, ValidationError } from '../errors/index.js';
 import {
@@ -16,7 +17,13 @@ import {
   UserEvent,
   type UserId,
 } from '../model/index.js';
-import type { Interaction, Storage, StoredCampaignTallies } from '../ports/storage.js';
+import type {
+  AudiencePageRecord,
+  Interaction,
+  Storage,
+  StoredCampaignTallies,
+  StoredOccurrenceTallies,
+} from '../ports/storage.js';
 import { evaluateSegment, isLiveSubscription, type SegmentSubject } from '../segments/evaluate.js';
 import { type SegmentReads, segmentReads } from '../segments/reads.js';
 
@@ -60,6 +67,8 @@ export interface MemoryTables {
   decisionsByUser: Map<string, number[]>;
   /** By campaign, then `occurrence/user` (one conversion each). */
   conversions: Map<string, Map<string, Conversion>>;
+  /** By campaign, then `occurrence/after` (one record per audience page). */
+  audiencePages: Map<string, Map<string, AudiencePageRecord>>;
 }
 
 /** The outcomes of one (campaign, occurrence). */
@@ -88,6 +97,7 @@ export function emptyTables(): MemoryTables {
     decisions: [],
     decisionsByUser: new Map(),
     conversions: new Map(),
+    audiencePages: new Map(),
   };
 }
 
@@ -465,6 +475,8 @@ export function memoryStorage(): Storage {
       }
       return tallies;
     },
+
+    ...campaignStatistics(tables),
   };
 
   Object.defineProperty(storage, MEMORY_TABLES, { value: tables, enumerable: false });
@@ -521,4 +533,99 @@ const unique = <T extends string>(ids: readonly T[]): T[] => [...new Set(ids)];
 
 function increment(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/**
+ * Campaign statistics: the same tallies as `campaignTallies` and
+ * `conversionTallies`, one set per occurrence, by walking the campaign's
+ * rows once (the reference, kept simple; Postgres groups them in SQL).
+ */
+function campaignStatistics(tables: MemoryTables): Pick<Storage, 'recordAudiencePage' | 'occurrenceTallies'> {
+  return {
+    async recordAudiencePage(page) {
+      const rows = entry(tables.audiencePages, page.campaignId, () => new Map());
+      const key = `${page.occurrence}/${page.after}`;
+      if (rows.has(key)) return false;
+      rows.set(key, structuredClone(page));
+      return true;
+    },
+    async occurrenceTallies(campaignId, options) {
+      const byOccurrence = new Map<string, StoredOccurrenceTallies>();
+      const zone = options?.dayIn;
+      const tally = (occurrence: string): StoredOccurrenceTallies => {
+        const key = zone === undefined ? occurrence : occurrenceDay(occurrence, zone);
+        return entry(byOccurrence, key, () => ({
+          occurrence: key,
+          recipients: { pending: 0, delivered: 0, undeliverable: 0, skipped: 0, control: 0 },
+          skipped: {},
+          deliveries: { sent: 0, failed: 0, gone: 0 },
+          interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
+          interactionUsers: { viewed: 0, clicked: 0, closed: 0 },
+          conversions: {
+            recipients: { conversions: 0, revenue: 0 },
+            control: { conversions: 0, revenue: 0 },
+          },
+          paged: 0,
+          pagedAll: false,
+          lastSettledAt: null,
+        }));
+      };
+      for (const [occurrence, rows] of tables.recipients.get(campaignId) ?? []) {
+        for (const row of rows.values()) {
+          const recipient = readRecipient(row);
+          const counts = tally(occurrence);
+          counts.recipients[recipient.state] += 1;
+          if (recipient.state === 'skipped' && recipient.reason !== null)
+            increment(counts.skipped, recipient.reason);
+          if (
+            recipient.state !== 'pending' &&
+            (counts.lastSettledAt === null || recipient.updatedAt > counts.lastSettledAt)
+          )
+            counts.lastSettledAt = recipient.updatedAt;
+        }
+      }
+      for (const [occurrence, rows] of tables.deliveries.get(campaignId) ?? []) {
+        for (const userRows of rows.byUser.values()) {
+          for (const row of userRows) tally(occurrence).deliveries[readDelivery(row).status] += 1;
+        }
+      }
+      const reporters = new Map<string, Set<string>>();
+      for (const interaction of tables.interactions.values()) {
+        if (interaction.campaignId !== campaignId) continue;
+        const counts = tally(interaction.occurrence);
+        counts.interactions[interaction.kind] += 1;
+        if (interaction.kind === 'clicked' && interaction.action !== null)
+          increment(counts.interactions.clickedByAction, interaction.action);
+        const users = entry(reporters, `${counts.occurrence}/${interaction.kind}`, () => new Set<string>());
+        if (!users.has(interaction.userId)) {
+          users.add(interaction.userId);
+          counts.interactionUsers[interaction.kind] += 1;
+        }
+      }
+      for (const [key, row] of tables.conversions.get(campaignId) ?? []) {
+        const conversion = read(Conversion, 'conversions', `${campaignId}/${key}`, row);
+        const side = tally(conversion.occurrence).conversions[conversion.control ? 'control' : 'recipients'];
+        side.conversions += 1;
+        side.revenue += conversion.revenue ?? 0;
+      }
+      for (const page of tables.audiencePages.get(campaignId)?.values() ?? []) {
+        const counts = tally(page.occurrence);
+        counts.paged += page.users;
+        counts.pagedAll ||= page.last;
+      }
+      return [...byOccurrence.values()]
+        .sort((a, b) => (a.occurrence < b.occurrence ? -1 : a.occurrence > b.occurrence ? 1 : 0))
+        .map((counts) => structuredClone(counts));
+    },
+  };
+}
+
+/** The last ISO 8601 UTC instant (with milliseconds) in an occurrence id, as the Postgres adapter matches it. */
+const OCCURRENCE_INSTANT = /^.*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)/;
+
+/** The calendar day, in `zone`, of the instant an occurrence id names; the id itself when it names none. */
+function occurrenceDay(occurrence: string, zone: string): string {
+  const instant = OCCURRENCE_INSTANT.exec(occurrence)?.[1];
+  if (instant === undefined) return occurrence;
+  return DateTime.fromISO(instant, { zone: 'utc' }).setZone(zone).toISODate() ?? occurrence;
 }

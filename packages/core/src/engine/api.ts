@@ -41,6 +41,7 @@ import type { CampaignCommandOptions, CampaignPatch } from './campaigns/editing.
 import type {
   CampaignForecast,
   CampaignPreview,
+  CampaignRuns,
   Explanation,
   ReportClaims,
   TestSendResult,
@@ -132,6 +133,11 @@ export interface CampaignService {
   forecast(id: string): Promise<CampaignForecast>;
   /** Recipients, deliveries, skips by reason, reports and conversions. */
   stats(id: string): Promise<CampaignStats>;
+  /**
+   * Each run with its own figures, progress (queued, in progress, done, settledAt) and rates, and
+   * their total; live campaigns by day in their zone (definitions in docs/CAMPAIGNS.md, "Stats").
+   */
+  runs(id: string): Promise<CampaignRuns>;
   /** Why this user did or did not get this campaign, occurrence by occurrence. */
   explain(id: string, userId: string): Promise<Explanation>;
 }

@@ -62,10 +62,16 @@ export { consoleLogger, silentLogger } from './logger.js';
 export type {
   CampaignForecast,
   CampaignPreview,
+  CampaignRuns,
   Explanation,
+  LiftEstimate,
   OccurrenceExplanation,
   PreviewNotification,
   ReportClaims,
+  RunProgress,
+  RunRates,
+  RunStats,
+  RunUsers,
   TargetPreview,
   TestSendResult,
 } from './observe/index.js';

@@ -74,6 +74,40 @@ export interface StoredCampaignTallies {
   interactions: { viewed: number; clicked: number; closed: number; clickedByAction: Record<string, number> };
 }
 
+// ---- campaign statistics ----
+
+/**
+ * One audience page that fan-out turned into delivery jobs: how many users
+ * it queued. Recorded once per (campaign, occurrence, page key), so a page
+ * re-run after a crash counts once; the users queued but not yet admitted
+ * (no recipient row yet) are the run's `queued` figure.
+ */
+export interface AudiencePageRecord {
+  campaignId: CampaignId;
+  occurrence: string;
+  /** The page's keyset cursor (the last user id of the page before; '' for the first page). */
+  after: string;
+  /** Users read on this page (queued in delivery jobs, or skipped as `time-passed`). */
+  users: number;
+  /** True on the occurrence's last page: its whole audience is queued. */
+  last: boolean;
+  at: Date;
+}
+
+/** One occurrence's tallies, as the storage counts them (grouped in the store, never listed). */
+export interface StoredOccurrenceTallies extends StoredCampaignTallies {
+  occurrence: string;
+  /** Distinct users with at least one report of each kind. */
+  interactionUsers: { viewed: number; clicked: number; closed: number };
+  conversions: ConversionTallies;
+  /** Users read by the occurrence's audience pages (0 when none were recorded: live runs, older data). */
+  paged: number;
+  /** True when the occurrence's last audience page was recorded. */
+  pagedAll: boolean;
+  /** The latest `updatedAt` of a recipient in a final state (not pending); null when none. */
+  lastSettledAt: Date | null;
+}
+
 /**
  * Everything Herald keeps. Adapters store and return exactly what they are
  * given; rules live in the engine. Methods that read rows back parse them,
@@ -176,4 +210,18 @@ export interface Storage {
   recordConversion(conversion: Conversion): Promise<boolean>;
   /** One campaign's conversions and revenue (sum of non-null revenue), recipients and control apart. */
   conversionTallies(campaignId: CampaignId): Promise<ConversionTallies>;
+
+  // ---- campaign statistics ----
+  /** Records an audience page once per (campaign, occurrence, after); false when it was already there. */
+  recordAudiencePage(page: AudiencePageRecord): Promise<boolean>;
+  /**
+   * One campaign's tallies per occurrence, ascending by occurrence id; empty
+   * for an unknown campaign. With `dayIn` (an IANA zone), occurrences are
+   * grouped by the calendar day in that zone of the last ISO 8601 UTC instant
+   * with milliseconds in their id (a scheduled run's id is its instant; live
+   * ids are `event:<instant>:…`, `inaction:<instant>`, `reminder:<key>:<instant>`,
+   * one occurrence per trigger),
+   * and `occurrence` is that day, `YYYY-MM-DD` (the id itself when it holds no instant).
+   */
+  occurrenceTallies(campaignId: CampaignId, options?: { dayIn?: string }): Promise<StoredOccurrenceTallies[]>;
 }

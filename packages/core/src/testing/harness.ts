@@ -18,6 +18,7 @@ export interface StorageInspector {
       | 'decisions'
       | 'conversions'
       | 'segments'
+      | 'audience_pages'
       | 'campaign_history',
   ): Promise<number>;
   /** The stored row of one recipient decision, as plain data, or null. */

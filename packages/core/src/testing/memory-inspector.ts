@@ -40,6 +40,8 @@ export function memoryStorageInspector(target: Storage | (() => Storage)): Memor
           );
         case 'conversions':
           return sizes(t.conversions.values());
+        case 'audience_pages':
+          return sizes(t.audiencePages.values());
         case 'campaign_history':
           return [...t.campaignHistory.values()].reduce((sum, entries) => sum + entries.length, 0);
         default:

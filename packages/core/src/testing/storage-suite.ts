@@ -692,6 +692,177 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
       });
     });
 
+    // ---- campaign statistics ----
+    describe('campaign statistics', () => {
+      const page = (c: string, o: string, after: string, users: number, last: boolean) => ({
+        campaignId: cid(c),
+        occurrence: o,
+        after,
+        users,
+        last,
+        at: at(MINUTE),
+      });
+
+      it('records an audience page once per (campaign, occurrence, after)', async () => {
+        expect(await storage.recordAudiencePage(page('c1', 'o1', '', 3, false))).toBe(true);
+        expect(await storage.recordAudiencePage(page('c1', 'o1', '', 9, true))).toBe(false);
+        expect(await storage.recordAudiencePage(page('c1', 'o1', 'u3', 2, true))).toBe(true);
+        expect(await storage.recordAudiencePage(page('c1', 'o2', '', 1, true))).toBe(true);
+        expect(await inspect.countRows('audience_pages')).toBe(3);
+      });
+
+      it('tallies each occurrence apart: states, skips, outcomes, reports with distinct users, conversions, pages', async () => {
+        await storage.insertRecipients([
+          recipient('c1', 'o1', 'u1', 'pending'),
+          recipient('c1', 'o1', 'u2', 'delivered'),
+          recipient('c1', 'o1', 'u3', 'skipped', 'capped'),
+          recipient('c1', 'o2', 'u1', 'skipped', 'dnd-discarded'),
+          recipient('c1', 'o2', 'u2', 'control', 'control'),
+          recipient('c2', 'o1', 'u1', 'delivered'),
+        ]);
+        await storage.updateRecipients(
+          [{ campaignId: cid('c1'), occurrence: 'o1', userId: uid('u2'), state: 'delivered', reason: null }],
+          at(HOUR),
+        );
+        await storage.recordDeliveries([
+          delivery('c1', 'o1', 'u2', 's2a', 'sent'),
+          delivery('c1', 'o1', 'u2', 's2b', 'sent'),
+          delivery('c1', 'o1', 'u1', 's1', 'gone'),
+          delivery('c2', 'o1', 'u1', 's1', 'sent'),
+        ]);
+        const report = (
+          reportId: string,
+          kind: 'viewed' | 'clicked',
+          userId: string,
+          action: string | null,
+        ) =>
+          storage.recordInteraction({
+            reportId,
+            campaignId: cid('c1'),
+            occurrence: 'o1',
+            userId: uid(userId),
+            kind,
+            action,
+            at: at(MINUTE),
+          });
+        await report('r1', 'viewed', 'u2', null);
+        await report('r2', 'viewed', 'u2', null);
+        await report('r3', 'clicked', 'u2', 'buy');
+        await report('r4', 'clicked', 'u1', null);
+        await storage.recordConversion({
+          campaignId: cid('c1'),
+          occurrence: 'o1',
+          userId: uid('u2'),
+          control: false,
+          at: at(HOUR),
+          eventName: 'Charged',
+          revenue: 12.5,
+        });
+        await storage.recordConversion({
+          campaignId: cid('c1'),
+          occurrence: 'o2',
+          userId: uid('u2'),
+          control: true,
+          at: at(HOUR),
+          eventName: 'Charged',
+          revenue: null,
+        });
+        await storage.recordAudiencePage(page('c1', 'o1', '', 2, false));
+        await storage.recordAudiencePage(page('c1', 'o1', 'u2', 5, true));
+        await storage.recordAudiencePage(page('c1', 'o3', '', 4, false));
+
+        expect(await storage.occurrenceTallies(cid('c1'))).toEqual([
+          {
+            occurrence: 'o1',
+            recipients: { pending: 1, delivered: 1, undeliverable: 0, skipped: 1, control: 0 },
+            skipped: { capped: 1 },
+            deliveries: { sent: 2, failed: 0, gone: 1 },
+            interactions: { viewed: 2, clicked: 2, closed: 0, clickedByAction: { buy: 1 } },
+            interactionUsers: { viewed: 1, clicked: 2, closed: 0 },
+            conversions: {
+              recipients: { conversions: 1, revenue: 12.5 },
+              control: { conversions: 0, revenue: 0 },
+            },
+            paged: 7,
+            pagedAll: true,
+            lastSettledAt: at(HOUR),
+          },
+          {
+            occurrence: 'o2',
+            recipients: { pending: 0, delivered: 0, undeliverable: 0, skipped: 1, control: 1 },
+            skipped: { 'dnd-discarded': 1 },
+            deliveries: { sent: 0, failed: 0, gone: 0 },
+            interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
+            interactionUsers: { viewed: 0, clicked: 0, closed: 0 },
+            conversions: {
+              recipients: { conversions: 0, revenue: 0 },
+              control: { conversions: 1, revenue: 0 },
+            },
+            paged: 0,
+            pagedAll: false,
+            lastSettledAt: T0,
+          },
+          {
+            occurrence: 'o3',
+            recipients: { pending: 0, delivered: 0, undeliverable: 0, skipped: 0, control: 0 },
+            skipped: {},
+            deliveries: { sent: 0, failed: 0, gone: 0 },
+            interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
+            interactionUsers: { viewed: 0, clicked: 0, closed: 0 },
+            conversions: {
+              recipients: { conversions: 0, revenue: 0 },
+              control: { conversions: 0, revenue: 0 },
+            },
+            paged: 4,
+            pagedAll: false,
+            lastSettledAt: null,
+          },
+        ]);
+        expect(await storage.occurrenceTallies(cid('none'))).toEqual([]);
+      });
+
+      it('groups live occurrences by the day, in a zone, of the instant in their id', async () => {
+        // 23:30 UTC on Jan 1 is already Jan 2 in Tokyo; 10:00 UTC on Jan 2 is Jan 2 there too.
+        const late = 'event:2026-01-01T23:30:00.000Z:abc';
+        const next = 'inaction:2026-01-02T10:00:00.000Z';
+        await storage.insertRecipients([
+          recipient('c1', late, 'u1', 'delivered'),
+          recipient('c1', next, 'u1', 'delivered'),
+          recipient('c1', next, 'u2', 'pending'),
+          recipient('c1', 'manual', 'u3', 'pending'),
+        ]);
+        const report = (reportId: string, occurrence: string) =>
+          storage.recordInteraction({
+            reportId,
+            campaignId: cid('c1'),
+            occurrence,
+            userId: uid('u1'),
+            kind: 'clicked',
+            action: null,
+            at: at(MINUTE),
+          });
+        await report('r1', late);
+        await report('r2', next);
+        const tokyo = await storage.occurrenceTallies(cid('c1'), { dayIn: 'Asia/Tokyo' });
+        expect(
+          tokyo.map((day) => [day.occurrence, day.recipients.delivered, day.recipients.pending]),
+        ).toEqual([
+          ['2026-01-02', 2, 1],
+          ['manual', 0, 1],
+        ]);
+        expect(tokyo[0]?.interactions.clicked).toBe(2);
+        expect(tokyo[0]?.interactionUsers.clicked).toBe(1);
+        const utc = await storage.occurrenceTallies(cid('c1'), { dayIn: 'UTC' });
+        expect(
+          utc.map((day) => [day.occurrence, day.recipients.delivered, day.interactionUsers.clicked]),
+        ).toEqual([
+          ['2026-01-01', 1, 1],
+          ['2026-01-02', 1, 1],
+          ['manual', 0, 0],
+        ]);
+      });
+    });
+
     describe('decisions', () => {
       const decision = (c: string, o: string, u: string, offsetMs: number, outcome: Decision['outcome']) =>
         ({

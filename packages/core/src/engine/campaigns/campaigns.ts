@@ -24,6 +24,8 @@ import { resolveAudience } from '../fanout/index.js';
 import {
   type CampaignForecast,
   type CampaignPreview,
+  type CampaignRuns,
+  campaignRuns,
   campaignStats,
   type Explanation,
   explain,
@@ -44,7 +46,7 @@ import {
 import { newCampaignId } from './ids.js';
 import { audienceIssues } from './segments-service.js';
 
-/** campaigns.create / update / duplicate / delete / archive / history / schedule / pause / resume / stop / get / list / stats. */
+/** campaigns.create / update / duplicate / delete / archive / history / schedule / pause / resume / stop / get / list / stats / runs. */
 export function createCampaignService(
   ctx: EngineContext,
   parseInput: (input: unknown) => CampaignSpec,
@@ -340,6 +342,13 @@ export function createCampaignService(
 
     /** Recipients, deliveries, skips by reason, reports and conversions (engine/observe/stats.ts). */
     stats: async (id: string): Promise<CampaignStats> => campaignStats(ctx, await load(id)),
+
+    /**
+     * Each run with its own figures, progress (queued, in progress, done,
+     * settledAt) and rates, and their total; live campaigns by day in their
+     * zone (engine/observe/runs.ts; definitions in docs/CAMPAIGNS.md, "Stats").
+     */
+    runs: async (id: string): Promise<CampaignRuns> => campaignRuns(ctx, await load(id)),
 
     /** Why this user did or did not get this campaign, occurrence by occurrence (engine/observe/explain.ts). */
     async explain(id: string, userId: string): Promise<Explanation> {

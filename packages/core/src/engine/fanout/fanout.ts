@@ -52,7 +52,17 @@ export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Prom
     });
   }
   await ctx.queue.enqueue(jobs);
-  if (last === undefined || userIds.length < ctx.pageSize) {
+  // After the jobs are queued, so a page is never counted without them; a re-run of the page counts once.
+  const lastPage = last === undefined || userIds.length < ctx.pageSize;
+  await ctx.storage.recordAudiencePage({
+    campaignId: campaign.id,
+    occurrence: job.occurrence,
+    after: job.after ?? '',
+    users: userIds.length,
+    last: lastPage,
+    at: now,
+  });
+  if (lastPage) {
     ctx.emit({ type: 'occurrence-finished', campaignId: campaign.id, occurrence: job.occurrence });
     await finishOccurrence(ctx, campaign);
   }

@@ -4,7 +4,8 @@
  *
  * Owns: report tokens carried in payloads and checked on reports
  * (report-token.ts), last-touch conversion attribution and its figures
- * (conversions.ts), campaign stats (stats.ts), why a user did or did not
+ * (conversions.ts), campaign stats (stats.ts), per-run stats (runs.ts)
+ * with rates and the comparison against control (rates.ts), why a user did or did not
  * get a campaign (explain.ts), how many a next run would reach
  * (forecast.ts), and the notification as a user would see it, with test
  * sends to test profiles (preview.ts).
@@ -26,5 +27,20 @@ export {
   type TargetPreview,
   type TestSendResult,
 } from './preview.js';
+export {
+  compareToControl,
+  type LiftEstimate,
+  MIN_CONTROL_MEMBERS,
+  MIN_EXPECTED,
+  wilsonInterval,
+} from './rates.js';
 export { type ReportClaims, type ReportTokens, reportTokens } from './report-token.js';
+export {
+  type CampaignRuns,
+  campaignRuns,
+  type RunProgress,
+  type RunRates,
+  type RunStats,
+  type RunUsers,
+} from './runs.js';
 export { campaignStats } from './stats.js';

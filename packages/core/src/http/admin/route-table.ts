@@ -19,6 +19,7 @@ import {
   CampaignList,
   CampaignListQuery,
   CampaignPath,
+  CampaignRunsSchema,
   CampaignStatsSchema,
   CampaignSummaryList,
   ExplanationSchema,
@@ -438,7 +439,7 @@ export const adminRoutes: AdminRoute[] = [
     path: '/campaigns/{id}/stats',
     tag: 'campaigns',
     summary: 'Totals of a campaign (all runs)',
-    description: 'Per-run and over-time figures arrive with issue 16.',
+    description: 'Per-run figures: `GET /campaigns/{id}/runs`.',
     params: campaignPath,
     response: {
       status: 200,
@@ -449,6 +450,26 @@ export const adminRoutes: AdminRoute[] = [
     errors: [404],
     async handle({ herald, params }) {
       return { body: await herald.campaigns.stats(params.id) };
+    },
+  }),
+  route({
+    operationId: 'getCampaignRuns',
+    method: 'GET',
+    path: '/campaigns/{id}/runs',
+    tag: 'campaigns',
+    summary: 'Each run of a campaign, with progress and rates',
+    description:
+      'One entry per occurrence (live campaigns: per day in the campaign’s zone), oldest first, and their total: messages and distinct users, queued / in progress / done and `settledAt`, rates and lift against control with its interval. Definitions: docs/CAMPAIGNS.md, "Stats".',
+    params: campaignPath,
+    response: {
+      status: 200,
+      schema: CampaignRunsSchema,
+      description: 'The runs and their total.',
+    },
+    changes: false,
+    errors: [404],
+    async handle({ herald, params }) {
+      return { body: await herald.campaigns.runs(params.id) };
     },
   }),
   route({

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type {
   CampaignForecast,
   CampaignPreview,
+  CampaignRuns,
   Explanation,
   TestSendResult,
 } from '../../engine/observe/index.js';
@@ -135,6 +136,70 @@ export const CampaignStatsSchema = describes<CampaignStats>()(
       control: ConversionGroup,
       lift: z.number().nullable(),
     }),
+  }),
+);
+
+const rate = z.number().nullable();
+
+const RunStatsSchema = z.object({
+  occurrence: z.string().meta({
+    description: 'The occurrence id (its due instant, ISO); for live campaigns the day, YYYY-MM-DD.',
+  }),
+  recipients: count,
+  pending: count,
+  sent: count.meta({ description: 'Messages sent (one per subscription).' }),
+  failed: count,
+  gone: count,
+  skipped: z.record(z.string(), count).meta({ description: 'Skipped recipients by reason.' }),
+  control: count,
+  viewed: count,
+  clicked: count,
+  closed: count,
+  clickedByAction: z.record(z.string(), count),
+  users: z
+    .object({ delivered: count, viewed: count, clicked: count, converted: count })
+    .meta({ description: 'Distinct users (a user with two browsers counts once).' }),
+  conversions: z.object({
+    recipients: ConversionGroup,
+    control: ConversionGroup,
+    lift: z.number().nullable(),
+  }),
+  progress: z.object({
+    audience: count,
+    queued: count.meta({ description: 'Users in delivery jobs not yet picked up.' }),
+    inProgress: count,
+    done: count,
+    settledAt: z.date().nullable().meta({ description: 'When the last message of the run was settled.' }),
+  }),
+  rates: z.object({
+    clickThrough: rate,
+    userClickThrough: rate,
+    viewRate: rate,
+    conversionRate: rate,
+    revenuePerSent: rate,
+    lift: z
+      .object({
+        difference: rate,
+        low: rate,
+        high: rate,
+        z: rate,
+        pValue: rate,
+        controlTooSmall: z.boolean(),
+        note: z.string().nullable(),
+      })
+      .meta({
+        description:
+          'Recipients’ conversion rate minus control’s, with its 95% Newcombe hybrid score interval and the pooled two-proportion z-test.',
+      }),
+  }),
+});
+
+export const CampaignRunsSchema = describes<CampaignRuns>()(
+  z.object({
+    campaignId: CampaignId,
+    by: z.enum(['occurrence', 'day']),
+    total: RunStatsSchema,
+    runs: z.array(RunStatsSchema),
   }),
 );
 
