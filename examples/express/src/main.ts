@@ -70,9 +70,13 @@ if (pushService) {
 }
 herald.start();
 
+/**
+ * A deploy's SIGTERM: stop claiming and finish (or give back) the jobs this process holds first,
+ * so no job waits out a lease; the web server keeps answering meanwhile, then closes.
+ */
 async function shutdown() {
-  server.close();
   await herald.stop();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
   await pushService?.stop();
   await stores.close();
   process.exit(0);

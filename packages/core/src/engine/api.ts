@@ -264,7 +264,11 @@ export interface Herald {
   tick(): Promise<{ started: number; jobs: number }>;
   /** Runs the scheduler and workers in this process until `stop()`. */
   start(): void;
-  /** Stops the loop after the pass in progress; closes the providers' connections. */
+  /**
+   * Stops claiming, lets running jobs finish for up to `tuning.shutdownTimeoutMs`
+   * (10 s), gives back to the queue any job still running (due again at once),
+   * then closes the providers' connections. Call it on SIGTERM.
+   */
   stop(): Promise<void>;
   /** Verifies a report token from a service worker (same as `reports.verifyToken`). */
   verifyReportToken(token: string): ReportClaims | null;

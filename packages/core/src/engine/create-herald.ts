@@ -55,7 +55,7 @@ import { consoleLogger } from './logger.js';
 import { attributeConversion, reportTokens } from './observe/index.js';
 import { runScheduler } from './schedule/index.js';
 import { armLiveTriggers } from './triggers/index.js';
-import { runWorkerPass, type WorkerOptions } from './worker.js';
+import { createWorkerPool, dispatchJob, runWorkerPass, type WorkerOptions } from './worker.js';
 
 export interface HeraldOptions {
   storage: Storage;
@@ -182,10 +182,11 @@ export function createHerald(options: HeraldOptions): Herald {
     faults: createFaultLog(logger, emit),
   };
   const workerOptions: WorkerOptions = {
-    claimLimit: tuning.claimLimit ?? 8,
     concurrency: tuning.concurrency ?? 4,
-    leaseMs: tuning.leaseMs ?? 120_000,
+    // Short, heartbeat-kept leases: a killed worker's jobs are taken over within 15 s.
+    leaseMs: tuning.leaseMs ?? 15_000,
     maxJobAttempts: tuning.maxJobAttempts ?? 10,
+    shutdownTimeoutMs: tuning.shutdownTimeoutMs ?? 10_000,
   };
   const pollIntervalMs = tuning.pollIntervalMs ?? 1000;
   const endpoints: EndpointPolicy = createEndpointPolicy({ allow: options.allowEndpoint ?? [] });
@@ -336,31 +337,44 @@ export function createHerald(options: HeraldOptions): Herald {
   };
 
   let loop: { abort: AbortController; done: Promise<void> } | null = null;
+  const pool = createWorkerPool(ctx, workerOptions, dispatchJob(ctx));
 
   /** One deterministic pass: start due occurrences, then run every job that is due now. */
   async function tick(): Promise<{ started: number; jobs: number }> {
     const started = await runScheduler(ctx);
     let jobs = 0;
     for (;;) {
-      const claimed = await runWorkerPass(ctx, workerOptions);
+      const claimed = await runWorkerPass(pool);
       jobs += claimed;
       if (claimed === 0) break;
     }
     return { started, jobs };
   }
 
+  /** Keeps every slot busy: claims one job per free slot as slots free up, never a batch ahead. */
   async function runLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
         await runScheduler(ctx);
-        const claimed = await runWorkerPass(ctx, workerOptions);
+        const claimed = await pool.fill();
+        if (signal.aborted) break;
+        if (pool.running() >= workerOptions.concurrency) {
+          await pool.slotFreed(signal);
+          continue;
+        }
         if (claimed > 0) continue;
       } catch (error) {
         logger.error('engine pass failed; retrying after the poll interval', {
           message: (error as Error).message,
         });
       }
-      await clock.sleep(pollIntervalMs, signal);
+      // Idle slots: look again after the poll interval, or as soon as a running job ends (it may have enqueued more).
+      const wake = new AbortController();
+      const onAbort = () => wake.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      await Promise.race([clock.sleep(pollIntervalMs, wake.signal), pool.slotFreed(wake.signal)]);
+      wake.abort();
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -383,6 +397,8 @@ export function createHerald(options: HeraldOptions): Herald {
       if (current) {
         current.abort.abort();
         await current.done;
+        // Finish what we hold within the grace period; give the rest back so a deploy never waits out a lease.
+        await pool.drain();
       }
       await Promise.all(Object.values(ctx.providers).map((provider) => provider?.close()));
     },
