@@ -376,6 +376,13 @@ for (const kind of ['pglite', 'postgres'] as const) {
       expect(runs.body.runs).toHaveLength(1);
       expect(runs.body.runs[0]).toMatchObject({ sent: 3, progress: { queued: 0 } });
       expect(runs.body.runs[0]?.progress.settledAt).not.toBeNull();
+      const timeline = await checked<{
+        timezone: string;
+        buckets: { unit: string; sent: number }[];
+        totals: { sent: number };
+      }>('GET', '/campaigns/{id}/timeline', `/campaigns/${id}/timeline`);
+      expect(timeline.body.totals.sent).toBe(3);
+      expect(timeline.body.buckets[0]).toMatchObject({ unit: 'hour', sent: 3 });
 
       // A server-side event, a browser removed, the segment freed and deleted.
       const tracked = await checked<{ name: string }>('POST', '/events', '/events', {

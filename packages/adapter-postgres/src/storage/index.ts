@@ -12,6 +12,7 @@ import { profiles } from './profiles.js';
 import { savedSegments } from './segments.js';
 import { campaignStatistics } from './stats.js';
 import { subscriptions } from './subscriptions.js';
+import { campaignTimeline } from './timeline.js';
 
 export interface PostgresStorageOptions {
   /** A `pg` Pool (or connected Client) or a PGlite instance. Herald never closes it. */
@@ -41,5 +42,6 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     ...decisionLog(sql, schema),
     ...conversions(sql, schema),
     ...campaignStatistics(sql, schema),
+    ...campaignTimeline(sql, schema),
   };
 }

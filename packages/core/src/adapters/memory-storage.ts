@@ -23,6 +23,7 @@ import type {
   Storage,
   StoredCampaignTallies,
   StoredOccurrenceTallies,
+  StoredTimelineBucket,
 } from '../ports/storage.js';
 import { evaluateSegment, isLiveSubscription, type SegmentSubject } from '../segments/evaluate.js';
 import { type SegmentReads, segmentReads } from '../segments/reads.js';
@@ -477,6 +478,7 @@ export function memoryStorage(): Storage {
     },
 
     ...campaignStatistics(tables),
+    ...campaignTimeline(tables),
   };
 
   Object.defineProperty(storage, MEMORY_TABLES, { value: tables, enumerable: false });
@@ -533,6 +535,64 @@ const unique = <T extends string>(ids: readonly T[]): T[] => [...new Set(ids)];
 
 function increment(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/**
+ * A campaign's figures over time: every row bucketed with luxon in the zone
+ * (local hour and day starts, DST-safe), before or after the hourly cutoff.
+ */
+function campaignTimeline(tables: MemoryTables): Pick<Storage, 'campaignTimeline'> {
+  return {
+    async campaignTimeline(campaignId, { zone, hourlyFor }) {
+      const sent: Date[] = [];
+      for (const rows of tables.deliveries.get(campaignId)?.values() ?? []) {
+        for (const userRows of rows.byUser.values()) {
+          for (const row of userRows) {
+            const delivery = readDelivery(row);
+            if (delivery.status === 'sent') sent.push(delivery.at);
+          }
+        }
+      }
+      if (sent.length === 0) return [];
+      // A loop, not Math.min(...sent): a spread of many thousand sends would overflow the stack.
+      let first = Number.POSITIVE_INFINITY;
+      for (const at of sent) first = Math.min(first, at.getTime());
+      const cutoff = DateTime.fromMillis(first, { zone })
+        .startOf('hour')
+        .plus({ hours: hourlyFor })
+        .toMillis();
+      const buckets = new Map<string, StoredTimelineBucket>();
+      const bucket = (at: Date): StoredTimelineBucket => {
+        const unit = at.getTime() < cutoff ? 'hour' : 'day';
+        const start = Math.max(
+          DateTime.fromJSDate(at, { zone }).startOf(unit).toMillis(),
+          unit === 'day' ? cutoff : Number.NEGATIVE_INFINITY,
+        );
+        return entry(buckets, `${unit}/${start}`, () => ({
+          start: new Date(start),
+          unit,
+          sent: 0,
+          viewed: 0,
+          clicked: 0,
+          conversions: 0,
+          revenue: 0,
+        }));
+      };
+      for (const at of sent) bucket(at).sent += 1;
+      for (const interaction of tables.interactions.values()) {
+        if (interaction.campaignId !== campaignId || interaction.kind === 'closed') continue;
+        bucket(interaction.at)[interaction.kind] += 1;
+      }
+      for (const [key, row] of tables.conversions.get(campaignId) ?? []) {
+        const conversion = read(Conversion, 'conversions', `${campaignId}/${key}`, row);
+        if (conversion.control) continue;
+        const counts = bucket(conversion.at);
+        counts.conversions += 1;
+        counts.revenue += conversion.revenue ?? 0;
+      }
+      return [...buckets.values()].sort((a, b) => a.start.getTime() - b.start.getTime());
+    },
+  };
 }
 
 /**

@@ -42,6 +42,7 @@ import type {
   CampaignForecast,
   CampaignPreview,
   CampaignRuns,
+  CampaignTimeline,
   Explanation,
   ReportClaims,
   TestSendResult,
@@ -138,6 +139,11 @@ export interface CampaignService {
    * their total; live campaigns by day in their zone (definitions in docs/CAMPAIGNS.md, "Stats").
    */
   runs(id: string): Promise<CampaignRuns>;
+  /**
+   * Sent, viewed, clicked, conversions and revenue over time: hour buckets for the first 48 hours
+   * from the first send's local hour, then day buckets, in the campaign's zone (docs/CAMPAIGNS.md, "Stats over time").
+   */
+  timeline(id: string): Promise<CampaignTimeline>;
   /** Why this user did or did not get this campaign, occurrence by occurrence. */
   explain(id: string, userId: string): Promise<Explanation>;
 }

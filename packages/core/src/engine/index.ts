@@ -63,6 +63,7 @@ export type {
   CampaignForecast,
   CampaignPreview,
   CampaignRuns,
+  CampaignTimeline,
   Explanation,
   LiftEstimate,
   OccurrenceExplanation,
@@ -74,5 +75,6 @@ export type {
   RunUsers,
   TargetPreview,
   TestSendResult,
+  TimelineBucket,
 } from './observe/index.js';
 export { nextDueAt } from './schedule/index.js';

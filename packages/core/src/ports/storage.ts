@@ -109,6 +109,22 @@ export interface StoredOccurrenceTallies extends StoredCampaignTallies {
 }
 
 /**
+ * One time bucket of a campaign's timeline (`campaignTimeline`): messages sent
+ * (deliveries `sent`, by their time), service-worker reports (by report time)
+ * and recipients' conversions (by conversion time; control is left out).
+ */
+export interface StoredTimelineBucket {
+  /** The bucket's first instant: a local hour or day start in the zone, or the hourly cutoff for the first day bucket. */
+  start: Date;
+  unit: 'hour' | 'day';
+  sent: number;
+  viewed: number;
+  clicked: number;
+  conversions: number;
+  revenue: number;
+}
+
+/**
  * Everything Herald keeps. Adapters store and return exactly what they are
  * given; rules live in the engine. Methods that read rows back parse them,
  * so a malformed row fails with CorruptRecordError naming the table and id.
@@ -224,4 +240,17 @@ export interface Storage {
    * and `occurrence` is that day, `YYYY-MM-DD` (the id itself when it holds no instant).
    */
   occurrenceTallies(campaignId: CampaignId, options?: { dayIn?: string }): Promise<StoredOccurrenceTallies[]>;
+  /**
+   * A campaign's figures over time, ascending by start, empty buckets left
+   * out; empty when the campaign has no sent delivery. The cutoff is the start
+   * of the local hour (in `zone`, an IANA zone) of the first sent delivery
+   * plus `hourlyFor` hours: rows before it are grouped by local hour, rows on
+   * or after it by local day, the first day bucket starting at the cutoff.
+   * Rows before the first local hour (a report older than any send) fall in
+   * their own hour.
+   */
+  campaignTimeline(
+    campaignId: CampaignId,
+    options: { zone: string; hourlyFor: number },
+  ): Promise<StoredTimelineBucket[]>;
 }

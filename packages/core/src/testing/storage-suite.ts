@@ -861,6 +861,82 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
           ['manual', 0, 0],
         ]);
       });
+
+      describe('timeline', () => {
+        const bucket = (start: string, unit: 'hour' | 'day', figures: object) => ({
+          start: new Date(start),
+          unit,
+          sent: 0,
+          viewed: 0,
+          clicked: 0,
+          conversions: 0,
+          revenue: 0,
+          ...figures,
+        });
+        const report = (reportId: string, kind: 'viewed' | 'clicked' | 'closed', when: Date) =>
+          storage.recordInteraction({
+            reportId,
+            campaignId: cid('c1'),
+            occurrence: 'o1',
+            userId: uid('u1'),
+            kind,
+            action: null,
+            at: when,
+          });
+
+        it('buckets sends, reports and conversions by local hour for the first hours, then by local day', async () => {
+          // Kolkata is UTC+5:30: its hours start at :30 UTC. First send 12:10Z is 17:40 local,
+          // so hours start at 11:30Z and the cutoff is 48 hours later, 2025-03-03T11:30Z.
+          await storage.recordDeliveries([
+            delivery('c1', 'o1', 'u1', 's1', 'sent', { at: at(10 * MINUTE) }),
+            delivery('c1', 'o1', 'u2', 's2', 'sent', { at: at(40 * MINUTE) }),
+            delivery('c1', 'o1', 'u3', 's3', 'failed', { at: at(20 * MINUTE) }),
+            delivery('c2', 'o1', 'u1', 's1', 'sent', { at: at(20 * MINUTE) }),
+          ]);
+          await report('r1', 'viewed', at(20 * MINUTE));
+          await report('r2', 'clicked', at(50 * MINUTE));
+          await report('r3', 'closed', at(50 * MINUTE));
+          await report('r4', 'clicked', at(2 * DAY));
+          const conversion = (userId: string, control: boolean) =>
+            storage.recordConversion({
+              campaignId: cid('c1'),
+              occurrence: 'o1',
+              userId: uid(userId),
+              control,
+              at: at(3 * DAY),
+              eventName: 'Charged',
+              revenue: 7.5,
+            });
+          await conversion('u1', false);
+          await conversion('u9', true);
+
+          expect(await storage.campaignTimeline(cid('c1'), { zone: 'Asia/Kolkata', hourlyFor: 48 })).toEqual([
+            bucket('2025-03-01T11:30:00.000Z', 'hour', { sent: 1, viewed: 1 }),
+            bucket('2025-03-01T12:30:00.000Z', 'hour', { sent: 1, clicked: 1 }),
+            // 2025-03-03T12:00Z is past the cutoff: its day (from 2025-03-02T18:30Z) starts at the cutoff.
+            bucket('2025-03-03T11:30:00.000Z', 'day', { clicked: 1 }),
+            bucket('2025-03-03T18:30:00.000Z', 'day', { conversions: 1, revenue: 7.5 }),
+          ]);
+          expect(await storage.campaignTimeline(cid('none'), { zone: 'UTC', hourlyFor: 48 })).toEqual([]);
+        });
+
+        it('keeps the repeated local hour apart when daylight saving time ends', async () => {
+          // New York, 2025-11-02: 05:30Z is 01:30 EDT, 06:30Z is 01:30 EST.
+          await storage.recordDeliveries([
+            delivery('c1', 'o1', 'u1', 's1', 'sent', { at: new Date('2025-11-02T05:30:00.000Z') }),
+            delivery('c1', 'o1', 'u2', 's2', 'sent', { at: new Date('2025-11-02T06:30:00.000Z') }),
+            delivery('c1', 'o1', 'u3', 's3', 'sent', { at: new Date('2025-11-04T06:30:00.000Z') }),
+          ]);
+          expect(
+            await storage.campaignTimeline(cid('c1'), { zone: 'America/New_York', hourlyFor: 48 }),
+          ).toEqual([
+            bucket('2025-11-02T05:00:00.000Z', 'hour', { sent: 1 }),
+            bucket('2025-11-02T06:00:00.000Z', 'hour', { sent: 1 }),
+            // 01:30 EST on Nov 4 is past the cutoff (Nov 4 05:00Z); that day began at 05:00Z (midnight EST).
+            bucket('2025-11-04T05:00:00.000Z', 'day', { sent: 1 }),
+          ]);
+        });
+      });
     });
 
     describe('decisions', () => {

@@ -25,8 +25,10 @@ import {
   type CampaignForecast,
   type CampaignPreview,
   type CampaignRuns,
+  type CampaignTimeline,
   campaignRuns,
   campaignStats,
+  campaignTimeline,
   type Explanation,
   explain,
   forecastCampaign,
@@ -349,6 +351,9 @@ export function createCampaignService(
      * zone (engine/observe/runs.ts; definitions in docs/CAMPAIGNS.md, "Stats").
      */
     runs: async (id: string): Promise<CampaignRuns> => campaignRuns(ctx, await load(id)),
+
+    /** Figures over time, hour then day buckets in the campaign's zone (engine/observe/timeline.ts). */
+    timeline: async (id: string): Promise<CampaignTimeline> => campaignTimeline(ctx, await load(id)),
 
     /** Why this user did or did not get this campaign, occurrence by occurrence (engine/observe/explain.ts). */
     async explain(id: string, userId: string): Promise<Explanation> {

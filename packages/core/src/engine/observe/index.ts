@@ -44,3 +44,9 @@ export {
   type RunUsers,
 } from './runs.js';
 export { campaignStats } from './stats.js';
+export {
+  type CampaignTimeline,
+  campaignTimeline,
+  TIMELINE_HOURLY_FOR,
+  type TimelineBucket,
+} from './timeline.js';

@@ -22,6 +22,7 @@ import {
   CampaignRunsSchema,
   CampaignStatsSchema,
   CampaignSummaryList,
+  CampaignTimelineSchema,
   ExplanationSchema,
   ForecastSchema,
   PreviewBody,
@@ -470,6 +471,26 @@ export const adminRoutes: AdminRoute[] = [
     errors: [404],
     async handle({ herald, params }) {
       return { body: await herald.campaigns.runs(params.id) };
+    },
+  }),
+  route({
+    operationId: 'getCampaignTimeline',
+    method: 'GET',
+    path: '/campaigns/{id}/timeline',
+    tag: 'campaigns',
+    summary: 'A campaign’s figures over time',
+    description:
+      'Sent, viewed, clicked, conversions and revenue in hour buckets for the first 48 hours from the local hour of the first send, then day buckets, in the campaign’s zone; empty buckets left out. Definitions: docs/CAMPAIGNS.md, "Stats over time".',
+    params: campaignPath,
+    response: {
+      status: 200,
+      schema: CampaignTimelineSchema,
+      description: 'The buckets, oldest first, and their totals.',
+    },
+    changes: false,
+    errors: [404],
+    async handle({ herald, params }) {
+      return { body: await herald.campaigns.timeline(params.id) };
     },
   }),
   route({

@@ -13,6 +13,7 @@ import type {
   CampaignForecast,
   CampaignPreview,
   CampaignRuns,
+  CampaignTimeline,
   Explanation,
   TestSendResult,
 } from '../../engine/observe/index.js';
@@ -200,6 +201,34 @@ export const CampaignRunsSchema = describes<CampaignRuns>()(
     by: z.enum(['occurrence', 'day']),
     total: RunStatsSchema,
     runs: z.array(RunStatsSchema),
+  }),
+);
+
+const figures = {
+  sent: count.meta({ description: 'Messages sent (by send time).' }),
+  viewed: count.meta({ description: 'Viewed reports (by report time).' }),
+  clicked: count.meta({ description: 'Clicked reports (by report time).' }),
+  conversions: count.meta({ description: 'Recipients’ conversions (control left out).' }),
+  revenue: z.number().meta({ description: 'Revenue of those conversions.' }),
+};
+
+export const CampaignTimelineSchema = describes<CampaignTimeline>()(
+  z.object({
+    campaignId: CampaignId,
+    timezone: z
+      .string()
+      .meta({ description: 'The zone buckets are cut in: the campaign’s `when.timezone`.' }),
+    hourlyFor: count.meta({ description: 'Hours from the first send’s local hour shown hour by hour.' }),
+    buckets: z.array(
+      z.object({
+        start: z.date(),
+        end: z.date(),
+        unit: z.enum(['hour', 'day']),
+        ...figures,
+      }),
+    ),
+    totals: z.object(figures),
+    rates: z.object({ clickThrough: rate, viewRate: rate }),
   }),
 );
 
