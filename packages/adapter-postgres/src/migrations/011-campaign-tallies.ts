@@ -21,10 +21,12 @@
  * the writer's transaction and rolls back with it. Groups are upserted in
  * key order, and Herald writes recipients and deliveries one statement per
  * transaction, so two writers lock shared groups in the same order and
- * cannot deadlock. settledAt only rises on insert and update; when rows
- * leave a group holding its latest instant (an update to another state, a
- * delete) it is recomputed from `recipients_stats_idx` in a new statement,
- * after the lock: that statement sees every write committed before it.
+ * cannot deadlock. settledAt (kept for settled states only: pending groups
+ * hold NULL, so the constant flow of rows out of pending never recomputes)
+ * only rises on insert and update; when rows leave a settled group holding
+ * its latest instant (a delete, a rare state change) it is recomputed from
+ * `recipients_stats_idx` in a new statement, after the lock: that statement
+ * sees every write committed before it.
  *
  * What it costs a write: one upsert per group a statement touches (a batch
  * of 500 recipients of one run touches one to three groups), and concurrent
@@ -55,7 +57,8 @@ export default (s: string): string[] => [
   `CREATE FUNCTION ${s}.apply_recipient_deltas(changes jsonb) RETURNS void LANGUAGE plpgsql AS $fn$
     BEGIN
       INSERT INTO ${s}.recipient_tallies AS t (campaign_id, occurrence, state, reason, n, settled_at)
-      SELECT c.campaign_id, c.occurrence, c.state, c.reason, sum(c.delta), max(c.updated_at) FILTER (WHERE c.delta > 0)
+      SELECT c.campaign_id, c.occurrence, c.state, c.reason, sum(c.delta),
+        max(c.updated_at) FILTER (WHERE c.delta > 0 AND c.state <> 'pending')
       FROM jsonb_to_recordset(changes) AS c(campaign_id text, occurrence text, state text, reason text,
         delta int, updated_at timestamptz)
       GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
@@ -72,6 +75,7 @@ export default (s: string): string[] => [
       FROM (SELECT campaign_id, occurrence, state, reason, max(updated_at) AS latest
             FROM jsonb_to_recordset(left_rows) AS l(campaign_id text, occurrence text, state text, reason text,
               updated_at timestamptz)
+            WHERE state <> 'pending'
             GROUP BY 1, 2, 3, 4) AS l
       WHERE t.campaign_id = l.campaign_id AND t.occurrence = l.occurrence AND t.state = l.state
         AND t.reason = l.reason AND l.latest >= t.settled_at;
@@ -80,7 +84,7 @@ export default (s: string): string[] => [
   `CREATE FUNCTION ${s}.recipients_inserted() RETURNS trigger LANGUAGE plpgsql AS $fn$
     BEGIN
       INSERT INTO ${s}.recipient_tallies AS t (campaign_id, occurrence, state, reason, n, settled_at)
-      SELECT campaign_id, occurrence, state, coalesce(reason, ''), count(*), max(updated_at)
+      SELECT campaign_id, occurrence, state, coalesce(reason, ''), count(*), max(updated_at) FILTER (WHERE state <> 'pending')
       FROM inserted GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
       ON CONFLICT (campaign_id, occurrence, state, reason)
       DO UPDATE SET n = t.n + excluded.n, settled_at = greatest(t.settled_at, excluded.settled_at);
@@ -180,7 +184,7 @@ export default (s: string): string[] => [
 
   // Existing installations: the rows already stored.
   `INSERT INTO ${s}.recipient_tallies (campaign_id, occurrence, state, reason, n, settled_at)
-   SELECT campaign_id, occurrence, state, coalesce(reason, ''), count(*), max(updated_at)
+   SELECT campaign_id, occurrence, state, coalesce(reason, ''), count(*), max(updated_at) FILTER (WHERE state <> 'pending')
    FROM ${s}.recipients GROUP BY 1, 2, 3, 4`,
   `INSERT INTO ${s}.delivery_tallies (campaign_id, occurrence, status, n)
    SELECT campaign_id, occurrence, status, count(*) FROM ${s}.deliveries GROUP BY 1, 2, 3`,
