@@ -12,6 +12,7 @@
  *   BENCH_FRESH=1              regenerate even if data of this size is stored
  *   BENCH_EXPLAIN=1            print EXPLAIN (ANALYZE, BUFFERS) of the per-run recipients read
  *   BENCH_DROP=1               drop the data afterwards (kept by default, so a rerun costs seconds)
+ *   BENCH_SCHEMA=name          the schema (default bench_stats_<recipients>), to keep a data set apart
  *
  * Rows are made by SQL `generate_series` in the server, in schema
  * bench_stats_<recipients>; generation is timed separately.
@@ -29,7 +30,7 @@ const EXPLAIN = Boolean(process.env.BENCH_EXPLAIN);
 /** Runs of the measured campaign: a recurring campaign's audience spread over this many occurrences. */
 const OCCURRENCES = 4;
 const GENERATOR_VERSION = 1;
-const schema = `bench_stats_${RECIPIENTS}`;
+const schema = process.env.BENCH_SCHEMA ?? `bench_stats_${RECIPIENTS}`;
 const CAMPAIGN = 'cmp_bench_stats' as CampaignId;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

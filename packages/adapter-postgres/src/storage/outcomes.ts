@@ -231,11 +231,13 @@ export function outcomes(sql: SqlClient, schema: string) {
       };
       const [recipients, deliveries, interactions] = await Promise.all([
         sql.query<{ state: string; reason: string | null; n: number }>(
-          `SELECT state, reason, count(*)::int AS n FROM ${schema}.recipients WHERE campaign_id = $1 GROUP BY state, reason`,
+          // The tallies kept by triggers (migration 011), not a count of the campaign's recipients.
+          `SELECT state, nullif(reason, '') AS reason, sum(n)::int AS n FROM ${schema}.recipient_tallies
+           WHERE campaign_id = $1 AND n <> 0 GROUP BY state, reason`,
           [campaignId],
         ),
         sql.query<{ status: string; n: number }>(
-          `SELECT status, count(*)::int AS n FROM ${schema}.deliveries WHERE campaign_id = $1 GROUP BY status`,
+          `SELECT status, sum(n)::int AS n FROM ${schema}.delivery_tallies WHERE campaign_id = $1 AND n <> 0 GROUP BY status`,
           [campaignId],
         ),
         sql.query<{ kind: string; action: string | null; n: number }>(

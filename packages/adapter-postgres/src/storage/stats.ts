@@ -4,9 +4,11 @@ import type { SqlClient } from '../sql/client.js';
 import { iso } from './rows.js';
 
 /**
- * Campaign statistics per occurrence. Every figure is grouped by the server
- * (GROUP BY on each table's index led by campaign_id): one campaign's rows
- * are read once per table per request, nothing is listed into Node.
+ * Campaign statistics per occurrence. Recipients and deliveries are read
+ * from the tallies kept by triggers (migration 011): a few rows per
+ * occurrence, whatever the audience. The other figures are grouped by the
+ * server (GROUP BY on each table's index led by campaign_id); nothing is
+ * listed into Node.
  */
 /**
  * The instant in a live occurrence id, without a regular expression over the
@@ -46,13 +48,14 @@ export function campaignStatistics(sql: SqlClient, s: string) {
           n: number;
           settled: Date | null;
         }>(
-          `SELECT ${key} AS occurrence, state, reason, count(*)::int AS n, max(updated_at) FILTER (WHERE state <> 'pending') AS settled
-           FROM ${s}.recipients WHERE campaign_id = $1 GROUP BY 1, state, reason`,
+          `SELECT ${key} AS occurrence, state, nullif(reason, '') AS reason, sum(n)::int AS n,
+             max(settled_at) FILTER (WHERE state <> 'pending') AS settled
+           FROM ${s}.recipient_tallies WHERE campaign_id = $1 AND n <> 0 GROUP BY 1, state, reason`,
           params,
         ),
         sql.query<{ occurrence: string; status: string; n: number }>(
-          `SELECT ${key} AS occurrence, status, count(*)::int AS n FROM ${s}.deliveries WHERE campaign_id = $1
-           GROUP BY 1, status`,
+          `SELECT ${key} AS occurrence, status, sum(n)::int AS n FROM ${s}.delivery_tallies
+           WHERE campaign_id = $1 AND n <> 0 GROUP BY 1, status`,
           params,
         ),
         sql.query<{ occurrence: string; kind: string; action: string | null; n: number }>(
