@@ -9,7 +9,7 @@ import latestEvents from './006-latest-events.js';
 import counters from './007-counters.js';
 import campaignHistory from './008-campaign-history.js';
 import campaignStats from './009-campaign-stats.js';
-import campaignTallies from './011-campaign-tallies.js';
+import campaignTallies from './010-campaign-tallies.js';
 
 export interface Migration {
   version: number;
@@ -28,7 +28,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'counters', statements: counters },
   { version: 8, name: 'campaign-history', statements: campaignHistory },
   { version: 9, name: 'campaign-stats', statements: campaignStats },
-  // Registered as 10 on this branch; 011 once migration 010 (a delivery column, another branch) is merged.
   { version: 10, name: 'campaign-tallies', statements: campaignTallies },
 ];
 

@@ -231,7 +231,7 @@ export function outcomes(sql: SqlClient, schema: string) {
       };
       const [recipients, deliveries, interactions] = await Promise.all([
         sql.query<{ state: string; reason: string | null; n: number }>(
-          // The tallies kept by triggers (migration 011), not a count of the campaign's recipients.
+          // The tallies kept by triggers (migration 010), not a count of the campaign's recipients.
           `SELECT state, nullif(reason, '') AS reason, sum(n)::int AS n FROM ${schema}.recipient_tallies
            WHERE campaign_id = $1 AND n <> 0 GROUP BY state, reason`,
           [campaignId],

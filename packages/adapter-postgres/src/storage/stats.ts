@@ -5,7 +5,7 @@ import { iso } from './rows.js';
 
 /**
  * Campaign statistics per occurrence. Recipients and deliveries are read
- * from the tallies kept by triggers (migration 011): a few rows per
+ * from the tallies kept by triggers (migration 010): a few rows per
  * occurrence, whatever the audience. The other figures are grouped by the
  * server (GROUP BY on each table's index led by campaign_id); nothing is
  * listed into Node.
