@@ -372,7 +372,10 @@ export function createHerald(options: HeraldOptions): Herald {
       const wake = new AbortController();
       const onAbort = () => wake.abort();
       signal.addEventListener('abort', onAbort, { once: true });
-      await Promise.race([clock.sleep(pollIntervalMs, wake.signal), pool.slotFreed(wake.signal)]);
+      // Only a running job can end early: with none, slotFreed would answer at once and the loop would spin.
+      const wakes = [clock.sleep(pollIntervalMs, wake.signal)];
+      if (pool.running() > 0) wakes.push(pool.slotFreed(wake.signal));
+      await Promise.race(wakes);
       wake.abort();
       signal.removeEventListener('abort', onAbort);
     }
