@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, get, newIdempotencyKey } from './api.js';
 import { scheduleName } from './campaigns-list.js';
 import { ExplainPanel } from './explain.js';
@@ -45,11 +45,19 @@ interface BrowsersAnswer {
   browsers: BrowserRow[];
 }
 
-/** The browsers breakdown, or null when this server has no such route yet (its section is hidden). */
+/** Set once the server answered that it has no browsers route (an older @herald/core): not asked again. */
+let browsersRouteMissing = false;
+
+/** The browsers breakdown, or null when this server has no such route (its section is hidden). */
 async function loadBrowsers(path: string): Promise<BrowsersAnswer | null> {
+  if (browsersRouteMissing) return null;
   try {
     return await get<BrowsersAnswer>(`${path}/browsers`);
   } catch (error) {
+    if (error instanceof ApiError && error.status === 404 && error.code === 'route_not_found') {
+      browsersRouteMissing = true;
+      return null;
+    }
     if (error instanceof ApiError && error.status === 404) return null;
     throw error;
   }
@@ -60,13 +68,20 @@ export function CampaignDetail({ id }: { id: string }) {
   const [message, setMessage] = useState<string>();
   const [actionError, setActionError] = useState<Error>();
   const [busy, setBusy] = useState(false);
-  const campaign = useLoad(async () => {
-    const answer = await call<Campaign>('GET', path);
-    return { campaign: answer.data, etag: answer.etag };
-  }, id);
+  const [refreshMs, setRefreshMs] = useState<number | undefined>(undefined);
+  // The campaign (its status, next run, version) and its figures move on their own while it is live:
+  // both are polled then; a finished or draft campaign is read once.
+  const campaign = useLoad(
+    async () => {
+      const answer = await call<Campaign>('GET', path);
+      return { campaign: answer.data, etag: answer.etag };
+    },
+    id,
+    refreshMs,
+  );
   const status = campaign.data?.campaign.status;
-  // Figures move while a campaign sends: poll them, not the static parts of the page.
-  const refreshMs = status && (LIVE_STATUSES.includes(status) || status === 'completed') ? 3000 : undefined;
+  const live = status !== undefined && (LIVE_STATUSES.includes(status) || status === 'completed');
+  useEffect(() => setRefreshMs(live ? 3000 : undefined), [live]);
   const figures = useLoad(
     async () => {
       const [stats, runs, timeline, browsers] = await Promise.all([

@@ -1,7 +1,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { render } from 'preact';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { PRINCIPAL } from './api.js';
 import { CampaignDetail } from './campaign-detail.js';
 import { CampaignForm } from './campaign-form.js';
@@ -13,8 +13,14 @@ function Page() {
   const route = useRoute();
   const [section = 'campaigns', id, sub] = route.path;
   const key = route.path.join('/');
-  // A new screen moves focus to its heading, so keyboard and screen-reader users start at the top of it.
+  // A new screen moves focus to its heading, so keyboard and screen-reader users start at the top of
+  // it; the first screen leaves focus where the browser put it, so the skip link comes first.
+  const first = useRef(true);
   useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
     const timer = setTimeout(() => document.querySelector<HTMLElement>('main h1')?.focus(), 0);
     return () => clearTimeout(timer);
   }, [key]);

@@ -17,20 +17,32 @@ const SERIES = [
 export function TimelinePlot({ buckets, timezone }: { buckets: TimelineBucket[]; timezone: string }) {
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // The page polls every few seconds: redraw only when a figure changed, not on every answer.
+  const signature = buckets
+    .map(
+      (bucket) => `${bucket.start}:${bucket.sent}:${bucket.viewed}:${bucket.clicked}:${bucket.conversions}`,
+    )
+    .join('|');
+  const latest = useRef(buckets);
+  latest.current = buckets;
 
   useEffect(() => {
     const element = container.current;
     if (!element) return;
+    const buckets = latest.current;
     const xs = buckets.map((bucket) => new Date(bucket.start).getTime() / 1000);
     const data: uPlot.AlignedData = [
       xs,
       ...SERIES.map((series) => buckets.map((bucket) => bucket[series.key])),
     ];
     const width = Math.max(320, element.clientWidth || 640);
-    if (plot.current) {
-      plot.current.setData(data);
-      return;
-    }
+    // The x range from the buckets themselves: one bucket would otherwise stretch the axis over
+    // years; half an hour either side keeps a lone point readable.
+    const first = xs[0] ?? Date.now() / 1000;
+    const last = xs.at(-1) ?? first;
+    const pad = Math.max(1800, (last - first) * 0.02);
+    // Recreated on new data (a few buckets, cheap): uPlot keeps its first x range across setData.
+    plot.current?.destroy();
     plot.current = new uPlot(
       {
         width,
@@ -46,12 +58,12 @@ export function TimelinePlot({ buckets, timezone }: { buckets: TimelineBucket[];
           })),
         ],
         axes: [{}, { label: 'Count', size: 60 }],
-        scales: { x: { time: true } },
+        scales: { x: { time: true, range: () => [first - pad, last + pad] } },
       },
       data,
       element,
     );
-  }, [buckets, timezone]);
+  }, [signature, timezone]);
 
   useEffect(() => {
     const element = container.current;
@@ -79,7 +91,9 @@ export function TimelinePlot({ buckets, timezone }: { buckets: TimelineBucket[];
         data-points={buckets.length}
       />
       <figcaption>
-        {buckets.length === 0 ? 'Nothing sent yet.' : `${buckets.length} buckets, in ${timezone}.`}
+        {buckets.length === 0
+          ? 'Nothing sent yet.'
+          : `${buckets.length} ${buckets.length === 1 ? 'bucket' : 'buckets'} (hours, then days), in ${timezone}.`}
       </figcaption>
     </figure>
   );

@@ -139,7 +139,6 @@ export function PreviewPanel({ campaignId }: { campaignId: string }) {
       <ErrorBox error={error} />
       {preview && (
         <>
-          {!preview.inAudience && <p class="hint">This user is not in the campaign’s audience now.</p>}
           {preview.controlGroup && (
             <p class="hint">This user is in the control group: a real run would skip them.</p>
           )}

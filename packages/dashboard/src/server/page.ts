@@ -23,6 +23,8 @@ export function renderPage(input: PageInput): string {
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeHtml(input.title)}</title>`,
+    // No favicon request to the host's root (which may not have one): an empty icon.
+    '<link rel="icon" href="data:,">',
     meta('herald-api', input.apiPath),
     meta('herald-csrf', input.csrfToken),
     meta('herald-csrf-header', input.csrfHeader),
