@@ -345,7 +345,7 @@ describe('the dashboard in Chromium, on the example app and a real Postgres', ()
     expect(await seriousViolations(page)).toEqual([]);
   });
 
-  it('runs the main flow by keyboard alone: create, schedule, pause', async () => {
+  it('runs the main flow by keyboard alone (create, schedule, pause), then edits the paused campaign', async () => {
     // A fresh load (not a hash change), so the first Tab starts at the top of the page.
     await page.goto('about:blank');
     await page.goto(`${origin}/admin/`);
@@ -378,8 +378,24 @@ describe('the dashboard in Chromium, on the example app and a real Postgres', ()
     await expect.poll(() => statusOf(page)).toBe('paused');
     const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2] as string);
     const stored = await herald.campaigns.get(id);
-    expect(stored?.status).toBe('paused');
-    expect(stored?.what.title).toBe('Hello {{ user.first_name | default: "" }}');
+    expect(stored.status).toBe('paused');
+    expect(stored.what.title).toBe('Hello {{ user.first_name | default: "" }}');
+
+    // Edit the paused campaign: the form comes back filled from the stored campaign.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit Typed by keyboard' }).waitFor();
+    expect(await page.getByLabel('Deeplink', { exact: true }).inputValue()).toBe(
+      'https://example.com/keyboard',
+    );
+    await page.getByLabel('Title', { exact: true }).fill('Edited while paused');
+    await page.getByLabel('Labels').fill('edited');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: 'Typed by keyboard' }).waitFor();
+    const edited = await herald.campaigns.get(id);
+    expect(edited.what.title).toBe('Edited while paused');
+    expect(edited.labels).toEqual(['edited']);
+    expect(edited.version).toBeGreaterThan(stored.version);
+    expect(edited.when).toEqual(stored.when);
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Campaigns' }).click();
     await expect.poll(() => page.locator('table.campaigns tbody tr').count()).toBe(3);

@@ -91,7 +91,8 @@ function emptyForm(): FormState {
     name: '',
     labels: '',
     scheduleType: 'once',
-    at: toLocalInput(new Date(Date.now() + 3_600_000).toISOString()),
+    // The first full hour at least an hour away: a draft nobody sends by accident.
+    at: toLocalInput(new Date(Math.ceil((Date.now() + 3_600_000) / 3_600_000) * 3_600_000).toISOString()),
     dates: '',
     time: '09:00',
     everyUnit: 'day',

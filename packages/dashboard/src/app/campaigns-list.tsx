@@ -3,7 +3,7 @@ import { get } from './api.js';
 import { count, dateTime, percent, ratio } from './format.js';
 import { useLoad } from './hooks.js';
 import { href, navigate, type Route } from './router.js';
-import type { Campaign, CampaignRuns } from './types.js';
+import type { Campaign, CampaignStats } from './types.js';
 import { STATUSES } from './types.js';
 import { ErrorBox, StatusBadge } from './ui.js';
 
@@ -22,19 +22,20 @@ const SCHEDULE_NAMES: Record<string, string> = {
 };
 export const scheduleName = (type: string) => SCHEDULE_NAMES[type] ?? type;
 
-/** Sent and click-through for one row: the runs' total, read per row (a page is at most 50). */
+/**
+ * Sent and click-through for one row, from the campaign's totals (`/stats`, read from the
+ * storage's tallies), one request per row of a page of at most 50.
+ */
 function RowFigures({ campaign }: { campaign: Campaign }) {
-  const runs = useLoad(
-    () => get<CampaignRuns>(`/campaigns/${encodeURIComponent(campaign.id)}/runs`),
+  const stats = useLoad(
+    () => get<CampaignStats>(`/campaigns/${encodeURIComponent(campaign.id)}/stats`),
     `${campaign.id}:${campaign.version}`,
   );
-  const total = runs.data?.total;
+  const totals = stats.data;
   return (
     <>
-      <td class="num">{total ? count(total.sent) : '…'}</td>
-      <td class="num">
-        {total ? percent(total.rates.clickThrough ?? ratio(total.clicked, total.sent)) : '…'}
-      </td>
+      <td class="num">{totals ? count(totals.sent) : '…'}</td>
+      <td class="num">{totals ? percent(ratio(totals.clicked, totals.sent)) : '…'}</td>
     </>
   );
 }

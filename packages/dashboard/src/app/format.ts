@@ -28,7 +28,10 @@ export function toLocalInput(value: string | undefined | null): string {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return '';
   const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
-  return local.toISOString().slice(0, 16);
+  // Minutes when that is all there is; seconds and milliseconds kept when set, so an edit that
+  // does not touch the field sends back the instant it read.
+  const precision = date.getMilliseconds() ? 23 : date.getSeconds() ? 19 : 16;
+  return local.toISOString().slice(0, precision);
 }
 
 /** <input type="datetime-local"> → ISO instant (the browser's zone), or undefined when empty. */
