@@ -3,6 +3,7 @@ import {
   type AdminHttpOptions,
   type Authorize,
   ConfigError,
+  consoleLogger,
   type Herald,
   heraldAdminHttp,
   type Logger,
@@ -110,6 +111,8 @@ export function heraldDashboard<Raw extends IncomingMessage = IncomingMessage>(
     { maxBodyBytes },
   );
   const cookiePath = basePath || '/';
+  // Without a next() to hand a fault to, it is logged here (the API's own faults go to the engine's logger).
+  const faultLogger = options.logger ?? consoleLogger('warn');
 
   return async (request, response, next) => {
     try {
@@ -151,7 +154,7 @@ export function heraldDashboard<Raw extends IncomingMessage = IncomingMessage>(
       return notFound(response, next);
     } catch (error) {
       if (next) return next(error);
-      (options.logger ?? console).error?.('herald dashboard failed', { message: (error as Error).message });
+      faultLogger.error('herald dashboard failed', { message: (error as Error).message });
       if (!response.headersSent)
         sendJson(response, 500, { error: { code: 'internal', message: 'internal error' } });
       else response.end();
