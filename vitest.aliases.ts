@@ -15,6 +15,7 @@ export const sourceAliases = [
   { find: /^@herald\/adapter-redis$/, replacement: src('./packages/adapter-redis/src/index.ts') },
   { find: /^@herald\/browser-sdk$/, replacement: src('./packages/browser-sdk/src/index.ts') },
   { find: /^@herald\/service-worker$/, replacement: src('./packages/service-worker/src/index.ts') },
+  { find: /^@herald\/dashboard$/, replacement: src('./packages/dashboard/src/index.ts') },
 ];
 
 /** The engine's packages only: the end-to-end tests serve the browser packages from their builds. */

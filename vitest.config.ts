@@ -10,7 +10,7 @@ export default defineConfig({
   test: {
     // test/packaging: npm pack of every package, installed and run outside the workspace (needs a build).
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/*.browser.test.ts', '**/*.e2e.test.ts'],
+    exclude: ['**/node_modules/**', '**/*.browser.test.ts', '**/*.e2e.test.ts', '**/*.dashboard.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },

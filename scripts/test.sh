@@ -42,3 +42,6 @@ npx vitest run -c vitest.browser.config.ts
 
 step "end to end through the example app (Firefox ESR and Chromium)"
 npx vitest run -c vitest.e2e.config.ts
+
+step "the dashboard in Chromium on the example app (with throwaway Postgres)"
+bash scripts/with-services.sh npx vitest run -c vitest.dashboard.config.ts

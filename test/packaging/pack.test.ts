@@ -16,7 +16,7 @@ import { CJS_PROGRAM, ESM_PROGRAM } from './programs.js';
  * Needs `npm run build` first (scripts/test.sh builds before the suites).
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const PACKAGES = ['core', 'adapter-postgres', 'adapter-redis', 'browser-sdk', 'service-worker'];
+const PACKAGES = ['core', 'adapter-postgres', 'adapter-redis', 'browser-sdk', 'service-worker', 'dashboard'];
 const run = promisify(execFile);
 // Each program starts Herald and a push service in a fresh node process: generous for a loaded CI machine.
 
@@ -71,13 +71,14 @@ const expected = {
   title: 'Hello Ada',
   adapterErrors: ['ConfigError', 'ConfigError'],
   browserPackages: ['function', 'function'],
+  dashboard: [200, 200, true],
 };
 
 describe('the packed packages in a fresh project', () => {
   it('installs one copy of core, under the project, not under an adapter', () => {
     expect(Object.keys(tarballs).sort()).toEqual(PACKAGES.map((name) => `@herald/${name}`).sort());
     const installed = join(project, 'node_modules', '@herald');
-    for (const name of ['adapter-postgres', 'adapter-redis', 'service-worker'])
+    for (const name of ['adapter-postgres', 'adapter-redis', 'service-worker', 'dashboard'])
       expect(existsSync(join(installed, name, 'node_modules', '@herald', 'core'))).toBe(false);
     const serviceWorker = JSON.parse(readFileSync(join(installed, 'service-worker', 'package.json'), 'utf8'));
     expect(Object.keys(serviceWorker.dependencies ?? {})).toEqual(['zod']);

@@ -3,6 +3,22 @@
  * steps once as ESM (`import`) and once as CommonJS (`require`). Each prints one JSON line.
  */
 const steps = `
+// The dashboard serves its page and its prebuilt front end (dist/app) from the installed package.
+async function dashboardAnswers(herald) {
+  const password = 'packed-dashboard-password';
+  const dashboard = heraldDashboard(herald, { authorize: basicAuth({ username: 'ops', password }), basePath: '/admin' });
+  const server = createServer((request, response) => dashboard(request, response));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = 'http://127.0.0.1:' + server.address().port + '/admin';
+  const authorization = 'Basic ' + Buffer.from('ops:' + password).toString('base64');
+  try {
+    const page = await fetch(base + '/', { headers: { authorization } });
+    const script = await fetch(base + '/assets/app.js');
+    return [page.status, script.status, (await script.text()).length > 10000];
+  } finally {
+    server.close();
+  }
+}
 const pushService = createDevPushService();
 const { url } = await pushService.start();
 const herald = createHerald({
@@ -44,6 +60,7 @@ try {
     vapidAudience: message?.vapid.aud,
     adapterErrors,
     browserPackages: [typeof createHeraldClient, typeof installHerald],
+    dashboard: await dashboardAnswers(herald),
   }));
 } finally {
   await herald.stop();
@@ -58,6 +75,8 @@ import { postgresStorage } from '@herald/adapter-postgres';
 import { redisQueue } from '@herald/adapter-redis';
 import { createHeraldClient } from '@herald/browser-sdk';
 import { installHerald } from '@herald/service-worker';
+import { basicAuth, heraldDashboard } from '@herald/dashboard';
+import { createServer } from 'node:http';
 ${steps}
 `;
 
@@ -68,6 +87,8 @@ const { postgresStorage } = require('@herald/adapter-postgres');
 const { redisQueue } = require('@herald/adapter-redis');
 const { createHeraldClient } = require('@herald/browser-sdk');
 const { installHerald } = require('@herald/service-worker');
+const { basicAuth, heraldDashboard } = require('@herald/dashboard');
+const { createServer } = require('node:http');
 (async () => {
 ${steps}
 })().catch((error) => {

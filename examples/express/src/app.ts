@@ -11,6 +11,7 @@ import {
   type Logger,
   toNodeListener,
 } from '@herald/core';
+import { basicAuth, heraldDashboard } from '@herald/dashboard';
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 const require = createRequire(import.meta.url);
@@ -25,7 +26,7 @@ const serviceWorkerScript = join(distOf('@herald/service-worker'), 'herald-sw.js
 
 export interface AppOptions {
   herald: Herald;
-  /** Bearer token of the admin API under /admin/api (at least 16 characters). */
+  /** Bearer token of the admin API under /admin/api (at least 16 characters); also the dashboard's password (user `admin`). */
   adminToken: string;
   vapidPublicKey: string;
   /** Files served at the site root: index.html, sw.js, the SDK bundle. */
@@ -35,7 +36,10 @@ export interface AppOptions {
   logger?: Logger;
 }
 
-/** The example site: Herald's endpoints under /herald, Herald's admin API under /admin/api, and the subscribe page. */
+/**
+ * The example site: Herald's endpoints under /herald, Herald's admin API under /admin/api, the
+ * dashboard under /admin, and the subscribe page.
+ */
 export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http, logger }: AppOptions) {
   const app = express();
   app.disable('x-powered-by');
@@ -44,6 +48,14 @@ export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http,
   app.use(
     '/admin/api',
     toNodeListener(heraldAdminHttp(herald, { authorize: bearerToken(adminToken), mountPath: '/admin/api' })),
+  );
+  // The dashboard (its page, assets and its own API under /admin/_api), signed in with HTTP Basic as `admin`.
+  app.use(
+    '/admin',
+    heraldDashboard(herald, {
+      authorize: basicAuth({ username: 'admin', password: adminToken }),
+      basePath: '/admin',
+    }),
   );
   app.use(express.json({ limit: '64kb' }));
 

@@ -60,6 +60,7 @@ const server = app.listen(config.port, config.host, () => {
   console.log(`Herald example on ${origin}`);
   if (config.adminTokenGenerated)
     console.log(`admin token (set HERALD_ADMIN_TOKEN to choose one): ${config.adminToken}`);
+  console.log(`dashboard: ${origin}/admin/ (user admin, the admin token as password)`);
   console.log(`admin API: ${origin}/admin/api (OpenAPI: ${origin}/admin/api/openapi.json), e.g.`);
   console.log(`  curl -H "Authorization: Bearer <admin token>" ${origin}/admin/api/campaigns`);
 });
