@@ -1,0 +1,347 @@
+import { type FormState, SCHEDULE_TYPES, type ScheduleType, WEEKDAYS } from './form-state.js';
+import type { StepProps } from './form-step.js';
+import { Field, issueBelongs } from './ui.js';
+
+/** 1. When: the schedule type and its moments, start and end, the user's zone, DND, cut-off, throttle. */
+export function WhenStep({ form, set, issues, locked, editing }: StepProps & { editing: boolean }) {
+  const live = ['onEvent', 'inaction', 'eventDate'].includes(form.scheduleType);
+  return (
+    <fieldset class="step" disabled={locked}>
+      <legend>1. When</legend>
+      {locked && <p class="hint">A running campaign keeps its timing: pause it to change when.</p>}
+      <Field label="Type" path="when.schedule.type" issues={[]}>
+        {(props) => (
+          <select
+            {...props}
+            value={form.scheduleType}
+            disabled={editing}
+            onChange={(e) => set('scheduleType', e.currentTarget.value as ScheduleType)}
+          >
+            {SCHEDULE_TYPES.map(([value, label]) => (
+              <option value={value} key={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <div data-path="when.schedule">
+        {form.scheduleType === 'once' && (
+          <Field label="Send at (your local time)" path="when.schedule.at" issues={issues}>
+            {(props) => (
+              <input
+                {...props}
+                type="datetime-local"
+                value={form.at}
+                onInput={(e) => set('at', e.currentTarget.value)}
+              />
+            )}
+          </Field>
+        )}
+        {form.scheduleType === 'dates' && (
+          <Field
+            label="Dates, one per line"
+            path="when.schedule.at"
+            issues={issues}
+            hint="e.g. 2027-03-01T10:00"
+          >
+            {(props) => (
+              <textarea
+                {...props}
+                rows={4}
+                value={form.dates}
+                onInput={(e) => set('dates', e.currentTarget.value)}
+              />
+            )}
+          </Field>
+        )}
+        {form.scheduleType === 'recurring' && (
+          <>
+            <Field label="At (time of day, campaign zone)" path="when.schedule.time" issues={issues}>
+              {(props) => (
+                <input
+                  {...props}
+                  type="time"
+                  value={form.time}
+                  onInput={(e) => set('time', e.currentTarget.value)}
+                />
+              )}
+            </Field>
+            <Field label="Every" path="when.schedule.every.unit" issues={[]}>
+              {(props) => (
+                <select
+                  {...props}
+                  value={form.everyUnit}
+                  onChange={(e) => set('everyUnit', e.currentTarget.value as FormState['everyUnit'])}
+                >
+                  <option value="day">N days</option>
+                  <option value="week">week, on weekdays</option>
+                  <option value="month">month, on a day</option>
+                </select>
+              )}
+            </Field>
+            {form.everyUnit === 'day' && (
+              <Field label="Every how many days" path="when.schedule.every" issues={issues}>
+                {(props) => (
+                  <input
+                    {...props}
+                    type="number"
+                    min={1}
+                    value={form.interval}
+                    onInput={(e) => set('interval', e.currentTarget.value)}
+                  />
+                )}
+              </Field>
+            )}
+            {form.everyUnit === 'week' && (
+              <fieldset class="weekdays" data-path="when.schedule.every">
+                <legend>Weekdays</legend>
+                {WEEKDAYS.map((day, index) => (
+                  <label key={day} class="checkbox">
+                    <input
+                      type="checkbox"
+                      checked={form.weekdays.includes(index + 1)}
+                      onChange={(e) =>
+                        set(
+                          'weekdays',
+                          e.currentTarget.checked
+                            ? [...form.weekdays, index + 1].sort()
+                            : form.weekdays.filter((weekday) => weekday !== index + 1),
+                        )
+                      }
+                    />
+                    {day}
+                  </label>
+                ))}
+                {issues
+                  .filter((issue) => issueBelongs(issue.path, 'when.schedule.every'))
+                  .map((issue) => (
+                    <span class="field-error" key={issue.path}>
+                      {issue.message}
+                    </span>
+                  ))}
+              </fieldset>
+            )}
+            {form.everyUnit === 'month' && (
+              <Field label="Day of month" path="when.schedule.every" issues={issues}>
+                {(props) => (
+                  <input
+                    {...props}
+                    type="number"
+                    min={1}
+                    max={31}
+                    value={form.dayOfMonth}
+                    onInput={(e) => set('dayOfMonth', e.currentTarget.value)}
+                  />
+                )}
+              </Field>
+            )}
+          </>
+        )}
+        {live && (
+          <Field label="Event" path="when.schedule.event" issues={issues}>
+            {(props) => (
+              <input
+                {...props}
+                value={form.eventName}
+                onInput={(e) => set('eventName', e.currentTarget.value)}
+              />
+            )}
+          </Field>
+        )}
+        {form.scheduleType === 'inaction' && (
+          <>
+            <Field label="Not followed by event" path="when.schedule.notFollowedBy" issues={issues}>
+              {(props) => (
+                <input
+                  {...props}
+                  value={form.followedBy}
+                  onInput={(e) => set('followedBy', e.currentTarget.value)}
+                />
+              )}
+            </Field>
+            <Field label="Within" path="when.schedule.within" issues={issues}>
+              {(props) => (
+                <span class="pair">
+                  <input
+                    {...props}
+                    type="number"
+                    min={1}
+                    value={form.withinAmount}
+                    onInput={(e) => set('withinAmount', e.currentTarget.value)}
+                  />
+                  <select
+                    aria-label="Unit"
+                    value={form.withinUnit}
+                    onChange={(e) => set('withinUnit', e.currentTarget.value as FormState['withinUnit'])}
+                  >
+                    <option value="minutes">minutes</option>
+                    <option value="hours">hours</option>
+                    <option value="days">days</option>
+                  </select>
+                </span>
+              )}
+            </Field>
+          </>
+        )}
+        {form.scheduleType === 'eventDate' && (
+          <>
+            <Field label="Date property of the event" path="when.schedule.property" issues={issues}>
+              {(props) => (
+                <input
+                  {...props}
+                  value={form.dateProperty}
+                  onInput={(e) => set('dateProperty', e.currentTarget.value)}
+                />
+              )}
+            </Field>
+            <Field label="Offset (negative: before)" path="when.schedule.offset" issues={issues}>
+              {(props) => (
+                <span class="pair">
+                  <input
+                    {...props}
+                    type="number"
+                    value={form.offsetAmount}
+                    onInput={(e) => set('offsetAmount', e.currentTarget.value)}
+                  />
+                  <select
+                    aria-label="Offset unit"
+                    value={form.offsetUnit}
+                    onChange={(e) => set('offsetUnit', e.currentTarget.value as FormState['offsetUnit'])}
+                  >
+                    <option value="minutes">minutes</option>
+                    <option value="hours">hours</option>
+                    <option value="days">days</option>
+                  </select>
+                </span>
+              )}
+            </Field>
+          </>
+        )}
+        {issues
+          .filter(
+            (issue) =>
+              issue.path === 'when.schedule' ||
+              issue.path === 'when.schedule.type' ||
+              (form.scheduleType === 'onEvent' &&
+                issue.path.startsWith('when.schedule.') &&
+                !issue.path.startsWith('when.schedule.event')),
+          )
+          .map((issue) => (
+            <span class="field-error" key={issue.path}>
+              {issue.path}: {issue.message}
+            </span>
+          ))}
+      </div>
+      <Field
+        label="Campaign time zone"
+        path="when.timezone"
+        issues={issues}
+        hint="IANA zone, e.g. Europe/Paris"
+      >
+        {(props) => (
+          <input {...props} value={form.timezone} onInput={(e) => set('timezone', e.currentTarget.value)} />
+        )}
+      </Field>
+      <Field label="Start (optional)" path="when.start" issues={issues}>
+        {(props) => (
+          <input
+            {...props}
+            type="datetime-local"
+            value={form.start}
+            onInput={(e) => set('start', e.currentTarget.value)}
+          />
+        )}
+      </Field>
+      <Field label="End (optional)" path="when.end" issues={issues}>
+        {(props) => (
+          <input
+            {...props}
+            type="datetime-local"
+            value={form.end}
+            onInput={(e) => set('end', e.currentTarget.value)}
+          />
+        )}
+      </Field>
+      {!live && (
+        <Field label="Deliver in each user’s time zone" path="when.userTimezone" issues={issues}>
+          {(props) => (
+            <span class="pair">
+              <input
+                {...props}
+                type="checkbox"
+                checked={form.userTimezone}
+                onChange={(e) => set('userTimezone', e.currentTarget.checked)}
+              />
+              <select
+                aria-label="If the user’s time has passed"
+                value={form.ifPassed}
+                disabled={!form.userTimezone}
+                onChange={(e) => set('ifPassed', e.currentTarget.value as FormState['ifPassed'])}
+              >
+                <option value="sendNow">if passed: send now</option>
+                <option value="skip">if passed: skip</option>
+              </select>
+            </span>
+          )}
+        </Field>
+      )}
+      <Field label="Own Do-Not-Disturb window (overrides the global one)" path="when.dnd" issues={issues}>
+        {(props) => (
+          <span class="pair">
+            <input
+              {...props}
+              type="checkbox"
+              checked={form.dndOverride}
+              onChange={(e) => set('dndOverride', e.currentTarget.checked)}
+            />
+            <input
+              aria-label="Do-Not-Disturb from"
+              type="time"
+              value={form.dndStart}
+              disabled={!form.dndOverride}
+              onInput={(e) => set('dndStart', e.currentTarget.value)}
+            />
+            <input
+              aria-label="Do-Not-Disturb until"
+              type="time"
+              value={form.dndEnd}
+              disabled={!form.dndOverride}
+              onInput={(e) => set('dndEnd', e.currentTarget.value)}
+            />
+            <select
+              aria-label="During Do-Not-Disturb"
+              value={form.dndAction}
+              disabled={!form.dndOverride}
+              onChange={(e) => set('dndAction', e.currentTarget.value as FormState['dndAction'])}
+            >
+              <option value="delay">delay to its end</option>
+              <option value="discard">discard</option>
+            </select>
+          </span>
+        )}
+      </Field>
+      <Field label="Cut-off (stop delivering after)" path="when.cutoff" issues={issues}>
+        {(props) => (
+          <input
+            {...props}
+            type="datetime-local"
+            value={form.cutoff}
+            onInput={(e) => set('cutoff', e.currentTarget.value)}
+          />
+        )}
+      </Field>
+      <Field label="Throttle (sends per minute, empty: none)" path="when.throttlePerMinute" issues={issues}>
+        {(props) => (
+          <input
+            {...props}
+            type="number"
+            min={1}
+            value={form.throttle}
+            onInput={(e) => set('throttle', e.currentTarget.value)}
+          />
+        )}
+      </Field>
+    </fieldset>
+  );
+}
