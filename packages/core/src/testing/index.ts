@@ -24,6 +24,7 @@ export {
   type TestApnsServiceOptions,
 } from './push-service/apns-stand-in.js';
 export { runQueueSuite } from './queue-suite.js';
+export { type RetentionSuiteOptions, runRetentionSuite } from './retention-suite.js';
 export * as segmentArbitraries from './segment-arbitraries.js';
 export {
   boundSegments,
