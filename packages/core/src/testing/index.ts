@@ -32,4 +32,5 @@ export {
   type SegmentEquivalenceOptions,
 } from './segment-equivalence.js';
 export { MATRIX_NOW, matrixProfiles, matrixSegments } from './segment-matrix.js';
+export { runShutdownSuite, type ShutdownSuiteOptions } from './shutdown-suite.js';
 export { runStorageSuite } from './storage-suite.js';
