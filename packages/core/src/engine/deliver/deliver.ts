@@ -169,13 +169,15 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
         const sent = await sendOne(
           run,
           { userId: job.userId, subscription, message: rendered.message },
-          { attempt: job.attempts + 1, counterKeys: job.counterKeys },
+          { attempt: job.attempts + 1, holds: job.holds, counterKeys: job.counterKeys },
         );
         await recordFinal(ctx, [sent]);
       }
     }
-    const settled = await settleRecipients(run, [job.userId]);
-    if (settled.undeliverable.length > 0 && job.counterKeys.length > 0) {
+    // A retry the window or TTL no longer allows leaves its recipient skipped for that reason (expired,
+    // stopped, ...), as a batch picked up that late would have, not undeliverable: no service refused it.
+    const settled = await settleRecipients(run, [job.userId], new Map(), subscription ? blocked : null);
+    if (settled.undeliverable.length + settled.skipped.length > 0 && job.counterKeys.length > 0) {
       await ctx.counters.release(job.counterKeys, now);
     }
     return { kind: 'done' };
