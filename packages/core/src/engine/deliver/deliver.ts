@@ -126,6 +126,11 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
   if (!campaign) return { kind: 'done' };
   const now = ctx.clock.now();
   if (campaign.status === 'paused') return retryWhilePaused(now);
+  // A subscription with a final outcome is never sent again for this occurrence: a redelivery left by a
+  // job given back at shutdown (its old holder's send failed as it stopped) may come after the new
+  // holder sent the message.
+  const recorded = await ctx.storage.listDeliveries(campaign.id, job.occurrence, [job.userId]);
+  if (recorded.some((delivery) => delivery.subscriptionId === job.subscriptionId)) return { kind: 'done' };
   const run: BatchRun = {
     ctx,
     campaign,
