@@ -10,8 +10,8 @@ export default defineConfig([
     target: 'node20',
   },
   {
-    // The herald-migrate bin: ESM only, run by node directly.
-    entry: { 'bin/migrate': 'src/bin/migrate.ts' },
+    // The herald-migrate and herald-prune bins: ESM only, run by node directly.
+    entry: { 'bin/migrate': 'src/bin/migrate.ts', 'bin/prune': 'src/bin/prune.ts' },
     format: ['esm'],
     sourcemap: true,
     target: 'node20',

@@ -72,14 +72,25 @@ if (pushService) {
 herald.start();
 
 /**
- * A deploy's SIGTERM: stop claiming and finish (or give back) the jobs this process holds first,
- * so no job waits out a lease; the web server keeps answering meanwhile, then closes.
+ * A deploy's SIGTERM (or Ctrl-C): stop accepting HTTP, then stop Herald, which finishes the jobs this
+ * process holds within its shutdown timeout (10 s) and gives the rest back to the queue so another
+ * process takes them at once instead of waiting out a lease; then close the pools and exit 0. Requests
+ * already in progress are answered; a second signal ends the process at once (the default action).
  */
-async function shutdown() {
-  await herald.stop();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await pushService?.stop();
-  await stores.close();
+async function shutdown(signal: NodeJS.Signals) {
+  console.log(`${signal}: shutting down`);
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Idle keep-alive connections go now (Node >= 19 does it in close() too); busy ones after their answer.
+  server.closeIdleConnections();
+  try {
+    await herald.stop();
+    await closed;
+    await pushService?.stop();
+    await stores.close();
+  } catch (error) {
+    console.error('shutdown failed:', error);
+    process.exit(1);
+  }
   process.exit(0);
 }
 process.once('SIGINT', shutdown);

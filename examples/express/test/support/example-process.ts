@@ -19,12 +19,18 @@ export interface ExampleProcess {
   adminToken: string;
   /** Everything the app printed (stdout and stderr), for failure messages. */
   output: string[];
+  /** Sends `signal` and resolves when the app has exited, with how and how long it took. */
+  signal(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
   /** Calls the admin API (under /admin/api) with the bearer token; throws with the body on a non-2xx answer. */
   admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 
-export async function startExample(env: Record<string, string> = {}): Promise<ExampleProcess> {
+export async function startExample(
+  env: Record<string, string> = {},
+  /** How long to wait for "Herald example on …": tsx and PGlite take seconds, more on a loaded box. */
+  listenTimeoutMs = 30_000,
+): Promise<ExampleProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-example-'));
   const adminToken = `e2e-admin-${Math.random().toString(36).slice(2)}-token`;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -69,7 +75,7 @@ export async function startExample(env: Record<string, string> = {}): Promise<Ex
 
   let origin: string;
   try {
-    origin = await withTimeout(listening, 30_000, 'the example app (npm start) listens');
+    origin = await withTimeout(listening, listenTimeoutMs, 'the example app (npm start) listens');
   } catch (error) {
     await stop();
     throw error;
@@ -78,6 +84,17 @@ export async function startExample(env: Record<string, string> = {}): Promise<Ex
     origin,
     adminToken,
     output,
+    async signal(signal) {
+      const sent = Date.now();
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null)
+          resolve({ code: child.exitCode, signal: child.signalCode });
+        else child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal }));
+      });
+      child.kill(signal);
+      const result = await exited;
+      return { ...result, ms: Date.now() - sent };
+    },
     async admin<T>(method: string, path: string, body?: unknown): Promise<T> {
       const response = await fetch(`${origin}/admin/api${path}`, {
         method,

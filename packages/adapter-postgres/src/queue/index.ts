@@ -1,4 +1,4 @@
-import type { ClaimedJob, ClaimOptions, JobInput, Queue, QueueCounts } from '@herald/core';
+import type { ClaimedJob, ClaimOptions, JobInput, PruneBatch, Queue, QueueCounts } from '@herald/core';
 import { type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 
@@ -144,6 +144,21 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
         [dedupeKey],
       );
       return rows.length > 0;
+    },
+
+    /** One bounded DELETE over `jobs_failed_idx` (migration 012); waiting and active rows are never in it. */
+    async pruneFailed({ before, limit }: PruneBatch): Promise<number> {
+      if (limit <= 0) return 0;
+      const { rows } = await sql.query<{ n: number }>(
+        `WITH gone AS (
+           DELETE FROM ${schema}.jobs WHERE state = 'failed' AND id IN (
+             SELECT id FROM ${schema}.jobs WHERE state = 'failed' AND run_at < $1::timestamptz
+             ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [before.toISOString(), limit],
+      );
+      return rows[0]?.n ?? 0;
     },
 
     async counts(): Promise<QueueCounts> {

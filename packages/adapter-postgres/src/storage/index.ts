@@ -9,6 +9,7 @@ import { decisionLog } from './decisions.js';
 import { events } from './events.js';
 import { outcomes } from './outcomes.js';
 import { profiles } from './profiles.js';
+import { retention } from './retention.js';
 import { savedSegments } from './segments.js';
 import { campaignStatistics } from './stats.js';
 import { subscriptions } from './subscriptions.js';
@@ -43,5 +44,6 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     ...conversions(sql, schema),
     ...campaignStatistics(sql, schema),
     ...campaignTimeline(sql, schema),
+    ...retention(sql, schema),
   };
 }

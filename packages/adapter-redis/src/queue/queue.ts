@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimedJob, ClaimOptions, JobInput, Queue, QueueCounts } from '@herald/core';
+import type { ClaimedJob, ClaimOptions, JobInput, PruneBatch, Queue, QueueCounts } from '@herald/core';
 import { ConfigError, CorruptRecordError, ValidationError } from '@herald/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { withRedis } from '../errors.js';
 import { luaScript } from '../lua.js';
-import { cancelScript, claimScript, enqueueScript, extendLeaseScript, settleScript } from './scripts.js';
+import {
+  cancelScript,
+  claimScript,
+  enqueueScript,
+  extendLeaseScript,
+  pruneFailedScript,
+  settleScript,
+} from './scripts.js';
 
 export interface RedisQueueOptions {
   /** An ioredis client the host owns; the queue never closes it. */
@@ -99,6 +106,17 @@ export function redisQueue(options: RedisQueueOptions): Queue {
 
     cancel: (dedupeKey) =>
       flag('cancel', () => cancelScript(connection, [], [base, randomUUID(), dedupeKey])),
+
+    async pruneFailed({ before, limit }: PruneBatch): Promise<number> {
+      if (!Number.isInteger(limit) || limit < 0)
+        throw invalid('pruneFailed', 'limit', 'must be an integer >= 0');
+      if (limit === 0) return 0;
+      const beforeMs = millis(before, 'pruneFailed', 'before');
+      const reply = await withRedis('pruneFailed', () =>
+        pruneFailedScript(connection, [], [base, randomUUID(), beforeMs, limit]),
+      );
+      return z.number().int().min(0).parse(reply);
+    },
 
     async counts(): Promise<QueueCounts> {
       const [waiting, active, failed] = CountReply.parse(

@@ -182,3 +182,17 @@ redis.call('HDEL', base .. 'dedupe', ARGV[3])
 redis.call('DEL', key)
 return remember(requestKey, 1)
 `);
+
+/**
+ * ARGV: base, requestId, before (ms), limit. Deletes up to `limit` failed jobs
+ * whose runAt < before, oldest first (the failed set is scored by runAt);
+ * returns how many. One bounded call, so Redis's single thread is held briefly.
+ */
+export const pruneFailedScript = luaScript(`${COMMON_LUA}
+local ids = redis.call('ZRANGEBYSCORE', base .. 'failed', '-inf', '(' .. ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
+for _, id in ipairs(ids) do
+  redis.call('DEL', jobKey(id))
+  redis.call('ZREM', base .. 'failed', id)
+end
+return remember(requestKey, #ids)
+`);

@@ -33,7 +33,9 @@ interface StoredJob {
  *   new payload and runAt, attempts from zero). A running job is never
  *   replaced: 'replace' is ignored then too, since the worker holding it
  *   cannot be told. Completing, failing or cancelling frees the key.
- * - `fail` keeps the job as failed, out of every claim, for inspection.
+ * - `fail` keeps the job as failed, out of every claim, for inspection,
+ *   until `pruneFailed` removes it: failed jobs whose runAt (the last run's
+ *   due instant) is before the cutoff, oldest first.
  */
 export function memoryQueue(): Queue {
   const jobs = new Map<string, StoredJob>();
@@ -150,6 +152,15 @@ export function memoryQueue(): Queue {
       const holder = holderOf(dedupeKey);
       if (holder?.state !== 'waiting') return false;
       return jobs.delete(holder.id);
+    },
+
+    async pruneFailed({ before, limit }) {
+      const old = [...jobs.values()]
+        .filter((job) => job.state === 'failed' && job.runAt < before)
+        .sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.seq - b.seq)
+        .slice(0, Math.max(0, limit));
+      for (const job of old) jobs.delete(job.id);
+      return old.length;
     },
 
     async counts() {

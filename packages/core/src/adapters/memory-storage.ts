@@ -17,6 +17,7 @@ import {
   UserEvent,
   type UserId,
 } from '../model/index.js';
+import type { PruneBatch } from '../ports/queue.js';
 import type {
   AudiencePageRecord,
   Interaction,
@@ -230,6 +231,9 @@ export function memoryStorage(): Storage {
             (to === undefined || event.time < to),
         )
         .sort((a, b) => a.time.getTime() - b.time.getTime());
+    },
+    async pruneEvents(batch) {
+      return pruneLog(tables.events, tables.eventsByUser, (event) => event.time, batch);
     },
 
     async insertCampaign(campaign) {
@@ -449,6 +453,9 @@ export function memoryStorage(): Storage {
         )
         .sort((a, b) => a.at.getTime() - b.at.getTime());
     },
+    async pruneDecisions(batch) {
+      return pruneLog(tables.decisions, tables.decisionsByUser, (decision) => decision.at, batch);
+    },
     async listInteractions({ userId, since }) {
       // Reports have no model schema (the HTTP handlers check them): a copy is what a caller gets.
       return (tables.interactionsByUser.get(userId) ?? [])
@@ -529,6 +536,37 @@ function entry<K, V>(map: Map<K, V>, key: K, make: () => V): V {
     map.set(key, value);
   }
   return value;
+}
+
+/**
+ * Retention for an append-only log whose row ids are positions: removes the
+ * `limit` oldest rows dated before `before` (log order on equal instants)
+ * and renumbers the rest, rebuilding the per-user positions. One pass over
+ * the whole log per batch: the reference keeps it plain, not fast.
+ */
+function pruneLog<Row extends { userId: string }>(
+  log: Row[],
+  byUser: Map<string, number[]>,
+  instantOf: (row: Row) => Date,
+  { before, limit }: PruneBatch,
+): number {
+  // Rows are stored as given, unchecked: a row without a readable instant is never taken for old.
+  const timeOf = (row: Row): number => new Date(instantOf(row)).getTime();
+  const old = log
+    .map((row, position) => ({ position, time: timeOf(row) }))
+    .filter((row) => row.time < before.getTime())
+    .sort((a, b) => a.time - b.time || a.position - b.position)
+    .slice(0, Math.max(0, limit));
+  if (old.length === 0) return 0;
+  const dropped = new Set(old.map((row) => row.position));
+  const kept = log.filter((_, position) => !dropped.has(position));
+  log.length = 0;
+  byUser.clear();
+  for (const row of kept) {
+    const position = log.push(row) - 1;
+    entry(byUser, row.userId, () => []).push(position);
+  }
+  return dropped.size;
 }
 
 const unique = <T extends string>(ids: readonly T[]): T[] => [...new Set(ids)];

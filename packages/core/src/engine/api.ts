@@ -47,6 +47,7 @@ import type {
   ReportClaims,
   TestSendResult,
 } from './observe/index.js';
+import type { PruneInput, PruneResult } from './retention.js';
 
 /** What `campaigns.create` takes: `name`, `who`, `what`, `when`, optional `setup`; defaults may be omitted. */
 export type CreateCampaignInput = z.input<typeof CampaignInput>;
@@ -276,6 +277,16 @@ export interface Herald {
    * then closes the providers' connections. Call it on SIGTERM.
    */
   stop(): Promise<void>;
+  /**
+   * Retention: deletes tracked events, decision-log entries and failed queue
+   * jobs older than the ages given (`{ olderThan: { events: '180d', decisions:
+   * '90d', jobs: '30d' } }`), in bounded batches, each its own short
+   * statement; returns per kind the cutoff and how many went, and logs them.
+   * Keeps what live campaigns and conversion attribution still read (the
+   * cutoff moves back); stats, runs and timelines are unchanged. Meant for a
+   * daily cron (`herald-prune` in @herald/adapter-postgres); see docs/RETENTION.md.
+   */
+  prune(options: PruneInput): Promise<PruneResult>;
   /** Verifies a report token from a service worker (same as `reports.verifyToken`). */
   verifyReportToken(token: string): ReportClaims | null;
 }

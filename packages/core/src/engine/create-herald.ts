@@ -53,6 +53,7 @@ import { createFaultLog } from './faults.js';
 import { registerInternals } from './internals.js';
 import { consoleLogger } from './logger.js';
 import { attributeConversion, reportTokens } from './observe/index.js';
+import { pruneHistory } from './retention.js';
 import { runScheduler } from './schedule/index.js';
 import { armLiveTriggers } from './triggers/index.js';
 import { createWorkerPool, dispatchJob, runWorkerPass, type WorkerOptions } from './worker.js';
@@ -405,6 +406,8 @@ export function createHerald(options: HeraldOptions): Herald {
       }
       await Promise.all(Object.values(ctx.providers).map((provider) => provider?.close()));
     },
+    prune: (pruneOptions) =>
+      pruneHistory({ storage: ctx.storage, queue: ctx.queue, clock, logger }, pruneOptions),
     verifyReportToken: reports.verifyToken,
     endpoints,
   };

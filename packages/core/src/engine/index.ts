@@ -17,7 +17,9 @@
  * services) that create-herald.ts implements, and two kinds of file:
  * - The composition root: create-herald.ts wires the host's ports into one
  *   engine and exposes its API; worker.ts claims due jobs and hands each to
- *   its floor. They import every floor; nothing imports them.
+ *   its floor; retention.ts prunes old events, decisions and failed jobs,
+ *   keeping what live campaigns read. They import floors; nothing but
+ *   create-herald.ts imports them.
  * - What every floor shares and which imports no floor (context.ts only
  *   names, as types, the parts it carries): context.ts (EngineContext),
  *   jobs.ts (queue job payloads, JobResult, the paused-campaign retry),
@@ -77,4 +79,13 @@ export type {
   TestSendResult,
   TimelineBucket,
 } from './observe/index.js';
+export {
+  type PruneInput,
+  type PruneKind,
+  type PruneKindResult,
+  PruneOptions,
+  type PruneResult,
+  prune,
+  RetentionAge,
+} from './retention.js';
 export { nextDueAt } from './schedule/index.js';

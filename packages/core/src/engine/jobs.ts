@@ -64,8 +64,13 @@ export const RedeliverJob = z.object({
   occurrence: z.string(),
   userId: UserId,
   subscriptionId: SubscriptionId,
-  /** Send attempts so far for this subscription. */
-  attempts: z.number().int().min(1),
+  /** Send attempts so far for this subscription (0 when the first send was held back by an open circuit). */
+  attempts: z.number().int().min(0),
+  /**
+   * Times an open circuit breaker held this message back without a request
+   * since its last attempt: not attempts, they never reached the service.
+   */
+  holds: z.number().int().min(0).default(0),
   dueAt: z.coerce.date().optional(),
   /** Cap and throttle counters taken for this message, given back if it ends up not sent. */
   counterKeys: z.array(z.string()).default([]),

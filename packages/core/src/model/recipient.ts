@@ -50,7 +50,11 @@ export const Delivery = z.object({
   /** The push service's status code, when it answered. */
   statusCode: z.number().int().nullable(),
   reason: z.string().nullable(),
-  attempts: z.number().int().min(1),
+  /**
+   * Requests that reached (or were meant for) the push service. 0 for a message an open circuit
+   * breaker held back until its TTL lapsed: it never left.
+   */
+  attempts: z.number().int().min(0),
   at: Instant,
 });
 export type Delivery = z.infer<typeof Delivery>;

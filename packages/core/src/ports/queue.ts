@@ -39,6 +39,12 @@ export interface ClaimOptions {
   names?: readonly string[];
 }
 
+/** One bounded batch of a retention pass: rows older than `before`, at most `limit` of them. */
+export interface PruneBatch {
+  before: Date;
+  limit: number;
+}
+
 export interface QueueCounts {
   waiting: number;
   active: number;
@@ -59,4 +65,10 @@ export interface Queue {
   /** Removes a waiting (not running) job by dedupe key; true when one was removed. */
   cancel(dedupeKey: string): Promise<boolean>;
   counts(): Promise<QueueCounts>;
+  /**
+   * Deletes up to `limit` failed jobs whose last run was due before `before`
+   * (their `runAt`); returns how many. Waiting and active jobs are never
+   * touched. A retention pass calls it until it returns less than `limit`.
+   */
+  pruneFailed(batch: PruneBatch): Promise<number>;
 }

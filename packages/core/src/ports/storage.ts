@@ -20,6 +20,7 @@ import type {
   UserEvent,
   UserId,
 } from '../model/index.js';
+import type { PruneBatch } from './queue.js';
 
 export interface StorageCapabilities {
   /** Segments are evaluated inside the store (SQL) rather than by scanning profiles in Node. */
@@ -151,6 +152,12 @@ export interface Storage {
   appendEvents(events: readonly UserEvent[]): Promise<void>;
   /** A user's events, oldest first, optionally by name and time range [from, to). */
   listEvents(query: { userId: UserId; name?: string; from?: Date; to?: Date }): Promise<UserEvent[]>;
+  /**
+   * Retention: deletes up to `limit` events with time < before, oldest first
+   * where the store can tell cheaply; returns how many. Whatever reads events
+   * (segments, latest instants, live triggers) sees them gone at once.
+   */
+  pruneEvents(batch: PruneBatch): Promise<number>;
 
   // Campaigns
   insertCampaign(campaign: Campaign): Promise<void>;
@@ -220,6 +227,8 @@ export interface Storage {
    * only one campaign's and only those with at >= since.
    */
   listDecisions(query: { userId: UserId; campaignId?: CampaignId; since?: Date }): Promise<Decision[]>;
+  /** Retention: deletes up to `limit` decisions with at < before; returns how many. Tallies and stats do not read them. */
+  pruneDecisions(batch: PruneBatch): Promise<number>;
   /** One user's service-worker reports with at >= since (all when absent), oldest first. */
   listInteractions(query: { userId: UserId; since?: Date }): Promise<Interaction[]>;
   /** Records a conversion once per (campaign, occurrence, user); false when one was already there. */

@@ -24,6 +24,7 @@ export {
   type TestApnsServiceOptions,
 } from './push-service/apns-stand-in.js';
 export { runQueueSuite } from './queue-suite.js';
+export { type RetentionSuiteOptions, runRetentionSuite } from './retention-suite.js';
 export * as segmentArbitraries from './segment-arbitraries.js';
 export {
   boundSegments,
@@ -31,4 +32,5 @@ export {
   type SegmentEquivalenceOptions,
 } from './segment-equivalence.js';
 export { MATRIX_NOW, matrixProfiles, matrixSegments } from './segment-matrix.js';
+export { runShutdownSuite, type ShutdownSuiteOptions } from './shutdown-suite.js';
 export { runStorageSuite } from './storage-suite.js';

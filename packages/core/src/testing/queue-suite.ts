@@ -173,6 +173,47 @@ export function runQueueSuite(options: QueueSuiteOptions): void {
       });
     });
 
+    describe('retention', () => {
+      /** Enqueues one job per runAt and fails each, as a worker giving up on it would. */
+      const failedAt = async (...runAts: Date[]): Promise<void> => {
+        for (const runAt of runAts) {
+          const name = `failed-${runAt.getTime()}`;
+          await queue.enqueue([job(name, runAt)]);
+          const [claimed] = await claim(runAt, 1, 30 * SECOND, [name]);
+          expect(await queue.fail(claimed!.id, claimed!.token, 'gave up')).toBe(true);
+        }
+      };
+
+      it('pruneFailed removes failed jobs whose last run was due before the cutoff, a bounded batch at a time', async () => {
+        await failedAt(T0, at(MINUTE), at(2 * MINUTE), at(10 * MINUTE));
+        expect(await queue.pruneFailed({ before: at(5 * MINUTE), limit: 2 })).toBe(2);
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 0, failed: 2 });
+        // The next batch takes the one old job left, and the job due after the cutoff stays.
+        expect(await queue.pruneFailed({ before: at(5 * MINUTE), limit: 2 })).toBe(1);
+        expect(await queue.pruneFailed({ before: at(5 * MINUTE), limit: 2 })).toBe(0);
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 0, failed: 1 });
+        // The cutoff is exclusive.
+        expect(await queue.pruneFailed({ before: at(10 * MINUTE), limit: 10 })).toBe(0);
+        expect(await queue.pruneFailed({ before: at(10 * MINUTE + 1), limit: 10 })).toBe(1);
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 0, failed: 0 });
+      });
+
+      it('pruneFailed never touches waiting or active jobs, however old', async () => {
+        await queue.enqueue([job('waiting', T0), job('delayed', at(MINUTE)), job('running', T0)]);
+        const [running] = await claim(T0, 1, 30 * SECOND, ['running']);
+        expect(running).toBeDefined();
+        await failedAt(T0);
+        expect(await queue.pruneFailed({ before: at(60 * MINUTE), limit: 100 })).toBe(1);
+        expect(await queue.counts()).toEqual({ waiting: 2, active: 1, failed: 0 });
+        // The running job's lease still holds: it completes as usual.
+        expect(await queue.complete(running!.id, running!.token)).toBe(true);
+        expect((await claim(at(MINUTE))).map((claimed) => claimed.name).sort()).toEqual([
+          'delayed',
+          'waiting',
+        ]);
+      });
+    });
+
     describe('dedupe keys', () => {
       it('ignores a duplicate of a waiting job by default', async () => {
         expect(await queue.enqueue([job('a', at(MINUTE), { dedupeKey: 'k', payload: 1 })])).toBe(1);

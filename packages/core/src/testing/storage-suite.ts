@@ -258,6 +258,44 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
         ).toEqual([0]);
         expect(await storage.listEvents({ userId: uid('nobody') })).toEqual([]);
       });
+
+      it('pruneEvents deletes events before the cutoff in bounded batches; segments see them gone', async () => {
+        await storage.upsertProfile(profile('ann'));
+        await storage.upsertProfile(profile('bob'));
+        await storage.appendEvents([
+          ...[0, 1, 2, 3].map((h) => ({
+            userId: uid('ann'),
+            name: 'Tick',
+            properties: { h },
+            time: at(h * HOUR),
+          })),
+          { userId: uid('bob'), name: 'Charged', properties: {}, time: at(HOUR) },
+          { userId: uid('bob'), name: 'Charged', properties: {}, time: at(5 * HOUR) },
+          { userId: uid('bob'), name: 'Bought', properties: {}, time: at(30 * MINUTE) },
+        ]);
+        const boughtEver: SegmentDefinition = { type: 'did', event: { name: 'Bought', where: [] } };
+        expect(await storage.countAudience(boughtEver, at(6 * HOUR))).toBe(1);
+
+        // Five events are before 2 h (ann's 0 h and 1 h, bob's 1 h Charged and 0.5 h Bought): two batches of 3.
+        expect(await storage.pruneEvents({ before: at(2 * HOUR), limit: 3 })).toBe(3);
+        expect(await storage.pruneEvents({ before: at(2 * HOUR), limit: 3 })).toBe(1);
+        expect(await storage.pruneEvents({ before: at(2 * HOUR), limit: 3 })).toBe(0);
+        expect(await inspect.countRows('events')).toBe(3);
+        expect((await storage.listEvents({ userId: uid('ann') })).map((e) => e.properties.h)).toEqual([2, 3]);
+        expect((await storage.listEvents({ userId: uid('bob') })).map((e) => e.time)).toEqual([at(5 * HOUR)]);
+        // A pruned event no longer counts for a behaviour segment (the adapter's latest-event instants follow).
+        expect(await storage.countAudience(boughtEver, at(6 * HOUR))).toBe(0);
+        expect(
+          await storage.countAudience({ type: 'did', event: { name: 'Charged', where: [] } }, at(6 * HOUR)),
+        ).toBe(1);
+        // Events appended after a prune read back as usual.
+        await storage.appendEvents([
+          { userId: uid('ann'), name: 'Tick', properties: { h: 9 }, time: at(9 * HOUR) },
+        ]);
+        expect((await storage.listEvents({ userId: uid('ann') })).map((e) => e.properties.h)).toEqual([
+          2, 3, 9,
+        ]);
+      });
     });
 
     describe('campaigns', () => {
@@ -981,6 +1019,23 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
           'delayed',
           'sent',
         ]);
+      });
+
+      it('pruneDecisions deletes decisions before the cutoff in bounded batches and keeps the rest in order', async () => {
+        const old = [1, 2, 3].map((m) => decision('c1', 'o1', 'ann', m * MINUTE, 'delayed'));
+        const kept = [
+          decision('c1', 'o2', 'ann', 10 * MINUTE, 'sent'),
+          decision('c1', 'o2', 'ann', 10 * MINUTE, 'skipped'),
+        ];
+        await storage.appendDecisions([...old, decision('c2', 'o1', 'bob', 4 * MINUTE, 'control'), ...kept]);
+        expect(await storage.pruneDecisions({ before: at(5 * MINUTE), limit: 3 })).toBe(3);
+        expect(await storage.pruneDecisions({ before: at(5 * MINUTE), limit: 3 })).toBe(1);
+        expect(await storage.pruneDecisions({ before: at(5 * MINUTE), limit: 3 })).toBe(0);
+        expect(await inspect.countRows('decisions')).toBe(2);
+        expect(await storage.listDecisions({ userId: uid('ann') })).toEqual(kept);
+        expect(await storage.listDecisions({ userId: uid('bob') })).toEqual([]);
+        // The cutoff is exclusive.
+        expect(await storage.pruneDecisions({ before: at(10 * MINUTE), limit: 10 })).toBe(0);
       });
     });
 

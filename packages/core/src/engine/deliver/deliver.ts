@@ -126,6 +126,11 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
   if (!campaign) return { kind: 'done' };
   const now = ctx.clock.now();
   if (campaign.status === 'paused') return retryWhilePaused(now);
+  // A subscription with a final outcome is never sent again for this occurrence: a redelivery left by a
+  // job given back at shutdown (its old holder's send failed as it stopped) may come after the new
+  // holder sent the message.
+  const recorded = await ctx.storage.listDeliveries(campaign.id, job.occurrence, [job.userId]);
+  if (recorded.some((delivery) => delivery.subscriptionId === job.subscriptionId)) return { kind: 'done' };
   const run: BatchRun = {
     ctx,
     campaign,
@@ -169,13 +174,15 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
         const sent = await sendOne(
           run,
           { userId: job.userId, subscription, message: rendered.message },
-          { attempt: job.attempts + 1, counterKeys: job.counterKeys },
+          { attempt: job.attempts + 1, holds: job.holds, counterKeys: job.counterKeys },
         );
         await recordFinal(ctx, [sent]);
       }
     }
-    const settled = await settleRecipients(run, [job.userId]);
-    if (settled.undeliverable.length > 0 && job.counterKeys.length > 0) {
+    // A retry the window or TTL no longer allows leaves its recipient skipped for that reason (expired,
+    // stopped, ...), as a batch picked up that late would have, not undeliverable: no service refused it.
+    const settled = await settleRecipients(run, [job.userId], new Map(), subscription ? blocked : null);
+    if (settled.undeliverable.length + settled.skipped.length > 0 && job.counterKeys.length > 0) {
       await ctx.counters.release(job.counterKeys, now);
     }
     return { kind: 'done' };

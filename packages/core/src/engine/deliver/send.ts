@@ -11,6 +11,8 @@ import { payloadJson } from './payload.js';
 export interface SendAttempt {
   /** 1 for the first send; a redelivery carries the count on. */
   attempt: number;
+  /** Holds by an open circuit breaker since the last attempt (redeliveries carry them on); 0 when absent. */
+  holds?: number;
   counterKeys: string[];
 }
 
@@ -89,10 +91,11 @@ export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttemp
 /** Removes a gone subscription or queues a retry; returns the delivery row of a final outcome. */
 async function actOnOutcome(
   run: BatchRun,
-  { send, outcome, attempt, counterKeys }: { send: Send; outcome: DeliveryOutcome } & SendAttempt,
+  { send, outcome, ...sendAttempt }: { send: Send; outcome: DeliveryOutcome } & SendAttempt,
 ): Promise<Delivery | null> {
   const { ctx, campaign, occurrence } = run;
   const { userId, subscription } = send;
+  const { attempt, counterKeys } = sendAttempt;
   const now = ctx.clock.now();
   const record = (status: Delivery['status'], statusCode: number | null, reason: string | null) =>
     deliveryRow(run, userId, subscription.id, {
@@ -114,11 +117,18 @@ async function actOnOutcome(
       // A configuration fault was logged once by ctx.faults when the outcome came.
       return record('failed', outcome.statusCode, outcome.reason);
     case 'retry': {
-      if (attempt >= ctx.retry.maxAttempts) {
+      // Held back by an open circuit breaker, the message never reached the service: no attempt is
+      // spent, so an outage longer than the backoff's reach (five minutes down) cannot use up the
+      // attempts. It waits for the breaker's next opening instead, bounded by its TTL (redeliver
+      // skips it as expired then) and by the campaign's end.
+      const held = outcome.circuitOpen === true;
+      const spent = held ? attempt - 1 : attempt;
+      if (!held && attempt >= ctx.retry.maxAttempts) {
         return record('failed', outcome.statusCode, `gave up after ${attempt} attempts: ${outcome.reason}`);
       }
+      const holds = held ? (sendAttempt.holds ?? 0) + 1 : 0;
       const backoff = new Date(now.getTime() + backoffDelay(ctx.retry, attempt, ctx.random));
-      const runAt = outcome.retryAt > backoff ? outcome.retryAt : backoff;
+      const runAt = held || outcome.retryAt > backoff ? outcome.retryAt : backoff;
       await ctx.queue.enqueue([
         {
           name: JobName.redeliver,
@@ -127,13 +137,15 @@ async function actOnOutcome(
             occurrence,
             userId,
             subscriptionId: subscription.id,
-            attempts: attempt,
+            attempts: spent,
+            holds,
             dueAt: run.dueAt.toISOString(),
             counterKeys,
             ...(run.event ? { event: run.event } : {}),
           },
           runAt,
-          dedupeKey: `${campaign.id}|${occurrence}|r|${subscription.id}|${attempt}`,
+          // Unique per attempt and hold, and the same when a job is run again after a crash.
+          dedupeKey: `${campaign.id}|${occurrence}|r|${subscription.id}|${spent}${held ? `|h${holds}` : ''}`,
         },
       ]);
       return null;

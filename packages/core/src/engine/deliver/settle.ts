@@ -1,4 +1,4 @@
-import type { JsonValue, UserId } from '../../model/index.js';
+import type { JsonValue, SkipReason, UserId } from '../../model/index.js';
 import type { RecipientUpdate } from '../../ports/index.js';
 import { groupBy } from '../collections.js';
 import { type BatchRun, recipientUpdate } from './batch-run.js';
@@ -6,15 +6,18 @@ import { type BatchRun, recipientUpdate } from './batch-run.js';
 /**
  * A pending recipient becomes delivered once any of their subscriptions got
  * the message, or undeliverable once every subscription has a final outcome
- * and none was sent. Each transition out of pending is logged once.
+ * and none was sent; with `unsentAs` (a retry the TTL or the campaign's
+ * window no longer allows), skipped for that reason instead. Each
+ * transition out of pending is logged once.
  */
 export async function settleRecipients(
   run: BatchRun,
   userIds: readonly UserId[],
   factsOf: ReadonlyMap<UserId, Record<string, JsonValue>> = new Map(),
-): Promise<{ delivered: UserId[]; undeliverable: UserId[] }> {
+  unsentAs: SkipReason | null = null,
+): Promise<{ delivered: UserId[]; undeliverable: UserId[]; skipped: UserId[] }> {
   const { ctx, campaign, occurrence, log } = run;
-  const result = { delivered: [] as UserId[], undeliverable: [] as UserId[] };
+  const result = { delivered: [] as UserId[], undeliverable: [] as UserId[], skipped: [] as UserId[] };
   if (userIds.length === 0) return result;
   const [deliveries, recipients] = await Promise.all([
     ctx.storage.listDeliveries(campaign.id, occurrence, userIds),
@@ -41,7 +44,11 @@ export async function settleRecipients(
     }
     const finalIds = new Set(done.map((d) => d.subscriptionId));
     const open = (subscriptionsOf.get(userId) ?? []).filter((subscription) => !finalIds.has(subscription.id));
-    if (open.length === 0) {
+    if (open.length === 0 && unsentAs !== null) {
+      updates.push(recipientUpdate(run, userId, 'skipped', unsentAs));
+      log.add(userId, 'skipped', unsentAs, { outcomes });
+      result.skipped.push(userId);
+    } else if (open.length === 0) {
       updates.push(recipientUpdate(run, userId, 'undeliverable', null));
       log.add(userId, 'undeliverable', done[0]?.reason ?? null, { outcomes });
       result.undeliverable.push(userId);
