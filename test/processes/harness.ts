@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { migrate, postgresCounters, postgresQueue, postgresStorage } from '@herald/adapter-postgres';
 import { redisCounters, redisQueue } from '@herald/adapter-redis';
 import {
+  type Clock,
   type Counters,
   createHerald,
   generateVapidKeys,
@@ -246,6 +247,8 @@ export async function openStack(options: {
   pgUrl: string;
   redisUrl?: string;
   service: DevPushService;
+  /** The test-side Herald's clock (campaigns.schedule reads it), when the workers run on a shared fake one. */
+  clock?: Clock;
 }): Promise<Stack> {
   const { kind, service } = options;
   const suffix = randomBytes(4).toString('hex');
@@ -275,6 +278,7 @@ export async function openStack(options: {
     providers: { webpush: webPush({ vapid: { subject: 'mailto:test@example.com', ...vapid } }) },
     allowEndpoint: [service.url],
     reportSecret,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   return {
     kind,
