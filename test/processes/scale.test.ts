@@ -182,7 +182,7 @@ describe.each(STACKS)('%s stack, three worker processes', (kind) => {
       const again = fleet.workers
         .filter((worker) => worker !== victim)
         .flatMap((worker) => worker.claims)
-        .filter((claim) => claim.id === id && claim.at >= killedAt - 1000);
+        .filter((claim) => claim.id === id && claim.at >= killedAt);
       return again.length > 0 ? Math.min(...again.map((claim) => claim.at)) - killedAt : null;
     });
     const delays = pickUps.filter((delay): delay is number => delay !== null).sort((a, b) => a - b);

@@ -5,7 +5,7 @@
 //   { type: 'ready' }                              started, scheduler and workers running
 //   { type: 'claimed', ids, at }                   jobs this process claimed (at: its wall time, ms)
 //   { type: 'released', id }                       a job it completed, retried or failed
-//   { type: 'event', event }                       onEvent: occurrence starts, delivery outcomes
+//   { type: 'event', event }                       onEvent, but for sent deliveries (counted, in 'stopped')
 //   { type: 'log', level, message, fields }        what it logged at warn or error
 //   { type: 'stopped', sent, cpuMs }               after { type: 'stop' }: herald.stop() returned
 // Each process signs with its own VAPID subject (mailto:worker-<name>@example.com), so the push service
