@@ -4,6 +4,8 @@
 #          temp dir, starts it on 127.0.0.1, prints `export HERALD_TEST_PG_URL=...`
 #          on stdout (so `eval "$(postgres.sh start)"` works); logs go to stderr.
 #   stop:  stops that cluster and removes its dir.
+#   restart: `pg_ctl restart -m fast` on that cluster (every connection cut, data kept), as an
+#          operator's restart; test/processes/restarts.test.ts does this to a private cluster.
 # State lives in $HERALD_PG_STATE (default /tmp/herald-pg): the data dir and the URL file.
 set -euo pipefail
 
@@ -64,8 +66,17 @@ stop() {
   log "stopped"
 }
 
+restart() {
+  local bin
+  bin=$(pg_bin)
+  as_owner "$bin/pg_ctl" -D "$state/data" -l "$state/server.log" -m fast -w -t 60 restart >&2 ||
+    { cat "$state/server.log" >&2; exit 1; }
+  log "restarted"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  restart) restart ;;
+  *) echo "usage: $0 start|stop|restart" >&2; exit 2 ;;
 esac
