@@ -160,7 +160,8 @@ async function setup(request) {
         const sent =
           request.role === 'leader' ? (await herald.campaigns.stats(message.campaignId)).sent : undefined;
         await backend.close();
-        send({ type: 'done', result: { ...figures, sent, outcomes } });
+        // Exiting by itself (not killed) lets --cpu-prof write its profile.
+        process.send({ type: 'done', result: { ...figures, sent, outcomes } }, () => process.exit(0));
       }
     } catch (error) {
       send({ type: 'error', message: String(error?.stack ?? error) });
