@@ -110,6 +110,9 @@ export interface StackFigures {
   /** The largest peak RSS of one Herald process. */
   peak_rss_mb: number;
   rss_before_send_mb: number;
+  /** Where the leader's peak RSS went: its main V8 heap then, and the rest (delivery workers, native memory). */
+  main_heap_at_peak_mb: number;
+  rest_at_peak_mb: number;
   main_thread_busy: number;
   verified: boolean;
   samples_checked: number;
@@ -245,6 +248,8 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
         push_service_cpu_us_per_msg: run.serviceCpuUsPerMessage,
         peak_rss_mb: run.peakRssMb,
         rss_before_send_mb: run.rssBeforeMb,
+        main_heap_at_peak_mb: run.memory.mainHeapAtPeakMb,
+        rest_at_peak_mb: run.memory.restAtPeakMb,
         main_thread_busy: run.mainThreadBusy,
         verified: checks.get(run.stack)?.ok ?? false,
         samples_checked: checks.get(run.stack)?.count ?? 0,
