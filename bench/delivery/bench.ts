@@ -14,6 +14,14 @@ import ece from 'http_ece';
 import webPushLib from 'web-push';
 import { selfSignedCertificate } from '../../packages/core/src/dev/self-signed.js';
 import { decryptWebPush } from './decrypt.js';
+import {
+  dropRedisPrefix,
+  openServers,
+  postgresServerCpu,
+  redisServerCpu,
+  type StatementFigure,
+  statementStats,
+} from './servers.js';
 
 export interface DeliveryBenchOptions {
   /** Messages (and distinct subscriptions) per way of sending. */
@@ -26,6 +34,15 @@ export interface DeliveryBenchOptions {
   encryptionWorkers?: number;
   /** Only Herald's pipeline (for profiling it with --cpu-prof); the other figures are then 0. */
   heraldOnly?: boolean;
+  /** Stacks to run, in this order. Default all three. */
+  stacks?: readonly Stack[];
+  /** Herald processes on one campaign for the shared stacks (memory is one process). Default 1. */
+  processes?: number;
+  /** The Postgres and Redis servers of the shared stacks (each run takes a fresh schema / key prefix). */
+  pgUrl?: string;
+  redisUrl?: string;
+  /** Report each Postgres stack's top statements (pg_stat_statements, when preloaded). */
+  pgStatements?: boolean;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -71,6 +88,36 @@ export interface DeliveryBenchResult {
   cores: number;
   cpu: string;
   node: string;
+  /** Every stack run, side by side; the top-level herald_* keys are the memory stack's (else the first stack's). */
+  stacks: Partial<Record<Stack, StackFigures>>;
+}
+
+/** One stack's figures in the JSON line. */
+export interface StackFigures {
+  msgs_per_s: number;
+  /** This stack's msgs/s over the memory stack's in the same run (null without a memory run). */
+  ratio_to_memory: number | null;
+  processes: number;
+  /** CPU of the Herald processes (all threads, all processes) per message. */
+  herald_cpu_us_per_msg: number;
+  /** CPU of the Postgres and Redis servers per message (null: not measurable; 0: the stack has none). */
+  server_cpu_us_per_msg: number | null;
+  postgres_cpu_us_per_msg: number | null;
+  redis_cpu_us_per_msg: number | null;
+  /** Herald + servers: what a message costs the deployment (the loopback push service left out). */
+  total_cpu_us_per_msg: number | null;
+  push_service_cpu_us_per_msg: number;
+  /** The largest peak RSS of one Herald process. */
+  peak_rss_mb: number;
+  rss_before_send_mb: number;
+  /** Where the leader's peak RSS went: its main V8 heap then, and the rest (delivery workers, native memory). */
+  main_heap_at_peak_mb: number;
+  rest_at_peak_mb: number;
+  main_thread_busy: number;
+  verified: boolean;
+  samples_checked: number;
+  sent: number;
+  top_statements?: StatementFigure[];
 }
 
 interface Subscriber {
@@ -115,29 +162,101 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
     log('    and the HTTP/2 requests alone: node:http2, no encryption, no engine');
     const alone = skip ? null : await runTransportAlone(n, origin, identity.cert, concurrency, service);
     if (alone) log(`    client ${alone.clientUs} us + service ${alone.serviceUs} us of CPU a request`);
+    const baselineSamples = await service.samples();
+    const baselineChecked = verifySamples(baselineSamples.samples, subscribers);
+    const baselineOk = skip || (baselineChecked.ok && baselineChecked.count === Math.ceil(n / sampleEvery));
+    if (!baselineOk)
+      log(`    baseline verification failed: ${baselineChecked.problems.slice(0, 5).join('; ')}`);
 
-    log('3/3 Herald: campaign through the engine (memory storage and queue)');
-    const herald = await runHerald(
-      service,
-      subscribers,
-      origin,
-      identity.cert,
-      vapid,
-      concurrency,
-      options.encryptionWorkers,
-      log,
-    );
-    log(`    ${Math.round(n / herald.seconds)} msgs/s, peak RSS ${herald.peakRssMb} MB`);
-    const serviceCpu = await service.cpuSince(herald.serviceCpuBefore);
-
-    const { samples, counts } = await service.samples();
-    const checked = verifySamples(samples, subscribers);
-    const expectedSamples = (skip ? 1 : 2) * Math.ceil(n / sampleEvery);
-    const verified = checked.ok && checked.count === expectedSamples && herald.sent === n;
-    if (!verified)
-      log(
-        `verification failed: ${checked.problems.slice(0, 5).join('; ')} (checked ${checked.count} of ${expectedSamples}, Herald sent ${herald.sent} of ${n})`,
-      );
+    const stacks = options.stacks ?? STACKS;
+    const processes = options.processes ?? 1;
+    const subscriptionsFile = await writeSubscriptions(subscribers);
+    const runs: StackRun[] = [];
+    const checks = new Map<Stack, { ok: boolean; count: number }>();
+    const h2Requests = new Map<Stack, number>();
+    let h2Before = baselineSamples.counts.h2;
+    try {
+      for (const [position, stack] of stacks.entries()) {
+        const count = stack === 'memory' ? 1 : processes;
+        log(
+          `3/3 Herald (${position + 1}/${stacks.length}): ${stack}, ${count} process${count === 1 ? '' : 'es'}`,
+        );
+        const run = await runStack({
+          stack,
+          processes: count,
+          service,
+          subscriptionsFile: subscriptionsFile.path,
+          origin,
+          ca: identity.cert,
+          vapid,
+          concurrency,
+          encryptionWorkers: options.encryptionWorkers,
+          pgUrl: options.pgUrl,
+          redisUrl: options.redisUrl,
+          pgStatements: options.pgStatements ?? false,
+          n,
+          log,
+        });
+        runs.push(run);
+        const { samples, counts } = await service.samples();
+        h2Requests.set(stack, counts.h2 - h2Before);
+        h2Before = counts.h2;
+        const checked = verifySamples(samples, subscribers);
+        const expected = Math.ceil(n / sampleEvery);
+        const ok =
+          checked.ok &&
+          checked.count === expected &&
+          samples.every((sample) => sample.phase === PHASE[stack]) &&
+          run.sent === n;
+        if (!ok)
+          log(
+            `    verification failed: ${checked.problems.slice(0, 5).join('; ')} (checked ${checked.count} of ${expected}, Herald sent ${run.sent} of ${n})`,
+          );
+        checks.set(stack, { ok, count: checked.count });
+        const serverUs = (run.postgresCpuUsPerMessage ?? 0) + (run.redisCpuUsPerMessage ?? 0);
+        log(
+          `    ${Math.round(n / run.seconds)} msgs/s, Herald ${run.cpuUsPerMessage} us + servers ${serverUs} us CPU a message, peak RSS ${run.peakRssMb} MB${ok ? '' : ', NOT VERIFIED'}`,
+        );
+        for (const statement of run.topStatements ?? [])
+          log(`      ${statement.total_ms} ms  ${statement.calls} calls  ${statement.query.slice(0, 110)}`);
+      }
+    } finally {
+      await subscriptionsFile.remove();
+    }
+    const herald = runs.find((run) => run.stack === 'memory') ?? (runs[0] as StackRun);
+    const heraldCheck = checks.get(herald.stack) ?? { ok: false, count: 0 };
+    const verified = runs.length > 0 && [...checks.values()].every((check) => check.ok) && baselineOk;
+    const memoryRun = runs.find((run) => run.stack === 'memory');
+    const stackFigures: Partial<Record<Stack, StackFigures>> = {};
+    for (const run of runs) {
+      const rate = n / run.seconds;
+      const server =
+        run.stack === 'memory'
+          ? 0
+          : run.postgresCpuUsPerMessage === null
+            ? null
+            : run.postgresCpuUsPerMessage + (run.redisCpuUsPerMessage ?? 0);
+      stackFigures[run.stack] = {
+        msgs_per_s: Math.round(rate),
+        ratio_to_memory: memoryRun ? round2(rate / (n / memoryRun.seconds)) : null,
+        processes: run.processes,
+        herald_cpu_us_per_msg: run.cpuUsPerMessage,
+        server_cpu_us_per_msg: server,
+        postgres_cpu_us_per_msg: run.postgresCpuUsPerMessage,
+        redis_cpu_us_per_msg: run.redisCpuUsPerMessage,
+        total_cpu_us_per_msg: server === null ? null : run.cpuUsPerMessage + server,
+        push_service_cpu_us_per_msg: run.serviceCpuUsPerMessage,
+        peak_rss_mb: run.peakRssMb,
+        rss_before_send_mb: run.rssBeforeMb,
+        main_heap_at_peak_mb: run.memory.mainHeapAtPeakMb,
+        rest_at_peak_mb: run.memory.restAtPeakMb,
+        main_thread_busy: run.mainThreadBusy,
+        verified: checks.get(run.stack)?.ok ?? false,
+        samples_checked: checks.get(run.stack)?.count ?? 0,
+        sent: run.sent,
+        ...(run.topStatements ? { top_statements: run.topStatements } : {}),
+      };
+    }
 
     const baselineRate = n / baseline.seconds;
     const limitRate = n / limitSeconds;
@@ -158,11 +277,11 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       ratio_ceiling: skip ? 0 : round2(heraldRate / ceilingRate),
       peak_rss_mb: herald.peakRssMb,
       verified,
-      samples_checked: checked.count,
+      samples_checked: baselineChecked.count + heraldCheck.count,
       herald_sent: herald.sent,
-      herald_h2_requests: counts.h2,
+      herald_h2_requests: h2Requests.get(herald.stack) ?? 0,
       herald_cpu_us_per_msg: herald.cpuUsPerMessage,
-      service_cpu_us_per_msg: Math.round(serviceCpu / n),
+      service_cpu_us_per_msg: herald.serviceCpuUsPerMessage,
       herald_main_thread_busy: herald.mainThreadBusy,
       transport_alone_client_us_per_msg: alone?.clientUs ?? 0,
       transport_alone_service_us_per_msg: alone?.serviceUs ?? 0,
@@ -175,6 +294,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       cores: availableParallelism(),
       cpu: cpus()[0]?.model ?? 'unknown',
       node: process.version,
+      stacks: stackFigures,
     };
   } finally {
     service.stop();
@@ -331,77 +451,241 @@ export function senderFlags(): string[] {
   return (process.env.BENCH_SENDER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 }
 
-/** Herald's way, in its own process (herald-sender.mjs), so its peak RSS is its own. */
-async function runHerald(
-  service: ServiceProcess,
+/** The subscriptions, one `[index, p256dh, auth]` per line, read one at a time by the leader as a host receives them. */
+async function writeSubscriptions(
   subscribers: Subscriber[],
-  origin: string,
-  ca: string,
-  vapid: { subject: string; publicKey: string; privateKey: string },
-  concurrency: number,
-  encryptionWorkers: number | undefined,
-  log: (line: string) => void,
-): Promise<HeraldRun> {
+): Promise<{ path: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'herald-bench-'));
-  // One subscription per line, read one at a time by the sender, as a host receives them.
-  const subscriptionsFile = join(dir, 'subscriptions.ndjson');
+  const path = join(dir, 'subscriptions.ndjson');
   await writeFile(
-    subscriptionsFile,
+    path,
     subscribers.map((s) => `${JSON.stringify([s.index, s.keys.p256dh, s.keys.auth])}\n`).join(''),
   );
-  const serviceCpuBefore = await service.cpuSince(0);
+  return { path, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Where Herald keeps its data and queue in a run. */
+export type Stack = 'memory' | 'postgres' | 'postgres+redis';
+export const STACKS: readonly Stack[] = ['memory', 'postgres', 'postgres+redis'];
+/** Each stack's body samples come back under a path phase of their own (/push/<phase>/<index>). */
+const PHASE: Record<Stack, string> = { memory: 'hm', postgres: 'hp', 'postgres+redis': 'hr' };
+
+interface StackRunOptions {
+  stack: Stack;
+  processes: number;
+  service: ServiceProcess;
+  subscriptionsFile: string;
+  origin: string;
+  ca: string;
+  vapid: { subject: string; publicKey: string; privateKey: string };
+  concurrency: number;
+  encryptionWorkers: number | undefined;
+  pgUrl: string | undefined;
+  redisUrl: string | undefined;
+  /** Read pg_stat_statements for this run (when the server preloads it). */
+  pgStatements: boolean;
+  n: number;
+  log: (line: string) => void;
+}
+
+interface SenderChild {
+  child: ChildProcess;
+  /** Resolves with the next message of this type (or rejects on an error message or exit). */
+  next<T>(type: string): Promise<T>;
+  outcomes: number;
+}
+
+function forkSender(log: (line: string) => void, onOutcomes: () => void): SenderChild {
   const child = fork(fileURLToPath(new URL('./herald-sender.mjs', import.meta.url)), [], {
-    // Node flags for Herald's process only (e.g. V8 heap tuning), as a host would set them.
+    // Node flags for Herald's processes only (e.g. V8 heap tuning), as a host would set them.
     execArgv: senderFlags(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const waiting = new Map<string, { resolve: (value: never) => void; reject: (error: Error) => void }>();
+  const failAll = (error: Error) => {
+    for (const { reject } of waiting.values()) reject(error);
+    waiting.clear();
+  };
+  const sender: SenderChild = {
+    child,
+    outcomes: 0,
+    next: <T>(type: string) =>
+      new Promise<T>((resolve, reject) =>
+        waiting.set(type, { resolve: resolve as (value: never) => void, reject }),
+      ),
+  };
+  child.on('message', (message: { type: string; line?: string; message?: string; count?: number }) => {
+    if (message.type === 'progress') log(message.line ?? '');
+    else if (message.type === 'outcomes') {
+      sender.outcomes = message.count ?? 0;
+      onOutcomes();
+    } else if (message.type === 'error') failAll(new Error(`herald-sender: ${message.message}`));
+    else {
+      const waiter = waiting.get(message.type);
+      waiting.delete(message.type);
+      waiter?.resolve(message as never);
+    }
+  });
+  child.once('exit', (code) => failAll(new Error(`herald-sender exited with code ${code}`)));
+  return sender;
+}
+
+/**
+ * One stack: `processes` Herald processes on one campaign. The first (the
+ * leader) migrates a fresh schema, imports the N subscriptions and schedules
+ * the campaign; then every process starts its engine (`herald.start()`, as a
+ * host runs it) and the run lasts until the processes have reported N final
+ * delivery outcomes between them. Server CPU (Postgres, Redis, the push
+ * service) is read around the same span.
+ */
+async function runStack(options: StackRunOptions): Promise<StackRun> {
+  const { stack, processes, service, n, log } = options;
+  const runId = `${process.pid}_${Date.now()}`;
+  const schema = `bench_delivery_${runId}`;
+  const prefix = `bench-delivery-${runId}`;
+  const servers = openServers(
+    stack === 'memory' ? undefined : options.pgUrl,
+    stack === 'postgres+redis' ? options.redisUrl : undefined,
+  );
+  const postgresCpu = servers.pool ? postgresServerCpu(servers.pool) : null;
+  const redisCpu = servers.redis ? redisServerCpu(servers.redis) : null;
+  const statements = servers.pool && options.pgStatements ? await statementStats(servers.pool) : null;
+  if (options.pgStatements && servers.pool && !statements)
+    log('    pg_stat_statements is not preloaded on this server: no statement figures');
+
+  let allOutcomes: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    allOutcomes = resolve;
+  });
+  const senders: SenderChild[] = [];
+  const onOutcomes = () => {
+    if (senders.reduce((sum, sender) => sum + sender.outcomes, 0) >= n) allOutcomes();
+  };
   try {
-    const result = await new Promise<Omit<HeraldRun, 'serviceCpuBefore'>>((resolve, reject) => {
-      child.on(
-        'message',
-        (message: { type: string; line?: string; result?: HeraldRun; message?: string }) => {
-          if (message.type === 'progress') log(message.line ?? '');
-          else if (message.type === 'done' && message.result) resolve(message.result);
-          else reject(new Error(`herald-sender: ${message.message ?? 'no result'}`));
-        },
-      );
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`herald-sender exited with code ${code}`)));
-      child.send({
-        subscriptionsFile,
-        origin,
-        ca,
-        vapid,
-        concurrency,
-        ...(encryptionWorkers !== undefined ? { encryptionWorkers } : {}),
-      });
+    const common = {
+      stack,
+      origin: options.origin,
+      ca: options.ca,
+      vapid: options.vapid,
+      concurrency: options.concurrency,
+      phase: PHASE[stack],
+      ...(options.encryptionWorkers !== undefined ? { encryptionWorkers: options.encryptionWorkers } : {}),
+      pgUrl: options.pgUrl,
+      redisUrl: options.redisUrl,
+      schema,
+      prefix,
+    };
+    const leader = forkSender(log, onOutcomes);
+    senders.push(leader);
+    const leaderReady = leader.next<{ campaignId: string; rssBeforeMb: number }>('ready');
+    leader.child.send({
+      ...common,
+      type: 'setup',
+      role: 'leader',
+      subscriptionsFile: options.subscriptionsFile,
     });
-    return { ...result, serviceCpuBefore };
+    const { campaignId, rssBeforeMb } = await leaderReady;
+    for (let index = 1; index < processes; index += 1) {
+      const follower = forkSender(log, onOutcomes);
+      senders.push(follower);
+      const ready = follower.next('ready');
+      follower.child.send({ ...common, type: 'setup', role: 'follower' });
+      await ready;
+    }
+
+    await statements?.reset();
+    const serviceBefore = await service.cpuSince(0);
+    const postgresBefore = (await postgresCpu?.read()) ?? null;
+    const redisBefore = (await redisCpu?.read()) ?? null;
+    const start = process.hrtime.bigint();
+    for (const sender of senders) sender.child.send({ type: 'go', campaignId });
+    // A run that stops short of N (lost messages) ends after a minute without progress, unverified.
+    let lastCount = -1;
+    const stall = setInterval(() => {
+      const count = senders.reduce((sum, sender) => sum + sender.outcomes, 0);
+      if (count === lastCount) allOutcomes();
+      lastCount = count;
+    }, 60_000);
+    await finished;
+    clearInterval(stall);
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const results = await Promise.all(
+      senders.map((sender) => {
+        const done = sender.next<{ result: SenderResult }>('done');
+        sender.child.send({ type: 'finish', campaignId });
+        return done.then((message) => message.result);
+      }),
+    );
+    const serviceUs = await service.cpuSince(serviceBefore);
+    // The processes closed their pools: their backends' time is the postmaster's once reaped.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const postgresUs = postgresBefore === null ? null : ((await postgresCpu?.read()) ?? 0) - postgresBefore;
+    const redisUs = redisBefore === null ? null : ((await redisCpu?.read()) ?? 0) - redisBefore;
+    const top = (await statements?.top(10)) ?? null;
+    const [first] = results as [SenderResult];
+    return {
+      stack,
+      processes,
+      seconds,
+      sent: first.sent ?? 0,
+      outcomes: results.reduce((sum, result) => sum + result.outcomes, 0),
+      rssBeforeMb,
+      peakRssMb: Math.max(...results.map((result) => result.peakRssMb)),
+      cpuUsPerMessage: Math.round(results.reduce((sum, result) => sum + result.cpuUs, 0) / n),
+      mainThreadBusy: first.mainThreadBusy,
+      memory: first.memory,
+      serviceCpuUsPerMessage: Math.round(serviceUs / n),
+      postgresCpuUsPerMessage: postgresUs === null ? null : Math.round(postgresUs / n),
+      redisCpuUsPerMessage: redisUs === null ? null : Math.round(redisUs / n),
+      topStatements: top,
+    };
   } finally {
-    child.kill();
-    await rm(dir, { recursive: true, force: true });
+    for (const sender of senders) sender.child.kill();
+    if (servers.pool && stack !== 'memory')
+      await servers.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    if (servers.redis) await dropRedisPrefix(servers.redis, prefix);
+    await servers.close();
   }
 }
 
-interface HeraldRun {
+interface SenderResult {
+  /** The campaign's sent count (the leader reads it once every process has stopped). */
+  sent?: number;
+  outcomes: number;
+  peakRssMb: number;
+  cpuUs: number;
+  mainThreadBusy: number;
+  memory: HeraldMemory;
+}
+
+/** Where the leader's peak RSS went (herald-sender.mjs `memorySampler`). */
+interface HeraldMemory {
+  mainHeapAtPeakMb: number;
+  mainHeapUsedAtPeakMb: number;
+  restAtPeakMb: number;
+  mainHeapPeakMb: number;
+}
+
+interface StackRun {
+  stack: Stack;
+  processes: number;
   seconds: number;
   sent: number;
-  peakRssMb: number;
-  /** RSS once the subscriptions are stored, before the campaign starts. */
+  /** Final delivery outcomes the processes reported (sent, gone, failed). */
+  outcomes: number;
+  /** The leader's RSS once the subscriptions are stored, before the campaign starts. */
   rssBeforeMb: number;
-  /** CPU of the sending process (all threads) per message, during the campaign. */
+  /** The largest peak RSS of the run's Herald processes. */
+  peakRssMb: number;
+  /** CPU of every Herald process (all threads) per message, during the campaign. */
   cpuUsPerMessage: number;
-  /** Share of the campaign's wall time the main thread's event loop was busy. */
+  /** Share of the campaign's wall time the leader's event loop was busy. */
   mainThreadBusy: number;
-  /** Where the peak RSS went (herald-sender.mjs `memorySampler`). */
-  memory: {
-    mainHeapAtPeakMb: number;
-    mainHeapUsedAtPeakMb: number;
-    restAtPeakMb: number;
-    mainHeapPeakMb: number;
-  };
-  /** The service's CPU µs used before Herald's process started (it receives nothing until the campaign). */
-  serviceCpuBefore: number;
+  memory: HeraldMemory;
+  serviceCpuUsPerMessage: number;
+  postgresCpuUsPerMessage: number | null;
+  redisCpuUsPerMessage: number | null;
+  topStatements: StatementFigure[] | null;
 }
 
 interface Sample {
@@ -434,7 +718,7 @@ function verifySamples(samples: Sample[], subscribers: Subscriber[]) {
     if (byEce !== byOwn) problems.push(`${sample.phase}/${sample.index}: http_ece and node:crypto disagree`);
     else if (sample.phase === 'b' && byEce !== baselinePayload(sample.index))
       problems.push(`b/${sample.index}: not what was sent`);
-    else if (sample.phase === 'h' && !isHeraldMessageFor(byEce, `u${sample.index}`))
+    else if (sample.phase.startsWith('h') && !isHeraldMessageFor(byEce, `u${sample.index}`))
       problems.push(`h/${sample.index}: not the campaign's message for u${sample.index}`);
   }
   return { ok: problems.length === 0, count: samples.length, problems };

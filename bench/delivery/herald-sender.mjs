@@ -1,10 +1,22 @@
-// Herald's way of sending, in a process of its own (forked by bench.ts) so
-// that its peak RSS is Herald's alone: the parent has by then made N key
-// pairs and run the baseline, whose heap a shared process would keep.
-// Plain ESM on the built package, as a host runs it (no TypeScript loader
-// in this process either). One request over IPC, one answer:
-//   in:  { subscriptionsFile, origin, ca, vapid, concurrency, encryptionWorkers? }
-//   out: { seconds, sent, peakRssMb, rssBeforeMb, cpuUsPerMessage, mainThreadBusy, memory }
+// One Herald process of the delivery benchmark (forked by bench.ts), so that
+// its peak RSS and CPU are Herald's alone. Plain ESM on the built packages,
+// as a host runs them (no TypeScript loader in this process either).
+//
+// Stacks: `memory` (memoryStorage + memoryQueue, one process),
+// `postgres` (postgresStorage + postgresQueue + postgresCounters) and
+// `postgres+redis` (postgresStorage + redisQueue + redisCounters), the last
+// two in a schema / key prefix of their own, on servers the parent names.
+//
+// Messages over IPC, parent → child:
+//   { type: 'setup', stack, role: 'leader' | 'follower', subscriptionsFile?, origin, ca, vapid,
+//     concurrency, encryptionWorkers?, pgUrl?, redisUrl?, schema?, prefix? }
+//   { type: 'go', campaignId }   start the engine (herald.start(), as a host does)
+//   { type: 'finish' }           every message has its outcome: stop and report
+// child → parent:
+//   { type: 'progress', line }   a log line
+//   { type: 'ready', campaignId?, rssBeforeMb }   set up (the leader stored the subscriptions and scheduled the campaign)
+//   { type: 'outcomes', count }  final delivery outcomes so far in this process (sent, gone, failed)
+//   { type: 'done', result }     after finish: { sent?, peakRssMb, cpuUs, mainThreadBusy, memory }
 import { createReadStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -15,37 +27,108 @@ const AT = new Date('2030-01-01T09:00:00Z');
 /** The campaign's instant, held still: the run sends one occurrence that is due at once. */
 const clock = {
   now: () => new Date(AT),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }),
 };
+/** Rows per `subscriptions.import` call while loading: what a host importing its users would pass. */
+const IMPORT_CHUNK = 5000;
 
-async function run({ subscriptionsFile, origin, ca, vapid, concurrency, encryptionWorkers }) {
+const send = (message) => process.send(message);
+
+/** The storage, queue and counters of one stack, and how to release them. */
+async function openStack({ stack, role, pgUrl, redisUrl, schema, prefix }) {
+  if (stack === 'memory') return { storage: memoryStorage(), queue: memoryQueue(), close: async () => {} };
+  const { default: pg } = await import('pg');
+  const { migrate, postgresCounters, postgresQueue, postgresStorage } = await import(
+    '@herald/adapter-postgres'
+  );
+  const pool = new pg.Pool({ connectionString: pgUrl, max: 10 });
+  pool.on('error', () => undefined);
+  if (role === 'leader') await migrate({ client: pool, schema });
+  const storage = postgresStorage({ client: pool, schema });
+  if (stack === 'postgres') {
+    return {
+      storage,
+      queue: postgresQueue({ client: pool, schema }),
+      counters: postgresCounters({ client: pool, schema }),
+      close: () => pool.end(),
+    };
+  }
+  const { Redis } = await import('ioredis');
+  const { redisCounters, redisQueue } = await import('@herald/adapter-redis');
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  return {
+    storage,
+    queue: redisQueue({ connection, prefix }),
+    counters: redisCounters({ connection, prefix }),
+    close: async () => {
+      connection.disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function setup(request) {
+  const { origin, ca, vapid, concurrency, encryptionWorkers } = request;
+  const backend = await openStack(request);
+  let outcomes = 0;
+  let reported = 0;
   const provider = webPush({
     vapid,
     transport: pooledHttpTransport({ ca }),
     ...(encryptionWorkers !== undefined ? { encryptionWorkers } : {}),
   });
   const herald = createHerald({
-    storage: memoryStorage(),
-    queue: memoryQueue(),
+    storage: backend.storage,
+    queue: backend.queue,
+    ...(backend.counters ? { counters: backend.counters } : {}),
     providers: { webpush: provider },
     clock,
     allowEndpoint: [origin],
     tuning: { sendConcurrency: concurrency },
+    reportSecret: 'bench-report-secret-of-32-bytes!',
+    // Final outcomes only (a retry is followed by another delivery event): the parent ends the run at N.
+    onEvent: (event) => {
+      if (event.type === 'delivery' && event.outcome !== 'retry') outcomes += 1;
+    },
   });
-  try {
-    // One [index, p256dh, auth] per line, stored as it is read: subscriptions reach a host one at a
-    // time, and a parsed array of all N would sit in Herald's heap (RSS before sending at 100,000:
-    // 243 MB that way, 168 MB this way).
+  const reporter = setInterval(() => {
+    if (outcomes !== reported) {
+      reported = outcomes;
+      send({ type: 'outcomes', count: outcomes });
+    }
+  }, 10);
+
+  let campaignId;
+  if (request.role === 'leader') {
+    // Subscriptions reach a host as a stream: read one line at a time, imported in chunks.
     let n = 0;
-    const lines = createInterface({ input: createReadStream(subscriptionsFile), crlfDelay: Infinity });
+    let chunk = [];
+    const flush = async () => {
+      const { imported, rejected } = await herald.subscriptions.import(chunk);
+      if (rejected.length > 0) throw new Error(`import rejected ${JSON.stringify(rejected.slice(0, 3))}`);
+      n += imported;
+      chunk = [];
+    };
+    const lines = createInterface({
+      input: createReadStream(request.subscriptionsFile),
+      crlfDelay: Infinity,
+    });
     for await (const line of lines) {
       const [index, p256dh, auth] = JSON.parse(line);
-      await herald.subscriptions.add({
+      chunk.push({
         userId: `u${index}`,
-        subscription: { endpoint: `${origin}/push/h/${index}`, keys: { p256dh, auth } },
+        subscription: { endpoint: `${origin}/push/${request.phase}/${index}`, keys: { p256dh, auth } },
       });
-      n++;
+      if (chunk.length === IMPORT_CHUNK) await flush();
     }
+    if (chunk.length > 0) await flush();
     const campaign = await herald.campaigns.create({
       name: 'Benchmark',
       when: { schedule: { type: 'once', at: AT.toISOString() } },
@@ -58,42 +141,59 @@ async function run({ subscriptionsFile, origin, ca, vapid, concurrency, encrypti
       },
     });
     await herald.campaigns.schedule(campaign.id);
-    process.send({ type: 'progress', line: `    ${n} subscriptions stored; sending` });
-
-    const rssBeforeMb = Math.round(process.memoryUsage.rss() / 1024 / 1024);
-    let peak = process.memoryUsage.rss();
-    const memory = memorySampler();
-    const sampler = setInterval(() => {
-      const rss = process.memoryUsage.rss();
-      peak = Math.max(peak, rss);
-      memory.sample(rss);
-    }, 20);
-    const cpuBefore = process.cpuUsage();
-    const eluBefore = performance.eventLoopUtilization();
-    const start = process.hrtime.bigint();
-    for (;;) {
-      const { started, jobs } = await herald.tick();
-      if (started === 0 && jobs === 0) break;
-    }
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    clearInterval(sampler);
-    // The whole process: main thread and delivery workers.
-    const cpu = process.cpuUsage(cpuBefore);
-    const mainThreadBusy = performance.eventLoopUtilization(eluBefore).utilization;
-    peak = Math.max(peak, process.memoryUsage.rss());
-    const stats = await herald.campaigns.stats(campaign.id);
-    return {
-      seconds,
-      sent: stats.sent,
-      peakRssMb: Math.round(peak / 1024 / 1024),
-      rssBeforeMb,
-      cpuUsPerMessage: Math.round((cpu.user + cpu.system) / n),
-      mainThreadBusy: Math.round(mainThreadBusy * 100) / 100,
-      memory: memory.report(),
-    };
-  } finally {
-    await herald.stop();
+    campaignId = campaign.id;
+    send({ type: 'progress', line: `    ${n} subscriptions stored (${request.stack}); sending` });
   }
+  const rssBeforeMb = Math.round(process.memoryUsage.rss() / 1024 / 1024);
+  send({ type: 'ready', campaignId, rssBeforeMb });
+
+  let measure;
+  process.on('message', async (message) => {
+    try {
+      if (message.type === 'go') {
+        measure = startMeasuring();
+        herald.start();
+      } else if (message.type === 'finish') {
+        await herald.stop();
+        const figures = measure.stop();
+        clearInterval(reporter);
+        const sent =
+          request.role === 'leader' ? (await herald.campaigns.stats(message.campaignId)).sent : undefined;
+        await backend.close();
+        // Exiting by itself (not killed) lets --cpu-prof write its profile.
+        process.send({ type: 'done', result: { ...figures, sent, outcomes } }, () => process.exit(0));
+      }
+    } catch (error) {
+      send({ type: 'error', message: String(error?.stack ?? error) });
+    }
+  });
+}
+
+/** CPU (all threads), event-loop use and RSS from `go` to `stop`. */
+function startMeasuring() {
+  let peak = process.memoryUsage.rss();
+  const memory = memorySampler();
+  const sampler = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    peak = Math.max(peak, rss);
+    memory.sample(rss);
+  }, 20);
+  const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
+  return {
+    stop() {
+      clearInterval(sampler);
+      const cpu = process.cpuUsage(cpuBefore);
+      const mainThreadBusy = performance.eventLoopUtilization(eluBefore).utilization;
+      peak = Math.max(peak, process.memoryUsage.rss());
+      return {
+        peakRssMb: Math.round(peak / 1024 / 1024),
+        cpuUs: cpu.user + cpu.system,
+        mainThreadBusy: Math.round(mainThreadBusy * 100) / 100,
+        memory: memory.report(),
+      };
+    },
+  };
 }
 
 /**
@@ -125,8 +225,5 @@ function memorySampler() {
 }
 
 process.once('message', (request) => {
-  run(request).then(
-    (result) => process.send({ type: 'done', result }, () => process.exit(0)),
-    (error) => process.send({ type: 'error', message: String(error?.stack ?? error) }, () => process.exit(1)),
-  );
+  setup(request).catch((error) => send({ type: 'error', message: String(error?.stack ?? error) }));
 });

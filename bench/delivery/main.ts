@@ -1,9 +1,16 @@
 /**
- * npm run bench:delivery [-- --n 20000] [--concurrency 100] [--workers <encryption workers>] [--herald-only]
+ * npm run bench:delivery [-- --n 20000] [--stack memory|postgres|postgres+redis]… [--processes K]
+ *   [--concurrency 100] [--workers <encryption workers>] [--herald-only] [--pg-statements]
+ *
+ * Without --stack, all three stacks run, one after the other, each in
+ * processes of its own. The shared stacks use the servers of
+ * HERALD_TEST_PG_URL and HERALD_TEST_REDIS_URL (`npm run bench:delivery`
+ * starts throwaway ones with scripts/with-services.sh), a fresh schema and
+ * key prefix per run, dropped afterwards.
  *
  * Progress goes to stderr; the last line on stdout is one JSON object.
  */
-import { runDeliveryBench } from './bench.js';
+import { runDeliveryBench, STACKS, type Stack } from './bench.js';
 
 function option(name: string): number | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -13,14 +20,39 @@ function option(name: string): number | undefined {
   return value;
 }
 
+/** Every `--stack X` given (also `--stack a,b`), in order; all stacks when none is. */
+function stacksAsked(): readonly Stack[] {
+  const asked = process.argv.flatMap((arg, index) =>
+    arg === '--stack' ? (process.argv[index + 1] ?? '').split(',') : [],
+  );
+  for (const stack of asked)
+    if (!(STACKS as readonly string[]).includes(stack))
+      throw new Error(`--stack: ${stack} is not one of ${STACKS.join(', ')}`);
+  return asked.length === 0 ? STACKS : (asked as Stack[]);
+}
+
 const n = option('n') ?? 20_000;
 const concurrency = option('concurrency');
 const workers = option('workers');
+const stacks = stacksAsked();
+const pgUrl = process.env.HERALD_TEST_PG_URL;
+const redisUrl = process.env.HERALD_TEST_REDIS_URL;
+if (stacks.some((stack) => stack !== 'memory') && !pgUrl)
+  throw new Error('the postgres stacks need HERALD_TEST_PG_URL (npm run bench:delivery starts a server)');
+if (stacks.includes('postgres+redis') && !redisUrl)
+  throw new Error(
+    'the postgres+redis stack needs HERALD_TEST_REDIS_URL (npm run bench:delivery starts a server)',
+  );
 const result = await runDeliveryBench({
   n,
   ...(concurrency !== undefined ? { concurrency } : {}),
   ...(workers !== undefined ? { encryptionWorkers: workers } : {}),
   heraldOnly: process.argv.includes('--herald-only'),
+  stacks,
+  processes: option('processes') ?? 1,
+  ...(pgUrl ? { pgUrl } : {}),
+  ...(redisUrl ? { redisUrl } : {}),
+  pgStatements: process.argv.includes('--pg-statements'),
   log: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,6 +1,6 @@
 import { Profile, type UserId } from '@herald/core';
 import type { SqlClient } from '../sql/client.js';
-import { iso, optional, parseRow, unique } from './rows.js';
+import { iso, lastById, optional, parseRow, unique } from './rows.js';
 
 interface ProfileRow {
   user_id: string;
@@ -38,6 +38,31 @@ export function profiles(sql: SqlClient, schema: string) {
           iso(profile.createdAt),
           iso(profile.updatedAt),
         ],
+      );
+    },
+
+    /**
+     * One statement per batch, the rows as one JSON parameter. A user id given
+     * twice keeps the last: one INSERT … ON CONFLICT cannot update a row twice.
+     */
+    async upsertProfiles(batch: readonly Profile[]): Promise<void> {
+      const rows = [...lastById(batch, (profile) => profile.userId)].map((profile) => ({
+        user_id: profile.userId,
+        properties: profile.properties,
+        timezone: profile.timezone ?? null,
+        test: profile.test,
+        created_at: iso(profile.createdAt),
+        updated_at: iso(profile.updatedAt),
+      }));
+      if (rows.length === 0) return;
+      await sql.query(
+        `INSERT INTO ${schema}.profiles (${COLUMNS})
+         SELECT user_id, properties, timezone, test, created_at, updated_at
+         FROM jsonb_to_recordset($1::text::jsonb) AS r(user_id text, properties jsonb, timezone text, test boolean,
+           created_at timestamptz, updated_at timestamptz)
+         ON CONFLICT (user_id) DO UPDATE SET properties = excluded.properties, timezone = excluded.timezone,
+           test = excluded.test, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+        [JSON.stringify(rows)],
       );
     },
 

@@ -21,3 +21,14 @@ export const optional = <K extends string, V>(key: K, value: V | null): { [P in 
   (value === null ? {} : { [key]: value }) as { [P in K]?: V };
 
 export const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];
+
+/** One value per key, the last given winning, in the order of each key's last appearance. */
+export function lastById<T>(values: readonly T[], key: (value: T) => string): Iterable<T> {
+  const byKey = new Map<string, T>();
+  for (const value of values) {
+    const id = key(value);
+    byKey.delete(id);
+    byKey.set(id, value);
+  }
+  return byKey.values();
+}

@@ -1,6 +1,6 @@
 import { Subscription, type SubscriptionId, type UserId } from '@herald/core';
 import type { SqlClient } from '../sql/client.js';
-import { iso, optional, parseRow, unique } from './rows.js';
+import { iso, lastById, optional, parseRow, unique } from './rows.js';
 
 interface SubscriptionRow {
   id: string;
@@ -66,6 +66,54 @@ export function subscriptions(sql: SqlClient, schema: string) {
           iso(sub.updatedAt),
         ],
       );
+    },
+
+    /** One statement per batch, the rows as one JSON parameter; an id given twice keeps the last. */
+    async upsertSubscriptions(batch: readonly Subscription[]): Promise<void> {
+      const rows = [...lastById(batch, (sub) => sub.id)].map((sub) => {
+        const web = sub.target === 'webpush' ? sub : null;
+        return {
+          id: sub.id,
+          user_id: sub.userId,
+          target: sub.target,
+          endpoint: web?.endpoint ?? null,
+          keys: web?.keys ?? null,
+          // As text, cast below: a JSON null here must stay jsonb 'null' (an explicit null), not SQL NULL (none).
+          expiration_time: web?.expirationTime === undefined ? null : JSON.stringify(web.expirationTime),
+          device_token: sub.target === 'safari' ? sub.deviceToken : null,
+          timezone: sub.timezone ?? null,
+          created_at: iso(sub.createdAt),
+          updated_at: iso(sub.updatedAt),
+        };
+      });
+      if (rows.length === 0) return;
+      await sql.query(
+        `INSERT INTO ${schema}.subscriptions
+           (id, user_id, target, endpoint, keys, expiration_time, device_token, timezone, created_at, updated_at)
+         SELECT id, user_id, target, endpoint, keys, expiration_time::jsonb, device_token, timezone, created_at, updated_at
+         FROM jsonb_to_recordset($1::text::jsonb) AS r(id text, user_id text, target text, endpoint text, keys jsonb,
+           expiration_time text, device_token text, timezone text, created_at timestamptz, updated_at timestamptz)
+         ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, target = excluded.target,
+           endpoint = excluded.endpoint, keys = excluded.keys, expiration_time = excluded.expiration_time,
+           device_token = excluded.device_token, timezone = excluded.timezone,
+           created_at = excluded.created_at, updated_at = excluded.updated_at`,
+        [JSON.stringify(rows)],
+      );
+    },
+
+    /** In the order asked, each once; unknown ids are left out. */
+    async getSubscriptions(ids: readonly SubscriptionId[]): Promise<Subscription[]> {
+      const wanted = unique(ids);
+      if (wanted.length === 0) return [];
+      const { rows } = await sql.query<SubscriptionRow>(
+        `SELECT ${COLUMNS} FROM ${schema}.subscriptions WHERE id = ANY($1::text[])`,
+        [wanted],
+      );
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return wanted.flatMap((id) => {
+        const row = byId.get(id);
+        return row ? [toSubscription(row)] : [];
+      });
     },
 
     async getSubscription(id: SubscriptionId): Promise<Subscription | null> {

@@ -188,6 +188,9 @@ export function memoryStorage(): Storage {
     async getProfiles(userIds) {
       return unique(userIds).flatMap((userId) => profileOf(userId) ?? []);
     },
+    async upsertProfiles(profiles) {
+      for (const profile of profiles) await storage.upsertProfile(profile);
+    },
 
     async upsertSubscription(subscription) {
       const previous = tables.subscriptions.get(subscription.id);
@@ -201,6 +204,17 @@ export function memoryStorage(): Storage {
     async getSubscription(id) {
       const row = tables.subscriptions.get(id);
       return row === undefined ? null : read(Subscription, 'subscriptions', id, row);
+    },
+    async upsertSubscriptions(subscriptions) {
+      for (const subscription of subscriptions) await storage.upsertSubscription(subscription);
+    },
+    async getSubscriptions(ids) {
+      const found: Subscription[] = [];
+      for (const id of unique(ids)) {
+        const subscription = await storage.getSubscription(id);
+        if (subscription) found.push(subscription);
+      }
+      return found;
     },
     async listSubscriptions(userIds) {
       return unique(userIds).flatMap(subscriptionsOf);

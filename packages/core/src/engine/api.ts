@@ -80,6 +80,31 @@ export type AddSubscriptionInput =
     }
   | { target: 'safari'; userId: string; deviceToken: string; timezone?: string };
 
+/** A row an import refused: its index in the rows given, and one bad field (a row may have several). */
+export interface ImportRejection {
+  /** The row's position in the array passed to `import` (0-based). */
+  index: number;
+  /** The bad field inside the row, e.g. `subscription.keys.p256dh`; '' for the row itself. */
+  path: string;
+  message: string;
+}
+
+/** What a bulk import did: the rows written, and every bad row's problems (those rows were not written). */
+export interface ImportResult {
+  imported: number;
+  rejected: ImportRejection[];
+}
+
+/** How `events.import` treats the events it records. */
+export interface ImportEventsOptions {
+  /**
+   * React to each event as `events.track` does: arm live campaigns (on-event,
+   * inaction) and attribute conversions. Default false: an import of past
+   * events (a backfill) fills behaviour segments without sending anything.
+   */
+  live?: boolean;
+}
+
 /** Which campaigns `campaigns.list` returns; both given: both must hold. */
 export interface CampaignListFilter {
   /** Only campaigns in one of these statuses. */
@@ -182,6 +207,11 @@ export interface ProfileService {
   update(userId: string, changes: UpdateProfileInput): Promise<Profile>;
   /** The user's profile, or null. */
   get(userId: string): Promise<Profile | null>;
+  /**
+   * Many `upsert`s at once (a host bringing its users): each row validated and merged as
+   * `upsert` does, written in batches; bad rows are reported by index and the good ones written.
+   */
+  import(rows: readonly UpsertProfileInput[]): Promise<ImportResult>;
 }
 
 /** `herald.subscriptions`: the browsers (and Safari devices) each user can be reached on. */
@@ -198,12 +228,23 @@ export interface SubscriptionService {
   list(userId: string): Promise<Subscription[]>;
   /** The id Herald gives the subscription with this endpoint. */
   idForEndpoint(endpoint: string): SubscriptionId;
+  /**
+   * Many `add`s at once: each row validated and its endpoint checked as `add` does (profiles
+   * created, zones taken), written in batches; bad rows are reported by index and the good ones written.
+   */
+  import(rows: readonly AddSubscriptionInput[]): Promise<ImportResult>;
 }
 
 /** `herald.events`: what users do, for segments on behaviour, live campaigns and conversions. */
 export interface EventService {
   /** Records an event; live campaigns react and it may convert a campaign that reached the user. */
   track(input: TrackEventInput): Promise<UserEvent>;
+  /**
+   * Records many events in batches (history from another system, or a stream): each row
+   * validated as `track` does; bad rows are reported by index and the good ones recorded. Live
+   * campaigns and conversions ignore imported events unless `options.live` is true.
+   */
+  import(rows: readonly TrackEventInput[], options?: ImportEventsOptions): Promise<ImportResult>;
 }
 
 /** `herald.reports`: what service workers report about shown messages. */

@@ -50,6 +50,7 @@ import {
   type RetryPolicy,
 } from './deliver/index.js';
 import { createFaultLog } from './faults.js';
+import { createImports, mergeProfile, profileForSubscriber, subscriptionFromInput } from './imports.js';
 import { registerInternals } from './internals.js';
 import { consoleLogger } from './logger.js';
 import { attributeConversion, reportTokens } from './observe/index.js';
@@ -115,13 +116,6 @@ export interface HeraldOptions {
 }
 
 type DndWindowInput = z.input<typeof DndWindow>;
-
-/** Whether a raw input object names a field (with a value): what `profiles.upsert` may change. */
-function mentions(input: unknown, field: string): boolean {
-  return (
-    typeof input === 'object' && input !== null && (input as Record<string, unknown>)[field] !== undefined
-  );
-}
 
 const Endpoint = PushSubscriptionJson.shape.endpoint;
 
@@ -192,6 +186,8 @@ export function createHerald(options: HeraldOptions): Herald {
   const pollIntervalMs = tuning.pollIntervalMs ?? 1000;
   const endpoints: EndpointPolicy = createEndpointPolicy({ allow: options.allowEndpoint ?? [] });
 
+  const imports = createImports(ctx, endpoints);
+
   const profiles: ProfileService = {
     /**
      * Creates a user's profile, or sets the fields the input mentions on the
@@ -203,15 +199,7 @@ export function createHerald(options: HeraldOptions): Herald {
       const parsed = parse(ProfileInput, input, 'profile');
       const now = clock.now();
       const existing = await ctx.storage.getProfile(parsed.userId);
-      // Defaults (no properties, not a test profile) fill a new profile only, never a stored one.
-      const given = Object.fromEntries(Object.entries(parsed).filter(([field]) => mentions(input, field)));
-      const profile: Profile = {
-        ...(existing ?? parsed),
-        ...given,
-        userId: parsed.userId,
-        createdAt: existing?.createdAt ?? now,
-        updatedAt: now,
-      };
+      const profile = mergeProfile(input, parsed, existing, now);
       await ctx.storage.upsertProfile(profile);
       return profile;
     },
@@ -239,41 +227,17 @@ export function createHerald(options: HeraldOptions): Herald {
       return profile;
     },
     get: (userId: string) => ctx.storage.getProfile(parse(UserId, userId, 'user id')),
+    import: (rows) => imports.profiles(rows),
   };
 
   const subscriptions: SubscriptionService = {
     async add(input: AddSubscriptionInput): Promise<Subscription> {
       const parsed = parse(SubscriptionInput, input, 'subscription');
       const now = clock.now();
-      let subscription: Subscription;
-      if (parsed.target === 'webpush') {
-        endpoints.assert(parsed.subscription.endpoint);
-        const id = subscriptionIdFor(parsed.subscription.endpoint, 'webpush');
-        const existing = await ctx.storage.getSubscription(id);
-        subscription = {
-          id,
-          target: 'webpush',
-          userId: parsed.userId,
-          endpoint: parsed.subscription.endpoint,
-          keys: parsed.subscription.keys,
-          expirationTime: parsed.subscription.expirationTime ?? null,
-          ...(parsed.timezone ? { timezone: parsed.timezone } : {}),
-          createdAt: existing?.createdAt ?? now,
-          updatedAt: now,
-        };
-      } else {
-        const id = subscriptionIdFor(parsed.deviceToken.toLowerCase(), 'safari');
-        const existing = await ctx.storage.getSubscription(id);
-        subscription = {
-          id,
-          target: 'safari',
-          userId: parsed.userId,
-          deviceToken: parsed.deviceToken.toLowerCase(),
-          ...(parsed.timezone ? { timezone: parsed.timezone } : {}),
-          createdAt: existing?.createdAt ?? now,
-          updatedAt: now,
-        };
-      }
+      if (parsed.target === 'webpush') endpoints.assert(parsed.subscription.endpoint);
+      const fresh = subscriptionFromInput(parsed, now);
+      const existing = await ctx.storage.getSubscription(fresh.id);
+      const subscription: Subscription = { ...fresh, createdAt: existing?.createdAt ?? now };
       await ensureProfile(subscription.userId, subscription.timezone, now);
       await ctx.storage.upsertSubscription(subscription);
       return subscription;
@@ -287,19 +251,12 @@ export function createHerald(options: HeraldOptions): Herald {
       ctx.storage.getSubscription(subscriptionIdFor(parse(Endpoint, endpoint, 'endpoint'), 'webpush')),
     list: (userId: string) => ctx.storage.listSubscriptions([parse(UserId, userId, 'user id')]),
     idForEndpoint: (endpoint: string) => subscriptionIdFor(parse(Endpoint, endpoint, 'endpoint'), 'webpush'),
+    import: (rows) => imports.subscriptions(rows),
   };
 
   async function ensureProfile(userId: UserId, timezone: string | undefined, now: Date): Promise<void> {
-    const existing = await ctx.storage.getProfile(userId);
-    if (existing && (existing.timezone || !timezone)) return;
-    await ctx.storage.upsertProfile({
-      userId,
-      properties: existing?.properties ?? {},
-      test: existing?.test ?? false,
-      ...(timezone ? { timezone } : {}),
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-    });
+    const profile = profileForSubscriber(userId, timezone, await ctx.storage.getProfile(userId), now);
+    if (profile) await ctx.storage.upsertProfile(profile);
   }
 
   const events: EventService = {
@@ -312,6 +269,7 @@ export function createHerald(options: HeraldOptions): Herald {
       await attributeConversion(ctx, event);
       return event;
     },
+    import: (rows, importOptions) => imports.events(rows, importOptions),
   };
 
   const campaigns = createCampaignService(ctx, (input) => parse(CampaignInput, input, 'campaign'));

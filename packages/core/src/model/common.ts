@@ -19,10 +19,24 @@ export const MAX_PROPERTY_NAME_LENGTH = 128;
 export const Properties = z.record(z.string().min(1).max(MAX_PROPERTY_NAME_LENGTH), JsonValue);
 export type Properties = z.infer<typeof Properties>;
 
+/**
+ * Zone names already found valid. Asking luxon costs tens of µs (it formats a
+ * date in the zone), paid for every profile and subscription row read or
+ * imported; the answer never changes within a process. Only valid names are
+ * kept, so the set is bounded by the zones that exist, whatever callers send.
+ */
+const knownZones = new Set<string>();
+
 /** An IANA time zone name that luxon knows ("Europe/Paris", "Pacific/Kiritimati"). */
-export const TimeZone = z.string().refine((zone) => DateTime.local().setZone(zone).isValid, {
-  message: 'must be an IANA time zone such as Europe/Paris or UTC',
-});
+export const TimeZone = z.string().refine(
+  (zone) => {
+    if (knownZones.has(zone)) return true;
+    const valid = DateTime.local().setZone(zone).isValid;
+    if (valid) knownZones.add(zone);
+    return valid;
+  },
+  { message: 'must be an IANA time zone such as Europe/Paris or UTC' },
+);
 
 /** "HH:mm", 24-hour. */
 export const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:mm');

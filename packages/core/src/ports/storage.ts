@@ -137,10 +137,19 @@ export interface Storage {
   upsertProfile(profile: Profile): Promise<void>;
   getProfile(userId: UserId): Promise<Profile | null>;
   getProfiles(userIds: readonly UserId[]): Promise<Profile[]>;
+  /**
+   * Bulk imports: each profile stored as `upsertProfile` stores it, in as few
+   * statements as the store allows; a user id given twice keeps the last.
+   */
+  upsertProfiles(profiles: readonly Profile[]): Promise<void>;
 
   // Subscriptions (the id is derived from the endpoint or device token, so re-adding is an upsert)
   upsertSubscription(subscription: Subscription): Promise<void>;
   getSubscription(id: SubscriptionId): Promise<Subscription | null>;
+  /** Bulk imports: each stored as `upsertSubscription` stores it; an id given twice keeps the last. */
+  upsertSubscriptions(subscriptions: readonly Subscription[]): Promise<void>;
+  /** The stored subscriptions among these ids, each once, in the order asked; unknown ids are left out. */
+  getSubscriptions(ids: readonly SubscriptionId[]): Promise<Subscription[]>;
   listSubscriptions(userIds: readonly UserId[]): Promise<Subscription[]>;
   /**
    * Removes a subscription. With `ifEndpoint`, only when the stored endpoint

@@ -15,6 +15,7 @@ export { type CountersSuiteOptions, runCountersSuite } from './counters-suite.js
 export { type FakeClock, fakeClock } from './fake-clock.js';
 export * as fixtures from './fixtures.js';
 export type * from './harness.js';
+export { type ImportSuiteOptions, runImportSuite } from './import-suite.js';
 export { type MemoryStorageInspector, memoryStorageInspector } from './memory-inspector.js';
 export {
   type ApnsResponseRule,

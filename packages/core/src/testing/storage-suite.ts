@@ -5,6 +5,7 @@ import {
   CampaignHistoryEntry,
   type Decision,
   type SegmentDefinition,
+  type Subscription,
   type UserId,
 } from '../model/index.js';
 import type { Storage } from '../ports/storage.js';
@@ -107,6 +108,26 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
         expect(await storage.getProfile(uid('nobody'))).toBeNull();
       });
 
+      it('upsertProfiles stores a batch as upsertProfile would, replacing stored ones; a repeated id keeps the last', async () => {
+        await storage.upsertProfile(profile('ann', { plan: 'free' }));
+        const batch = Array.from({ length: 2500 }, (_, i) =>
+          profile(`u${pad(i)}`, { n: i }, i % 2 === 0 ? { timezone: 'Europe/Paris' } : { test: true }),
+        );
+        const annAgain = profile('ann', { plan: 'pro' }, { timezone: 'Asia/Tokyo', updatedAt: at(DAY) });
+        await storage.upsertProfiles([
+          ...batch,
+          profile('dup', { version: 1 }),
+          annAgain,
+          profile('dup', { version: 2 }),
+        ]);
+        expect(await inspect.countRows('profiles')).toBe(2502);
+        expect(await storage.getProfile(uid('ann'))).toEqual(annAgain);
+        expect((await storage.getProfile(uid('dup')))?.properties).toEqual({ version: 2 });
+        expect(await storage.getProfiles([uid('u0000'), uid('u0001')])).toEqual([batch[0], batch[1]]);
+        await storage.upsertProfiles([]);
+        expect(await inspect.countRows('profiles')).toBe(2502);
+      });
+
       it('getProfiles returns the known users among many ids and skips unknown ones', async () => {
         const users = Array.from({ length: 30 }, (_, i) => profile(`u${pad(i)}`, { i }));
         for (const u of users) await storage.upsertProfile(u);
@@ -159,6 +180,52 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
         await storage.upsertSubscription(webPushSubscription('ann', 1, { userId: 'bob' }));
         expect(await storage.listSubscriptions([uid('ann')])).toEqual([]);
         expect((await storage.listSubscriptions([uid('bob')])).map((s) => s.id)).toEqual(['wp_ann_1']);
+      });
+
+      it('upsertSubscriptions stores a batch as upsertSubscription would; a repeated id keeps the last', async () => {
+        await storage.upsertSubscription(webPushSubscription('ann', 1));
+        const noExpiry = webPushSubscription('carl', 1);
+        const { expirationTime: _dropped, ...withoutKey } = noExpiry as Subscription & {
+          expirationTime?: unknown;
+        };
+        const batch: Subscription[] = [
+          ...Array.from({ length: 1500 }, (_, i) =>
+            webPushSubscription(`u${pad(i)}`, 1, { expirationTime: i % 3 === 0 ? 1_767_225_600_000 : null }),
+          ),
+          safariSubscription('bob', { timezone: 'America/New_York' }),
+          withoutKey as Subscription,
+          webPushSubscription('ann', 1, { userId: 'dana', endpoint: 'https://push.example.test/send/first' }),
+          webPushSubscription('ann', 1, { userId: 'dana', endpoint: 'https://push.example.test/send/last' }),
+        ];
+        await storage.upsertSubscriptions(batch);
+        expect(await inspect.countRows('subscriptions')).toBe(1503);
+        expect(await inspect.subscriptionAddress('wp_ann_1')).toBe('https://push.example.test/send/last');
+        // Moved to another user, as a browser subscribing as someone else is.
+        expect(await storage.listSubscriptions([uid('ann')])).toEqual([]);
+        expect((await storage.listSubscriptions([uid('dana')])).map((s) => s.userId)).toEqual(['dana']);
+        expect(await storage.getSubscription(batch[0]!.id)).toEqual(batch[0]);
+        expect(await storage.getSubscription(batch[1]!.id)).toEqual(batch[1]);
+        expect(await storage.getSubscription(withoutKey.id as Subscription['id'])).toEqual(withoutKey);
+        expect(await storage.getSubscription(safariSubscription('bob').id)).toEqual(batch[1500]);
+      });
+
+      it('getSubscriptions returns the stored ones among many ids, each once, in the order asked', async () => {
+        const stored = [
+          webPushSubscription('ann', 1),
+          webPushSubscription('ann', 2),
+          safariSubscription('bob'),
+        ];
+        await storage.upsertSubscriptions(stored);
+        const [first, second, safari] = stored as [Subscription, Subscription, Subscription];
+        const found = await storage.getSubscriptions([
+          safari.id,
+          webPushSubscription('nobody').id,
+          first.id,
+          safari.id,
+          second.id,
+        ]);
+        expect(found).toEqual([safari, first, second]);
+        expect(await storage.getSubscriptions([])).toEqual([]);
       });
 
       it('returns null for an unknown subscription', async () => {

@@ -1,0 +1,159 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+/**
+ * The CPU the Postgres and Redis servers spend, read from /proc as the
+ * servers' own accounting (user + system time): every Postgres backend, the
+ * postmaster and its background processes, the backends that exited meanwhile
+ * (their time is added to the postmaster's children's time once reaped); the
+ * Redis process with all its threads. Null when the server is not a process
+ * on this machine (a remote server, or /proc not readable).
+ *
+ * The figure is the whole server's: run the benchmark on servers nothing else
+ * uses (`npm run bench:delivery` starts throwaway ones), or it counts others' work.
+ */
+export interface ServerCpu {
+  /** CPU µs the server has used so far, or null when it cannot be read. */
+  read(): Promise<number | null>;
+}
+
+const TICKS_PER_SECOND = clockTicks();
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** Fields of /proc/<pid>/stat after the command name (which may hold spaces): [state, ppid, …]. */
+function statFields(pid: number): string[] | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime (+ cutime + cstime with `children`) of a process, in µs. */
+function processCpuUs(fields: string[], children: boolean): number {
+  // After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+  const ticks =
+    Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
+  return (ticks * 1e6) / TICKS_PER_SECOND;
+}
+
+export function postgresServerCpu(pool: pg.Pool): ServerCpu {
+  let postmaster: number | null | undefined;
+  return {
+    async read() {
+      if (postmaster === undefined) {
+        const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        const backend = statFields(rows[0]?.pid ?? -1);
+        postmaster = backend ? Number(backend[1]) : null;
+      }
+      if (postmaster === null) return null;
+      const own = statFields(postmaster);
+      if (!own) return null;
+      let total = processCpuUs(own, true);
+      for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        const fields = statFields(Number(entry));
+        if (fields && Number(fields[1]) === postmaster) total += processCpuUs(fields, false);
+      }
+      return total;
+    },
+  };
+}
+
+export function redisServerCpu(connection: Redis): ServerCpu {
+  let pid: number | null | undefined;
+  return {
+    async read() {
+      if (pid === undefined) {
+        const info = await connection.info('server');
+        const match = /process_id:(\d+)/.exec(info);
+        pid = match && statFields(Number(match[1])) ? Number(match[1]) : null;
+      }
+      if (pid === null) return null;
+      const fields = statFields(pid);
+      return fields ? processCpuUs(fields, false) : null;
+    },
+  };
+}
+
+/** One statement's share of the server's time while a stack ran (pg_stat_statements). */
+export interface StatementFigure {
+  query: string;
+  calls: number;
+  total_ms: number;
+  mean_ms: number;
+  rows: number;
+}
+
+/**
+ * pg_stat_statements, when the server preloads it (`shared_preload_libraries`):
+ * reset before a stack's run, read after. Null when it is not available.
+ */
+export async function statementStats(pool: pg.Pool): Promise<{
+  reset(): Promise<void>;
+  top(limit: number): Promise<StatementFigure[]>;
+} | null> {
+  try {
+    await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await pool.query('SELECT pg_stat_statements_reset()');
+  } catch {
+    return null;
+  }
+  return {
+    async reset() {
+      await pool.query('SELECT pg_stat_statements_reset()');
+    },
+    async top(limit) {
+      const { rows } = await pool.query<StatementFigure>(
+        `SELECT regexp_replace(left(query, 160), '\\s+', ' ', 'g') AS query, calls::int,
+           round(total_exec_time::numeric, 1)::float AS total_ms, round(mean_exec_time::numeric, 3)::float AS mean_ms,
+           rows::int
+         FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+         ORDER BY total_exec_time DESC LIMIT $1`,
+        [limit],
+      );
+      return rows;
+    },
+  };
+}
+
+/** The servers one stack run uses, and how to leave them as they were. */
+export interface BenchServers {
+  pool: pg.Pool | null;
+  redis: Redis | null;
+  close(): Promise<void>;
+}
+
+export function openServers(pgUrl: string | undefined, redisUrl: string | undefined): BenchServers {
+  const pool = pgUrl ? new pg.Pool({ connectionString: pgUrl, max: 2 }) : null;
+  pool?.on('error', () => undefined);
+  const redis = redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: false }) : null;
+  return {
+    pool,
+    redis,
+    async close() {
+      redis?.disconnect();
+      await pool?.end();
+    },
+  };
+}
+
+/** Removes a run's Redis keys (its queue and counters prefix). */
+export async function dropRedisPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
