@@ -27,6 +27,7 @@ export {
   type HeraldEvent,
   type HeraldEventType,
   type HeraldOptions,
+  type InFlight,
   type LiftEstimate,
   type MissingValue,
   nextDueAt,

@@ -50,6 +50,7 @@ import {
   type RetryPolicy,
 } from './deliver/index.js';
 import { createFaultLog } from './faults.js';
+import { sendGauge } from './in-flight.js';
 import { registerInternals } from './internals.js';
 import { consoleLogger } from './logger.js';
 import { attributeConversion, reportTokens } from './observe/index.js';
@@ -173,6 +174,7 @@ export function createHerald(options: HeraldOptions): Herald {
     // lease makes a worker redo and what one job holds in memory.
     batchSize: tuning.batchSize ?? 250,
     sendConcurrency: tuning.sendConcurrency ?? 100,
+    sends: sendGauge(),
     reportTokenTtlMs: tuning.reportTokenTtlMs ?? 60 * 24 * 3600_000,
     ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
     limits: parse(GlobalLimitsSchema, options.limits ?? {}, 'limits'),
@@ -407,6 +409,7 @@ export function createHerald(options: HeraldOptions): Herald {
     },
     verifyReportToken: reports.verifyToken,
     endpoints,
+    inFlight: () => ({ jobs: pool.running(), ...ctx.sends.read() }),
   };
   registerInternals(herald, { logger, clock, counters: ctx.counters });
   return herald;
