@@ -34,9 +34,11 @@ interface StoredJob {
  *   replaced: 'replace' is ignored then too, since the worker holding it
  *   cannot be told. Completing, failing or cancelling frees the key.
  * - `fail` keeps the job as failed, out of every claim, for inspection.
+ * - `onWake` listeners are called after an enqueue that added a job.
  */
 export function memoryQueue(): Queue {
   const jobs = new Map<string, StoredJob>();
+  const wakeListeners = new Set<() => void>();
   let seq = 0;
 
   const holderOf = (dedupeKey: string): StoredJob | undefined => {
@@ -85,6 +87,7 @@ export function memoryQueue(): Queue {
         jobs.set(job.id, job);
         added += 1;
       }
+      if (added > 0) for (const listener of [...wakeListeners]) listener();
       return added;
     },
 
@@ -156,6 +159,15 @@ export function memoryQueue(): Queue {
       const counts = { waiting: 0, active: 0, failed: 0 };
       for (const job of jobs.values()) counts[job.state] += 1;
       return counts;
+    },
+
+    onWake(listener) {
+      // Wrapped, so one listener subscribed twice is two subscriptions, each removed on its own.
+      const entry = () => listener();
+      wakeListeners.add(entry);
+      return () => {
+        wakeListeners.delete(entry);
+      };
     },
   };
 }
