@@ -48,7 +48,8 @@ interface Link {
 /**
  * `Queue.onWake` for a Postgres queue: one LISTEN per queue while it has
  * listeners, on a connection of its own taken from the host's pool (held,
- * so the pool has one connection fewer for queries), or on the host's single
+ * so the pool has one connection fewer for queries; not from a pool of
+ * fewer than three), or on the host's single
  * Client, or through PGlite's own `listen`. A pool's connection is taken
  * again after a loss (a restart, a terminated backend), and listeners are
  * called once then, since notices sent meanwhile are gone. Undefined for a
@@ -90,7 +91,16 @@ export function postgresWakeups(
   };
 }
 
+/**
+ * A pool smaller than this is not asked for a connection to hold: with one
+ * or two connections, holding one would starve the worker's own queries.
+ * Such a host's workers poll.
+ */
+const SMALLEST_POOL_TO_LISTEN = 3;
+
 function poolLink(pool: PgPoolLike, channel: string, wake: () => void): Link {
+  const max = (pool as { options?: { max?: unknown } }).options?.max;
+  if (typeof max === 'number' && max < SMALLEST_POOL_TO_LISTEN) return { close: () => undefined };
   let closed = false;
   let lostOnce = false;
   let retry: ReturnType<typeof setTimeout> | null = null;
