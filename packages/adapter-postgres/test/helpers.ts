@@ -288,7 +288,7 @@ export function queueSuiteOptions(kind: 'pglite' | 'postgres'): QueueSuiteOption
     async createPeer() {
       const { client, schema } = backend.current();
       if (kind === 'pglite') return postgresQueue({ client, schema });
-      peerPool = testPool(2);
+      peerPool = testPool(3);
       return postgresQueue({ client: peerPool, schema });
     },
     reset: async () => {

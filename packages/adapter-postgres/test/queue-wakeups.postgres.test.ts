@@ -100,6 +100,20 @@ describe('postgresQueue wake-ups across connections', () => {
     }
   });
 
+  it('holds no connection from a pool of two: its workers poll rather than starve their queries', async () => {
+    const small = testPool(2);
+    const listener = listen(postgresQueue({ client: small, schema: backend.schema }));
+    try {
+      const heard = listener.wake(500);
+      await web.enqueue([job('unheard')]);
+      expect(await heard).toBe(false);
+      expect(await listeners()).toHaveLength(0);
+    } finally {
+      listener.stop();
+      await small.end();
+    }
+  });
+
   it('does not notify when an enqueue adds nothing', async () => {
     const listener = listen(worker);
     try {
