@@ -277,16 +277,27 @@ export function storageSuiteOptions(kind: 'pglite' | 'postgres'): StorageSuiteOp
 /** The queue conformance suite's options for one backend kind. */
 export function queueSuiteOptions(kind: 'pglite' | 'postgres'): QueueSuiteOptions {
   const backend = suiteBackend(kind, 'queue');
+  /** The peer's own pool, as another process would have (PGlite: the same database, which no other process can open). */
+  let peerPool: pg.Pool | undefined;
   return {
     name: `postgresQueue on ${backend.label}`,
     async create() {
       const { client, schema } = await backend.open();
       return postgresQueue({ client, schema });
     },
+    async createPeer() {
+      const { client, schema } = backend.current();
+      if (kind === 'pglite') return postgresQueue({ client, schema });
+      peerPool = testPool(3);
+      return postgresQueue({ client: peerPool, schema });
+    },
     reset: async () => {
       await backend.current().sql.query(`TRUNCATE "${backend.current().schema}".jobs`);
     },
-    close: () => backend.current().close(),
+    close: async () => {
+      await peerPool?.end();
+      await backend.current().close();
+    },
   };
 }
 

@@ -1,4 +1,3 @@
 export { type RedisCountersOptions, redisCounters } from './counters/counters.js';
 export { isTransientRedisError } from './errors.js';
-export { type Lease, type RedisLeaseOptions, redisLease } from './lease/lease.js';
 export { type RedisQueueOptions, redisQueue } from './queue/queue.js';

@@ -30,6 +30,7 @@ export {
   type ImportEventsOptions,
   type ImportRejection,
   type ImportResult,
+  type InFlight,
   type LiftEstimate,
   type MissingValue,
   nextDueAt,

@@ -26,6 +26,8 @@ runQueueSuite({
     queue = memoryQueue();
     return new Proxy({} as Queue, { get: (_, key) => Reflect.get(queue, key) });
   },
+  // One process: the queue is its own peer.
+  createPeer: async (sameQueue) => sameQueue,
   reset: async () => {
     queue = memoryQueue();
   },

@@ -1,6 +1,7 @@
 import type { ClaimedJob, ClaimOptions, JobInput, PruneBatch, Queue, QueueCounts } from '@herald/core';
 import { type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
+import { jobsChannel, postgresWakeups } from './wakeups.js';
 
 export interface PostgresQueueOptions {
   /** A `pg` Pool (or connected Client) or a PGlite instance. Herald never closes it. */
@@ -19,6 +20,43 @@ interface JobRow {
   dedupe_key: string | null;
 }
 
+/** A job as the enqueue statement reads it (jsonb_to_recordset), and whether it replaces its key's waiting job. */
+interface EnqueueRow {
+  name: string;
+  payload: unknown;
+  run_at: string;
+  dedupe_key: string | null;
+  replace: boolean;
+}
+
+/**
+ * The jobs of one enqueue call that can end up in the queue, in call order,
+ * resolved here so that one INSERT can take them all: per dedupe key, the
+ * call's last 'replace' job if it has one (it replaces the key's waiting
+ * holder and every earlier job of the call), otherwise its first job (kept
+ * only if no job holds the key). The rule memoryQueue applies job by job.
+ */
+function survivors(jobs: readonly JobInput[]): EnqueueRow[] {
+  const chosen = new Map<string, number>();
+  jobs.forEach((job, index) => {
+    if (job.dedupeKey === undefined) return;
+    if (!chosen.has(job.dedupeKey) || job.onDuplicate === 'replace') chosen.set(job.dedupeKey, index);
+  });
+  return jobs.flatMap((job, index): EnqueueRow[] => {
+    const dedupeKey = job.dedupeKey ?? null;
+    if (dedupeKey !== null && chosen.get(dedupeKey) !== index) return [];
+    return [
+      {
+        name: job.name,
+        payload: job.payload ?? null,
+        run_at: job.runAt.toISOString(),
+        dedupe_key: dedupeKey,
+        replace: dedupeKey !== null && job.onDuplicate === 'replace',
+      },
+    ];
+  });
+}
+
 /** Job ids are bigint identities; anything else cannot name a job, so it is a stale call, not an error. */
 const JOB_ID = /^[1-9][0-9]{0,18}$/;
 
@@ -30,10 +68,16 @@ const JOB_ID = /^[1-9][0-9]{0,18}$/;
  * (id, token, state = 'active') in its WHERE clause, so a stale token
  * updates nothing. Time is always the caller's `now`, never SQL now().
  * Semantics follow core's memoryQueue, the port's executable spec.
+ *
+ * An enqueue that adds jobs sends NOTIFY on the schema's channel
+ * (wakeups.ts), so idle workers elsewhere claim them at once: `onWake`.
  */
 export function postgresQueue(options: PostgresQueueOptions): Queue {
   const sql = toSqlClient(options.client);
-  const schema = quoteSchema(options.schema ?? 'herald');
+  const schemaName = options.schema ?? 'herald';
+  const schema = quoteSchema(schemaName);
+  const channel = jobsChannel(schemaName);
+  const onWake = postgresWakeups(options.client, sql, channel);
 
   /** Updates the job if the lease is still ours; true when it was. */
   const withLease = async (
@@ -53,27 +97,47 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
   return {
     async enqueue(jobs: readonly JobInput[]): Promise<number> {
       if (jobs.length === 0) return 0;
-      // One transaction, one statement per job: a later job in the batch may replace an earlier one by dedupe key.
-      return sql.transaction(async (tx) => {
-        let added = 0;
-        for (const job of jobs) {
-          const dedupeKey = job.dedupeKey ?? null;
-          if (dedupeKey !== null && job.onDuplicate === 'replace') {
-            // A waiting holder is replaced (new id, attempts from zero); a running one is never touched.
-            await tx.query(`DELETE FROM ${schema}.jobs WHERE dedupe_key = $1 AND state = 'waiting'`, [
-              dedupeKey,
-            ]);
-          }
-          const { rows } = await tx.query(
-            `INSERT INTO ${schema}.jobs (name, payload, run_at, dedupe_key, state)
-             VALUES ($1, $2::text::jsonb, $3::timestamptz, $4, 'waiting')
+      const rows = survivors(jobs);
+      const replacing = rows.flatMap((row) =>
+        row.replace && row.dedupe_key !== null ? [row.dedupe_key] : [],
+      );
+      const insert = (client: SqlClient) =>
+        client.query<{ added: number }>(
+          // One statement for the whole batch. Rows go in in call order (ids keep it: claim's tie-breaker).
+          // A JSON null payload reads back as SQL NULL from the recordset: stored as JSON null again.
+          // DO NOTHING on a key held by a waiting or running job; pg_notify is sent at commit, and only
+          // when something was added (the CTE is read by the final SELECT, so it runs).
+          `WITH added AS (
+             INSERT INTO ${schema}.jobs (name, payload, run_at, dedupe_key, state)
+             SELECT job.name, COALESCE(job.payload, 'null'::jsonb), job.run_at, job.dedupe_key, 'waiting'
+             FROM jsonb_to_recordset($1::jsonb)
+               AS job(position integer, name text, payload jsonb, run_at timestamptz, dedupe_key text)
+             ORDER BY job.position
              ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('waiting', 'active') DO NOTHING
-             RETURNING id`,
-            [job.name, JSON.stringify(job.payload ?? null), job.runAt.toISOString(), dedupeKey],
-          );
-          added += rows.length;
-        }
-        return added;
+             RETURNING id
+           ),
+           told AS (
+             SELECT pg_notify($2, '')::text AS notified FROM (SELECT 1 FROM added LIMIT 1) AS any_added
+           )
+           SELECT (SELECT count(*)::int FROM added) AS added, (SELECT count(*)::int FROM told) AS told`,
+          [
+            JSON.stringify(rows.map(({ replace: _replace, ...row }, position) => ({ position, ...row }))),
+            channel,
+          ],
+        );
+      if (replacing.length === 0) {
+        const { rows: result } = await insert(sql);
+        return result[0]?.added ?? 0;
+      }
+      // A 'replace' first removes the waiting holders of its keys (a running one is never touched), in
+      // the same transaction: two statements, whatever the batch's size.
+      return sql.transaction(async (tx) => {
+        await tx.query(
+          `DELETE FROM ${schema}.jobs WHERE dedupe_key = ANY($1::text[]) AND state = 'waiting'`,
+          [replacing],
+        );
+        const { rows: result } = await insert(tx);
+        return result[0]?.added ?? 0;
       });
     },
 
@@ -169,5 +233,7 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
       for (const row of rows) counts[row.state] = row.n;
       return counts;
     },
+
+    ...(onWake ? { onWake } : {}),
   };
 }

@@ -32,6 +32,26 @@ export interface PGliteLike {
   transaction<T>(
     fn: (tx: { query(text: string, params?: unknown[]): Promise<QueryResultLike> }) => Promise<T>,
   ): Promise<T>;
+  /** LISTEN with a callback; resolves to the function that stops it. */
+  listen?(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
+}
+
+/**
+ * The driver behind a client, for what the SqlClient seam cannot carry: a
+ * connection of its own that stays open to LISTEN (queue/wakeups.ts).
+ * Null for a SqlClient handed in already wrapped.
+ */
+export function driverOf(
+  client: PostgresClient | SqlClient,
+):
+  | { kind: 'pool'; pool: PgPoolLike }
+  | { kind: 'client'; client: PgClientLike }
+  | { kind: 'pglite'; db: PGliteLike }
+  | null {
+  if (isSqlClient(client)) return null;
+  if (isPGlite(client)) return { kind: 'pglite', db: client };
+  if (isPool(client)) return { kind: 'pool', pool: client };
+  return { kind: 'client', client };
 }
 
 /** A `pg` Pool, a connected `pg` Client, or a PGlite instance. The host owns it and closes it. */

@@ -46,7 +46,8 @@ return { redis.call('ZCARD', base .. 'waiting'), redis.call('ZCARD', base .. 'ac
 /**
  * The Queue port on Redis: sorted sets of job ids by runAt (waiting) and by
  * lease expiry (active), a hash per job, and one Lua script per operation so
- * each step is atomic. See scripts.ts for the layout.
+ * each step is atomic (an enqueue of up to 500 jobs is one script call).
+ * See scripts.ts for the layout.
  */
 export function redisQueue(options: RedisQueueOptions): Queue {
   const { connection } = options;
@@ -62,7 +63,11 @@ export function redisQueue(options: RedisQueueOptions): Queue {
   const settle = (action: 'complete' | 'retry' | 'fail', id: string, token: string, runAt = '', error = '') =>
     flag(action, () => settleScript(connection, [], [base, randomUUID(), id, token, action, runAt, error]));
 
+  const onWake = redisWakeups(connection, `${base}wake`);
+
   return {
+    onWake,
+
     async enqueue(jobs: readonly JobInput[]): Promise<number> {
       const args = jobs.flatMap((job, index) => encodeJob(job, index));
       let added = 0;
@@ -124,6 +129,52 @@ export function redisQueue(options: RedisQueueOptions): Queue {
       );
       return { waiting, active, failed };
     },
+  };
+}
+
+/**
+ * `Queue.onWake` on Redis: pub/sub on a connection of the queue's own
+ * (`connection.duplicate()`, since a subscribed connection can run nothing
+ * else), opened while anyone listens and closed when the last one stops.
+ * Why pub/sub and not a blocking pop on a wake list: every idle worker must
+ * hear an enqueue, not just one, and a message nobody hears costs nothing.
+ * ioredis reconnects and subscribes again after a loss; notices published
+ * meanwhile are gone, so listeners are woken once when it is back (workers
+ * poll in the meantime).
+ */
+function redisWakeups(connection: Redis, channel: string): (listener: () => void) => () => void {
+  const listeners = new Set<() => void>();
+  const wakeAll = () => {
+    for (const listener of [...listeners]) listener();
+  };
+  let subscriber: Redis | null = null;
+  const open = (): Redis => {
+    // Channels are not keys: ioredis adds no keyPrefix to them, so `channel` already carries it.
+    const opened = connection.duplicate({ lazyConnect: false });
+    let readyBefore = false;
+    opened.on('message', (from: string) => {
+      if (from === channel) wakeAll();
+    });
+    opened.on('ready', () => {
+      if (readyBefore) wakeAll();
+      readyBefore = true;
+    });
+    // A lost subscriber is retried by ioredis; the error is not the host's to handle.
+    opened.on('error', () => undefined);
+    void opened.subscribe(channel).catch(() => undefined);
+    return opened;
+  };
+  return (listener) => {
+    const entry = () => listener();
+    listeners.add(entry);
+    subscriber ??= open();
+    return () => {
+      listeners.delete(entry);
+      if (listeners.size === 0 && subscriber) {
+        subscriber.disconnect();
+        subscriber = null;
+      }
+    };
   };
 }
 

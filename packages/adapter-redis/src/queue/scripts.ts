@@ -11,6 +11,7 @@ import { luaScript, REPLAY_LUA } from '../lua.js';
  *   dedupe            hash   dedupeKey -> id of the unfinished job holding it
  *   seq               string job id counter
  *   req:<requestId>   string a mutating call's reply, for resent commands (see REPLAY_LUA)
+ *   wake              channel published to by an enqueue that added jobs
  *
  * Per-name sets let a worker that claims only some job names skip straight
  * to them instead of scanning past other names' backlog. Ids are a
@@ -78,6 +79,8 @@ for i = 3, #ARGV, 5 do
     added = added + 1
   end
 end
+-- Idle workers subscribed to the wake channel claim at once (queue.ts, onWake); a replayed call does not publish again.
+if added > 0 then redis.call('PUBLISH', base .. 'wake', '1') end
 return remember(requestKey, added)
 `);
 

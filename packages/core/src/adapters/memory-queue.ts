@@ -36,9 +36,11 @@ interface StoredJob {
  * - `fail` keeps the job as failed, out of every claim, for inspection,
  *   until `pruneFailed` removes it: failed jobs whose runAt (the last run's
  *   due instant) is before the cutoff, oldest first.
+ * - `onWake` listeners are called after an enqueue that added a job.
  */
 export function memoryQueue(): Queue {
   const jobs = new Map<string, StoredJob>();
+  const wakeListeners = new Set<() => void>();
   let seq = 0;
 
   const holderOf = (dedupeKey: string): StoredJob | undefined => {
@@ -87,6 +89,7 @@ export function memoryQueue(): Queue {
         jobs.set(job.id, job);
         added += 1;
       }
+      if (added > 0) for (const listener of [...wakeListeners]) listener();
       return added;
     },
 
@@ -167,6 +170,15 @@ export function memoryQueue(): Queue {
       const counts = { waiting: 0, active: 0, failed: 0 };
       for (const job of jobs.values()) counts[job.state] += 1;
       return counts;
+    },
+
+    onWake(listener) {
+      // Wrapped, so one listener subscribed twice is two subscriptions, each removed on its own.
+      const entry = () => listener();
+      wakeListeners.add(entry);
+      return () => {
+        wakeListeners.delete(entry);
+      };
     },
   };
 }

@@ -13,6 +13,7 @@
  * Engine internals (storage, queue, counters, the renderer) are not on the
  * `Herald` object; the HTTP handlers use only what is declared here.
  */
+
 import type { z } from 'zod';
 import type { EndpointPolicy } from '../delivery/endpoint-policy.js';
 import type {
@@ -38,6 +39,7 @@ import type {
 } from '../model/index.js';
 import type { ReportBody } from '../payload/index.js';
 import type { CampaignCommandOptions, CampaignPatch } from './campaigns/editing.js';
+import type { InFlight } from './in-flight.js';
 import type {
   CampaignForecast,
   CampaignPreview,
@@ -330,4 +332,10 @@ export interface Herald {
   prune(options: PruneInput): Promise<PruneResult>;
   /** Verifies a report token from a service worker (same as `reports.verifyToken`). */
   verifyReportToken(token: string): ReportClaims | null;
+  /**
+   * What this process has under way right now: jobs running, push requests
+   * awaiting an answer, answers not yet stored. `requests + unrecorded` is
+   * what a SIGKILL at this moment could send twice (docs/ARCHITECTURE.md).
+   */
+  inFlight(): InFlight;
 }

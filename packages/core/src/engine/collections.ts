@@ -1,4 +1,9 @@
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep input order. */
+/**
+ * Runs `fn` over `items` with at most `limit` calls in flight; results keep
+ * input order. After a call fails no new call starts, and the first error is
+ * thrown once the calls already running have ended: nothing keeps running
+ * after the caller has moved on.
+ */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
@@ -6,13 +11,19 @@ export async function mapLimit<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | null = null;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const index = next++;
-      results[index] = await fn(items[index] as T);
+      try {
+        results[index] = await fn(items[index] as T);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   });
   await Promise.all(lanes);
+  if (failure) throw (failure as { error: unknown }).error;
   return results;
 }
 

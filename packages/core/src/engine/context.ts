@@ -4,6 +4,7 @@ import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js'
 import type { HeraldEvent } from './api.js';
 import type { GlobalLimits, Renderer, RetryPolicy } from './deliver/index.js';
 import type { FaultLog } from './faults.js';
+import type { SendGauge } from './in-flight.js';
 import type { ReportTokens } from './observe/index.js';
 
 /** Everything the engine's parts share, wired once by createHerald. */
@@ -22,8 +23,13 @@ export interface EngineContext {
   pageSize: number;
   /** Users per delivery job. */
   batchSize: number;
-  /** Messages in flight at once within one delivery job. */
+  /**
+   * Messages in flight at once within one delivery job, counted from the
+   * request to the stored outcome (deliver/record-outcomes.ts).
+   */
   sendConcurrency: number;
+  /** Sends under way in this process, from request to stored outcome (`herald.inFlight()`). */
+  sends: SendGauge;
   /** Where service workers post reports (absolute URL), if the host mounted the HTTP handlers. */
   reportUrl?: string;
   /** How long a report token stays valid after the send. */

@@ -51,6 +51,7 @@ import {
 } from './deliver/index.js';
 import { createFaultLog } from './faults.js';
 import { createImports, mergeProfile, profileForSubscriber, subscriptionFromInput } from './imports.js';
+import { sendGauge } from './in-flight.js';
 import { registerInternals } from './internals.js';
 import { consoleLogger } from './logger.js';
 import { attributeConversion, reportTokens } from './observe/index.js';
@@ -168,6 +169,7 @@ export function createHerald(options: HeraldOptions): Herald {
     // lease makes a worker redo and what one job holds in memory.
     batchSize: tuning.batchSize ?? 250,
     sendConcurrency: tuning.sendConcurrency ?? 100,
+    sends: sendGauge(),
     reportTokenTtlMs: tuning.reportTokenTtlMs ?? 60 * 24 * 3600_000,
     ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
     limits: parse(GlobalLimitsSchema, options.limits ?? {}, 'limits'),
@@ -310,9 +312,16 @@ export function createHerald(options: HeraldOptions): Herald {
     return { started, jobs };
   }
 
-  /** Keeps every slot busy: claims one job per free slot as slots free up, never a batch ahead. */
-  async function runLoop(signal: AbortSignal): Promise<void> {
+  /**
+   * Keeps every slot busy: claims one job per free slot as slots free up, never a batch ahead.
+   * Idle, it waits for the poll interval, a running job's end, or the queue's wake-up (a job
+   * enqueued by any process), whichever comes first.
+   */
+  async function runLoop(signal: AbortSignal, wakeups: QueueWakeups): Promise<void> {
     while (!signal.aborted) {
+      // A wake-up from here on may be for a job this pass's claim misses: it keeps the next wait short.
+      wakeups.clear();
+      let failed = false;
       try {
         await runScheduler(ctx);
         const claimed = await pool.fill();
@@ -323,16 +332,19 @@ export function createHerald(options: HeraldOptions): Herald {
         }
         if (claimed > 0) continue;
       } catch (error) {
+        failed = true;
         logger.error('engine pass failed; retrying after the poll interval', {
           message: (error as Error).message,
         });
       }
-      // Idle slots: look again after the poll interval, or as soon as a running job ends (it may have enqueued more).
+      // Idle slots: look again after the poll interval, as soon as a running job ends (it may have
+      // enqueued more), or when the queue says a job was enqueued; after a failure, only the interval.
       const wake = new AbortController();
       const onAbort = () => wake.abort();
       signal.addEventListener('abort', onAbort, { once: true });
-      // Only a running job can end early: with none, slotFreed would answer at once and the loop would spin.
       const wakes = [clock.sleep(pollIntervalMs, wake.signal)];
+      if (!failed) wakes.push(wakeups.next(wake.signal));
+      // Only a running job can end early: with none, slotFreed would answer at once and the loop would spin.
       if (pool.running() > 0) wakes.push(pool.slotFreed(wake.signal));
       await Promise.race(wakes);
       wake.abort();
@@ -351,7 +363,8 @@ export function createHerald(options: HeraldOptions): Herald {
     start(): void {
       if (loop) return;
       const abort = new AbortController();
-      loop = { abort, done: runLoop(abort.signal) };
+      const wakeups = queueWakeups(ctx.queue);
+      loop = { abort, done: runLoop(abort.signal, wakeups).finally(wakeups.stop) };
     },
     async stop(): Promise<void> {
       const current = loop;
@@ -368,9 +381,48 @@ export function createHerald(options: HeraldOptions): Herald {
       pruneHistory({ storage: ctx.storage, queue: ctx.queue, clock, logger }, pruneOptions),
     verifyReportToken: reports.verifyToken,
     endpoints,
+    inFlight: () => ({ jobs: pool.running(), ...ctx.sends.read() }),
   };
   registerInternals(herald, { logger, clock, counters: ctx.counters });
   return herald;
+}
+
+/** The queue's wake-ups (`Queue.onWake`), remembered from one wait to the next. */
+interface QueueWakeups {
+  /** Forgets wake-ups heard so far: the claim about to run sees their jobs. */
+  clear(): void;
+  /** Resolves at the next wake-up (at once if one came since `clear`), or when `signal` aborts. */
+  next(signal: AbortSignal): Promise<void>;
+  stop(): void;
+}
+
+/** A queue without `onWake` never wakes the loop early: it is polled only. */
+function queueWakeups(queue: Queue): QueueWakeups {
+  let heard = false;
+  let wake: (() => void) | null = null;
+  const stop =
+    queue.onWake?.(() => {
+      heard = true;
+      wake?.();
+    }) ?? (() => undefined);
+  return {
+    clear: () => {
+      heard = false;
+    },
+    next(signal) {
+      if (heard || signal.aborted) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          wake = null;
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+    },
+    stop,
+  };
 }
 
 export type { Campaign, CampaignId, CampaignStats, Herald };

@@ -63,6 +63,7 @@ export {
   type GlobalLimits,
   type RetryPolicy,
 } from './deliver/index.js';
+export type { InFlight } from './in-flight.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export type {
   CampaignForecast,

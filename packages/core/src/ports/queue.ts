@@ -52,7 +52,11 @@ export interface QueueCounts {
 }
 
 export interface Queue {
-  /** Enqueues jobs; returns how many were added (dedupe may drop some). */
+  /**
+   * Enqueues jobs in one round trip (one statement, one script); returns how
+   * many were added (dedupe may drop some). Within one call, a key's first
+   * job holds it, and a later `onDuplicate: 'replace'` job replaces it.
+   */
   enqueue(jobs: readonly JobInput[]): Promise<number>;
   /** Leases up to `limit` jobs whose runAt <= now, or whose lease expired. Oldest runAt first. */
   claim(options: ClaimOptions): Promise<ClaimedJob[]>;
@@ -71,4 +75,13 @@ export interface Queue {
    * touched. A retention pass calls it until it returns less than `limit`.
    */
   pruneFailed(batch: PruneBatch): Promise<number>;
+  /**
+   * Calls `listener` soon after jobs are enqueued on this queue by any
+   * process sharing it, so an idle worker claims them within milliseconds
+   * instead of at its next poll; returns a function that stops listening.
+   * A hint, not a guarantee: a notice can be lost (a dropped connection,
+   * a job due later), so workers keep polling as well. Optional: a queue
+   * without it is polled only.
+   */
+  onWake?(listener: () => void): () => void;
 }

@@ -53,6 +53,13 @@ export interface StorageSuiteOptions {
 export interface QueueSuiteOptions {
   name: string;
   create: () => Promise<Queue>;
+  /**
+   * Another queue on the same backend as `queue`, as another process would
+   * open it (its own connection), or `queue` itself for an in-process
+   * queue. Given, the wake-up cases run (`onWake` must then exist); the
+   * suite's `close` closes it.
+   */
+  createPeer?: (queue: Queue) => Promise<Queue>;
   reset: () => Promise<void>;
   close?: () => Promise<void>;
 }

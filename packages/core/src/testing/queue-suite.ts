@@ -29,8 +29,12 @@ export function runQueueSuite(options: QueueSuiteOptions): void {
       return first!;
     };
 
+    /** Another handle on the same queue (`createPeer`), for the wake-up cases. */
+    let peer: Queue;
+
     beforeAll(async () => {
       queue = await options.create();
+      if (options.createPeer) peer = await options.createPeer(queue);
     });
     beforeEach(async () => {
       await options.reset();
@@ -275,6 +279,93 @@ export function runQueueSuite(options: QueueSuiteOptions): void {
         await queue.fail(second.id, second.token, 'gave up');
         expect(await queue.enqueue([job('a', T0, { dedupeKey: 'k' })])).toBe(1);
         expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 1 });
+      });
+    });
+
+    describe('batches', () => {
+      it("in one call, a later 'replace' of a key replaces the key's first job; a later 'ignore' does not", async () => {
+        await queue.enqueue([
+          job('a', T0, { dedupeKey: 'k', payload: 1 }),
+          job('a', T0, { dedupeKey: 'k', payload: 2, onDuplicate: 'replace' }),
+          job('a', T0, { dedupeKey: 'k', payload: 3 }),
+          job('b', T0, { payload: 4 }),
+        ]);
+        expect((await claim(T0)).map((j) => j.payload)).toEqual([2, 4]);
+      });
+
+      it("in one call, 'replace' replaces a waiting job of the key, and the call's last 'replace' wins", async () => {
+        await queue.enqueue([job('a', at(MINUTE), { dedupeKey: 'k', payload: 1 })]);
+        await queue.enqueue([
+          job('a', T0, { dedupeKey: 'k', payload: 2 }),
+          job('a', T0, { dedupeKey: 'k', payload: 3, onDuplicate: 'replace' }),
+          job('a', T0, { dedupeKey: 'k', payload: 4, onDuplicate: 'replace' }),
+        ]);
+        expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
+        expect((await claim(T0)).map((j) => j.payload)).toEqual([4]);
+      });
+
+      it('takes a fan-out sized batch in one call and hands it out in enqueue order', async () => {
+        const jobs = Array.from({ length: 1200 }, (_, n) => job(`j${n}`, T0, { dedupeKey: `k${n}` }));
+        expect(await queue.enqueue(jobs)).toBe(1200);
+        const claimed = await claim(T0, 1200);
+        expect(claimed.map((j) => j.name)).toEqual(jobs.map((j) => j.name));
+      });
+    });
+
+    describe.runIf(options.createPeer !== undefined)('wake-ups', () => {
+      /** Calls counted on `target`'s onWake, and a way to wait for the next one. */
+      function listen(target: Queue) {
+        expect(target.onWake).toBeTypeOf('function');
+        let calls = 0;
+        let next: (() => void) | null = null;
+        const stop = target.onWake!(() => {
+          calls += 1;
+          next?.();
+        });
+        const wake = (withinMs: number) =>
+          new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), withinMs);
+            next = () => {
+              clearTimeout(timer);
+              next = null;
+              resolve(true);
+            };
+          });
+        return { stop, wake, calls: () => calls };
+      }
+
+      /** Enqueues until the listener hears one (a LISTEN or SUBSCRIBE may still be on its way). */
+      async function untilListening(listener: ReturnType<typeof listen>): Promise<void> {
+        for (let attempt = 0; attempt < 50; attempt += 1) {
+          const heard = listener.wake(200);
+          await queue.enqueue([job('warm-up', T0)]);
+          if (await heard) return;
+        }
+        throw new Error('the listener never heard an enqueue');
+      }
+
+      it("wakes a peer's listener within 100 ms of an enqueue", async () => {
+        const listener = listen(peer);
+        try {
+          await untilListening(listener);
+          const started = performance.now();
+          const heard = listener.wake(1000);
+          await queue.enqueue([job('a', T0)]);
+          expect(await heard).toBe(true);
+          expect(performance.now() - started).toBeLessThan(100);
+        } finally {
+          listener.stop();
+        }
+      });
+
+      it('calls a listener no more once it stopped listening', async () => {
+        const listener = listen(peer);
+        await untilListening(listener);
+        listener.stop();
+        const before = listener.calls();
+        await queue.enqueue([job('a', T0)]);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(listener.calls()).toBe(before);
       });
     });
 

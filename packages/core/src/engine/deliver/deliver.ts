@@ -10,8 +10,9 @@ import { type BatchRun, deliveryRow, recipientUpdate } from './batch-run.js';
 import { gateWithoutCounters, openGates, takeCounters } from './gate-batch.js';
 import { checkDnd } from './gates/dnd.js';
 import { blockedReason, lateReason, ttlLapsed } from './gates/window.js';
+import { outcomeGroupSize, outcomeRecorder } from './record-outcomes.js';
 import { renderContext } from './render.js';
-import { type SendResult, sendOne } from './send.js';
+import { sendOne } from './send.js';
 import { settleRecipients } from './settle.js';
 
 /**
@@ -74,10 +75,13 @@ async function gateAndSend(run: BatchRun, pending: UserId[]): Promise<void> {
   const ready = await gateWithoutCounters(run, gates, pending, { profiles, subscriptions, earlier });
   const counted = await takeCounters(run, gates, ready);
 
+  // Each outcome is stored as it arrives (in small groups), so a kill re-sends only what was in flight.
+  const recorder = outcomeRecorder(ctx, outcomeGroupSize(ctx.sendConcurrency));
   const outcomes = await mapLimit(counted.sends, ctx.sendConcurrency, (send) =>
-    sendOne(run, send, { attempt: 1, counterKeys: counted.counterKeys.get(send.userId) ?? [] }),
+    recorder.send(() =>
+      sendOne(run, send, { attempt: 1, counterKeys: counted.counterKeys.get(send.userId) ?? [] }),
+    ),
   );
-  await recordFinal(ctx, outcomes);
   await ctx.storage.updateRecipients(gates.verdicts.skips, now);
   await enqueueDelays(run, gates.verdicts.delays);
   const settled = await settleRecipients(
@@ -86,12 +90,6 @@ async function gateAndSend(run: BatchRun, pending: UserId[]): Promise<void> {
     counted.sentFacts,
   );
   await releaseUnsent(run, settled.undeliverable, counted.counterKeys);
-}
-
-/** The final outcomes of a job's sends, in one storage write. */
-async function recordFinal(ctx: EngineContext, results: readonly SendResult[]): Promise<void> {
-  const rows = results.flatMap((result) => (result.delivery ? [result.delivery] : []));
-  if (rows.length > 0) await ctx.storage.recordDeliveries(rows);
 }
 
 /** Counted messages that were not sent give their units back, so a failed send never uses up a cap. */
@@ -171,12 +169,13 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
         { onMissingValue: campaign.setup.onMissingValue },
       );
       if (rendered.ok) {
-        const sent = await sendOne(
-          run,
-          { userId: job.userId, subscription, message: rendered.message },
-          { attempt: job.attempts + 1, holds: job.holds, counterKeys: job.counterKeys },
+        await outcomeRecorder(ctx, 1).send(() =>
+          sendOne(
+            run,
+            { userId: job.userId, subscription, message: rendered.message },
+            { attempt: job.attempts + 1, holds: job.holds, counterKeys: job.counterKeys },
+          ),
         );
-        await recordFinal(ctx, [sent]);
       }
     }
     // A retry the window or TTL no longer allows leaves its recipient skipped for that reason (expired,

@@ -53,6 +53,12 @@ export interface Candidate {
   capZone: string;
   localTime: string;
   sends: Send[];
+  /**
+   * A subscription of theirs already has a `sent` outcome (a batch run again
+   * after a kill): the run that sent it took their counters, so this one
+   * takes none, and a cap their own message filled never skips them.
+   */
+  sentBefore: boolean;
 }
 
 /** What the batch read for its pending users. */
@@ -77,6 +83,9 @@ export async function gateWithoutCounters(
   const { ctx, campaign, dueAt, now } = run;
   const profileOf = new Map(reads.profiles.map((profile) => [profile.userId, profile]));
   const alreadyFinal = new Set(reads.earlier.map((delivery) => delivery.subscriptionId));
+  const sentBefore = new Set(
+    reads.earlier.filter((delivery) => delivery.status === 'sent').map((delivery) => delivery.userId),
+  );
   const subscriptionsOf = groupBy(reads.subscriptions, (subscription) => subscription.userId);
   const expired = ttlLapsed(campaign, dueAt, now);
   const ready: Candidate[] = [];
@@ -129,6 +138,7 @@ export async function gateWithoutCounters(
       capZone: capZoneOf(ctx.defaultTimezone, profile?.timezone),
       localTime,
       sends,
+      sentBefore: sentBefore.has(userId),
     });
   }
   return ready;
@@ -162,6 +172,15 @@ export async function takeCounters(
   for (const [index, candidate] of ready.entries()) {
     if (candidate.sends.length === 0) {
       counted.settleOnly.push(candidate.userId);
+      continue;
+    }
+    if (candidate.sentBefore) {
+      counted.sentFacts.set(candidate.userId, {
+        zone: candidate.zone,
+        localTime: candidate.localTime,
+        counters: 'taken by an earlier run of this batch',
+      });
+      for (const send of candidate.sends) counted.sends.push(send);
       continue;
     }
     const specs = zones.counterSpecs(candidate.userId, candidate.capZone);

@@ -6,8 +6,9 @@
  * (batch-run.ts) and returns to it without calling another step:
  * admit.ts (recipient rows, control group) → gate-batch.ts (the gates in
  * gates/: window, DND, TTL, caps, throttle; and rendering, render.ts) →
- * send.ts (payload.ts, the provider, retries with backoff.ts) → settle.ts
- * (delivered or undeliverable).
+ * send.ts (payload.ts, the provider, retries with backoff.ts; each outcome
+ * stored as it arrives by record-outcomes.ts) → settle.ts (delivered or
+ * undeliverable).
  *
  * May import: fanout/ (batch jobs, to re-queue delayed users), schedule/
  * (zones, local time, occurrence instants) and the engine's shared top.

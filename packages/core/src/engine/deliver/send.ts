@@ -27,9 +27,9 @@ export interface SendResult {
  * Sends one message and acts on its outcome: sent, gone (the subscription
  * is removed), failed, or retry (a redelivery job at the later of the
  * service's Retry-After and exponential backoff). The final outcome's
- * delivery row is returned, not written: a job records all of its rows in
- * one `recordDeliveries` call (a crash before it at worst sends again, as
- * a crash mid-job always could).
+ * delivery row is returned, not written: the job's `OutcomeRecorder`
+ * (record-outcomes.ts) stores rows in small groups as they arrive (a crash
+ * before a row is stored sends that message again).
  */
 export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttempt): Promise<SendResult> {
   const { ctx, campaign, occurrence } = run;

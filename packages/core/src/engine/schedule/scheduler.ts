@@ -7,8 +7,12 @@ import { occurrenceId } from './occurrence.js';
 
 /**
  * One scheduler pass over every scheduled or running campaign whose next
- * moment has come. Safe to run on many machines at once: the occurrence's
- * dedupe key and the campaign's version stop a double start.
+ * moment has come. Safe to run on many machines at once, with no lease: the
+ * campaign's version lets one pass per moment move it on (and emit the
+ * start), the occurrence's dedupe key and `withdrawLostStart` keep a second
+ * page 0 out of the queue, and recipient rows unique per occurrence keep
+ * anyone from being sent twice even if one slipped through
+ * (packages/adapter-postgres/test/schedulers-everywhere.test.ts).
  *
  * - A scheduled (past-behaviour) campaign gets its occurrence queued (page 0
  *   of its audience) and its next moment computed. `nextRunAt` is when the
@@ -39,12 +43,14 @@ async function startOccurrence(
 ): Promise<boolean> {
   const nominal = nominalFor(campaign.when, actAt);
   const occurrence = occurrenceId(nominal);
-  await ctx.queue.enqueue([
+  const startKey = `${campaign.id}|${occurrence}|p|start`;
+  // Queued before the campaign moves on, so a crash between the two never loses an occurrence.
+  const queued = await ctx.queue.enqueue([
     {
       name: JobName.audiencePage,
       payload: { campaignId: campaign.id, occurrence, after: null, page: 0, startedAt: now.toISOString() },
       runAt: now,
-      dedupeKey: `${campaign.id}|${occurrence}|p|start`,
+      dedupeKey: startKey,
     },
   ]);
   const next = nextDueAt(campaign.when, nominal, seriesAnchor(campaign));
@@ -58,6 +64,7 @@ async function startOccurrence(
     },
     campaign.version,
   );
+  if (!written && queued > 0) await withdrawLostStart(ctx, campaign, actAt, startKey);
   if (written) {
     ctx.logger.info('campaign occurrence started', { campaignId: campaign.id, occurrence });
     ctx.emit({ type: 'occurrence-started', campaignId: campaign.id, occurrence });
@@ -65,6 +72,26 @@ async function startOccurrence(
       ctx.emit({ type: 'campaign-status', campaignId: campaign.id, from: campaign.status, to: 'running' });
   }
   return written;
+}
+
+/**
+ * This pass lost the version check, yet its page-0 job was added: another
+ * process started the occurrence and its page 0 already finished (freeing
+ * the dedupe key) before this pass enqueued. If the campaign has moved past
+ * this moment, the job is a second start: withdrawn while still waiting. If a
+ * worker took it meanwhile, its fan-out adds nothing (recipient rows are
+ * unique per occurrence: nobody is sent twice). A campaign still at this
+ * moment (changed by a command, such as a pause) keeps the job, as before.
+ */
+async function withdrawLostStart(
+  ctx: EngineContext,
+  campaign: Campaign,
+  actAt: Date,
+  startKey: string,
+): Promise<void> {
+  const current = await ctx.storage.getCampaign(campaign.id);
+  if (current && current.nextRunAt?.getTime() === actAt.getTime()) return;
+  await ctx.queue.cancel(startKey);
 }
 
 /** A live campaign at its start is armed (running until its end); at its end it is disarmed (completed). */

@@ -1,0 +1,97 @@
+import type { Delivery } from '../../model/index.js';
+import type { EngineContext } from '../context.js';
+import type { SendResult } from './send.js';
+
+/**
+ * Runs a job's sends and stores each final outcome as it arrives, in small
+ * groups, so a worker killed mid-batch sends again only what was in flight
+ * (request sent, outcome not yet stored), not the whole batch.
+ *
+ * A send keeps its caller waiting (and so its `sendConcurrency` slot taken)
+ * until its outcome is stored: requests in flight plus outcomes waiting to
+ * be stored never exceed the job's `sendConcurrency`. Outcomes are written
+ * one group at a time: a group goes as soon as `groupSize` outcomes wait,
+ * or when no send is still waiting for its answer (the rest of the job's
+ * slots are all waiting on the write, or the batch is at its end). No
+ * timer, so the clock the engine runs on never decides when a row is stored.
+ */
+export interface OutcomeRecorder {
+  /** Runs one send; resolves once its final outcome is stored (at once for a retry, which stores nothing yet). */
+  send(work: () => Promise<SendResult>): Promise<SendResult>;
+}
+
+interface Waiting {
+  row: Delivery;
+  stored: () => void;
+  failed: (error: unknown) => void;
+}
+
+/**
+ * The default group: a quarter of the slots. Writes per batch stay a
+ * handful (a 250-user batch at 100 sends at once: about ten), and
+ * three quarters of the slots keep sending while a group is written.
+ */
+export function outcomeGroupSize(sendConcurrency: number): number {
+  return Math.max(1, Math.ceil(sendConcurrency / 4));
+}
+
+export function outcomeRecorder(ctx: EngineContext, groupSize: number): OutcomeRecorder {
+  let awaitingAnswer = 0;
+  let waiting: Waiting[] = [];
+  let writing = false;
+
+  const writeIfDue = (): void => {
+    if (writing || waiting.length === 0) return;
+    if (waiting.length < groupSize && awaitingAnswer > 0) return;
+    const group = waiting;
+    waiting = [];
+    writing = true;
+    void ctx.storage
+      .recordDeliveries(group.map((entry) => entry.row))
+      .then(
+        () => {
+          for (const entry of group) entry.stored();
+        },
+        (error: unknown) => {
+          // The job fails and is retried: these sends go out again (at-least-once, as on a kill).
+          for (const entry of group) entry.failed(error);
+        },
+      )
+      .finally(() => {
+        ctx.sends.settled(group.length);
+        writing = false;
+        writeIfDue();
+      });
+  };
+
+  return {
+    async send(work) {
+      awaitingAnswer += 1;
+      ctx.sends.requestStarted();
+      let result: SendResult;
+      try {
+        result = await work();
+      } catch (error) {
+        awaitingAnswer -= 1;
+        ctx.sends.answered();
+        ctx.sends.settled(1);
+        writeIfDue();
+        throw error;
+      }
+      awaitingAnswer -= 1;
+      ctx.sends.answered();
+      const row = result.delivery;
+      if (!row) {
+        // A retry: its redelivery job is already queued, nothing to store.
+        ctx.sends.settled(1);
+        writeIfDue();
+        return result;
+      }
+      await new Promise<void>((stored, failed) => {
+        waiting.push({ row, stored, failed });
+        writeIfDue();
+      });
+      return result;
+    },
+  };
+}
