@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { memoryCounters } from '../adapters/memory-counters.js';
 import { systemClock } from '../adapters/system-clock.js';
 import type { EndpointPolicy } from '../delivery/endpoint-policy.js';
 import { createEndpointPolicy } from '../delivery/endpoint-policy.js';
 import type { PushProvider } from '../delivery/provider.js';
-import { ConfigError, parseInput as parse } from '../errors/index.js';
+import { ConfigError, parseInput as parse, ValidationError } from '../errors/index.js';
 import {
   type Campaign,
   type CampaignId,
@@ -27,7 +27,7 @@ import {
   UserId,
 } from '../model/index.js';
 import { PushSubscriptionJson } from '../model/subscription.js';
-import type { ReportBody } from '../payload/index.js';
+import { type ReportBody, ReportBody as ReportBodySchema } from '../payload/index.js';
 import type { Clock, Counters, Interaction, Logger, Queue, Storage } from '../ports/index.js';
 import type {
   AddSubscriptionInput,
@@ -52,7 +52,7 @@ import {
 import { createFaultLog } from './faults.js';
 import { registerInternals } from './internals.js';
 import { consoleLogger } from './logger.js';
-import { attributeConversion, reportTokens } from './observe/index.js';
+import { attributeConversion, reportKeyFor, reportTokens } from './observe/index.js';
 import { runScheduler } from './schedule/index.js';
 import { armLiveTriggers } from './triggers/index.js';
 import { createWorkerPool, dispatchJob, runWorkerPass, type WorkerOptions } from './worker.js';
@@ -123,6 +123,8 @@ function mentions(input: unknown, field: string): boolean {
 }
 
 const Endpoint = PushSubscriptionJson.shape.endpoint;
+/** The service worker's report (a `zod/mini` schema, shared with it) in the form parseInput reads. */
+const ReportInput = z.object(ReportBodySchema.shape);
 
 /**
  * Assembles Herald from the ports a host provides. Nothing global: two
@@ -320,11 +322,28 @@ export function createHerald(options: HeraldOptions): Herald {
     // A JavaScript caller may pass anything: only a string can be a token.
     verifyToken: (token: string) =>
       typeof token === 'string' ? ctx.tokens.verify(token, clock.now()) : null,
-    async record(report: ReportBody): Promise<boolean> {
+    async record(input: ReportBody): Promise<boolean> {
+      const report = parse(ReportInput, input, 'report');
       const claims = ctx.tokens.verify(report.token, clock.now());
       if (!claims) return false;
+      const campaign = await ctx.storage.getCampaign(claims.campaignId as CampaignId);
+      if (!campaign) return false;
+      // An action the message never had would open a new, attacker-named key in the stats.
+      if (
+        report.action !== undefined &&
+        !campaign.what.actions?.some((action) => action.id === report.action)
+      ) {
+        throw new ValidationError('report', [
+          {
+            path: 'action',
+            message: `campaign ${campaign.id} has no action "${report.action.slice(0, 64)}"`,
+          },
+        ]);
+      }
       await ctx.storage.recordInteraction({
-        reportId: report.reportId,
+        // Keyed by what the token names, not by the client's reportId: a token replayed with fresh
+        // report ids (a flood, a buggy retry loop) counts once per kind and action.
+        reportId: reportKeyFor(claims, report.kind, report.action ?? null),
         campaignId: claims.campaignId as Interaction['campaignId'],
         occurrence: claims.occurrence,
         userId: claims.userId as Interaction['userId'],

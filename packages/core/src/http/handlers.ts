@@ -18,6 +18,11 @@ export interface HttpRequest<Raw = unknown> {
   body: unknown;
   /** Query string parameters; a repeated name gives an array. */
   query?: Record<string, string | string[] | undefined>;
+  /**
+   * The peer address of the connection (`toNodeListener` fills it from the socket). Behind a
+   * reverse proxy this is the proxy's: see `HttpOptions.clientAddress` for X-Forwarded-For.
+   */
+  clientAddress?: string;
   raw?: Raw;
 }
 
@@ -56,6 +61,7 @@ const SafariSubscribeBody = z.strictObject({
 });
 const UnsubscribeBody = z.strictObject({ endpoint: z.string().url() });
 const IdentifyBody = z.strictObject({ endpoint: z.string().url(), userId: UserId });
+const StrictReportBody = z.strictObject(ReportBody.shape);
 const EventBody = z.strictObject({
   userId: UserId.optional(),
   endpoint: z.string().url().optional(),
@@ -178,11 +184,10 @@ export function heraldHttp<Raw = unknown>(
         return { status: 202 };
       }
       case 'POST /reports': {
-        const parsed = ReportBody.safeParse(request.body);
-        if (!parsed.success) {
-          return { status: 400, body: { error: { code: 'validation_failed', message: 'malformed report' } } };
-        }
-        if (!(await herald.reports.record(parsed.data))) {
+        // Strict: a report names nothing but its token's claims, so a body naming a campaign or
+        // a user (someone trying to aim a token elsewhere) is refused, not quietly stripped.
+        const body = parseInput(StrictReportBody, request.body, 'report');
+        if (!(await herald.reports.record(body))) {
           return {
             status: 403,
             body: { error: { code: 'invalid_token', message: 'report token is invalid or expired' } },

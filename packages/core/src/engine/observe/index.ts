@@ -34,7 +34,7 @@ export {
   MIN_EXPECTED,
   wilsonInterval,
 } from './rates.js';
-export { type ReportClaims, type ReportTokens, reportTokens } from './report-token.js';
+export { type ReportClaims, type ReportTokens, reportKeyFor, reportTokens } from './report-token.js';
 export {
   type CampaignRuns,
   campaignRuns,
