@@ -46,6 +46,7 @@ import type {
   Explanation,
   ReportClaims,
   TestSendResult,
+  TrackOptions,
 } from './observe/index.js';
 
 /** What `campaigns.create` takes: `name`, `who`, `what`, `when`, optional `setup`; defaults may be omitted. */
@@ -202,7 +203,7 @@ export interface SubscriptionService {
 /** `herald.events`: what users do, for segments on behaviour, live campaigns and conversions. */
 export interface EventService {
   /** Records an event; live campaigns react and it may convert a campaign that reached the user. */
-  track(input: TrackEventInput): Promise<UserEvent>;
+  track(input: TrackEventInput, options?: TrackOptions): Promise<UserEvent>;
 }
 
 /** `herald.reports`: what service workers report about shown messages. */

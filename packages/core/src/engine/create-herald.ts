@@ -52,7 +52,7 @@ import {
 import { createFaultLog } from './faults.js';
 import { registerInternals } from './internals.js';
 import { consoleLogger } from './logger.js';
-import { attributeConversion, reportKeyFor, reportTokens } from './observe/index.js';
+import { attributeConversion, reportKeyFor, reportTokens, type TrackOptions } from './observe/index.js';
 import { runScheduler } from './schedule/index.js';
 import { armLiveTriggers } from './triggers/index.js';
 import { createWorkerPool, dispatchJob, runWorkerPass, type WorkerOptions } from './worker.js';
@@ -123,6 +123,7 @@ function mentions(input: unknown, field: string): boolean {
 }
 
 const Endpoint = PushSubscriptionJson.shape.endpoint;
+const TrackOptionsSchema = z.strictObject({ maxRevenue: z.number().min(0).optional() });
 /** The service worker's report (a `zod/mini` schema, shared with it) in the form parseInput reads. */
 const ReportInput = z.object(ReportBodySchema.shape);
 
@@ -304,13 +305,14 @@ export function createHerald(options: HeraldOptions): Herald {
   }
 
   const events: EventService = {
-    async track(input: TrackEventInput): Promise<UserEvent> {
+    async track(input: TrackEventInput, options: TrackOptions = {}): Promise<UserEvent> {
       const parsed = parse(EventInput, input, 'event');
+      const limits = parse(TrackOptionsSchema, options, 'track options');
       const event: UserEvent = { ...parsed, time: parsed.time ?? clock.now() };
       await ctx.storage.appendEvents([event]);
       // Live campaigns react (timers are queue jobs), then the event may convert a campaign that reached the user.
       await armLiveTriggers(ctx, event);
-      await attributeConversion(ctx, event);
+      await attributeConversion(ctx, event, limits);
       return event;
     },
   };

@@ -76,5 +76,6 @@ export type {
   TargetPreview,
   TestSendResult,
   TimelineBucket,
+  TrackOptions,
 } from './observe/index.js';
 export { nextDueAt } from './schedule/index.js';
