@@ -76,8 +76,16 @@ export interface HeraldOptions {
    * an exception it throws is logged and dropped.
    */
   onEvent?: (event: HeraldEvent) => void;
-  /** Extra endpoints to accept besides the known push services (loopback in tests and demos). */
+  /**
+   * Extra endpoints to accept besides the known push services (loopback in tests and demos). An
+   * endpoint a rule accepts is the host's explicit choice: it is not checked for private addresses.
+   */
   allowEndpoint?: Array<string | RegExp | ((url: URL) => boolean)>;
+  /**
+   * Resolves a push service host to its addresses, which must all be public (default: the system
+   * resolver). For tests, and for hosts that resolve through their own DNS.
+   */
+  resolveHost?: (hostname: string) => Promise<string[]>;
   /** Signs report tokens; generate 32 random bytes once and keep them, or reports of earlier messages are refused. */
   reportSecret?: string | Uint8Array;
   /** Absolute URL where service workers post reports, e.g. https://example.com/herald/reports. */
@@ -192,7 +200,12 @@ export function createHerald(options: HeraldOptions): Herald {
     shutdownTimeoutMs: tuning.shutdownTimeoutMs ?? 10_000,
   };
   const pollIntervalMs = tuning.pollIntervalMs ?? 1000;
-  const endpoints: EndpointPolicy = createEndpointPolicy({ allow: options.allowEndpoint ?? [] });
+  const endpoints: EndpointPolicy = createEndpointPolicy({
+    allow: options.allowEndpoint ?? [],
+    clock,
+    ...(options.resolveHost ? { resolve: options.resolveHost } : {}),
+  });
+  ctx.checkEndpointAddress = endpoints.checkAddress;
 
   const profiles: ProfileService = {
     /**
@@ -250,6 +263,7 @@ export function createHerald(options: HeraldOptions): Herald {
       let subscription: Subscription;
       if (parsed.target === 'webpush') {
         endpoints.assert(parsed.subscription.endpoint);
+        await endpoints.assertAddress(parsed.subscription.endpoint);
         const id = subscriptionIdFor(parsed.subscription.endpoint, 'webpush');
         const existing = await ctx.storage.getSubscription(id);
         subscription = {
