@@ -62,7 +62,7 @@ describe('endpoint addresses', () => {
 
   it('refuses such a subscription at subscribe and does not send to one whose DNS changed since', async () => {
     const service = createTestPushService();
-    const { url } = await service.start();
+    await service.start();
     try {
       const dns: Record<string, string[]> = { 'web.push.apple.com': ['17.0.0.1'] };
       const clock = fakeClock('2026-04-01T08:00:00Z');
