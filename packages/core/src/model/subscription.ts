@@ -14,6 +14,18 @@ function base64UrlBytes(text: string): Uint8Array {
   return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }
 
+/**
+ * The decoded length, or -1 for text that is not base64url. zod runs a refinement even after the
+ * regex check failed, so this must not throw on any string.
+ */
+function byteLength(text: string): number {
+  try {
+    return base64UrlBytes(text).length;
+  } catch {
+    return -1;
+  }
+}
+
 // NIST P-256 (secp256r1): y² = x³ − 3x + b over the prime field p (SEC 2, §2.4.2).
 const P256_P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
 const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
@@ -49,7 +61,7 @@ const P256dhInput = Base64Url.min(80, 'must be an uncompressed P-256 public key'
 /** The auth secret: RFC 8291 §3.2 makes it exactly 16 bytes. */
 const AuthSecretInput = Base64Url.min(16)
   .max(32)
-  .refine((text) => base64UrlBytes(text).length === 16, 'must be 16 bytes (22 base64url characters)');
+  .refine((text) => byteLength(text) === 16, 'must be 16 bytes (22 base64url characters)');
 
 /** W3C PushSubscriptionJSON, as `subscription.toJSON()` gives it in the browser. */
 export const PushSubscriptionJson = z.strictObject({
