@@ -57,9 +57,11 @@ export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http,
       basePath: '/admin',
     }),
   );
+  // Herald's public endpoints too: its reader answers an oversized, non-JSON or non-UTF-8 body with
+  // the same JSON errors as the admin API (413 naming the limit, 415, 400), whatever the site's parser does.
+  app.use('/herald', toNodeListener(heraldHttp(herald, http)));
   app.use(express.json({ limit: '64kb' }));
 
-  app.use('/herald', toNodeListener(heraldHttp(herald, http)));
   app.get('/config.json', (_req, res) => {
     res.json({ apiBase: '/herald', vapidPublicKey, serviceWorker: { url: '/sw.js', scope: '/' } });
   });
@@ -77,7 +79,9 @@ export function createApp({ herald, adminToken, vapidPublicKey, publicDir, http,
 function errorHandler(logger: Logger) {
   return (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if ((error as { type?: string }).type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'body_too_large', message: 'body over 64 KiB' } });
+      res
+        .status(413)
+        .json({ error: { code: 'body_too_large', message: 'body over the limit of 65536 bytes' } });
       return;
     }
     if (error instanceof SyntaxError) {

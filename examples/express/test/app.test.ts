@@ -124,6 +124,34 @@ describe('the example app', () => {
     expect(await herald.subscriptions.list('reader-2')).toEqual([]);
   });
 
+  it('answers hostile bodies on /herald with JSON errors that say what was wrong, storing nothing', async () => {
+    const raw = (path: string, body: Uint8Array<ArrayBuffer> | string, type: string) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': type }, body });
+    const big = JSON.stringify({ userId: 'flood', name: 'x', properties: { pad: 'y'.repeat(200_000) } });
+    const tooLarge = await raw('/herald/events', big, 'application/json');
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.json()).toEqual({
+      error: { code: 'body_too_large', message: 'body over the limit of 65536 bytes' },
+    });
+    const notUtf8 = new Uint8Array(
+      Buffer.concat([
+        Buffer.from('{"userId":"flood","name":"'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}'),
+      ]),
+    );
+    const badBytes = await raw('/herald/events', notUtf8, 'application/json');
+    expect(badBytes.status).toBe(400);
+    expect(((await badBytes.json()) as { error: { message: string } }).error.message).toBe(
+      'body is not valid UTF-8',
+    );
+    const form = await raw('/herald/events', 'userId=flood&name=x', 'application/x-www-form-urlencoded');
+    expect(form.status).toBe(415);
+    const truncated = await raw('/herald/events', '{"userId":"flood","na', 'application/json');
+    expect(truncated.status).toBe(400);
+    expect(await herald.profiles.get('flood')).toBeNull();
+  });
+
   it('serves the page, the service worker and the built SDK', async () => {
     for (const path of [
       '/',

@@ -1,5 +1,5 @@
 import { createHerald, memoryCounters, memoryQueue } from '@herald/core';
-import { fakeClock } from '@herald/core/testing';
+import { fakeClock, fixtures } from '@herald/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, postgresStorage } from '../src/index.js';
 import { testPool, uniqueSchema } from './helpers.js';
@@ -41,7 +41,7 @@ describe('profiles on Postgres keep what an upsert does not mention, and merge o
       userId: 'kolkata',
       subscription: {
         endpoint: 'https://push.example.test/send/kolkata',
-        keys: { p256dh: `B${'A'.repeat(86)}`, auth: 'AAAAAAAAAAAAAAAAAAAAAA' },
+        keys: { p256dh: fixtures.P256DH, auth: 'AAAAAAAAAAAAAAAAAAAAAA' },
       },
       timezone: 'Asia/Kolkata',
     });

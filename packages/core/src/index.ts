@@ -61,6 +61,7 @@ export {
   type TestSendResult,
   type TimelineBucket,
   type TrackEventInput,
+  type TrackOptions,
   type UpdateSegmentInput,
   type UpsertProfileInput,
 } from './engine/index.js';
@@ -87,6 +88,7 @@ export {
   heraldHttp,
 } from './http/handlers.js';
 export { type NodeListenerOptions, toNodeListener } from './http/node.js';
+export { addressKey, DEFAULT_RATE_LIMITS, type RateLimits } from './http/rate-limit.js';
 export * from './model/index.js';
 export * from './payload/index.js';
 export type * from './ports/index.js';

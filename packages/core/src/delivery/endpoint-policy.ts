@@ -1,5 +1,7 @@
-import { isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
 import { ConfigError, EndpointNotAllowedError } from '../errors/index.js';
+import type { Clock } from '../ports/clock.js';
 
 /**
  * Subscription endpoints come from browsers, that is from anyone: taken as
@@ -36,6 +38,13 @@ export type EndpointAllowRule = string | RegExp | ((url: URL) => boolean);
 
 export interface EndpointPolicyOptions {
   allow?: EndpointAllowRule[];
+  /**
+   * Resolves a push service's host name to its addresses (default: the system resolver, every
+   * address). Tests pass their own to play a hostile DNS.
+   */
+  resolve?: (hostname: string) => Promise<string[]>;
+  /** Reads the time for the resolution cache (default: none kept). */
+  clock?: Clock;
 }
 
 export type EndpointCheck = { ok: true } | { ok: false; reason: string };
@@ -44,6 +53,15 @@ export interface EndpointPolicy {
   check(endpoint: string): EndpointCheck;
   /** Throws EndpointNotAllowedError with the reason when `check` refuses. */
   assert(endpoint: string): void;
+  /**
+   * Where the endpoint's host resolves (an IP address host: that address): refused when any
+   * address is private, loopback, link-local or otherwise not on the public internet. An endpoint
+   * an `allow` rule accepts is the host's explicit choice and is not resolved. A name that does not
+   * resolve is accepted (nothing can be sent to it; each send checks again). Does not repeat `check`.
+   */
+  checkAddress(endpoint: string): Promise<EndpointCheck>;
+  /** Throws EndpointNotAllowedError with the reason when `checkAddress` refuses. */
+  assertAddress(endpoint: string): Promise<void>;
 }
 
 export function createEndpointPolicy(options: EndpointPolicyOptions = {}): EndpointPolicy {
@@ -72,13 +90,100 @@ export function createEndpointPolicy(options: EndpointPolicyOptions = {}): Endpo
     return { ok: true };
   };
 
+  const resolve = options.resolve ?? systemResolve;
+  // Push service hosts are few; a minute's cache keeps a campaign from resolving per message.
+  const resolved = new Map<string, { addresses: string[]; until: number }>();
+  const addressesOf = async (hostname: string): Promise<string[]> => {
+    const now = options.clock?.now().getTime();
+    const cached = resolved.get(hostname);
+    if (cached && now !== undefined && cached.until > now) return cached.addresses;
+    let addresses: string[];
+    try {
+      addresses = await resolve(hostname);
+    } catch {
+      addresses = [];
+    }
+    // A name that does not resolve is kept as such for the minute too: a flood of subscriptions
+    // naming one bad host costs one lookup.
+    if (now !== undefined) resolved.set(hostname, { addresses, until: now + 60_000 });
+    return addresses;
+  };
+
+  const checkAddress = async (endpoint: string): Promise<EndpointCheck> => {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      return refuse('not a valid URL');
+    }
+    if (allowed.some((matches) => matches(url))) return { ok: true };
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const addresses = isIP(host) !== 0 ? [host] : await addressesOf(host);
+    const inner = addresses.find(isNonPublicAddress);
+    return inner === undefined
+      ? { ok: true }
+      : refuse(`${url.hostname} resolves to a non-public address (${inner})`);
+  };
+
   return {
     check,
     assert(endpoint) {
       const result = check(endpoint);
       if (!result.ok) throw new EndpointNotAllowedError(endpoint, result.reason);
     },
+    checkAddress,
+    async assertAddress(endpoint) {
+      const result = await checkAddress(endpoint);
+      if (!result.ok) throw new EndpointNotAllowedError(endpoint, result.reason);
+    },
   };
+}
+
+async function systemResolve(hostname: string): Promise<string[]> {
+  return (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+}
+
+/**
+ * Ranges that are not the public internet (IANA special-purpose registries): a push endpoint
+ * resolving into one would make Herald POST into the host's own network.
+ */
+const NON_PUBLIC = (() => {
+  const list = new BlockList();
+  for (const [network, prefix] of [
+    ['0.0.0.0', 8], // "this network"
+    ['10.0.0.0', 8], // private
+    ['100.64.0.0', 10], // carrier-grade NAT
+    ['127.0.0.0', 8], // loopback
+    ['169.254.0.0', 16], // link-local, cloud metadata services
+    ['172.16.0.0', 12], // private
+    ['192.0.0.0', 24], // IETF protocol assignments
+    ['192.168.0.0', 16], // private
+    ['198.18.0.0', 15], // benchmarking
+    ['224.0.0.0', 4], // multicast
+    ['240.0.0.0', 4], // reserved, broadcast
+  ] as const) {
+    list.addSubnet(network, prefix, 'ipv4');
+  }
+  for (const [network, prefix] of [
+    ['::', 128], // unspecified
+    ['::1', 128], // loopback
+    ['fc00::', 7], // unique local
+    ['fe80::', 10], // link-local
+    ['ff00::', 8], // multicast
+  ] as const) {
+    list.addSubnet(network, prefix, 'ipv6');
+  }
+  return list;
+})();
+
+/** True for an address outside the public internet; an IPv4-mapped IPv6 address is judged as IPv4. */
+export function isNonPublicAddress(address: string): boolean {
+  const bare = address.replace(/^\[|\]$/g, '').split('%')[0] as string;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped) return NON_PUBLIC.check(mapped[1] as string, 'ipv4');
+  const family = isIP(bare);
+  if (family === 0) return true;
+  return NON_PUBLIC.check(bare, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** One-off check with a throwaway policy; build the policy once with createEndpointPolicy when checking many. */

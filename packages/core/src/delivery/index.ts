@@ -21,6 +21,7 @@ export {
   type EndpointCheck,
   type EndpointPolicy,
   type EndpointPolicyOptions,
+  isNonPublicAddress,
   KNOWN_PUSH_SERVICE_HOSTS,
 } from './endpoint-policy.js';
 export {

@@ -181,6 +181,12 @@ const transportOnlyPolicy: EndpointPolicy = {
     const result = checkTransport(endpoint);
     if (!result.ok) throw new EndpointNotAllowedError(endpoint, result.reason);
   },
+  // Addresses are the engine's check too (before each send), with the host's allow rules.
+  checkAddress: async (endpoint) => checkTransport(endpoint),
+  async assertAddress(endpoint) {
+    const result = checkTransport(endpoint);
+    if (!result.ok) throw new EndpointNotAllowedError(endpoint, result.reason);
+  },
 };
 
 function checkTransport(endpoint: string): EndpointCheck {

@@ -48,6 +48,7 @@ import type {
   Explanation,
   ReportClaims,
   TestSendResult,
+  TrackOptions,
 } from './observe/index.js';
 import type { PruneInput, PruneResult } from './retention.js';
 
@@ -240,7 +241,7 @@ export interface SubscriptionService {
 /** `herald.events`: what users do, for segments on behaviour, live campaigns and conversions. */
 export interface EventService {
   /** Records an event; live campaigns react and it may convert a campaign that reached the user. */
-  track(input: TrackEventInput): Promise<UserEvent>;
+  track(input: TrackEventInput, options?: TrackOptions): Promise<UserEvent>;
   /**
    * Records many events in batches (history from another system, or a stream): each row
    * validated as `track` does; bad rows are reported by index and the good ones recorded. Live

@@ -44,6 +44,11 @@ export interface EngineContext {
   emit(event: HeraldEvent): void;
   /** Logs configuration faults once per campaign and push service. */
   faults: FaultLog;
+  /**
+   * Refuses a Web Push endpoint whose host now resolves to a non-public address (checked before
+   * each send too: DNS can change after subscribe). Absent: no check (unit tests of one step).
+   */
+  checkEndpointAddress?: (endpoint: string) => Promise<{ ok: true } | { ok: false; reason: string }>;
 }
 
 export type { DeliveryOutcome, PushProvider };

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { memoryCounters } from '../adapters/memory-counters.js';
 import { systemClock } from '../adapters/system-clock.js';
 import type { EndpointPolicy } from '../delivery/endpoint-policy.js';
 import { createEndpointPolicy } from '../delivery/endpoint-policy.js';
 import type { PushProvider } from '../delivery/provider.js';
-import { ConfigError, parseInput as parse } from '../errors/index.js';
+import { ConfigError, parseInput as parse, ValidationError } from '../errors/index.js';
 import {
   type Campaign,
   type CampaignId,
@@ -27,7 +27,7 @@ import {
   UserId,
 } from '../model/index.js';
 import { PushSubscriptionJson } from '../model/subscription.js';
-import type { ReportBody } from '../payload/index.js';
+import { type ReportBody, ReportBody as ReportBodySchema } from '../payload/index.js';
 import type { Clock, Counters, Interaction, Logger, Queue, Storage } from '../ports/index.js';
 import type {
   AddSubscriptionInput,
@@ -54,7 +54,7 @@ import { createImports, mergeProfile, profileForSubscriber, subscriptionFromInpu
 import { sendGauge } from './in-flight.js';
 import { registerInternals } from './internals.js';
 import { consoleLogger } from './logger.js';
-import { attributeConversion, reportTokens } from './observe/index.js';
+import { attributeConversion, reportKeyFor, reportTokens, type TrackOptions } from './observe/index.js';
 import { pruneHistory } from './retention.js';
 import { runScheduler } from './schedule/index.js';
 import { armLiveTriggers } from './triggers/index.js';
@@ -79,8 +79,16 @@ export interface HeraldOptions {
    * an exception it throws is logged and dropped.
    */
   onEvent?: (event: HeraldEvent) => void;
-  /** Extra endpoints to accept besides the known push services (loopback in tests and demos). */
+  /**
+   * Extra endpoints to accept besides the known push services (loopback in tests and demos). An
+   * endpoint a rule accepts is the host's explicit choice: it is not checked for private addresses.
+   */
   allowEndpoint?: Array<string | RegExp | ((url: URL) => boolean)>;
+  /**
+   * Resolves a push service host to its addresses, which must all be public (default: the system
+   * resolver). For tests, and for hosts that resolve through their own DNS.
+   */
+  resolveHost?: (hostname: string) => Promise<string[]>;
   /** Signs report tokens; generate 32 random bytes once and keep them, or reports of earlier messages are refused. */
   reportSecret?: string | Uint8Array;
   /** Absolute URL where service workers post reports, e.g. https://example.com/herald/reports. */
@@ -119,6 +127,9 @@ export interface HeraldOptions {
 type DndWindowInput = z.input<typeof DndWindow>;
 
 const Endpoint = PushSubscriptionJson.shape.endpoint;
+const TrackOptionsSchema = z.strictObject({ maxRevenue: z.number().min(0).optional() });
+/** The service worker's report (a `zod/mini` schema, shared with it) in the form parseInput reads. */
+const ReportInput = z.object(ReportBodySchema.shape);
 
 /**
  * Assembles Herald from the ports a host provides. Nothing global: two
@@ -186,7 +197,12 @@ export function createHerald(options: HeraldOptions): Herald {
     shutdownTimeoutMs: tuning.shutdownTimeoutMs ?? 10_000,
   };
   const pollIntervalMs = tuning.pollIntervalMs ?? 1000;
-  const endpoints: EndpointPolicy = createEndpointPolicy({ allow: options.allowEndpoint ?? [] });
+  const endpoints: EndpointPolicy = createEndpointPolicy({
+    allow: options.allowEndpoint ?? [],
+    clock,
+    ...(options.resolveHost ? { resolve: options.resolveHost } : {}),
+  });
+  ctx.checkEndpointAddress = endpoints.checkAddress;
 
   const imports = createImports(ctx, endpoints);
 
@@ -236,7 +252,10 @@ export function createHerald(options: HeraldOptions): Herald {
     async add(input: AddSubscriptionInput): Promise<Subscription> {
       const parsed = parse(SubscriptionInput, input, 'subscription');
       const now = clock.now();
-      if (parsed.target === 'webpush') endpoints.assert(parsed.subscription.endpoint);
+      if (parsed.target === 'webpush') {
+        endpoints.assert(parsed.subscription.endpoint);
+        await endpoints.assertAddress(parsed.subscription.endpoint);
+      }
       const fresh = subscriptionFromInput(parsed, now);
       const existing = await ctx.storage.getSubscription(fresh.id);
       const subscription: Subscription = { ...fresh, createdAt: existing?.createdAt ?? now };
@@ -262,13 +281,14 @@ export function createHerald(options: HeraldOptions): Herald {
   }
 
   const events: EventService = {
-    async track(input: TrackEventInput): Promise<UserEvent> {
+    async track(input: TrackEventInput, options: TrackOptions = {}): Promise<UserEvent> {
       const parsed = parse(EventInput, input, 'event');
+      const limits = parse(TrackOptionsSchema, options, 'track options');
       const event: UserEvent = { ...parsed, time: parsed.time ?? clock.now() };
       await ctx.storage.appendEvents([event]);
       // Live campaigns react (timers are queue jobs), then the event may convert a campaign that reached the user.
       await armLiveTriggers(ctx, event);
-      await attributeConversion(ctx, event);
+      await attributeConversion(ctx, event, limits);
       return event;
     },
     import: (rows, importOptions) => imports.events(rows, importOptions),
@@ -281,11 +301,28 @@ export function createHerald(options: HeraldOptions): Herald {
     // A JavaScript caller may pass anything: only a string can be a token.
     verifyToken: (token: string) =>
       typeof token === 'string' ? ctx.tokens.verify(token, clock.now()) : null,
-    async record(report: ReportBody): Promise<boolean> {
+    async record(input: ReportBody): Promise<boolean> {
+      const report = parse(ReportInput, input, 'report');
       const claims = ctx.tokens.verify(report.token, clock.now());
       if (!claims) return false;
+      const campaign = await ctx.storage.getCampaign(claims.campaignId as CampaignId);
+      if (!campaign) return false;
+      // An action the message never had would open a new, attacker-named key in the stats.
+      if (
+        report.action !== undefined &&
+        !campaign.what.actions?.some((action) => action.id === report.action)
+      ) {
+        throw new ValidationError('report', [
+          {
+            path: 'action',
+            message: `campaign ${campaign.id} has no action "${report.action.slice(0, 64)}"`,
+          },
+        ]);
+      }
       await ctx.storage.recordInteraction({
-        reportId: report.reportId,
+        // Keyed by what the token names, not by the client's reportId: a token replayed with fresh
+        // report ids (a flood, a buggy retry loop) counts once per kind and action.
+        reportId: reportKeyFor(claims, report.kind, report.action ?? null),
         campaignId: claims.campaignId as Interaction['campaignId'],
         occurrence: claims.occurrence,
         userId: claims.userId as Interaction['userId'],

@@ -142,6 +142,31 @@ function* batches<T>(items: readonly T[]): Generator<T[]> {
   }
 }
 
+/**
+ * The address check of `subscriptions.add`, per row: an endpoint whose host resolves to a private,
+ * loopback or link-local address is refused on its row. Resolutions are cached per host, so a
+ * million rows on a handful of push services cost a handful of lookups.
+ */
+async function refuseUnsafeAddresses(
+  valid: Array<{ index: number; row: unknown; value: ParsedSubscriptionInput }>,
+  rejected: ImportRejection[],
+  endpoints: EndpointPolicy,
+): Promise<Array<{ index: number; row: unknown; value: ParsedSubscriptionInput }>> {
+  const kept: typeof valid = [];
+  for (const entry of valid) {
+    if (entry.value.target !== 'webpush') {
+      kept.push(entry);
+      continue;
+    }
+    const check = await endpoints.checkAddress(entry.value.subscription.endpoint);
+    if (check.ok) kept.push(entry);
+    else rejected.push({ index: entry.index, path: 'subscription.endpoint', message: check.reason });
+  }
+  // Rejections stay in row order, whichever check refused them.
+  rejected.sort((a, b) => a.index - b.index);
+  return kept;
+}
+
 export function createImports(ctx: EngineContext, endpoints: EndpointPolicy) {
   return {
     async profiles(rows: readonly unknown[]): Promise<ImportResult> {
@@ -169,7 +194,8 @@ export function createImports(ctx: EngineContext, endpoints: EndpointPolicy) {
           ? parsed
           : { success: false, issues: [{ path: 'subscription.endpoint', message: check.reason }] };
       });
-      for (const batch of batches(valid)) {
+      const addressed = await refuseUnsafeAddresses(valid, rejected, endpoints);
+      for (const batch of batches(addressed)) {
         const now = ctx.clock.now();
         const built = batch.map(({ value }) => subscriptionFromInput(value, now));
         const stored = await ctx.storage.getSubscriptions(built.map((subscription) => subscription.id));

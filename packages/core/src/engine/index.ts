@@ -82,6 +82,7 @@ export type {
   TargetPreview,
   TestSendResult,
   TimelineBucket,
+  TrackOptions,
 } from './observe/index.js';
 export {
   type PruneInput,

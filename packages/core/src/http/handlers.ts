@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { Herald } from '../engine/api.js';
 import { internals } from '../engine/internals.js';
-import { parseInput } from '../errors/index.js';
+import { ConfigError, fieldIssues, parseInput } from '../errors/index.js';
 import { EventName, PushSubscriptionJson, TimeZone, UserId } from '../model/index.js';
 import { ReportBody } from '../payload/index.js';
 import { errorResponse } from './errors.js';
+import { type ClientAddressOptions, createRateLimiter, RateLimits } from './rate-limit.js';
 
 /**
  * A request as any framework can describe it; `path` is relative to where Herald is mounted.
@@ -18,6 +19,11 @@ export interface HttpRequest<Raw = unknown> {
   body: unknown;
   /** Query string parameters; a repeated name gives an array. */
   query?: Record<string, string | string[] | undefined>;
+  /**
+   * The peer address of the connection (`toNodeListener` fills it from the socket). Behind a
+   * reverse proxy this is the proxy's: see `HttpOptions.clientAddress` for X-Forwarded-For.
+   */
+  clientAddress?: string;
   raw?: Raw;
 }
 
@@ -39,7 +45,41 @@ export interface HttpOptions<Raw = unknown> {
   resolveUser?: (request: HttpRequest<Raw>) => string | null | undefined | Promise<string | null | undefined>;
   /** Accept `userId` from the request body. Only for demos and tests: anyone could claim any id. */
   trustClientUserId?: boolean;
+  /**
+   * Requests per client address and endpoint (subscribe, identify, events, reports), counted in
+   * the engine's Counters so every process shares the count; over it, 429 with Retry-After.
+   * Defaults in `DEFAULT_RATE_LIMITS`; `false` turns one (or all) off. docs/SECURITY.md.
+   */
+  rateLimits?: RateLimits;
+  /**
+   * Reverse proxies of the host's own in front of the server (default 0): only then is
+   * X-Forwarded-For read for the client address, since anyone can send that header.
+   */
+  trustedProxies?: number;
+  /** The host's own client address of a request, overriding the peer address and `trustedProxies`. */
+  clientAddress?: (request: HttpRequest<Raw>) => string | null | undefined;
+  /**
+   * Largest body accepted, by its declared Content-Length (default 64 KiB; 413 past it): the limit
+   * for hosts that parse bodies with their own framework. `toNodeListener` has its own, on the bytes.
+   */
+  maxBodyBytes?: number;
+  /**
+   * Revenue carried by events the browser posts to /events: anyone can post any amount, so a
+   * campaign's revenue from such events is only as true as the page's visitors. `'allow'`
+   * (default) counts it, `'off'` counts the conversion without revenue, `{ max }` caps each amount.
+   * Revenue reported by the host's own server (`herald.events.track`) is never limited.
+   */
+  clientRevenue?: 'allow' | 'off' | { max: number };
 }
+
+const HttpSettings = z.strictObject({
+  rateLimits: RateLimits.optional(),
+  trustedProxies: z.number().int().min(0).max(10).optional(),
+  maxBodyBytes: z.number().int().min(1).optional(),
+  clientRevenue: z
+    .union([z.literal('allow'), z.literal('off'), z.strictObject({ max: z.number().min(0) })])
+    .optional(),
+});
 
 // Bodies are strict like every input: a key the browser SDK does not send is a mistake worth naming.
 const SubscribeBody = z.strictObject({
@@ -56,6 +96,7 @@ const SafariSubscribeBody = z.strictObject({
 });
 const UnsubscribeBody = z.strictObject({ endpoint: z.string().url() });
 const IdentifyBody = z.strictObject({ endpoint: z.string().url(), userId: UserId });
+const StrictReportBody = z.strictObject(ReportBody.shape);
 const EventBody = z.strictObject({
   userId: UserId.optional(),
   endpoint: z.string().url().optional(),
@@ -72,7 +113,25 @@ export function heraldHttp<Raw = unknown>(
   herald: Herald,
   options: HttpOptions<Raw> = {},
 ): HeraldHttpHandler<Raw> {
-  const { logger } = internals(herald);
+  const { logger, clock, counters } = internals(herald);
+  const settings = HttpSettings.safeParse({
+    rateLimits: options.rateLimits,
+    trustedProxies: options.trustedProxies,
+    maxBodyBytes: options.maxBodyBytes,
+    clientRevenue: options.clientRevenue,
+  });
+  if (!settings.success) {
+    const issues = fieldIssues(settings.error).map((issue) => `${issue.path}: ${issue.message}`);
+    throw new ConfigError(`heraldHttp options: ${issues.join('; ')}`);
+  }
+  const maxBodyBytes = settings.data.maxBodyBytes ?? 64 * 1024;
+  const revenueCap = revenueCapOf(settings.data.clientRevenue ?? 'allow');
+  const limiter = createRateLimiter({ counters, clock }, settings.data.rateLimits ?? {}, {
+    trustedProxies: settings.data.trustedProxies ?? 0,
+    ...(options.clientAddress
+      ? { clientAddress: options.clientAddress as ClientAddressOptions['clientAddress'] }
+      : {}),
+  });
 
   async function userFor(
     request: HttpRequest<Raw>,
@@ -87,6 +146,15 @@ export function heraldHttp<Raw = unknown>(
 
   async function route(request: HttpRequest<Raw>): Promise<HttpResponse> {
     const key = `${request.method.toUpperCase()} ${request.path.replace(/\/+$/, '') || '/'}`;
+    const declared = Number(headerOf(request, 'content-length'));
+    if (Number.isFinite(declared) && declared > maxBodyBytes) {
+      return {
+        status: 413,
+        body: { error: { code: 'body_too_large', message: `body over the limit of ${maxBodyBytes} bytes` } },
+      };
+    }
+    const limited = await limiter.check(key, request);
+    if (limited) return limited;
     switch (key) {
       case 'POST /subscriptions': {
         const body = parseInput(SubscribeBody, request.body, 'subscription request');
@@ -174,15 +242,17 @@ export function heraldHttp<Raw = unknown>(
             body: { error: { code: 'validation_failed', message: 'event has no known user' } },
           };
         }
-        await herald.events.track({ userId, name: body.name, properties: body.properties ?? {} });
+        await herald.events.track(
+          { userId, name: body.name, properties: body.properties ?? {} },
+          revenueCap === undefined ? {} : { maxRevenue: revenueCap },
+        );
         return { status: 202 };
       }
       case 'POST /reports': {
-        const parsed = ReportBody.safeParse(request.body);
-        if (!parsed.success) {
-          return { status: 400, body: { error: { code: 'validation_failed', message: 'malformed report' } } };
-        }
-        if (!(await herald.reports.record(parsed.data))) {
+        // Strict: a report names nothing but its token's claims, so a body naming a campaign or
+        // a user (someone trying to aim a token elsewhere) is refused, not quietly stripped.
+        const body = parseInput(StrictReportBody, request.body, 'report');
+        if (!(await herald.reports.record(body))) {
           return {
             status: 403,
             body: { error: { code: 'invalid_token', message: 'report token is invalid or expired' } },
@@ -202,6 +272,17 @@ export function heraldHttp<Raw = unknown>(
       return errorResponse(error, logger);
     }
   };
+}
+
+function headerOf(request: HttpRequest<unknown>, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The most revenue one browser-posted event may carry; undefined when not limited. */
+function revenueCapOf(setting: 'allow' | 'off' | { max: number }): number | undefined {
+  if (setting === 'allow') return undefined;
+  return setting === 'off' ? 0 : setting.max;
 }
 
 export type HeraldHttpHandler<Raw = unknown> = (request: HttpRequest<Raw>) => Promise<HttpResponse>;

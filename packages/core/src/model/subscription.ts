@@ -2,10 +2,66 @@ import { z } from 'zod';
 import { keyAliases } from '../errors/zod-issues.js';
 import { Instant, TimeZone } from './common.js';
 import { SubscriptionId, UserId } from './ids.js';
-import { rowSchema } from './row-schema.js';
+import { inputOnly, rowSchema } from './row-schema.js';
 
 /** RFC 4648 §5 base64url text, padded or not: subscription keys and VAPID keys are written in it. */
 export const Base64Url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
+
+/** The bytes of base64url text (padded or not); Buffer-free so the model stays portable. */
+function base64UrlBytes(text: string): Uint8Array {
+  const standard = text.replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/');
+  const binary = atob(standard.padEnd(Math.ceil(standard.length / 4) * 4, '='));
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}
+
+/**
+ * The decoded length, or -1 for text that is not base64url. zod runs a refinement even after the
+ * regex check failed, so this must not throw on any string.
+ */
+function byteLength(text: string): number {
+  try {
+    return base64UrlBytes(text).length;
+  } catch {
+    return -1;
+  }
+}
+
+// NIST P-256 (secp256r1): y² = x³ − 3x + b over the prime field p (SEC 2, §2.4.2).
+const P256_P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
+const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
+
+const toBigInt = (bytes: Uint8Array): bigint =>
+  bytes.reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
+
+/**
+ * True for an uncompressed P-256 point on the curve: 65 bytes, 0x04, then x and y below p with
+ * y² = x³ − 3x + b. The curve's cofactor is 1, so a point on it is in the group the browser's
+ * key lives in. Why not node:crypto (`createPublicKey` with a JWK): the model is also read where
+ * Node's crypto is not (a dashboard bundle), and the check is three multiplications.
+ */
+export function isP256PublicKey(text: string): boolean {
+  let bytes: Uint8Array;
+  try {
+    bytes = base64UrlBytes(text);
+  } catch {
+    return false;
+  }
+  if (bytes.length !== 65 || bytes[0] !== 0x04) return false;
+  const x = toBigInt(bytes.subarray(1, 33));
+  const y = toBigInt(bytes.subarray(33));
+  if (x >= P256_P || y >= P256_P) return false;
+  const mod = (value: bigint) => ((value % P256_P) + P256_P) % P256_P;
+  return mod(y * y) === mod(x * x * x - 3n * x + P256_B);
+}
+
+/** The p256dh key as the browser sends it: refused at subscribe, not found out at the first send. */
+const P256dhInput = Base64Url.min(80, 'must be an uncompressed P-256 public key')
+  .max(100)
+  .refine(isP256PublicKey, 'must be an uncompressed P-256 public key (65 bytes, 0x04, a point on the curve)');
+/** The auth secret: RFC 8291 §3.2 makes it exactly 16 bytes. */
+const AuthSecretInput = Base64Url.min(16)
+  .max(32)
+  .refine((text) => byteLength(text) === 16, 'must be 16 bytes (22 base64url characters)');
 
 /** W3C PushSubscriptionJSON, as `subscription.toJSON()` gives it in the browser. */
 export const PushSubscriptionJson = z.strictObject({
@@ -13,8 +69,9 @@ export const PushSubscriptionJson = z.strictObject({
   expirationTime: z.number().nullable().optional(),
   /** A record in the Push API's own terms: a browser may add keys, so others are dropped, not refused. */
   keys: z.object({
-    p256dh: Base64Url.min(80, 'must be an uncompressed P-256 public key').max(100),
-    auth: Base64Url.min(16).max(32),
+    // Rows stored before these checks still read (inputOnly): the send refuses a bad key then.
+    p256dh: inputOnly(P256dhInput, Base64Url.min(80).max(100)),
+    auth: inputOnly(AuthSecretInput, Base64Url.min(16).max(32)),
   }),
 });
 export type PushSubscriptionJson = z.infer<typeof PushSubscriptionJson>;

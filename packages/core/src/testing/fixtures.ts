@@ -34,6 +34,13 @@ export function profile(
   return Profile.parse({ userId, properties, createdAt: T0, updatedAt: T0, ...extra });
 }
 
+/**
+ * A browser's p256dh key: a real P-256 point (private key 0x0707…07), since subscribe checks the
+ * point is on the curve. Nobody can decrypt with it but the tests that know that key.
+ */
+export const P256DH =
+  'BB4YUy_UdUwC8wQdnHXOszuD_9gax85P6ILMscmLxYlupGwxHE4v9A3ZajZT5uRURdMt_khuztdcepDGoYiBwKM';
+
 /** A Web Push subscription with a realistic (fake) endpoint and key shapes. */
 export function webPushSubscription(userId: string, n = 1, extra: object = {}): Subscription {
   return Subscription.parse({
@@ -41,7 +48,7 @@ export function webPushSubscription(userId: string, n = 1, extra: object = {}): 
     userId,
     target: 'webpush',
     endpoint: `https://push.example.test/send/${userId}-${n}`,
-    keys: { p256dh: `B${'A'.repeat(86)}`, auth: 'AAAAAAAAAAAAAAAAAAAAAA' },
+    keys: { p256dh: P256DH, auth: 'AAAAAAAAAAAAAAAAAAAAAA' },
     expirationTime: null,
     createdAt: T0,
     updatedAt: T0,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createHerald, memoryQueue, memoryStorage, ValidationError } from '../../src/index.js';
-import { fakeClock } from '../../src/testing/index.js';
+import { fakeClock, fixtures } from '../../src/testing/index.js';
 import { campaignRun } from './campaign-runs/harness.js';
 
 const subscription = {
   endpoint: 'https://push.example.test/send/kolkata',
-  keys: { p256dh: `B${'A'.repeat(86)}`, auth: 'AAAAAAAAAAAAAAAAAAAAAA' },
+  keys: { p256dh: fixtures.P256DH, auth: 'AAAAAAAAAAAAAAAAAAAAAA' },
 };
 
 function engine() {

@@ -131,6 +131,31 @@ describe('heraldAdminHttp', () => {
     expect(everything).not.toContain('s3cr3t');
   });
 
+  it('never logs a token, right or nearly right, whatever the request ends in (debug level included)', async () => {
+    const { logger, lines } = recordingLogger();
+    const herald = engine(logger);
+    const handle = heraldAdminHttp(herald, { authorize: bearerToken(TOKEN) });
+    const near = `${TOKEN.slice(0, -1)}X`;
+    const answers = [
+      await handle(request('POST', '/campaigns', { body: campaign })),
+      await handle(request('POST', '/campaigns', { body: { ...campaign, name: 42 } })),
+      await handle(request('GET', '/campaigns/cmp_missing')),
+      await handle(
+        request('POST', '/campaigns', { body: campaign, headers: { authorization: `Bearer ${near}` } }),
+      ),
+      await handle(request('GET', '/campaigns', { headers: { authorization: `Basic ${TOKEN}` } })),
+      await handle(
+        request('POST', '/campaigns', { body: campaign, headers: { 'content-type': 'text/xml' } }),
+      ),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([201, 400, 404, 401, 401, 415]);
+    expect(lines.length).toBeGreaterThan(0);
+    const everything = JSON.stringify([lines, answers]);
+    expect(everything).not.toContain(TOKEN);
+    expect(everything).not.toContain(near);
+    expect(everything).not.toContain(TOKEN.slice(0, 12));
+  });
+
   it('hands the framework request to authorize as raw, with Herald’s parsed one', async () => {
     const herald = engine();
     const seen: unknown[] = [];

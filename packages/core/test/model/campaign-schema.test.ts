@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors/index.js';
 import { CampaignInput, ProfileInput, SegmentDefinition, SubscriptionInput } from '../../src/model/index.js';
+import { fixtures } from '../../src/testing/index.js';
 
 const what = { title: 'Hi {{ user.first_name }}', body: 'News', deeplink: 'https://example.com/n' };
 const who = { segment: { type: 'all' } };
@@ -202,7 +203,7 @@ describe('profile and subscription schemas', () => {
   });
 
   it('defaults the subscription target to webpush and checks keys', () => {
-    const keys = { p256dh: `B${'A'.repeat(86)}`, auth: 'A'.repeat(22) };
+    const keys = { p256dh: fixtures.P256DH, auth: 'A'.repeat(22) };
     const parsed = SubscriptionInput.parse({
       userId: 'u',
       subscription: { endpoint: 'https://fcm.googleapis.com/x', keys },

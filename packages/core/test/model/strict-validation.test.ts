@@ -15,7 +15,7 @@ import {
   ValidationError,
   webPush,
 } from '../../src/index.js';
-import { fakeClock } from '../../src/testing/index.js';
+import { fakeClock, fixtures } from '../../src/testing/index.js';
 
 /**
  * Strict validation at every entry point: unknown keys are refused with a
@@ -26,7 +26,7 @@ import { fakeClock } from '../../src/testing/index.js';
 
 const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
 const endpoint = 'https://fcm.googleapis.com/fcm/send/abc';
-const keys = { p256dh: `B${'A'.repeat(86)}`, auth: 'A'.repeat(22) };
+const keys = { p256dh: fixtures.P256DH, auth: 'A'.repeat(22) };
 
 /**
  * Herald as a JavaScript caller sees it: every argument unchecked at compile time, so these tests

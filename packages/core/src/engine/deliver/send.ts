@@ -54,18 +54,25 @@ export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttemp
   });
   let outcome: DeliveryOutcome;
   let thrown: unknown;
+  const address =
+    subscription.target === 'webpush' && ctx.checkEndpointAddress
+      ? await ctx.checkEndpointAddress(subscription.endpoint)
+      : { ok: true as const };
   try {
-    outcome = await provider.send(
-      {
-        subscription,
-        payload,
-        ttlSeconds: campaign.what.ttlSeconds,
-        urgency: campaign.what.urgency,
-        ...(campaign.what.topic ? { topic: campaign.what.topic } : {}),
-        campaignId: campaign.id,
-      },
-      now,
-    );
+    // Kept, not removed, when refused: a DNS answer can be wrong for a while; the next run checks again.
+    outcome = !address.ok
+      ? { kind: 'failed', statusCode: null, reason: `endpoint not allowed: ${address.reason}` }
+      : await provider.send(
+          {
+            subscription,
+            payload,
+            ttlSeconds: campaign.what.ttlSeconds,
+            urgency: campaign.what.urgency,
+            ...(campaign.what.topic ? { topic: campaign.what.topic } : {}),
+            campaignId: campaign.id,
+          },
+          now,
+        );
   } catch (error) {
     // A message that can never be sent (too large, bad config) fails this
     // recipient, not the whole batch.

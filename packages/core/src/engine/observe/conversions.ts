@@ -38,7 +38,11 @@ interface Touch {
  *   first goal event in the window, with that event's revenue (the goal's
  *   `revenueProperty`, when it holds a finite number).
  */
-export async function attributeConversion(ctx: EngineContext, event: UserEvent): Promise<Conversion | null> {
+export async function attributeConversion(
+  ctx: EngineContext,
+  event: UserEvent,
+  options: TrackOptions = {},
+): Promise<Conversion | null> {
   const decisions = await ctx.storage.listDecisions({
     userId: event.userId,
     since: new Date(event.time.getTime() - MAX_WINDOW_MS),
@@ -86,9 +90,25 @@ export async function attributeConversion(ctx: EngineContext, event: UserEvent):
     control: best.control,
     at: event.time,
     eventName: event.name,
-    revenue: typeof revenueValue === 'number' && Number.isFinite(revenueValue) ? revenueValue : null,
+    revenue: revenueOf(revenueValue, options.maxRevenue),
   };
   return (await ctx.storage.recordConversion(conversion)) ? conversion : null;
+}
+
+/** How a caller limits what an event may count (the HTTP handler, for events posted by browsers). */
+export interface TrackOptions {
+  /**
+   * The most revenue the event may count: an amount is clamped to [0, maxRevenue], and 0 counts
+   * the conversion with no revenue. Undefined: the amount as given (the host's own server).
+   */
+  maxRevenue?: number;
+}
+
+function revenueOf(value: unknown, maxRevenue: number | undefined): number | null {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
+  if (maxRevenue === undefined) return value;
+  if (maxRevenue === 0) return null;
+  return Math.min(Math.max(value, 0), maxRevenue);
 }
 
 function windowStart(

@@ -15,7 +15,7 @@
  * questions as a send), fanout/ (the audience), schedule/ and the engine's
  * shared top. Never campaigns/: the campaign service calls observe/.
  */
-export { attributeConversion, conversionStats } from './conversions.js';
+export { attributeConversion, conversionStats, type TrackOptions } from './conversions.js';
 export { type Explanation, explain, type OccurrenceExplanation } from './explain.js';
 export { type CampaignForecast, forecastCampaign } from './forecast.js';
 export {
@@ -34,7 +34,7 @@ export {
   MIN_EXPECTED,
   wilsonInterval,
 } from './rates.js';
-export { type ReportClaims, type ReportTokens, reportTokens } from './report-token.js';
+export { type ReportClaims, type ReportTokens, reportKeyFor, reportTokens } from './report-token.js';
 export {
   type CampaignRuns,
   campaignRuns,

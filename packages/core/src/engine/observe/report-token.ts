@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -56,4 +56,14 @@ export function reportTokens(secret: string | Uint8Array): ReportTokens {
       };
     },
   };
+}
+
+/**
+ * The id a report is recorded under: one per (campaign, occurrence, user, kind, action), so the
+ * same report sent again under new report ids counts once. Two devices of one user that both show
+ * a run's message count one view: reports count users per run, like the run's other rates.
+ */
+export function reportKeyFor(claims: ReportClaims, kind: string, action: string | null): string {
+  const named = JSON.stringify([claims.campaignId, claims.occurrence, claims.userId, kind, action]);
+  return `rk_${createHash('sha256').update(named).digest('base64url').slice(0, 32)}`;
 }

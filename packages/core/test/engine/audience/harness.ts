@@ -8,7 +8,7 @@ import {
   type PushProvider,
   type Target,
 } from '../../../src/index.js';
-import { fakeClock } from '../../../src/testing/index.js';
+import { fakeClock, fixtures } from '../../../src/testing/index.js';
 
 export interface Recorded {
   target: Target;
@@ -38,7 +38,7 @@ export function recordingProvider(
   };
 }
 
-export const P256 = `B${'A'.repeat(86)}`;
+export const P256 = fixtures.P256DH;
 export const AUTH = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 /** A Herald on the memory adapters at a fake clock, with recording providers for both targets. */

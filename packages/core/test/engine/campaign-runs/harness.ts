@@ -13,7 +13,7 @@ import {
   type Queue,
   type Storage,
 } from '../../../src/index.js';
-import { type FakeClock, fakeClock } from '../../../src/testing/index.js';
+import { type FakeClock, fakeClock, fixtures } from '../../../src/testing/index.js';
 
 export interface SentMessage {
   userId: string;
@@ -122,7 +122,7 @@ export function campaignRun(options: CampaignRunOptions) {
       userId,
       subscription: {
         endpoint: `https://push.example.test/send/${userId}`,
-        keys: { p256dh: `B${'A'.repeat(86)}`, auth: 'AAAAAAAAAAAAAAAAAAAAAA' },
+        keys: { p256dh: fixtures.P256DH, auth: 'AAAAAAAAAAAAAAAAAAAAAA' },
       },
     });
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fixtures } from '../../../src/testing/index.js';
 import { campaignRun } from './harness.js';
 
 describe('campaigns.runs: per-run figures and progress', () => {
@@ -11,7 +12,7 @@ describe('campaigns.runs: per-run figures and progress', () => {
       userId: 'ann',
       subscription: {
         endpoint: 'https://push.example.test/send/ann-laptop',
-        keys: { p256dh: `B${'A'.repeat(86)}`, auth: 'AAAAAAAAAAAAAAAAAAAAAA' },
+        keys: { p256dh: fixtures.P256DH, auth: 'AAAAAAAAAAAAAAAAAAAAAA' },
       },
     });
     const campaign = await b.launch({

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  createHerald,
+  generateVapidKeys,
+  type HttpOptions,
+  heraldHttp,
+  memoryQueue,
+  memoryStorage,
+  silentLogger,
+  webPush,
+} from '../../src/index.js';
+import { createTestPushService, fakeClock, type TestPushService } from '../../src/testing/index.js';
+
+// Each case runs a campaign to its send on a shared, loaded CI box.
+vi.setConfig({ testTimeout: 60_000 });
+
+/**
+ * Events posted by browsers: whose they are (the subscription the browser holds, or the user the
+ * host's session names) and how much revenue they may claim.
+ */
+describe('events posted by browsers', () => {
+  let service: TestPushService;
+  let serviceUrl: string;
+  beforeAll(async () => {
+    service = createTestPushService();
+    serviceUrl = (await service.start()).url;
+  });
+  afterAll(() => service.stop());
+
+  async function sentCampaign(options: HttpOptions) {
+    const clock = fakeClock('2026-04-01T08:00:00Z');
+    const storage = memoryStorage();
+    const herald = createHerald({
+      storage,
+      queue: memoryQueue(),
+      providers: {
+        webpush: webPush({ vapid: { subject: 'mailto:ops@example.com', ...generateVapidKeys() } }),
+      },
+      clock,
+      allowEndpoint: [serviceUrl],
+      logger: silentLogger,
+    });
+    const subscription = service.createSubscription();
+    await herald.subscriptions.add({ userId: 'ada', subscription });
+    const campaign = await herald.campaigns.create({
+      name: 'Sale',
+      when: { schedule: { type: 'once', at: '2026-04-01T08:00:00Z' } },
+      who: { segment: { type: 'all' } },
+      what: { title: 'Sale', deeplink: 'https://example.com/' },
+      setup: { conversion: { event: { name: 'purchase' }, windowHours: 24, revenueProperty: 'amount' } },
+    });
+    await herald.campaigns.schedule(campaign.id);
+    await herald.tick();
+    const handle = heraldHttp(herald, options);
+    const track = (body: unknown) => handle({ method: 'POST', path: '/events', headers: {}, body });
+    const converted = async () => {
+      const { conversions, revenue } = (await herald.campaigns.stats(campaign.id)).conversions.recipients;
+      return { conversions, revenue };
+    };
+    return { track, converted, endpoint: subscription.endpoint };
+  }
+
+  it('tracks an event for the subscription the browser holds, never for a user it only names', async () => {
+    const { converted, track, endpoint } = await sentCampaign({});
+    const claimed = await track({ userId: 'ada', name: 'purchase', properties: { amount: 10 } });
+    expect(claimed).toMatchObject({ status: 400 });
+    const other = await track({ endpoint: `${serviceUrl}/push/someone-else`, name: 'purchase' });
+    expect(other).toMatchObject({ status: 400 });
+    expect(await converted()).toEqual({ conversions: 0, revenue: 0 });
+    expect(await track({ endpoint, name: 'purchase', properties: { amount: 10 } })).toEqual({ status: 202 });
+    expect(await converted()).toEqual({ conversions: 1, revenue: 10 });
+  });
+
+  it('counts client-reported revenue as given by default, capped or not at all when the host says so', async () => {
+    const allowed = await sentCampaign({});
+    await allowed.track({ endpoint: allowed.endpoint, name: 'purchase', properties: { amount: 1_000_000 } });
+    expect(await allowed.converted()).toEqual({ conversions: 1, revenue: 1_000_000 });
+
+    const capped = await sentCampaign({ clientRevenue: { max: 500 } });
+    await capped.track({ endpoint: capped.endpoint, name: 'purchase', properties: { amount: 1_000_000 } });
+    expect(await capped.converted()).toEqual({ conversions: 1, revenue: 500 });
+
+    const off = await sentCampaign({ clientRevenue: 'off' });
+    await off.track({ endpoint: off.endpoint, name: 'purchase', properties: { amount: 1_000_000 } });
+    expect(await off.converted()).toEqual({ conversions: 1, revenue: 0 });
+  });
+});
