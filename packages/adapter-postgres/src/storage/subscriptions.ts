@@ -12,12 +12,13 @@ interface SubscriptionRow {
   has_expiration: boolean;
   device_token: string | null;
   timezone: string | null;
+  user_agent: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS = `id, user_id, target, endpoint, keys, expiration_time, expiration_time IS NOT NULL AS has_expiration,
-  device_token, timezone, created_at, updated_at`;
+  device_token, timezone, user_agent, created_at, updated_at`;
 
 function toSubscription(row: SubscriptionRow): Subscription {
   const common = {
@@ -25,6 +26,7 @@ function toSubscription(row: SubscriptionRow): Subscription {
     userId: row.user_id,
     target: row.target,
     ...optional('timezone', row.timezone),
+    ...optional('userAgent', row.user_agent),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -47,11 +49,12 @@ export function subscriptions(sql: SqlClient, schema: string) {
       const web = sub.target === 'webpush' ? sub : null;
       await sql.query(
         `INSERT INTO ${schema}.subscriptions
-           (id, user_id, target, endpoint, keys, expiration_time, device_token, timezone, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb, $7, $8, $9::timestamptz, $10::timestamptz)
+           (id, user_id, target, endpoint, keys, expiration_time, device_token, timezone, created_at, updated_at,
+            user_agent)
+         VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb, $7, $8, $9::timestamptz, $10::timestamptz, $11)
          ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, target = excluded.target,
            endpoint = excluded.endpoint, keys = excluded.keys, expiration_time = excluded.expiration_time,
-           device_token = excluded.device_token, timezone = excluded.timezone,
+           device_token = excluded.device_token, timezone = excluded.timezone, user_agent = excluded.user_agent,
            created_at = excluded.created_at, updated_at = excluded.updated_at`,
         [
           sub.id,
@@ -64,6 +67,7 @@ export function subscriptions(sql: SqlClient, schema: string) {
           sub.timezone ?? null,
           iso(sub.createdAt),
           iso(sub.updatedAt),
+          sub.userAgent ?? null,
         ],
       );
     },

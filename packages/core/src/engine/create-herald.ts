@@ -257,6 +257,7 @@ export function createHerald(options: HeraldOptions): Herald {
           keys: parsed.subscription.keys,
           expirationTime: parsed.subscription.expirationTime ?? null,
           ...(parsed.timezone ? { timezone: parsed.timezone } : {}),
+          ...(parsed.userAgent ? { userAgent: parsed.userAgent } : {}),
           createdAt: existing?.createdAt ?? now,
           updatedAt: now,
         };

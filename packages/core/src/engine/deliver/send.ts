@@ -95,7 +95,7 @@ async function actOnOutcome(
   const { userId, subscription } = send;
   const now = ctx.clock.now();
   const record = (status: Delivery['status'], statusCode: number | null, reason: string | null) =>
-    deliveryRow(run, userId, subscription.id, {
+    deliveryRow(run, userId, subscription, {
       status,
       statusCode,
       reason,
