@@ -250,7 +250,9 @@ export function outcomes(sql: SqlClient, schema: string) {
           [campaignId],
         ),
         sql.query<{ kind: string; action: string | null; n: number }>(
-          `SELECT kind, action, count(*)::int AS n FROM ${schema}.interactions WHERE campaign_id = $1 GROUP BY kind, action`,
+          // Reports too, from the tallies of migration 011.
+          `SELECT kind, nullif(action, '') AS action, sum(n)::int AS n FROM ${schema}.interaction_tallies
+           WHERE campaign_id = $1 AND n <> 0 GROUP BY kind, action`,
           [campaignId],
         ),
       ]);
