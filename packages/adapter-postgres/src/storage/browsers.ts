@@ -4,9 +4,13 @@ import { parseRow } from './rows.js';
 
 /**
  * A campaign's deliveries by browser and target, grouped by the server.
- * Messages and (run, user) pairs come from one index-only scan of
- * `deliveries_browser_idx` (migration 011); reports and conversions are
- * matched to the (run, user) pairs that were sent the message, by hash join.
+ * Messages, and the (run, user) pairs sent a message on each browser, come
+ * from the campaign's entries of `deliveries_browser_idx` (migration 011);
+ * each pair is then matched to its reports (grouped per run and user) and
+ * conversion by hash join. Unlike the per-run figures this reads every
+ * message and report of the campaign (reports name a user, not a browser,
+ * so no tally can be kept by report alone): seconds at a million recipients,
+ * measured in bench/README.md, "Stats".
  */
 export function campaignBrowsers(sql: SqlClient, schema: string) {
   return {
@@ -22,35 +26,32 @@ export function campaignBrowsers(sql: SqlClient, schema: string) {
         conversions: number;
         revenue: number;
       }>(
-        `WITH classified AS (
+        `WITH messages AS (
            SELECT coalesce(browser, 'other') AS browser, coalesce(browser_target, 'web-push') AS target,
-                  status, occurrence, user_id
-           FROM ${schema}.deliveries WHERE campaign_id = $1
-         ), messages AS (
-           SELECT browser, target, count(*) FILTER (WHERE status = 'sent') AS sent,
-                  count(*) FILTER (WHERE status <> 'sent') AS failed
-           FROM classified GROUP BY 1, 2
+                  count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE status <> 'sent') AS failed
+           FROM ${schema}.deliveries WHERE campaign_id = $1 GROUP BY 1, 2
          ), reached AS (
-           SELECT DISTINCT browser, target, occurrence, user_id FROM classified WHERE status = 'sent'
-         ), users AS (
-           SELECT browser, target, count(*) AS users FROM reached GROUP BY 1, 2
+           SELECT DISTINCT coalesce(browser, 'other') AS browser, coalesce(browser_target, 'web-push') AS target,
+                  occurrence, user_id
+           FROM ${schema}.deliveries WHERE campaign_id = $1 AND status = 'sent'
          ), reports AS (
-           SELECT r.browser, r.target, count(*) FILTER (WHERE i.kind = 'viewed') AS viewed,
-                  count(*) FILTER (WHERE i.kind = 'clicked') AS clicked
-           FROM ${schema}.interactions i JOIN reached r ON r.occurrence = i.occurrence AND r.user_id = i.user_id
-           WHERE i.campaign_id = $1 AND i.kind IN ('viewed', 'clicked') GROUP BY 1, 2
-         ), converted AS (
-           SELECT r.browser, r.target, count(*) AS conversions, sum(coalesce(c.revenue, 0)) AS revenue
-           FROM ${schema}.conversions c JOIN reached r ON r.occurrence = c.occurrence AND r.user_id = c.user_id
-           WHERE c.campaign_id = $1 AND NOT c.control GROUP BY 1, 2
+           SELECT occurrence, user_id, count(*) FILTER (WHERE kind = 'viewed') AS viewed,
+                  count(*) FILTER (WHERE kind = 'clicked') AS clicked
+           FROM ${schema}.interactions WHERE campaign_id = $1 AND kind IN ('viewed', 'clicked') GROUP BY 1, 2
+         ), per_browser AS (
+           SELECT r.browser, r.target, count(*) AS users, sum(coalesce(p.viewed, 0)) AS viewed,
+                  sum(coalesce(p.clicked, 0)) AS clicked, count(c.user_id) AS conversions,
+                  sum(coalesce(c.revenue, 0)) AS revenue
+           FROM reached r
+           LEFT JOIN reports p ON p.occurrence = r.occurrence AND p.user_id = r.user_id
+           LEFT JOIN ${schema}.conversions c
+             ON c.campaign_id = $1 AND NOT c.control AND c.occurrence = r.occurrence AND c.user_id = r.user_id
+           GROUP BY 1, 2
          )
-         SELECT m.browser, m.target, coalesce(u.users, 0)::int AS users, m.sent::int AS sent,
-                m.failed::int AS failed, coalesce(p.viewed, 0)::int AS viewed, coalesce(p.clicked, 0)::int AS clicked,
-                coalesce(c.conversions, 0)::int AS conversions, coalesce(c.revenue, 0)::float8 AS revenue
-         FROM messages m
-         LEFT JOIN users u USING (browser, target)
-         LEFT JOIN reports p USING (browser, target)
-         LEFT JOIN converted c USING (browser, target)`,
+         SELECT m.browser, m.target, coalesce(b.users, 0)::int AS users, m.sent::int AS sent, m.failed::int AS failed,
+                coalesce(b.viewed, 0)::int AS viewed, coalesce(b.clicked, 0)::int AS clicked,
+                coalesce(b.conversions, 0)::int AS conversions, coalesce(b.revenue, 0)::float8 AS revenue
+         FROM messages m LEFT JOIN per_browser b USING (browser, target)`,
         [campaignId],
       );
       return rows.map(({ browser, target, ...figures }) => ({
