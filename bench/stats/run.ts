@@ -1,7 +1,8 @@
 /**
  * Campaign statistics benchmark on real Postgres (issue 16): `campaigns.stats`
- * (campaignTallies + conversionTallies) and the per-run figures
- * (occurrenceTallies, by occurrence and by day) of one campaign of
+ * (campaignTallies + conversionTallies), the per-run figures
+ * (occurrenceTallies, by occurrence and by day), the figures over time
+ * (campaignTimeline) and by browser (campaignBrowsers) of one campaign of
  * 1,000,000 recipients, beside another campaign's rows in the same tables
  * (so a read that is not confined to its campaign shows). Target: under
  * 500 ms each. Prints one JSON line on stdout (progress goes to stderr).
@@ -29,7 +30,7 @@ const FRESH = Boolean(process.env.BENCH_FRESH);
 const EXPLAIN = Boolean(process.env.BENCH_EXPLAIN);
 /** Runs of the measured campaign: a recurring campaign's audience spread over this many occurrences. */
 const OCCURRENCES = 4;
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 const schema = process.env.BENCH_SCHEMA ?? `bench_stats_${RECIPIENTS}`;
 const CAMPAIGN = 'cmp_bench_stats' as CampaignId;
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -52,7 +53,9 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
  * 85% delivered, 5% control, 5% skipped (capped / dnd), 3% undeliverable,
  * 2% pending; one message per delivered user plus a second browser for one
  * in ten; views for half, clicks for one in twelve, conversions for one in
- * fifty. Another campaign holds half as many rows again.
+ * fifty. Messages go to Chrome for half, Firefox for two in ten, Edge,
+ * Safari (Web Push) and Safari legacy for one in ten each. Another campaign
+ * holds half as many rows again.
  */
 async function generate(pool: pg.Pool): Promise<{ ms: number; reused: boolean }> {
   const marker = `${RECIPIENTS}/v${GENERATOR_VERSION}`;
@@ -95,11 +98,14 @@ async function generate(pool: pg.Pool): Promise<{ ms: number; reused: boolean }>
     );
     await step(
       `${campaign} deliveries`,
-      `INSERT INTO ${schema}.deliveries (campaign_id, occurrence, subscription_id, user_id, status, status_code, reason, attempts, at)
+      `INSERT INTO ${schema}.deliveries (campaign_id, occurrence, subscription_id, user_id, status, status_code, reason,
+         attempts, at, browser, browser_target)
        SELECT campaign_id, occurrence, 'sub_' || user_id || '_' || b, user_id,
          CASE WHEN g % 100 < 85 THEN 'sent' WHEN g % 2 = 0 THEN 'gone' ELSE 'failed' END,
          CASE WHEN g % 100 < 85 THEN 201 WHEN g % 2 = 0 THEN 410 ELSE 400 END, NULL, 1,
-         occurrence::timestamptz + (g % 3600) * interval '1 second'
+         occurrence::timestamptz + (g % 3600) * interval '1 second',
+         (ARRAY['chrome', 'chrome', 'chrome', 'chrome', 'chrome', 'firefox', 'firefox', 'edge', 'safari', 'safari'])[1 + (g + b) % 10],
+         CASE WHEN (g + b) % 10 = 9 THEN 'safari-legacy' ELSE 'web-push' END
        FROM (${users(campaign, count)}) AS u CROSS JOIN generate_series(1, 2) AS b
        WHERE (g % 100 < 85 OR g % 100 BETWEEN 95 AND 97) AND (b = 1 OR g % 10 = 0)`,
     );
@@ -142,6 +148,10 @@ async function main() {
     const statsMs = await timed(stats);
     const byOccurrenceMs = await timed(() => storage.occurrenceTallies(CAMPAIGN));
     const byDayMs = await timed(() => storage.occurrenceTallies(CAMPAIGN, { dayIn: 'Europe/Paris' }));
+    const timelineMs = await timed(() =>
+      storage.campaignTimeline(CAMPAIGN, { zone: 'Europe/Paris', hourlyFor: 48 }),
+    );
+    const browsersMs = await timed(() => storage.campaignBrowsers(CAMPAIGN));
     const runs = await storage.occurrenceTallies(CAMPAIGN);
     const recipients = runs.reduce(
       (sum, run) => sum + Object.values(run.recipients).reduce((a, b) => a + b, 0),
@@ -168,6 +178,8 @@ async function main() {
         stats_ms: statsMs,
         by_occurrence_ms: byOccurrenceMs,
         by_day_ms: byDayMs,
+        timeline_ms: timelineMs,
+        browsers_ms: browsersMs,
         target_ms: 500,
       }),
     );

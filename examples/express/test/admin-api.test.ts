@@ -28,6 +28,7 @@ import { adminRoutes } from '../../../packages/core/src/http/admin/route-table.j
 import { createApp } from '../src/app.js';
 
 const ADMIN_TOKEN = 'admin-api-test-token-0123456789';
+const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 interface Answer<T = unknown> {
@@ -208,7 +209,13 @@ for (const kind of ['pglite', 'postgres'] as const) {
           body: { properties: { first_name: userId, city }, timezone: 'Europe/Lisbon' },
         });
         expect(put.status).toBe(200);
-        await herald.subscriptions.add({ userId, subscription: pushService.createSubscription() });
+        // Ada's browser said it is Firefox; the others' user agents are unknown (stats by browser, below).
+        const userAgent = userId === 'ada' ? FIREFOX : undefined;
+        await herald.subscriptions.add({
+          userId,
+          subscription: pushService.createSubscription(),
+          ...(userAgent ? { userAgent } : {}),
+        });
       }
       const marked = await checked<{ test: boolean; timezone: string }>(
         'PUT',
@@ -383,6 +390,16 @@ for (const kind of ['pglite', 'postgres'] as const) {
       }>('GET', '/campaigns/{id}/timeline', `/campaigns/${id}/timeline`);
       expect(timeline.body.totals.sent).toBe(3);
       expect(timeline.body.buckets[0]).toMatchObject({ unit: 'hour', sent: 3 });
+      const byBrowser = await checked<{ browsers: { browser: string; target: string; sent: number }[] }>(
+        'GET',
+        '/campaigns/{id}/browsers',
+        `/campaigns/${id}/browsers`,
+      );
+      // The loopback push service is no known one: browsers without a user agent are "other".
+      expect(byBrowser.body.browsers).toEqual([
+        expect.objectContaining({ browser: 'other', target: 'web-push', sent: 2, users: 2 }),
+        expect.objectContaining({ browser: 'firefox', target: 'web-push', sent: 1, users: 1 }),
+      ]);
 
       // A server-side event, a browser removed, the segment freed and deleted.
       const tracked = await checked<{ name: string }>('POST', '/events', '/events', {

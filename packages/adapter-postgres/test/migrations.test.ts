@@ -23,6 +23,9 @@ const TABLES = [
   'deliveries',
   'delivery_tallies',
   'events',
+  'interaction_tallies',
+  'interaction_user_tallies',
+  'interaction_users',
   'interactions',
   'jobs',
   'latest_events',
@@ -32,6 +35,7 @@ const TABLES = [
   'schema_migrations',
   'segments',
   'subscriptions',
+  'timeline_tallies',
 ];
 
 async function tablesOf(

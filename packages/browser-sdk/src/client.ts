@@ -157,6 +157,11 @@ export function createHeraldClient(config: HeraldClientConfig): HeraldClient {
       return undefined;
     }
   };
+  /** For the host's stats by browser; left out when the server would refuse it (over 512 characters, not printable ASCII). */
+  const userAgent = () => {
+    const agent = typeof navigator === 'undefined' ? undefined : navigator.userAgent;
+    return agent && /^[\x20-\x7e]{1,512}$/.test(agent) ? agent : undefined;
+  };
 
   const isSupported = () => detectSupport(win, !!config.safari);
   const safariPush = () => {
@@ -268,7 +273,12 @@ export function createHeraldClient(config: HeraldClientConfig): HeraldClient {
     if (!force && stored.id && stored.fp === fingerprint(json)) {
       return { kind: 'push', id: stored.id, subscription } as const;
     }
-    const body: Record<string, unknown> = { subscription: json, userId: uid, timezone: timezone() };
+    const body: Record<string, unknown> = {
+      subscription: json,
+      userId: uid,
+      timezone: timezone(),
+      userAgent: userAgent(),
+    };
     if (oldEndpoint && oldEndpoint !== subscription.endpoint) body.oldEndpoint = oldEndpoint;
     const id = String((await call('POST', '/subscriptions', body))?.id ?? '');
     save({ fp: fingerprint(json), endpoint: subscription.endpoint, id, userId: uid });

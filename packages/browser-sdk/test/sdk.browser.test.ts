@@ -142,6 +142,8 @@ describe('browser SDK in Chromium', () => {
       },
       userId: 'user_42',
       timezone: 'Europe/Berlin',
+      // For the host's stats by browser.
+      userAgent: expect.stringContaining('Chrome/'),
     });
     expect(result!.json.endpoint).toBe((post!.body!.subscription as { endpoint: string }).endpoint);
     expect(await page.evaluate(() => window.client.permission())).toBe('granted');

@@ -5,6 +5,8 @@ export { systemClock } from './adapters/system-clock.js';
 export * from './delivery/index.js';
 export {
   type AddSubscriptionInput,
+  type BrowserStats,
+  type CampaignBrowsers,
   type CampaignCommandOptions,
   type CampaignForecast,
   type CampaignListFilter,

@@ -10,6 +10,7 @@ import counters from './007-counters.js';
 import campaignHistory from './008-campaign-history.js';
 import campaignStats from './009-campaign-stats.js';
 import campaignTallies from './010-campaign-tallies.js';
+import browsersReportTallies from './011-browsers-report-tallies.js';
 import retention from './012-retention.js';
 
 export interface Migration {
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'campaign-history', statements: campaignHistory },
   { version: 9, name: 'campaign-stats', statements: campaignStats },
   { version: 10, name: 'campaign-tallies', statements: campaignTallies },
+  { version: 11, name: 'browsers-report-tallies', statements: browsersReportTallies },
   { version: 12, name: 'retention', statements: retention },
 ];
 

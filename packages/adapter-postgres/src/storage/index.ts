@@ -2,6 +2,7 @@ import type { Storage } from '@herald/core';
 import { isEmbedded, type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import { audience } from './audience.js';
+import { campaignBrowsers } from './browsers.js';
 import { campaignHistory } from './campaign-history.js';
 import { campaigns } from './campaigns.js';
 import { conversions } from './conversions.js';
@@ -45,5 +46,6 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     ...campaignStatistics(sql, schema),
     ...campaignTimeline(sql, schema),
     ...retention(sql, schema),
+    ...campaignBrowsers(sql, schema),
   };
 }

@@ -31,6 +31,8 @@ interface DeliveryRow {
   reason: string | null;
   attempts: number;
   at: Date;
+  browser: string | null;
+  browser_target: string | null;
 }
 
 interface InteractionRow {
@@ -65,6 +67,7 @@ const toDelivery = (row: DeliveryRow): Delivery =>
     reason: row.reason,
     attempts: row.attempts,
     at: row.at,
+    browser: row.browser === null ? null : { name: row.browser, target: row.browser_target },
   });
 
 /**
@@ -156,12 +159,17 @@ export function outcomes(sql: SqlClient, schema: string) {
         reason: delivery.reason,
         attempts: delivery.attempts,
         at: iso(delivery.at),
+        browser: delivery.browser?.name ?? null,
+        browser_target: delivery.browser?.target ?? null,
       }));
       await sql.query(
-        `INSERT INTO ${schema}.deliveries (campaign_id, occurrence, subscription_id, user_id, status, status_code, reason, attempts, at)
-         SELECT campaign_id, occurrence, subscription_id, user_id, status, status_code, reason, attempts, at
+        `INSERT INTO ${schema}.deliveries (campaign_id, occurrence, subscription_id, user_id, status, status_code, reason,
+           attempts, at, browser, browser_target)
+         SELECT campaign_id, occurrence, subscription_id, user_id, status, status_code, reason, attempts, at, browser,
+           browser_target
          FROM jsonb_to_recordset($1::text::jsonb) AS r(campaign_id text, occurrence text, subscription_id text,
-           user_id text, status text, status_code integer, reason text, attempts integer, at timestamptz)
+           user_id text, status text, status_code integer, reason text, attempts integer, at timestamptz,
+           browser text, browser_target text)
          ON CONFLICT DO NOTHING`,
         [JSON.stringify(rows)],
       );
@@ -175,7 +183,8 @@ export function outcomes(sql: SqlClient, schema: string) {
       const ids = unique(userIds);
       if (ids.length === 0) return [];
       const { rows } = await sql.query<DeliveryRow>(
-        `SELECT campaign_id, occurrence, user_id, subscription_id, status, status_code, reason, attempts, at
+        `SELECT campaign_id, occurrence, user_id, subscription_id, status, status_code, reason, attempts, at,
+           browser, browser_target
          FROM ${schema}.deliveries WHERE campaign_id = $1 AND occurrence = $2 AND user_id = ANY($3::text[])
          ORDER BY user_id, subscription_id`,
         [campaignId, occurrence, ids],
@@ -241,7 +250,9 @@ export function outcomes(sql: SqlClient, schema: string) {
           [campaignId],
         ),
         sql.query<{ kind: string; action: string | null; n: number }>(
-          `SELECT kind, action, count(*)::int AS n FROM ${schema}.interactions WHERE campaign_id = $1 GROUP BY kind, action`,
+          // Reports too, from the tallies of migration 011.
+          `SELECT kind, nullif(action, '') AS action, sum(n)::int AS n FROM ${schema}.interaction_tallies
+           WHERE campaign_id = $1 AND n <> 0 GROUP BY kind, action`,
           [campaignId],
         ),
       ]);

@@ -4,11 +4,11 @@ import type { SqlClient } from '../sql/client.js';
 import { iso } from './rows.js';
 
 /**
- * Campaign statistics per occurrence. Recipients and deliveries are read
- * from the tallies kept by triggers (migration 010): a few rows per
- * occurrence, whatever the audience. The other figures are grouped by the
- * server (GROUP BY on each table's index led by campaign_id); nothing is
- * listed into Node.
+ * Campaign statistics per occurrence. Recipients, deliveries (migration 010)
+ * and reports with their distinct users (migration 011) are read from the
+ * tallies kept by triggers: a few rows per occurrence, whatever the
+ * audience. Conversions (one in tens of recipients) and audience pages (one
+ * per page) are grouped by the server; nothing is listed into Node.
  */
 /**
  * The instant in a live occurrence id, without a regular expression over the
@@ -21,6 +21,30 @@ import { iso } from './rows.js';
 const INSTANT = `(CASE WHEN occurrence LIKE 'event:%' THEN substr(occurrence, 7, 24) ELSE right(occurrence, 24) END)`;
 /** The day (YYYY-MM-DD) in the zone $2 of that instant; the id itself when it holds none. LIKE, not a regex: cheaper per row. */
 const DAY = `(CASE WHEN ${INSTANT} LIKE '____-__-__T__:__:__.___Z' THEN to_char(${INSTANT}::timestamptz AT TIME ZONE $2, 'YYYY-MM-DD') ELSE occurrence END)`;
+
+/**
+ * Distinct users with a report of each kind, per day (in the zone $2) of the
+ * occurrences. A day of one occurrence (every scheduled run; most days) sums
+ * that occurrence's tally; a day of several (live triggers) counts its
+ * distinct users in `interaction_users`, reading only those occurrences'
+ * rows, since a user reached twice that day is one user.
+ */
+const reportersByDay = (s: string) => `
+  WITH runs AS (
+    SELECT occurrence, ${DAY} AS day FROM ${s}.interaction_user_tallies
+    WHERE campaign_id = $1 AND n <> 0 GROUP BY occurrence
+  ), shared AS (
+    SELECT day FROM runs GROUP BY day HAVING count(*) > 1
+  )
+  SELECT r.day AS occurrence, t.kind, sum(t.n)::int AS users
+  FROM ${s}.interaction_user_tallies t JOIN runs r USING (occurrence)
+  WHERE t.campaign_id = $1 AND t.n <> 0 AND r.day NOT IN (SELECT day FROM shared)
+  GROUP BY 1, 2
+  UNION ALL
+  SELECT r.day, u.kind, count(DISTINCT u.user_id)::int
+  FROM ${s}.interaction_users u JOIN runs r USING (occurrence)
+  WHERE u.campaign_id = $1 AND r.day IN (SELECT day FROM shared)
+  GROUP BY 1, 2`;
 
 export function campaignStatistics(sql: SqlClient, s: string) {
   return {
@@ -59,13 +83,15 @@ export function campaignStatistics(sql: SqlClient, s: string) {
           params,
         ),
         sql.query<{ occurrence: string; kind: string; action: string | null; n: number }>(
-          `SELECT ${key} AS occurrence, kind, action, count(*)::int AS n FROM ${s}.interactions WHERE campaign_id = $1
-           GROUP BY 1, kind, action`,
+          `SELECT ${key} AS occurrence, kind, nullif(action, '') AS action, sum(n)::int AS n
+           FROM ${s}.interaction_tallies WHERE campaign_id = $1 AND n <> 0 GROUP BY 1, kind, action`,
           params,
         ),
         sql.query<{ occurrence: string; kind: string; users: number }>(
-          `SELECT ${key} AS occurrence, kind, count(DISTINCT user_id)::int AS users FROM ${s}.interactions
-           WHERE campaign_id = $1 GROUP BY 1, kind`,
+          options?.dayIn === undefined
+            ? `SELECT occurrence, kind, sum(n)::int AS users FROM ${s}.interaction_user_tallies
+               WHERE campaign_id = $1 AND n <> 0 GROUP BY 1, kind`
+            : reportersByDay(s),
           params,
         ),
         sql.query<{ occurrence: string; control: boolean; n: number; revenue: number }>(

@@ -12,12 +12,13 @@ interface SubscriptionRow {
   has_expiration: boolean;
   device_token: string | null;
   timezone: string | null;
+  user_agent: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS = `id, user_id, target, endpoint, keys, expiration_time, expiration_time IS NOT NULL AS has_expiration,
-  device_token, timezone, created_at, updated_at`;
+  device_token, timezone, user_agent, created_at, updated_at`;
 
 function toSubscription(row: SubscriptionRow): Subscription {
   const common = {
@@ -25,6 +26,7 @@ function toSubscription(row: SubscriptionRow): Subscription {
     userId: row.user_id,
     target: row.target,
     ...optional('timezone', row.timezone),
+    ...optional('userAgent', row.user_agent),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -47,11 +49,12 @@ export function subscriptions(sql: SqlClient, schema: string) {
       const web = sub.target === 'webpush' ? sub : null;
       await sql.query(
         `INSERT INTO ${schema}.subscriptions
-           (id, user_id, target, endpoint, keys, expiration_time, device_token, timezone, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb, $7, $8, $9::timestamptz, $10::timestamptz)
+           (id, user_id, target, endpoint, keys, expiration_time, device_token, timezone, created_at, updated_at,
+            user_agent)
+         VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb, $7, $8, $9::timestamptz, $10::timestamptz, $11)
          ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, target = excluded.target,
            endpoint = excluded.endpoint, keys = excluded.keys, expiration_time = excluded.expiration_time,
-           device_token = excluded.device_token, timezone = excluded.timezone,
+           device_token = excluded.device_token, timezone = excluded.timezone, user_agent = excluded.user_agent,
            created_at = excluded.created_at, updated_at = excluded.updated_at`,
         [
           sub.id,
@@ -64,6 +67,7 @@ export function subscriptions(sql: SqlClient, schema: string) {
           sub.timezone ?? null,
           iso(sub.createdAt),
           iso(sub.updatedAt),
+          sub.userAgent ?? null,
         ],
       );
     },
@@ -82,6 +86,7 @@ export function subscriptions(sql: SqlClient, schema: string) {
           expiration_time: web?.expirationTime === undefined ? null : JSON.stringify(web.expirationTime),
           device_token: sub.target === 'safari' ? sub.deviceToken : null,
           timezone: sub.timezone ?? null,
+          user_agent: sub.userAgent ?? null,
           created_at: iso(sub.createdAt),
           updated_at: iso(sub.updatedAt),
         };
@@ -89,13 +94,16 @@ export function subscriptions(sql: SqlClient, schema: string) {
       if (rows.length === 0) return;
       await sql.query(
         `INSERT INTO ${schema}.subscriptions
-           (id, user_id, target, endpoint, keys, expiration_time, device_token, timezone, created_at, updated_at)
-         SELECT id, user_id, target, endpoint, keys, expiration_time::jsonb, device_token, timezone, created_at, updated_at
+           (id, user_id, target, endpoint, keys, expiration_time, device_token, timezone, user_agent, created_at,
+            updated_at)
+         SELECT id, user_id, target, endpoint, keys, expiration_time::jsonb, device_token, timezone, user_agent,
+           created_at, updated_at
          FROM jsonb_to_recordset($1::text::jsonb) AS r(id text, user_id text, target text, endpoint text, keys jsonb,
-           expiration_time text, device_token text, timezone text, created_at timestamptz, updated_at timestamptz)
+           expiration_time text, device_token text, timezone text, user_agent text, created_at timestamptz,
+           updated_at timestamptz)
          ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, target = excluded.target,
            endpoint = excluded.endpoint, keys = excluded.keys, expiration_time = excluded.expiration_time,
-           device_token = excluded.device_token, timezone = excluded.timezone,
+           device_token = excluded.device_token, timezone = excluded.timezone, user_agent = excluded.user_agent,
            created_at = excluded.created_at, updated_at = excluded.updated_at`,
         [JSON.stringify(rows)],
       );

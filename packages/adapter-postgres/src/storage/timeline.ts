@@ -2,10 +2,14 @@ import type { CampaignId, StoredTimelineBucket } from '@herald/core';
 import type { SqlClient } from '../sql/client.js';
 
 /**
- * A campaign's figures over time, grouped by the server: sent deliveries,
- * viewed/clicked reports and recipients' conversions, each by its own `at`,
- * bucketed by local hour before the cutoff (first send's local hour + $3
- * hours) and by local day from it, in the zone $2.
+ * A campaign's figures over time, grouped by the server from the quarter-hour
+ * tallies kept by triggers (migration 011): sent deliveries, viewed/clicked
+ * reports and recipients' conversions, each by its own `at`, bucketed by
+ * local hour before the cutoff (first send's local hour + $3 hours) and by
+ * local day from it, in the zone $2. A quarter hour's figures fall in one
+ * bucket whole, as a local hour or day starts on a UTC quarter hour in every
+ * zone whose offset is a whole number of quarter hours (all since 1972); the
+ * first send's local hour is its quarter's.
  *
  * A local hour's start is the instant minus the time elapsed since the local
  * hour began, not `date_trunc(...) AT TIME ZONE` back: the local wall clock
@@ -33,28 +37,22 @@ export function campaignTimeline(sql: SqlClient, s: string) {
         revenue: number;
       }>(
         `WITH cut AS (
-           SELECT ${HOUR_START('min(at)')} + make_interval(hours => $3::int) AS cutoff
-           FROM ${s}.deliveries WHERE campaign_id = $1 AND status = 'sent'
+           SELECT ${HOUR_START('min(quarter)')} + make_interval(hours => $3::int) AS cutoff
+           FROM ${s}.timeline_tallies WHERE campaign_id = $1 AND sent > 0
            HAVING count(*) > 0
-         ), facts AS (
-           SELECT at, 1 AS sent, 0 AS viewed, 0 AS clicked, 0 AS conversions, 0::numeric AS revenue
-           FROM ${s}.deliveries WHERE campaign_id = $1 AND status = 'sent'
-           UNION ALL
-           SELECT at, 0, (kind = 'viewed')::int, (kind = 'clicked')::int, 0, 0
-           FROM ${s}.interactions WHERE campaign_id = $1 AND kind IN ('viewed', 'clicked')
-           UNION ALL
-           SELECT at, 0, 0, 0, 1, coalesce(revenue, 0)
-           FROM ${s}.conversions WHERE campaign_id = $1 AND NOT control
          ), bucketed AS (
-           SELECT CASE WHEN f.at < cut.cutoff THEN 'hour' ELSE 'day' END AS unit,
-                  CASE WHEN f.at < cut.cutoff THEN ${HOUR_START('f.at')}
-                       ELSE greatest(${DAY_START('f.at')}, cut.cutoff) END AS start,
+           SELECT CASE WHEN f.quarter < cut.cutoff THEN 'hour' ELSE 'day' END AS unit,
+                  CASE WHEN f.quarter < cut.cutoff THEN ${HOUR_START('f.quarter')}
+                       ELSE greatest(${DAY_START('f.quarter')}, cut.cutoff) END AS start,
                   f.sent, f.viewed, f.clicked, f.conversions, f.revenue
-           FROM facts f CROSS JOIN cut
+           FROM ${s}.timeline_tallies f CROSS JOIN cut WHERE f.campaign_id = $1
          )
          SELECT unit, start, sum(sent)::int AS sent, sum(viewed)::int AS viewed, sum(clicked)::int AS clicked,
                 sum(conversions)::int AS conversions, sum(revenue)::float8 AS revenue
-         FROM bucketed GROUP BY unit, start ORDER BY start, unit`,
+         FROM bucketed GROUP BY unit, start
+         -- Quarter hours whose rows were all deleted hold zeros: an empty bucket is left out.
+         HAVING sum(sent) + sum(viewed) + sum(clicked) + sum(conversions) > 0
+         ORDER BY start, unit`,
         [campaignId, options.zone, options.hourlyFor],
       );
       return rows.map((row) => ({

@@ -22,6 +22,7 @@ import type {
   AudiencePageRecord,
   Interaction,
   Storage,
+  StoredBrowserTally,
   StoredCampaignTallies,
   StoredOccurrenceTallies,
   StoredTimelineBucket,
@@ -500,6 +501,7 @@ export function memoryStorage(): Storage {
 
     ...campaignStatistics(tables),
     ...campaignTimeline(tables),
+    ...campaignBrowsers(tables),
   };
 
   Object.defineProperty(storage, MEMORY_TABLES, { value: tables, enumerable: false });
@@ -740,4 +742,62 @@ function occurrenceDay(occurrence: string, zone: string): string {
   const instant = OCCURRENCE_INSTANT.exec(occurrence)?.[1];
   if (instant === undefined) return occurrence;
   return DateTime.fromISO(instant, { zone: 'utc' }).setZone(zone).toISODate() ?? occurrence;
+}
+
+/**
+ * A campaign's deliveries by browser and target: messages counted by the
+ * browser stored on each, reports and conversions of a (run, user) under
+ * every (browser, target) that run's message was sent to for that user.
+ */
+function campaignBrowsers(tables: MemoryTables): Pick<Storage, 'campaignBrowsers'> {
+  return {
+    async campaignBrowsers(campaignId) {
+      const byBrowser = new Map<string, StoredBrowserTally>();
+      /** Per `occurrence/user`, the tallies of the browsers that were sent that run's message. */
+      const sentTo = new Map<string, Set<StoredBrowserTally>>();
+      for (const [occurrence, rows] of tables.deliveries.get(campaignId) ?? []) {
+        for (const userRows of rows.byUser.values()) {
+          for (const row of userRows) {
+            const delivery = readDelivery(row);
+            const { name, target } = delivery.browser ?? { name: 'other', target: 'web-push' };
+            const counts = entry(byBrowser, `${name}/${target}`, () => ({
+              name,
+              target,
+              users: 0,
+              sent: 0,
+              failed: 0,
+              viewed: 0,
+              clicked: 0,
+              conversions: 0,
+              revenue: 0,
+            }));
+            if (delivery.status !== 'sent') {
+              counts.failed += 1;
+              continue;
+            }
+            counts.sent += 1;
+            const reached = entry(sentTo, `${occurrence}/${delivery.userId}`, () => new Set());
+            if (!reached.has(counts)) {
+              reached.add(counts);
+              counts.users += 1;
+            }
+          }
+        }
+      }
+      for (const interaction of tables.interactions.values()) {
+        if (interaction.campaignId !== campaignId || interaction.kind === 'closed') continue;
+        for (const counts of sentTo.get(`${interaction.occurrence}/${interaction.userId}`) ?? [])
+          counts[interaction.kind] += 1;
+      }
+      for (const [key, row] of tables.conversions.get(campaignId) ?? []) {
+        const conversion = read(Conversion, 'conversions', `${campaignId}/${key}`, row);
+        if (conversion.control) continue;
+        for (const counts of sentTo.get(`${conversion.occurrence}/${conversion.userId}`) ?? []) {
+          counts.conversions += 1;
+          counts.revenue += conversion.revenue ?? 0;
+        }
+      }
+      return [...byBrowser.values()];
+    },
+  };
 }

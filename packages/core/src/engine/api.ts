@@ -41,6 +41,7 @@ import type { ReportBody } from '../payload/index.js';
 import type { CampaignCommandOptions, CampaignPatch } from './campaigns/editing.js';
 import type { InFlight } from './in-flight.js';
 import type {
+  CampaignBrowsers,
   CampaignForecast,
   CampaignPreview,
   CampaignRuns,
@@ -80,6 +81,8 @@ export type AddSubscriptionInput =
       };
       /** IANA zone, e.g. Europe/Paris. */
       timezone?: string;
+      /** The browser's `navigator.userAgent` (printable ASCII, at most 512 characters): stats by browser tell Chrome from Edge and Opera with it. */
+      userAgent?: string;
     }
   | { target: 'safari'; userId: string; deviceToken: string; timezone?: string };
 
@@ -173,6 +176,11 @@ export interface CampaignService {
    * from the first send's local hour, then day buckets, in the campaign's zone (docs/CAMPAIGNS.md, "Stats over time").
    */
   timeline(id: string): Promise<CampaignTimeline>;
+  /**
+   * Messages, users, reports, conversions and click-through by browser (Chrome, Firefox, Edge,
+   * Safari, other) and target (web-push, safari-legacy), most sent first (docs/CAMPAIGNS.md, "By browser").
+   */
+  browsers(id: string): Promise<CampaignBrowsers>;
   /** Why this user did or did not get this campaign, occurrence by occurrence. */
   explain(id: string, userId: string): Promise<Explanation>;
 }

@@ -100,6 +100,7 @@ export function subscriptionFromInput(parsed: ParsedSubscriptionInput, now: Date
       keys: parsed.subscription.keys,
       expirationTime: parsed.subscription.expirationTime ?? null,
       ...timezone,
+      ...(parsed.userAgent ? { userAgent: parsed.userAgent } : {}),
       createdAt: now,
       updatedAt: now,
     };

@@ -24,7 +24,8 @@
  *   names, as types, the parts it carries): context.ts (EngineContext),
  *   jobs.ts (queue job payloads, JobResult, the paused-campaign retry),
  *   decisions.ts (the decision log), faults.ts (configuration faults logged
- *   once per campaign and push service), internals.ts (what the HTTP
+ *   once per campaign and push service), browsers.ts (which browser a
+ *   subscription belongs to, kept on each delivery), internals.ts (what the HTTP
  *   handlers read beside the public API), collections.ts and logger.ts.
  *
  * This file is the engine's face to the package: src/index.ts re-exports
@@ -66,6 +67,8 @@ export {
 export type { InFlight } from './in-flight.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export type {
+  BrowserStats,
+  CampaignBrowsers,
   CampaignForecast,
   CampaignPreview,
   CampaignRuns,

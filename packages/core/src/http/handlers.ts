@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Herald } from '../engine/api.js';
 import { internals } from '../engine/internals.js';
 import { ConfigError, fieldIssues, parseInput } from '../errors/index.js';
-import { EventName, PushSubscriptionJson, TimeZone, UserId } from '../model/index.js';
+import { EventName, PushSubscriptionJson, TimeZone, UserAgent, UserId } from '../model/index.js';
 import { ReportBody } from '../payload/index.js';
 import { errorResponse } from './errors.js';
 import { type ClientAddressOptions, createRateLimiter, RateLimits } from './rate-limit.js';
@@ -86,6 +86,8 @@ const SubscribeBody = z.strictObject({
   subscription: PushSubscriptionJson,
   userId: UserId.optional(),
   timezone: TimeZone.optional(),
+  /** `navigator.userAgent`, for stats by browser. */
+  userAgent: UserAgent.optional(),
   /** The endpoint this subscription replaces (pushsubscriptionchange, VAPID key change). */
   oldEndpoint: z.string().url().optional(),
 });
@@ -175,11 +177,13 @@ export function heraldHttp<Raw = unknown>(
           () => inherited?.userId ?? `anon_${herald.subscriptions.idForEndpoint(body.subscription.endpoint)}`,
         );
         const timezone = body.timezone ?? inherited?.timezone;
+        const userAgent = body.userAgent ?? inherited?.userAgent;
         const stored = await herald.subscriptions.add({
           target: 'webpush',
           userId,
           subscription: body.subscription,
           ...(timezone ? { timezone } : {}),
+          ...(userAgent ? { userAgent } : {}),
         });
         // Only once the new subscription is stored: a failure above leaves the user their old one.
         if (oldEndpoint) await herald.subscriptions.removeByEndpoint(oldEndpoint);
@@ -226,6 +230,7 @@ export function heraldHttp<Raw = unknown>(
             expirationTime: current.expirationTime ?? null,
           },
           ...(current.timezone ? { timezone: current.timezone } : {}),
+          ...(current.userAgent ? { userAgent: current.userAgent } : {}),
         });
         return { status: 200, body: { userId, changed: userId !== current.userId } };
       }

@@ -1,3 +1,4 @@
+export * from './browser.js';
 export * from './campaign.js';
 export * from './campaign-history.js';
 export * from './common.js';

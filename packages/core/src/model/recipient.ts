@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BrowserClass } from './browser.js';
 import { Instant } from './common.js';
 import { CampaignId, SubscriptionId, UserId } from './ids.js';
 
@@ -56,6 +57,12 @@ export const Delivery = z.object({
    */
   attempts: z.number().int().min(0),
   at: Instant,
+  /**
+   * The subscription's browser and target when the outcome was recorded (the
+   * subscription may change or go later); null when unknown: rows recorded
+   * before browsers were kept, or a retry whose subscription was removed.
+   */
+  browser: BrowserClass.nullable().default(null),
 });
 export type Delivery = z.infer<typeof Delivery>;
 

@@ -76,6 +76,13 @@ export const PushSubscriptionJson = z.strictObject({
 });
 export type PushSubscriptionJson = z.infer<typeof PushSubscriptionJson>;
 
+/** A `navigator.userAgent`: printable ASCII, bounded (real ones are 100-300 characters). */
+export const UserAgent = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII');
+
 export const Target = z.enum(['webpush', 'safari']);
 export type Target = z.infer<typeof Target>;
 
@@ -84,6 +91,8 @@ const common = {
   userId: UserId,
   /** The browser's zone when it subscribed; a fallback for the profile's. */
   timezone: TimeZone.optional(),
+  /** The browser's user agent when it subscribed, if the SDK sent it: tells Chrome from Edge, Opera and others on one push service. */
+  userAgent: UserAgent.optional(),
   createdAt: Instant,
   updatedAt: Instant,
 };
@@ -122,6 +131,7 @@ export const SubscriptionInput = z.preprocess(
         userId: UserId,
         subscription: PushSubscriptionJson,
         timezone: TimeZone.optional(),
+        userAgent: UserAgent.optional(),
       })
       .register(keyAliases, { endpoint: 'subscription', keys: 'subscription' }),
     z.strictObject({

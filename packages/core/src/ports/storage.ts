@@ -1,4 +1,5 @@
 import type {
+  BrowserClass,
   Campaign,
   CampaignHistoryEntry,
   CampaignId,
@@ -119,6 +120,25 @@ export interface StoredTimelineBucket {
   start: Date;
   unit: 'hour' | 'day';
   sent: number;
+  viewed: number;
+  clicked: number;
+  conversions: number;
+  revenue: number;
+}
+
+/**
+ * One (browser, target) of a campaign's deliveries (`campaignBrowsers`).
+ * Reports and conversions are a user's per run (their token names no
+ * subscription), so they count under each (browser, target) that run's
+ * message was sent to for that user.
+ */
+export interface StoredBrowserTally extends BrowserClass {
+  /** Distinct (run, user) pairs with a message sent there. */
+  users: number;
+  /** Messages with each final outcome; `failed` counts `failed` and `gone`. */
+  sent: number;
+  failed: number;
+  /** Viewed and clicked reports, recipients' conversions (control left out) and their revenue. */
   viewed: number;
   clicked: number;
   conversions: number;
@@ -271,4 +291,10 @@ export interface Storage {
     campaignId: CampaignId,
     options: { zone: string; hourlyFor: number },
   ): Promise<StoredTimelineBucket[]>;
+  /**
+   * A campaign's deliveries by the browser and target stored on each: one
+   * entry per (browser, target) with any delivery, in no particular order;
+   * deliveries whose browser is unknown (null) count as `other`, `web-push`.
+   */
+  campaignBrowsers(campaignId: CampaignId): Promise<StoredBrowserTally[]>;
 }

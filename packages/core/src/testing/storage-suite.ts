@@ -190,7 +190,13 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
         };
         const batch: Subscription[] = [
           ...Array.from({ length: 1500 }, (_, i) =>
-            webPushSubscription(`u${pad(i)}`, 1, { expirationTime: i % 3 === 0 ? 1_767_225_600_000 : null }),
+            webPushSubscription(`u${pad(i)}`, 1, {
+              expirationTime: i % 3 === 0 ? 1_767_225_600_000 : null,
+              // The browser's user agent (for stats by browser) is kept by the batch as by one upsert.
+              ...(i === 1
+                ? { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' }
+                : {}),
+            }),
           ),
           safariSubscription('bob', { timezone: 'America/New_York' }),
           withoutKey as Subscription,
@@ -713,6 +719,24 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
         expect(await inspect.countRows('deliveries')).toBe(2);
         expect(await storage.listDeliveries(cid('c1'), 'o1', [uid('ann')])).toEqual([first]);
       });
+
+      it('keeps the browser and target each outcome was recorded with, or null', async () => {
+        const chrome = delivery('c1', 'o1', 'ann', 'wp_ann_1', 'sent', {
+          browser: { name: 'chrome', target: 'web-push' },
+        });
+        const safari = delivery('c1', 'o1', 'ann', 'sf_ann_1', 'failed', {
+          browser: { name: 'safari', target: 'safari-legacy' },
+        });
+        const unknown = delivery('c1', 'o1', 'ann', 'wp_ann_2', 'gone');
+        await storage.recordDeliveries([chrome, safari, unknown]);
+        const listed = await storage.listDeliveries(cid('c1'), 'o1', [uid('ann')]);
+        expect([...listed].sort((a, b) => (a.subscriptionId < b.subscriptionId ? -1 : 1))).toEqual([
+          safari,
+          chrome,
+          unknown,
+        ]);
+        expect(unknown.browser).toBeNull();
+      });
     });
 
     describe('interactions', () => {
@@ -1041,6 +1065,97 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
             bucket('2025-11-04T05:00:00.000Z', 'day', { sent: 1 }),
           ]);
         });
+      });
+    });
+
+    describe('stats by browser', () => {
+      const chrome = { browser: { name: 'chrome', target: 'web-push' } } as const;
+      const firefox = { browser: { name: 'firefox', target: 'web-push' } } as const;
+      const legacy = { browser: { name: 'safari', target: 'safari-legacy' } } as const;
+      const report = (
+        reportId: string,
+        occurrence: string,
+        userId: string,
+        kind: 'viewed' | 'clicked' | 'closed',
+      ) =>
+        storage.recordInteraction({
+          reportId,
+          campaignId: cid('c1'),
+          occurrence,
+          userId: uid(userId),
+          kind,
+          action: null,
+          at: at(MINUTE),
+        });
+      const conversion = (occurrence: string, userId: string, control: boolean, revenue: number | null) =>
+        storage.recordConversion({
+          campaignId: cid('c1'),
+          occurrence,
+          userId: uid(userId),
+          control,
+          at: at(HOUR),
+          eventName: 'Charged',
+          revenue,
+        });
+      const byKey = (rows: readonly { name: string; target: string }[]) =>
+        [...rows].sort((a, b) => (`${a.name}/${a.target}` < `${b.name}/${b.target}` ? -1 : 1));
+
+      it('counts messages, users, reports and conversions per browser and target', async () => {
+        await storage.recordDeliveries([
+          // u1 has Chrome and Firefox: reached on both in o1, on Chrome only in o2.
+          delivery('c1', 'o1', 'u1', 's1c', 'sent', chrome),
+          delivery('c1', 'o1', 'u1', 's1f', 'sent', firefox),
+          delivery('c1', 'o2', 'u1', 's1c', 'sent', chrome),
+          delivery('c1', 'o1', 'u2', 's2c', 'sent', chrome),
+          delivery('c1', 'o1', 'u3', 's3c', 'failed', chrome),
+          delivery('c1', 'o1', 'u4', 's4f', 'gone', firefox),
+          delivery('c1', 'o1', 'u5', 's5s', 'sent', legacy),
+          // Recorded without a browser (before browsers were kept): other, web-push.
+          delivery('c1', 'o1', 'u6', 's6', 'sent'),
+          delivery('c2', 'o1', 'u1', 's1c', 'sent', chrome),
+        ]);
+        await report('r1', 'o1', 'u1', 'viewed');
+        await report('r2', 'o1', 'u1', 'clicked');
+        await report('r3', 'o2', 'u1', 'clicked');
+        await report('r4', 'o1', 'u2', 'viewed');
+        await report('r5', 'o1', 'u2', 'closed');
+        await report('r6', 'o1', 'u5', 'clicked');
+        // A report of a user who was not sent that run's message counts nowhere.
+        await report('r7', 'o1', 'u3', 'clicked');
+        await conversion('o1', 'u1', false, 10);
+        await conversion('o1', 'u2', false, null);
+        await conversion('o1', 'u5', true, 99);
+
+        const figures = { users: 0, sent: 0, failed: 0, viewed: 0, clicked: 0, conversions: 0, revenue: 0 };
+        expect(byKey(await storage.campaignBrowsers(cid('c1')))).toEqual([
+          {
+            name: 'chrome',
+            target: 'web-push',
+            ...figures,
+            users: 3,
+            sent: 3,
+            failed: 1,
+            viewed: 2,
+            clicked: 2,
+            conversions: 2,
+            revenue: 10,
+          },
+          {
+            name: 'firefox',
+            target: 'web-push',
+            ...figures,
+            users: 1,
+            sent: 1,
+            failed: 1,
+            viewed: 1,
+            clicked: 1,
+            conversions: 1,
+            revenue: 10,
+          },
+          { name: 'other', target: 'web-push', ...figures, users: 1, sent: 1 },
+          { name: 'safari', target: 'safari-legacy', ...figures, users: 1, sent: 1, clicked: 1 },
+        ]);
+        expect(await storage.campaignBrowsers(cid('none'))).toEqual([]);
       });
     });
 

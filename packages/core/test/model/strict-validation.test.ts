@@ -206,9 +206,19 @@ describe('campaigns.create refuses what it used to ignore, naming the field', ()
     ]);
     expect(
       await issuesOf(
-        herald.subscriptions.add({ userId: 'u', subscription: { endpoint, keys }, userAgent: 'x' }),
+        herald.subscriptions.add({ userId: 'u', subscription: { endpoint, keys }, platform: 'x' }),
       ),
-    ).toEqual([{ path: 'userAgent', message: 'unknown key' }]);
+    ).toEqual([{ path: 'platform', message: 'unknown key' }]);
+    // userAgent is known, and checked: printable ASCII, at most 512 characters.
+    expect(
+      await issuesOf(
+        herald.subscriptions.add({
+          userId: 'u',
+          subscription: { endpoint, keys },
+          userAgent: 'x'.repeat(513),
+        }),
+      ),
+    ).toEqual([{ path: 'userAgent', message: expect.stringContaining('512') }]);
     expect(await issuesOf(herald.events.track({ userId: 'u', name: 'Charged', props: {} }))).toEqual([
       { path: 'props', message: 'unknown key; did you mean "properties"?' },
     ]);

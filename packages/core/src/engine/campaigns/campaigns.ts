@@ -22,10 +22,12 @@ import type { CampaignListFilter, CampaignService, CreateCampaignInput } from '.
 import type { EngineContext } from '../context.js';
 import { resolveAudience } from '../fanout/index.js';
 import {
+  type CampaignBrowsers,
   type CampaignForecast,
   type CampaignPreview,
   type CampaignRuns,
   type CampaignTimeline,
+  campaignBrowsers,
   campaignRuns,
   campaignStats,
   campaignTimeline,
@@ -354,6 +356,9 @@ export function createCampaignService(
 
     /** Figures over time, hour then day buckets in the campaign's zone (engine/observe/timeline.ts). */
     timeline: async (id: string): Promise<CampaignTimeline> => campaignTimeline(ctx, await load(id)),
+
+    /** Messages, reports and conversions by browser and target (engine/observe/browsers.ts). */
+    browsers: async (id: string): Promise<CampaignBrowsers> => campaignBrowsers(ctx, await load(id)),
 
     /** Why this user did or did not get this campaign, occurrence by occurrence (engine/observe/explain.ts). */
     async explain(id: string, userId: string): Promise<Explanation> {

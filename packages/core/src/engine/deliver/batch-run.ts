@@ -1,5 +1,6 @@
 import type { Campaign, Delivery, Subscription, UserId } from '../../model/index.js';
 import type { RecipientUpdate } from '../../ports/index.js';
+import { browserOf } from '../browsers.js';
 import type { EngineContext } from '../context.js';
 import type { DecisionLog } from '../decisions.js';
 import type { TriggerEvent } from '../jobs.js';
@@ -41,12 +42,22 @@ export function recipientUpdate(
   return { campaignId: run.campaign.id, occurrence: run.occurrence, userId, state, reason };
 }
 
-/** A delivery row of this run's occurrence: one subscription's final outcome. */
+/**
+ * A delivery row of this run's occurrence: one subscription's final outcome,
+ * with its browser (unknown when the subscription was removed before a retry).
+ */
 export function deliveryRow(
   run: BatchRun,
   userId: UserId,
-  subscriptionId: Delivery['subscriptionId'],
+  subscription: Subscription | { id: Delivery['subscriptionId'] },
   outcome: Pick<Delivery, 'status' | 'statusCode' | 'reason' | 'attempts' | 'at'>,
 ): Delivery {
-  return { campaignId: run.campaign.id, occurrence: run.occurrence, userId, subscriptionId, ...outcome };
+  return {
+    campaignId: run.campaign.id,
+    occurrence: run.occurrence,
+    userId,
+    subscriptionId: subscription.id,
+    ...outcome,
+    browser: 'target' in subscription ? browserOf(subscription) : null,
+  };
 }

@@ -154,7 +154,7 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
     const blocked = blockedReason(campaign, now) ?? (ttlLapsed(campaign, run.dueAt, now) ? 'expired' : null);
     if (!subscription || blocked) {
       await ctx.storage.recordDeliveries([
-        deliveryRow(run, job.userId, job.subscriptionId, {
+        deliveryRow(run, job.userId, subscription ?? { id: job.subscriptionId }, {
           status: 'failed',
           statusCode: null,
           reason: subscription ? `not retried: ${blocked}` : 'subscription removed before retry',

@@ -105,7 +105,7 @@ async function actOnOutcome(
   const { attempt, counterKeys } = sendAttempt;
   const now = ctx.clock.now();
   const record = (status: Delivery['status'], statusCode: number | null, reason: string | null) =>
-    deliveryRow(run, userId, subscription.id, {
+    deliveryRow(run, userId, subscription, {
       status,
       statusCode,
       reason,

@@ -4,7 +4,8 @@
  *
  * Owns: report tokens carried in payloads and checked on reports
  * (report-token.ts), last-touch conversion attribution and its figures
- * (conversions.ts), campaign stats (stats.ts), per-run stats (runs.ts)
+ * (conversions.ts), campaign stats (stats.ts), stats by browser
+ * (browsers.ts), per-run stats (runs.ts)
  * with rates and the comparison against control (rates.ts), why a user did or did not
  * get a campaign (explain.ts), how many a next run would reach
  * (forecast.ts), and the notification as a user would see it, with test
@@ -15,6 +16,7 @@
  * questions as a send), fanout/ (the audience), schedule/ and the engine's
  * shared top. Never campaigns/: the campaign service calls observe/.
  */
+export { type BrowserStats, type CampaignBrowsers, campaignBrowsers } from './browsers.js';
 export { attributeConversion, conversionStats, type TrackOptions } from './conversions.js';
 export { type Explanation, explain, type OccurrenceExplanation } from './explain.js';
 export { type CampaignForecast, forecastCampaign } from './forecast.js';

@@ -15,6 +15,7 @@ import {
 } from '../../model/index.js';
 import type { HttpRequest } from '../handlers.js';
 import {
+  CampaignBrowsersSchema,
   CampaignHistoryList,
   CampaignList,
   CampaignListQuery,
@@ -491,6 +492,26 @@ export const adminRoutes: AdminRoute[] = [
     errors: [404],
     async handle({ herald, params }) {
       return { body: await herald.campaigns.timeline(params.id) };
+    },
+  }),
+  route({
+    operationId: 'getCampaignBrowsers',
+    method: 'GET',
+    path: '/campaigns/{id}/browsers',
+    tag: 'campaigns',
+    summary: 'A campaign’s figures by browser and target',
+    description:
+      'One entry per (browser, target) with any message, most sent first: users, sent, failed, viewed, clicked, conversions, revenue and click-through. The browser is classified from the subscription when each message is recorded; reports and conversions are a user’s, so a user reached on two browsers counts on both. Definitions: docs/CAMPAIGNS.md, "By browser".',
+    params: campaignPath,
+    response: {
+      status: 200,
+      schema: CampaignBrowsersSchema,
+      description: 'The browsers, most sent first.',
+    },
+    changes: false,
+    errors: [404],
+    async handle({ herald, params }) {
+      return { body: await herald.campaigns.browsers(params.id) };
     },
   }),
   route({

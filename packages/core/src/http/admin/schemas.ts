@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type {
+  CampaignBrowsers,
   CampaignForecast,
   CampaignPreview,
   CampaignRuns,
@@ -18,6 +19,8 @@ import type {
   TestSendResult,
 } from '../../engine/observe/index.js';
 import {
+  Browser,
+  BrowserTarget,
   Campaign,
   CampaignHistoryEntry,
   CampaignId,
@@ -229,6 +232,30 @@ export const CampaignTimelineSchema = describes<CampaignTimeline>()(
     ),
     totals: z.object(figures),
     rates: z.object({ clickThrough: rate, viewRate: rate }),
+  }),
+);
+
+export const CampaignBrowsersSchema = describes<CampaignBrowsers>()(
+  z.object({
+    campaignId: z.string(),
+    browsers: z.array(
+      z.object({
+        browser: Browser.meta({
+          description: 'From the push service’s host, refined by the user agent the SDK sent at subscribe.',
+        }),
+        target: BrowserTarget.meta({
+          description: '`web-push` (standard Web Push) or `safari-legacy` (APNs website push).',
+        }),
+        users: count.meta({ description: 'Users sent a message there, once per run.' }),
+        sent: count.meta({ description: 'Messages sent.' }),
+        failed: count.meta({ description: 'Messages with a `failed` or `gone` outcome.' }),
+        viewed: count.meta({ description: 'Viewed reports of users sent the message there.' }),
+        clicked: count.meta({ description: 'Clicked reports of users sent the message there.' }),
+        conversions: count.meta({ description: 'Recipients’ conversions (control left out).' }),
+        revenue: z.number().meta({ description: 'Revenue of those conversions.' }),
+        clickThroughRate: rate.meta({ description: 'clicked / sent; null when nothing was sent.' }),
+      }),
+    ),
   }),
 );
 

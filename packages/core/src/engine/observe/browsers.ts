@@ -1,0 +1,53 @@
+import type { Browser, BrowserTarget, Campaign } from '../../model/index.js';
+import type { EngineContext } from '../context.js';
+import { ratio } from './rates.js';
+
+/** One (browser, target) of a campaign's messages (`campaigns.browsers`). */
+export interface BrowserStats {
+  /** From the push service's host, refined by the user agent the SDK sent at subscribe (docs/CAMPAIGNS.md, "By browser"). */
+  browser: Browser;
+  /** `web-push` (standard Web Push, Safari 16+ included) or `safari-legacy` (APNs website push). */
+  target: BrowserTarget;
+  /** Users sent a message there, once per run (a user reached by two runs counts twice). */
+  users: number;
+  /** Messages sent. */
+  sent: number;
+  /** Messages that did not reach the browser: `failed` and `gone` outcomes. */
+  failed: number;
+  /** Viewed and clicked reports of users sent the message there (a user reached on two browsers counts on both). */
+  viewed: number;
+  clicked: number;
+  /** Recipients' conversions (control left out) and their revenue, counted the same way. */
+  conversions: number;
+  revenue: number;
+  /** clicked / sent; null when nothing was sent. */
+  clickThroughRate: number | null;
+}
+
+export interface CampaignBrowsers {
+  campaignId: string;
+  /** One entry per (browser, target) with any message, most sent first. */
+  browsers: BrowserStats[];
+}
+
+/**
+ * `campaigns.browsers`: a campaign's messages, reports and conversions by
+ * browser and target, from the browser stored on each delivery when it was
+ * recorded; grouped by the storage.
+ */
+export async function campaignBrowsers(ctx: EngineContext, campaign: Campaign): Promise<CampaignBrowsers> {
+  const stored = await ctx.storage.campaignBrowsers(campaign.id);
+  const browsers = stored.map(
+    ({ name, target, ...figures }): BrowserStats => ({
+      browser: name,
+      target,
+      ...figures,
+      clickThroughRate: ratio(figures.clicked, figures.sent),
+    }),
+  );
+  // Most sent first; ties in a fixed order so the list reads the same on every storage.
+  browsers.sort((a, b) => b.sent - a.sent || compare(a.browser, b.browser) || compare(a.target, b.target));
+  return { campaignId: campaign.id, browsers };
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
