@@ -223,12 +223,10 @@ describe.each(STACKS)('%s stack, three worker processes', (kind) => {
       appendFileSync(process.env.HERALD_SCALE_REPORT, `${JSON.stringify(report)}\n`);
   });
 
-  // needs outcomes-as-they-arrive (branch h-engine): today a delivery job records its outcomes after
-  // its whole batch (250 users) went out, so a killed process leaves up to concurrency × batchSize
-  // messages answered but unrecorded (275 and 249 measured). With outcomes stored as they arrive, a
-  // message keeps its send slot until its outcome is stored, so at most sendConcurrency per running
-  // job are. Enable (it.skip -> it) once h-engine is merged.
-  it.skip('kill -9: in flight at the kill is bounded by the sends a process runs at once, not by its batches', () => {
+  // Outcomes are stored as they arrive (engine/deliver/record-outcomes.ts): a message keeps its send
+  // slot until its outcome is stored, so a killed process can leave at most sendConcurrency answered
+  // but unrecorded messages per running job (before, a whole batch's: 275 and 249 were measured).
+  it('kill -9: in flight at the kill is bounded by the sends a process runs at once, not by its batches', () => {
     expect(kill.ran).toBe(true);
     const concurrency = TUNING?.concurrency ?? 4;
     const sendConcurrency = TUNING?.sendConcurrency ?? 100;
