@@ -112,28 +112,31 @@ describe('chaos mode over the wire (HTTP/2, webPush provider)', () => {
       encryptionWorkers: 0,
       circuitBreaker: false,
     });
-    const send = (n: number, now = new Date()): Promise<DeliveryOutcome> =>
-      provider.send(
-        {
-          subscription: storedWebPush(running.createSubscription(), now, n),
-          payload: JSON.stringify({ n }),
-          ttlSeconds: 60,
-          urgency: 'normal',
-        },
-        now,
-      );
+    const send = (n: number, at?: Date): Promise<DeliveryOutcome> => {
+      const subscription = storedWebPush(running.createSubscription(), new Date(), n);
+      const message = {
+        subscription,
+        payload: JSON.stringify({ n }),
+        ttlSeconds: 60,
+        urgency: 'normal' as const,
+      };
+      return provider.send(message, at ?? new Date());
+    };
     return { service: running, provider, send };
   }
 
   it('answers 429 with its Retry-After, which the provider turns into the retry instant', async () => {
     const { provider, send } = await started({ tooManyRequests: 1, retryAfterSeconds: 7 });
     try {
-      const now = new Date();
-      expect(await send(1, now)).toMatchObject({
-        kind: 'retry',
-        statusCode: 429,
-        retryAt: new Date(now.getTime() + 7_000),
-      });
+      const outcome = await send(1);
+      const answered = Date.now();
+      expect(outcome).toMatchObject({ kind: 'retry', statusCode: 429 });
+      // Counted from the answer, which came after the service's decision and before `answered`.
+      const decidedAt = service?.chaos?.answers[0]?.at ?? Number.POSITIVE_INFINITY;
+      const retryAt = outcome.kind === 'retry' ? outcome.retryAt.getTime() : 0;
+      // Both instants are whole milliseconds, read by different code: 1 ms either way is the clock's grain.
+      expect(retryAt).toBeGreaterThanOrEqual(decidedAt + 7_000 - 1);
+      expect(retryAt).toBeLessThanOrEqual(answered + 7_000 + 1);
       expect(service?.chaos?.answers).toMatchObject([{ answer: 'tooManyRequests', retryAfterSeconds: 7 }]);
     } finally {
       await provider.close();
