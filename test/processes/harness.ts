@@ -73,6 +73,8 @@ export interface WorkerConfig {
   limits?: { perUser: { perDay?: number; perWeek?: number } };
   /** The first retry's delay of a job or send that failed (Herald's default is 30 s). */
   retryBaseMs?: number;
+  /** The rest of the retry policy (attempts, backoff cap), when a test needs it. */
+  retry?: { maxAttempts?: number; baseMs?: number; maxMs?: number };
   /** A file holding the instant every process reads as now (the shared fake clock). */
   clockFile?: string;
   poolSize?: number;

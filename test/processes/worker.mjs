@@ -107,6 +107,17 @@ const herald = createHerald({
       transport: pooledHttpTransport({ ca: config.pushServiceCa }),
       // Several processes share two cores here: no delivery threads on top of them.
       encryptionWorkers: 0,
+      // The breaker's changes as log lines: the engine logs an open circuit once per campaign, and
+      // nothing tells when it closes (test/processes/chaos.test.ts reads both).
+      circuitBreaker: {
+        onChange: (change) =>
+          log('warn', `circuit ${change.state === 'open' ? 'opened' : 'closed'} for ${change.origin}`, {
+            state: change.state,
+            at: change.at.getTime(),
+            reason: change.reason,
+            ...(change.openMs ? { openMs: change.openMs } : {}),
+          }),
+      },
     }),
   },
   allowEndpoint: [config.pushServiceUrl],
@@ -114,7 +125,8 @@ const herald = createHerald({
   logger,
   ...(config.clockFile ? { clock: fileClock(config.clockFile) } : {}),
   ...(config.limits ? { limits: config.limits } : {}),
-  ...(config.retryBaseMs ? { retry: { baseMs: config.retryBaseMs } } : {}),
+  ...(config.retryBaseMs ? { retry: { baseMs: config.retryBaseMs, ...config.retry } } : {}),
+  ...(config.retry && !config.retryBaseMs ? { retry: config.retry } : {}),
   tuning: config.tuning ?? {},
   onEvent(event) {
     if (event.type === 'delivery' && event.outcome === 'sent') sent++;

@@ -29,6 +29,21 @@ export interface CircuitBreakerOptions {
   openMs: number;
   /** Upper bound of the doubling open time after failed probes. Default 10 min. */
   maxOpenMs: number;
+  /**
+   * Told each time an origin's breaker opens (again, after a failed probe) or closes (an answered
+   * probe), for the host's logs and metrics: the engine logs an open circuit once per campaign, and
+   * nothing else sees it close.
+   */
+  onChange?: (change: CircuitChange) => void;
+}
+
+export interface CircuitChange {
+  origin: string;
+  state: 'open' | 'closed';
+  at: Date;
+  /** Open: why, and for how long before the next probe. Closed: the probe's answer was not a failure. */
+  reason: string;
+  openMs?: number;
 }
 
 /** What counts against a service: a 5xx or no answer at all. A 429 is the service working as meant. */
@@ -80,10 +95,11 @@ export function createCircuitBreakers(options: Partial<CircuitBreakerOptions> = 
     return state;
   };
 
-  const open = (state: OriginState, now: Date, openMs: number) => {
+  const open = (origin: string, state: OriginState, now: Date, openMs: number) => {
     state.openUntil = now.getTime() + openMs;
     state.openMs = openMs;
     state.probing = false;
+    config.onChange?.({ origin, state: 'open', at: now, reason: state.lastReason, openMs });
   };
 
   return {
@@ -102,8 +118,13 @@ export function createCircuitBreakers(options: Partial<CircuitBreakerOptions> = 
       const state = stateOf(origin);
       if (state.openUntil !== null) {
         if (!state.probing) return; // an answer to a request sent before it opened
-        if (failure) open(state, now, Math.min(config.maxOpenMs, state.openMs * 2));
-        else origins.set(origin, fresh(config.openMs));
+        if (failure) {
+          state.lastReason = 'the probe failed (5xx or no answer)';
+          open(origin, state, now, Math.min(config.maxOpenMs, state.openMs * 2));
+        } else {
+          origins.set(origin, fresh(config.openMs));
+          config.onChange?.({ origin, state: 'closed', at: now, reason: 'the probe was answered' });
+        }
         return;
       }
       const evicted = state.recent.length === config.window ? state.recent[state.next] : undefined;
@@ -114,7 +135,7 @@ export function createCircuitBreakers(options: Partial<CircuitBreakerOptions> = 
       const seen = state.recent.length;
       if (seen >= config.minRequests && state.failures / seen > config.failureRatio) {
         state.lastReason = `${state.failures} of the last ${seen} requests failed (5xx or no answer)`;
-        open(state, now, config.openMs);
+        open(origin, state, now, config.openMs);
       }
     },
     state(origin, now) {

@@ -4,6 +4,7 @@ export {
   type BreakerState,
   type CircuitBreakerOptions,
   type CircuitBreakers,
+  type CircuitChange,
   createCircuitBreakers,
   defaultCircuitBreakerOptions,
   isServiceFailure,

@@ -99,6 +99,9 @@ export function webPush(options: WebPushOptions): PushProvider {
   return {
     target: 'webpush',
     async send(message: OutboundMessage, now: Date): Promise<DeliveryOutcome> {
+      // Retry-After counts from the answer: the engine's now plus the time this send took (whole ms,
+      // rounded up), signing and encryption included; the engine's clock may be a test's fake one.
+      const enteredAt = performance.now();
       const { subscription } = message;
       if (subscription.target !== 'webpush') {
         throw new ConfigError(`the webPush provider cannot send to a ${subscription.target} subscription`);
@@ -137,7 +140,8 @@ export function webPush(options: WebPushOptions): PushProvider {
         const response = request
           ? await transport.send(request, { timeoutMs })
           : await sendFromWorker(sendingPool as DeliveryPool, input, timeoutMs);
-        outcome = outcomeOfResponse(response, endpoint, now);
+        const answeredAt = new Date(now.getTime() + Math.ceil(performance.now() - enteredAt));
+        outcome = outcomeOfResponse(response, endpoint, now, answeredAt);
       } catch (error) {
         if (error instanceof EncryptionError) throw error;
         outcome = outcomeOfNetworkError(error, now);

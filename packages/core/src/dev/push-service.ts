@@ -10,6 +10,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import ece from 'http_ece';
 import { type PushSubscriptionJson, Topic } from '../model/index.js';
+import { Chaos, type DevPushChaosOptions, type DevPushChaosReport } from './chaos.js';
 import { MAX_PUSH_BODY_BYTES, readPushBody } from './read-body.js';
 import { selfSignedCertificate } from './self-signed.js';
 import { VapidVerifier, type VerifiedVapid } from './vapid-check.js';
@@ -39,6 +40,13 @@ export interface DevPushServiceOptions {
    * through `ca`. Default false: plain HTTP/1.1, which needs no openssl.
    */
   tls?: boolean;
+  /**
+   * Misbehave like a push service at scale: rates of 503, 429 (with Retry-After), resets after
+   * the message was taken, slow answers, GOAWAY every N requests, and subscriptions gone for good
+   * (see chaos.ts). A bad option throws a ValidationError at creation.
+   * `respondWith` rules still win over it. Default: off, every valid request gets 201.
+   */
+  chaos?: DevPushChaosOptions;
 }
 
 export interface ReceivedPushMessage {
@@ -51,6 +59,11 @@ export interface ReceivedPushMessage {
   receivedAt: Date;
   /** '2.0' over HTTP/2, '1.1' otherwise. */
   httpVersion: string;
+  /**
+   * In chaos mode, a message taken but not answered 201 at once: `reset` (the sender saw the stream
+   * reset, so it will send again: a duplicate the service cannot avoid) or `slow` (answered late).
+   */
+  chaos?: 'reset' | 'slow';
 }
 
 /** A request the service turned down on its own checks, with why (handy when a test fails). */
@@ -98,6 +111,8 @@ export interface DevPushService {
   readonly rejected: readonly RejectedPushRequest[];
   /** Forgets received and rejected messages (subscriptions and rules stay). */
   clear(): void;
+  /** What chaos mode did to each request; null when it is off. */
+  readonly chaos: DevPushChaosReport | null;
 }
 
 interface Subscriber {
@@ -121,6 +136,9 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
   const sessions = new Set<Http2Session>();
   let origin: string | null = null;
   let verifier: VapidVerifier | null = null;
+  const chaos = options.chaos ? new Chaos(options.chaos) : null;
+  // Slow answers waiting: stop() must not leave timers writing to closed streams.
+  const slowTimers = new Map<NodeJS.Timeout, () => void>();
 
   const currentUrl = (): string => {
     if (!origin) throw new Error('dev push service not started');
@@ -185,6 +203,27 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
       return;
     }
 
+    const fate = chaos?.decide(subscriber.endpoint, at.getTime()) ?? null;
+    if (fate?.goAway) {
+      // After this answer: GOAWAY names the last stream the session processed, so the sender knows
+      // which later streams were never handled and may send them again safely.
+      res.once('finish', () => goAwayAfter(req));
+      if (!('stream' in req)) res.setHeader('Connection', 'close');
+    }
+    switch (fate?.answer) {
+      case 'gone':
+        return plainAnswer(res, 410, 'push subscription has unsubscribed or expired');
+      case 'outage':
+      case 'unavailable':
+        return plainAnswer(res, 503, 'service unavailable');
+      case 'tooManyRequests':
+        return plainAnswer(res, 429, 'too many requests', {
+          'Retry-After': String((chaos as Chaos).retryAfterSeconds),
+        });
+      default:
+        break;
+    }
+
     let plaintext: string;
     try {
       plaintext = ece
@@ -200,7 +239,27 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
       vapid: check.vapid,
       receivedAt: at,
       httpVersion: req.httpVersion,
+      ...(fate?.answer === 'reset' || fate?.answer === 'slow' ? { chaos: fate.answer } : {}),
     });
+    if (fate?.answer === 'reset') {
+      if ('stream' in req) req.stream.close(h2constants.NGHTTP2_INTERNAL_ERROR);
+      else req.socket.destroy();
+      return;
+    }
+    if (fate?.answer === 'slow') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(
+          () => {
+            slowTimers.delete(timer);
+            resolve();
+          },
+          (chaos as Chaos).slowMs,
+        );
+        slowTimers.set(timer, resolve);
+      });
+      const gone = 'stream' in req ? req.stream.destroyed : req.socket.destroyed;
+      if (gone || !server) return;
+    }
     res.writeHead(201, { Location: `${origin}/message/${randomUUID()}` });
     res.end();
   }
@@ -248,6 +307,11 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
     async stop() {
       const running = server;
       server = null;
+      for (const [timer, wake] of slowTimers) {
+        clearTimeout(timer);
+        wake();
+      }
+      slowTimers.clear();
       if (!running) return;
       running.closeAll();
       await new Promise<void>((resolve, reject) =>
@@ -270,6 +334,7 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
       const auth = randomBytes(16);
       const endpoint = `${currentUrl()}/push/${id}`;
       subscribers.set(id, { endpoint, keys, auth, rule: null });
+      chaos?.created(endpoint);
       return {
         endpoint,
         expirationTime: null,
@@ -293,7 +358,24 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
       received.length = 0;
       rejected.length = 0;
     },
+    chaos,
   };
+}
+
+function plainAnswer(
+  res: ServerResponse | Http2ServerResponse,
+  status: number,
+  reason: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+  res.end(reason);
+}
+
+function goAwayAfter(req: IncomingMessage | Http2ServerRequest): void {
+  if (!('stream' in req)) return; // HTTP/1.1: the Connection: close header did it
+  const session = req.stream.session;
+  if (session && !session.closed && !session.destroyed) session.goaway(h2constants.NGHTTP2_NO_ERROR);
 }
 
 function headerOf(req: IncomingMessage | Http2ServerRequest, name: string): string | undefined {

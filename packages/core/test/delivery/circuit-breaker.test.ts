@@ -69,6 +69,32 @@ describe('circuit breaker (pure, engine time)', () => {
     expect(waits).toEqual([1_000, 2_000, 3_000, 3_000]);
   });
 
+  it('tells onChange when it opens, reopens after a failed probe and closes', () => {
+    const changes: Array<{ state: string; at: number; openMs?: number }> = [];
+    const breakers = createCircuitBreakers({
+      window: 2,
+      minRequests: 2,
+      openMs: 1_000,
+      onChange: (change) =>
+        changes.push({
+          state: change.state,
+          at: change.at.getTime() - t0.getTime(),
+          ...(change.openMs ? { openMs: change.openMs } : {}),
+        }),
+    });
+    breakers.record(origin, true, at(0));
+    breakers.record(origin, true, at(10));
+    expect(breakers.admit(origin, at(1_010))).toEqual({ allowed: true, probe: true });
+    breakers.record(origin, true, at(1_020));
+    expect(breakers.admit(origin, at(3_020))).toEqual({ allowed: true, probe: true });
+    breakers.record(origin, false, at(3_030));
+    expect(changes).toEqual([
+      { state: 'open', at: 10, openMs: 1_000 },
+      { state: 'open', at: 1_020, openMs: 2_000 },
+      { state: 'closed', at: 3_030 },
+    ]);
+  });
+
   it('keeps origins apart and ignores answers to requests sent before it opened', () => {
     const breakers = createCircuitBreakers({ window: 2, minRequests: 2 });
     breakers.record(origin, true, t0);

@@ -99,6 +99,23 @@ describe('Do-Not-Disturb', () => {
     });
   });
 
+  it('a retry never lands inside DND: a 429 just before the window is retried when it ends', async () => {
+    const b = campaignRun({ start: '2026-01-10T00:00:00Z', dnd: { ...dnd, action: 'delay' } });
+    await b.addUser('london', 'Europe/London');
+    const tries: Date[] = [];
+    b.answers.set('https://push.example.test/send/london', (_message, now) => {
+      tries.push(now);
+      // The first try, at 20:59 London, is told to come back in five minutes: inside the window.
+      return tries.length === 1
+        ? { kind: 'retry', retryAt: new Date(now.getTime() + 300_000), statusCode: 429, reason: '429' }
+        : { kind: 'sent', statusCode: 201 };
+    });
+    await b.launch({ when: { schedule: { type: 'once', at: '2026-01-10T20:59:00Z' } } });
+    await b.runUntil('2026-01-12T00:00:00Z');
+    expect(tries.map((at) => local(at, 'Europe/London'))).toEqual(['2026-01-10 20:59', '2026-01-11 09:00']);
+    expect(b.sent.map((m) => local(m.at, 'Europe/London'))).toEqual(['2026-01-11 09:00']);
+  });
+
   it('discard: inside the window the message is skipped as dnd-discarded', async () => {
     const b = campaignRun({ start: '2026-01-10T00:00:00Z', dnd: { ...dnd, action: 'discard' } });
     await b.addUser('tokyo', 'Asia/Tokyo');
