@@ -118,6 +118,8 @@ export function safariApns(options: SafariApnsOptions): PushProvider {
         };
       }
 
+      // Retry-After counts from Apple's answer, not from the request (as in webPush).
+      const requestedAt = performance.now();
       let outcome: DeliveryOutcome;
       try {
         let token = await tokens.current();
@@ -126,7 +128,8 @@ export function safariApns(options: SafariApnsOptions): PushProvider {
           token = await tokens.renew(token);
           response = await post(message, subscription.deviceToken, body, token);
         }
-        outcome = outcomeOfApnsResponse(response, now);
+        const answeredAt = new Date(now.getTime() + Math.ceil(performance.now() - requestedAt));
+        outcome = outcomeOfApnsResponse(response, now, answeredAt);
       } catch (error) {
         if (error instanceof ConfigError) throw error;
         outcome = outcomeOfNetworkError(error, now);
@@ -159,8 +162,15 @@ export function apnsPayloadOf(json: string, actionLabel?: string): ApnsWebsitePa
 
 const TOKEN_REASONS = new Set(['InvalidProviderToken', 'ExpiredProviderToken']);
 
-/** Apple's answer as an outcome (the 403 token renewal has happened before this). */
-export function outcomeOfApnsResponse(response: TransportResponse, now: Date): DeliveryOutcome {
+/**
+ * Apple's answer as an outcome (the 403 token renewal has happened before this). `now` is when the
+ * request left; `answeredAt`, when the answer came (default `now`): Retry-After counts from it.
+ */
+export function outcomeOfApnsResponse(
+  response: TransportResponse,
+  now: Date,
+  answeredAt: Date = now,
+): DeliveryOutcome {
   const statusCode = response.statusCode;
   const code = reasonCode(response);
   const reason = code ? `${statusCode} ${code}` : `${statusCode}`;
@@ -168,11 +178,12 @@ export function outcomeOfApnsResponse(response: TransportResponse, now: Date): D
   // 410 Unregistered / DeviceTokenInactiveForTopic: the user turned notifications off.
   if (statusCode === 410) return { kind: 'gone', statusCode };
   if (statusCode === 429) {
-    const retryAt = retryAfterOf(response, now) ?? new Date(now.getTime() + DEFAULT_RATE_LIMIT_RETRY_MS);
+    const retryAt =
+      retryAfterOf(response, answeredAt) ?? new Date(now.getTime() + DEFAULT_RATE_LIMIT_RETRY_MS);
     return { kind: 'retry', retryAt, statusCode, reason };
   }
   if (statusCode >= 500)
-    return { kind: 'retry', retryAt: retryAfterOf(response, now) ?? now, statusCode, reason };
+    return { kind: 'retry', retryAt: retryAfterOf(response, answeredAt) ?? now, statusCode, reason };
   if (statusCode === 403) {
     const what = TOKEN_REASONS.has(code) ? `Invalid Authentication: ${reason}` : reason;
     return { kind: 'failed', statusCode, reason: what, configFault: true };

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
 import type { OutboundMessage, PushProvider } from '../../src/delivery/provider.js';
 import { adaptForSafari, TARGET_REPORTING, urlArgsOf } from '../../src/delivery/safari-adapt.js';
-import { apnsPayloadOf, safariApns } from '../../src/delivery/safari-apns.js';
+import { apnsPayloadOf, outcomeOfApnsResponse, safariApns } from '../../src/delivery/safari-apns.js';
 import { ConfigError } from '../../src/errors/index.js';
 import type { SafariSubscription, Urgency } from '../../src/model/index.js';
 import { DECLARATIVE_WEB_PUSH, type HeraldPayload } from '../../src/payload/index.js';
@@ -262,5 +262,26 @@ describe('adaptForSafari and the APNs payload mapping', () => {
   it('says Safari legacy recipients report nothing back (stats show n/a, not zero)', () => {
     expect(TARGET_REPORTING.safari).toEqual({ viewed: false, clicked: false, closed: false });
     expect(TARGET_REPORTING.webpush.viewed).toBe(true);
+  });
+});
+
+describe('outcomeOfApnsResponse', () => {
+  const sentAt = new Date('2026-12-06T10:00:00.000Z');
+  const answeredAt = new Date('2026-12-06T10:00:00.300Z');
+  const answer = (statusCode: number, headers: Record<string, string> = {}) => ({
+    statusCode,
+    headers,
+    body: '{"reason":"TooManyRequests"}',
+  });
+
+  it("counts Retry-After from Apple's answer, not from the request (RFC 9110 §10.2.3)", () => {
+    const outcome = outcomeOfApnsResponse(answer(429, { 'retry-after': '5' }), sentAt, answeredAt);
+    expect(outcome).toMatchObject({ kind: 'retry', statusCode: 429 });
+    expect(outcome.kind === 'retry' && outcome.retryAt.toISOString()).toBe('2026-12-06T10:00:05.300Z');
+  });
+
+  it('counts from the request when no answer time is given, as before', () => {
+    const outcome = outcomeOfApnsResponse(answer(503, { 'retry-after': '2' }), sentAt);
+    expect(outcome.kind === 'retry' && outcome.retryAt.toISOString()).toBe('2026-12-06T10:00:02.000Z');
   });
 });
