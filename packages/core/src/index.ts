@@ -49,6 +49,7 @@ export {
   type RenderContext,
   type RenderedMessage,
   type ReportClaims,
+  type ReportSecret,
   type ReportService,
   RetentionAge,
   type RetryPolicy,

@@ -54,7 +54,13 @@ import { createImports, mergeProfile, profileForSubscriber, subscriptionFromInpu
 import { sendGauge } from './in-flight.js';
 import { registerInternals } from './internals.js';
 import { consoleLogger } from './logger.js';
-import { attributeConversion, reportKeyFor, reportTokens, type TrackOptions } from './observe/index.js';
+import {
+  attributeConversion,
+  type ReportSecret,
+  reportKeyFor,
+  reportTokens,
+  type TrackOptions,
+} from './observe/index.js';
 import { pruneHistory } from './retention.js';
 import { runScheduler } from './schedule/index.js';
 import { armLiveTriggers } from './triggers/index.js';
@@ -89,8 +95,12 @@ export interface HeraldOptions {
    * resolver). For tests, and for hosts that resolve through their own DNS.
    */
   resolveHost?: (hostname: string) => Promise<string[]>;
-  /** Signs report tokens; generate 32 random bytes once and keep them, or reports of earlier messages are refused. */
-  reportSecret?: string | Uint8Array;
+  /**
+   * Signs report tokens; generate 32 random bytes once and keep them, or reports of earlier messages
+   * are refused. To rotate, give a list, newest first: the first signs, all verify (keep the old one
+   * for `tuning.reportTokenTtlMs`).
+   */
+  reportSecret?: ReportSecret | readonly ReportSecret[];
   /** Absolute URL where service workers post reports, e.g. https://example.com/herald/reports. */
   reportUrl?: string;
   /**

@@ -78,6 +78,7 @@ export type {
   OccurrenceExplanation,
   PreviewNotification,
   ReportClaims,
+  ReportSecret,
   RunProgress,
   RunRates,
   RunStats,

@@ -36,7 +36,13 @@ export {
   MIN_EXPECTED,
   wilsonInterval,
 } from './rates.js';
-export { type ReportClaims, type ReportTokens, reportKeyFor, reportTokens } from './report-token.js';
+export {
+  type ReportClaims,
+  type ReportSecret,
+  type ReportTokens,
+  reportKeyFor,
+  reportTokens,
+} from './report-token.js';
 export {
   type CampaignRuns,
   campaignRuns,

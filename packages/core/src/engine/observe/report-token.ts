@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { ConfigError } from '../../errors/index.js';
 
 /**
  * The token a message carries back in its service-worker reports: who it was
@@ -25,8 +26,28 @@ export interface ReportTokens {
   verify(token: string, now: Date): ReportClaims | null;
 }
 
-export function reportTokens(secret: string | Uint8Array): ReportTokens {
-  const mac = (data: string) => createHmac('sha256', secret).update(data).digest();
+export type ReportSecret = string | Uint8Array;
+
+/**
+ * `secrets` may be one secret or several, newest first: the first signs, every one verifies. A
+ * rotation adds the new secret in front and keeps the old one until the tokens it signed have
+ * expired (`tuning.reportTokenTtlMs`), so late reports of earlier messages still count.
+ */
+export function reportTokens(secrets: ReportSecret | readonly ReportSecret[]): ReportTokens {
+  const keys: readonly ReportSecret[] = Array.isArray(secrets) ? secrets : [secrets as ReportSecret];
+  const [signing] = keys;
+  if (signing === undefined) throw new ConfigError('reportSecret: the list of secrets is empty');
+  const macWith = (secret: ReportSecret, data: string) => createHmac('sha256', secret).update(data).digest();
+  const mac = (data: string) => macWith(signing, data);
+  // Every secret is tried (no early exit), so the time taken does not say which one matched.
+  const signedByAny = (body: string, given: Buffer): boolean => {
+    let matched = false;
+    for (const secret of keys) {
+      const expected = macWith(secret, body);
+      if (given.length === expected.length && timingSafeEqual(given, expected)) matched = true;
+    }
+    return matched;
+  };
   return {
     sign({ campaignId, occurrence, userId, expiresAt }) {
       const body = Buffer.from(
@@ -37,9 +58,7 @@ export function reportTokens(secret: string | Uint8Array): ReportTokens {
     verify(token, now) {
       const [body, signature] = token.split('.');
       if (!body || !signature) return null;
-      const expected = mac(body);
-      const given = Buffer.from(signature, 'base64url');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+      if (!signedByAny(body, Buffer.from(signature, 'base64url'))) return null;
       let decoded: unknown;
       try {
         decoded = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
