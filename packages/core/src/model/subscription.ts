@@ -55,13 +55,16 @@ export function isP256PublicKey(text: string): boolean {
 }
 
 /** The p256dh key as the browser sends it: refused at subscribe, not found out at the first send. */
-const P256dhInput = Base64Url.min(80, 'must be an uncompressed P-256 public key')
-  .max(100)
-  .refine(isP256PublicKey, 'must be an uncompressed P-256 public key (65 bytes, 0x04, a point on the curve)');
+// A key of the wrong size is one issue, not one per check (`abort` stops the checks after it).
+const P256DH_SHAPE = 'must be an uncompressed P-256 public key (65 bytes, 0x04, a point on the curve)';
+const P256dhInput = Base64Url.min(80, { message: P256DH_SHAPE, abort: true })
+  .max(100, { message: P256DH_SHAPE, abort: true })
+  .refine(isP256PublicKey, P256DH_SHAPE);
 /** The auth secret: RFC 8291 §3.2 makes it exactly 16 bytes. */
-const AuthSecretInput = Base64Url.min(16)
-  .max(32)
-  .refine((text) => byteLength(text) === 16, 'must be 16 bytes (22 base64url characters)');
+const AUTH_SIZE = 'must be 16 bytes (22 base64url characters)';
+const AuthSecretInput = Base64Url.min(16, { message: AUTH_SIZE, abort: true })
+  .max(32, { message: AUTH_SIZE, abort: true })
+  .refine((text) => byteLength(text) === 16, AUTH_SIZE);
 
 /** W3C PushSubscriptionJSON, as `subscription.toJSON()` gives it in the browser. */
 export const PushSubscriptionJson = z.strictObject({

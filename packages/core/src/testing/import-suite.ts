@@ -7,6 +7,7 @@ import { IMPORT_BATCH } from '../engine/imports.js';
 import type { Counters } from '../ports/counters.js';
 import type { Storage } from '../ports/storage.js';
 import { type FakeClock, fakeClock } from './fake-clock.js';
+import { P256DH } from './fixtures.js';
 
 export interface ImportSuiteOptions {
   name: string;
@@ -18,7 +19,8 @@ export interface ImportSuiteOptions {
 }
 
 const NOW = '2026-03-05T09:00:00Z';
-const KEYS = { p256dh: `B${'A'.repeat(86)}`, auth: 'AAAAAAAAAAAAAAAAAAAAAA' };
+// A real P-256 point: subscribe refuses a p256dh that is not one.
+const KEYS = { p256dh: P256DH, auth: 'AAAAAAAAAAAAAAAAAAAAAA' };
 const endpoint = (name: string) => `https://push.example.test/send/${name}`;
 
 /**

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { asUserId } from '../../../src/index.js';
+import { P256DH } from '../../../src/testing/fixtures.js';
 import { campaignRun } from './harness.js';
 
-const KEYS = { p256dh: `B${'A'.repeat(86)}`, auth: 'AAAAAAAAAAAAAAAAAAAAAA' };
+// A real P-256 point: subscribe refuses a p256dh that is not one.
+const KEYS = { p256dh: P256DH, auth: 'AAAAAAAAAAAAAAAAAAAAAA' };
 const CHROME =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
