@@ -96,6 +96,7 @@ export async function waitForLockWaiter(admin: pg.Pool, waiter: LockWaiter): Pro
 }
 
 const LOCK_WAIT_TIMEOUT_MS = 30_000;
+const SETTLE_TIMEOUT_MS = 30_000;
 
 /**
  * Holds an exclusive lock on `table` (schema-qualified) so the statement
@@ -122,7 +123,24 @@ export async function terminateWhileBlocked(options: {
     const pid = await waitForLockWaiter(admin, { queryLike: blockedQueryLike });
     const { rows } = await admin.query<{ done: boolean }>('SELECT pg_terminate_backend($1) AS done', [pid]);
     if (rows[0]?.done !== true) throw new Error(`could not terminate backend ${pid}`);
-    return await settled;
+    // Never hang the file on a call that does not settle: fail it (and release the lock) in time.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `the call blocked on ${table} did not settle ${SETTLE_TIMEOUT_MS} ms after its backend was terminated`,
+            ),
+          ),
+        SETTLE_TIMEOUT_MS,
+      );
+    });
+    try {
+      return await Promise.race([settled, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   } finally {
     await locker.query('ROLLBACK').catch(() => undefined);
     locker.release();
