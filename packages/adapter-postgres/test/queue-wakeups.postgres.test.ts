@@ -1,4 +1,5 @@
 import type { Queue } from '@herald/core';
+import { listenForWakes, untilListening } from '@herald/core/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { postgresQueue } from '../src/index.js';
@@ -8,26 +9,6 @@ import { type Backend, openBackend, testPool } from './helpers.js';
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
 const job = (name: string) => ({ name, payload: null, runAt: new Date('2026-05-01T10:00:00Z') });
-
-/** Counts a queue's wake-ups and waits for the next one. */
-function listen(queue: Queue) {
-  let calls = 0;
-  let next: (() => void) | null = null;
-  const stop = queue.onWake!(() => {
-    calls += 1;
-    next?.();
-  });
-  const wake = (withinMs: number) =>
-    new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), withinMs);
-      next = () => {
-        clearTimeout(timer);
-        next = null;
-        resolve(true);
-      };
-    });
-  return { stop, wake, calls: () => calls };
-}
 
 describe('postgresQueue wake-ups across connections', () => {
   let backend: Backend;
@@ -55,20 +36,14 @@ describe('postgresQueue wake-ups across connections', () => {
     return rows.map((row) => row.pid);
   }
 
-  async function untilListening(listener: ReturnType<typeof listen>): Promise<void> {
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      const heard = listener.wake(200);
-      await web.enqueue([job('warm-up')]);
-      if (await heard) return;
-    }
-    throw new Error('never heard an enqueue');
-  }
+  /** What `untilListening` enqueues, on the web handle, until the worker's listener hears it. */
+  const warmUp = () => web.enqueue([job('warm-up')]);
 
   it('holds one connection for LISTEN while listened to, and gives it back when nobody listens', async () => {
-    const first = listen(worker);
-    const second = listen(worker);
+    const first = listenForWakes(worker);
+    const second = listenForWakes(worker);
     try {
-      await untilListening(first);
+      await untilListening(first, warmUp);
       expect(await listeners()).toHaveLength(1);
     } finally {
       first.stop();
@@ -78,9 +53,9 @@ describe('postgresQueue wake-ups across connections', () => {
   });
 
   it('listens again after its connection is killed, wakes once on return, then within 100 ms again', async () => {
-    const listener = listen(worker);
+    const listener = listenForWakes(worker);
     try {
-      await untilListening(listener);
+      await untilListening(listener, warmUp);
       const [pid] = await listeners();
       expect(pid).toBeDefined();
       const regained = listener.wake(10_000);
@@ -102,7 +77,7 @@ describe('postgresQueue wake-ups across connections', () => {
 
   it('holds no connection from a pool of two: its workers poll rather than starve their queries', async () => {
     const small = testPool(2);
-    const listener = listen(postgresQueue({ client: small, schema: backend.schema }));
+    const listener = listenForWakes(postgresQueue({ client: small, schema: backend.schema }));
     try {
       const heard = listener.wake(500);
       await web.enqueue([job('unheard')]);
@@ -115,9 +90,9 @@ describe('postgresQueue wake-ups across connections', () => {
   });
 
   it('does not notify when an enqueue adds nothing', async () => {
-    const listener = listen(worker);
+    const listener = listenForWakes(worker);
     try {
-      await untilListening(listener);
+      await untilListening(listener, warmUp);
       await web.enqueue([{ ...job('held'), dedupeKey: 'held' }]);
       await new Promise((resolve) => setTimeout(resolve, 200));
       const before = listener.calls();

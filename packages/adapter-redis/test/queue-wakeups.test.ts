@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from '@herald/core';
+import { listenForWakes, untilListening } from '@herald/core/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { redisQueue } from '../src/index.js';
@@ -8,25 +9,6 @@ import { clearPrefix, connect, uniquePrefix } from './support/redis.js';
 vi.setConfig({ testTimeout: 30_000 });
 
 const job = (name: string) => ({ name, payload: null, runAt: new Date('2026-05-01T10:00:00Z') });
-
-function listen(queue: Queue) {
-  let calls = 0;
-  let next: (() => void) | null = null;
-  const stop = queue.onWake!(() => {
-    calls += 1;
-    next?.();
-  });
-  const wake = (withinMs: number) =>
-    new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), withinMs);
-      next = () => {
-        clearTimeout(timer);
-        next = null;
-        resolve(true);
-      };
-    });
-  return { stop, wake, calls: () => calls };
-}
 
 describe('redisQueue wake-ups across connections', () => {
   const prefix = uniquePrefix('queue-wakeups');
@@ -49,14 +31,8 @@ describe('redisQueue wake-ups across connections', () => {
     workerConnection.disconnect();
   });
 
-  async function untilListening(listener: ReturnType<typeof listen>): Promise<void> {
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      const heard = listener.wake(200);
-      await web.enqueue([job('warm-up')]);
-      if (await heard) return;
-    }
-    throw new Error('never heard an enqueue');
-  }
+  /** What `untilListening` enqueues, on the web handle, until the worker's listener hears it. */
+  const warmUp = () => web.enqueue([job('warm-up')]);
 
   /** The ids of the worker's subscribed connections. */
   async function subscribers(): Promise<string[]> {
@@ -69,9 +45,9 @@ describe('redisQueue wake-ups across connections', () => {
   }
 
   it('subscribes while listened to, and closes its subscriber when nobody listens', async () => {
-    const listener = listen(worker);
+    const listener = listenForWakes(worker);
     try {
-      await untilListening(listener);
+      await untilListening(listener, warmUp);
       expect(await subscribers()).toHaveLength(1);
     } finally {
       listener.stop();
@@ -80,9 +56,9 @@ describe('redisQueue wake-ups across connections', () => {
   });
 
   it('subscribes again after its connection is killed, wakes once on return, then within 100 ms again', async () => {
-    const listener = listen(worker);
+    const listener = listenForWakes(worker);
     try {
-      await untilListening(listener);
+      await untilListening(listener, warmUp);
       const [id] = await subscribers();
       expect(id).toBeDefined();
       const regained = listener.wake(10_000);

@@ -390,7 +390,8 @@ describe('the dashboard in Chromium, on the example app and a real Postgres', ()
     await page.getByLabel('Title', { exact: true }).fill('Edited while paused');
     await page.getByLabel('Labels').fill('edited');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByRole('heading', { name: 'Typed by keyboard' }).waitFor();
+    // Exact: the form's own heading, "Edit Typed by keyboard", would match a substring at once.
+    await page.getByRole('heading', { name: 'Typed by keyboard', exact: true }).waitFor();
     const edited = await herald.campaigns.get(id);
     expect(edited.what.title).toBe('Edited while paused');
     expect(edited.labels).toEqual(['edited']);

@@ -17,6 +17,7 @@ import {
   UserEvent,
   type UserId,
 } from '../model/index.js';
+import { emptyOccurrenceTallies } from '../ports/empty-tallies.js';
 import type { PruneBatch } from '../ports/queue.js';
 import type {
   AudiencePageRecord,
@@ -668,21 +669,7 @@ function campaignStatistics(tables: MemoryTables): Pick<Storage, 'recordAudience
       const zone = options?.dayIn;
       const tally = (occurrence: string): StoredOccurrenceTallies => {
         const key = zone === undefined ? occurrence : occurrenceDay(occurrence, zone);
-        return entry(byOccurrence, key, () => ({
-          occurrence: key,
-          recipients: { pending: 0, delivered: 0, undeliverable: 0, skipped: 0, control: 0 },
-          skipped: {},
-          deliveries: { sent: 0, failed: 0, gone: 0 },
-          interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
-          interactionUsers: { viewed: 0, clicked: 0, closed: 0 },
-          conversions: {
-            recipients: { conversions: 0, revenue: 0 },
-            control: { conversions: 0, revenue: 0 },
-          },
-          paged: 0,
-          pagedAll: false,
-          lastSettledAt: null,
-        }));
+        return entry(byOccurrence, key, () => emptyOccurrenceTallies(key));
       };
       for (const [occurrence, rows] of tables.recipients.get(campaignId) ?? []) {
         for (const row of rows.values()) {

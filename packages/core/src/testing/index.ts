@@ -35,3 +35,4 @@ export {
 export { MATRIX_NOW, matrixProfiles, matrixSegments } from './segment-matrix.js';
 export { runShutdownSuite, type ShutdownSuiteOptions } from './shutdown-suite.js';
 export { runStorageSuite } from './storage-suite.js';
+export { listenForWakes, untilListening, type WakeListener } from './wake-listener.js';

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ClaimedJob, JobInput, Queue } from '../ports/queue.js';
 import { at, MINUTE, T0 } from './fixtures.js';
 import type { QueueSuiteOptions } from './harness.js';
+import { listenForWakes, untilListening } from './wake-listener.js';
 
 const SECOND = 1000;
 
@@ -313,41 +314,13 @@ export function runQueueSuite(options: QueueSuiteOptions): void {
     });
 
     describe.runIf(options.createPeer !== undefined)('wake-ups', () => {
-      /** Calls counted on `target`'s onWake, and a way to wait for the next one. */
-      function listen(target: Queue) {
-        expect(target.onWake).toBeTypeOf('function');
-        let calls = 0;
-        let next: (() => void) | null = null;
-        const stop = target.onWake!(() => {
-          calls += 1;
-          next?.();
-        });
-        const wake = (withinMs: number) =>
-          new Promise<boolean>((resolve) => {
-            const timer = setTimeout(() => resolve(false), withinMs);
-            next = () => {
-              clearTimeout(timer);
-              next = null;
-              resolve(true);
-            };
-          });
-        return { stop, wake, calls: () => calls };
-      }
-
-      /** Enqueues until the listener hears one (a LISTEN or SUBSCRIBE may still be on its way). */
-      async function untilListening(listener: ReturnType<typeof listen>): Promise<void> {
-        for (let attempt = 0; attempt < 50; attempt += 1) {
-          const heard = listener.wake(200);
-          await queue.enqueue([job('warm-up', T0)]);
-          if (await heard) return;
-        }
-        throw new Error('the listener never heard an enqueue');
-      }
+      /** What `untilListening` enqueues until the peer hears it. */
+      const warmUp = () => queue.enqueue([job('warm-up', T0)]);
 
       it("wakes a peer's listener within 100 ms of an enqueue", async () => {
-        const listener = listen(peer);
+        const listener = listenForWakes(peer);
         try {
-          await untilListening(listener);
+          await untilListening(listener, warmUp);
           const started = performance.now();
           const heard = listener.wake(1000);
           await queue.enqueue([job('a', T0)]);
@@ -359,8 +332,8 @@ export function runQueueSuite(options: QueueSuiteOptions): void {
       });
 
       it('calls a listener no more once it stopped listening', async () => {
-        const listener = listen(peer);
-        await untilListening(listener);
+        const listener = listenForWakes(peer);
+        await untilListening(listener, warmUp);
         listener.stop();
         const before = listener.calls();
         await queue.enqueue([job('a', T0)]);

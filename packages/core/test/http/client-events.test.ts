@@ -1,15 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  createHerald,
-  generateVapidKeys,
-  type HttpOptions,
-  heraldHttp,
-  memoryQueue,
-  memoryStorage,
-  silentLogger,
-  webPush,
-} from '../../src/index.js';
-import { createTestPushService, fakeClock, type TestPushService } from '../../src/testing/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { HttpOptions } from '../../src/index.js';
+import { httpEngine, loopbackPushService, sentToAda } from './support.js';
 
 // Each case runs a campaign to its send on a shared, loaded CI box.
 vi.setConfig({ testTimeout: 60_000 });
@@ -19,39 +10,18 @@ vi.setConfig({ testTimeout: 60_000 });
  * host's session names) and how much revenue they may claim.
  */
 describe('events posted by browsers', () => {
-  let service: TestPushService;
-  let serviceUrl: string;
-  beforeAll(async () => {
-    service = createTestPushService();
-    serviceUrl = (await service.start()).url;
-  });
-  afterAll(() => service.stop());
+  const loopback = loopbackPushService();
+  const { service } = loopback;
 
   async function sentCampaign(options: HttpOptions) {
-    const clock = fakeClock('2026-04-01T08:00:00Z');
-    const storage = memoryStorage();
-    const herald = createHerald({
-      storage,
-      queue: memoryQueue(),
-      providers: {
-        webpush: webPush({ vapid: { subject: 'mailto:ops@example.com', ...generateVapidKeys() } }),
-      },
-      clock,
-      allowEndpoint: [serviceUrl],
-      logger: silentLogger,
-    });
-    const subscription = service.createSubscription();
-    await herald.subscriptions.add({ userId: 'ada', subscription });
-    const campaign = await herald.campaigns.create({
+    const { herald, handle } = httpEngine({ allowEndpoint: loopback.url, http: options });
+    const { campaign, subscription } = await sentToAda(herald, service, {
       name: 'Sale',
       when: { schedule: { type: 'once', at: '2026-04-01T08:00:00Z' } },
       who: { segment: { type: 'all' } },
       what: { title: 'Sale', deeplink: 'https://example.com/' },
       setup: { conversion: { event: { name: 'purchase' }, windowHours: 24, revenueProperty: 'amount' } },
     });
-    await herald.campaigns.schedule(campaign.id);
-    await herald.tick();
-    const handle = heraldHttp(herald, options);
     const track = (body: unknown) => handle({ method: 'POST', path: '/events', headers: {}, body });
     const converted = async () => {
       const { conversions, revenue } = (await herald.campaigns.stats(campaign.id)).conversions.recipients;
@@ -64,7 +34,7 @@ describe('events posted by browsers', () => {
     const { converted, track, endpoint } = await sentCampaign({});
     const claimed = await track({ userId: 'ada', name: 'purchase', properties: { amount: 10 } });
     expect(claimed).toMatchObject({ status: 400 });
-    const other = await track({ endpoint: `${serviceUrl}/push/someone-else`, name: 'purchase' });
+    const other = await track({ endpoint: `${loopback.url}/push/someone-else`, name: 'purchase' });
     expect(other).toMatchObject({ status: 400 });
     expect(await converted()).toEqual({ conversions: 0, revenue: 0 });
     expect(await track({ endpoint, name: 'purchase', properties: { amount: 10 } })).toEqual({ status: 202 });

@@ -1,14 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createHerald,
-  generateVapidKeys,
-  type HeraldPayload,
-  heraldHttp,
-  memoryQueue,
-  memoryStorage,
-  webPush,
-} from '../../src/index.js';
-import { createTestPushService, fakeClock, type TestPushService } from '../../src/testing/index.js';
+import { describe, expect, it } from 'vitest';
+import { type HeraldPayload, type HttpOptions, heraldHttp } from '../../src/index.js';
+import { httpEngine, loopbackPushService } from './support.js';
 
 /**
  * The endpoints the browser SDK and the service worker call, driven the way
@@ -16,31 +8,15 @@ import { createTestPushService, fakeClock, type TestPushService } from '../../sr
  * must verify and which count once however often they are retried.
  */
 describe('HTTP handlers', () => {
-  let service: TestPushService;
-  let serviceUrl: string;
+  const loopback = loopbackPushService();
+  const { service } = loopback;
 
-  beforeAll(async () => {
-    service = createTestPushService();
-    serviceUrl = (await service.start()).url;
-  });
-  afterAll(async () => {
-    await service.stop();
-  });
-
-  async function setup(options: Parameters<typeof heraldHttp>[1] = {}) {
-    const clock = fakeClock('2026-04-01T08:00:00Z');
-    const storage = memoryStorage();
-    const herald = createHerald({
-      storage,
-      queue: memoryQueue(),
-      providers: {
-        webpush: webPush({ vapid: { subject: 'mailto:ops@example.com', ...generateVapidKeys() } }),
-      },
-      clock,
-      allowEndpoint: [serviceUrl],
+  async function setup(options: HttpOptions = {}) {
+    const { clock, storage, herald, handle } = httpEngine({
+      allowEndpoint: loopback.url,
       reportSecret: 'a-secret-that-is-long-enough-for-hmac',
+      http: options,
     });
-    const handle = heraldHttp(herald, options);
     const call = (method: string, path: string, body?: unknown) =>
       handle({ method, path, headers: {}, body });
     return { clock, herald, storage, call };

@@ -1,33 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import {
-  addressKey,
-  createHerald,
-  generateVapidKeys,
-  type HttpOptions,
-  heraldHttp,
-  memoryCounters,
-  memoryQueue,
-  memoryStorage,
-  silentLogger,
-  webPush,
-} from '../../src/index.js';
-import { fakeClock } from '../../src/testing/index.js';
+import { addressKey, type HttpOptions, heraldHttp } from '../../src/index.js';
+import { httpEngine } from './support.js';
 
 /** Rate limits of the public endpoints, per client address and endpoint, on the engine's counters. */
 describe('public endpoint rate limits', () => {
   function setup(options: HttpOptions = {}) {
-    const clock = fakeClock('2026-04-01T08:00:20Z');
-    const herald = createHerald({
-      storage: memoryStorage(),
-      queue: memoryQueue(),
-      counters: memoryCounters(),
-      providers: {
-        webpush: webPush({ vapid: { subject: 'mailto:ops@example.com', ...generateVapidKeys() } }),
-      },
-      clock,
-      logger: silentLogger,
+    const { clock, herald, handle } = httpEngine({
+      now: '2026-04-01T08:00:20Z',
+      http: { trustClientUserId: true, ...options },
     });
-    const handle = heraldHttp(herald, { trustClientUserId: true, ...options });
     const track = (clientAddress: string, headers: Record<string, string> = {}) =>
       handle({
         method: 'POST',

@@ -1,16 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reportTokens } from '../../src/engine/observe/index.js';
-import {
-  createHerald,
-  generateVapidKeys,
-  type HeraldPayload,
-  heraldHttp,
-  memoryQueue,
-  memoryStorage,
-  silentLogger,
-  webPush,
-} from '../../src/index.js';
-import { createTestPushService, fakeClock, type TestPushService } from '../../src/testing/index.js';
+import type { HeraldPayload } from '../../src/index.js';
+import { httpEngine, loopbackPushService, sentToAda } from './support.js';
 
 const SECRET = 'a-secret-that-is-long-enough-for-hmac';
 
@@ -19,42 +10,20 @@ const SECRET = 'a-secret-that-is-long-enough-for-hmac';
  * and cannot make Herald count with it.
  */
 describe('report endpoint abuse', () => {
-  let service: TestPushService;
-  let serviceUrl: string;
-  beforeAll(async () => {
-    service = createTestPushService();
-    serviceUrl = (await service.start()).url;
-  });
-  afterAll(() => service.stop());
+  const loopback = loopbackPushService();
+  const { service } = loopback;
 
   async function sentMessage() {
-    const clock = fakeClock('2026-04-01T08:00:00Z');
-    const storage = memoryStorage();
-    const herald = createHerald({
-      storage,
-      queue: memoryQueue(),
-      providers: {
-        webpush: webPush({ vapid: { subject: 'mailto:ops@example.com', ...generateVapidKeys() } }),
-      },
-      clock,
-      allowEndpoint: [serviceUrl],
-      reportSecret: SECRET,
-      logger: silentLogger,
-    });
-    const subscription = service.createSubscription();
-    await herald.subscriptions.add({ userId: 'ada', subscription });
-    const campaign = await herald.campaigns.create({
+    const { clock, herald, handle } = httpEngine({ allowEndpoint: loopback.url, reportSecret: SECRET });
+    const { campaign, subscription } = await sentToAda(herald, service, {
       name: 'Reports',
       when: { schedule: { type: 'once', at: '2026-04-01T08:00:00Z' } },
       who: { segment: { type: 'all' } },
       what: { title: 'Hi', deeplink: 'https://example.com/', actions: [{ id: 'buy', title: 'Buy' }] },
     });
-    await herald.campaigns.schedule(campaign.id);
-    await herald.tick();
     const payload = JSON.parse(
       service.receivedFor(subscription.endpoint).at(-1)?.plaintext as string,
     ) as HeraldPayload;
-    const handle = heraldHttp(herald);
     const post = (body: unknown) => handle({ method: 'POST', path: '/reports', headers: {}, body });
     const counts = async () => {
       const stats = await herald.campaigns.stats(campaign.id);

@@ -1,25 +1,25 @@
 import type { FormState } from './form-state.js';
 import type { StepProps } from './form-step.js';
+import { TextInput } from './text-input.js';
 import { Field } from './ui.js';
 
 /** 4. Setup: control group, global caps, conversion goal and revenue, missing personalised values. */
 export function SetupStep({ form, set, issues, locked }: StepProps) {
+  /** What every TextInput of this step is bound to. */
+  const bound = { form, set, issues };
   return (
     <fieldset class="step">
       <legend>4. Setup</legend>
-      <Field label="Control group (% held out)" path="setup.controlGroupPercent" issues={issues}>
-        {(props) => (
-          <input
-            {...props}
-            type="number"
-            min={0}
-            max={90}
-            disabled={locked}
-            value={form.controlGroup}
-            onInput={(e) => set('controlGroup', e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <TextInput
+        {...bound}
+        label="Control group (% held out)"
+        path="setup.controlGroupPercent"
+        field="controlGroup"
+        type="number"
+        min={0}
+        max={90}
+        disabled={locked}
+      />
       <Field label="Ignore global frequency caps" path="setup.ignoreGlobalLimits" issues={issues}>
         {(props) => (
           <input
@@ -30,25 +30,23 @@ export function SetupStep({ form, set, issues, locked }: StepProps) {
           />
         )}
       </Field>
-      <Field label="Conversion goal event (optional)" path="setup.conversion.event" issues={issues}>
-        {(props) => (
-          <input {...props} value={form.goalEvent} onInput={(e) => set('goalEvent', e.currentTarget.value)} />
-        )}
-      </Field>
+      <TextInput
+        {...bound}
+        label="Conversion goal event (optional)"
+        path="setup.conversion.event"
+        field="goalEvent"
+      />
       {form.goalEvent && (
         <>
-          <Field label="Goal window (hours)" path="setup.conversion.windowHours" issues={issues}>
-            {(props) => (
-              <input
-                {...props}
-                type="number"
-                min={0.25}
-                step="any"
-                value={form.goalWindowHours}
-                onInput={(e) => set('goalWindowHours', e.currentTarget.value)}
-              />
-            )}
-          </Field>
+          <TextInput
+            {...bound}
+            label="Goal window (hours)"
+            path="setup.conversion.windowHours"
+            field="goalWindowHours"
+            type="number"
+            min={0.25}
+            step="any"
+          />
           <Field label="Counted after" path="setup.conversion.after" issues={issues}>
             {(props) => (
               <select
@@ -61,15 +59,12 @@ export function SetupStep({ form, set, issues, locked }: StepProps) {
               </select>
             )}
           </Field>
-          <Field label="Revenue property (optional)" path="setup.conversion.revenueProperty" issues={issues}>
-            {(props) => (
-              <input
-                {...props}
-                value={form.revenueProperty}
-                onInput={(e) => set('revenueProperty', e.currentTarget.value)}
-              />
-            )}
-          </Field>
+          <TextInput
+            {...bound}
+            label="Revenue property (optional)"
+            path="setup.conversion.revenueProperty"
+            field="revenueProperty"
+          />
         </>
       )}
       <Field label="When a personalised value is missing" path="setup.onMissingValue" issues={issues}>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { type Action, ICONS } from './form-state.js';
 import type { StepProps } from './form-step.js';
+import { TextInput } from './text-input.js';
 import { Field } from './ui.js';
 
 export type Personalisable = 'title' | 'body' | 'deeplink';
@@ -18,6 +19,8 @@ interface WhatStepProps extends StepProps {
 /** 3. What: title, body, deeplink (personalised), image, icon, TTL, require interaction, buttons. */
 export function WhatStep(props: WhatStepProps) {
   const { form, set, issues, knownProperties, insert, remember, atShortcut } = props;
+  /** What every TextInput of this step is bound to. */
+  const bound = { form, set, issues };
   return (
     <fieldset class="step">
       <legend>3. What</legend>
@@ -75,16 +78,7 @@ export function WhatStep(props: WhatStepProps) {
         )}
       </Field>
       <Personalise target="deeplink" properties={knownProperties} insert={insert} />
-      <Field label="Image URL (optional)" path="what.image" issues={issues}>
-        {(props) => (
-          <input
-            {...props}
-            type="url"
-            value={form.image}
-            onInput={(e) => set('image', e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <TextInput {...bound} label="Image URL (optional)" path="what.image" field="image" type="url" />
       <Field label="Icon" path="what.icon" issues={issues}>
         {(props) => (
           <select
@@ -105,29 +99,17 @@ export function WhatStep(props: WhatStepProps) {
         )}
       </Field>
       {form.icon && !ICONS.includes(form.icon) && (
-        <Field label="Icon URL" path="what.icon.url" issues={[]}>
-          {(props) => (
-            <input
-              {...props}
-              type="url"
-              value={form.icon}
-              onInput={(e) => set('icon', e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <TextInput {...bound} label="Icon URL" path="what.icon.url" field="icon" issues={[]} type="url" />
       )}
-      <Field label="Time to live (hours)" path="what.ttlSeconds" issues={issues}>
-        {(props) => (
-          <input
-            {...props}
-            type="number"
-            min={0}
-            step="any"
-            value={form.ttlHours}
-            onInput={(e) => set('ttlHours', e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <TextInput
+        {...bound}
+        label="Time to live (hours)"
+        path="what.ttlSeconds"
+        field="ttlHours"
+        type="number"
+        min={0}
+        step="any"
+      />
       <Field
         label="Require interaction (stays until dismissed)"
         path="what.requireInteraction"

@@ -1,10 +1,13 @@
 import { type FormState, SCHEDULE_TYPES, type ScheduleType, WEEKDAYS } from './form-state.js';
 import type { StepProps } from './form-step.js';
+import { TextInput } from './text-input.js';
 import { Field, issueBelongs } from './ui.js';
 
 /** 1. When: the schedule type and its moments, start and end, the user's zone, DND, cut-off, throttle. */
 export function WhenStep({ form, set, issues, locked, editing }: StepProps & { editing: boolean }) {
   const live = ['onEvent', 'inaction', 'eventDate'].includes(form.scheduleType);
+  /** What every TextInput of this step is bound to. */
+  const bound = { form, set, issues };
   return (
     <fieldset class="step" disabled={locked}>
       <legend>1. When</legend>
@@ -27,16 +30,13 @@ export function WhenStep({ form, set, issues, locked, editing }: StepProps & { e
       </Field>
       <div data-path="when.schedule">
         {form.scheduleType === 'once' && (
-          <Field label="Send at (your local time)" path="when.schedule.at" issues={issues}>
-            {(props) => (
-              <input
-                {...props}
-                type="datetime-local"
-                value={form.at}
-                onInput={(e) => set('at', e.currentTarget.value)}
-              />
-            )}
-          </Field>
+          <TextInput
+            {...bound}
+            label="Send at (your local time)"
+            path="when.schedule.at"
+            field="at"
+            type="datetime-local"
+          />
         )}
         {form.scheduleType === 'dates' && (
           <Field
@@ -57,16 +57,13 @@ export function WhenStep({ form, set, issues, locked, editing }: StepProps & { e
         )}
         {form.scheduleType === 'recurring' && (
           <>
-            <Field label="At (time of day, campaign zone)" path="when.schedule.time" issues={issues}>
-              {(props) => (
-                <input
-                  {...props}
-                  type="time"
-                  value={form.time}
-                  onInput={(e) => set('time', e.currentTarget.value)}
-                />
-              )}
-            </Field>
+            <TextInput
+              {...bound}
+              label="At (time of day, campaign zone)"
+              path="when.schedule.time"
+              field="time"
+              type="time"
+            />
             <Field label="Every" path="when.schedule.every.unit" issues={[]}>
               {(props) => (
                 <select
@@ -81,17 +78,14 @@ export function WhenStep({ form, set, issues, locked, editing }: StepProps & { e
               )}
             </Field>
             {form.everyUnit === 'day' && (
-              <Field label="Every how many days" path="when.schedule.every" issues={issues}>
-                {(props) => (
-                  <input
-                    {...props}
-                    type="number"
-                    min={1}
-                    value={form.interval}
-                    onInput={(e) => set('interval', e.currentTarget.value)}
-                  />
-                )}
-              </Field>
+              <TextInput
+                {...bound}
+                label="Every how many days"
+                path="when.schedule.every"
+                field="interval"
+                type="number"
+                min={1}
+              />
             )}
             {form.everyUnit === 'week' && (
               <fieldset class="weekdays" data-path="when.schedule.every">
@@ -123,43 +117,27 @@ export function WhenStep({ form, set, issues, locked, editing }: StepProps & { e
               </fieldset>
             )}
             {form.everyUnit === 'month' && (
-              <Field label="Day of month" path="when.schedule.every" issues={issues}>
-                {(props) => (
-                  <input
-                    {...props}
-                    type="number"
-                    min={1}
-                    max={31}
-                    value={form.dayOfMonth}
-                    onInput={(e) => set('dayOfMonth', e.currentTarget.value)}
-                  />
-                )}
-              </Field>
+              <TextInput
+                {...bound}
+                label="Day of month"
+                path="when.schedule.every"
+                field="dayOfMonth"
+                type="number"
+                min={1}
+                max={31}
+              />
             )}
           </>
         )}
-        {live && (
-          <Field label="Event" path="when.schedule.event" issues={issues}>
-            {(props) => (
-              <input
-                {...props}
-                value={form.eventName}
-                onInput={(e) => set('eventName', e.currentTarget.value)}
-              />
-            )}
-          </Field>
-        )}
+        {live && <TextInput {...bound} label="Event" path="when.schedule.event" field="eventName" />}
         {form.scheduleType === 'inaction' && (
           <>
-            <Field label="Not followed by event" path="when.schedule.notFollowedBy" issues={issues}>
-              {(props) => (
-                <input
-                  {...props}
-                  value={form.followedBy}
-                  onInput={(e) => set('followedBy', e.currentTarget.value)}
-                />
-              )}
-            </Field>
+            <TextInput
+              {...bound}
+              label="Not followed by event"
+              path="when.schedule.notFollowedBy"
+              field="followedBy"
+            />
             <Field label="Within" path="when.schedule.within" issues={issues}>
               {(props) => (
                 <span class="pair">
@@ -186,15 +164,12 @@ export function WhenStep({ form, set, issues, locked, editing }: StepProps & { e
         )}
         {form.scheduleType === 'eventDate' && (
           <>
-            <Field label="Date property of the event" path="when.schedule.property" issues={issues}>
-              {(props) => (
-                <input
-                  {...props}
-                  value={form.dateProperty}
-                  onInput={(e) => set('dateProperty', e.currentTarget.value)}
-                />
-              )}
-            </Field>
+            <TextInput
+              {...bound}
+              label="Date property of the event"
+              path="when.schedule.property"
+              field="dateProperty"
+            />
             <Field label="Offset (negative: before)" path="when.schedule.offset" issues={issues}>
               {(props) => (
                 <span class="pair">
@@ -233,36 +208,15 @@ export function WhenStep({ form, set, issues, locked, editing }: StepProps & { e
             </span>
           ))}
       </div>
-      <Field
+      <TextInput
+        {...bound}
         label="Campaign time zone"
         path="when.timezone"
-        issues={issues}
+        field="timezone"
         hint="IANA zone, e.g. Europe/Paris"
-      >
-        {(props) => (
-          <input {...props} value={form.timezone} onInput={(e) => set('timezone', e.currentTarget.value)} />
-        )}
-      </Field>
-      <Field label="Start (optional)" path="when.start" issues={issues}>
-        {(props) => (
-          <input
-            {...props}
-            type="datetime-local"
-            value={form.start}
-            onInput={(e) => set('start', e.currentTarget.value)}
-          />
-        )}
-      </Field>
-      <Field label="End (optional)" path="when.end" issues={issues}>
-        {(props) => (
-          <input
-            {...props}
-            type="datetime-local"
-            value={form.end}
-            onInput={(e) => set('end', e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      />
+      <TextInput {...bound} label="Start (optional)" path="when.start" field="start" type="datetime-local" />
+      <TextInput {...bound} label="End (optional)" path="when.end" field="end" type="datetime-local" />
       {!live && (
         <Field label="Deliver in each user’s time zone" path="when.userTimezone" issues={issues}>
           {(props) => (
@@ -321,27 +275,21 @@ export function WhenStep({ form, set, issues, locked, editing }: StepProps & { e
           </span>
         )}
       </Field>
-      <Field label="Cut-off (stop delivering after)" path="when.cutoff" issues={issues}>
-        {(props) => (
-          <input
-            {...props}
-            type="datetime-local"
-            value={form.cutoff}
-            onInput={(e) => set('cutoff', e.currentTarget.value)}
-          />
-        )}
-      </Field>
-      <Field label="Throttle (sends per minute, empty: none)" path="when.throttlePerMinute" issues={issues}>
-        {(props) => (
-          <input
-            {...props}
-            type="number"
-            min={1}
-            value={form.throttle}
-            onInput={(e) => set('throttle', e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <TextInput
+        {...bound}
+        label="Cut-off (stop delivering after)"
+        path="when.cutoff"
+        field="cutoff"
+        type="datetime-local"
+      />
+      <TextInput
+        {...bound}
+        label="Throttle (sends per minute, empty: none)"
+        path="when.throttlePerMinute"
+        field="throttle"
+        type="number"
+        min={1}
+      />
     </fieldset>
   );
 }

@@ -1,9 +1,36 @@
 /**
  * The admin API's answers as the browser receives them (JSON: instants are ISO strings). The
- * server's zod schemas are the source of these shapes (docs/ADMIN_API.md); only the fields the
- * dashboard reads are named here.
+ * engine's types are the source of these shapes (docs/ADMIN_API.md): imported as types only, so
+ * nothing of the engine reaches the bundle, and read through `Wire`. Campaigns, segments and
+ * profiles keep shapes of their own: the form and the JSON editors read them as plain JSON.
  */
-export type CampaignStatus = 'draft' | 'scheduled' | 'running' | 'paused' | 'completed' | 'stopped';
+import type {
+  BrowserStats,
+  CampaignForecast,
+  CampaignPreview,
+  CampaignBrowsers as EngineCampaignBrowsers,
+  CampaignRuns as EngineCampaignRuns,
+  CampaignStats as EngineCampaignStats,
+  CampaignStatus as EngineCampaignStatus,
+  CampaignTimeline as EngineCampaignTimeline,
+  Explanation as EngineExplanation,
+  PreviewNotification as EnginePreviewNotification,
+  TestSendResult as EngineTestSendResult,
+  TimelineBucket as EngineTimelineBucket,
+  ReachEstimate,
+} from '@herald/core';
+
+/**
+ * A value as the admin API's JSON carries it: instants arrive as ISO strings, the rest as it is.
+ * Primitives come first so a branded id (a string with a brand) stays a string.
+ */
+export type Wire<T> = T extends Date
+  ? string
+  : T extends string | number | boolean | null | undefined
+    ? T
+    : { [K in keyof T]: Wire<T[K]> };
+
+export type CampaignStatus = EngineCampaignStatus;
 export const STATUSES: CampaignStatus[] = ['draft', 'scheduled', 'running', 'paused', 'completed', 'stopped'];
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -25,159 +52,18 @@ export interface Campaign {
   archivedAt?: string;
 }
 
-export interface ConversionGroup {
-  audience: number;
-  conversions: number;
-  revenue: number;
-  rate: number | null;
-}
-
-export interface CampaignStats {
-  recipients: number;
-  pending: number;
-  sent: number;
-  failed: number;
-  gone: number;
-  skipped: Record<string, number>;
-  control: number;
-  viewed: number;
-  clicked: number;
-  closed: number;
-  conversions: { recipients: ConversionGroup; control: ConversionGroup; lift: number | null };
-}
-
-export interface Rates {
-  clickThrough: number | null;
-  userClickThrough: number | null;
-  viewRate: number | null;
-  conversionRate: number | null;
-  revenuePerSent: number | null;
-  lift: {
-    difference: number | null;
-    low: number | null;
-    high: number | null;
-    pValue: number | null;
-    controlTooSmall: boolean;
-    note: string | null;
-  };
-}
-
-export interface RunStats extends CampaignStats {
-  occurrence: string;
-  users: { delivered: number; viewed: number; clicked: number; converted: number };
-  progress: { audience: number; queued: number; inProgress: number; done: number; settledAt: string | null };
-  rates: Rates;
-}
-
-export interface CampaignRuns {
-  by: 'occurrence' | 'day';
-  total: RunStats;
-  runs: RunStats[];
-}
-
-export interface TimelineBucket {
-  start: string;
-  end: string;
-  unit: 'hour' | 'day';
-  sent: number;
-  viewed: number;
-  clicked: number;
-  conversions: number;
-  revenue: number;
-}
-
-export interface CampaignTimeline {
-  timezone: string;
-  buckets: TimelineBucket[];
-}
-
-export interface BrowserRow {
-  browser: 'chrome' | 'firefox' | 'edge' | 'safari' | 'other';
-  target: 'web-push' | 'safari-legacy';
-  users: number;
-  sent: number;
-  failed: number;
-  viewed: number;
-  clicked: number;
-  conversions: number;
-  revenue: number;
-  clickThroughRate: number | null;
-}
-
-export interface Forecast {
-  occurrence: string | null;
-  qualified: number;
-  reachable: number;
-  afterControlGroup: number;
-  afterCaps: number;
-  afterDnd: number;
-  delayedByDnd: number;
-  passed: number;
-  notes: string[];
-}
-
-export interface Reach {
-  qualified: number;
-  reachable: { total: number; webpush: number; safari: number };
-}
-
-export interface Decision {
-  at: string;
-  outcome: string;
-  reason: string | null;
-  facts: JsonObject;
-}
-
-export interface Explanation {
-  userId: string;
-  campaignStatus: CampaignStatus;
-  summary: string[];
-  occurrences: {
-    occurrence: string;
-    reached: boolean;
-    state: string | null;
-    reason: string | null;
-    decisions: Decision[];
-    deliveries: {
-      subscriptionId: string;
-      status: string;
-      statusCode: number | null;
-      reason: string | null;
-      at: string;
-    }[];
-  }[];
-}
-
-export interface PreviewNotification {
-  title: string;
-  body: string;
-  deeplink: string;
-  icon?: string;
-  image?: string;
-  actions: { id: string; title: string; url: string }[];
-}
-
-export interface Preview {
-  inAudience: boolean;
-  controlGroup: boolean;
-  skipped: string | null;
-  issues: { path: string; message: string }[];
-  missing: { field: string; variable: string }[];
-  targets: {
-    subscriptionId: string;
-    target: 'webpush' | 'safari';
-    notification: PreviewNotification;
-    truncated: string[];
-    warnings: string[];
-  }[];
-  warnings: string[];
-}
-
-export interface TestSendResult {
-  userId: string;
-  skipped: string | null;
-  deliveries: { subscriptionId: string; target: string; outcome: string; detail: string | null }[];
-}
+export type CampaignStats = Wire<EngineCampaignStats>;
+export type CampaignRuns = Wire<EngineCampaignRuns>;
+export type CampaignTimeline = Wire<EngineCampaignTimeline>;
+export type TimelineBucket = Wire<EngineTimelineBucket>;
+export type CampaignBrowsers = Wire<EngineCampaignBrowsers>;
+export type BrowserRow = Wire<BrowserStats>;
+export type Forecast = Wire<CampaignForecast>;
+export type Reach = Wire<ReachEstimate>;
+export type Explanation = Wire<EngineExplanation>;
+export type Preview = Wire<CampaignPreview>;
+export type PreviewNotification = Wire<EnginePreviewNotification>;
+export type TestSendResult = Wire<EngineTestSendResult>;
 
 export interface SavedSegment {
   id: string;

@@ -1,4 +1,5 @@
 import { type Campaign, type CampaignId, type ConversionStats, isLive } from '../../model/index.js';
+import { emptyOccurrenceTallies } from '../../ports/empty-tallies.js';
 import type { StoredOccurrenceTallies } from '../../ports/index.js';
 import type { EngineContext } from '../context.js';
 import { conversionStats } from './conversions.js';
@@ -151,18 +152,8 @@ function runStats(tally: StoredOccurrenceTallies): RunStats {
 
 /** Every run's tallies added up; settled only when every run is. */
 function sumTallies(tallies: readonly StoredOccurrenceTallies[]): StoredOccurrenceTallies {
-  const total: StoredOccurrenceTallies = {
-    occurrence: 'total',
-    recipients: { pending: 0, delivered: 0, undeliverable: 0, skipped: 0, control: 0 },
-    skipped: {},
-    deliveries: { sent: 0, failed: 0, gone: 0 },
-    interactions: { viewed: 0, clicked: 0, closed: 0, clickedByAction: {} },
-    interactionUsers: { viewed: 0, clicked: 0, closed: 0 },
-    conversions: { recipients: { conversions: 0, revenue: 0 }, control: { conversions: 0, revenue: 0 } },
-    paged: 0,
-    pagedAll: true,
-    lastSettledAt: null,
-  };
+  // Settled (pagedAll) until a run that is not says otherwise.
+  const total: StoredOccurrenceTallies = { ...emptyOccurrenceTallies('total'), pagedAll: true };
   const addAll = <K extends string>(into: Record<K, number>, from: Record<K, number>) => {
     for (const key of Object.keys(from) as K[]) into[key] = (into[key] ?? 0) + from[key];
   };

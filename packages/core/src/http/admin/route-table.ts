@@ -185,6 +185,29 @@ const exampleCampaign = {
 const campaignPath = CampaignPath;
 
 /**
+ * A read-only view of one campaign, `GET /campaigns/{id}/{view}`: the service's answer as it is,
+ * 404 when there is no such campaign (and any other error status the route names).
+ */
+function campaignView(
+  view: 'stats' | 'runs' | 'timeline' | 'browsers' | 'forecast',
+  definition: Pick<RouteDefinition, 'operationId' | 'summary' | 'description' | 'response'> &
+    Partial<Pick<RouteDefinition, 'errors'>>,
+): AdminRoute {
+  return route({
+    method: 'GET',
+    path: `/campaigns/{id}/${view}`,
+    tag: 'campaigns',
+    params: campaignPath,
+    changes: false,
+    errors: [404],
+    ...definition,
+    async handle({ herald, params }) {
+      return { body: await herald.campaigns[view](params.id) };
+    },
+  });
+}
+
+/**
  * Every route of the admin API, one entry each: the handler, the OpenAPI
  * operation and the audit record all come from here. Adding an operation is
  * one more entry.
@@ -435,83 +458,47 @@ export const adminRoutes: AdminRoute[] = [
       return { body: { items: await herald.campaigns.history(params.id) } };
     },
   }),
-  route({
+  campaignView('stats', {
     operationId: 'getCampaignStats',
-    method: 'GET',
-    path: '/campaigns/{id}/stats',
-    tag: 'campaigns',
     summary: 'Totals of a campaign (all runs)',
     description: 'Per-run figures: `GET /campaigns/{id}/runs`.',
-    params: campaignPath,
     response: {
       status: 200,
       schema: CampaignStatsSchema,
       description: 'Recipients, sends, skips, reports, conversions.',
     },
-    changes: false,
-    errors: [404],
-    async handle({ herald, params }) {
-      return { body: await herald.campaigns.stats(params.id) };
-    },
   }),
-  route({
+  campaignView('runs', {
     operationId: 'getCampaignRuns',
-    method: 'GET',
-    path: '/campaigns/{id}/runs',
-    tag: 'campaigns',
     summary: 'Each run of a campaign, with progress and rates',
     description:
       'One entry per occurrence (live campaigns: per day in the campaign’s zone), oldest first, and their total: messages and distinct users, queued / in progress / done and `settledAt`, rates and lift against control with its interval. Definitions: docs/CAMPAIGNS.md, "Stats".',
-    params: campaignPath,
     response: {
       status: 200,
       schema: CampaignRunsSchema,
       description: 'The runs and their total.',
     },
-    changes: false,
-    errors: [404],
-    async handle({ herald, params }) {
-      return { body: await herald.campaigns.runs(params.id) };
-    },
   }),
-  route({
+  campaignView('timeline', {
     operationId: 'getCampaignTimeline',
-    method: 'GET',
-    path: '/campaigns/{id}/timeline',
-    tag: 'campaigns',
     summary: 'A campaign’s figures over time',
     description:
       'Sent, viewed, clicked, conversions and revenue in hour buckets for the first 48 hours from the local hour of the first send, then day buckets, in the campaign’s zone; empty buckets left out. Definitions: docs/CAMPAIGNS.md, "Stats over time".',
-    params: campaignPath,
     response: {
       status: 200,
       schema: CampaignTimelineSchema,
       description: 'The buckets, oldest first, and their totals.',
     },
-    changes: false,
-    errors: [404],
-    async handle({ herald, params }) {
-      return { body: await herald.campaigns.timeline(params.id) };
-    },
   }),
-  route({
+  campaignView('browsers', {
     operationId: 'getCampaignBrowsers',
-    method: 'GET',
-    path: '/campaigns/{id}/browsers',
-    tag: 'campaigns',
     summary: 'A campaign’s figures by browser and target',
     description:
       'One entry per (browser, target) with any message, most sent first: users, sent, failed, viewed, clicked, conversions, revenue and click-through. The browser is classified from the subscription when each message is recorded; reports and conversions are a user’s, so a user reached on two browsers counts on both. Definitions: docs/CAMPAIGNS.md, "By browser".',
-    params: campaignPath,
     response: {
       status: 200,
       schema: CampaignBrowsersSchema,
       description: 'The browsers, most sent first.',
-    },
-    changes: false,
-    errors: [404],
-    async handle({ herald, params }) {
-      return { body: await herald.campaigns.browsers(params.id) };
     },
   }),
   route({
@@ -600,21 +587,13 @@ export const adminRoutes: AdminRoute[] = [
       return { body: await herald.segments.estimateReach(who) };
     },
   }),
-  route({
+  campaignView('forecast', {
     operationId: 'forecastCampaign',
-    method: 'GET',
-    path: '/campaigns/{id}/forecast',
-    tag: 'campaigns',
     summary: 'The next run’s reach after control group, caps and DND',
     description:
       'Scheduled campaigns only: a live campaign answers 409 (its audience depends on events to come).',
-    params: campaignPath,
     response: { status: 200, schema: ForecastSchema, description: 'Users still in after each step.' },
-    changes: false,
     errors: [404, 409],
-    async handle({ herald, params }) {
-      return { body: await herald.campaigns.forecast(params.id) };
-    },
   }),
 
   // ---- segments ----
