@@ -14,9 +14,7 @@
  *   then the recount in a new statement after it.
  * - `deliveries_stats_idx` (migration 009) is dropped: since migration 010 nothing reads
  *   deliveries by (campaign, occurrence, status) — the tallies answer stats, and stats by browser
- *   use `deliveries_browser_idx` — while every delivery row written paid for it. It was also the
- *   index the planner wrongly chose to read a run's deliveries of a few users before the table was
- *   first analyzed (storage/outcomes.ts, `byUser`).
+ *   use `deliveries_browser_idx` — while every delivery row written paid for it.
  */
 export default (s: string): string[] => [
   `CREATE OR REPLACE FUNCTION ${s}.recipients_updated() RETURNS trigger LANGUAGE plpgsql AS $fn$

@@ -111,10 +111,9 @@ export function outcomes(sql: SqlClient, schema: string) {
     ): Promise<Recipient[]> {
       const ids = unique(userIds);
       if (ids.length === 0) return [];
-      // One primary-key probe per user (see byUser), whatever the table's statistics say.
       const { rows } = await sql.query<RecipientRow>(
-        `SELECT r.campaign_id, r.occurrence, r.user_id, r.state, r.reason, r.created_at, r.updated_at
-         ${byUser(`${schema}.recipients`)}`,
+        `SELECT campaign_id, occurrence, user_id, state, reason, created_at, updated_at FROM ${schema}.recipients
+         WHERE campaign_id = $1 AND occurrence = $2 AND user_id = ANY($3::text[])`,
         [campaignId, occurrence, ids],
       );
       const byId = new Map(rows.map((row) => [row.user_id, row]));
@@ -184,10 +183,10 @@ export function outcomes(sql: SqlClient, schema: string) {
       const ids = unique(userIds);
       if (ids.length === 0) return [];
       const { rows } = await sql.query<DeliveryRow>(
-        `SELECT r.campaign_id, r.occurrence, r.user_id, r.subscription_id, r.status, r.status_code, r.reason,
-           r.attempts, r.at, r.browser, r.browser_target
-         ${byUser(`${schema}.deliveries`)}
-         ORDER BY r.user_id, r.subscription_id`,
+        `SELECT campaign_id, occurrence, user_id, subscription_id, status, status_code, reason, attempts, at,
+           browser, browser_target
+         FROM ${schema}.deliveries WHERE campaign_id = $1 AND occurrence = $2 AND user_id = ANY($3::text[])
+         ORDER BY user_id, subscription_id`,
         [campaignId, occurrence, ids],
       );
       return rows.map(toDelivery);
@@ -276,25 +275,6 @@ export function outcomes(sql: SqlClient, schema: string) {
       return tallies;
     },
   };
-}
-
-/**
- * The FROM clause reading a run's rows (`r`) of the users in `$3`, given `$1` the campaign and `$2` the
- * occurrence: one index probe on (campaign_id, occurrence, user_id) per user. Why not
- * `WHERE campaign_id = $1 AND occurrence = $2 AND user_id = ANY($3)`: until `recipients` or
- * `deliveries` is first analyzed (a fresh table, the first minute of a server's first large
- * campaign), the planner believes a run has one row, so it scans the whole run through an index on
- * (campaign_id, occurrence) and filters the users (17-52 ms for 250 users of a 50,000-row run,
- * against about 1 ms probed). A LATERAL subquery kept apart by OFFSET 0 (never pulled up into a
- * join the planner could turn around) leaves it only the choice of index for one user's rows, with
- * all three columns bound. On a never-analyzed table an index of (campaign_id, occurrence, …) can
- * still tie with the one holding all three (both are believed to find one row): migration 016
- * dropped `deliveries_stats_idx`, which won that tie; test/run-reads.postgres.test.ts checks both plans.
- */
-function byUser(table: string): string {
-  return `FROM unnest($3::text[]) AS wanted(user_id)
-         CROSS JOIN LATERAL (SELECT * FROM ${table}
-           WHERE campaign_id = $1 AND occurrence = $2 AND user_id = wanted.user_id OFFSET 0) r`;
 }
 
 function add(counts: Record<string, number>, key: string, n: number): void {
