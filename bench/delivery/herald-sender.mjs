@@ -83,6 +83,9 @@ async function setup(request) {
     vapid,
     transport: pooledHttpTransport({ ca }),
     ...(encryptionWorkers !== undefined ? { encryptionWorkers } : {}),
+    ...(process.env.BENCH_WORKER_LIMITS
+      ? { workerResourceLimits: JSON.parse(process.env.BENCH_WORKER_LIMITS) }
+      : {}),
   });
   const herald = createHerald({
     storage: backend.storage,

@@ -11,6 +11,7 @@ export {
 } from './circuit-breaker.js';
 export {
   createDeliveryPool,
+  DEFAULT_DELIVERY_WORKER_LIMITS,
   type DeliveryPool,
   type DeliveryPoolOptions,
   EncryptionError,

@@ -65,8 +65,12 @@ export interface WebPushOptions {
    * message and keep the process alive only while they have work.
    */
   encryptionWorkers?: number | 'auto';
-  /** V8 heap limits of each delivery worker, for hosts that bound their memory. Default: Node's. */
-  workerResourceLimits?: ResourceLimits;
+  /**
+   * V8 heap limits of each delivery worker. The fields given replace those of
+   * DEFAULT_DELIVERY_WORKER_LIMITS (young generation 8 MB, old generation 32 MB);
+   * `false` leaves Node's own limits.
+   */
+  workerResourceLimits?: ResourceLimits | false;
 }
 
 export const DEFAULT_WEB_PUSH_TIMEOUT_MS = 30_000;
@@ -91,7 +95,9 @@ export function webPush(options: WebPushOptions): PushProvider {
       ? null
       : createDeliveryPool({
           ...(workers === 'auto' ? {} : { workers }),
-          ...(options.workerResourceLimits ? { resourceLimits: options.workerResourceLimits } : {}),
+          ...(options.workerResourceLimits !== undefined
+            ? { resourceLimits: options.workerResourceLimits }
+            : {}),
           ...(workerTransport ? { transport: workerTransport } : {}),
         });
   const sendingPool = workerTransport ? pool : null;

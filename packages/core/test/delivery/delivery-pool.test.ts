@@ -1,10 +1,15 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createDeliveryPool } from '../../src/delivery/delivery-pool.js';
+import {
+  createDeliveryPool,
+  DEFAULT_DELIVERY_WORKER_LIMITS,
+  workerLimits,
+} from '../../src/delivery/delivery-pool.js';
 import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
+import { startDeliveryWorker } from '../../src/delivery/worker/start-worker.js';
 import { selfSignedCertificate } from '../../src/dev/self-signed.js';
 import { PayloadTooLargeError } from '../../src/errors/index.js';
 import type { PushSubscriptionJson } from '../../src/model/index.js';
@@ -65,6 +70,23 @@ describe('encryption on worker threads', () => {
     expect(bad.status).toBe('rejected');
     await pool.close();
     await expect(pool.encrypt(good.keys, 'late')).rejects.toThrow(/closed/);
+  });
+
+  it('bounds each worker by default, with the fields a host sets over the defaults, or by Node alone when asked', async () => {
+    expect(workerLimits(undefined)).toEqual({ maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 32 });
+    expect(workerLimits({ maxOldGenerationSizeMb: 128 })).toEqual({
+      maxYoungGenerationSizeMb: 8,
+      maxOldGenerationSizeMb: 128,
+    });
+    expect(workerLimits(false)).toBeUndefined();
+    // What the thread really runs with, as Node reports it.
+    const worker = startDeliveryWorker({ transport: null }, workerLimits(undefined));
+    try {
+      await new Promise((resolve) => worker.once('online', resolve));
+      expect(worker.resourceLimits).toMatchObject(DEFAULT_DELIVERY_WORKER_LIMITS);
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it('runs its workers within the heap limits a host sets', async () => {
