@@ -13,6 +13,7 @@ import campaignTallies from './010-campaign-tallies.js';
 import browsersReportTallies from './011-browsers-report-tallies.js';
 import retention from './012-retention.js';
 import cheaperDeliveryWrites from './016-cheaper-delivery-writes.js';
+import latestEventsByTime from './017-latest-events-by-time.js';
 
 export interface Migration {
   version: number;
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: 'browsers-report-tallies', statements: browsersReportTallies },
   { version: 12, name: 'retention', statements: retention },
   { version: 16, name: 'cheaper-delivery-writes', statements: cheaperDeliveryWrites },
+  { version: 17, name: 'latest-events-by-time', statements: latestEventsByTime },
 ];
 
 export interface MigrateResult {

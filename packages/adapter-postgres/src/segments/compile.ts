@@ -37,7 +37,7 @@ export function compileSegment(def: SegmentDefinition, ctx: CompileContext): str
       return `(${def.of.map((child) => compileSegment(child, ctx)).join(' AND ')})`;
     case 'or': {
       const orContext = { ...ctx, conjunct: false };
-      const { merged, rest } = ctx.behaviour.mergeOr(def.of, orContext);
+      const { merged, rest } = ctx.behaviour.mergeOr(def.of, ctx);
       return `(${[...merged, ...rest.map((child) => compileSegment(child, orContext))].join(' OR ')})`;
     }
     case 'not':

@@ -38,7 +38,8 @@ export interface BehaviourReads {
   /**
    * The children of an `or` this implementation reads together, compiled
    * (`merged`), and the others, for the compiler to compile one by one
-   * (`rest`); merged parts come first in the `or`.
+   * (`rest`); merged parts come first in the `or`. `ctx` is the `or`'s
+   * own: `ctx.conjunct` says whether the segment requires the `or` itself.
    */
   mergeOr(
     children: readonly SegmentDefinition[],

@@ -110,8 +110,11 @@ export function setBehaviour(): SetBehaviour {
     /** "Did it at least once" children sharing a window read one set for all their names. */
     mergeOr(children, ctx) {
       const { groups, rest } = groupDidsByWindow(children);
+      // An `or` read as a single set is that set: where the segment requires the `or`, it requires the
+      // set, which can then be a semi-join (duplicates and all) instead of a de-duplicated LEFT JOIN.
+      const conjunct = ctx.conjunct && groups.length === 1 && rest.length === 0;
       const merged = groups.map((group) =>
-        inSet(latestDidSet(group.names, group.window, ctx), group.names.length === 1, ctx),
+        inSet(latestDidSet(group.names, group.window, ctx), group.names.length === 1, { ...ctx, conjunct }),
       );
       return { merged, rest };
     },
