@@ -206,7 +206,8 @@ export function memoryStorage(): Storage {
       const row = tables.subscriptions.get(id);
       return row === undefined ? null : read(Subscription, 'subscriptions', id, row);
     },
-    async upsertSubscriptions(subscriptions) {
+    async upsertSubscriptions(subscriptions, options) {
+      await storage.upsertProfiles(options?.profiles ?? []);
       for (const subscription of subscriptions) await storage.upsertSubscription(subscription);
     },
     async getSubscriptions(ids) {

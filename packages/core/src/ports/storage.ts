@@ -166,8 +166,15 @@ export interface Storage {
   // Subscriptions (the id is derived from the endpoint or device token, so re-adding is an upsert)
   upsertSubscription(subscription: Subscription): Promise<void>;
   getSubscription(id: SubscriptionId): Promise<Subscription | null>;
-  /** Bulk imports: each stored as `upsertSubscription` stores it; an id given twice keeps the last. */
-  upsertSubscriptions(subscriptions: readonly Subscription[]): Promise<void>;
+  /**
+   * Bulk imports: each stored as `upsertSubscription` stores it; an id given twice keeps the last.
+   * `profiles` (the profiles the subscribers need) are stored as `upsertProfiles` stores them, in
+   * the same write: the profiles and the subscriptions land together or not at all.
+   */
+  upsertSubscriptions(
+    subscriptions: readonly Subscription[],
+    options?: { profiles?: readonly Profile[] },
+  ): Promise<void>;
   /** The stored subscriptions among these ids, each once, in the order asked; unknown ids are left out. */
   getSubscriptions(ids: readonly SubscriptionId[]): Promise<Subscription[]>;
   listSubscriptions(userIds: readonly UserId[]): Promise<Subscription[]>;
