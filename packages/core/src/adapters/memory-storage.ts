@@ -189,6 +189,14 @@ export function memoryStorage(): Storage {
     async getProfiles(userIds) {
       return unique(userIds).flatMap((userId) => profileOf(userId) ?? []);
     },
+    async getProfileZones(userIds) {
+      const zones = new Map<UserId, string | null>();
+      for (const userId of unique(userIds)) {
+        const profile = profileOf(userId);
+        if (profile) zones.set(userId, profile.timezone ?? null);
+      }
+      return zones;
+    },
     async upsertProfiles(profiles) {
       for (const profile of profiles) await storage.upsertProfile(profile);
     },

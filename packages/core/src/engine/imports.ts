@@ -79,7 +79,7 @@ export function profileForSubscriber(
   existing: Profile | null,
   now: Date,
 ): Profile | null {
-  if (existing && (existing.timezone || !timezone)) return null;
+  if (existing && storedProfileWillDo(existing.timezone ?? null, timezone)) return null;
   return {
     userId,
     properties: existing?.properties ?? {},
@@ -88,6 +88,11 @@ export function profileForSubscriber(
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   };
+}
+
+/** `profileForSubscriber`'s rule on a stored profile known by its zone alone (null: it has none). */
+function storedProfileWillDo(storedZone: string | null, timezone: string | undefined): boolean {
+  return storedZone !== null || !timezone;
 }
 
 /**
@@ -293,10 +298,16 @@ export function createImports(ctx: EngineContext, endpoints: EndpointPolicy) {
           rejected.push(...batch.rejected);
           const now = ctx.clock.now();
           const built = addressed.map(({ value }) => subscriptionFromInput(value, now));
-          const [storedSubscriptions, storedProfiles] = await Promise.all([
+          const [storedSubscriptions, zones] = await Promise.all([
             ctx.storage.getSubscriptions(built.map((subscription) => subscription.id)),
-            ctx.storage.getProfiles(built.map((subscription) => subscription.userId)),
+            ctx.storage.getProfileZones(built.map((subscription) => subscription.userId)),
           ]);
+          // Whole profiles only where one will change: a stored profile without a zone, given one now.
+          const storedProfiles = await ctx.storage.getProfiles(
+            built
+              .filter(({ userId, timezone }) => zones.get(userId) === null && timezone)
+              .map(({ userId }) => userId),
+          );
           const createdAt = new Map(storedSubscriptions.map((stored) => [stored.id, stored.createdAt]));
           const subscriptions = new Map<string, Subscription>();
           for (const subscription of built) {
@@ -306,11 +317,11 @@ export function createImports(ctx: EngineContext, endpoints: EndpointPolicy) {
           }
           const profiles = new Map(storedProfiles.map((profile) => [profile.userId, profile]));
           const newProfiles = new Map<string, Profile>();
-          for (const subscription of built) {
-            const { userId } = subscription;
-            const existing =
-              newProfiles.get(userId) ?? inFlight.profiles.get(userId) ?? profiles.get(userId) ?? null;
-            const profile = profileForSubscriber(userId, subscription.timezone, existing, now);
+          for (const { userId, timezone } of built) {
+            const known = newProfiles.get(userId) ?? inFlight.profiles.get(userId) ?? profiles.get(userId);
+            const storedZone = zones.get(userId);
+            if (!known && storedZone !== undefined && storedProfileWillDo(storedZone, timezone)) continue;
+            const profile = profileForSubscriber(userId, timezone, known ?? null, now);
             if (profile) newProfiles.set(userId, profile);
           }
           inFlight = { subscriptions, profiles: newProfiles };

@@ -158,6 +158,12 @@ export interface Storage {
   getProfile(userId: UserId): Promise<Profile | null>;
   getProfiles(userIds: readonly UserId[]): Promise<Profile[]>;
   /**
+   * The users among these ids who have a profile, each with its zone (null when it has none):
+   * what a subscription import needs to know of each subscriber, without reading and parsing
+   * whole profiles.
+   */
+  getProfileZones(userIds: readonly UserId[]): Promise<Map<UserId, string | null>>;
+  /**
    * Bulk imports: each profile stored as `upsertProfile` stores it, in as few
    * statements as the store allows; a user id given twice keeps the last.
    */
