@@ -89,6 +89,17 @@ export function profiles(sql: SqlClient, schema: string) {
       });
     },
 
+    /** Two text columns, not whole rows: no properties sent over or parsed. */
+    async getProfileZones(userIds: readonly UserId[]): Promise<Map<UserId, string | null>> {
+      const ids = unique(userIds);
+      if (ids.length === 0) return new Map();
+      const { rows } = await sql.query<{ user_id: UserId; timezone: string | null }>(
+        `SELECT user_id, timezone FROM ${schema}.profiles WHERE user_id = ANY($1::text[])`,
+        [ids],
+      );
+      return new Map(rows.map((row) => [row.user_id, row.timezone]));
+    },
+
     /** Test profiles by id, through the partial index on test profiles. */
     async listTestProfiles(limit: number): Promise<Profile[]> {
       if (limit <= 0) return [];

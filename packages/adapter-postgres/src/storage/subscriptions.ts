@@ -1,5 +1,6 @@
-import { Subscription, type SubscriptionId, type UserId } from '@herald/core';
+import { type Profile, Subscription, type SubscriptionId, type UserId } from '@herald/core';
 import type { SqlClient } from '../sql/client.js';
+import { profiles } from './profiles.js';
 import { iso, lastById, optional, parseRow, unique } from './rows.js';
 
 interface SubscriptionRow {
@@ -72,41 +73,20 @@ export function subscriptions(sql: SqlClient, schema: string) {
       );
     },
 
-    /** One statement per batch, the rows as one JSON parameter; an id given twice keeps the last. */
-    async upsertSubscriptions(batch: readonly Subscription[]): Promise<void> {
-      const rows = [...lastById(batch, (sub) => sub.id)].map((sub) => {
-        const web = sub.target === 'webpush' ? sub : null;
-        return {
-          id: sub.id,
-          user_id: sub.userId,
-          target: sub.target,
-          endpoint: web?.endpoint ?? null,
-          keys: web?.keys ?? null,
-          // As text, cast below: a JSON null here must stay jsonb 'null' (an explicit null), not SQL NULL (none).
-          expiration_time: web?.expirationTime === undefined ? null : JSON.stringify(web.expirationTime),
-          device_token: sub.target === 'safari' ? sub.deviceToken : null,
-          timezone: sub.timezone ?? null,
-          user_agent: sub.userAgent ?? null,
-          created_at: iso(sub.createdAt),
-          updated_at: iso(sub.updatedAt),
-        };
+    /**
+     * One statement per batch, the rows as one JSON parameter; an id given twice keeps the last.
+     * With profiles, both statements run in one transaction, so a batch is never half-written.
+     */
+    async upsertSubscriptions(
+      batch: readonly Subscription[],
+      options?: { profiles?: readonly Profile[] },
+    ): Promise<void> {
+      const subscribers = options?.profiles ?? [];
+      if (subscribers.length === 0) return writeSubscriptions(sql, schema, batch);
+      await sql.transaction(async (tx) => {
+        await profiles(tx, schema).upsertProfiles(subscribers);
+        await writeSubscriptions(tx, schema, batch);
       });
-      if (rows.length === 0) return;
-      await sql.query(
-        `INSERT INTO ${schema}.subscriptions
-           (id, user_id, target, endpoint, keys, expiration_time, device_token, timezone, user_agent, created_at,
-            updated_at)
-         SELECT id, user_id, target, endpoint, keys, expiration_time::jsonb, device_token, timezone, user_agent,
-           created_at, updated_at
-         FROM jsonb_to_recordset($1::text::jsonb) AS r(id text, user_id text, target text, endpoint text, keys jsonb,
-           expiration_time text, device_token text, timezone text, user_agent text, created_at timestamptz,
-           updated_at timestamptz)
-         ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, target = excluded.target,
-           endpoint = excluded.endpoint, keys = excluded.keys, expiration_time = excluded.expiration_time,
-           device_token = excluded.device_token, timezone = excluded.timezone, user_agent = excluded.user_agent,
-           created_at = excluded.created_at, updated_at = excluded.updated_at`,
-        [JSON.stringify(rows)],
-      );
     },
 
     /** In the order asked, each once; unknown ids are left out. */
@@ -152,4 +132,45 @@ export function subscriptions(sql: SqlClient, schema: string) {
       return rows.length > 0;
     },
   };
+}
+
+/** The rows as one JSON parameter in one INSERT … ON CONFLICT; an id given twice keeps the last. */
+async function writeSubscriptions(
+  sql: SqlClient,
+  schema: string,
+  batch: readonly Subscription[],
+): Promise<void> {
+  const rows = [...lastById(batch, (sub) => sub.id)].map((sub) => {
+    const web = sub.target === 'webpush' ? sub : null;
+    return {
+      id: sub.id,
+      user_id: sub.userId,
+      target: sub.target,
+      endpoint: web?.endpoint ?? null,
+      keys: web?.keys ?? null,
+      // As text, cast below: a JSON null here must stay jsonb 'null' (an explicit null), not SQL NULL (none).
+      expiration_time: web?.expirationTime === undefined ? null : JSON.stringify(web.expirationTime),
+      device_token: sub.target === 'safari' ? sub.deviceToken : null,
+      timezone: sub.timezone ?? null,
+      user_agent: sub.userAgent ?? null,
+      created_at: iso(sub.createdAt),
+      updated_at: iso(sub.updatedAt),
+    };
+  });
+  if (rows.length === 0) return;
+  await sql.query(
+    `INSERT INTO ${schema}.subscriptions
+       (id, user_id, target, endpoint, keys, expiration_time, device_token, timezone, user_agent, created_at,
+        updated_at)
+     SELECT id, user_id, target, endpoint, keys, expiration_time::jsonb, device_token, timezone, user_agent,
+       created_at, updated_at
+     FROM jsonb_to_recordset($1::text::jsonb) AS r(id text, user_id text, target text, endpoint text, keys jsonb,
+       expiration_time text, device_token text, timezone text, user_agent text, created_at timestamptz,
+       updated_at timestamptz)
+     ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, target = excluded.target,
+       endpoint = excluded.endpoint, keys = excluded.keys, expiration_time = excluded.expiration_time,
+       device_token = excluded.device_token, timezone = excluded.timezone, user_agent = excluded.user_agent,
+       created_at = excluded.created_at, updated_at = excluded.updated_at`,
+    [JSON.stringify(rows)],
+  );
 }

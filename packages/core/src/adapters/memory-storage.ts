@@ -190,6 +190,14 @@ export function memoryStorage(): Storage {
     async getProfiles(userIds) {
       return unique(userIds).flatMap((userId) => profileOf(userId) ?? []);
     },
+    async getProfileZones(userIds) {
+      const zones = new Map<UserId, string | null>();
+      for (const userId of unique(userIds)) {
+        const profile = profileOf(userId);
+        if (profile) zones.set(userId, profile.timezone ?? null);
+      }
+      return zones;
+    },
     async upsertProfiles(profiles) {
       for (const profile of profiles) await storage.upsertProfile(profile);
     },
@@ -207,7 +215,8 @@ export function memoryStorage(): Storage {
       const row = tables.subscriptions.get(id);
       return row === undefined ? null : read(Subscription, 'subscriptions', id, row);
     },
-    async upsertSubscriptions(subscriptions) {
+    async upsertSubscriptions(subscriptions, options) {
+      await storage.upsertProfiles(options?.profiles ?? []);
       for (const subscription of subscriptions) await storage.upsertSubscription(subscription);
     },
     async getSubscriptions(ids) {

@@ -5,10 +5,15 @@
  *
  * Every row is validated on its own: a bad row is reported by its index and
  * the good ones are still written. Rows go to storage in batches of
- * IMPORT_BATCH, one batch after the other, so a fault (the database going
- * away) fails the call with the earlier batches written; importing the same
- * rows again is safe, as every write is an upsert (events excepted: they are
- * a log, appended again).
+ * IMPORT_BATCH, one batch after the other, each batch one write that lands
+ * whole or not at all, so a fault (the database going away) fails the call
+ * with the earlier batches written and none of the later ones; importing the
+ * same rows again is safe, as every write is an upsert (events excepted: they
+ * are a log, appended again).
+ *
+ * Profiles and subscriptions are pipelined (`pipelined` below): the next
+ * batch is checked and its stored rows read while the previous batch is
+ * written, so Herald's CPU and the database's overlap instead of taking turns.
  */
 import type { z } from 'zod';
 import type { EndpointPolicy } from '../delivery/endpoint-policy.js';
@@ -74,7 +79,7 @@ export function profileForSubscriber(
   existing: Profile | null,
   now: Date,
 ): Profile | null {
-  if (existing && (existing.timezone || !timezone)) return null;
+  if (existing && storedProfileWillDo(existing.timezone ?? null, timezone)) return null;
   return {
     userId,
     properties: existing?.properties ?? {},
@@ -83,6 +88,11 @@ export function profileForSubscriber(
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   };
+}
+
+/** `profileForSubscriber`'s rule on a stored profile known by its zone alone (null: it has none). */
+function storedProfileWillDo(storedZone: string | null, timezone: string | undefined): boolean {
+  return storedZone !== null || !timezone;
 }
 
 /**
@@ -143,6 +153,72 @@ function* batches<T>(items: readonly T[]): Generator<T[]> {
   }
 }
 
+/** What a call given something other than an array gets back. */
+const NOT_AN_ARRAY: ImportResult = {
+  imported: 0,
+  rejected: [{ index: -1, path: '', message: 'expected an array of rows' }],
+};
+
+/** Rows checked between two turns of the event loop: about a millisecond of validation. */
+const CHECK_CHUNK = 250;
+
+/**
+ * A turn of the event loop (a macrotask: awaiting a settled promise lets no
+ * socket event in), so the batch being written meanwhile has its statements
+ * sent and its answers taken while the next batch is checked.
+ */
+const letIoRun = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The batch of rows starting at `start`, validated: the good ones with their index in the call, and each bad field. */
+async function checkBatch<T>(
+  rows: readonly unknown[],
+  start: number,
+  parse: (row: unknown) => { success: true; data: T } | { success: false; issues: FieldIssue[] },
+): Promise<{ valid: Array<{ index: number; row: unknown; value: T }>; rejected: ImportRejection[] }> {
+  const valid: Array<{ index: number; row: unknown; value: T }> = [];
+  const rejected: ImportRejection[] = [];
+  const end = Math.min(rows.length, start + IMPORT_BATCH);
+  for (let index = start; index < end; index++) {
+    if (index > start && (index - start) % CHECK_CHUNK === 0) await letIoRun();
+    const row = rows[index];
+    const result = parse(row);
+    if (result.success) valid.push({ index, row, value: result.data });
+    else for (const issue of result.issues) rejected.push({ index, ...issue });
+  }
+  return { valid, rejected };
+}
+
+/**
+ * Runs an import's batches as a two-stage pipeline: `prepare` checks batch
+ * k + 1 and reads what it needs while `write` stores batch k. Writes run one
+ * at a time and in order, and one batch is prepared meanwhile, so memory
+ * holds two batches whatever the call's size. `prepare` may read before the
+ * previous batch's write has landed: it must take that batch's rows from
+ * memory (the callers keep them as `inFlight`). When a step fails, the write
+ * in flight settles before the call fails, so nothing is still being written
+ * once the caller sees the error.
+ */
+async function pipelined<T>(
+  rowCount: number,
+  prepare: (start: number) => Promise<T>,
+  write: (prepared: T) => Promise<void>,
+): Promise<void> {
+  let writing: Promise<void> | null = null;
+  try {
+    for (let start = 0; start < rowCount; start += IMPORT_BATCH) {
+      const prepared = await prepare(start);
+      if (writing) await writing;
+      writing = write(prepared);
+      // Awaited at the next batch or at the end; this keeps a failure meanwhile from counting as unhandled.
+      writing.catch(() => undefined);
+    }
+    if (writing) await writing;
+  } catch (error) {
+    await writing?.catch(() => undefined);
+    throw error;
+  }
+}
+
 /**
  * The address check of `subscriptions.add`, per row: an endpoint whose host resolves to a private,
  * loopback or link-local address is refused on its row. Resolutions are cached per host, so a
@@ -171,55 +247,92 @@ async function refuseUnsafeAddresses(
 export function createImports(ctx: EngineContext, endpoints: EndpointPolicy) {
   return {
     async profiles(rows: readonly unknown[]): Promise<ImportResult> {
-      const { valid, rejected } = validate(rows, (row) => parseWithIssues(ProfileInput, row));
-      for (const batch of batches(valid)) {
-        const now = ctx.clock.now();
-        const stored = await ctx.storage.getProfiles(batch.map(({ value }) => value.userId));
-        // Keyed by user: a user named twice in one batch gets the second row merged onto the first.
-        const current = new Map<string, Profile>(stored.map((profile) => [profile.userId, profile]));
-        for (const { row, value } of batch) {
-          current.set(value.userId, mergeProfile(row, value, current.get(value.userId) ?? null, now));
-        }
-        await ctx.storage.upsertProfiles([...current.values()]);
-      }
-      return { imported: valid.length, rejected };
+      if (!Array.isArray(rows)) return NOT_AN_ARRAY;
+      const rejected: ImportRejection[] = [];
+      let imported = 0;
+      // The profiles of the batch being written: the next batch's read may not see them yet.
+      let inFlight = new Map<string, Profile>();
+      await pipelined(
+        rows.length,
+        async (start) => {
+          const batch = await checkBatch(rows, start, (row) => parseWithIssues(ProfileInput, row));
+          rejected.push(...batch.rejected);
+          const now = ctx.clock.now();
+          const stored = await ctx.storage.getProfiles(batch.valid.map(({ value }) => value.userId));
+          const storedById = new Map(stored.map((profile) => [profile.userId, profile]));
+          // Keyed by user: a user named twice gets the second row merged onto the first.
+          const merged = new Map<string, Profile>();
+          for (const { row, value } of batch.valid) {
+            const existing =
+              merged.get(value.userId) ?? inFlight.get(value.userId) ?? storedById.get(value.userId) ?? null;
+            merged.set(value.userId, mergeProfile(row, value, existing, now));
+          }
+          inFlight = merged;
+          imported += batch.valid.length;
+          return [...merged.values()];
+        },
+        (profiles) => ctx.storage.upsertProfiles(profiles),
+      );
+      return { imported, rejected };
     },
 
     async subscriptions(rows: readonly unknown[]): Promise<ImportResult> {
-      const { valid, rejected } = validate(rows, (row) => {
-        const parsed = parseWithIssues(SubscriptionInput, row);
-        if (!parsed.success || parsed.data.target !== 'webpush') return parsed;
-        // The same endpoint check as `subscriptions.add`, reported on the row instead of thrown.
-        const check = endpoints.check(parsed.data.subscription.endpoint);
-        return check.ok
-          ? parsed
-          : { success: false, issues: [{ path: 'subscription.endpoint', message: check.reason }] };
-      });
-      const addressed = await refuseUnsafeAddresses(valid, rejected, endpoints);
-      for (const batch of batches(addressed)) {
-        const now = ctx.clock.now();
-        const built = batch.map(({ value }) => subscriptionFromInput(value, now));
-        const stored = await ctx.storage.getSubscriptions(built.map((subscription) => subscription.id));
-        const createdAt = new Map(stored.map((subscription) => [subscription.id, subscription.createdAt]));
-        const subscriptions = built.map((subscription) => ({
-          ...subscription,
-          createdAt: createdAt.get(subscription.id) ?? now,
-        }));
-        const profiles = new Map<string, Profile | null>(
-          (await ctx.storage.getProfiles(subscriptions.map((subscription) => subscription.userId))).map(
-            (profile) => [profile.userId, profile],
-          ),
-        );
-        const newProfiles = new Map<string, Profile>();
-        for (const subscription of subscriptions) {
-          const existing = newProfiles.get(subscription.userId) ?? profiles.get(subscription.userId) ?? null;
-          const profile = profileForSubscriber(subscription.userId, subscription.timezone, existing, now);
-          if (profile) newProfiles.set(subscription.userId, profile);
-        }
-        await ctx.storage.upsertProfiles([...newProfiles.values()]);
-        await ctx.storage.upsertSubscriptions(subscriptions);
-      }
-      return { imported: valid.length, rejected };
+      if (!Array.isArray(rows)) return NOT_AN_ARRAY;
+      const rejected: ImportRejection[] = [];
+      let imported = 0;
+      // What the batch being written stores: the next batch's reads may not see it yet.
+      let inFlight = { subscriptions: new Map<string, Subscription>(), profiles: new Map<string, Profile>() };
+      await pipelined(
+        rows.length,
+        async (start) => {
+          const batch = await checkBatch(rows, start, (row) => {
+            const parsed = parseWithIssues(SubscriptionInput, row);
+            if (!parsed.success || parsed.data.target !== 'webpush') return parsed;
+            // The same endpoint check as `subscriptions.add`, reported on the row instead of thrown.
+            const check = endpoints.check(parsed.data.subscription.endpoint);
+            return check.ok
+              ? parsed
+              : { success: false, issues: [{ path: 'subscription.endpoint', message: check.reason }] };
+          });
+          const addressed = await refuseUnsafeAddresses(batch.valid, batch.rejected, endpoints);
+          rejected.push(...batch.rejected);
+          const now = ctx.clock.now();
+          const built = addressed.map(({ value }) => subscriptionFromInput(value, now));
+          const [storedSubscriptions, zones] = await Promise.all([
+            ctx.storage.getSubscriptions(built.map((subscription) => subscription.id)),
+            ctx.storage.getProfileZones(built.map((subscription) => subscription.userId)),
+          ]);
+          // Whole profiles only where one will change: a stored profile without a zone, given one now.
+          const storedProfiles = await ctx.storage.getProfiles(
+            built
+              .filter(({ userId, timezone }) => zones.get(userId) === null && timezone)
+              .map(({ userId }) => userId),
+          );
+          const createdAt = new Map(storedSubscriptions.map((stored) => [stored.id, stored.createdAt]));
+          const subscriptions = new Map<string, Subscription>();
+          for (const subscription of built) {
+            const since =
+              inFlight.subscriptions.get(subscription.id)?.createdAt ?? createdAt.get(subscription.id) ?? now;
+            subscriptions.set(subscription.id, { ...subscription, createdAt: since });
+          }
+          const profiles = new Map(storedProfiles.map((profile) => [profile.userId, profile]));
+          const newProfiles = new Map<string, Profile>();
+          for (const { userId, timezone } of built) {
+            const known = newProfiles.get(userId) ?? inFlight.profiles.get(userId) ?? profiles.get(userId);
+            const storedZone = zones.get(userId);
+            if (!known && storedZone !== undefined && storedProfileWillDo(storedZone, timezone)) continue;
+            const profile = profileForSubscriber(userId, timezone, known ?? null, now);
+            if (profile) newProfiles.set(userId, profile);
+          }
+          inFlight = { subscriptions, profiles: newProfiles };
+          imported += addressed.length;
+          // Keyed by id: an id given twice keeps the last row, as storage would.
+          return { subscriptions: [...subscriptions.values()], profiles: [...newProfiles.values()] };
+        },
+        // One write: a batch's new profiles land with its subscriptions or not at all.
+        ({ subscriptions, profiles }) => ctx.storage.upsertSubscriptions(subscriptions, { profiles }),
+      );
+      return { imported, rejected };
     },
 
     async events(rows: readonly unknown[], options: ImportEventsOptions = {}): Promise<ImportResult> {

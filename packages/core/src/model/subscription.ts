@@ -7,11 +7,17 @@ import { inputOnly, rowSchema } from './row-schema.js';
 /** RFC 4648 §5 base64url text, padded or not: subscription keys and VAPID keys are written in it. */
 export const Base64Url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
 
-/** The bytes of base64url text (padded or not); Buffer-free so the model stays portable. */
+/**
+ * The bytes of base64url text (padded or not); Buffer-free so the model stays portable. A plain
+ * loop, not `Uint8Array.from(binary, mapFn)`: that walks the string's iterator with a call per
+ * character, and this runs for every subscription imported (about 7x slower, measured).
+ */
 function base64UrlBytes(text: string): Uint8Array {
   const standard = text.replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/');
   const binary = atob(standard.padEnd(Math.ceil(standard.length / 4) * 4, '='));
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  const bytes = new Uint8Array(binary.length);
+  for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
+  return bytes;
 }
 
 /**
@@ -30,8 +36,14 @@ function byteLength(text: string): number {
 const P256_P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
 const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
 
-const toBigInt = (bytes: Uint8Array): bigint =>
-  bytes.reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** Big-endian bytes as one number; through hex text, since a shift per byte allocates a bigint per byte. */
+function toBigInt(bytes: Uint8Array): bigint {
+  let hex = '0x';
+  for (const byte of bytes) hex += HEX_BYTES[byte];
+  return BigInt(hex);
+}
 
 /**
  * True for an uncompressed P-256 point on the curve: 65 bytes, 0x04, then x and y below p with
@@ -50,8 +62,8 @@ export function isP256PublicKey(text: string): boolean {
   const x = toBigInt(bytes.subarray(1, 33));
   const y = toBigInt(bytes.subarray(33));
   if (x >= P256_P || y >= P256_P) return false;
-  const mod = (value: bigint) => ((value % P256_P) + P256_P) % P256_P;
-  return mod(y * y) === mod(x * x * x - 3n * x + P256_B);
+  // Both sides are non-negative (x³ − 3x ≥ −2 for x ≥ 0, and b is far larger), so one % each suffices.
+  return (y * y) % P256_P === (x * x * x - 3n * x + P256_B) % P256_P;
 }
 
 /** The p256dh key as the browser sends it: refused at subscribe, not found out at the first send. */

@@ -158,6 +158,12 @@ export interface Storage {
   getProfile(userId: UserId): Promise<Profile | null>;
   getProfiles(userIds: readonly UserId[]): Promise<Profile[]>;
   /**
+   * The users among these ids who have a profile, each with its zone (null when it has none):
+   * what a subscription import needs to know of each subscriber, without reading and parsing
+   * whole profiles.
+   */
+  getProfileZones(userIds: readonly UserId[]): Promise<Map<UserId, string | null>>;
+  /**
    * Bulk imports: each profile stored as `upsertProfile` stores it, in as few
    * statements as the store allows; a user id given twice keeps the last.
    */
@@ -166,8 +172,15 @@ export interface Storage {
   // Subscriptions (the id is derived from the endpoint or device token, so re-adding is an upsert)
   upsertSubscription(subscription: Subscription): Promise<void>;
   getSubscription(id: SubscriptionId): Promise<Subscription | null>;
-  /** Bulk imports: each stored as `upsertSubscription` stores it; an id given twice keeps the last. */
-  upsertSubscriptions(subscriptions: readonly Subscription[]): Promise<void>;
+  /**
+   * Bulk imports: each stored as `upsertSubscription` stores it; an id given twice keeps the last.
+   * `profiles` (the profiles the subscribers need) are stored as `upsertProfiles` stores them, in
+   * the same write: the profiles and the subscriptions land together or not at all.
+   */
+  upsertSubscriptions(
+    subscriptions: readonly Subscription[],
+    options?: { profiles?: readonly Profile[] },
+  ): Promise<void>;
   /** The stored subscriptions among these ids, each once, in the order asked; unknown ids are left out. */
   getSubscriptions(ids: readonly SubscriptionId[]): Promise<Subscription[]>;
   listSubscriptions(userIds: readonly UserId[]): Promise<Subscription[]>;

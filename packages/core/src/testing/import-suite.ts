@@ -141,6 +141,63 @@ export function runImportSuite(options: ImportSuiteOptions): void {
       ]);
     });
 
+    it('profiles and subscriptions: a user in two batches gets the later row merged onto the earlier', async () => {
+      // The second batch is checked and read while the first is written: what it reads must still include the first.
+      const profileRows = [
+        ...Array.from({ length: IMPORT_BATCH }, (_, i) => ({ userId: `user-${i}`, properties: { n: i } })),
+        { userId: 'user-0', timezone: 'Europe/Paris' },
+      ];
+      expect((await herald.profiles.import(profileRows)).imported).toBe(IMPORT_BATCH + 1);
+      expect(await herald.profiles.get('user-0')).toMatchObject({
+        properties: { n: 0 },
+        timezone: 'Europe/Paris',
+      });
+
+      const subscriptionRows = [
+        { userId: 'zoe', subscription: { endpoint: endpoint('zoe-1'), keys: KEYS }, timezone: 'Asia/Tokyo' },
+        ...Array.from({ length: IMPORT_BATCH - 1 }, (_, i) => ({
+          userId: `user-${i}`,
+          subscription: { endpoint: endpoint(`user-${i}`), keys: KEYS },
+        })),
+        // Next batch: zoe's profile (made by the first batch, with her zone) is kept, not made again without it.
+        { userId: 'zoe', subscription: { endpoint: endpoint('zoe-2'), keys: KEYS } },
+      ];
+      expect((await herald.subscriptions.import(subscriptionRows)).imported).toBe(IMPORT_BATCH + 1);
+      expect(await herald.profiles.get('zoe')).toMatchObject({ timezone: 'Asia/Tokyo' });
+      expect((await herald.subscriptions.list('zoe')).map((subscription) => subscription.id)).toHaveLength(2);
+    });
+
+    it('subscriptions: a row refused for its address is reported and not counted as imported', async () => {
+      const resolving = createHerald({
+        storage,
+        ...(counters ? { counters } : {}),
+        queue: memoryQueue(),
+        providers: {
+          webpush: {
+            target: 'webpush',
+            send: async () => ({ kind: 'sent', statusCode: 201 }),
+            close: async () => undefined,
+          },
+        },
+        clock,
+        resolveHost: async (host) => (host === 'fcm.googleapis.com' ? ['10.0.0.7'] : ['142.250.0.1']),
+        reportSecret: 'x'.repeat(32),
+      });
+      const result = await resolving.subscriptions.import([
+        { userId: 'ann', subscription: { endpoint: 'https://fcm.googleapis.com/fcm/send/a', keys: KEYS } },
+        {
+          userId: 'bob',
+          subscription: { endpoint: 'https://updates.push.services.mozilla.com/wpush/v2/b', keys: KEYS },
+        },
+      ]);
+      expect(result.imported).toBe(1);
+      expect(result.rejected.map(({ index, path }) => ({ index, path }))).toEqual([
+        { index: 0, path: 'subscription.endpoint' },
+      ]);
+      expect(await resolving.subscriptions.list('ann')).toEqual([]);
+      expect(await resolving.subscriptions.list('bob')).toHaveLength(1);
+    });
+
     it('events: recorded for segments; live campaigns ignore them unless live: true', async () => {
       await herald.subscriptions.import([
         { userId: 'ann', subscription: { endpoint: endpoint('ann'), keys: KEYS } },

@@ -137,6 +137,19 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
         expect(await storage.getProfiles([])).toEqual([]);
       });
 
+      it('getProfileZones gives each known user its zone or null, and skips unknown ones', async () => {
+        await storage.upsertProfiles([
+          profile('ann', {}, { timezone: 'Europe/Paris' }),
+          profile('bob', { plan: 'pro' }),
+        ]);
+        const zones = await storage.getProfileZones([uid('ann'), uid('missing'), uid('bob'), uid('ann')]);
+        expect([...zones].sort(([a], [b]) => a.localeCompare(b))).toEqual([
+          ['ann', 'Europe/Paris'],
+          ['bob', null],
+        ]);
+        expect((await storage.getProfileZones([])).size).toBe(0);
+      });
+
       it('keeps its own copy: mutating the object after the write changes nothing stored', async () => {
         const ann = profile('ann', { plan: 'free', tags: ['a'] });
         await storage.upsertProfile(ann);
