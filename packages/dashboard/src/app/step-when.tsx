@@ -138,28 +138,15 @@ export function WhenStep({ form, set, issues, locked, editing }: StepProps & { e
               path="when.schedule.notFollowedBy"
               field="followedBy"
             />
-            <Field label="Within" path="when.schedule.within" issues={issues}>
-              {(props) => (
-                <span class="pair">
-                  <input
-                    {...props}
-                    type="number"
-                    min={1}
-                    value={form.withinAmount}
-                    onInput={(e) => set('withinAmount', e.currentTarget.value)}
-                  />
-                  <select
-                    aria-label="Unit"
-                    value={form.withinUnit}
-                    onChange={(e) => set('withinUnit', e.currentTarget.value as FormState['withinUnit'])}
-                  >
-                    <option value="minutes">minutes</option>
-                    <option value="hours">hours</option>
-                    <option value="days">days</option>
-                  </select>
-                </span>
-              )}
-            </Field>
+            <DurationField
+              {...bound}
+              label="Within"
+              path="when.schedule.within"
+              amount="withinAmount"
+              unit="withinUnit"
+              unitLabel="Unit"
+              min={1}
+            />
           </>
         )}
         {form.scheduleType === 'eventDate' && (
@@ -170,27 +157,14 @@ export function WhenStep({ form, set, issues, locked, editing }: StepProps & { e
               path="when.schedule.property"
               field="dateProperty"
             />
-            <Field label="Offset (negative: before)" path="when.schedule.offset" issues={issues}>
-              {(props) => (
-                <span class="pair">
-                  <input
-                    {...props}
-                    type="number"
-                    value={form.offsetAmount}
-                    onInput={(e) => set('offsetAmount', e.currentTarget.value)}
-                  />
-                  <select
-                    aria-label="Offset unit"
-                    value={form.offsetUnit}
-                    onChange={(e) => set('offsetUnit', e.currentTarget.value as FormState['offsetUnit'])}
-                  >
-                    <option value="minutes">minutes</option>
-                    <option value="hours">hours</option>
-                    <option value="days">days</option>
-                  </select>
-                </span>
-              )}
-            </Field>
+            <DurationField
+              {...bound}
+              label="Offset (negative: before)"
+              path="when.schedule.offset"
+              amount="offsetAmount"
+              unit="offsetUnit"
+              unitLabel="Offset unit"
+            />
           </>
         )}
         {issues
@@ -291,5 +265,43 @@ export function WhenStep({ form, set, issues, locked, editing }: StepProps & { e
         min={1}
       />
     </fieldset>
+  );
+}
+
+interface DurationFieldProps extends Pick<StepProps, 'form' | 'set' | 'issues'> {
+  label: string;
+  path: string;
+  amount: 'withinAmount' | 'offsetAmount';
+  unit: 'withinUnit' | 'offsetUnit';
+  /** The unit select's accessible name (it has no label of its own). */
+  unitLabel: string;
+  min?: number;
+}
+
+/** An amount and its unit side by side: an inaction's `within`, an event date's `offset`. */
+function DurationField({ form, set, issues, label, path, amount, unit, unitLabel, min }: DurationFieldProps) {
+  return (
+    <Field label={label} path={path} issues={issues}>
+      {(props) => (
+        <span class="pair">
+          <input
+            {...props}
+            type="number"
+            min={min}
+            value={form[amount]}
+            onInput={(e) => set(amount, e.currentTarget.value)}
+          />
+          <select
+            aria-label={unitLabel}
+            value={form[unit]}
+            onChange={(e) => set(unit, e.currentTarget.value as FormState[typeof unit])}
+          >
+            <option value="minutes">minutes</option>
+            <option value="hours">hours</option>
+            <option value="days">days</option>
+          </select>
+        </span>
+      )}
+    </Field>
   );
 }
