@@ -317,7 +317,7 @@ export function createHerald(options: HeraldOptions): Herald {
     import: (rows, importOptions) => imports.events(rows, importOptions),
   };
 
-  const campaignService = createCampaignService(ctx, (input) => parse(CampaignInput, input, 'campaign'));
+  const campaigns = createCampaignService(ctx, (input) => parse(CampaignInput, input, 'campaign'));
   const segments = createSegmentService(ctx);
 
   const reports: ReportService = {
@@ -416,7 +416,7 @@ export function createHerald(options: HeraldOptions): Herald {
     profiles,
     subscriptions,
     events,
-    campaigns: campaignService,
+    campaigns,
     segments,
     reports,
     tick,
