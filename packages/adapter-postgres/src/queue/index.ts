@@ -22,6 +22,8 @@ interface JobRow {
 
 /** A job as the enqueue statement reads it (jsonb_to_recordset), and whether it replaces its key's waiting job. */
 interface EnqueueRow {
+  /** The job's place in the enqueue call. */
+  index: number;
   name: string;
   payload: unknown;
   run_at: string;
@@ -47,6 +49,7 @@ function survivors(jobs: readonly JobInput[]): EnqueueRow[] {
     if (dedupeKey !== null && chosen.get(dedupeKey) !== index) return [];
     return [
       {
+        index,
         name: job.name,
         payload: job.payload ?? null,
         run_at: job.runAt.toISOString(),
@@ -94,52 +97,63 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
     return rows.length > 0;
   };
 
+  async function enqueueEach(jobs: readonly JobInput[]): Promise<boolean[]> {
+    if (jobs.length === 0) return [];
+    const rows = survivors(jobs);
+    const replacing = rows.flatMap((row) => (row.replace && row.dedupe_key !== null ? [row.dedupe_key] : []));
+    const insert = (client: SqlClient) =>
+      client.query<{ keys: string[]; unkeyed: number }>(
+        // One statement for the whole batch. Rows go in in call order (ids keep it: claim's tie-breaker).
+        // A JSON null payload reads back as SQL NULL from the recordset: stored as JSON null again.
+        // DO NOTHING on a key held by a waiting or running job; pg_notify is sent at commit, and only
+        // when something was added (the CTE is read by the final SELECT, so it runs). The keys added
+        // tell which keyed jobs went in (a call's survivors have distinct keys); unkeyed ones always do.
+        `WITH added AS (
+           INSERT INTO ${schema}.jobs (name, payload, run_at, dedupe_key, state)
+           SELECT job.name, COALESCE(job.payload, 'null'::jsonb), job.run_at, job.dedupe_key, 'waiting'
+           FROM jsonb_to_recordset($1::jsonb)
+             AS job(position integer, name text, payload jsonb, run_at timestamptz, dedupe_key text)
+           ORDER BY job.position
+           ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('waiting', 'active') DO NOTHING
+           RETURNING dedupe_key
+         ),
+         told AS (
+           SELECT pg_notify($2, '')::text AS notified FROM (SELECT 1 FROM added LIMIT 1) AS any_added
+         )
+         SELECT COALESCE((SELECT array_agg(dedupe_key) FROM added WHERE dedupe_key IS NOT NULL), '{}') AS keys,
+                (SELECT count(*)::int FROM added WHERE dedupe_key IS NULL) AS unkeyed,
+                (SELECT count(*)::int FROM told) AS told`,
+        [
+          JSON.stringify(
+            rows.map(({ replace: _replace, index: _index, ...row }, position) => ({ position, ...row })),
+          ),
+          channel,
+        ],
+      );
+    const result =
+      replacing.length === 0
+        ? await insert(sql)
+        : // A 'replace' first removes the waiting holders of its keys (a running one is never touched), in
+          // the same transaction: two statements, whatever the batch's size.
+          await sql.transaction(async (tx) => {
+            await tx.query(
+              `DELETE FROM ${schema}.jobs WHERE dedupe_key = ANY($1::text[]) AND state = 'waiting'`,
+              [replacing],
+            );
+            return insert(tx);
+          });
+    const addedKeys = new Set(result.rows[0]?.keys ?? []);
+    const added = jobs.map(() => false);
+    for (const row of rows) added[row.index] = row.dedupe_key === null || addedKeys.has(row.dedupe_key);
+    return added;
+  }
+
   return {
     async enqueue(jobs: readonly JobInput[]): Promise<number> {
-      if (jobs.length === 0) return 0;
-      const rows = survivors(jobs);
-      const replacing = rows.flatMap((row) =>
-        row.replace && row.dedupe_key !== null ? [row.dedupe_key] : [],
-      );
-      const insert = (client: SqlClient) =>
-        client.query<{ added: number }>(
-          // One statement for the whole batch. Rows go in in call order (ids keep it: claim's tie-breaker).
-          // A JSON null payload reads back as SQL NULL from the recordset: stored as JSON null again.
-          // DO NOTHING on a key held by a waiting or running job; pg_notify is sent at commit, and only
-          // when something was added (the CTE is read by the final SELECT, so it runs).
-          `WITH added AS (
-             INSERT INTO ${schema}.jobs (name, payload, run_at, dedupe_key, state)
-             SELECT job.name, COALESCE(job.payload, 'null'::jsonb), job.run_at, job.dedupe_key, 'waiting'
-             FROM jsonb_to_recordset($1::jsonb)
-               AS job(position integer, name text, payload jsonb, run_at timestamptz, dedupe_key text)
-             ORDER BY job.position
-             ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('waiting', 'active') DO NOTHING
-             RETURNING id
-           ),
-           told AS (
-             SELECT pg_notify($2, '')::text AS notified FROM (SELECT 1 FROM added LIMIT 1) AS any_added
-           )
-           SELECT (SELECT count(*)::int FROM added) AS added, (SELECT count(*)::int FROM told) AS told`,
-          [
-            JSON.stringify(rows.map(({ replace: _replace, ...row }, position) => ({ position, ...row }))),
-            channel,
-          ],
-        );
-      if (replacing.length === 0) {
-        const { rows: result } = await insert(sql);
-        return result[0]?.added ?? 0;
-      }
-      // A 'replace' first removes the waiting holders of its keys (a running one is never touched), in
-      // the same transaction: two statements, whatever the batch's size.
-      return sql.transaction(async (tx) => {
-        await tx.query(
-          `DELETE FROM ${schema}.jobs WHERE dedupe_key = ANY($1::text[]) AND state = 'waiting'`,
-          [replacing],
-        );
-        const { rows: result } = await insert(tx);
-        return result[0]?.added ?? 0;
-      });
+      return (await enqueueEach(jobs)).filter(Boolean).length;
     },
+
+    enqueueEach,
 
     async claim({ limit, leaseMs, now, names }: ClaimOptions): Promise<ClaimedJob[]> {
       if (limit <= 0) return [];
@@ -201,6 +215,17 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
         now.toISOString(),
         leaseMs,
       ]),
+
+    async cancelEach(dedupeKeys: readonly string[]): Promise<boolean[]> {
+      if (dedupeKeys.length === 0) return [];
+      const { rows } = await sql.query<{ dedupe_key: string }>(
+        `DELETE FROM ${schema}.jobs WHERE dedupe_key = ANY($1::text[]) AND state = 'waiting' RETURNING dedupe_key`,
+        [[...dedupeKeys]],
+      );
+      // A key named twice was removed once: its first mention says so.
+      const removed = new Set(rows.map((row) => row.dedupe_key));
+      return dedupeKeys.map((key) => removed.delete(key));
+    },
 
     async cancel(dedupeKey: string): Promise<boolean> {
       const { rows } = await sql.query(

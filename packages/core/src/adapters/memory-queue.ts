@@ -61,36 +61,51 @@ export function memoryQueue(): Queue {
     job.leaseUntil = null;
   };
 
+  const cancelOne = (dedupeKey: string): boolean => {
+    const holder = holderOf(dedupeKey);
+    if (holder?.state !== 'waiting') return false;
+    return jobs.delete(holder.id);
+  };
+
+  /** Adds the jobs one after the other by the dedupe rules; the id of each job added, null for one dropped. */
+  const insert = (inputs: readonly JobInput[]): Array<string | null> => {
+    const ids = inputs.map((input): string | null => {
+      const dedupeKey = input.dedupeKey ?? null;
+      if (dedupeKey !== null) {
+        const holder = holderOf(dedupeKey);
+        if (holder) {
+          if (input.onDuplicate !== 'replace' || holder.state !== 'waiting') return null;
+          jobs.delete(holder.id);
+        }
+      }
+      const job: StoredJob = {
+        id: randomUUID(),
+        name: input.name,
+        payload: structuredClone(input.payload),
+        runAt: new Date(input.runAt),
+        attempts: 0,
+        state: 'waiting',
+        token: null,
+        leaseUntil: null,
+        dedupeKey,
+        lastError: null,
+        seq: seq++,
+      };
+      jobs.set(job.id, job);
+      return job.id;
+    });
+    if (ids.some((id) => id !== null)) for (const listener of [...wakeListeners]) listener();
+    return ids;
+  };
+
   return {
     async enqueue(inputs: readonly JobInput[]) {
-      let added = 0;
-      for (const input of inputs) {
-        const dedupeKey = input.dedupeKey ?? null;
-        if (dedupeKey !== null) {
-          const holder = holderOf(dedupeKey);
-          if (holder) {
-            if (input.onDuplicate !== 'replace' || holder.state !== 'waiting') continue;
-            jobs.delete(holder.id);
-          }
-        }
-        const job: StoredJob = {
-          id: randomUUID(),
-          name: input.name,
-          payload: structuredClone(input.payload),
-          runAt: new Date(input.runAt),
-          attempts: 0,
-          state: 'waiting',
-          token: null,
-          leaseUntil: null,
-          dedupeKey,
-          lastError: null,
-          seq: seq++,
-        };
-        jobs.set(job.id, job);
-        added += 1;
-      }
-      if (added > 0) for (const listener of [...wakeListeners]) listener();
-      return added;
+      return insert(inputs).filter((id) => id !== null).length;
+    },
+
+    async enqueueEach(inputs: readonly JobInput[]) {
+      // A job that a later 'replace' of the same call took the place of is not in the queue.
+      return insert(inputs).map((id) => id !== null && jobs.has(id));
     },
 
     async claim({ limit, leaseMs, now, names }) {
@@ -152,9 +167,11 @@ export function memoryQueue(): Queue {
     },
 
     async cancel(dedupeKey) {
-      const holder = holderOf(dedupeKey);
-      if (holder?.state !== 'waiting') return false;
-      return jobs.delete(holder.id);
+      return cancelOne(dedupeKey);
+    },
+
+    async cancelEach(dedupeKeys) {
+      return dedupeKeys.map(cancelOne);
     },
 
     async pruneFailed({ before, limit }) {

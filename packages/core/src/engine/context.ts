@@ -1,7 +1,8 @@
 import type { DeliveryOutcome, PushProvider } from '../delivery/provider.js';
-import type { DndWindow, Target } from '../model/index.js';
-import type { Clock, Counters, Logger, Queue, Storage } from '../ports/index.js';
+import type { Decision, DndWindow, Profile, Target, UserEvent, UserId } from '../model/index.js';
+import type { Clock, Counters, JobInput, Logger, Queue, Storage } from '../ports/index.js';
 import type { HeraldEvent } from './api.js';
+import type { CampaignCache } from './campaign-cache.js';
 import type { GlobalLimits, Renderer, RetryPolicy } from './deliver/index.js';
 import type { FaultLog } from './faults.js';
 import type { SendGauge } from './in-flight.js';
@@ -49,6 +50,24 @@ export interface EngineContext {
    * each send too: DNS can change after subscribe). Absent: no check (unit tests of one step).
    */
   checkEndpointAddress?: (endpoint: string) => Promise<{ ok: true } | { ok: false; reason: string }>;
+  /** The campaigns a tracked event reads (live ones, conversion goals), kept in memory (campaign-cache.ts). */
+  campaignCache: CampaignCache;
+  /**
+   * Writes and reads of `events.track` that concurrent calls share (coalesce.ts): one statement for
+   * every call that arrived while the previous one ran.
+   */
+  coalesced: {
+    appendEvents(events: readonly UserEvent[]): Promise<void>;
+    /** Enqueues jobs; the count added is not told (the calls sharing the statement cannot split it). */
+    enqueue(jobs: readonly JobInput[]): Promise<void>;
+    /** Enqueues jobs, telling for each whether it was added (`Queue.enqueueEach`). */
+    enqueueEach(jobs: readonly JobInput[]): Promise<boolean[]>;
+    /** Cancels waiting jobs by dedupe key, telling for each whether one was removed (`Queue.cancelEach`). */
+    cancelEach(dedupeKeys: readonly string[]): Promise<boolean[]>;
+    appendDecisions(decisions: readonly Decision[]): Promise<void>;
+    /** The stored profile of each user, in the order asked (null for none). */
+    getProfiles(userIds: readonly UserId[]): Promise<Array<Profile | null>>;
+  };
 }
 
 export type { DeliveryOutcome, PushProvider };

@@ -40,7 +40,9 @@ import type {
   TrackEventInput,
   UpsertProfileInput,
 } from './api.js';
+import { campaignCache, noticingCampaignWrites } from './campaign-cache.js';
 import { createCampaignService, createSegmentService, subscriptionIdFor } from './campaigns/index.js';
+import { coalesce } from './coalesce.js';
 import type { EngineContext } from './context.js';
 import {
   createRenderer,
@@ -118,6 +120,12 @@ export interface HeraldOptions {
     sendConcurrency: number;
     pollIntervalMs: number;
     reportTokenTtlMs: number;
+    /**
+     * How stale this process's copy of the campaigns may get (default 1000 ms): a campaign
+     * scheduled, paused, stopped or edited by another process is seen by this one's
+     * `events.track` at most this much later (its own changes at once).
+     */
+    campaignRefreshMs: number;
   }> &
     Partial<WorkerOptions>;
   /** Randomness for backoff jitter; tests pass a seeded source. */
@@ -173,8 +181,11 @@ export function createHerald(options: HeraldOptions): Herald {
       'no reportSecret given: using a random one, so reports of messages sent before a restart are refused',
     );
   }
+  // Campaign writes through the engine's storage refresh the copy `events.track` reads.
+  const storage = noticingCampaignWrites(options.storage, () => cachedCampaigns.invalidate());
+  const cachedCampaigns = campaignCache({ storage, clock, refreshMs: tuning.campaignRefreshMs ?? 1000 });
   const ctx: EngineContext = {
-    storage: options.storage,
+    storage,
     queue: options.queue,
     counters: options.counters ?? memoryCounters(),
     clock,
@@ -198,6 +209,8 @@ export function createHerald(options: HeraldOptions): Herald {
     ...(options.dnd ? { dnd: parse(DndWindow, options.dnd, 'dnd') } : {}),
     emit,
     faults: createFaultLog(logger, emit),
+    campaignCache: cachedCampaigns,
+    coalesced: coalescedWrites(storage, options.queue),
   };
   const workerOptions: WorkerOptions = {
     concurrency: tuning.concurrency ?? 4,
@@ -295,9 +308,9 @@ export function createHerald(options: HeraldOptions): Herald {
       const parsed = parse(EventInput, input, 'event');
       const limits = parse(TrackOptionsSchema, options, 'track options');
       const event: UserEvent = { ...parsed, time: parsed.time ?? clock.now() };
-      await ctx.storage.appendEvents([event]);
+      await ctx.coalesced.appendEvents([event]);
       // Live campaigns react (timers are queue jobs), then the event may convert a campaign that reached the user.
-      await armLiveTriggers(ctx, event);
+      await armLiveTriggers(ctx, [event]);
       await attributeConversion(ctx, event, limits);
       return event;
     },
@@ -432,6 +445,79 @@ export function createHerald(options: HeraldOptions): Herald {
   };
   registerInternals(herald, { logger, clock, counters: ctx.counters });
   return herald;
+}
+
+/**
+ * The statements of `events.track` that concurrent calls share: events and timer jobs in batches
+ * of up to 500 (one JSON parameter of a few hundred kB at most), profiles read 1000 at a time.
+ */
+function coalescedWrites(storage: Storage, queue: Queue): EngineContext['coalesced'] {
+  return {
+    appendEvents: voidResults(
+      coalesce(
+        batchOf((events) => storage.appendEvents(events)),
+        { maxItems: 500 },
+      ),
+    ),
+    enqueue: voidResults(
+      coalesce(
+        batchOf((jobs) => queue.enqueue(jobs)),
+        { maxItems: 500 },
+      ),
+    ),
+    appendDecisions: voidResults(
+      coalesce(
+        batchOf((decisions) => storage.appendDecisions(decisions)),
+        { maxItems: 500 },
+      ),
+    ),
+    // A queue without the batch forms answers job by job, in order: the same rules, a call each.
+    enqueueEach: coalesce(
+      queue.enqueueEach
+        ? (jobs) => (queue.enqueueEach as NonNullable<Queue['enqueueEach']>)(jobs)
+        : async (jobs) => {
+            const added: boolean[] = [];
+            for (const job of jobs) added.push((await queue.enqueue([job])) > 0);
+            return added;
+          },
+      { maxItems: 500 },
+    ),
+    cancelEach: coalesce(
+      queue.cancelEach
+        ? (keys) => (queue.cancelEach as NonNullable<Queue['cancelEach']>)(keys)
+        : async (keys) => {
+            const removed: boolean[] = [];
+            for (const key of keys) removed.push(await queue.cancel(key));
+            return removed;
+          },
+      { maxItems: 500 },
+    ),
+    getProfiles: coalesce(
+      async (userIds: readonly UserId[]) => {
+        const found = new Map(
+          (await storage.getProfiles(userIds)).map((profile) => [profile.userId, profile]),
+        );
+        return userIds.map((userId) => found.get(userId) ?? null);
+      },
+      { maxItems: 1000 },
+    ),
+  };
+}
+
+/** A write with no per-item answer, as a batch write answering one `undefined` per item. */
+function batchOf<Item>(write: (items: readonly Item[]) => Promise<unknown>) {
+  return async (items: readonly Item[]): Promise<undefined[]> => {
+    await write(items);
+    return items.map(() => undefined);
+  };
+}
+
+function voidResults<Item>(
+  call: (items: readonly Item[]) => Promise<unknown[]>,
+): (items: readonly Item[]) => Promise<void> {
+  return async (items) => {
+    await call(items);
+  };
 }
 
 /** The queue's wake-ups (`Queue.onWake`), remembered from one wait to the next. */

@@ -1,8 +1,17 @@
 import type { Campaign, Decision, DecisionOutcome, JsonValue, UserId } from '../model/index.js';
 import type { EngineContext } from './context.js';
 
-/** Collects the decisions of one job and writes them in one call. */
-export function decisionLog(ctx: EngineContext, campaign: Pick<Campaign, 'id'>, occurrence: string) {
+/**
+ * Collects the decisions of one job and writes them in one call (`write`: the storage's, or
+ * `ctx.coalesced.appendDecisions` where concurrent calls share the statement).
+ */
+export function decisionLog(
+  ctx: EngineContext,
+  campaign: Pick<Campaign, 'id'>,
+  occurrence: string,
+  write: (decisions: readonly Decision[]) => Promise<void> = (decisions) =>
+    ctx.storage.appendDecisions(decisions),
+) {
   const pending: Decision[] = [];
   return {
     add(
@@ -26,7 +35,7 @@ export function decisionLog(ctx: EngineContext, campaign: Pick<Campaign, 'id'>, 
     async flush(): Promise<void> {
       if (pending.length === 0) return;
       const batch = pending.splice(0, pending.length);
-      await ctx.storage.appendDecisions(batch);
+      await write(batch);
     },
   };
 }

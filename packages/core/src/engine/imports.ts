@@ -29,6 +29,7 @@ import {
 } from '../model/index.js';
 import type { ImportEventsOptions, ImportRejection, ImportResult } from './api.js';
 import { subscriptionIdFor } from './campaigns/index.js';
+import { groupBy, mapLimit } from './collections.js';
 import type { EngineContext } from './context.js';
 import { attributeConversion } from './observe/index.js';
 import { armLiveTriggers } from './triggers/index.js';
@@ -342,13 +343,22 @@ export function createImports(ctx: EngineContext, endpoints: EndpointPolicy) {
         const events: UserEvent[] = batch.map(({ value }) => ({ ...value, time: value.time ?? now }));
         await ctx.storage.appendEvents(events);
         if (!options.live) continue;
-        // As `events.track` does, one event after the other: live campaigns react, then conversions.
-        for (const event of events) {
-          await armLiveTriggers(ctx, event);
-          await attributeConversion(ctx, event);
-        }
+        // As `events.track` does: live campaigns react (the whole batch at once), then conversions.
+        await armLiveTriggers(ctx, events);
+        await attributeConversions(ctx, events);
       }
       return { imported: valid.length, rejected };
     },
   };
+}
+
+/**
+ * Conversions of a batch: each user's events in order (a recipient converts on its first goal
+ * event), users side by side so their reads and writes overlap.
+ */
+async function attributeConversions(ctx: EngineContext, events: readonly UserEvent[]): Promise<void> {
+  const byUser = groupBy(events, (event) => event.userId);
+  await mapLimit([...byUser.values()], 100, async (own) => {
+    for (const event of own) await attributeConversion(ctx, event);
+  });
 }

@@ -58,6 +58,12 @@ export interface Queue {
    * job holds it, and a later `onDuplicate: 'replace'` job replaces it.
    */
   enqueue(jobs: readonly JobInput[]): Promise<number>;
+  /**
+   * `enqueue`, telling for each job whether it was added (false: its key was held, or a later job of
+   * the call took its key). Optional: the engine falls back to one `enqueue` per job, so a queue
+   * without it works, with a statement per job where one would do.
+   */
+  enqueueEach?(jobs: readonly JobInput[]): Promise<boolean[]>;
   /** Leases up to `limit` jobs whose runAt <= now, or whose lease expired. Oldest runAt first. */
   claim(options: ClaimOptions): Promise<ClaimedJob[]>;
   complete(jobId: string, token: string): Promise<boolean>;
@@ -68,6 +74,11 @@ export interface Queue {
   extendLease(jobId: string, token: string, leaseMs: number, now: Date): Promise<boolean>;
   /** Removes a waiting (not running) job by dedupe key; true when one was removed. */
   cancel(dedupeKey: string): Promise<boolean>;
+  /**
+   * `cancel` of several keys at once, true for each key whose waiting job was removed (a key named
+   * twice is removed once: its later mention answers false). Optional, as `enqueueEach`.
+   */
+  cancelEach?(dedupeKeys: readonly string[]): Promise<boolean[]>;
   counts(): Promise<QueueCounts>;
   /**
    * Deletes up to `limit` failed jobs whose last run was due before `before`

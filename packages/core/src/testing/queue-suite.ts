@@ -365,6 +365,55 @@ export function runQueueSuite(options: QueueSuiteOptions): void {
       });
     });
 
+    // Optional batch forms (Queue.enqueueEach, cancelEach): the rules of enqueue and cancel, told per job.
+    describe('per-job answers', () => {
+      it('enqueueEach tells which jobs were added: a held key, a within-call duplicate and a replaced job are not', async (test) => {
+        if (!queue.enqueueEach) return test.skip('this queue has no enqueueEach');
+        await queue.enqueue([job('held', at(MINUTE), { dedupeKey: 'held' })]);
+        const added = await queue.enqueueEach([
+          job('a', T0, { dedupeKey: 'held' }),
+          job('b', T0, { dedupeKey: 'k', payload: 1 }),
+          job('c', T0),
+          job('d', T0, { dedupeKey: 'k', payload: 2 }),
+          job('e', T0, { dedupeKey: 'r', payload: 3 }),
+          job('f', T0, { dedupeKey: 'r', payload: 4, onDuplicate: 'replace' }),
+        ]);
+        expect(added).toEqual([false, true, true, false, false, true]);
+        expect(await queue.enqueueEach([])).toEqual([]);
+        expect((await claim(T0)).map((j) => j.name)).toEqual(['b', 'c', 'f']);
+      });
+
+      it("enqueueEach with 'replace' adds over a waiting holder", async (test) => {
+        if (!queue.enqueueEach) return test.skip('this queue has no enqueueEach');
+        await queue.enqueue([job('a', at(MINUTE), { dedupeKey: 'k', payload: 1 })]);
+        expect(
+          await queue.enqueueEach([job('a', T0, { dedupeKey: 'k', payload: 2, onDuplicate: 'replace' })]),
+        ).toEqual([true]);
+        expect((await claim(at(MINUTE))).map((j) => j.payload)).toEqual([2]);
+      });
+
+      it('cancelEach removes waiting jobs by key, a key named twice once, and leaves running jobs alone', async (test) => {
+        if (!queue.cancelEach) return test.skip('this queue has no cancelEach');
+        await queue.enqueue([
+          job('a', T0, { dedupeKey: 'running' }),
+          job('b', at(MINUTE), { dedupeKey: 'k1' }),
+          job('c', at(MINUTE), { dedupeKey: 'k2' }),
+          job('d', at(MINUTE), { dedupeKey: 'kept' }),
+        ]);
+        const running = await claimOne(T0);
+        expect(await queue.cancelEach(['k1', 'running', 'k1', 'never', 'k2'])).toEqual([
+          true,
+          false,
+          false,
+          false,
+          true,
+        ]);
+        expect(await queue.cancelEach([])).toEqual([]);
+        expect(await queue.counts()).toEqual({ waiting: 1, active: 1, failed: 0 });
+        expect(await queue.complete(running.id, running.token)).toBe(true);
+      });
+    });
+
     describe('concurrency', () => {
       it('two concurrent claims never hand out the same job', async () => {
         await queue.enqueue(Array.from({ length: 8 }, (_, i) => job(`j${i}`, at(i))));

@@ -37,12 +37,18 @@ interface Touch {
  * - A recipient (campaign, occurrence, user) converts at most once: its
  *   first goal event in the window, with that event's revenue (the goal's
  *   `revenueProperty`, when it holds a finite number).
+ *
+ * The user's decisions are read only when some campaign's goal names the event, from the engine's
+ * copy of the campaigns: a goal set or changed by another process counts here within
+ * `tuning.campaignRefreshMs`.
  */
 export async function attributeConversion(
   ctx: EngineContext,
   event: UserEvent,
   options: TrackOptions = {},
 ): Promise<Conversion | null> {
+  // No campaign's goal names this event (the engine's copy of the campaigns, any status): nothing to read.
+  if (!(await ctx.campaignCache.snapshot()).goalNames.has(event.name)) return null;
   const decisions = await ctx.storage.listDecisions({
     userId: event.userId,
     since: new Date(event.time.getTime() - MAX_WINDOW_MS),

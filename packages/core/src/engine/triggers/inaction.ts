@@ -21,7 +21,7 @@ export async function openInactionWindow(
 ): Promise<void> {
   const dueAt = new Date(event.time.getTime() + schedule.within.amount * UNIT_MS[schedule.within.unit]);
   const occurrence = inactionOccurrence(event);
-  const added = await ctx.queue.enqueue([
+  const [added] = await ctx.coalesced.enqueueEach([
     {
       ...liveFireJob({
         campaign,
@@ -34,9 +34,14 @@ export async function openInactionWindow(
       onDuplicate: 'ignore',
     },
   ]);
-  const open = added > 0 ? null : await openWindow(ctx, campaign, event);
-  const log = decisionLog(ctx, campaign, added > 0 ? occurrence : (open ?? occurrence));
-  if (added > 0) {
+  const open = added ? null : await openWindow(ctx, campaign, event);
+  const log = decisionLog(
+    ctx,
+    campaign,
+    added ? occurrence : (open ?? occurrence),
+    ctx.coalesced.appendDecisions,
+  );
+  if (added) {
     log.add(event.userId, 'delayed', WINDOW_OPEN, {
       until: dueAt.toISOString(),
       trigger: event.name,
@@ -57,10 +62,11 @@ export async function cancelInactionWindow(
   campaign: Campaign,
   event: UserEvent,
 ): Promise<void> {
-  if (!(await ctx.queue.cancel(inactionTimerKey(campaign.id, event.userId)))) return;
+  const [removed] = await ctx.coalesced.cancelEach([inactionTimerKey(campaign.id, event.userId)]);
+  if (!removed) return;
   const occurrence =
     (await openWindow(ctx, campaign, event)) ?? `inaction-cancelled:${event.time.toISOString()}`;
-  const log = decisionLog(ctx, campaign, occurrence);
+  const log = decisionLog(ctx, campaign, occurrence, ctx.coalesced.appendDecisions);
   log.add(event.userId, 'cancelled', 'completed', { completedBy: event.name, at: event.time.toISOString() });
   await log.flush();
 }

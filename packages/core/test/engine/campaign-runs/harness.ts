@@ -5,6 +5,7 @@ import {
   createHerald,
   type DeliveryOutcome,
   type HeraldOptions,
+  type JobInput,
   memoryCounters,
   memoryQueue,
   memoryStorage,
@@ -69,6 +70,14 @@ function watchedQueue(queue: Queue, moments: Set<number>): Queue {
       for (const job of jobs) moments.add(job.runAt.getTime());
       return queue.enqueue(jobs);
     },
+    ...(queue.enqueueEach
+      ? {
+          enqueueEach: (jobs: readonly JobInput[]) => {
+            for (const job of jobs) moments.add(job.runAt.getTime());
+            return (queue.enqueueEach as NonNullable<Queue['enqueueEach']>)(jobs);
+          },
+        }
+      : {}),
     retry: (jobId, token, runAt, error) => {
       moments.add(runAt.getTime());
       return queue.retry(jobId, token, runAt, error);
