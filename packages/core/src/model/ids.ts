@@ -1,8 +1,14 @@
 import { z } from 'zod';
+import { NUL_FREE } from './text.js';
 
 /** Branded ids, so a user id is never passed where a campaign id belongs. */
 export const MAX_USER_ID_LENGTH = 256;
-export const UserId = z.string().min(1).max(MAX_USER_ID_LENGTH).brand<'UserId'>();
+export const UserId = z
+  .string()
+  .min(1)
+  .max(MAX_USER_ID_LENGTH)
+  .refine(NUL_FREE.check, NUL_FREE.message)
+  .brand<'UserId'>();
 export type UserId = z.infer<typeof UserId>;
 
 export const CampaignId = z.string().min(1).max(64).brand<'CampaignId'>();
