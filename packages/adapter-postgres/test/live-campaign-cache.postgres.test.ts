@@ -145,7 +145,9 @@ describe('live campaigns seen across processes', () => {
     const outcomes = await Promise.allSettled(
       users.map((userId) => herald.events.track({ userId, name: 'Visit', properties: { note: 'ok' } })),
     );
-    await (pools[1] as pg.Pool).query(`ALTER TABLE "${backend.schema}".events DROP CONSTRAINT refuse_batch_17`);
+    await (pools[1] as pg.Pool).query(
+      `ALTER TABLE "${backend.schema}".events DROP CONSTRAINT refuse_batch_17`,
+    );
     expect(outcomes.map((outcome) => outcome.status)).toEqual(
       users.map((_, index) => (index === 17 ? 'rejected' : 'fulfilled')),
     );
