@@ -8,7 +8,8 @@ import { MIGRATIONS, migrate } from '../src/index.js';
  * reports and conversions stored before it the browser of the run's latest
  * sent message.
  */
-describe('browser tallies (migration 015)', () => {
+// PGlite runs every migration in each test: slow on a loaded machine.
+describe('browser tallies (migration 015)', { timeout: 90_000 }, () => {
   let db: PGlite;
   const query = (text: string, params: unknown[] = []) => db.query<Record<string, unknown>>(text, params);
 
