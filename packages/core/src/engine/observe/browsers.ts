@@ -21,10 +21,10 @@ export interface BrowserStats {
   sent: number;
   /** Messages that did not reach the browser: `failed` and `gone` outcomes. */
   failed: number;
-  /** Viewed and clicked reports of users sent the message there (a user reached on two browsers counts on both). */
+  /** Viewed and clicked reports made there (the report token names the browser its message was sent to). */
   viewed: number;
   clicked: number;
-  /** Recipients' conversions (control left out) and their revenue, counted the same way. */
+  /** Recipients' conversions (control left out) and their revenue, under the browser of the run's latest message sent to the user. */
   conversions: number;
   revenue: number;
   /** clicked / sent; null when nothing was sent. */
@@ -39,8 +39,9 @@ export interface CampaignBrowsers {
 
 /**
  * `campaigns.browsers`: a campaign's messages, reports and conversions by
- * browser and target, from the browser stored on each delivery when it was
- * recorded; grouped by the storage.
+ * browser and target, from the browser stored on each delivery, report and
+ * conversion when it was recorded; summed by the storage (Postgres: from
+ * tallies, migration 015).
  */
 export async function campaignBrowsers(ctx: EngineContext, campaign: Campaign): Promise<CampaignBrowsers> {
   const stored = await ctx.storage.campaignBrowsers(campaign.id);
