@@ -30,7 +30,7 @@ const FRESH = Boolean(process.env.BENCH_FRESH);
 const EXPLAIN = Boolean(process.env.BENCH_EXPLAIN);
 /** Runs of the measured campaign: a recurring campaign's audience spread over this many occurrences. */
 const OCCURRENCES = 4;
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 const schema = process.env.BENCH_SCHEMA ?? `bench_stats_${RECIPIENTS}`;
 const CAMPAIGN = 'cmp_bench_stats' as CampaignId;
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -48,14 +48,22 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return Math.round(median(times) * 10) / 10;
 }
 
+/** Chrome for half, Firefox for two in ten, Edge, Safari (Web Push) and Safari legacy (the tenth) for one each. */
+const BROWSER_MIX = `'chrome', 'chrome', 'chrome', 'chrome', 'chrome', 'firefox', 'firefox', 'edge', 'safari', 'safari'`;
+/** The browser and target columns of the message numbered by an integer expression. */
+const browserOf = (pick: string) =>
+  `(ARRAY[${BROWSER_MIX}])[1 + (${pick}) % 10], CASE WHEN (${pick}) % 10 = 9 THEN 'safari-legacy' ELSE 'web-push' END`;
+
 /**
  * The measured campaign: RECIPIENTS users over OCCURRENCES runs, states
  * 85% delivered, 5% control, 5% skipped (capped / dnd), 3% undeliverable,
  * 2% pending; one message per delivered user plus a second browser for one
  * in ten; views for half, clicks for one in twelve, conversions for one in
  * fifty. Messages go to Chrome for half, Firefox for two in ten, Edge,
- * Safari (Web Push) and Safari legacy for one in ten each. Another campaign
- * holds half as many rows again.
+ * Safari (Web Push) and Safari legacy for one in ten each; reports and
+ * recipients' conversions name the browser of the user's first message (as
+ * a report token and attribution do). Another campaign holds half as many
+ * rows again.
  */
 async function generate(pool: pg.Pool): Promise<{ ms: number; reused: boolean }> {
   const marker = `${RECIPIENTS}/v${GENERATOR_VERSION}`;
@@ -104,25 +112,28 @@ async function generate(pool: pg.Pool): Promise<{ ms: number; reused: boolean }>
          CASE WHEN g % 100 < 85 THEN 'sent' WHEN g % 2 = 0 THEN 'gone' ELSE 'failed' END,
          CASE WHEN g % 100 < 85 THEN 201 WHEN g % 2 = 0 THEN 410 ELSE 400 END, NULL, 1,
          occurrence::timestamptz + (g % 3600) * interval '1 second',
-         (ARRAY['chrome', 'chrome', 'chrome', 'chrome', 'chrome', 'firefox', 'firefox', 'edge', 'safari', 'safari'])[1 + (g + b) % 10],
-         CASE WHEN (g + b) % 10 = 9 THEN 'safari-legacy' ELSE 'web-push' END
+         ${browserOf('g + b')}
        FROM (${users(campaign, count)}) AS u CROSS JOIN generate_series(1, 2) AS b
        WHERE (g % 100 < 85 OR g % 100 BETWEEN 95 AND 97) AND (b = 1 OR g % 10 = 0)`,
     );
     await step(
       `${campaign} interactions`,
-      `INSERT INTO ${schema}.interactions (report_id, campaign_id, occurrence, user_id, kind, action, at)
+      `INSERT INTO ${schema}.interactions (report_id, campaign_id, occurrence, user_id, kind, action, at, browser,
+         browser_target)
        SELECT 'r_' || campaign_id || '_' || user_id || '_' || k, campaign_id, occurrence, user_id, k,
          CASE WHEN k = 'clicked' AND g % 2 = 0 THEN 'buy' END,
-         occurrence::timestamptz + (g % 7200) * interval '1 second'
+         occurrence::timestamptz + (g % 7200) * interval '1 second', ${browserOf('g + 1')}
        FROM (${users(campaign, count)}) AS u CROSS JOIN unnest(ARRAY['viewed', 'clicked']) AS k
        WHERE g % 100 < 85 AND ((k = 'viewed' AND g % 2 = 0) OR (k = 'clicked' AND g % 12 = 0))`,
     );
     await step(
       `${campaign} conversions`,
-      `INSERT INTO ${schema}.conversions (campaign_id, occurrence, user_id, control, at, event_name, revenue)
+      `INSERT INTO ${schema}.conversions (campaign_id, occurrence, user_id, control, at, event_name, revenue, browser,
+         browser_target)
        SELECT campaign_id, occurrence, user_id, g % 100 >= 85, occurrence::timestamptz + interval '1 hour', 'Charged',
-         CASE WHEN g % 3 = 0 THEN (g % 50) + 0.99 END
+         CASE WHEN g % 3 = 0 THEN (g % 50) + 0.99 END,
+         CASE WHEN g % 100 < 85 THEN (ARRAY[${BROWSER_MIX}])[1 + (g + 1) % 10] END,
+         CASE WHEN g % 100 < 85 THEN CASE WHEN (g + 1) % 10 = 9 THEN 'safari-legacy' ELSE 'web-push' END END
        FROM (${users(campaign, count)}) AS u WHERE g % 50 = 0 AND g % 100 < 90`,
     );
     await step(

@@ -15,6 +15,8 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));
 const TABLES = [
   'audience_pages',
+  'browser_tallies',
+  'browser_users',
   'campaign_history',
   'campaigns',
   'conversions',

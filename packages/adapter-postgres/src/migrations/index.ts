@@ -12,6 +12,7 @@ import campaignStats from './009-campaign-stats.js';
 import campaignTallies from './010-campaign-tallies.js';
 import browsersReportTallies from './011-browsers-report-tallies.js';
 import retention from './012-retention.js';
+import browserTallies from './015-browser-tallies.js';
 import cheaperDeliveryWrites from './016-cheaper-delivery-writes.js';
 import latestEventsByTime from './017-latest-events-by-time.js';
 
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'campaign-tallies', statements: campaignTallies },
   { version: 11, name: 'browsers-report-tallies', statements: browsersReportTallies },
   { version: 12, name: 'retention', statements: retention },
+  { version: 15, name: 'browser-tallies', statements: browserTallies },
   { version: 16, name: 'cheaper-delivery-writes', statements: cheaperDeliveryWrites },
   { version: 17, name: 'latest-events-by-time', statements: latestEventsByTime },
 ];

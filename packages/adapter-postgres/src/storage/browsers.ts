@@ -3,14 +3,10 @@ import type { SqlClient } from '../sql/client.js';
 import { parseRow } from './rows.js';
 
 /**
- * A campaign's deliveries by browser and target, grouped by the server.
- * Messages, and the (run, user) pairs sent a message on each browser, come
- * from the campaign's entries of `deliveries_browser_idx` (migration 011);
- * each pair is then matched to its reports (grouped per run and user) and
- * conversion by hash join. Unlike the per-run figures this reads every
- * message and report of the campaign (reports name a user, not a browser,
- * so no tally can be kept by report alone): seconds at a million recipients,
- * measured in bench/README.md, "Stats".
+ * A campaign's figures by browser and target: the sum over its runs of the
+ * tallies kept by migration 015's triggers (a few rows per run), not a
+ * grouping of its messages and reports. Entries whose figures all went back
+ * to zero (rows deleted) are left out, as if never written.
  */
 export function campaignBrowsers(sql: SqlClient, schema: string) {
   return {
@@ -26,36 +22,16 @@ export function campaignBrowsers(sql: SqlClient, schema: string) {
         conversions: number;
         revenue: number;
       }>(
-        `WITH messages AS (
-           SELECT coalesce(browser, 'other') AS browser, coalesce(browser_target, 'web-push') AS target,
-                  count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE status <> 'sent') AS failed
-           FROM ${schema}.deliveries WHERE campaign_id = $1 GROUP BY 1, 2
-         ), reached AS (
-           SELECT DISTINCT coalesce(browser, 'other') AS browser, coalesce(browser_target, 'web-push') AS target,
-                  occurrence, user_id
-           FROM ${schema}.deliveries WHERE campaign_id = $1 AND status = 'sent'
-         ), reports AS (
-           SELECT occurrence, user_id, count(*) FILTER (WHERE kind = 'viewed') AS viewed,
-                  count(*) FILTER (WHERE kind = 'clicked') AS clicked
-           FROM ${schema}.interactions WHERE campaign_id = $1 AND kind IN ('viewed', 'clicked') GROUP BY 1, 2
-         ), per_browser AS (
-           SELECT r.browser, r.target, count(*) AS users, sum(coalesce(p.viewed, 0)) AS viewed,
-                  sum(coalesce(p.clicked, 0)) AS clicked, count(c.user_id) AS conversions,
-                  sum(coalesce(c.revenue, 0)) AS revenue
-           FROM reached r
-           LEFT JOIN reports p ON p.occurrence = r.occurrence AND p.user_id = r.user_id
-           LEFT JOIN ${schema}.conversions c
-             ON c.campaign_id = $1 AND NOT c.control AND c.occurrence = r.occurrence AND c.user_id = r.user_id
-           GROUP BY 1, 2
-         )
-         SELECT m.browser, m.target, coalesce(b.users, 0)::int AS users, m.sent::int AS sent, m.failed::int AS failed,
-                coalesce(b.viewed, 0)::int AS viewed, coalesce(b.clicked, 0)::int AS clicked,
-                coalesce(b.conversions, 0)::int AS conversions, coalesce(b.revenue, 0)::float8 AS revenue
-         FROM messages m LEFT JOIN per_browser b USING (browser, target)`,
+        `SELECT browser, target, sum(users)::int AS users, sum(sent)::int AS sent, sum(failed)::int AS failed,
+                sum(viewed)::int AS viewed, sum(clicked)::int AS clicked, sum(conversions)::int AS conversions,
+                sum(revenue)::float8 AS revenue
+         FROM ${schema}.browser_tallies WHERE campaign_id = $1 GROUP BY browser, target
+         HAVING sum(users) <> 0 OR sum(sent) <> 0 OR sum(failed) <> 0 OR sum(viewed) <> 0 OR sum(clicked) <> 0
+           OR sum(conversions) <> 0 OR sum(revenue) <> 0`,
         [campaignId],
       );
       return rows.map(({ browser, target, ...figures }) => ({
-        ...parseRow(BrowserClass, 'deliveries', `${campaignId}/${browser}/${target}`, {
+        ...parseRow(BrowserClass, 'browser_tallies', `${campaignId}/${browser}/${target}`, {
           name: browser,
           target,
         }),

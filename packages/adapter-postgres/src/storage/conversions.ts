@@ -7,8 +7,9 @@ export function conversions(sql: SqlClient, schema: string) {
   return {
     async recordConversion(conversion: Conversion): Promise<boolean> {
       const { rows } = await sql.query(
-        `INSERT INTO ${schema}.conversions (campaign_id, occurrence, user_id, control, at, event_name, revenue)
-         VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7::numeric)
+        `INSERT INTO ${schema}.conversions (campaign_id, occurrence, user_id, control, at, event_name, revenue, browser,
+           browser_target)
+         VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7::numeric, $8, $9)
          ON CONFLICT (campaign_id, occurrence, user_id) DO NOTHING RETURNING user_id`,
         [
           conversion.campaignId,
@@ -18,6 +19,8 @@ export function conversions(sql: SqlClient, schema: string) {
           iso(conversion.at),
           conversion.eventName,
           conversion.revenue === null ? null : String(conversion.revenue),
+          conversion.browser?.name ?? null,
+          conversion.browser?.target ?? null,
         ],
       );
       return rows.length > 0;

@@ -194,8 +194,9 @@ export function outcomes(sql: SqlClient, schema: string) {
 
     async recordInteraction(interaction: Interaction): Promise<boolean> {
       const { rows } = await sql.query(
-        `INSERT INTO ${schema}.interactions (report_id, campaign_id, occurrence, user_id, kind, action, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) ON CONFLICT (report_id) DO NOTHING RETURNING report_id`,
+        `INSERT INTO ${schema}.interactions (report_id, campaign_id, occurrence, user_id, kind, action, at, browser,
+           browser_target)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9) ON CONFLICT (report_id) DO NOTHING RETURNING report_id`,
         [
           interaction.reportId,
           interaction.campaignId,
@@ -204,6 +205,8 @@ export function outcomes(sql: SqlClient, schema: string) {
           interaction.kind,
           interaction.action,
           iso(interaction.at),
+          interaction.browser?.name ?? null,
+          interaction.browser?.target ?? null,
         ],
       );
       return rows.length > 0;

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { z } from 'zod';
 import { ConflictError, CorruptRecordError, ValidationError } from '../errors/index.js';
 import {
+  type BrowserClass,
   Campaign,
   CampaignHistoryEntry,
   Conversion,
@@ -741,57 +742,55 @@ function occurrenceDay(occurrence: string, zone: string): string {
 }
 
 /**
- * A campaign's deliveries by browser and target: messages counted by the
- * browser stored on each, reports and conversions of a (run, user) under
- * every (browser, target) that run's message was sent to for that user.
+ * A campaign's deliveries, reports and conversions by browser and target,
+ * each counted under the browser stored on its own row (unknown: `other`,
+ * `web-push`); users are the distinct (run, user) pairs with a message sent
+ * to that browser.
  */
 function campaignBrowsers(tables: MemoryTables): Pick<Storage, 'campaignBrowsers'> {
   return {
     async campaignBrowsers(campaignId) {
       const byBrowser = new Map<string, StoredBrowserTally>();
-      /** Per `occurrence/user`, the tallies of the browsers that were sent that run's message. */
-      const sentTo = new Map<string, Set<StoredBrowserTally>>();
-      for (const [occurrence, rows] of tables.deliveries.get(campaignId) ?? []) {
+      const countsOf = (browser: BrowserClass | null | undefined): StoredBrowserTally => {
+        const { name, target } = browser ?? { name: 'other', target: 'web-push' };
+        return entry(byBrowser, `${name}/${target}`, () => ({
+          name,
+          target,
+          users: 0,
+          sent: 0,
+          failed: 0,
+          viewed: 0,
+          clicked: 0,
+          conversions: 0,
+          revenue: 0,
+        }));
+      };
+      for (const rows of tables.deliveries.get(campaignId)?.values() ?? []) {
         for (const userRows of rows.byUser.values()) {
+          const reached = new Set<StoredBrowserTally>();
           for (const row of userRows) {
             const delivery = readDelivery(row);
-            const { name, target } = delivery.browser ?? { name: 'other', target: 'web-push' };
-            const counts = entry(byBrowser, `${name}/${target}`, () => ({
-              name,
-              target,
-              users: 0,
-              sent: 0,
-              failed: 0,
-              viewed: 0,
-              clicked: 0,
-              conversions: 0,
-              revenue: 0,
-            }));
+            const counts = countsOf(delivery.browser);
             if (delivery.status !== 'sent') {
               counts.failed += 1;
               continue;
             }
             counts.sent += 1;
-            const reached = entry(sentTo, `${occurrence}/${delivery.userId}`, () => new Set());
-            if (!reached.has(counts)) {
-              reached.add(counts);
-              counts.users += 1;
-            }
+            reached.add(counts);
           }
+          for (const counts of reached) counts.users += 1;
         }
       }
       for (const interaction of tables.interactions.values()) {
         if (interaction.campaignId !== campaignId || interaction.kind === 'closed') continue;
-        for (const counts of sentTo.get(`${interaction.occurrence}/${interaction.userId}`) ?? [])
-          counts[interaction.kind] += 1;
+        countsOf(interaction.browser)[interaction.kind] += 1;
       }
       for (const [key, row] of tables.conversions.get(campaignId) ?? []) {
         const conversion = read(Conversion, 'conversions', `${campaignId}/${key}`, row);
         if (conversion.control) continue;
-        for (const counts of sentTo.get(`${conversion.occurrence}/${conversion.userId}`) ?? []) {
-          counts.conversions += 1;
-          counts.revenue += conversion.revenue ?? 0;
-        }
+        const counts = countsOf(conversion.browser);
+        counts.conversions += 1;
+        counts.revenue += conversion.revenue ?? 0;
       }
       return [...byBrowser.values()];
     },

@@ -58,6 +58,7 @@ import { registerInternals } from './internals.js';
 import { consoleLogger } from './logger.js';
 import {
   attributeConversion,
+  browserOfRun,
   type ReportSecret,
   reportKeyFor,
   reportTokens,
@@ -352,6 +353,14 @@ export function createHerald(options: HeraldOptions): Herald {
         kind: report.kind,
         action: report.action ?? null,
         at: clock.now(),
+        // The browser that showed the message; for a token signed before tokens claimed one, a lookup.
+        browser:
+          claims.browser ??
+          (await browserOfRun(ctx, {
+            campaignId: claims.campaignId as Interaction['campaignId'],
+            occurrence: claims.occurrence,
+            userId: claims.userId as Interaction['userId'],
+          })),
       });
       return true;
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BrowserClass } from './browser.js';
 import { Instant, JsonValue } from './common.js';
 import { CampaignId, UserId } from './ids.js';
 
@@ -52,6 +53,13 @@ export const Conversion = z.object({
   at: Instant,
   eventName: z.string().min(1),
   revenue: z.number().nullable(),
+  /**
+   * The browser of the run's latest message sent to the user (the one the
+   * conversion is counted under in `campaigns.browsers`); null for control,
+   * and when no sent message of the run is stored. Absent on rows recorded
+   * before conversions kept a browser.
+   */
+  browser: BrowserClass.nullable().optional(),
 });
 export type Conversion = z.infer<typeof Conversion>;
 

@@ -67,6 +67,12 @@ export interface Interaction {
   kind: 'viewed' | 'clicked' | 'closed';
   action: string | null;
   at: Date;
+  /**
+   * The browser that showed the message, as its report token claims (or, for
+   * a token signed before tokens claimed one, the run's latest message sent
+   * to the user); null or absent when unknown, counted as `other`, `web-push`.
+   */
+  browser?: BrowserClass | null;
 }
 
 export interface StoredCampaignTallies {
@@ -128,9 +134,10 @@ export interface StoredTimelineBucket {
 
 /**
  * One (browser, target) of a campaign's deliveries (`campaignBrowsers`).
- * Reports and conversions are a user's per run (their token names no
- * subscription), so they count under each (browser, target) that run's
- * message was sent to for that user.
+ * Messages count under the browser stored on each delivery, reports under
+ * the one stored on each report (`Interaction.browser`), conversions under
+ * the one stored on each (`Conversion.browser`); null counts as `other`,
+ * `web-push`. So each figure adds up over the entries to the campaign's own.
  */
 export interface StoredBrowserTally extends BrowserClass {
   /** Distinct (run, user) pairs with a message sent there. */
@@ -138,7 +145,7 @@ export interface StoredBrowserTally extends BrowserClass {
   /** Messages with each final outcome; `failed` counts `failed` and `gone`. */
   sent: number;
   failed: number;
-  /** Viewed and clicked reports, recipients' conversions (control left out) and their revenue. */
+  /** Viewed and clicked reports, recipients' conversions (control left out) and their revenue, each by its own browser. */
   viewed: number;
   clicked: number;
   conversions: number;
@@ -305,9 +312,11 @@ export interface Storage {
     options: { zone: string; hourlyFor: number },
   ): Promise<StoredTimelineBucket[]>;
   /**
-   * A campaign's deliveries by the browser and target stored on each: one
-   * entry per (browser, target) with any delivery, in no particular order;
-   * deliveries whose browser is unknown (null) count as `other`, `web-push`.
+   * A campaign's deliveries, reports and recipients' conversions by the
+   * browser and target stored on each: one entry per (browser, target) with
+   * any of them, in no particular order; rows whose browser is unknown (null)
+   * count as `other`, `web-push`. Read from tallies where the storage keeps
+   * them (Postgres: migration 015), not by grouping every row.
    */
   campaignBrowsers(campaignId: CampaignId): Promise<StoredBrowserTally[]>;
 }

@@ -3,12 +3,13 @@ import { CorruptRecordError } from '../errors/index.js';
 import {
   type Campaign,
   CampaignHistoryEntry,
+  type Conversion,
   type Decision,
   type SegmentDefinition,
   type Subscription,
   type UserId,
 } from '../model/index.js';
-import type { Storage } from '../ports/storage.js';
+import type { Interaction, Storage } from '../ports/storage.js';
 import { evaluateSegment } from '../segments/evaluate.js';
 import {
   at,
@@ -1085,11 +1086,13 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
       const chrome = { browser: { name: 'chrome', target: 'web-push' } } as const;
       const firefox = { browser: { name: 'firefox', target: 'web-push' } } as const;
       const legacy = { browser: { name: 'safari', target: 'safari-legacy' } } as const;
+      const unknown = { browser: null } as const;
       const report = (
         reportId: string,
         occurrence: string,
         userId: string,
         kind: 'viewed' | 'clicked' | 'closed',
+        { browser }: { browser: Interaction['browser'] },
       ) =>
         storage.recordInteraction({
           reportId,
@@ -1099,8 +1102,15 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
           kind,
           action: null,
           at: at(MINUTE),
+          browser,
         });
-      const conversion = (occurrence: string, userId: string, control: boolean, revenue: number | null) =>
+      const conversion = (
+        occurrence: string,
+        userId: string,
+        control: boolean,
+        revenue: number | null,
+        { browser }: { browser: Conversion['browser'] },
+      ) =>
         storage.recordConversion({
           campaignId: cid('c1'),
           occurrence,
@@ -1109,11 +1119,13 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
           at: at(HOUR),
           eventName: 'Charged',
           revenue,
+          browser,
         });
       const byKey = (rows: readonly { name: string; target: string }[]) =>
         [...rows].sort((a, b) => (`${a.name}/${a.target}` < `${b.name}/${b.target}` ? -1 : 1));
+      const figures = { users: 0, sent: 0, failed: 0, viewed: 0, clicked: 0, conversions: 0, revenue: 0 };
 
-      it('counts messages, users, reports and conversions per browser and target', async () => {
+      it('counts messages, users, reports and conversions each under its own browser and target', async () => {
         await storage.recordDeliveries([
           // u1 has Chrome and Firefox: reached on both in o1, on Chrome only in o2.
           delivery('c1', 'o1', 'u1', 's1c', 'sent', chrome),
@@ -1127,19 +1139,21 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
           delivery('c1', 'o1', 'u6', 's6', 'sent'),
           delivery('c2', 'o1', 'u1', 's1c', 'sent', chrome),
         ]);
-        await report('r1', 'o1', 'u1', 'viewed');
-        await report('r2', 'o1', 'u1', 'clicked');
-        await report('r3', 'o2', 'u1', 'clicked');
-        await report('r4', 'o1', 'u2', 'viewed');
-        await report('r5', 'o1', 'u2', 'closed');
-        await report('r6', 'o1', 'u5', 'clicked');
-        // A report of a user who was not sent that run's message counts nowhere.
-        await report('r7', 'o1', 'u3', 'clicked');
-        await conversion('o1', 'u1', false, 10);
-        await conversion('o1', 'u2', false, null);
-        await conversion('o1', 'u5', true, 99);
+        // u1 saw o1 on Firefox and clicked it on Chrome: each report counts where it was made.
+        await report('r1', 'o1', 'u1', 'viewed', firefox);
+        await report('r2', 'o1', 'u1', 'clicked', chrome);
+        await report('r3', 'o2', 'u1', 'clicked', chrome);
+        await report('r4', 'o1', 'u2', 'viewed', chrome);
+        await report('r5', 'o1', 'u2', 'closed', chrome);
+        await report('r6', 'o1', 'u5', 'clicked', legacy);
+        // A report whose browser is unknown counts as other, web-push.
+        await report('r7', 'o1', 'u3', 'clicked', unknown);
+        await conversion('o1', 'u1', false, 10, firefox);
+        await conversion('o1', 'u2', false, null, chrome);
+        await conversion('o1', 'u6', false, 3, unknown);
+        // Control is left out.
+        await conversion('o1', 'u5', true, 99, unknown);
 
-        const figures = { users: 0, sent: 0, failed: 0, viewed: 0, clicked: 0, conversions: 0, revenue: 0 };
         expect(byKey(await storage.campaignBrowsers(cid('c1')))).toEqual([
           {
             name: 'chrome',
@@ -1148,10 +1162,9 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
             users: 3,
             sent: 3,
             failed: 1,
-            viewed: 2,
+            viewed: 1,
             clicked: 2,
-            conversions: 2,
-            revenue: 10,
+            conversions: 1,
           },
           {
             name: 'firefox',
@@ -1161,14 +1174,41 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
             sent: 1,
             failed: 1,
             viewed: 1,
-            clicked: 1,
             conversions: 1,
             revenue: 10,
           },
-          { name: 'other', target: 'web-push', ...figures, users: 1, sent: 1 },
+          {
+            name: 'other',
+            target: 'web-push',
+            ...figures,
+            users: 1,
+            sent: 1,
+            clicked: 1,
+            conversions: 1,
+            revenue: 3,
+          },
           { name: 'safari', target: 'safari-legacy', ...figures, users: 1, sent: 1, clicked: 1 },
         ]);
         expect(await storage.campaignBrowsers(cid('none'))).toEqual([]);
+      });
+
+      it('counts a user once per run and browser, whichever write brings their messages', async () => {
+        // Two Chrome profiles of u1: the messages are stored by two writes, as outcome groups are.
+        await storage.recordDeliveries([delivery('c1', 'o1', 'u1', 's1a', 'sent', chrome)]);
+        await storage.recordDeliveries([
+          delivery('c1', 'o1', 'u1', 's1b', 'sent', chrome),
+          delivery('c1', 'o1', 'u2', 's2a', 'failed', chrome),
+        ]);
+        // u2's retry succeeds on another subscription; a duplicate write counts nothing.
+        await storage.recordDeliveries([delivery('c1', 'o1', 'u2', 's2b', 'sent', chrome)]);
+        await storage.recordDeliveries([delivery('c1', 'o1', 'u1', 's1b', 'sent', chrome)]);
+        // A report alone (its message's row pruned, or never stored) still opens an entry.
+        await report('r1', 'o1', 'u3', 'viewed', firefox);
+
+        expect(byKey(await storage.campaignBrowsers(cid('c1')))).toEqual([
+          { name: 'chrome', target: 'web-push', ...figures, users: 2, sent: 3, failed: 1 },
+          { name: 'firefox', target: 'web-push', ...figures, viewed: 1 },
+        ]);
       });
     });
 

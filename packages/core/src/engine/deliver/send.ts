@@ -1,5 +1,6 @@
 import { assertNever } from '../../errors/index.js';
 import type { Delivery, UserId } from '../../model/index.js';
+import { browserOf } from '../browsers.js';
 import type { DeliveryOutcome } from '../context.js';
 import { pushServiceOf } from '../faults.js';
 import { JobName } from '../jobs.js';
@@ -43,6 +44,8 @@ export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttemp
     occurrence,
     userId,
     expiresAt: new Date(now.getTime() + ctx.reportTokenTtlMs),
+    // Reports then count under the browser that showed the message (campaigns.browsers).
+    browser: browserOf(subscription),
   });
   const payload = payloadJson(campaign.what, message, {
     campaignId: campaign.id,

@@ -1,4 +1,11 @@
-import type { Browser, BrowserTarget, Campaign } from '../../model/index.js';
+import type {
+  Browser,
+  BrowserClass,
+  BrowserTarget,
+  Campaign,
+  CampaignId,
+  UserId,
+} from '../../model/index.js';
 import type { EngineContext } from '../context.js';
 import { ratio } from './rates.js';
 
@@ -14,10 +21,10 @@ export interface BrowserStats {
   sent: number;
   /** Messages that did not reach the browser: `failed` and `gone` outcomes. */
   failed: number;
-  /** Viewed and clicked reports of users sent the message there (a user reached on two browsers counts on both). */
+  /** Viewed and clicked reports made there (the report token names the browser its message was sent to). */
   viewed: number;
   clicked: number;
-  /** Recipients' conversions (control left out) and their revenue, counted the same way. */
+  /** Recipients' conversions (control left out) and their revenue, under the browser of the run's latest message sent to the user. */
   conversions: number;
   revenue: number;
   /** clicked / sent; null when nothing was sent. */
@@ -32,8 +39,9 @@ export interface CampaignBrowsers {
 
 /**
  * `campaigns.browsers`: a campaign's messages, reports and conversions by
- * browser and target, from the browser stored on each delivery when it was
- * recorded; grouped by the storage.
+ * browser and target, from the browser stored on each delivery, report and
+ * conversion when it was recorded; summed by the storage (Postgres: from
+ * tallies, migration 015).
  */
 export async function campaignBrowsers(ctx: EngineContext, campaign: Campaign): Promise<CampaignBrowsers> {
   const stored = await ctx.storage.campaignBrowsers(campaign.id);
@@ -51,3 +59,24 @@ export async function campaignBrowsers(ctx: EngineContext, campaign: Campaign): 
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The browser a run's report or conversion counts under when nothing names
+ * it: the browser of the run's latest message sent to the user (ties: the
+ * last by subscription id, the order deliveries are listed in); null when no
+ * sent message of the run with a known browser is stored. Used for reports
+ * whose token was signed before tokens claimed a browser, and for every
+ * conversion (attribution picks a run, not a message).
+ */
+export async function browserOfRun(
+  ctx: EngineContext,
+  run: { campaignId: CampaignId; occurrence: string; userId: UserId },
+): Promise<BrowserClass | null> {
+  const deliveries = await ctx.storage.listDeliveries(run.campaignId, run.occurrence, [run.userId]);
+  let latest: { at: Date; browser: BrowserClass } | null = null;
+  for (const delivery of deliveries) {
+    if (delivery.status !== 'sent' || delivery.browser === null) continue;
+    if (!latest || delivery.at >= latest.at) latest = { at: delivery.at, browser: delivery.browser };
+  }
+  return latest?.browser ?? null;
+}

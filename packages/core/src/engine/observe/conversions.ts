@@ -8,6 +8,7 @@ import type {
 } from '../../model/index.js';
 import type { EngineContext } from '../context.js';
 import { matchesEvent } from '../triggers/index.js';
+import { browserOfRun } from './browsers.js';
 
 const HOUR = 3_600_000;
 /** The longest conversion window the model allows (90 days): how far back touches are looked up. */
@@ -36,11 +37,17 @@ interface Touch {
  *   later-recorded decision. The event converts nothing else.
  * - A recipient (campaign, occurrence, user) converts at most once: its
  *   first goal event in the window, with that event's revenue (the goal's
+<<<<<<< HEAD
  *   `revenueProperty`, when it holds a finite number).
  *
  * The user's decisions are read only when some campaign's goal names the event, from the engine's
  * copy of the campaigns: a goal set or changed by another process counts here within
  * `tuning.campaignRefreshMs`.
+=======
+ *   `revenueProperty`, when it holds a finite number). * - A recipient's conversion keeps the browser of that run's latest message
+ *   sent to the user (`browserOfRun`), which `campaigns.browsers` counts it
+ *   under; a control member's has none.
+>>>>>>> h-K
  */
 export async function attributeConversion(
   ctx: EngineContext,
@@ -97,6 +104,14 @@ export async function attributeConversion(
     at: event.time,
     eventName: event.name,
     revenue: revenueOf(revenueValue, options.maxRevenue),
+    // Control members were sent nothing; a recipient's conversion counts under the run's latest message.
+    browser: best.control
+      ? null
+      : await browserOfRun(ctx, {
+          campaignId: best.campaign.id,
+          occurrence: best.occurrence,
+          userId: event.userId,
+        }),
   };
   return (await ctx.storage.recordConversion(conversion)) ? conversion : null;
 }

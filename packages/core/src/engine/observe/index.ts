@@ -16,7 +16,7 @@
  * questions as a send), fanout/ (the audience), schedule/ and the engine's
  * shared top. Never campaigns/: the campaign service calls observe/.
  */
-export { type BrowserStats, type CampaignBrowsers, campaignBrowsers } from './browsers.js';
+export { type BrowserStats, browserOfRun, type CampaignBrowsers, campaignBrowsers } from './browsers.js';
 export { attributeConversion, conversionStats, type TrackOptions } from './conversions.js';
 export { type Explanation, explain, type OccurrenceExplanation } from './explain.js';
 export { type CampaignForecast, forecastCampaign } from './forecast.js';

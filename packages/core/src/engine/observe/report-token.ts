@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '../../errors/index.js';
+import { Browser, type BrowserClass, BrowserTarget } from '../../model/index.js';
 
 /**
  * The token a message carries back in its service-worker reports: who it was
@@ -8,8 +9,15 @@ import { ConfigError } from '../../errors/index.js';
  * cannot be forged for another user or campaign.
  *
  * The wire keys are single letters (c campaign, o occurrence, u user,
- * e expiry) because the token rides in every payload, inside Web Push's
- * 4 KB record; `ReportClaims` is the readable form the rest of Herald uses.
+ * e expiry, b browser, t target) because the token rides in every payload,
+ * inside Web Push's 4 KB record; `ReportClaims` is the readable form the
+ * rest of Herald uses.
+ *
+ * The browser (b, t) is that of the subscription the message was sent to,
+ * so a report counts under the browser that showed it (`campaigns.browsers`)
+ * without a lookup. Tokens signed before it was added have neither key and
+ * still verify: their claims have no `browser` (docs/CAMPAIGNS.md, "By
+ * browser", says how such reports are counted).
  */
 const Claims = z.object({
   c: z.string(),
@@ -17,8 +25,18 @@ const Claims = z.object({
   u: z.string(),
   /** Epoch seconds after which reports are refused. */
   e: z.number(),
+  // A browser this version does not know (a token of a newer one, after a rollback) is left out, not refused.
+  b: Browser.optional().catch(undefined),
+  t: BrowserTarget.optional().catch(undefined),
 });
-export type ReportClaims = { campaignId: string; occurrence: string; userId: string; expiresAt: Date };
+export type ReportClaims = {
+  campaignId: string;
+  occurrence: string;
+  userId: string;
+  expiresAt: Date;
+  /** The browser the message was sent to; absent from tokens signed before browsers were claimed. */
+  browser?: BrowserClass;
+};
 
 export interface ReportTokens {
   sign(claims: ReportClaims): string;
@@ -49,9 +67,15 @@ export function reportTokens(secrets: ReportSecret | readonly ReportSecret[]): R
     return matched;
   };
   return {
-    sign({ campaignId, occurrence, userId, expiresAt }) {
+    sign({ campaignId, occurrence, userId, expiresAt, browser }) {
       const body = Buffer.from(
-        JSON.stringify({ c: campaignId, o: occurrence, u: userId, e: Math.ceil(expiresAt.getTime() / 1000) }),
+        JSON.stringify({
+          c: campaignId,
+          o: occurrence,
+          u: userId,
+          e: Math.ceil(expiresAt.getTime() / 1000),
+          ...(browser ? { b: browser.name, t: browser.target } : {}),
+        }),
       ).toString('base64url');
       return `${body}.${mac(body).toString('base64url')}`;
     },
@@ -67,11 +91,13 @@ export function reportTokens(secrets: ReportSecret | readonly ReportSecret[]): R
       }
       const claims = Claims.safeParse(decoded);
       if (!claims.success || claims.data.e * 1000 < now.getTime()) return null;
+      const { b: name, t: target } = claims.data;
       return {
         campaignId: claims.data.c,
         occurrence: claims.data.o,
         userId: claims.data.u,
         expiresAt: new Date(claims.data.e * 1000),
+        ...(name !== undefined && target !== undefined ? { browser: { name, target } } : {}),
       };
     },
   };

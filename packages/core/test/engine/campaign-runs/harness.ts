@@ -24,6 +24,8 @@ export interface SentMessage {
   occurrence: string;
   title: string;
   body: string;
+  /** The report token the message carried. */
+  token: string;
 }
 
 /** The push service's answer for an endpoint: sent unless a rule says otherwise. */
@@ -40,7 +42,7 @@ export function recordingProvider(sent: SentMessage[], answers: Map<string, Answ
     async send(message, now) {
       const payload = JSON.parse(message.payload) as {
         notification: { title: string; body: string };
-        herald: { campaignId: string; occurrence: string; userId: string };
+        herald: { campaignId: string; occurrence: string; userId: string; token: string };
       };
       const endpoint = message.subscription.target === 'webpush' ? message.subscription.endpoint : '';
       const answer = answers.get(endpoint);
@@ -54,6 +56,7 @@ export function recordingProvider(sent: SentMessage[], answers: Map<string, Answ
           occurrence: payload.herald.occurrence,
           title: payload.notification.title,
           body: payload.notification.body,
+          token: payload.herald.token,
         });
       }
       return outcome;
