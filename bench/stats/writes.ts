@@ -1,5 +1,5 @@
 /**
- * What the browser tallies (migration 015) cost a write: one report as the
+ * What the browser tallies (migration 013) cost a write: one report as the
  * HTTP handler records it (a single-row insert, its own transaction) and one
  * group of delivery outcomes as a delivery job stores them (25 rows), each
  * timed on two fresh schemas of the same server, one migrated up to 012 (as
@@ -19,7 +19,7 @@ const REPORTS = Number(process.env.BENCH_REPORTS ?? 2000);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 400);
 const GROUP_SIZE = 25;
 /** The first migration that keeps browser tallies: the "before" schema stops short of it. */
-const BROWSER_TALLIES = 15;
+const BROWSER_TALLIES = 13;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
@@ -93,7 +93,7 @@ async function main() {
         '2026-03-01T10:05:00.000Z',
       ];
       for (const side of report % 2 === 0 ? (['before', 'after'] as const) : (['after', 'before'] as const)) {
-        // The adapter's own statement on each side: the browser columns exist from 015 on.
+        // The adapter's own statement on each side: the browser columns exist from 013 on.
         const text =
           side === 'before'
             ? `INSERT INTO ${schemas.before}.interactions (report_id, campaign_id, occurrence, user_id, kind, action, at)

@@ -12,9 +12,9 @@ import campaignStats from './009-campaign-stats.js';
 import campaignTallies from './010-campaign-tallies.js';
 import browsersReportTallies from './011-browsers-report-tallies.js';
 import retention from './012-retention.js';
-import browserTallies from './015-browser-tallies.js';
-import cheaperDeliveryWrites from './016-cheaper-delivery-writes.js';
-import latestEventsByTime from './017-latest-events-by-time.js';
+import browserTallies from './013-browser-tallies.js';
+import cheaperDeliveryWrites from './014-cheaper-delivery-writes.js';
+import latestEventsByTime from './015-latest-events-by-time.js';
 
 export interface Migration {
   version: number;
@@ -36,9 +36,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'campaign-tallies', statements: campaignTallies },
   { version: 11, name: 'browsers-report-tallies', statements: browsersReportTallies },
   { version: 12, name: 'retention', statements: retention },
-  { version: 15, name: 'browser-tallies', statements: browserTallies },
-  { version: 16, name: 'cheaper-delivery-writes', statements: cheaperDeliveryWrites },
-  { version: 17, name: 'latest-events-by-time', statements: latestEventsByTime },
+  { version: 13, name: 'browser-tallies', statements: browserTallies },
+  { version: 14, name: 'cheaper-delivery-writes', statements: cheaperDeliveryWrites },
+  { version: 15, name: 'latest-events-by-time', statements: latestEventsByTime },
 ];
 
 export interface MigrateResult {

@@ -4,7 +4,7 @@ import { parseRow } from './rows.js';
 
 /**
  * A campaign's figures by browser and target: the sum over its runs of the
- * tallies kept by migration 015's triggers (a few rows per run), not a
+ * tallies kept by migration 013's triggers (a few rows per run), not a
  * grouping of its messages and reports. Entries whose figures all went back
  * to zero (rows deleted) are left out, as if never written.
  */

@@ -316,7 +316,7 @@ export interface Storage {
    * browser and target stored on each: one entry per (browser, target) with
    * any of them, in no particular order; rows whose browser is unknown (null)
    * count as `other`, `web-push`. Read from tallies where the storage keeps
-   * them (Postgres: migration 015), not by grouping every row.
+   * them (Postgres: migration 013), not by grouping every row.
    */
   campaignBrowsers(campaignId: CampaignId): Promise<StoredBrowserTally[]>;
 }

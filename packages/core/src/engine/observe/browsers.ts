@@ -41,7 +41,7 @@ export interface CampaignBrowsers {
  * `campaigns.browsers`: a campaign's messages, reports and conversions by
  * browser and target, from the browser stored on each delivery, report and
  * conversion when it was recorded; summed by the storage (Postgres: from
- * tallies, migration 015).
+ * tallies, migration 013).
  */
 export async function campaignBrowsers(ctx: EngineContext, campaign: Campaign): Promise<CampaignBrowsers> {
   const stored = await ctx.storage.campaignBrowsers(campaign.id);

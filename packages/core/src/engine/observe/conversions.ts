@@ -37,17 +37,14 @@ interface Touch {
  *   later-recorded decision. The event converts nothing else.
  * - A recipient (campaign, occurrence, user) converts at most once: its
  *   first goal event in the window, with that event's revenue (the goal's
-<<<<<<< HEAD
  *   `revenueProperty`, when it holds a finite number).
+ * - A recipient's conversion keeps the browser of that run's latest message
+ *   sent to the user (`browserOfRun`), which `campaigns.browsers` counts it
+ *   under; a control member's has none.
  *
  * The user's decisions are read only when some campaign's goal names the event, from the engine's
  * copy of the campaigns: a goal set or changed by another process counts here within
  * `tuning.campaignRefreshMs`.
-=======
- *   `revenueProperty`, when it holds a finite number). * - A recipient's conversion keeps the browser of that run's latest message
- *   sent to the user (`browserOfRun`), which `campaigns.browsers` counts it
- *   under; a control member's has none.
->>>>>>> h-K
  */
 export async function attributeConversion(
   ctx: EngineContext,

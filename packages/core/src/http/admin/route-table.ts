@@ -494,12 +494,7 @@ export const adminRoutes: AdminRoute[] = [
     operationId: 'getCampaignBrowsers',
     summary: 'A campaign’s figures by browser and target',
     description:
-<<<<<<< HEAD
-      'One entry per (browser, target) with any message, most sent first: users, sent, failed, viewed, clicked, conversions, revenue and click-through. The browser is classified from the subscription when each message is recorded; reports and conversions are a user’s, so a user reached on two browsers counts on both. Definitions: docs/CAMPAIGNS.md, "By browser".',
-=======
       'One entry per (browser, target) with any message, most sent first: users, sent, failed, viewed, clicked, conversions, revenue and click-through. The browser is classified from the subscription when each message is recorded; a report counts under the browser that made it (its token names it), a conversion under the browser of the run’s latest message sent to the user, so each figure adds up to the campaign’s own. Read from tallies. Definitions: docs/CAMPAIGNS.md, "By browser".',
-    params: campaignPath,
->>>>>>> h-K
     response: {
       status: 200,
       schema: CampaignBrowsersSchema,
