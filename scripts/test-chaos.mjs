@@ -6,24 +6,10 @@
 //    "gone_removed":G,"sent_after_gone":0,"drain_s":S}
 // Needs HERALD_TEST_PG_URL (package.json runs it through with-services.sh).
 // HERALD_CHAOS_AUDIENCE sets the audience (default 20,000).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { runWithReport } from './vitest-report.mjs';
 
-const dir = mkdtempSync(join(tmpdir(), 'herald-chaos-'));
-const report = join(dir, 'chaos.jsonl');
-const vitest = spawn('npx', ['vitest', 'run', 'test/processes/chaos.test.ts'], {
-  stdio: 'inherit',
-  env: { ...process.env, HERALD_CHAOS_REPORT: report },
+await runWithReport({
+  testFile: 'test/processes/chaos.test.ts',
+  reportEnv: 'HERALD_CHAOS_REPORT',
+  name: 'chaos',
 });
-const code = await new Promise((resolve) => vitest.once('exit', (exitCode) => resolve(exitCode ?? 1)));
-let lines = [];
-try {
-  lines = readFileSync(report, 'utf8').split('\n').filter(Boolean);
-} catch {
-  // The run did not finish: vitest's output above says why.
-}
-rmSync(dir, { recursive: true, force: true });
-for (const line of lines) process.stdout.write(`${line}\n`);
-process.exit(code === 0 && lines.length > 0 ? 0 : 1);

@@ -5,24 +5,10 @@
 //    "per_process":[killed, survivor, survivor, replacement],"stack":…,"pick_up_ms_max":…,…}
 // Needs HERALD_TEST_PG_URL and HERALD_TEST_REDIS_URL (package.json runs it through with-services.sh).
 // HERALD_SCALE_AUDIENCE sets the audience (default 20,000).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { runWithReport } from './vitest-report.mjs';
 
-const dir = mkdtempSync(join(tmpdir(), 'herald-scale-'));
-const report = join(dir, 'kill-runs.jsonl');
-const vitest = spawn('npx', ['vitest', 'run', 'test/processes/scale.test.ts'], {
-  stdio: 'inherit',
-  env: { ...process.env, HERALD_SCALE_REPORT: report },
+await runWithReport({
+  testFile: 'test/processes/scale.test.ts',
+  reportEnv: 'HERALD_SCALE_REPORT',
+  name: 'kill-runs',
 });
-const code = await new Promise((resolve) => vitest.once('exit', (exitCode) => resolve(exitCode ?? 1)));
-let lines = [];
-try {
-  lines = readFileSync(report, 'utf8').split('\n').filter(Boolean);
-} catch {
-  // No kill run finished: vitest's output above says why.
-}
-rmSync(dir, { recursive: true, force: true });
-for (const line of lines) process.stdout.write(`${line}\n`);
-process.exit(code === 0 && lines.length > 0 ? 0 : 1);
