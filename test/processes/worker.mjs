@@ -63,10 +63,18 @@ function reportingQueue(queue) {
   };
 }
 
-/** Warnings and errors go to the test (which asserts that faults were logged) and to stderr. */
+/**
+ * Warnings and errors go to the test (which asserts that faults were logged) and to stderr; with
+ * HERALD_WORKER_DEBUG set, info lines go to stderr too (which process started which occurrence, when).
+ */
 const logger = {
   debug() {},
-  info() {},
+  info(message, fields) {
+    if (!process.env.HERALD_WORKER_DEBUG) return;
+    process.stderr.write(
+      `[${config.name}] ${new Date().toISOString()} info: ${message} ${JSON.stringify(fields ?? {})}\n`,
+    );
+  },
   warn: (message, fields) => log('warn', message, fields),
   error: (message, fields) => log('error', message, fields),
 };

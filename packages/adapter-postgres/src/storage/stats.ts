@@ -57,6 +57,16 @@ export function campaignStatistics(sql: SqlClient, s: string) {
       return rows.length > 0;
     },
 
+    async hasAudiencePage(
+      page: Pick<AudiencePageRecord, 'campaignId' | 'occurrence' | 'after'>,
+    ): Promise<boolean> {
+      const { rows } = await sql.query(
+        `SELECT 1 FROM ${s}.audience_pages WHERE campaign_id = $1 AND occurrence = $2 AND after = $3`,
+        [page.campaignId, page.occurrence, page.after],
+      );
+      return rows.length > 0;
+    },
+
     async occurrenceTallies(
       campaignId: CampaignId,
       options?: { dayIn?: string },

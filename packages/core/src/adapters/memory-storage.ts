@@ -665,7 +665,9 @@ function campaignTimeline(tables: MemoryTables): Pick<Storage, 'campaignTimeline
  * `conversionTallies`, one set per occurrence, by walking the campaign's
  * rows once (the reference, kept simple; Postgres groups them in SQL).
  */
-function campaignStatistics(tables: MemoryTables): Pick<Storage, 'recordAudiencePage' | 'occurrenceTallies'> {
+function campaignStatistics(
+  tables: MemoryTables,
+): Pick<Storage, 'recordAudiencePage' | 'hasAudiencePage' | 'occurrenceTallies'> {
   return {
     async recordAudiencePage(page) {
       const rows = entry(tables.audiencePages, page.campaignId, () => new Map());
@@ -673,6 +675,9 @@ function campaignStatistics(tables: MemoryTables): Pick<Storage, 'recordAudience
       if (rows.has(key)) return false;
       rows.set(key, structuredClone(page));
       return true;
+    },
+    async hasAudiencePage(page) {
+      return tables.audiencePages.get(page.campaignId)?.has(`${page.occurrence}/${page.after}`) ?? false;
     },
     async occurrenceTallies(campaignId, options) {
       const byOccurrence = new Map<string, StoredOccurrenceTallies>();

@@ -64,7 +64,7 @@ async function startOccurrence(
     },
     campaign.version,
   );
-  if (!written && queued > 0) await withdrawLostStart(ctx, campaign, actAt, startKey);
+  if (!written && queued > 0) await withdrawLostStart(ctx, campaign.id, occurrence, startKey);
   if (written) {
     ctx.logger.info('campaign occurrence started', { campaignId: campaign.id, occurrence });
     ctx.emit({ type: 'occurrence-started', campaignId: campaign.id, occurrence });
@@ -75,23 +75,23 @@ async function startOccurrence(
 }
 
 /**
- * This pass lost the version check, yet its page-0 job was added: another
- * process started the occurrence and its page 0 already finished (freeing
- * the dedupe key) before this pass enqueued. If the campaign has moved past
- * this moment, the job is a second start: withdrawn while still waiting. If a
- * worker took it meanwhile, its fan-out adds nothing (recipient rows are
- * unique per occurrence: nobody is sent twice). A campaign still at this
- * moment (changed by a command, such as a pause) keeps the job, as before.
+ * This pass lost the version check, yet its page-0 job was added. Either
+ * the winner's enqueue came after it and was deduped against it (this job
+ * is then the occurrence's only start, and must stay), or the winner's page
+ * 0 had already run to its end, freeing the dedupe key (this job is a second
+ * start). Only the second leaves a recorded first page (fan-out records a
+ * page before its job completes), so that record decides. If the job was
+ * taken meanwhile anyway, its fan-out adds nothing (recipient rows are
+ * unique per occurrence: nobody is sent twice).
  */
 async function withdrawLostStart(
   ctx: EngineContext,
-  campaign: Campaign,
-  actAt: Date,
+  campaignId: Campaign['id'],
+  occurrence: string,
   startKey: string,
 ): Promise<void> {
-  const current = await ctx.storage.getCampaign(campaign.id);
-  if (current && current.nextRunAt?.getTime() === actAt.getTime()) return;
-  await ctx.queue.cancel(startKey);
+  if (await ctx.storage.hasAudiencePage({ campaignId, occurrence, after: '' }))
+    await ctx.queue.cancel(startKey);
 }
 
 /** A live campaign at its start is armed (running until its end); at its end it is disarmed (completed). */
