@@ -11,6 +11,7 @@ import {
   type StackKind,
   scheduleCampaignNow,
   seedAudience,
+  tearDown,
   type WorkerConfig,
   waitForCompletion,
 } from './harness.js';
@@ -52,9 +53,7 @@ describe.each<StackKind>(['postgres', 'redis'])('caps across processes, %s count
     await seedAudience(stack, service, AUDIENCE);
   });
   afterAll(async () => {
-    await fleet.killAll();
-    await stack?.close();
-    await service?.stop();
+    await tearDown({ fleet, stack, service });
   });
 
   it(`perDay 1: two campaigns due at once to ${AUDIENCE} users, three processes, one message each`, async () => {

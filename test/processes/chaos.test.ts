@@ -11,6 +11,7 @@ import {
   requireEnv,
   type Stack,
   seedAudience,
+  tearDown,
   type WorkerConfig,
   waitForCompletion,
 } from './harness.js';
@@ -89,9 +90,7 @@ describe('postgres stack, two worker processes, a push service in chaos mode', (
     users = await seedAudience(stack, service, AUDIENCE);
   });
   afterAll(async () => {
-    await fleet?.killAll();
-    await stack?.close();
-    await service?.stop();
+    await tearDown({ fleet, stack, service });
   });
 
   it(`${AUDIENCE} users: every deliverable message delivered, 410s removed, Retry-After kept, the breaker opens and closes`, async () => {

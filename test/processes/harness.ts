@@ -301,16 +301,81 @@ export async function openStack(options: {
       ...extra,
     }),
     async close() {
-      await herald.stop();
+      await slowStepNoted('herald.stop() of the test side', () => herald.stop());
       if (redis) {
-        const keys = await redis.keys(`${redisPrefix}:*`);
-        if (keys.length > 0) await redis.del(...keys);
+        const connection = redis;
+        await slowStepNoted('deleting the Redis keys', async () => {
+          const keys = await connection.keys(`${redisPrefix}:*`);
+          if (keys.length > 0) await connection.del(...keys);
+        });
         redis.disconnect();
       }
-      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
-      await pool.end();
+      await slowStepNoted('dropping the schema', () => dropSchema(pool, schema));
+      await slowStepNoted('ending the pool', () => pool.end());
     },
   };
+}
+
+/**
+ * Runs one teardown step; one still running after 15 s is said on stderr (and again when it ends), so
+ * a hook that times out names the step it waited on.
+ */
+export async function slowStepNoted<T>(step: string, run: () => Promise<T>): Promise<T> {
+  const began = Date.now();
+  const timer = setTimeout(
+    () => process.stderr.write(`teardown: ${step} still running after 15 s\n`),
+    15_000,
+  );
+  try {
+    return await run();
+  } finally {
+    clearTimeout(timer);
+    const ms = Date.now() - began;
+    if (ms >= 15_000) process.stderr.write(`teardown: ${step} took ${ms} ms\n`);
+  }
+}
+
+/**
+ * afterAll of a process test: kills what is left of the fleet, then closes the stack and the push
+ * service, each step named on stderr if it is slow.
+ */
+export async function tearDown({
+  fleet,
+  stack,
+  service,
+}: {
+  fleet?: Fleet;
+  stack?: Stack;
+  service?: DevPushService;
+}): Promise<void> {
+  if (fleet) await slowStepNoted('killing the workers', () => fleet.killAll());
+  await stack?.close();
+  if (service) await slowStepNoted('stopping the push service', () => service.stop());
+}
+
+/**
+ * DROP SCHEMA waits for every lock on the schema's tables. A backend of a killed worker can hold one
+ * until the server notices the connection is gone: wait up to 30 s, then say who holds what, and
+ * leave the schema (the server is a throwaway one).
+ */
+async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query(`SET lock_timeout = '30s'`);
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } catch (error) {
+    const { rows } = await client
+      .query(
+        `SELECT pid, state, wait_event_type, wait_event, now() - xact_start AS in_transaction, left(query, 120) AS query
+         FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND state <> 'idle'`,
+      )
+      .catch(() => ({ rows: [] }));
+    process.stderr.write(
+      `teardown: schema ${schema} left in place (${(error as Error).message}); busy backends: ${JSON.stringify(rows)}\n`,
+    );
+  } finally {
+    client.release(true);
+  }
 }
 
 /**

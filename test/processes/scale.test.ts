@@ -16,6 +16,7 @@ import {
   scheduleCampaignNow,
   seedAudience,
   sentDecisionsPerUser,
+  tearDown,
   type WorkerConfig,
   waitFor,
   waitForCompletion,
@@ -76,9 +77,7 @@ describe.each(STACKS)('%s stack, three worker processes', (kind) => {
     receipts = new Receipts(service);
   });
   afterAll(async () => {
-    await fleet?.killAll();
-    await stack?.close();
-    await service?.stop();
+    await tearDown({ fleet, stack, service });
   });
 
   const receiptsOf = (campaignId: string): Receipt[] =>

@@ -12,6 +12,7 @@ import {
   requireEnv,
   type Stack,
   seedAudience,
+  tearDown,
   waitFor,
 } from './harness.js';
 
@@ -66,9 +67,7 @@ describe('schedulers in every process', () => {
     await seedAudience(stack, service, AUDIENCE);
   });
   afterAll(async () => {
-    await fleet.killAll();
-    await stack?.close();
-    await service?.stop();
+    await tearDown({ fleet, stack, service });
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

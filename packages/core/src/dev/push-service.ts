@@ -7,7 +7,7 @@ import {
   type Http2Session,
   constants as h2constants,
 } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import ece from 'http_ece';
 import { type PushSubscriptionJson, Topic } from '../model/index.js';
 import { Chaos, type DevPushChaosOptions, type DevPushChaosReport } from './chaos.js';
@@ -134,6 +134,9 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
   let server: { close(done: (error?: Error) => void): void; closeAll(): void } | null = null;
   let ca: string | undefined;
   const sessions = new Set<Http2Session>();
+  // Every connection, TLS handshakes and HTTP/1.1 ones included: no session tracks those, and one left
+  // open would keep stop() waiting for good.
+  const sockets = new Set<Socket>();
   let origin: string | null = null;
   let verifier: VapidVerifier | null = null;
   const chaos = options.chaos ? new Chaos(options.chaos) : null;
@@ -287,6 +290,10 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
         listening = createServer(onRequest);
       }
       const started = listening;
+      started.on('connection', (socket: Socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+      });
       await new Promise<void>((resolve, reject) => {
         started.once('error', reject);
         started.listen(options.port ?? 0, host, () => resolve());
@@ -297,6 +304,7 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
         closeAll: () => {
           if ('closeAllConnections' in started) started.closeAllConnections();
           for (const session of sessions) session.destroy();
+          for (const socket of sockets) socket.destroy();
         },
       };
       const scheme = options.tls ? 'https' : 'http';

@@ -1,4 +1,7 @@
 import { createECDH } from 'node:crypto';
+import { once } from 'node:events';
+import { Agent, request } from 'node:https';
+import { connect } from 'node:net';
 import { importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import webPushLib from 'web-push';
@@ -191,5 +194,40 @@ describe('dev push service', () => {
     expect((await send()).status).toBe(410);
     service.respondWith(s.endpoint, null);
     expect((await send()).status).toBe(201);
+  });
+});
+
+/**
+ * A client the service cannot see as an HTTP/2 session (an HTTP/1.1 keep-alive connection over TLS,
+ * a TCP connection that never began its handshake) must not keep stop() waiting: test/processes
+ * stops one service per suite, and a hook that waits for good fails the whole run.
+ */
+describe('dev push service over TLS: stop()', () => {
+  it('closes connections that are not HTTP/2 sessions', async () => {
+    const service = createDevPushService({ tls: true });
+    const { url } = await service.start();
+    const { port, hostname } = new URL(url);
+    const idleTcp = connect(Number(port), hostname);
+    await once(idleTcp, 'connect');
+    const agent = new Agent({ keepAlive: true, ca: service.ca });
+    const answered = await new Promise<number>((resolve, reject) => {
+      request(`${url}/nowhere`, { agent, method: 'GET' }, (response) => {
+        response.resume();
+        response.once('end', () => resolve(response.statusCode ?? 0));
+      })
+        .once('error', reject)
+        .end();
+    });
+    expect(answered).toBe(404);
+    expect(Object.values(agent.freeSockets).flat()).toHaveLength(1);
+
+    const closedTcp = once(idleTcp, 'close');
+    const stopped = await Promise.race([
+      service.stop().then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(resolve, 5000, 'still waiting after 5 s')),
+    ]);
+    expect(stopped).toBe('stopped');
+    await closedTcp;
+    agent.destroy();
   });
 });
