@@ -76,6 +76,7 @@ describe('a dropped connection', () => {
     try {
       const queue = redisQueue({ connection, prefix: `${prefix}:c` });
       const counters = redisCounters({ connection, prefix: `${prefix}:c` });
+      await queue.enqueue([{ name: 'timer', payload: 0, runAt: at(HOUR), dedupeKey: 'cancelled' }]);
       const id = await clientId(connection);
       // Hold every script in the server, kill the connection while they wait, then let go.
       await admin.client('PAUSE', 5000, 'WRITE');
@@ -83,6 +84,11 @@ describe('a dropped connection', () => {
       const enqueued = queue.enqueue([{ name: 'a', payload: 1, runAt: T0 }]).finally(() => {
         settled = true;
       });
+      // The batch forms are resent too and answer per item (their replay: queue.test.ts).
+      const enqueuedEach = queue.enqueueEach?.([
+        { name: 'timer', payload: 2, runAt: at(HOUR), dedupeKey: 'added' },
+      ]);
+      const cancelledEach = queue.cancelEach?.(['cancelled']);
       const consumed = counters.consume([{ key: 'k', limit: 5, expiresAt: at(HOUR) }], T0);
       // flags=b: the server holds the client's script until the pause ends.
       await waitFor(async () => /flags=b .*cmd=evalsha/.test(await clientLine(id)));
@@ -91,8 +97,10 @@ describe('a dropped connection', () => {
       await admin.client('UNPAUSE');
 
       expect(await enqueued).toBe(1);
+      expect(await enqueuedEach).toEqual([true]);
+      expect(await cancelledEach).toEqual([true]);
       expect(await consumed).toEqual({ allowed: true, counts: [1] });
-      expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
+      expect(await queue.counts()).toEqual({ waiting: 2, active: 0, failed: 0 });
       expect(await counters.get(['k'], T0)).toEqual([1]);
       expect(await clientId(connection)).not.toBe(id);
     } finally {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimedJob, Queue } from '@herald/core';
+import type { ClaimedJob, JobInput, Queue } from '@herald/core';
+import { memoryQueue } from '@herald/core';
 import { fixtures } from '@herald/core/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { redisQueue } from '../src/index.js';
-import { enqueueScript } from '../src/queue/scripts.js';
+import { cancelScript, enqueueScript } from '../src/queue/scripts.js';
 import { clearPrefix, connect, uniquePrefix } from './support/redis.js';
 
 const { T0, at, MINUTE } = fixtures;
@@ -106,8 +107,8 @@ describe('redisQueue', () => {
     // ioredis resends a command that was in flight when the connection dropped;
     // the resend carries the same request id as the first send.
     const args = [base, randomUUID(), 'a', '1', String(T0.getTime()), '', 'ignore'];
-    expect(await enqueueScript(connection, [], args)).toBe(1);
-    expect(await enqueueScript(connection, [], args)).toBe(1);
+    expect(await enqueueScript(connection, [], args)).toEqual([1]);
+    expect(await enqueueScript(connection, [], args)).toEqual([1]);
     expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
   });
 
@@ -180,6 +181,137 @@ describe('redisQueue', () => {
   it('does not close the connection it was given', async () => {
     await queue.counts();
     expect(connection.status).toBe('ready');
+  });
+});
+
+/**
+ * enqueueEach and cancelEach send 500 jobs (or keys) a script; a call of more is several scripts.
+ * memoryQueue, the port's executable spec, gets the same calls and must give the same answers.
+ */
+describe('redisQueue enqueueEach and cancelEach', () => {
+  const CHUNK = 500;
+
+  /** Both queues, each holding a waiting job under `waiting` and a running one under `running`. */
+  async function bothWithHolders(): Promise<Queue[]> {
+    const spec = memoryQueue();
+    for (const each of [queue, spec]) {
+      await each.enqueue([
+        { name: 'held', payload: 'running', runAt: T0, dedupeKey: 'running' },
+        { name: 'held', payload: 'waiting', runAt: at(MINUTE), dedupeKey: 'waiting' },
+      ]);
+      expect((await each.claim({ limit: 1, leaseMs: MINUTE, now: T0 })).map((j) => j.payload)).toEqual([
+        'running',
+      ]);
+    }
+    return [queue, spec];
+  }
+
+  const scriptCalls = async () => (await other.keys(`${base}req:*`)).length;
+
+  it('answers like memoryQueue across chunk boundaries: keys named again in later chunks, replaced or not', async () => {
+    const [redis, spec] = await bothWithHolders();
+    // 1,300 jobs, three scripts. Keys k0..k399 come back 500 and 1,000 jobs later (other chunks),
+    // every third time with 'replace'; every seventh job has no key; the held keys are named too.
+    const jobs: JobInput[] = Array.from({ length: 1300 }, (_, i) => ({
+      name: i % 2 ? 'odd' : 'even',
+      payload: i,
+      runAt: at(i % 50),
+      ...(i % 7 === 3 ? {} : { dedupeKey: `k${i % CHUNK}`, onDuplicate: i % 3 === 0 ? 'replace' : 'ignore' }),
+    }));
+    jobs.splice(
+      CHUNK - 1,
+      2,
+      { name: 'odd', payload: 'replace-running', runAt: T0, dedupeKey: 'running', onDuplicate: 'replace' },
+      { name: 'odd', payload: 'replace-waiting', runAt: T0, dedupeKey: 'waiting', onDuplicate: 'replace' },
+    );
+    const before = await scriptCalls();
+    const answers = await redis!.enqueueEach!(jobs);
+    expect(await scriptCalls()).toBe(before + 3);
+    const expected = await spec!.enqueueEach!(jobs);
+    expect(answers).toEqual(expected);
+    // Both kinds of answer across the boundaries, not a degenerate all-true or all-false.
+    expect(answers.slice(CHUNK).filter(Boolean).length).toBeGreaterThan(100);
+    expect(answers.slice(CHUNK).filter((added) => !added).length).toBeGreaterThan(100);
+    expect(answers.slice(CHUNK - 1, CHUNK + 1)).toEqual([false, true]);
+
+    const drain = async (each: Queue) =>
+      (await each.claim({ limit: 2000, leaseMs: MINUTE, now: at(SECOND) })).map((j) => j.payload);
+    const queued = await drain(redis!);
+    expect(queued).toEqual(await drain(spec!));
+    // Exactly the jobs answered true are waiting (the running holder's lease has not ended).
+    const asSortedText = (payloads: unknown[]) => payloads.map(String).sort();
+    expect(asSortedText(queued)).toEqual(
+      asSortedText(jobs.filter((_, i) => answers[i]).map((job) => job.payload)),
+    );
+    expect(await redis!.counts()).toEqual(await spec!.counts());
+  });
+
+  it('cancels like memoryQueue across chunk boundaries: a key named twice once, a running job never', async () => {
+    const [redis, spec] = await bothWithHolders();
+    const jobs = Array.from({ length: 800 }, (_, i) => ({
+      name: 'timer',
+      payload: i,
+      runAt: at(MINUTE),
+      dedupeKey: `k${i}`,
+    }));
+    for (const each of [redis!, spec!]) await each.enqueue(jobs);
+    // 1,201 keys, three scripts: k0..k799 once each, k0..k299 again in the third chunk, k400 twice
+    // within the first chunk, keys never enqueued, the running and the waiting holder.
+    const keys = [
+      ...jobs.map((job) => job.dedupeKey),
+      ...Array.from({ length: 300 }, (_, i) => `k${i}`),
+      'running',
+      'waiting',
+      'never',
+    ];
+    keys.splice(450, 0, 'k400');
+    keys.splice(600, 0, 'running', 'never-either');
+    const before = await scriptCalls();
+    const removed = await redis!.cancelEach!(keys);
+    expect(await scriptCalls()).toBe(before + 3);
+    expect(removed).toEqual(await spec!.cancelEach!(keys));
+    expect(removed.filter(Boolean)).toHaveLength(801); // k0..k799 and the waiting holder
+    expect(removed[450]).toBe(false); // k400 again, in the same script
+    expect(await redis!.counts()).toEqual({ waiting: 0, active: 1, failed: 0 });
+    expect(await other.hkeys(`${base}dedupe`)).toEqual(['running']);
+  });
+
+  it("never adds over or cancels a running job's key, with 'replace' or without", async () => {
+    await queue.enqueue([{ name: 'a', payload: 1, runAt: T0, dedupeKey: 'k' }]);
+    const running = await claimOne(T0);
+    expect(
+      await queue.enqueueEach!([
+        { name: 'a', payload: 2, runAt: T0, dedupeKey: 'k' },
+        { name: 'a', payload: 3, runAt: T0, dedupeKey: 'k', onDuplicate: 'replace' },
+      ]),
+    ).toEqual([false, false]);
+    expect(await queue.cancelEach!(['k', 'k'])).toEqual([false, false]);
+    expect(await queue.counts()).toEqual({ waiting: 0, active: 1, failed: 0 });
+    // Once it completes, the key is free for the next job.
+    expect(await queue.complete(running.id, running.token)).toBe(true);
+    expect(await queue.enqueueEach!([{ name: 'a', payload: 4, runAt: T0, dedupeKey: 'k' }])).toEqual([true]);
+  });
+
+  it('answers a resent cancel from its first run, and a resent enqueue with its per-job flags', async () => {
+    await queue.enqueue([{ name: 'a', payload: 1, runAt: at(MINUTE), dedupeKey: 'k' }]);
+    const cancelArgs = [base, randomUUID(), 'k', 'k'];
+    expect(await cancelScript(connection, [], cancelArgs)).toEqual([1, 0]);
+    // A job under the key again: a second run would remove it, a resend must not.
+    await queue.enqueue([{ name: 'a', payload: 2, runAt: at(MINUTE), dedupeKey: 'k' }]);
+    expect(await cancelScript(connection, [], cancelArgs)).toEqual([1, 0]);
+    expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
+
+    const job = (payload: string, onDuplicate: string) => [
+      'a',
+      payload,
+      String(T0.getTime()),
+      'r',
+      onDuplicate,
+    ];
+    const enqueueArgs = [base, randomUUID(), ...job('"first"', 'ignore'), ...job('"second"', 'replace')];
+    expect(await enqueueScript(connection, [], enqueueArgs)).toEqual([1, 1]);
+    expect(await enqueueScript(connection, [], enqueueArgs)).toEqual([1, 1]);
+    expect(await queue.counts()).toEqual({ waiting: 2, active: 0, failed: 0 });
   });
 });
 

@@ -4,7 +4,7 @@ import { ConfigError, CorruptRecordError, ValidationError } from '@herald/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { withRedis } from '../errors.js';
-import { luaScript } from '../lua.js';
+import { type LuaScript, luaScript } from '../lua.js';
 import {
   cancelScript,
   claimScript,
@@ -21,8 +21,11 @@ export interface RedisQueueOptions {
   prefix?: string;
 }
 
-/** Jobs per enqueue script call: bounds how long one call holds Redis's single thread. */
-const ENQUEUE_CHUNK = 500;
+/**
+ * Jobs (or dedupe keys) per enqueue (or cancel) script call: bounds how long one call holds Redis's
+ * single thread. Each chunk is atomic; a call of more is several scripts, one after the other.
+ */
+const SCRIPT_CHUNK = 500;
 
 /** One claimed job as the claim script returns it. */
 const ClaimedRow = z.tuple([
@@ -37,6 +40,8 @@ const ClaimedRow = z.tuple([
 const ClaimReply = z.array(ClaimedRow);
 const CountReply = z.tuple([z.number().int(), z.number().int(), z.number().int()]);
 const FlagReply = z.union([z.literal(0), z.literal(1)]);
+/** One flag per job or key of the call, in order (enqueue and cancel scripts). */
+const FlagsReply = z.array(FlagReply);
 
 const countsScript = luaScript(`
 local base = ARGV[1]
@@ -46,8 +51,8 @@ return { redis.call('ZCARD', base .. 'waiting'), redis.call('ZCARD', base .. 'ac
 /**
  * The Queue port on Redis: sorted sets of job ids by runAt (waiting) and by
  * lease expiry (active), a hash per job, and one Lua script per operation so
- * each step is atomic (an enqueue of up to 500 jobs is one script call).
- * See scripts.ts for the layout.
+ * each step is atomic (an enqueue or enqueueEach of up to 500 jobs, a cancelEach of up to 500 keys,
+ * is one script call). See scripts.ts for the layout.
  */
 export function redisQueue(options: RedisQueueOptions): Queue {
   const { connection } = options;
@@ -65,20 +70,47 @@ export function redisQueue(options: RedisQueueOptions): Queue {
 
   const onWake = redisWakeups(connection, `${base}wake`);
 
+  /**
+   * Runs `script` over `args` in chunks of SCRIPT_CHUNK items (`width` arguments each), one script
+   * call after the other, each with a request id of its own so that a resend takes effect once;
+   * returns the flags of every item in order.
+   */
+  const flagsInChunks = async (
+    operation: string,
+    script: LuaScript,
+    args: readonly string[],
+    width: number,
+  ): Promise<boolean[]> => {
+    const flags: boolean[] = [];
+    for (let start = 0; start < args.length; start += SCRIPT_CHUNK * width) {
+      const chunk = args.slice(start, start + SCRIPT_CHUNK * width);
+      const reply = await withRedis(operation, () => script(connection, [], [base, randomUUID(), ...chunk]));
+      for (const answer of FlagsReply.length(chunk.length / width).parse(reply)) flags.push(answer === 1);
+    }
+    return flags;
+  };
+
+  /** Whether each job was added at its turn (see enqueueScript); every job is validated before any is sent. */
+  const enqueueAtTurn = (jobs: readonly JobInput[]): Promise<boolean[]> =>
+    flagsInChunks(
+      'enqueue',
+      enqueueScript,
+      jobs.flatMap((job, index) => encodeJob(job, index)),
+      ENCODED_JOB_WIDTH,
+    );
+
+  const cancelEach = (dedupeKeys: readonly string[]): Promise<boolean[]> =>
+    flagsInChunks('cancel', cancelScript, dedupeKeys, 1);
+
   return {
     onWake,
 
     async enqueue(jobs: readonly JobInput[]): Promise<number> {
-      const args = jobs.flatMap((job, index) => encodeJob(job, index));
-      let added = 0;
-      for (let start = 0; start < args.length; start += ENQUEUE_CHUNK * 5) {
-        const chunk = args.slice(start, start + ENQUEUE_CHUNK * 5);
-        const reply = await withRedis('enqueue', () =>
-          enqueueScript(connection, [], [base, randomUUID(), ...chunk]),
-        );
-        added += z.number().int().min(0).parse(reply);
-      }
-      return added;
+      return (await enqueueAtTurn(jobs)).filter(Boolean).length;
+    },
+
+    async enqueueEach(jobs: readonly JobInput[]): Promise<boolean[]> {
+      return stillQueued(jobs, await enqueueAtTurn(jobs));
     },
 
     async claim({ limit, leaseMs, now, names }: ClaimOptions): Promise<ClaimedJob[]> {
@@ -109,8 +141,9 @@ export function redisQueue(options: RedisQueueOptions): Queue {
       );
     },
 
-    cancel: (dedupeKey) =>
-      flag('cancel', () => cancelScript(connection, [], [base, randomUUID(), dedupeKey])),
+    cancel: async (dedupeKey) => (await cancelEach([dedupeKey]))[0] === true,
+
+    cancelEach,
 
     async pruneFailed({ before, limit }: PruneBatch): Promise<number> {
       if (!Number.isInteger(limit) || limit < 0)
@@ -177,6 +210,26 @@ function redisWakeups(connection: Redis, channel: string): (listener: () => void
     };
   };
 }
+
+/**
+ * Which jobs of one call are in the queue once it is done, from whether each was added at its turn:
+ * a job added and then replaced by a later 'replace' job of the same call (in the same script or a
+ * later chunk's) is not, so per dedupe key only the last job added counts.
+ */
+function stillQueued(jobs: readonly JobInput[], addedAtTurn: readonly boolean[]): boolean[] {
+  const answers = [...addedAtTurn];
+  const lastAdded = new Map<string, number>();
+  jobs.forEach((job, index) => {
+    if (!answers[index] || job.dedupeKey === undefined || job.dedupeKey === '') return;
+    const earlier = lastAdded.get(job.dedupeKey);
+    if (earlier !== undefined) answers[earlier] = false;
+    lastAdded.set(job.dedupeKey, index);
+  });
+  return answers;
+}
+
+/** How many script arguments one job takes (encodeJob). */
+const ENCODED_JOB_WIDTH = 5;
 
 /** A job as the enqueue script's five arguments. */
 function encodeJob(job: JobInput, index: number): string[] {

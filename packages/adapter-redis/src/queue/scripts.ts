@@ -50,10 +50,15 @@ if previous then return previous end
 
 /**
  * ARGV: base, requestId, then per job: name, payload, runAt, dedupeKey ('' for none), onDuplicate.
- * Returns how many jobs were added (a replacement counts: its job is new).
+ * Jobs go in one after the other by the dedupe rules (memoryQueue's), so a key named twice in one
+ * call is held by its first job, and a later 'replace' job replaces it. Returns one flag per job:
+ * 1 when it was added at its turn (a replacement is added: its job is new), 0 when its key was held.
+ * A job added at its turn and then replaced by a later job of the same call answers 1 here: queue.ts
+ * turns that into false for enqueueEach, across chunks as well.
  */
 export const enqueueScript = luaScript(`${COMMON_LUA}
 local added = 0
+local flags = {}
 for i = 3, #ARGV, 5 do
   local name, payload, runAt, dedupeKey, onDuplicate = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local holder = false
@@ -78,10 +83,11 @@ for i = 3, #ARGV, 5 do
     if dedupeKey ~= '' then redis.call('HSET', base .. 'dedupe', dedupeKey, id) end
     added = added + 1
   end
+  flags[#flags + 1] = add and 1 or 0
 end
 -- Idle workers subscribed to the wake channel claim at once (queue.ts, onWake); a replayed call does not publish again.
 if added > 0 then redis.call('PUBLISH', base .. 'wake', '1') end
-return remember(requestKey, added)
+return remember(requestKey, flags)
 `);
 
 /** Most expired leases looked at per claim and name; beyond it, order among them is approximate. */
@@ -173,17 +179,30 @@ addTo('active', job[3], tonumber(ARGV[6]) + tonumber(ARGV[5]), id)
 return remember(requestKey, 1)
 `);
 
-/** ARGV: base, requestId, dedupeKey. Removes the key's job if it is waiting; returns 1 when it did. */
+/**
+ * ARGV: base, requestId, then dedupeKeys. Removes each key's job if it is waiting (never a running
+ * one), in order, so a key named twice is removed at its first mention. Returns one flag per key:
+ * 1 when its job was removed.
+ */
 export const cancelScript = luaScript(`${COMMON_LUA}
-local id = redis.call('HGET', base .. 'dedupe', ARGV[3])
-if not id then return remember(requestKey, 0) end
-local key = jobKey(id)
-local job = redis.call('HMGET', key, 'state', 'name')
-if job[1] ~= 'waiting' then return remember(requestKey, 0) end
-removeFrom('waiting', job[2], id)
-redis.call('HDEL', base .. 'dedupe', ARGV[3])
-redis.call('DEL', key)
-return remember(requestKey, 1)
+local flags = {}
+for i = 3, #ARGV do
+  local dedupeKey = ARGV[i]
+  local removed = 0
+  local id = redis.call('HGET', base .. 'dedupe', dedupeKey)
+  if id then
+    local key = jobKey(id)
+    local job = redis.call('HMGET', key, 'state', 'name')
+    if job[1] == 'waiting' then
+      removeFrom('waiting', job[2], id)
+      redis.call('HDEL', base .. 'dedupe', dedupeKey)
+      redis.call('DEL', key)
+      removed = 1
+    end
+  end
+  flags[#flags + 1] = removed
+end
+return remember(requestKey, flags)
 `);
 
 /**
