@@ -8,6 +8,7 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
  */
 export const sourceAliases = [
   { find: /^@herald\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
+  { find: /^@herald\/core\/testing\/fuzz$/, replacement: src('./packages/core/src/testing/fuzz/index.ts') },
   { find: /^@herald\/core\/dev$/, replacement: src('./packages/core/src/dev/index.ts') },
   { find: /^@herald\/core\/payload$/, replacement: src('./packages/core/src/payload/index.ts') },
   { find: /^@herald\/core$/, replacement: src('./packages/core/src/index.ts') },

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CJS_PROGRAM, ESM_PROGRAM } from './programs.js';
+import { CJS_PROGRAM, ESM_PROGRAM, FUZZ_PROGRAM, TESTING_PROGRAM } from './programs.js';
 
 /**
  * What a user gets from npm, tried for real: every publishable package is packed (`npm pack`, so
@@ -13,11 +13,16 @@ import { CJS_PROGRAM, ESM_PROGRAM } from './programs.js';
  * the workspace (third-party dependencies come from the registry, as for a user), and a small ESM
  * and a small CommonJS program send a campaign through the dev push service, which decrypts it.
  * A missing file, a wrong export, a dependency left undeclared or a second copy of core fails here.
+ * The project installs vitest, as a host's test setup does, but not fast-check (an optional peer of
+ * core) until the last test, which adds it for `@herald/core/testing/fuzz`.
  * Needs `npm run build` first (scripts/test.sh builds before the suites).
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const PACKAGES = ['core', 'adapter-postgres', 'adapter-redis', 'browser-sdk', 'service-worker', 'dashboard'];
 const run = promisify(execFile);
+/** The workspace's own versions of the test tools, so npm finds them in its cache. */
+const installedVersion = (name: string): string =>
+  JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
 // Each program starts Herald and a push service in a fresh node process: generous for a loaded CI machine.
 
 let project: string;
@@ -55,10 +60,18 @@ beforeAll(async () => {
     join(project, 'package.json'),
     JSON.stringify({ name: 'herald-pack-check', private: true, version: '0.0.0' }),
   );
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...Object.values(tarballs)], {
-    cwd: project,
-    maxBuffer: 32 * 1024 * 1024,
-  });
+  await run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      ...Object.values(tarballs),
+      `vitest@${installedVersion('vitest')}`,
+    ],
+    { cwd: project, maxBuffer: 32 * 1024 * 1024 },
+  );
 }, 180_000);
 
 afterAll(() => {
@@ -116,4 +129,37 @@ describe('the packed packages in a fresh project', () => {
     expect(stdout).toContain("title: 'Hello Ada'");
     expect(stdout).toContain('sent 1, failed 0');
   }, 60_000);
+
+  it('@herald/core/testing loads without fast-check; /testing/fuzz says fast-check is missing', async () => {
+    expect(existsSync(join(project, 'node_modules', 'fast-check'))).toBe(false);
+    writeFileSync(join(project, 'testing.mjs'), TESTING_PROGRAM);
+    const { stdout } = await run(process.execPath, ['testing.mjs'], { cwd: project, timeout: 60_000 });
+    const result = JSON.parse(stdout.trim().split('\n').at(-1) as string);
+    expect(result).toMatchObject({
+      now: '2026-01-01T00:01:00.000Z',
+      suites: ['function', 'function', 'function', 'function'],
+      movedAway: false,
+      fuzz: { code: 'ERR_MODULE_NOT_FOUND' },
+    });
+    expect(result.fuzz.message).toMatch(/Cannot find package 'fast-check'/);
+  }, 60_000);
+
+  // Last: it installs fast-check into the project the tests above rely on not having it.
+  it('@herald/core/testing/fuzz loads once the host installs fast-check', async () => {
+    await run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        `fast-check@${installedVersion('fast-check')}`,
+      ],
+      { cwd: project, maxBuffer: 32 * 1024 * 1024 },
+    );
+    writeFileSync(join(project, 'fuzz.mjs'), FUZZ_PROGRAM);
+    const { stdout } = await run(process.execPath, ['fuzz.mjs'], { cwd: project, timeout: 60_000 });
+    const result = JSON.parse(stdout.trim().split('\n').at(-1) as string);
+    expect(result).toMatchObject({ suite: 'function', boundSegments: true, drawn: 5 });
+  }, 120_000);
 });

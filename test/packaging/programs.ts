@@ -96,3 +96,37 @@ ${steps}
   process.exit(1);
 });
 `;
+
+/**
+ * A host's test setup without fast-check: the testing entry's tools load and work, and the fuzz entry
+ * fails as Node fails for a package that is not installed, naming fast-check. ESM only: vitest
+ * refuses to be require()d.
+ */
+export const TESTING_PROGRAM = `
+import { createTestPushService, fakeClock, listenForWakes, runStorageSuite } from '@herald/core/testing';
+import * as testing from '@herald/core/testing';
+const clock = fakeClock('2026-01-01T00:00:00Z');
+await clock.advance(60_000);
+const fuzz = await import('@herald/core/testing/fuzz').then(
+  () => 'loaded',
+  (error) => ({ code: error.code, message: error.message }),
+);
+console.log(JSON.stringify({
+  now: clock.now().toISOString(),
+  suites: [typeof runStorageSuite, typeof listenForWakes, typeof createTestPushService, typeof testing.memoryStorageInspector],
+  movedAway: 'runSegmentEquivalenceSuite' in testing || 'segmentArbitraries' in testing,
+  fuzz,
+}));
+`;
+
+/** The same host once it has installed fast-check: the fuzz entry loads and its generators draw. */
+export const FUZZ_PROGRAM = `
+import fc from 'fast-check';
+import { boundSegments, runSegmentEquivalenceSuite, segmentArbitraries } from '@herald/core/testing/fuzz';
+const drawn = fc.sample(segmentArbitraries.segmentDefinition, { seed: 1, numRuns: 5 });
+console.log(JSON.stringify({
+  suite: typeof runSegmentEquivalenceSuite,
+  boundSegments: boundSegments.length > 0,
+  drawn: drawn.filter((definition) => typeof definition.type === 'string').length,
+}));
+`;

@@ -3,10 +3,10 @@ import { PGlite } from '@electric-sql/pglite';
 import type {
   CountersSuiteOptions,
   QueueSuiteOptions,
-  SegmentEquivalenceOptions,
   StorageInspector,
   StorageSuiteOptions,
 } from '@herald/core/testing';
+import type { SegmentEquivalenceOptions } from '@herald/core/testing/fuzz';
 import pg from 'pg';
 import {
   migrate,

@@ -1,4 +1,4 @@
-import { runSegmentEquivalenceSuite } from '@herald/core/testing';
+import { runSegmentEquivalenceSuite } from '@herald/core/testing/fuzz';
 import { vi } from 'vitest';
 import { segmentEquivalenceOptions } from './helpers.js';
 

@@ -4,7 +4,7 @@
 // shows in review; the check fails when a report is out of date.
 // Why API Extractor over TypeDoc: its report is one reviewable text file per
 // entry with a stable order, and it has a check mode for CI.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
 
@@ -37,6 +37,7 @@ function normalise(report) {
 const entries = [
   { name: 'core', types: 'dist/index.d.ts' },
   { name: 'core-testing', types: 'dist/testing.d.ts' },
+  { name: 'core-testing-fuzz', types: 'dist/testing-fuzz.d.ts' },
   { name: 'core-dev', types: 'dist/dev.d.ts' },
   { name: 'core-payload', types: 'dist/payload.d.ts' },
 ];
@@ -93,6 +94,12 @@ for (const entry of entries) {
   const checkedIn = `${packageFolder}etc/${entry.name}.api.md`;
   if (local) {
     writeFileSync(checkedIn, report);
+  } else if (!existsSync(checkedIn)) {
+    // A new entry: its first report is written by `api:report`, then reviewed and committed.
+    console.error(
+      `etc/${entry.name}.api.md is missing: ${entry.types} is a new entry. Run \`npm run api:report -w @herald/core\` and commit the report.`,
+    );
+    failed = true;
   } else if (normalise(readFileSync(checkedIn, 'utf8')) !== report) {
     console.error(
       `etc/${entry.name}.api.md is out of date: the public API of ${entry.types} changed. Run \`npm run api:report -w @herald/core\` and commit the report. The build's report is ${generatedFolder}${entry.name}.api.md.`,

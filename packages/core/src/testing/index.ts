@@ -1,3 +1,7 @@
+// Nothing in this entry's module graph imports fast-check (an optional peer dependency): the
+// property-based suites that need it (`runSegmentEquivalenceSuite`, `segmentArbitraries`) are
+// under `@herald/core/testing/fuzz`.
+
 // The loopback push service moved to `@herald/core/dev` (it needs no test runner); these names stay
 // so suites written against the testing entry keep working.
 export {
@@ -26,12 +30,6 @@ export {
 } from './push-service/apns-stand-in.js';
 export { runQueueSuite } from './queue-suite.js';
 export { type RetentionSuiteOptions, runRetentionSuite } from './retention-suite.js';
-export * as segmentArbitraries from './segment-arbitraries.js';
-export {
-  boundSegments,
-  runSegmentEquivalenceSuite,
-  type SegmentEquivalenceOptions,
-} from './segment-equivalence.js';
 export { MATRIX_NOW, matrixProfiles, matrixSegments } from './segment-matrix.js';
 export { runShutdownSuite, type ShutdownSuiteOptions } from './shutdown-suite.js';
 export { runStorageSuite } from './storage-suite.js';

@@ -1,45 +1,19 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { bareImports, distDir, distFile } from './dist-imports.js';
 
 /**
  * `@herald/core/dev` runs in a host's process (the example app, `npm run dev`), where no test
  * runner is installed. These tests read the built entry, as npm ships it, and fail if anything in
  * its module graph reaches for vitest or fast-check, or for a package core does not depend on.
  */
-const distDir = fileURLToPath(new URL('../../dist/', import.meta.url));
 const corePackage = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   dependencies: Record<string, string>;
 };
 const TEST_RUNNERS = ['vitest', 'fast-check', '@vitest/', 'tinyspy', '@fast-check/'];
-
-function distFile(name: string): string {
-  const path = join(distDir, name);
-  if (!existsSync(path)) throw new Error(`dist/${name} is missing: run \`npm run build\` first`);
-  return path;
-}
-
-/** Every bare specifier the file and the relative files it imports (its chunks) load, statically. */
-function bareImports(entry: string): Set<string> {
-  const importPattern = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\(\s*)["']([^"']+)["']/g;
-  const bare = new Set<string>();
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(importPattern)) {
-      if (!specifier) continue;
-      if (specifier.startsWith('.')) visit(join(dirname(file), specifier));
-      else bare.add(specifier);
-    }
-  };
-  visit(entry);
-  return bare;
-}
 
 const packageName = (specifier: string) =>
   specifier.startsWith('@')

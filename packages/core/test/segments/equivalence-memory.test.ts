@@ -1,7 +1,7 @@
 import { memoryStorage } from '../../src/adapters/memory-storage.js';
 import type { Storage } from '../../src/ports/storage.js';
+import { runSegmentEquivalenceSuite } from '../../src/testing/fuzz/segment-equivalence.js';
 import { memoryStorageInspector } from '../../src/testing/memory-inspector.js';
-import { runSegmentEquivalenceSuite } from '../../src/testing/segment-equivalence.js';
 
 let storage: Storage;
 const inspector = memoryStorageInspector(() => storage);

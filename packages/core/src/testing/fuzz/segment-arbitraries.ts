@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import type { JsonValue, Profile, SegmentDefinition, Subscription, UserEvent } from '../model/index.js';
-import { SegmentDefinition as SegmentDefinitionSchema } from '../model/index.js';
-import { DAY, HOUR, MINUTE, profile, safariSubscription, T0, uid, webPushSubscription } from './fixtures.js';
+import type { JsonValue, Profile, SegmentDefinition, Subscription, UserEvent } from '../../model/index.js';
+import { SegmentDefinition as SegmentDefinitionSchema } from '../../model/index.js';
+import { DAY, HOUR, MINUTE, profile, safariSubscription, T0, uid, webPushSubscription } from '../fixtures.js';
 
 /**
  * fast-check generators for segment equivalence: users, events and

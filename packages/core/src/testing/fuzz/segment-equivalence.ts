@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReachEstimate, SegmentDefinition, UserId } from '../model/index.js';
-import { SegmentDefinition as SegmentDefinitionSchema } from '../model/index.js';
-import type { Storage } from '../ports/storage.js';
-import { evaluateSegment, isLiveSubscription, type SegmentSubject } from '../segments/evaluate.js';
+import type { ReachEstimate, SegmentDefinition, UserId } from '../../model/index.js';
+import { SegmentDefinition as SegmentDefinitionSchema } from '../../model/index.js';
+import type { Storage } from '../../ports/storage.js';
+import { evaluateSegment, isLiveSubscription, type SegmentSubject } from '../../segments/evaluate.js';
 import {
   EQUIVALENCE_NOW,
   type SegmentWorld,
