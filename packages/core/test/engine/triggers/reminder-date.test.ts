@@ -40,6 +40,18 @@ const VALUES: Array<string | number> = [
   '2026-12-31T23:59:59-05:00',
   '2026-12-20',
   '2026-W51-3T10:00Z',
+  // Landing one day later (or earlier) in a gap or an overlap, Lord Howe's half-hour change, Samoa's skipped day.
+  '2026-03-07T02:30',
+  '2026-03-10T02:30',
+  '2026-10-31T01:30',
+  '2026-04-04T01:45',
+  '2026-04-05T01:45',
+  '2026-10-03T02:15',
+  '2026-10-04T02:15',
+  '2011-12-29T10:00',
+  '2011-12-31T10:00',
+  // Before standard time, a zone's offset had seconds (local mean time).
+  '1880-06-01T12:00',
   Date.UTC(2026, 2, 9, 13, 0),
   Date.UTC(2026, 9, 25, 1, 30),
 ];
