@@ -156,4 +156,69 @@ describe('live campaigns seen across processes', () => {
     );
     expect(rows.map((row) => row.user_id).sort()).toEqual(users.filter((_, index) => index !== 17).sort());
   });
+  it('concurrent tracks arm as one group, and a timer Postgres refuses fails only its own call', async () => {
+    const pool = pools[1] as pg.Pool;
+    /** The pool, counting the statements that insert jobs. */
+    const jobInserts: string[] = [];
+    const counted = new Proxy(pool, {
+      get(target, key) {
+        if (key === 'query') {
+          return (text: string, params?: unknown[]) => {
+            if (/INSERT INTO \S+\.jobs/.test(text)) jobInserts.push(text);
+            return target.query(text, params);
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const herald = createHerald({
+      storage: postgresStorage({ client: pool, schema: backend.schema }),
+      queue: postgresQueue({ client: counted, schema: backend.schema }),
+      counters: postgresCounters({ client: pool, schema: backend.schema }),
+      providers: { webpush: webPush({ vapid }) },
+      logger: silentLogger,
+      reportSecret: 'live-campaign-cache-secret-long-enough',
+    });
+    const campaign = await herald.campaigns.create({
+      name: 'Welcome back',
+      when: { schedule: { type: 'onEvent', event: { name: 'Return' } } },
+      who: { segment: { type: 'all' } },
+      what: { title: 'Hello', deeplink: 'https://shop.example.com/' },
+    });
+    await herald.campaigns.schedule(campaign.id);
+    const timers = async () =>
+      (
+        await pool.query<{ user_id: string }>(
+          `SELECT payload->>'userId' AS user_id FROM "${backend.schema}".jobs WHERE payload->>'campaignId' = $1`,
+          [campaign.id],
+        )
+      ).rows
+        .map((row) => row.user_id)
+        .sort();
+
+    const first = Array.from({ length: 40 }, (_, index) => `group-${index}`);
+    await Promise.all(first.map((userId) => herald.events.track({ userId, name: 'Return' })));
+    // Forty calls made at once: one event insert, then one arming group, whose timers share one statement.
+    expect(jobInserts).toHaveLength(1);
+    expect(await timers()).toEqual([...first].sort());
+
+    const second = Array.from({ length: 40 }, (_, index) => `refused-${index}`);
+    await pool.query(
+      `ALTER TABLE "${backend.schema}".jobs ADD CONSTRAINT refuse_timer_17 CHECK (payload->>'userId' <> 'refused-17')`,
+    );
+    const outcomes = await Promise.allSettled(
+      second.map((userId) => herald.events.track({ userId, name: 'Return' })),
+    );
+    await pool.query(`ALTER TABLE "${backend.schema}".jobs DROP CONSTRAINT refuse_timer_17`);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(
+      second.map((_, index) => (index === 17 ? 'rejected' : 'fulfilled')),
+    );
+    expect(await timers()).toEqual([...first, ...second.filter((_, index) => index !== 17)].sort());
+    // The refused call's event is stored all the same: only its arming failed.
+    const { rows } = await pool.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM "${backend.schema}".events WHERE user_id = 'refused-17'`,
+    );
+    expect(rows[0]?.count).toBe(1);
+  });
 });

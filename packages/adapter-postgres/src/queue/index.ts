@@ -101,47 +101,48 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
     if (jobs.length === 0) return [];
     const rows = survivors(jobs);
     const replacing = rows.flatMap((row) => (row.replace && row.dedupe_key !== null ? [row.dedupe_key] : []));
-    const insert = (client: SqlClient) =>
-      client.query<{ keys: string[]; unkeyed: number }>(
-        // One statement for the whole batch. Rows go in in call order (ids keep it: claim's tie-breaker).
-        // A JSON null payload reads back as SQL NULL from the recordset: stored as JSON null again.
-        // DO NOTHING on a key held by a waiting or running job; pg_notify is sent at commit, and only
-        // when something was added (the CTE is read by the final SELECT, so it runs). The keys added
-        // tell which keyed jobs went in (a call's survivors have distinct keys); unkeyed ones always do.
-        `WITH added AS (
-           INSERT INTO ${schema}.jobs (name, payload, run_at, dedupe_key, state)
-           SELECT job.name, COALESCE(job.payload, 'null'::jsonb), job.run_at, job.dedupe_key, 'waiting'
-           FROM jsonb_to_recordset($1::jsonb)
-             AS job(position integer, name text, payload jsonb, run_at timestamptz, dedupe_key text)
-           ORDER BY job.position
-           ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('waiting', 'active') DO NOTHING
-           RETURNING dedupe_key
-         ),
-         told AS (
-           SELECT pg_notify($2, '')::text AS notified FROM (SELECT 1 FROM added LIMIT 1) AS any_added
-         )
-         SELECT COALESCE((SELECT array_agg(dedupe_key) FROM added WHERE dedupe_key IS NOT NULL), '{}') AS keys,
-                (SELECT count(*)::int FROM added WHERE dedupe_key IS NULL) AS unkeyed,
-                (SELECT count(*)::int FROM told) AS told`,
-        [
-          JSON.stringify(
-            rows.map(({ replace: _replace, index: _index, ...row }, position) => ({ position, ...row })),
-          ),
-          channel,
-        ],
-      );
-    const result =
-      replacing.length === 0
-        ? await insert(sql)
-        : // A 'replace' first removes the waiting holders of its keys (a running one is never touched), in
-          // the same transaction: two statements, whatever the batch's size.
-          await sql.transaction(async (tx) => {
-            await tx.query(
-              `DELETE FROM ${schema}.jobs WHERE dedupe_key = ANY($1::text[]) AND state = 'waiting'`,
-              [replacing],
-            );
-            return insert(tx);
-          });
+    // One statement for the whole batch, replacing or not. Rows go in in call order (ids keep it:
+    // claim's tie-breaker). A JSON null payload reads back as SQL NULL from the recordset: stored as
+    // JSON null again. DO NOTHING on a key held by a waiting or running job; pg_notify is sent at
+    // commit, and only when something was added (the CTE is read by the final SELECT, so it runs).
+    // The keys added tell which keyed jobs went in (a call's survivors have distinct keys); unkeyed
+    // ones always do.
+    //
+    // A 'replace' first removes the waiting holders of its keys (a running one is never touched).
+    // Why that is sound in the same statement: the INSERT reads `removed` (an uncorrelated
+    // sub-select, run once before its first row), so every DELETE is done before any row is
+    // inserted; and a row this transaction deleted does not hold its key any more, for the unique
+    // index and ON CONFLICT alike (they check against the dirty snapshot, which does not see a
+    // tuple deleted by the current transaction). Why not a transaction of two statements, as
+    // before: four round trips (BEGIN, DELETE, INSERT, COMMIT) for every batch of reminders.
+    const result = await sql.query<{ keys: string[]; unkeyed: number }>(
+      `WITH removed AS (
+         DELETE FROM ${schema}.jobs WHERE dedupe_key = ANY($3::text[]) AND state = 'waiting' RETURNING 1
+       ),
+       added AS (
+         INSERT INTO ${schema}.jobs (name, payload, run_at, dedupe_key, state)
+         SELECT job.name, COALESCE(job.payload, 'null'::jsonb), job.run_at, job.dedupe_key, 'waiting'
+         FROM jsonb_to_recordset($1::jsonb)
+           AS job(position integer, name text, payload jsonb, run_at timestamptz, dedupe_key text)
+         WHERE (SELECT count(*) FROM removed) >= 0
+         ORDER BY job.position
+         ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('waiting', 'active') DO NOTHING
+         RETURNING dedupe_key
+       ),
+       told AS (
+         SELECT pg_notify($2, '')::text AS notified FROM (SELECT 1 FROM added LIMIT 1) AS any_added
+       )
+       SELECT COALESCE((SELECT array_agg(dedupe_key) FROM added WHERE dedupe_key IS NOT NULL), '{}') AS keys,
+              (SELECT count(*)::int FROM added WHERE dedupe_key IS NULL) AS unkeyed,
+              (SELECT count(*)::int FROM told) AS told`,
+      [
+        JSON.stringify(
+          rows.map(({ replace: _replace, index: _index, ...row }, position) => ({ position, ...row })),
+        ),
+        channel,
+        replacing,
+      ],
+    );
     const addedKeys = new Set(result.rows[0]?.keys ?? []);
     const added = jobs.map(() => false);
     for (const row of rows) added[row.index] = row.dedupe_key === null || addedKeys.has(row.dedupe_key);

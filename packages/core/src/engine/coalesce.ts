@@ -3,8 +3,16 @@
  * server's requests): a call arriving while a write is in flight waits for
  * it, and every call that arrived meanwhile is then written together, in one
  * multi-row statement, in arrival order. One write at a time and no timer: a
- * lone caller is written at once, and under load the batch grows by itself
- * to what arrived during one round trip.
+ * lone caller is written once the work under way has yielded (`setImmediate`,
+ * before any I/O or timer), and under load the batch grows by itself to what
+ * arrived during one round trip.
+ *
+ * Why wait for `setImmediate` and not write the first call at once: a group of
+ * events armed together (`events.import`, a group of `events.track` calls)
+ * makes its calls from many promise chains of different depths within one
+ * turn of the event loop; written at once, the first call would take a
+ * statement alone and the rest a second. A microtask is not enough for the
+ * same reason: a chain a few awaits deeper arrives after it.
  *
  * Each call resolves only after the write holding its items succeeded, with
  * its own items' results. When a shared write fails, each of its calls is
@@ -58,7 +66,6 @@ export function coalesce<Item, Result>(
   }
 
   async function drain(): Promise<void> {
-    writing = true;
     try {
       while (waiting.length > 0) await writeTogether(takeBatch());
     } finally {
@@ -83,7 +90,10 @@ export function coalesce<Item, Result>(
     if (items.length === 0) return Promise.resolve([]);
     return new Promise<Result[]>((resolve, reject) => {
       waiting.push({ items, resolve, reject });
-      if (!writing) void drain();
+      if (!writing) {
+        writing = true;
+        setImmediate(() => void drain());
+      }
     });
   };
 }

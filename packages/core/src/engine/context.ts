@@ -1,5 +1,5 @@
 import type { DeliveryOutcome, PushProvider } from '../delivery/provider.js';
-import type { Decision, DndWindow, Profile, Target, UserEvent, UserId } from '../model/index.js';
+import type { Decision, DndWindow, Target, UserEvent } from '../model/index.js';
 import type { Clock, Counters, JobInput, Logger, Queue, Storage } from '../ports/index.js';
 import type { HeraldEvent } from './api.js';
 import type { CampaignCache } from './campaign-cache.js';
@@ -65,8 +65,6 @@ export interface EngineContext {
     /** Cancels waiting jobs by dedupe key, telling for each whether one was removed (`Queue.cancelEach`). */
     cancelEach(dedupeKeys: readonly string[]): Promise<boolean[]>;
     appendDecisions(decisions: readonly Decision[]): Promise<void>;
-    /** The stored profile of each user, in the order asked (null for none). */
-    getProfiles(userIds: readonly UserId[]): Promise<Array<Profile | null>>;
   };
 }
 

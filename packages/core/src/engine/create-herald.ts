@@ -66,7 +66,7 @@ import {
 } from './observe/index.js';
 import { pruneHistory } from './retention.js';
 import { runScheduler } from './schedule/index.js';
-import { armLiveTriggers } from './triggers/index.js';
+import { armEach } from './triggers/index.js';
 import { createWorkerPool, dispatchJob, runWorkerPass, type WorkerOptions } from './worker.js';
 
 export interface HeraldOptions {
@@ -304,6 +304,10 @@ export function createHerald(options: HeraldOptions): Herald {
     if (profile) await ctx.storage.upsertProfile(profile);
   }
 
+  // The events of the track calls that arrived while the previous group was arming, armed as one
+  // group (as an import batch is): each statement of the arming is shared by the whole group.
+  const armTracked = coalesce((events: readonly UserEvent[]) => armEach(ctx, events), { maxItems: 500 });
+
   const events: EventService = {
     async track(input: TrackEventInput, options: TrackOptions = {}): Promise<UserEvent> {
       const parsed = parse(EventInput, input, 'event');
@@ -311,7 +315,8 @@ export function createHerald(options: HeraldOptions): Herald {
       const event: UserEvent = { ...parsed, time: parsed.time ?? clock.now() };
       await ctx.coalesced.appendEvents([event]);
       // Live campaigns react (timers are queue jobs), then the event may convert a campaign that reached the user.
-      await armLiveTriggers(ctx, [event]);
+      const [armed] = await armTracked([event]);
+      if (armed && !armed.ok) throw armed.error;
       await attributeConversion(ctx, event, limits);
       return event;
     },
@@ -458,7 +463,7 @@ export function createHerald(options: HeraldOptions): Herald {
 
 /**
  * The statements of `events.track` that concurrent calls share: events and timer jobs in batches
- * of up to 500 (one JSON parameter of a few hundred kB at most), profiles read 1000 at a time.
+ * of up to 500 (one JSON parameter of a few hundred kB at most).
  */
 function coalescedWrites(storage: Storage, queue: Queue): EngineContext['coalesced'] {
   return {
@@ -500,15 +505,6 @@ function coalescedWrites(storage: Storage, queue: Queue): EngineContext['coalesc
             return removed;
           },
       { maxItems: 500 },
-    ),
-    getProfiles: coalesce(
-      async (userIds: readonly UserId[]) => {
-        const found = new Map(
-          (await storage.getProfiles(userIds)).map((profile) => [profile.userId, profile]),
-        );
-        return userIds.map((userId) => found.get(userId) ?? null);
-      },
-      { maxItems: 1000 },
     ),
   };
 }

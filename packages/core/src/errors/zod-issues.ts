@@ -39,6 +39,11 @@ type KnownKeys = WeakMap<readonly string[], { known: readonly string[]; aliases:
 export type ParseOutcome<T> = { success: true; data: T } | { success: false; issues: FieldIssue[] };
 
 export function parseWithIssues<S extends z.ZodType>(schema: S, value: unknown): ParseOutcome<z.output<S>> {
+  // Valid input first, without the error map: zod parses several times slower when a call passes
+  // one (measured on EventInput: 2 against 6-7 µs), and the map only shapes the messages of a
+  // failure. Input that fails is parsed again with it; a parse has no effect but its answer.
+  const valid = schema.safeParse(value);
+  if (valid.success) return { success: true, data: valid.data };
   const knownKeys: KnownKeys = new WeakMap();
   const result = schema.safeParse(value, { error: (issue) => humanMessage(issue, knownKeys) });
   if (result.success) return { success: true, data: result.data };

@@ -1,35 +1,63 @@
 import { describe, expect, it } from 'vitest';
 import { coalesce } from '../../src/engine/coalesce.js';
 
-/** A store that records each write's items and refuses any batch holding a 'poison' item. */
+/**
+ * A store that records each write's items and refuses any batch holding a 'poison' item. The first
+ * write waits until the test releases it, so the calls made meanwhile queue up.
+ */
 function recordingStore() {
   const writes: string[][] = [];
   const stored: string[] = [];
-  let release: (() => void) | null = null;
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let began: () => void = () => undefined;
+  /** Resolves once the first write has begun. */
+  const firstWrite = new Promise<void>((resolve) => {
+    began = resolve;
+  });
   const write = async (items: readonly string[]) => {
     writes.push([...items]);
-    // The first write waits until the test lets it go, so the calls made meanwhile queue up.
-    if (writes.length === 1) await new Promise<void>((resolve) => (release = resolve));
+    if (writes.length === 1) {
+      began();
+      await released;
+    }
     if (items.includes('poison')) throw new Error('refused: poison');
     stored.push(...items);
     return items.map((item) => `${item}:ok`);
   };
-  return { writes, stored, write, release: () => release?.() };
+  return { writes, stored, write, release, firstWrite };
 }
 
 describe('coalesce', () => {
-  it('writes a lone call at once, and the calls arriving during that write together, in arrival order', async () => {
+  it('writes a lone call once the caller yields, and the calls arriving during that write together, in arrival order', async () => {
     const store = recordingStore();
     const submit = coalesce(store.write, { maxItems: 100 });
     const first = submit(['a']);
+    expect(store.writes).toEqual([]);
+    await store.firstWrite;
+    expect(store.writes).toEqual([['a']]);
     const second = submit(['b', 'c']);
     const third = submit(['d']);
-    expect(store.writes).toEqual([['a']]);
     store.release();
     expect(await first).toEqual(['a:ok']);
     expect(await second).toEqual(['b:ok', 'c:ok']);
     expect(await third).toEqual(['d:ok']);
     expect(store.writes).toEqual([['a'], ['b', 'c', 'd']]);
+  });
+
+  it('writes the calls of one turn of the event loop together, however deep their promise chains', async () => {
+    const store = recordingStore();
+    const submit = coalesce(store.write, { maxItems: 100 });
+    store.release();
+    const afterAwaits = async (depth: number, item: string) => {
+      for (let hop = 0; hop < depth; hop++) await Promise.resolve();
+      return submit([item]);
+    };
+    const calls = [afterAwaits(0, 'a'), afterAwaits(3, 'b'), afterAwaits(10, 'c')];
+    expect(await Promise.all(calls)).toEqual([['a:ok'], ['b:ok'], ['c:ok']]);
+    expect(store.writes).toEqual([['a', 'b', 'c']]);
   });
 
   it('a call resolves only once its own items are written', async () => {
@@ -51,6 +79,7 @@ describe('coalesce', () => {
     const store = recordingStore();
     const submit = coalesce(store.write, { maxItems: 100 });
     const first = submit(['a']);
+    await store.firstWrite;
     const good = submit(['b']);
     const bad = submit(['poison', 'c']);
     const alsoGood = submit(['d']);
@@ -67,7 +96,9 @@ describe('coalesce', () => {
   it('keeps one shared write within maxItems; a larger call is written alone and whole', async () => {
     const store = recordingStore();
     const submit = coalesce(store.write, { maxItems: 3 });
-    const calls = [submit(['a']), submit(['b', 'c']), submit(['d', 'e']), submit(['f', 'g', 'h', 'i'])];
+    const first = submit(['a']);
+    await store.firstWrite;
+    const calls = [first, submit(['b', 'c']), submit(['d', 'e']), submit(['f', 'g', 'h', 'i'])];
     store.release();
     await Promise.all(calls);
     expect(store.writes).toEqual([['a'], ['b', 'c'], ['d', 'e'], ['f', 'g', 'h', 'i']]);

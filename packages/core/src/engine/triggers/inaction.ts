@@ -6,7 +6,8 @@ import { inactionOccurrence, inactionTimerKey } from './keys.js';
 
 type Inaction = Extract<Campaign['when']['schedule'], { type: 'inaction' }>;
 
-const UNIT_MS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
+/** Milliseconds of a window's (and a reminder offset's) unit, counted as spans of time. */
+export const UNIT_MS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
 /** The decision reason that marks an open inaction window in the log. */
 const WINDOW_OPEN = 'inaction-window';
 
