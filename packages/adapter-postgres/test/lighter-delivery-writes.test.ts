@@ -3,13 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate } from '../src/index.js';
 
 /**
- * Migration 017 on a schema that already holds rows: the recipients' stats index goes, their
+ * Migration 016 on a schema that already holds rows: the recipients' stats index goes, their
  * updates out of `pending` become HOT, and the tallies still equal a count of the rows, through
  * the writes a delivery job makes and the rare ones (a settled row moved, a delete) that
  * recompute a group's latest instant without that index.
  */
 // PGlite runs every migration in each test: slow on a loaded machine.
-describe('lighter delivery writes (migration 017)', { timeout: 90_000 }, () => {
+describe('lighter delivery writes (migration 016)', { timeout: 90_000 }, () => {
   let db: PGlite;
   const query = (text: string, params: unknown[] = []) => db.query<Record<string, unknown>>(text, params);
 
@@ -73,7 +73,7 @@ describe('lighter delivery writes (migration 017)', { timeout: 90_000 }, () => {
     );
 
   it('applies to stored rows, makes the pending → delivered update HOT, and keeps the tallies exact', async () => {
-    await migrateUpTo(17);
+    await migrateUpTo(16);
     await query(
       `INSERT INTO herald.recipients (campaign_id, occurrence, user_id, state, reason, created_at, updated_at)
        SELECT 'c1', 'run1', 'u' || g, CASE WHEN g % 5 = 0 THEN 'skipped' ELSE 'pending' END,
@@ -82,7 +82,7 @@ describe('lighter delivery writes (migration 017)', { timeout: 90_000 }, () => {
     );
     await insertDeliveries(1, 60, 'a');
 
-    expect(await migrate({ client: db })).toEqual({ applied: [17], version: 17 });
+    expect(await migrate({ client: db })).toEqual({ applied: [16], version: 16 });
     const indexes = await query(
       `SELECT indexname FROM pg_indexes WHERE schemaname = 'herald' AND tablename = 'recipients'`,
     );

@@ -15,7 +15,7 @@ import retention from './012-retention.js';
 import browserTallies from './013-browser-tallies.js';
 import cheaperDeliveryWrites from './014-cheaper-delivery-writes.js';
 import latestEventsByTime from './015-latest-events-by-time.js';
-import lighterDeliveryWrites from './017-lighter-delivery-writes.js';
+import lighterDeliveryWrites from './016-lighter-delivery-writes.js';
 
 export interface Migration {
   version: number;
@@ -40,7 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 13, name: 'browser-tallies', statements: browserTallies },
   { version: 14, name: 'cheaper-delivery-writes', statements: cheaperDeliveryWrites },
   { version: 15, name: 'latest-events-by-time', statements: latestEventsByTime },
-  { version: 17, name: 'lighter-delivery-writes', statements: lighterDeliveryWrites },
+  { version: 16, name: 'lighter-delivery-writes', statements: lighterDeliveryWrites },
 ];
 
 export interface MigrateResult {
