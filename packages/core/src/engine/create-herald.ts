@@ -485,7 +485,9 @@ function coalescedWrites(storage: Storage, queue: Queue): EngineContext['coalesc
         { maxItems: 500 },
       ),
     ),
-    // A queue without the batch forms answers job by job, in order: the same rules, a call each.
+    // A queue without the batch forms answers job by job, in order: the same rules, a call each. Its
+    // calls are not shared (maxItems 1): a loop of single writes is not atomic, and redoing a shared
+    // one after a failure would answer "not added" for the jobs that went in before it.
     enqueueEach: coalesce(
       queue.enqueueEach
         ? (jobs) => (queue.enqueueEach as NonNullable<Queue['enqueueEach']>)(jobs)
@@ -494,7 +496,7 @@ function coalescedWrites(storage: Storage, queue: Queue): EngineContext['coalesc
             for (const job of jobs) added.push((await queue.enqueue([job])) > 0);
             return added;
           },
-      { maxItems: 500 },
+      { maxItems: queue.enqueueEach ? 500 : 1 },
     ),
     cancelEach: coalesce(
       queue.cancelEach
@@ -504,7 +506,7 @@ function coalescedWrites(storage: Storage, queue: Queue): EngineContext['coalesc
             for (const key of keys) removed.push(await queue.cancel(key));
             return removed;
           },
-      { maxItems: 500 },
+      { maxItems: queue.cancelEach ? 500 : 1 },
     ),
   };
 }
