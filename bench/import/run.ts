@@ -24,14 +24,7 @@ import { migrate, postgresCounters, postgresQueue, postgresStorage } from '@hera
 import { createHerald, generateVapidKeys, type Herald, silentLogger, webPush } from '@herald/core';
 import pg from 'pg';
 import { postgresServerCpu } from '../delivery/servers.js';
-
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index === -1) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} needs a positive whole number`);
-  return value;
-}
+import { option } from '../options.js';
 
 const N = option('n', 100_000);
 const EVENTS = option('events', 20_000);

@@ -18,14 +18,7 @@ import { redisQueue } from '@herald/adapter-redis';
 import type { JobInput, Queue } from '@herald/core';
 import { Redis } from 'ioredis';
 import { dropRedisPrefix, redisServerCpu } from '../delivery/servers.js';
-
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index === -1) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} needs a positive whole number`);
-  return value;
-}
+import { option } from '../options.js';
 
 const JOBS = option('jobs', 10_000);
 const redisUrl = process.env.HERALD_BENCH_REDIS_URL ?? process.env.HERALD_TEST_REDIS_URL;
