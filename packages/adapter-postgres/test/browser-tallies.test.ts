@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate } from '../src/index.js';
+import { schemaBefore } from './schema-before.js';
 
 /**
  * The browser tallies of migration 013 always equal a count of the rows they
@@ -119,17 +120,7 @@ describe('browser tallies (migration 013)', { timeout: 90_000 }, () => {
 
   it("gives earlier reports and conversions the browser of the run's latest sent message, and counts them", async () => {
     // The schema as it was before migration 013, with rows in it.
-    const before = MIGRATIONS.filter((migration) => migration.version < 13);
-    await db.exec(`CREATE SCHEMA herald;
-      CREATE TABLE herald.schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now())`);
-    for (const migration of before) {
-      for (const statement of migration.statements('herald')) await db.exec(statement);
-      await query(`INSERT INTO herald.schema_migrations (version, name) VALUES ($1, $2)`, [
-        migration.version,
-        migration.name,
-      ]);
-    }
+    await schemaBefore(db, 13);
     await query(
       `INSERT INTO herald.deliveries (campaign_id, occurrence, subscription_id, user_id, status, status_code, reason,
          attempts, at, browser, browser_target)

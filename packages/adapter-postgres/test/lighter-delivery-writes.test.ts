@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, migrate } from '../src/index.js';
+import { migrate } from '../src/index.js';
+import { schemaBefore } from './schema-before.js';
 
 /**
  * Migration 016 on a schema that already holds rows: the recipients' stats index goes, their
@@ -19,19 +20,6 @@ describe('lighter delivery writes (migration 016)', { timeout: 90_000 }, () => {
   afterEach(async () => {
     await db.close();
   });
-
-  async function migrateUpTo(version: number) {
-    await db.exec(`CREATE SCHEMA herald;
-      CREATE TABLE herald.schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now())`);
-    for (const migration of MIGRATIONS.filter((candidate) => candidate.version < version)) {
-      for (const statement of migration.statements('herald')) await db.exec(statement);
-      await query(`INSERT INTO herald.schema_migrations (version, name) VALUES ($1, $2)`, [
-        migration.version,
-        migration.name,
-      ]);
-    }
-  }
 
   async function expectTalliesMatchRows() {
     const recipients = await query(
@@ -73,7 +61,7 @@ describe('lighter delivery writes (migration 016)', { timeout: 90_000 }, () => {
     );
 
   it('applies to stored rows, makes the pending → delivered update HOT, and keeps the tallies exact', async () => {
-    await migrateUpTo(16);
+    await schemaBefore(db, 16);
     await query(
       `INSERT INTO herald.recipients (campaign_id, occurrence, user_id, state, reason, created_at, updated_at)
        SELECT 'c1', 'run1', 'u' || g, CASE WHEN g % 5 = 0 THEN 'skipped' ELSE 'pending' END,
