@@ -1,9 +1,10 @@
 import type { SegmentDefinition, UserId } from '@herald/core';
 import { fixtures } from '@herald/core/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { postgresStorage } from '../src/index.js';
+import { postgresStorage, type SqlClient, toSqlClient } from '../src/index.js';
 import { segmentPredicate } from '../src/segments/compile.js';
-import { type Backend, openBackend } from './helpers.js';
+import { type Backend, openBackend, realPostgresUrl } from './helpers.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 
@@ -87,5 +88,112 @@ describe('keyset audience streaming on Postgres', () => {
     const plan = JSON.stringify(rows[0]?.['QUERY PLAN']);
     expect(plan).toContain('"Index Name":"profiles_pkey"');
     expect(plan).not.toContain('"Node Type":"Sort"');
+  });
+});
+
+/**
+ * Which counts may run on parallel workers. A predicate on the profile row
+ * alone is split between workers as `count(*)` is; one that reads a set of
+ * users from the event tables stays serial, because every worker would
+ * build that whole set again. The server here is told parallel plans cost
+ * nothing, so the planner takes one wherever the adapter lets it; the
+ * statements the adapter ran are replayed under EXPLAIN with the settings
+ * their transaction made.
+ */
+describe('parallel workers for counts on Postgres', () => {
+  let backend: Backend;
+  let pool: pg.Pool;
+  const ran: Array<{ text: string; params: readonly unknown[]; settings: string[] }> = [];
+  let storage: ReturnType<typeof postgresStorage>;
+
+  /** A SqlClient remembering each statement with the set_config calls made before it in its transaction. */
+  function recording(target: SqlClient, settings: string[] = []): SqlClient {
+    return Object.assign(
+      {
+        query<Row>(text: string, params: readonly unknown[] = []) {
+          if (text.includes('set_config(')) settings.push(text);
+          else ran.push({ text, params, settings: [...settings] });
+          return target.query<Row>(text, params);
+        },
+        transaction<T>(fn: (tx: SqlClient) => Promise<T>) {
+          return target.transaction((tx) => fn(recording(tx, [])));
+        },
+      },
+      { [Symbol.for('herald.sqlClient')]: true },
+    );
+  }
+
+  async function planOfLast(): Promise<string> {
+    const last = ran[ran.length - 1]!;
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const setting of last.settings) await client.query(setting);
+      const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${last.text}`, [...last.params]);
+      return JSON.stringify(rows[0]?.['QUERY PLAN']);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  }
+
+  beforeAll(async () => {
+    backend = await openBackend('postgres', 'parallel_counts');
+    pool = new pg.Pool({
+      connectionString: realPostgresUrl(),
+      max: 2,
+      options:
+        '-c parallel_setup_cost=0 -c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 -c min_parallel_index_scan_size=0 -c max_parallel_workers_per_gather=2',
+    });
+    pool.on('error', () => undefined);
+    storage = postgresStorage({ client: recording(toSqlClient(pool)), schema: backend.schema });
+    await backend.sql.query(
+      `INSERT INTO "${backend.schema}".profiles (user_id, properties, created_at, updated_at)
+       SELECT 'user-' || lpad(i::text, 6, '0'), jsonb_build_object('plan', CASE WHEN i % 3 = 0 THEN 'pro' ELSE 'free' END),
+              $1::timestamptz, $1::timestamptz
+       FROM generate_series(1, $2::int) AS i`,
+      [fixtures.T0.toISOString(), USERS],
+    );
+    // One event for every fifth user, an hour before T0.
+    await backend.sql.query(
+      `INSERT INTO "${backend.schema}".events (user_id, name, "time", properties)
+       SELECT 'user-' || lpad(i::text, 6, '0'), 'opened', $1::timestamptz - interval '1 hour', '{}'
+       FROM generate_series(5, $2::int, 5) AS i`,
+      [fixtures.T0.toISOString(), USERS],
+    );
+    await backend.sql.query(`ANALYZE "${backend.schema}".profiles`);
+    await backend.sql.query(`ANALYZE "${backend.schema}".latest_events`);
+  });
+  afterAll(async () => {
+    await pool.end();
+    await backend.close();
+  });
+
+  const pro: SegmentDefinition = {
+    type: 'property',
+    condition: { op: 'eq', property: 'plan', value: 'pro' },
+  };
+  const opened: SegmentDefinition = {
+    type: 'did',
+    event: { name: 'opened', where: [] },
+    window: { inLast: { amount: 1, unit: 'days' } },
+  };
+
+  it('splits a property count between workers, with the same answer', async () => {
+    const reach = await storage.estimateReach(pro, fixtures.T0);
+    expect(reach.qualified).toBe(Math.floor(USERS / 3));
+    expect(await planOfLast()).toContain('"Node Type":"Gather"');
+    expect(await storage.countAudience(pro, fixtures.T0)).toBe(Math.floor(USERS / 3));
+    expect(await planOfLast()).toContain('"Node Type":"Gather"');
+  });
+
+  it('keeps a count that reads a behaviour set serial, with and without a property beside it', async () => {
+    expect(await storage.countAudience(opened, fixtures.T0)).toBe(USERS / 5);
+    expect(await planOfLast()).not.toContain('"Node Type":"Gather"');
+    const both: SegmentDefinition = { type: 'and', of: [pro, { type: 'not', of: opened }] };
+    // Multiples of 3 that are not multiples of 5.
+    const expected = Math.floor(USERS / 3) - Math.floor(USERS / 15);
+    expect((await storage.estimateReach(both, fixtures.T0)).qualified).toBe(expected);
+    expect(await planOfLast()).not.toContain('"Node Type":"Gather"');
   });
 });

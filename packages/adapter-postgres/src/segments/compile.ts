@@ -63,20 +63,31 @@ export interface PredicateOptions {
   behaviour?: 'probe' | 'set';
 }
 
-/**
- * Compiles `def` with fresh parameters; returns the predicate, its values,
- * and (with `behaviour: 'set'`) the joins to place after `FROM profiles`.
- */
+/** A compiled segment: the predicate, its parameters, and what else the query around it needs. */
+export interface CompiledPredicate {
+  where: string;
+  params: Params;
+  /** With `behaviour: 'set'`, the joins to place after `FROM profiles` (empty otherwise). */
+  joins: string;
+  /**
+   * With `behaviour: 'set'`, whether the predicate reads a set of users from
+   * the event tables (a behaviour condition): the counting queries keep
+   * such predicates off parallel plans (see countingQuery in audience.ts).
+   */
+  readsSets: boolean;
+}
+
+/** Compiles `def` with fresh parameters. */
 export function segmentPredicate(
   def: SegmentDefinition,
   { behaviour = 'probe', ...options }: PredicateOptions,
-): { where: string; params: Params; joins: string } {
+): CompiledPredicate {
   const params = new Params();
   if (behaviour === 'probe') {
     const where = compileSegment(def, { ...options, params, behaviour: probeBehaviour, conjunct: true });
-    return { where, params, joins: '' };
+    return { where, params, joins: '', readsSets: false };
   }
   const reads = setBehaviour();
   const where = compileSegment(def, { ...options, params, behaviour: reads, conjunct: true });
-  return { where, params, joins: reads.joins.join('\n') };
+  return { where, params, joins: reads.joins.join('\n'), readsSets: reads.sets > 0 };
 }

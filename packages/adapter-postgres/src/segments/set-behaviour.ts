@@ -14,6 +14,8 @@ import { instant, resolveBound } from './time.js';
 export interface SetBehaviour extends BehaviourReads {
   /** The LEFT JOINs collected while compiling, in order (see inSet). */
   readonly joins: readonly string[];
+  /** How many user sets (IN subqueries and LEFT JOINs) the compiled predicate reads. */
+  readonly sets: number;
 }
 
 /**
@@ -27,6 +29,7 @@ export interface SetBehaviour extends BehaviourReads {
  */
 export function setBehaviour(): SetBehaviour {
   const joins: string[] = [];
+  let sets = 0;
 
   /**
    * The profile's user is among the user ids `users` selects (`unique`: at
@@ -39,6 +42,7 @@ export function setBehaviour(): SetBehaviour {
    * that becomes an anti-join.
    */
   function inSet(users: string, unique: boolean, ctx: CompileContext): string {
+    sets += 1;
     if (ctx.conjunct) return `(${ctx.profile}.user_id IN (${users}))`;
     const alias = `b${joins.length + 1}`;
     const set = unique ? users : `SELECT DISTINCT u.user_id FROM (${users}) u`;
@@ -69,6 +73,9 @@ export function setBehaviour(): SetBehaviour {
 
   return {
     joins,
+    get sets() {
+      return sets;
+    },
 
     did(event, count, window, ctx) {
       if (latestDecides(event, window)) {

@@ -23,17 +23,17 @@ export function audience(sql: SqlClient, schema: string) {
     },
 
     async countAudience(segment: SegmentDefinition, now: Date): Promise<number> {
-      const { where, params, joins } = segmentPredicate(segment, {
+      const { where, params, joins, readsSets } = segmentPredicate(segment, {
         schema,
         profile: 'p',
         now,
         behaviour: 'set',
       });
-      const rows = await countingQuery(
-        sql,
-        `SELECT count(*)::int AS n FROM ${schema}.profiles p ${joins} WHERE ${where}`,
-        params.values,
-      );
+      const rows = await countingQuery(sql, {
+        text: `SELECT count(*)::int AS n FROM ${schema}.profiles p ${joins} WHERE ${where}`,
+        values: params.values,
+        parallel: !readsSets,
+      });
       return (rows[0] as { n: number } | undefined)?.n ?? 0;
     },
 
@@ -43,7 +43,7 @@ export function audience(sql: SqlClient, schema: string) {
      * triggers and compared with `now` here), so no join to subscriptions is needed.
      */
     async estimateReach(segment: SegmentDefinition, now: Date): Promise<ReachEstimate> {
-      const { where, params, joins } = segmentPredicate(segment, {
+      const { where, params, joins, readsSets } = segmentPredicate(segment, {
         schema,
         profile: 'p',
         now,
@@ -51,16 +51,16 @@ export function audience(sql: SqlClient, schema: string) {
       });
       const webpush = liveReach('webpush', 'p', now, params);
       const safari = liveReach('safari', 'p', now, params);
-      const rows = await countingQuery(
-        sql,
-        `SELECT count(*)::int AS qualified,
+      const rows = await countingQuery(sql, {
+        text: `SELECT count(*)::int AS qualified,
            count(*) FILTER (WHERE ${webpush} OR ${safari})::int AS total,
            count(*) FILTER (WHERE ${webpush})::int AS webpush,
            count(*) FILTER (WHERE ${safari})::int AS safari
          FROM ${schema}.profiles p ${joins}
          WHERE ${where}`,
-        params.values,
-      );
+        values: params.values,
+        parallel: !readsSets,
+      });
       const row = (rows[0] as
         | { qualified: number; total: number; webpush: number; safari: number }
         | undefined) ?? {
@@ -84,11 +84,16 @@ export function audience(sql: SqlClient, schema: string) {
  * - JIT off: these plans pass Postgres' default JIT cost thresholds at a few
  *   hundred thousand profiles, and compiling took 25-340 ms of queries that
  *   run in a few hundred (EXPLAIN ANALYZE at 1,000,000 profiles).
- * - no parallel workers: a behaviour condition's grouped event set sits on
- *   the inner side of a join, and every worker builds that whole set again
- *   (`loops=3` on the HashAggregate), so two workers triple the dominant
- *   cost to split the cheap profiles scan; serial plans measured 1.5-2x
- *   faster for every segment of the benchmark.
+ * - no parallel workers when the predicate reads a set of users from the
+ *   event tables (`parallel: false`): that set sits on the inner side of a
+ *   join, and every worker builds the whole set again (`loops=3` on its
+ *   HashAggregate or Sort), so two workers triple the dominant cost to split
+ *   the cheap profiles scan; serial plans measured 1.5-2x faster for every
+ *   behaviour segment of the benchmark. A predicate on the profile row alone
+ *   (properties, reachability) has no such set, and the server's own
+ *   parallel settings apply: the profiles heap is then split between the
+ *   workers as `count(*)` splits its index (a parallel bitmap heap scan for
+ *   `plan = pro` at 1,000,000 profiles; see the adapter's README, "Benchmark").
  * - no hash joins: profiles come in user order from profiles_reach_idx and
  *   latest_events' sets in user order from its primary key, so merge joins
  *   read both once, in order, in constant memory. The planner's costs
@@ -96,13 +101,18 @@ export function audience(sql: SqlClient, schema: string) {
  *   the table with every profile, which measured 2.5-4x slower at
  *   1,000,000 profiles (memory-bound: a random access per profile).
  */
-function countingQuery(sql: SqlClient, text: string, values: readonly unknown[]): Promise<unknown[]> {
+function countingQuery(
+  sql: SqlClient,
+  query: { text: string; values: readonly unknown[]; parallel: boolean },
+): Promise<unknown[]> {
   return sql.transaction(async (tx) => {
     await tx.query(
-      `SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true),
+      query.parallel
+        ? `SELECT set_config('jit', 'off', true), set_config('enable_hashjoin', 'off', true)`
+        : `SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true),
               set_config('enable_hashjoin', 'off', true)`,
     );
-    const { rows } = await tx.query(text, values);
+    const { rows } = await tx.query(query.text, query.values);
     return rows;
   });
 }
