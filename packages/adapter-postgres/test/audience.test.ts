@@ -187,6 +187,18 @@ describe('parallel workers for counts on Postgres', () => {
     expect(await planOfLast()).toContain('"Node Type":"Gather"');
   });
 
+  it('merges a "did not" set in user order from latest_events, with no sort', async () => {
+    const notOpened: SegmentDefinition = {
+      type: 'didNot',
+      event: { name: 'opened', where: [] },
+      window: { inLast: { amount: 1, unit: 'days' } },
+    };
+    expect(await storage.countAudience(notOpened, fixtures.T0)).toBe(USERS - USERS / 5);
+    const plan = await planOfLast();
+    expect(plan).toContain('"Index Name":"latest_events_pkey"');
+    expect(plan).not.toContain('"Node Type":"Sort"');
+  });
+
   it('keeps a count that reads a behaviour set serial, with and without a property beside it', async () => {
     expect(await storage.countAudience(opened, fixtures.T0)).toBe(USERS / 5);
     expect(await planOfLast()).not.toContain('"Node Type":"Gather"');
