@@ -1,6 +1,5 @@
 /**
- * A delivery worker thread: RFC 8291 encryption with web-push's own
- * routine and, when the pool sends, the HTTP request too, on this thread's
+ * A delivery worker thread: RFC 8291 encryption (rfc8291.ts) and, when the pool sends, the HTTP request too, on this thread's
  * own pooled transport (HTTP/2 sessions per origin). Moving the request
  * here takes Node's per-request HTTP/2 work — about as much CPU as the
  * encryption — off the engine's event loop.
