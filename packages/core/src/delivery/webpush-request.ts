@@ -44,11 +44,18 @@ export function encryptPayload(keys: { p256dh: string; auth: string }, plaintext
 
 /** The payload as bytes; throws PayloadTooLargeError, naming the campaign, over MAX_PAYLOAD_BYTES. */
 export function checkedPlaintext(payload: string, campaignId: string | undefined): Buffer {
-  const plaintext = Buffer.from(payload, 'utf8');
-  if (plaintext.length > MAX_PAYLOAD_BYTES) {
-    throw new PayloadTooLargeError(campaignId ?? '(unnamed)', plaintext.length, MAX_PAYLOAD_BYTES);
-  }
-  return plaintext;
+  checkPayloadSize(payload, campaignId);
+  return Buffer.from(payload, 'utf8');
+}
+
+/**
+ * Throws PayloadTooLargeError, naming the campaign, when the payload's UTF-8 is over
+ * MAX_PAYLOAD_BYTES. Counts without making the bytes: a delivery worker encodes them itself.
+ */
+export function checkPayloadSize(payload: string, campaignId: string | undefined): void {
+  const bytes = Buffer.byteLength(payload, 'utf8');
+  if (bytes > MAX_PAYLOAD_BYTES)
+    throw new PayloadTooLargeError(campaignId ?? '(unnamed)', bytes, MAX_PAYLOAD_BYTES);
 }
 
 /** The request around a body already encrypted (by an encryption pool's worker). */
