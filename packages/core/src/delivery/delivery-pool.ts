@@ -11,7 +11,7 @@ import { startDeliveryWorker } from './worker/start-worker.js';
  * of CPU), and Node's HTTP/2 client about half as much again; on the main
  * thread both compete with the engine for its event loop.
  *
- * - `encrypt` runs web-push's own `encrypt` in a worker and hands the body back.
+ * - `encrypt` encrypts in a worker (rfc8291.ts) and hands the body back.
  * - `send` (a pool created with `transport` options) encrypts and makes the
  *   request in the worker, on that worker's own pooled transport, and hands
  *   back the service's answer.

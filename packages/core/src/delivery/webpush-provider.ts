@@ -19,6 +19,7 @@ import type { OutboundMessage, PushProvider } from './provider.js';
 import { createVapidSigner, type VapidDetails } from './vapid.js';
 import {
   checkedPlaintext,
+  checkPayloadSize,
   encryptPayload,
   type WebPushRequestInput,
   webPushRequestWithBody,
@@ -139,8 +140,9 @@ export function webPush(options: WebPushOptions): PushProvider {
       };
       // Encrypted here or by a worker before the try: a message that cannot be
       // encrypted fails for its recipient (in sendOne), it is no network fault.
-      const plaintext = checkedPlaintext(input.payload, input.campaignId);
-      const request = sendingPool ? null : await requestFor(input, plaintext);
+      let request: TransportRequest | null = null;
+      if (sendingPool) checkPayloadSize(input.payload, input.campaignId);
+      else request = await requestFor(input, checkedPlaintext(input.payload, input.campaignId));
       let outcome: DeliveryOutcome;
       try {
         const response = request

@@ -1,7 +1,7 @@
-import webPushLib from 'web-push';
 import { PayloadTooLargeError } from '../errors/index.js';
 import type { Urgency } from '../model/index.js';
 import type { TransportRequest } from './http-transport.js';
+import { encryptAes128gcm } from './rfc8291.js';
 
 /**
  * The largest plaintext that fits one RFC 8291 record in the 4096 bytes
@@ -26,8 +26,8 @@ export interface WebPushRequestInput {
 
 /**
  * Builds the HTTP request for one Web Push message, no I/O (like web-push's
- * `generateRequestDetails`): the body is RFC 8291 aes128gcm, encrypted by
- * web-push's own routine with a fresh sender key pair and salt per message.
+ * `generateRequestDetails`): the body is RFC 8291 aes128gcm, as web-push
+ * encrypts it (rfc8291.ts), with a fresh sender key pair and salt per message.
  * Throws PayloadTooLargeError before encrypting anything over the limit.
  */
 export function buildWebPushRequest(input: WebPushRequestInput): TransportRequest {
@@ -37,18 +37,25 @@ export function buildWebPushRequest(input: WebPushRequestInput): TransportReques
   );
 }
 
-/** RFC 8291 aes128gcm body of `plaintext` for `keys`, by web-push's own routine (a fresh sender key pair and salt). */
+/** RFC 8291 aes128gcm body of `plaintext` for `keys` (a fresh sender key pair and salt). */
 export function encryptPayload(keys: { p256dh: string; auth: string }, plaintext: Buffer): Buffer {
-  return webPushLib.encrypt(keys.p256dh, keys.auth, plaintext, 'aes128gcm').cipherText;
+  return encryptAes128gcm(keys, plaintext);
 }
 
 /** The payload as bytes; throws PayloadTooLargeError, naming the campaign, over MAX_PAYLOAD_BYTES. */
 export function checkedPlaintext(payload: string, campaignId: string | undefined): Buffer {
-  const plaintext = Buffer.from(payload, 'utf8');
-  if (plaintext.length > MAX_PAYLOAD_BYTES) {
-    throw new PayloadTooLargeError(campaignId ?? '(unnamed)', plaintext.length, MAX_PAYLOAD_BYTES);
-  }
-  return plaintext;
+  checkPayloadSize(payload, campaignId);
+  return Buffer.from(payload, 'utf8');
+}
+
+/**
+ * Throws PayloadTooLargeError, naming the campaign, when the payload's UTF-8 is over
+ * MAX_PAYLOAD_BYTES. Counts without making the bytes: a delivery worker encodes them itself.
+ */
+export function checkPayloadSize(payload: string, campaignId: string | undefined): void {
+  const bytes = Buffer.byteLength(payload, 'utf8');
+  if (bytes > MAX_PAYLOAD_BYTES)
+    throw new PayloadTooLargeError(campaignId ?? '(unnamed)', bytes, MAX_PAYLOAD_BYTES);
 }
 
 /** The request around a body already encrypted (by an encryption pool's worker). */

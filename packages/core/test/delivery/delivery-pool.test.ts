@@ -58,6 +58,41 @@ describe('encryption on worker threads', () => {
     }
   });
 
+  it('hands back from a worker what outcome mapping reads: status, Retry-After and the reason', async () => {
+    const provider = webPush({
+      vapid: { subject: 'mailto:ops@example.com', ...generateVapidKeys() },
+      encryptionWorkers: 1,
+    });
+    try {
+      const s = service.createSubscription();
+      service.respondWith(s.endpoint, {
+        status: 429,
+        retryAfter: 'Wed, 15 Jan 2031 13:00:00 GMT',
+        body: 'slow down',
+      });
+      const message = {
+        subscription: storedWebPush(s, now, 'r'),
+        payload: '{}',
+        ttlSeconds: 60,
+        urgency: 'normal' as const,
+      };
+      expect(await provider.send(message, now)).toMatchObject({
+        kind: 'retry',
+        retryAt: new Date('2031-01-15T13:00:00Z'),
+        statusCode: 429,
+        reason: '429 Too Many Requests: slow down',
+      });
+      service.respondWith(s.endpoint, { status: 503, times: 1 });
+      expect(await provider.send(message, now)).toMatchObject({
+        kind: 'retry',
+        retryAt: now,
+        statusCode: 503,
+      });
+    } finally {
+      await provider.close();
+    }
+  });
+
   it('rejects a bad key per message without failing the rest of its batch, and refuses work once closed', async () => {
     const pool = createDeliveryPool({ workers: 1 });
     const good = service.createSubscription();

@@ -1,6 +1,5 @@
 /**
- * A delivery worker thread: RFC 8291 encryption with web-push's own
- * routine and, when the pool sends, the HTTP request too, on this thread's
+ * A delivery worker thread: RFC 8291 encryption (rfc8291.ts) and, when the pool sends, the HTTP request too, on this thread's
  * own pooled transport (HTTP/2 sessions per origin). Moving the request
  * here takes Node's per-request HTTP/2 work — about as much CPU as the
  * encryption — off the engine's event loop.
@@ -52,7 +51,18 @@ async function send(item: WorkItem, body: Buffer, request: NonNullable<WorkItem[
       { url: new URL(request.url), method: 'POST', headers: request.headers, body },
       { timeoutMs: request.timeoutMs },
     );
-    post({ id: item.id, kind: 'response', response });
+    // Only what outcome mapping reads crosses back: the status, Retry-After and the reason's text.
+    // A push service's other headers (date, location, alt-svc, ...) would be cloned for nothing.
+    const retryAfter = response.headers['retry-after'];
+    post({
+      id: item.id,
+      kind: 'response',
+      response: {
+        statusCode: response.statusCode,
+        headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+        body: response.body,
+      },
+    });
   } catch (error) {
     post({ id: item.id, kind: 'error', stage: 'network', error: serializeError(error) });
   }
