@@ -6,11 +6,11 @@ import { inControlGroup } from './gates/control-group.js';
 export interface Admitted {
   pending: UserId[];
   /**
-   * Every pending user's recipient row was inserted by this job: none had one
-   * before, so no job of this occurrence sent them anything (outcomes are
-   * stored only for recipients admitted first) and their earlier deliveries
-   * need no reading. A batch run again after a kill, or a batch of users
-   * another batch already admitted, is not fresh.
+   * Every user of the batch got their recipient row from this job: none had
+   * one before, so no job of this occurrence sent them anything (outcomes
+   * are stored only for recipients admitted first) and their earlier
+   * deliveries need no reading. A batch run again after a kill, or a batch
+   * of users another batch already admitted, is not fresh.
    */
   fresh: boolean;
 }
@@ -22,11 +22,7 @@ export interface Admitted {
  */
 export async function admitRecipients(run: BatchRun, userIds: readonly UserId[]): Promise<Admitted> {
   const { ctx, campaign, occurrence, now, log } = run;
-  const known = new Set(
-    (await ctx.storage.getRecipients(campaign.id, occurrence, userIds)).map((recipient) => recipient.userId),
-  );
-  const fresh = userIds.filter((userId) => !known.has(userId));
-  const rows = fresh.map(
+  const rows = [...new Set(userIds)].map(
     (userId): Recipient => ({
       campaignId: campaign.id,
       occurrence,
@@ -38,20 +34,18 @@ export async function admitRecipients(run: BatchRun, userIds: readonly UserId[])
       updatedAt: now,
     }),
   );
-  const { inserted } = await ctx.storage.insertRecipients(rows);
+  // One statement on a first run: the insert says which rows it added, so nothing is read before or after.
+  const added = new Set((await ctx.storage.insertRecipients(rows)).insertedUserIds);
   for (const row of rows) {
-    if (row.state === 'control') {
+    if (row.state === 'control' && added.has(row.userId)) {
       log.add(row.userId, 'control', 'control', { percent: campaign.setup.controlGroupPercent });
     }
   }
-  // When none existed and every row went in, the states are the ones just written: reading them back
-  // (a statement a job on a shared store pays for) would say the same. Otherwise another job wrote some.
-  if (known.size === 0 && inserted === rows.length) {
-    return {
-      pending: rows.filter((row) => row.state === 'pending').map((row) => row.userId),
-      fresh: true,
-    };
+  // Every row went in: their states are the ones just written, and reading them back would say the same.
+  if (added.size === rows.length) {
+    return { pending: rows.filter((row) => row.state === 'pending').map((row) => row.userId), fresh: true };
   }
+  // Some were there already (another job's, or this one's before a kill): their state is the stored one.
   const pending = (await ctx.storage.getRecipients(campaign.id, occurrence, userIds))
     .filter((recipient) => recipient.state === 'pending')
     .map((recipient) => recipient.userId);
