@@ -68,8 +68,10 @@ describe('connection loss on Postgres', () => {
     const batch = Array.from({ length: 500 }, (_, i) => fixtures.recipient('c1', '2025-03-01', `u${i}`));
     const outcome = await terminateDuring('recipients', () => storage.insertRecipients(batch));
     expect(outcome).toBeInstanceOf(TransientStorageError);
-    expect(await storage.insertRecipients(batch)).toEqual({ inserted: 500 });
-    expect(await storage.insertRecipients(batch)).toEqual({ inserted: 0 });
+    const retried = await storage.insertRecipients(batch);
+    expect(retried.inserted).toBe(500);
+    expect(new Set(retried.insertedUserIds)).toEqual(new Set(batch.map((row) => row.userId)));
+    expect(await storage.insertRecipients(batch)).toEqual({ inserted: 0, insertedUserIds: [] });
   });
 
   it('an unreachable server is transient too', async () => {

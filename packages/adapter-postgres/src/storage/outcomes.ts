@@ -1,6 +1,7 @@
 import type {
   CampaignId,
   Delivery,
+  InsertedRecipients,
   Interaction,
   Recipient,
   RecipientUpdate,
@@ -80,8 +81,8 @@ const toDelivery = (row: DeliveryRow): Delivery =>
  */
 export function outcomes(sql: SqlClient, schema: string) {
   return {
-    async insertRecipients(recipients: readonly Recipient[]): Promise<{ inserted: number }> {
-      if (recipients.length === 0) return { inserted: 0 };
+    async insertRecipients(recipients: readonly Recipient[]): Promise<InsertedRecipients> {
+      if (recipients.length === 0) return { inserted: 0, insertedUserIds: [] };
       const rows = recipients.map((recipient) => ({
         campaign_id: recipient.campaignId,
         occurrence: recipient.occurrence,
@@ -91,17 +92,19 @@ export function outcomes(sql: SqlClient, schema: string) {
         created_at: iso(recipient.createdAt),
         updated_at: iso(recipient.updatedAt),
       }));
-      const result = await sql.query<{ inserted: number }>(
+      // The new rows' user ids as one array value, not a row each: a batch of thousands stays one small result.
+      const result = await sql.query<{ users: UserId[] }>(
         `WITH added AS (
            INSERT INTO ${schema}.recipients (campaign_id, occurrence, user_id, state, reason, created_at, updated_at)
            SELECT campaign_id, occurrence, user_id, state, reason, created_at, updated_at
            FROM jsonb_to_recordset($1::text::jsonb) AS r(campaign_id text, occurrence text, user_id text, state text,
              reason text, created_at timestamptz, updated_at timestamptz)
-           ON CONFLICT DO NOTHING RETURNING 1)
-         SELECT count(*)::int AS inserted FROM added`,
+           ON CONFLICT DO NOTHING RETURNING user_id)
+         SELECT coalesce(array_agg(user_id), '{}') AS users FROM added`,
         [JSON.stringify(rows)],
       );
-      return { inserted: result.rows[0]?.inserted ?? 0 };
+      const insertedUserIds = result.rows[0]?.users ?? [];
+      return { inserted: insertedUserIds.length, insertedUserIds };
     },
 
     async getRecipients(

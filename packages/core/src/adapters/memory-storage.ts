@@ -372,7 +372,7 @@ export function memoryStorage(): Storage {
     },
 
     async insertRecipients(recipients) {
-      let inserted = 0;
+      const insertedUserIds: UserId[] = [];
       for (const recipient of recipients) {
         const occurrence = entry(
           entry(tables.recipients, recipient.campaignId, () => new Map()),
@@ -381,9 +381,9 @@ export function memoryStorage(): Storage {
         );
         if (occurrence.has(recipient.userId)) continue;
         occurrence.set(recipient.userId, structuredClone(recipient));
-        inserted += 1;
+        insertedUserIds.push(recipient.userId);
       }
-      return { inserted };
+      return { inserted: insertedUserIds.length, insertedUserIds };
     },
     async getRecipients(campaignId, occurrence, userIds) {
       const rows = tables.recipients.get(campaignId)?.get(occurrence);

@@ -23,6 +23,13 @@ import type {
 } from '../model/index.js';
 import type { PruneBatch } from './queue.js';
 
+/** What `insertRecipients` wrote: the rows that were new. */
+export interface InsertedRecipients {
+  inserted: number;
+  /** The new rows' user ids, in no particular order. */
+  insertedUserIds: UserId[];
+}
+
 export interface StorageCapabilities {
   /** Segments are evaluated inside the store (SQL) rather than by scanning profiles in Node. */
   nativeSegments: boolean;
@@ -253,10 +260,13 @@ export interface Storage {
 
   // Per-recipient decisions and per-subscription outcomes
   /**
-   * Inserts recipients that do not exist yet for (campaign, occurrence, user);
-   * returns those that already existed untouched. Many rows per statement.
+   * Inserts recipients that do not exist yet for (campaign, occurrence, user),
+   * leaving those that already exist untouched. Many rows per statement.
+   * Returns how many were new and their user ids (in no particular order): a
+   * caller inserting one run's rows learns which of its users it admitted
+   * without reading them back.
    */
-  insertRecipients(recipients: readonly Recipient[]): Promise<{ inserted: number }>;
+  insertRecipients(recipients: readonly Recipient[]): Promise<InsertedRecipients>;
   getRecipients(campaignId: CampaignId, occurrence: string, userIds: readonly UserId[]): Promise<Recipient[]>;
   updateRecipients(updates: readonly RecipientUpdate[], now: Date): Promise<void>;
   /** Records final delivery outcomes; a second outcome for the same (campaign, occurrence, subscription) is ignored. */

@@ -624,9 +624,11 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
     });
 
     describe('recipients', () => {
-      it('inserts recipients and reports how many were new', async () => {
+      it('inserts recipients and reports which were new', async () => {
         const rs = ['ann', 'bob', 'cid'].map((u) => recipient('c1', 'o1', u));
-        expect(await storage.insertRecipients(rs)).toEqual({ inserted: 3 });
+        const result = await storage.insertRecipients(rs);
+        expect(result.inserted).toBe(3);
+        expect([...result.insertedUserIds].sort()).toEqual(['ann', 'bob', 'cid']);
         expect(await inspect.countRows('recipients')).toBe(3);
         expect(await inspect.recipientState('c1', 'o1', 'bob')).toEqual({ state: 'pending', reason: null });
         const got = await storage.getRecipients(cid('c1'), 'o1', [uid('ann'), uid('bob'), uid('zed')]);
@@ -642,7 +644,7 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
           recipient('c1', 'o1', 'ann', 'skipped', 'capped'),
           recipient('c1', 'o1', 'bob', 'pending'),
         ]);
-        expect(again).toEqual({ inserted: 0 });
+        expect(again).toEqual({ inserted: 0, insertedUserIds: [] });
         expect(await inspect.recipientState('c1', 'o1', 'ann')).toEqual({ state: 'pending', reason: null });
         expect(await inspect.recipientState('c1', 'o1', 'bob')).toEqual({
           state: 'control',
@@ -659,16 +661,20 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
           recipient('c2', 'o1', 'ann'),
           recipient('c1', 'o1', 'bob'),
         ]);
-        expect(result).toEqual({ inserted: 3 });
+        expect(result.inserted).toBe(3);
+        // Keyed by run: each of these is its run's only new row, bob's in o1 beside ann's old one.
+        expect([...result.insertedUserIds].sort()).toEqual(['ann', 'ann', 'bob']);
         expect(await inspect.countRows('recipients')).toBe(4);
         expect(await storage.getRecipients(cid('c1'), 'o2', [uid('ann'), uid('bob')])).toHaveLength(1);
       });
 
       it('inserts a large batch in one call', async () => {
         const rs = Array.from({ length: 1200 }, (_, i) => recipient('c1', 'o1', `u${pad(i)}`));
-        expect(await storage.insertRecipients(rs)).toEqual({ inserted: 1200 });
+        const result = await storage.insertRecipients(rs);
+        expect(result.inserted).toBe(1200);
+        expect(new Set(result.insertedUserIds)).toEqual(new Set(rs.map((r) => r.userId)));
         expect(await inspect.countRows('recipients')).toBe(1200);
-        expect(await storage.insertRecipients([])).toEqual({ inserted: 0 });
+        expect(await storage.insertRecipients([])).toEqual({ inserted: 0, insertedUserIds: [] });
       });
 
       it('updates state, reason and updatedAt; leaves other rows alone; never creates rows', async () => {

@@ -46,7 +46,7 @@ export async function deliverBatch(ctx: EngineContext, job: DeliverBatchJob): Pr
     log: decisionLog(ctx, campaign, job.occurrence),
   };
   try {
-    const pending = await admitRecipients(run, job.userIds);
+    const { pending, fresh } = await admitRecipients(run, job.userIds);
     if (pending.length === 0) return { kind: 'done' };
 
     const blocked = blockedReason(campaign, now);
@@ -57,19 +57,20 @@ export async function deliverBatch(ctx: EngineContext, job: DeliverBatchJob): Pr
     // Nothing before start, nothing before the message is due.
     const notBefore = maxDate(run.dueAt, campaign.when.start ?? run.dueAt);
     if (now < notBefore) return { kind: 'later', runAt: notBefore };
-    await gateAndSend(run, pending);
+    await gateAndSend(run, pending, fresh);
     return { kind: 'done' };
   } finally {
     await run.log.flush();
   }
 }
 
-async function gateAndSend(run: BatchRun, pending: UserId[]): Promise<void> {
+/** `fresh`: this job admitted every pending user (`admitRecipients`), so none has an earlier outcome to read. */
+async function gateAndSend(run: BatchRun, pending: UserId[], fresh: boolean): Promise<void> {
   const { ctx, campaign, occurrence, now } = run;
   const [profiles, subscriptions, earlier] = await Promise.all([
     ctx.storage.getProfiles(pending),
     ctx.storage.listSubscriptions(pending),
-    ctx.storage.listDeliveries(campaign.id, occurrence, pending),
+    fresh ? [] : ctx.storage.listDeliveries(campaign.id, occurrence, pending),
   ]);
   const gates = openGates(run);
   const ready = await gateWithoutCounters(run, gates, pending, { profiles, subscriptions, earlier });

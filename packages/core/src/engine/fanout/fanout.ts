@@ -132,13 +132,11 @@ async function skipPassed(
       updatedAt: now,
     }),
   );
-  const known = new Set(
-    (await ctx.storage.getRecipients(campaign.id, occurrence, userIds)).map((r) => r.userId),
-  );
-  await ctx.storage.insertRecipients(rows);
+  // Only the rows this call added are logged: a user already there was decided (and logged) before.
+  const added = new Set((await ctx.storage.insertRecipients(rows)).insertedUserIds);
   const log = decisionLog(ctx, campaign, occurrence);
   for (const userId of userIds) {
-    if (known.has(userId)) continue;
+    if (!added.has(userId)) continue;
     log.add(userId, 'skipped', 'time-passed', {
       zone: zoneOf(campaign, profiles.get(userId)?.timezone),
       ifPassed: 'skip',
