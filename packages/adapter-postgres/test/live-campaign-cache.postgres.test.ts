@@ -221,4 +221,83 @@ describe('live campaigns seen across processes', () => {
     );
     expect(rows[0]?.count).toBe(1);
   });
+  it('a tracked group stores its events before arming, and its inaction, fire and reminder timers share one statement', async () => {
+    const pool = pools[1] as pg.Pool;
+    /** The job inserts, in order, each with the dedupe keys it carried. */
+    const jobInserts: string[][] = [];
+    const counted = new Proxy(pool, {
+      get(target, key) {
+        if (key === 'query') {
+          return (text: string, params?: unknown[]) => {
+            if (/INSERT INTO \S+\.jobs/.test(text)) {
+              const jobs = JSON.parse(String(params?.[0])) as Array<{ dedupe_key: string }>;
+              jobInserts.push(jobs.map((job) => job.dedupe_key));
+            }
+            return target.query(text, params);
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const herald = createHerald({
+      storage: postgresStorage({ client: pool, schema: backend.schema }),
+      queue: postgresQueue({ client: counted, schema: backend.schema }),
+      counters: postgresCounters({ client: pool, schema: backend.schema }),
+      providers: { webpush: webPush({ vapid }) },
+      logger: silentLogger,
+      reportSecret: 'live-campaign-cache-secret-long-enough',
+    });
+    const schedules = [
+      { type: 'onEvent', event: { name: 'Booked' } },
+      {
+        type: 'inaction',
+        event: { name: 'Booked' },
+        notFollowedBy: { name: 'Paid' },
+        within: { amount: 1, unit: 'hours' },
+      },
+      {
+        type: 'eventDate',
+        event: { name: 'Booked' },
+        property: 'departure',
+        offset: { amount: -1, unit: 'days' },
+      },
+    ] as const;
+    for (const schedule of schedules) {
+      const campaign = await herald.campaigns.create({
+        name: `Booked (${schedule.type})`,
+        when: { schedule },
+        who: { segment: { type: 'all' } },
+        what: { title: 'Hello', deeplink: 'https://shop.example.com/' },
+      });
+      await herald.campaigns.schedule(campaign.id);
+    }
+    const users = Array.from({ length: 30 }, (_, index) => `booked-${index}`);
+    await pool.query(
+      `ALTER TABLE "${backend.schema}".events ADD CONSTRAINT refuse_booked_7 CHECK (user_id <> 'booked-7')`,
+    );
+    const outcomes = await Promise.allSettled(
+      users.map((userId) =>
+        herald.events.track({ userId, name: 'Booked', properties: { departure: '2030-01-10T09:00:00Z' } }),
+      ),
+    );
+    await pool.query(`ALTER TABLE "${backend.schema}".events DROP CONSTRAINT refuse_booked_7`);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(
+      users.map((_, index) => (index === 7 ? 'rejected' : 'fulfilled')),
+    );
+    // Thirty calls at once: one group, whose three kinds of timer go out in one INSERT.
+    expect(jobInserts).toHaveLength(1);
+    const stored = users.filter((_, index) => index !== 7);
+    const kinds = ['|fire|', '|inaction|', '|reminder|'];
+    for (const kind of kinds) {
+      expect(
+        (jobInserts[0] ?? []).filter((key) => key.includes(kind)).map((key) => key.split('|')[2]),
+      ).toEqual(stored);
+    }
+    // The event Postgres refused armed nothing: no timer names its user.
+    const { rows } = await pool.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM "${backend.schema}".jobs WHERE payload->>'userId' = 'booked-7'`,
+    );
+    expect(rows[0]?.count).toBe(0);
+  });
 });
