@@ -28,7 +28,7 @@ import {
 } from '../model/index.js';
 import { PushSubscriptionJson } from '../model/subscription.js';
 import { type ReportBody, ReportBody as ReportBodySchema } from '../payload/index.js';
-import type { Clock, Counters, Interaction, JobInput, Logger, Queue, Storage } from '../ports/index.js';
+import type { Clock, Counters, Interaction, Logger, Queue, Storage } from '../ports/index.js';
 import type {
   AddSubscriptionInput,
   EventService,
@@ -66,7 +66,7 @@ import {
 } from './observe/index.js';
 import { pruneHistory } from './retention.js';
 import { runScheduler } from './schedule/index.js';
-import { trackEach } from './triggers/index.js';
+import { armEach } from './triggers/index.js';
 import { createWorkerPool, dispatchJob, runWorkerPass, type WorkerOptions } from './worker.js';
 
 export interface HeraldOptions {
@@ -304,19 +304,19 @@ export function createHerald(options: HeraldOptions): Herald {
     if (profile) await ctx.storage.upsertProfile(profile);
   }
 
-  // The track calls that arrived while the previous group was stored and armed, stored and armed as
-  // one group (as an import batch is): each statement is shared by the whole group.
-  const trackTogether = coalesce((events: readonly UserEvent[]) => trackEach(ctx, events), { maxItems: 500 });
+  // The events of the track calls that arrived while the previous group was arming, armed as one
+  // group (as an import batch is): each statement of the arming is shared by the whole group.
+  const armTracked = coalesce((events: readonly UserEvent[]) => armEach(ctx, events), { maxItems: 500 });
 
   const events: EventService = {
     async track(input: TrackEventInput, options: TrackOptions = {}): Promise<UserEvent> {
       const parsed = parse(EventInput, input, 'event');
       const limits = parse(TrackOptionsSchema, options, 'track options');
       const event: UserEvent = { ...parsed, time: parsed.time ?? clock.now() };
-      // Stored, then live campaigns react (timers are queue jobs), then the event may convert a
-      // campaign that reached the user.
-      const [tracked] = await trackTogether([event]);
-      if (tracked && !tracked.ok) throw tracked.error;
+      await ctx.coalesced.appendEvents([event]);
+      // Live campaigns react (timers are queue jobs), then the event may convert a campaign that reached the user.
+      const [armed] = await armTracked([event]);
+      if (armed && !armed.ok) throw armed.error;
       await attributeConversion(ctx, event, limits);
       return event;
     },
@@ -466,19 +466,6 @@ export function createHerald(options: HeraldOptions): Herald {
  * of up to 500 (one JSON parameter of a few hundred kB at most).
  */
 function coalescedWrites(storage: Storage, queue: Queue): EngineContext['coalesced'] {
-  // A queue without the batch forms answers job by job, in order: the same rules, a call each. Its
-  // calls are not shared (maxItems 1): a loop of single writes is not atomic, and redoing a shared
-  // one after a failure would answer "not added" for the jobs that went in before it.
-  const enqueueEach = coalesce<JobInput, boolean>(
-    queue.enqueueEach
-      ? (jobs) => (queue.enqueueEach as NonNullable<Queue['enqueueEach']>)(jobs)
-      : async (jobs) => {
-          const added: boolean[] = [];
-          for (const job of jobs) added.push((await queue.enqueue([job])) > 0);
-          return added;
-        },
-    { maxItems: queue.enqueueEach ? 500 : 1 },
-  );
   return {
     appendEvents: voidResults(
       coalesce(
@@ -486,23 +473,31 @@ function coalescedWrites(storage: Storage, queue: Queue): EngineContext['coalesc
         { maxItems: 500 },
       ),
     ),
-    // With the batch forms, jobs whose answer nobody reads share the statement of those whose answer
-    // is read: a tracked group's inaction timers and its other timers go out as one INSERT.
-    enqueue: queue.enqueueEach
-      ? voidResults(enqueueEach)
-      : voidResults(
-          coalesce(
-            batchOf((jobs) => queue.enqueue(jobs)),
-            { maxItems: 500 },
-          ),
-        ),
+    enqueue: voidResults(
+      coalesce(
+        batchOf((jobs) => queue.enqueue(jobs)),
+        { maxItems: 500 },
+      ),
+    ),
     appendDecisions: voidResults(
       coalesce(
         batchOf((decisions) => storage.appendDecisions(decisions)),
         { maxItems: 500 },
       ),
     ),
-    enqueueEach,
+    // A queue without the batch forms answers job by job, in order: the same rules, a call each. Its
+    // calls are not shared (maxItems 1): a loop of single writes is not atomic, and redoing a shared
+    // one after a failure would answer "not added" for the jobs that went in before it.
+    enqueueEach: coalesce(
+      queue.enqueueEach
+        ? (jobs) => (queue.enqueueEach as NonNullable<Queue['enqueueEach']>)(jobs)
+        : async (jobs) => {
+            const added: boolean[] = [];
+            for (const job of jobs) added.push((await queue.enqueue([job])) > 0);
+            return added;
+          },
+      { maxItems: queue.enqueueEach ? 500 : 1 },
+    ),
     cancelEach: coalesce(
       queue.cancelEach
         ? (keys) => (queue.cancelEach as NonNullable<Queue['cancelEach']>)(keys)

@@ -32,9 +32,9 @@ import { plusOffset, readDate } from './reminder-date.js';
  *
  * The campaigns come from the engine's in-memory copy (campaign-cache.ts: a change made by another
  * process is seen within `tuning.campaignRefreshMs`; the fire job reads the campaign again and a
- * stopped one sends nothing). `events.import({ live: true })` arms a whole batch; `events.track` stores
- * and arms the calls that arrived while the previous group was at it, together (`trackEach` behind
- * a coalesce), so concurrent calls share each statement as an import batch does.
+ * stopped one sends nothing). `events.import({ live: true })` arms a whole batch; `events.track` arms
+ * the calls that arrived while the previous group was arming, together (`armEach` behind a
+ * coalesce), so concurrent calls share each statement as an import batch does.
  */
 export async function armLiveTriggers(ctx: EngineContext, events: readonly UserEvent[]): Promise<void> {
   for (const outcome of await armEach(ctx, events)) if (!outcome.ok) throw outcome.error;
@@ -51,94 +51,25 @@ const ARMED: ArmOutcome = { ok: true };
  * stored. Every write of an event is its own call to the coalesced statements, so the group's
  * events share each statement while a statement that fails is retried call by call (coalesce.ts)
  * and fails only the events it holds.
+ *
+ * Two chains run side by side, as they touch different timers: the inaction windows (each user's
+ * events in order, as a window opened by one event is closed by a later one; users side by side),
+ * and the users' zones read followed by the fire and reminder timers, enqueued in event order (a
+ * later reminder for a key replaces an earlier one).
  */
 export async function armEach(ctx: EngineContext, events: readonly UserEvent[]): Promise<ArmOutcome[]> {
-  if (events.length === 0) return [];
+  const outcomes: ArmOutcome[] = events.map(() => ARMED);
+  if (events.length === 0) return outcomes;
   const { live } = await ctx.campaignCache.snapshot();
-  if (live.length === 0) return events.map(() => ARMED);
+  if (live.length === 0) return outcomes;
   const now = ctx.clock.now();
   const plans = events.map((event) => planEvent(ctx, { live, event, now }));
-  return armPlanned(ctx, { plans, zones: await settled(reminderZones(ctx, plans)), now });
-}
-
-/**
- * What `events.track` does with the calls that arrived while the previous group was armed: stores
- * each event and arms the stored ones, answering for each. The users' zones (for reminder dates)
- * are read while the events are inserted, not after: the timers then wait for one round trip
- * instead of two, and the inaction windows' timers and the others go out together in one
- * statement (a queue with `enqueueEach` shares it). An event is stored before any of its timers is
- * enqueued (a timer due at once may be claimed at once, and its filter segment reads the user's
- * events), and an event whose insert fails arms nothing. Never throws: this runs behind a coalesce,
- * which would write a thrown group again call by call and so store its events twice.
- */
-export async function trackEach(ctx: EngineContext, events: readonly UserEvent[]): Promise<ArmOutcome[]> {
-  let live: readonly Campaign[] = [];
-  let unread: { error: unknown } | null = null;
-  try {
-    live = (await ctx.campaignCache.snapshot()).live;
-  } catch (error) {
-    // The events are stored all the same; their calls fail with the campaigns' read.
-    unread = { error };
-  }
-  const now = ctx.clock.now();
-  const plans = events.map((event) => planEvent(ctx, { live, event, now }));
-  const [stored, zones] = await Promise.all([
-    Promise.all(
-      events.map((event) =>
-        ctx.coalesced.appendEvents([event]).then(
-          (): ArmOutcome => (unread ? { ok: false, error: unread.error } : ARMED),
-          (error: unknown): ArmOutcome => ({ ok: false, error }),
-        ),
-      ),
-    ),
-    settled(reminderZones(ctx, plans)),
-  ]);
-  const armable = stored.flatMap((outcome, index) => (outcome.ok ? [index] : []));
-  if (live.length === 0 || armable.length === 0) return stored;
-  let armed: ArmOutcome[];
-  try {
-    armed = await armPlanned(ctx, { plans: armable.map((index) => plans[index] as EventPlan), zones, now });
-  } catch (error) {
-    // armPlanned answers per event; should it throw all the same, the stored events fail, once.
-    armed = armable.map(() => ({ ok: false, error }));
-  }
-  armable.forEach((index, position) => {
-    stored[index] = armed[position] as ArmOutcome;
-  });
-  return stored;
-}
-
-/** The users' zones, or why they could not be read. */
-type ZoneRead = { ok: true; zones: Map<string, string> } | { ok: false; error: unknown };
-
-async function settled(read: Promise<Map<string, string>>): Promise<ZoneRead> {
-  try {
-    return { ok: true, zones: await read };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-/**
- * The writes of planned events. Two chains run side by side, as they touch different timers: the
- * inaction windows (each user's events in order, as a window opened by one event is closed by a
- * later one; users side by side), and the fire and reminder timers, enqueued in event order (a
- * later reminder for a key replaces an earlier one). An event whose reminder zones could not be
- * read sets none of its timers.
- */
-async function armPlanned(
-  ctx: EngineContext,
-  { plans, zones, now }: { plans: readonly EventPlan[]; zones: ZoneRead; now: Date },
-): Promise<ArmOutcome[]> {
-  const outcomes: ArmOutcome[] = plans.map((plan) =>
-    !zones.ok && plan.reminders.length > 0 ? { ok: false, error: zones.error } : ARMED,
-  );
   const fail = (index: number, error: unknown) => {
     outcomes[index] = { ok: false, error };
   };
   const byUser = groupBy(
-    plans.map((_, index) => index),
-    (index) => (plans[index] as EventPlan).event.userId,
+    events.map((_, index) => index),
+    (index) => (events[index] as UserEvent).userId,
   );
   const windows = mapLimit([...byUser.values()], USERS_AT_ONCE, async (indexes) => {
     for (const index of indexes) {
@@ -151,18 +82,30 @@ async function armPlanned(
       }
     }
   });
-  const userZones = zones.ok ? zones.zones : new Map<string, string>();
-  const timers = Promise.all(
-    plans.map(async (plan, index) => {
-      if (!outcomes[index]?.ok) return;
-      try {
-        const jobs = [...plan.fires, ...reminderJobs(ctx, plan, userZones.get(plan.event.userId), now)];
-        if (jobs.length > 0) await ctx.coalesced.enqueue(jobs);
-      } catch (error) {
-        fail(index, error);
-      }
-    }),
-  );
+  const timers = (async () => {
+    let zones: Map<string, string>;
+    try {
+      zones = await reminderZones(ctx, plans);
+    } catch (error) {
+      plans.forEach((plan, index) => {
+        if (plan.reminders.length > 0) fail(index, error);
+      });
+      zones = new Map();
+    }
+    await Promise.all(
+      plans.map(async (plan, index) => {
+        // An event whose reminder dates could not be read sets none of its timers.
+        if (!outcomes[index]?.ok) return;
+        const jobs = [...plan.fires, ...reminderJobs(ctx, plan, zones.get(plan.event.userId), now)];
+        if (jobs.length === 0) return;
+        try {
+          await ctx.coalesced.enqueue(jobs);
+        } catch (error) {
+          fail(index, error);
+        }
+      }),
+    );
+  })();
   await Promise.all([windows, timers]);
   return outcomes;
 }

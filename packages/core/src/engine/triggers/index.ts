@@ -9,6 +9,6 @@
  * engine's shared top. Never observe/ or campaigns/. observe/ imports
  * matchesEvent (match.ts), the one event-matching rule, for conversion goals.
  */
-export { type ArmOutcome, armEach, armLiveTriggers, trackEach } from './arm.js';
+export { type ArmOutcome, armEach, armLiveTriggers } from './arm.js';
 export { fireLive } from './fire.js';
 export { matchesEvent } from './match.js';
