@@ -23,6 +23,12 @@ const run = promisify(execFile);
 /** The workspace's own versions of the test tools, so npm finds them in its cache. */
 const installedVersion = (name: string): string =>
   JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+/** `npm install` into the fresh project, as a user runs it (the registry's packages, the cache first). */
+const npmInstall = (specs: readonly string[]) =>
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...specs], {
+    cwd: project,
+    maxBuffer: 32 * 1024 * 1024,
+  });
 // Each program starts Herald and a push service in a fresh node process: generous for a loaded CI machine.
 
 let project: string;
@@ -60,18 +66,7 @@ beforeAll(async () => {
     join(project, 'package.json'),
     JSON.stringify({ name: 'herald-pack-check', private: true, version: '0.0.0' }),
   );
-  await run(
-    'npm',
-    [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      ...Object.values(tarballs),
-      `vitest@${installedVersion('vitest')}`,
-    ],
-    { cwd: project, maxBuffer: 32 * 1024 * 1024 },
-  );
+  await npmInstall([...Object.values(tarballs), `vitest@${installedVersion('vitest')}`]);
 }, 180_000);
 
 afterAll(() => {
@@ -146,17 +141,7 @@ describe('the packed packages in a fresh project', () => {
 
   // Last: it installs fast-check into the project the tests above rely on not having it.
   it('@herald/core/testing/fuzz loads once the host installs fast-check', async () => {
-    await run(
-      'npm',
-      [
-        'install',
-        '--no-audit',
-        '--no-fund',
-        '--prefer-offline',
-        `fast-check@${installedVersion('fast-check')}`,
-      ],
-      { cwd: project, maxBuffer: 32 * 1024 * 1024 },
-    );
+    await npmInstall([`fast-check@${installedVersion('fast-check')}`]);
     writeFileSync(join(project, 'fuzz.mjs'), FUZZ_PROGRAM);
     const { stdout } = await run(process.execPath, ['fuzz.mjs'], { cwd: project, timeout: 60_000 });
     const result = JSON.parse(stdout.trim().split('\n').at(-1) as string);
