@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate } from '../src/index.js';
 import { schemaBefore } from './schema-before.js';
+import { expectBrowserTalliesMatchRows } from './tallies-match.js';
 
 /**
  * The browser tallies of migration 013 always equal a count of the rows they
@@ -21,40 +22,7 @@ describe('browser tallies (migration 013)', { timeout: 90_000 }, () => {
     await db.close();
   });
 
-  /** Every figure by (campaign, run, browser, target), counted from the rows. */
-  const COUNTED = `
-    SELECT campaign_id, occurrence, browser, target, sum(users)::int AS users, sum(sent)::int AS sent,
-           sum(failed)::int AS failed, sum(viewed)::int AS viewed, sum(clicked)::int AS clicked,
-           sum(conversions)::int AS conversions, sum(revenue)::float8 AS revenue
-    FROM (SELECT campaign_id, occurrence, coalesce(browser, 'other') AS browser,
-                 coalesce(browser_target, 'web-push') AS target,
-                 count(DISTINCT user_id) FILTER (WHERE status = 'sent') AS users,
-                 count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE status <> 'sent') AS failed,
-                 0 AS viewed, 0 AS clicked, 0 AS conversions, 0::numeric AS revenue
-          FROM herald.deliveries GROUP BY 1, 2, 3, 4
-          UNION ALL
-          SELECT campaign_id, occurrence, coalesce(browser, 'other'), coalesce(browser_target, 'web-push'), 0, 0, 0,
-                 (kind = 'viewed')::int, (kind = 'clicked')::int, 0, 0
-          FROM herald.interactions
-          UNION ALL
-          SELECT campaign_id, occurrence, coalesce(browser, 'other'), coalesce(browser_target, 'web-push'), 0, 0, 0,
-                 0, 0, 1, coalesce(revenue, 0)
-          FROM herald.conversions WHERE NOT control) rows
-    GROUP BY 1, 2, 3, 4
-    HAVING sum(users) + sum(sent) + sum(failed) + sum(viewed) + sum(clicked) + sum(conversions) <> 0
-    ORDER BY 1, 2, 3, 4`;
-
-  async function expectTalliesMatchRows() {
-    const tallies = await query(
-      `SELECT campaign_id, occurrence, browser, target, users::int AS users, sent::int AS sent, failed::int AS failed,
-              viewed::int AS viewed, clicked::int AS clicked, conversions::int AS conversions, revenue::float8 AS revenue
-       FROM herald.browser_tallies WHERE users + sent + failed + viewed + clicked + conversions <> 0
-       ORDER BY 1, 2, 3, 4`,
-    );
-    const counted = await query(COUNTED);
-    expect(counted.rows.length).toBeGreaterThan(0);
-    expect(tallies.rows).toEqual(counted.rows);
-  }
+  const expectTalliesMatchRows = () => expectBrowserTalliesMatchRows(query);
 
   /** A browser (NULL one time in four: unknown) and its target, picked by an integer expression. */
   const browserBy = (pick: string) =>
