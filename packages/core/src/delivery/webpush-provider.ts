@@ -16,11 +16,11 @@ import type { HttpTransport, TransportRequest } from './http-transport.js';
 import type { DeliveryOutcome } from './outcome.js';
 import { pooledHttpTransport, pooledTransportOptionsOf } from './pooled-transport.js';
 import type { OutboundMessage, PushProvider } from './provider.js';
+import { encryptAes128gcm } from './rfc8291.js';
 import { createVapidSigner, type VapidDetails } from './vapid.js';
 import {
   checkedPlaintext,
   checkPayloadSize,
-  encryptPayload,
   type WebPushRequestInput,
   webPushRequestWithBody,
 } from './webpush-request.js';
@@ -164,7 +164,9 @@ export function webPush(options: WebPushOptions): PushProvider {
 
   /** The request with its encrypted body: encrypted by a worker when there are some, else here. */
   async function requestFor(input: WebPushRequestInput, plaintext: Buffer): Promise<TransportRequest> {
-    const body = pool ? await pool.encrypt(input.keys, input.payload) : encryptPayload(input.keys, plaintext);
+    const body = pool
+      ? await pool.encrypt(input.keys, input.payload)
+      : encryptAes128gcm(input.keys, plaintext);
     return webPushRequestWithBody(input, body);
   }
 }

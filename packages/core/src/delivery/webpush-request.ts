@@ -33,13 +33,8 @@ export interface WebPushRequestInput {
 export function buildWebPushRequest(input: WebPushRequestInput): TransportRequest {
   return webPushRequestWithBody(
     input,
-    encryptPayload(input.keys, checkedPlaintext(input.payload, input.campaignId)),
+    encryptAes128gcm(input.keys, checkedPlaintext(input.payload, input.campaignId)),
   );
-}
-
-/** RFC 8291 aes128gcm body of `plaintext` for `keys` (a fresh sender key pair and salt). */
-export function encryptPayload(keys: { p256dh: string; auth: string }, plaintext: Buffer): Buffer {
-  return encryptAes128gcm(keys, plaintext);
 }
 
 /** The payload as bytes; throws PayloadTooLargeError, naming the campaign, over MAX_PAYLOAD_BYTES. */

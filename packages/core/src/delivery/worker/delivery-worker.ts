@@ -1,6 +1,7 @@
 /**
- * A delivery worker thread: RFC 8291 encryption (rfc8291.ts) and, when the pool sends, the HTTP request too, on this thread's
- * own pooled transport (HTTP/2 sessions per origin). Moving the request
+ * A delivery worker thread: RFC 8291 encryption (rfc8291.ts) and, when the
+ * pool sends, the HTTP request too, on this thread's own pooled transport
+ * (HTTP/2 sessions per origin). Moving the request
  * here takes Node's per-request HTTP/2 work — about as much CPU as the
  * encryption — off the engine's event loop.
  *
@@ -11,7 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { HttpTransport } from '../http-transport.js';
 import { pooledHttpTransport } from '../pooled-transport.js';
-import { encryptPayload } from '../webpush-request.js';
+import { encryptAes128gcm } from '../rfc8291.js';
 import {
   type ResultBatch,
   serializeError,
@@ -72,13 +73,13 @@ port.on('message', ({ items }: WorkBatch) => {
   for (const item of items) {
     let body: Buffer;
     try {
-      body = encryptPayload(item, Buffer.from(item.plaintext, 'utf8'));
+      body = encryptAes128gcm(item, Buffer.from(item.plaintext, 'utf8'));
     } catch (error) {
       post({ id: item.id, kind: 'error', stage: 'encrypt', error: serializeError(error) });
       continue;
     }
     if (item.request) void send(item, body, item.request);
-    // A copy that owns its memory: web-push's ciphertext may sit in a shared pool buffer.
+    // A copy that owns its memory: a small body (Buffer.allocUnsafe) may sit in Node's shared pool buffer.
     else post({ id: item.id, kind: 'encrypted', body: new Uint8Array(body) });
   }
 });
