@@ -160,6 +160,7 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
 
   async function handle(req: Req, res: Res): Promise<void> {
     const path = req.url ?? '/';
+    const connectionGone = () => ('stream' in req ? req.stream.destroyed : req.socket.destroyed);
     const answer = (status: number, reason: string, headers: Record<string, string> = {}) => {
       if (status >= 400) rejected.push({ path, status, reason });
       res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
@@ -235,6 +236,9 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
     } catch (error) {
       return answer(400, `body does not decrypt: ${(error as Error).message}`);
     }
+    // Closed while the message was being checked (stop(), or the sender gave up): the sender saw no
+    // answer and will send it again, so it was not received; recording it would count a duplicate.
+    if (connectionGone()) return;
     received.push({
       subscriptionEndpoint: subscriber.endpoint,
       headers: flattenHeaders(req),
@@ -260,8 +264,7 @@ export function createDevPushService(options: DevPushServiceOptions = {}): DevPu
         );
         slowTimers.set(timer, resolve);
       });
-      const gone = 'stream' in req ? req.stream.destroyed : req.socket.destroyed;
-      if (gone || !server) return;
+      if (connectionGone() || !server) return;
     }
     res.writeHead(201, { Location: `${origin}/message/${randomUUID()}` });
     res.end();

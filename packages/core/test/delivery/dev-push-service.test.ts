@@ -198,6 +198,43 @@ describe('dev push service', () => {
 });
 
 /**
+ * The service stopped while a message was still being checked: its connection is gone, so the sender
+ * saw no 201 and will send the message again. Recording it as received would count that resend as a
+ * duplicate the sender never caused (the push-service-outage test failed so under load).
+ */
+describe('dev push service: a connection closed before the answer', () => {
+  it('does not record the message as received', async () => {
+    let service: DevPushService | null = null;
+    // The service reads its clock just before checking VAPID (an async step): stop it right there.
+    const stoppingClock = {
+      now: () => {
+        void service?.stop();
+        return new Date();
+      },
+    };
+    service = createDevPushService({ clock: stoppingClock });
+    await service.start();
+    const s = service.createSubscription();
+    const details = webPushLib.generateRequestDetails(s, '{"lost":"in flight"}', {
+      vapidDetails: vapid,
+      TTL: 60,
+    });
+    const answer = await fetch(details.endpoint, {
+      method: details.method,
+      headers: details.headers as Record<string, string>,
+      body: new Uint8Array(details.body as Buffer),
+    }).then(
+      (response) => response.status,
+      (error: Error) => error.name,
+    );
+    expect(answer).toBe('TypeError'); // fetch failed: the connection closed without an answer
+    // Let the VAPID check finish: the handler must then notice its connection is gone.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(service.received).toEqual([]);
+  });
+});
+
+/**
  * A client the service cannot see as an HTTP/2 session (an HTTP/1.1 keep-alive connection over TLS,
  * a TCP connection that never began its handshake) must not keep stop() waiting: test/processes
  * stops one service per suite, and a hook that waits for good fails the whole run.
