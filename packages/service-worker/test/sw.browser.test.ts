@@ -66,11 +66,7 @@ describe('service worker in Chromium', () => {
   it('shows a Herald push with every field and reports "viewed" to the host', async () => {
     const message = payload(harness.origin);
     await harness.deliverPush(page, JSON.stringify(message));
-    const [shown] = await waitFor(async () => {
-      const list = await harness.notifications(page);
-      const mine = list.filter((n) => n.title === message.notification.title);
-      return mine.length ? mine : null;
-    }, 'getNotifications() lists the Herald notification');
+    const shown = await harness.shown(page, message.notification.title);
     expect(shown).toMatchObject({
       title: message.notification.title,
       body: 'Your sneakers are 20% off',
@@ -118,10 +114,7 @@ describe('service worker in Chromium', () => {
     const fresh = payload(harness.origin);
     await harness.deliverPush(page, JSON.stringify(expired));
     await harness.deliverPush(page, JSON.stringify(fresh));
-    await waitFor(
-      async () => (await harness.notifications(page)).some((n) => n.title === fresh.notification.title),
-      'the fresh message after the expired one is shown',
-    );
+    await harness.shown(page, fresh.notification.title);
     expect((await harness.notifications(page)).map((n) => n.title)).not.toContain(expired.notification.title);
     expect(harness.notify.calls.map((c) => c.summary)).not.toContain(expired.notification.title);
     expect(reports(expired.herald.token)).toEqual([]);
@@ -130,15 +123,9 @@ describe('service worker in Chromium', () => {
   it('leaves a push that is not Herald’s to the site’s own handler', async () => {
     const before = harness.requests.length;
     await harness.deliverPush(page, 'hello from the site');
-    await waitFor(
-      async () => (await harness.notifications(page)).some((n) => n.title === 'Site: hello from the site'),
-      'the site’s own handler shows its notification',
-    );
+    await harness.shown(page, 'Site: hello from the site');
     await harness.deliverPush(page, JSON.stringify({ title: 'not herald' }));
-    await waitFor(
-      async () => (await harness.notifications(page)).some((n) => n.title === 'Site: {"title":"not herald"}'),
-      'the site’s own handler gets a JSON push that is not Herald’s',
-    );
+    await harness.shown(page, 'Site: {"title":"not herald"}');
     expect(harness.requests.slice(before).filter((r) => r.path === '/reports')).toEqual([]);
     // …and the site's handler never saw Herald's messages (no "Site: {"web_push"…" notification).
     expect((await harness.notifications(page)).some((n) => n.title.startsWith('Site: {"web_push"'))).toBe(
@@ -227,10 +214,7 @@ describe('service worker in Chromium', () => {
     harness.failReports = 1;
     const message = payload(harness.origin);
     await harness.deliverPush(page, JSON.stringify(message));
-    await waitFor(
-      async () => (await harness.notifications(page)).some((n) => n.title === message.notification.title),
-      'the notification shows although the report fails',
-    );
+    await harness.shown(page, message.notification.title);
     // Retried from IndexedDB: by Background Sync, else at the next push or page load.
     await harness.deliverPush(page, JSON.stringify(payload(harness.origin)));
     await page.reload();
@@ -263,11 +247,7 @@ describe('service worker in Chromium', () => {
     );
     const message = payload(harness.origin);
     await harness.deliverPush(page, JSON.stringify(message), '/module/');
-    await waitFor(
-      async () =>
-        (await harness.notifications(page, '/module/')).some((n) => n.title === message.notification.title),
-      'the module worker shows the notification',
-    );
+    await harness.shown(page, message.notification.title, '/module/');
     await harness.waitForRequest(
       (r) => r.body?.token === message.herald.token && r.body?.kind === 'viewed',
       '"viewed"',

@@ -67,6 +67,11 @@ export interface Harness {
   deliverPush(page: Page, data: string, scope?: string): Promise<void>;
   /** Notifications the service worker registration of `scope` (default `/`) has open. */
   notifications(page: Page, scope?: string): Promise<ShownNotification[]>;
+  /**
+   * Waits until the notification titled `title` is on the desktop (the notification server took its
+   * Notify call) and then listed by `getNotifications()` of `scope`; returns it as listed.
+   */
+  shown(page: Page, title: string, scope?: string): Promise<ShownNotification>;
   close(): Promise<void>;
 }
 
@@ -365,6 +370,18 @@ export async function startHarness(options: { timezoneId?: string } = {}): Promi
         10_000,
         'ServiceWorker.deliverPushMessage',
       );
+    },
+    async shown(page, title, scope = '/') {
+      // Not before the desktop has it: Chromium answers getNotifications() by dropping the stored
+      // notifications its platform bridge does not list as displayed, so a call in the moment between
+      // showNotification() and the Notify reply deletes the new one from the list for good (seen
+      // under load: shown on the desktop, never listed).
+      await notify.waitForNotify((call) => call.summary === title, `the desktop shows "${title}"`);
+      const [listed] = await waitFor(async () => {
+        const mine = (await harness.notifications(page, scope)).filter((n) => n.title === title);
+        return mine.length ? mine : null;
+      }, `getNotifications() of ${scope} lists "${title}"`);
+      return listed as ShownNotification;
     },
     notifications(page, scope = '/') {
       return page.evaluate(async (scope) => {
