@@ -1,4 +1,4 @@
-import { createCipheriv, createECDH, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createECDH, createHmac, type ECDH, randomBytes } from 'node:crypto';
 
 /**
  * RFC 8291 message encryption for Web Push, aes128gcm content coding
@@ -34,6 +34,20 @@ const LAST_RECORD = Buffer.from([2]);
 
 const hmac = (key: Uint8Array, data: Uint8Array): Buffer => createHmac('sha256', key).update(data).digest();
 
+/**
+ * One ECDH object per thread, made on first use: setting one up for P-256
+ * costs about 20 µs of CPU (a tenth of the ECDH work a message needs,
+ * measured beside a fresh object per message), and `generateKeys` on it
+ * makes a new key pair each call. Encryption is synchronous, so no other
+ * message on this thread can use it between generating the keys and
+ * computing the secret.
+ */
+let threadEcdh: ECDH | undefined;
+const senderEcdh = (): ECDH => {
+  threadEcdh ??= createECDH('prime256v1');
+  return threadEcdh;
+};
+
 /** The subscription's keys as bytes, checked as web-push checks them (same messages). */
 function subscriptionKeys(p256dh: string, auth: string): { receiver: Buffer; authSecret: Buffer } {
   if (!p256dh) throw new Error('No user public key provided for encryption.');
@@ -58,7 +72,8 @@ export function encryptAes128gcm(keys: { p256dh: string; auth: string }, plainte
   if (plaintext.byteLength > MAX_RECORD_PLAINTEXT) {
     throw new Error(`a Web Push payload holds at most ${MAX_RECORD_PLAINTEXT} bytes in one record`);
   }
-  const sender = createECDH('prime256v1');
+  const sender = senderEcdh();
+  // A fresh key pair for every message, as RFC 8291 asks: generateKeys replaces the previous one.
   const senderKey = sender.generateKeys();
   // Throws for a point not on the curve: the subscription's key is unusable.
   const shared = sender.computeSecret(receiver);

@@ -59,5 +59,8 @@ describe('encryptAes128gcm', () => {
       encryptAes128gcm({ ...sub.json, p256dh: offCurve.toString('base64url') }, Buffer.from('x')),
     ).toThrow();
     expect(() => encryptAes128gcm(sub.json, Buffer.alloc(4080))).toThrow(/at most 4079 bytes/);
+    // The thread's one ECDH object is still good after a key it could not agree with.
+    const plaintext = Buffer.from('after a refused key');
+    expect(decrypt(encryptAes128gcm(sub.json, plaintext), sub).equals(plaintext)).toBe(true);
   });
 });

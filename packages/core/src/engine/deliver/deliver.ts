@@ -78,18 +78,17 @@ async function gateAndSend(run: BatchRun, pending: UserId[], fresh: boolean): Pr
 
   // Each outcome is stored as it arrives (in small groups), so a kill re-sends only what was in flight.
   const recorder = outcomeRecorder(ctx, outcomeGroupSize(ctx.sendConcurrency));
-  const outcomes = await mapLimit(counted.sends, ctx.sendConcurrency, (send) =>
-    recorder.send(() =>
+  // Only the user ids are kept to settle with: an outcome and its delivery row are stored by then, and
+  // held to the job's end they would outlive the young generation and die in the old one.
+  const sentTo = await mapLimit(counted.sends, ctx.sendConcurrency, async (send) => {
+    await recorder.send(() =>
       sendOne(run, send, { attempt: 1, counterKeys: counted.counterKeys.get(send.userId) ?? [] }),
-    ),
-  );
+    );
+    return send.userId;
+  });
   await ctx.storage.updateRecipients(gates.verdicts.skips, now);
   await enqueueDelays(run, gates.verdicts.delays);
-  const settled = await settleRecipients(
-    run,
-    unique([...outcomes.map((o) => o.userId), ...counted.settleOnly]),
-    counted.sentFacts,
-  );
+  const settled = await settleRecipients(run, unique([...sentTo, ...counted.settleOnly]), counted.sentFacts);
   await releaseUnsent(run, settled.undeliverable, counted.counterKeys);
 }
 
