@@ -20,7 +20,10 @@ export interface OpenLoopResult {
   backlog_at_end: number;
   failed: number;
   herald_cpu_us_per_event: number | null;
+  /** The whole server's CPU: on a shared server, other clients' work is in it. */
   postgres_cpu_us_per_event: number | null;
+  /** The CPU of the backends serving this benchmark's connections alone. */
+  postgres_backends_cpu_us_per_event: number | null;
   statements_per_10k_events: number;
   sustained: boolean;
 }
@@ -52,6 +55,8 @@ export interface OpenLoopOptions {
   issue: (index: number) => Promise<unknown>;
   /** CPU µs so far of the database server, or null when it cannot be read. */
   serverCpu: { read(): Promise<number | null> };
+  /** CPU µs so far of the server's backends serving this process. */
+  backendsCpu: { read(): Promise<number | null> };
   /** Statements sent to the database so far by this process. */
   statements: () => number;
 }
@@ -76,7 +81,14 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   const windowStart = scheduledAt(warmupCount);
   const windowEnd = scheduledAt(total);
 
-  let opened: { cpu: NodeJS.CpuUsage; server: Promise<number | null>; statements: number } | undefined;
+  let opened:
+    | {
+        cpu: NodeJS.CpuUsage;
+        server: Promise<number | null>;
+        backends: Promise<number | null>;
+        statements: number;
+      }
+    | undefined;
 
   const call = (index: number) => {
     const scheduled = scheduledAt(index);
@@ -102,6 +114,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
           cpu: process.cpuUsage(),
           statements: options.statements(),
           server: options.serverCpu.read(),
+          backends: options.backendsCpu.read(),
         };
       }
       const due = Math.min(total, Math.floor((now - start) / intervalMs) + 1);
@@ -113,6 +126,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
           heraldCpuUs: cpuTotal(process.cpuUsage(opened.cpu)),
           statements: options.statements() - opened.statements,
           server: Promise.all([opened.server, options.serverCpu.read()]),
+          backends: Promise.all([opened.backends, options.backendsCpu.read()]),
           backlog: issued - answered - failed,
           answered: answeredInWindow,
         });
@@ -124,6 +138,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   // Every measured event's answer, however late: its latency is part of the result.
   await Promise.all(pending);
   const [before, after] = await closed.server;
+  const [backendsBefore, backendsAfter] = await closed.backends;
   const windowSeconds = (windowEnd - windowStart) / 1000;
   const perEvent = (us: number | null) =>
     us === null || closed.answered === 0 ? null : Math.round(us / closed.answered);
@@ -142,6 +157,9 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     failed,
     herald_cpu_us_per_event: perEvent(closed.heraldCpuUs),
     postgres_cpu_us_per_event: perEvent(before === null || after === null ? null : after - before),
+    postgres_backends_cpu_us_per_event: perEvent(
+      backendsBefore === null || backendsAfter === null ? null : backendsAfter - backendsBefore,
+    ),
     statements_per_10k_events:
       closed.answered === 0 ? 0 : Math.round((closed.statements * 10_000) / closed.answered),
   };
@@ -154,6 +172,7 @@ interface WindowClose {
   statements: number;
   /** The server's CPU at the window's start and end. */
   server: Promise<[number | null, number | null]>;
+  backends: Promise<[number | null, number | null]>;
   backlog: number;
   answered: number;
 }

@@ -30,7 +30,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { migrate, postgresCounters, postgresQueue, postgresStorage } from '@herald/adapter-postgres';
 import { createHerald, generateVapidKeys, type Herald, silentLogger, webPush } from '@herald/core';
 import pg from 'pg';
-import { postgresServerCpu } from '../delivery/servers.js';
+import { postgresBackendsCpu, postgresServerCpu } from '../delivery/servers.js';
 import { option } from '../options.js';
 import { openLoop, SUSTAINED_RULE } from './open-loop.js';
 
@@ -203,9 +203,16 @@ const perItem = (us: number | null, count: number) => (us === null ? null : Math
 
 async function main(): Promise<void> {
   const schema = `bench_import_${process.pid}_${Date.now()}`;
-  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  // Named, and never closed while idle, so the CPU of its own backends can be read (backendsCpu).
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 20,
+    application_name: schema,
+    idleTimeoutMillis: 0,
+  });
   pool.on('error', () => undefined);
   const serverCpu = postgresServerCpu(pool);
+  const backendsCpu = postgresBackendsCpu(pool, schema);
   try {
     await migrate({ client: pool, schema });
     const herald = createHerald({
@@ -245,6 +252,7 @@ async function main(): Promise<void> {
         warmupSeconds: WARMUP_SECONDS,
         issue: (index) => herald.events.track(eventAt(first + index, now)),
         serverCpu,
+        backendsCpu,
         statements: () => statementsSent,
       });
       const { p50, p99, max } = result.latency_ms;
@@ -336,6 +344,10 @@ async function main(): Promise<void> {
           postgres_cpu_us: perCampaign(
             openWith.postgres_cpu_us_per_event,
             openWithout.postgres_cpu_us_per_event,
+          ),
+          postgres_backends_cpu_us: perCampaign(
+            openWith.postgres_backends_cpu_us_per_event,
+            openWithout.postgres_backends_cpu_us_per_event,
           ),
         },
       },
