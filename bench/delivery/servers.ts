@@ -70,6 +70,32 @@ export function postgresServerCpu(pool: pg.Pool): ServerCpu {
   };
 }
 
+/**
+ * The CPU of the backends serving one application's connections (`application_name`), read from
+ * /proc: what this benchmark's own statements cost the server, apart from other clients of a shared
+ * one (the whole-server figure counts them). Background work (WAL writer, autovacuum) is left out,
+ * and so is the time of a backend that exits between two reads; a backend's time is kept once seen.
+ */
+export function postgresBackendsCpu(pool: pg.Pool, applicationName: string): ServerCpu {
+  const seen = new Map<number, number>();
+  return {
+    async read() {
+      const { rows } = await pool.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+        [applicationName],
+      );
+      for (const { pid } of rows) {
+        const fields = statFields(pid);
+        if (fields) seen.set(pid, processCpuUs(fields, false));
+      }
+      if (seen.size === 0) return null;
+      let total = 0;
+      for (const cpu of seen.values()) total += cpu;
+      return total;
+    },
+  };
+}
+
 export function redisServerCpu(connection: Redis): ServerCpu {
   let pid: number | null | undefined;
   return {

@@ -71,7 +71,13 @@ export async function armEach(ctx: EngineContext, events: readonly UserEvent[]):
     events.map((_, index) => index),
     (index) => (events[index] as UserEvent).userId,
   );
-  const windows = mapLimit([...byUser.values()], USERS_AT_ONCE, async (indexes) => {
+  // Every user of the group at once (the group is bounded: 500 track calls, or one import batch): a
+  // user's first events then reach the coalesced cancel, enqueue and decision statements together,
+  // one statement each, where lanes of a few users at a time drift apart and each send their own.
+  const users = [...byUser.values()].filter((indexes) =>
+    indexes.some((index) => (plans[index] as EventPlan).windows.length > 0),
+  );
+  const windows = mapLimit(users, users.length, async (indexes) => {
     for (const index of indexes) {
       const own = (plans[index] as EventPlan).windows;
       try {
@@ -209,9 +215,6 @@ async function reminderZones(ctx: EngineContext, plans: readonly EventPlan[]): P
   }
   return zones;
 }
-
-/** Users of one batch armed at once: enough to fill the coalesced statements, few enough to bound what waits. */
-const USERS_AT_ONCE = 100;
 
 /** Running, or scheduled with its start already come (the scheduler has not armed it yet: events are not lost meanwhile). */
 function isArmed(campaign: Campaign, now: Date): boolean {
