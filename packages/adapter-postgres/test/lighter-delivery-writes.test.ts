@@ -49,7 +49,7 @@ describe('lighter delivery writes (migration 016)', { timeout: 90_000 }, () => {
     );
     await insertDeliveries(1, 60, 'a');
 
-    expect(await migrate({ client: db })).toEqual({ applied: [16], version: 16 });
+    expect(await migrate({ client: db })).toEqual({ applied: [16, 17], version: 17 });
     const indexes = await query(
       `SELECT indexname FROM pg_indexes WHERE schemaname = 'herald' AND tablename = 'recipients'`,
     );

@@ -16,6 +16,7 @@ import browserTallies from './013-browser-tallies.js';
 import cheaperDeliveryWrites from './014-cheaper-delivery-writes.js';
 import latestEventsByTime from './015-latest-events-by-time.js';
 import lighterDeliveryWrites from './016-lighter-delivery-writes.js';
+import oneDeliveryInsertTrigger from './017-one-delivery-insert-trigger.js';
 
 export interface Migration {
   version: number;
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 14, name: 'cheaper-delivery-writes', statements: cheaperDeliveryWrites },
   { version: 15, name: 'latest-events-by-time', statements: latestEventsByTime },
   { version: 16, name: 'lighter-delivery-writes', statements: lighterDeliveryWrites },
+  { version: 17, name: 'one-delivery-insert-trigger', statements: oneDeliveryInsertTrigger },
 ];
 
 export interface MigrateResult {
