@@ -6,6 +6,7 @@ import { ConfigError } from '@herald/core';
 import pg from 'pg';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { MIGRATIONS, migrate, postgresStorage } from '../src/index.js';
+import { assertSupportedServer, MIN_SERVER_VERSION_NUM } from '../src/migrations/index.js';
 import { realPostgresUrl, testPool, uniqueSchema } from './helpers.js';
 
 // PGlite boots a WebAssembly Postgres (seconds; far more on a loaded CI box) and real-server
@@ -74,6 +75,22 @@ describe('migrate on PGlite', () => {
        WHERE schema_name NOT IN ('public', 'information_schema', 'herald') AND schema_name NOT LIKE 'pg\\_%'`,
     );
     expect(rows[0]?.n).toBe(0);
+  });
+});
+
+describe('the server version migrations need', () => {
+  it('refuses PostgreSQL 13 by name and version, and takes 14 and the servers the tests run on', async () => {
+    expect(() => assertSupportedServer({ num: '130016', version: '13.16 (Debian 13.16-0+deb11u1)' })).toThrow(
+      new ConfigError(
+        "Herald's Postgres adapter needs PostgreSQL 14 or newer; this server is 13.16 (Debian 13.16-0+deb11u1)",
+      ),
+    );
+    expect(() => assertSupportedServer({ num: '140000', version: '14.0' })).not.toThrow();
+    // Both servers the suite migrates (PGlite and the real one) report a version the check takes.
+    const db = new PGlite();
+    const { rows } = await db.query<{ num: string }>(`SELECT current_setting('server_version_num') AS num`);
+    await db.close();
+    expect(Number(rows[0]?.num)).toBeGreaterThanOrEqual(MIN_SERVER_VERSION_NUM);
   });
 });
 

@@ -1,3 +1,4 @@
+import { ConfigError } from '@herald/core';
 import type { SqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import storage from './001-storage.js';
@@ -61,6 +62,7 @@ export interface MigrateResult {
 export async function runMigrations(sql: SqlClient, schemaName: string): Promise<MigrateResult> {
   const schema = quoteSchema(schemaName);
   return sql.transaction(async (tx) => {
+    await requireServerVersion(tx);
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`herald.migrate:${schemaName}`]);
     await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await tx.query(
@@ -85,4 +87,24 @@ export async function runMigrations(sql: SqlClient, schemaName: string): Promise
     const version = Math.max(0, ...done, ...applied);
     return { applied, version };
   });
+}
+
+/** The oldest PostgreSQL the migrations run on: 017 uses `date_bin` (14). */
+export const MIN_SERVER_VERSION_NUM = 140000;
+
+/** Refuses an older server by name and version, before any statement could fail halfway with a bare SQL error. */
+async function requireServerVersion(tx: Pick<SqlClient, 'query'>): Promise<void> {
+  const { rows } = await tx.query<{ num: string; version: string }>(
+    `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version`,
+  );
+  if (rows[0]) assertSupportedServer(rows[0]);
+}
+
+/** Throws a ConfigError naming the server's version when it is older than the migrations need. */
+export function assertSupportedServer(server: { num: string; version: string }): void {
+  if (Number(server.num) < MIN_SERVER_VERSION_NUM) {
+    throw new ConfigError(
+      `Herald's Postgres adapter needs PostgreSQL 14 or newer; this server is ${server.version}`,
+    );
+  }
 }
