@@ -33,9 +33,10 @@
  *   PARTITION_STEPS=reads,writes,pages   what to measure after copying (default all three)
  */
 import { migrate, postgresStorage, type SqlClient, toSqlClient } from '@herald/adapter-postgres';
-import type { Profile, SegmentDefinition, UserEvent, UserId } from '@herald/core';
+import type { Profile, UserEvent, UserId } from '@herald/core';
 import pg from 'pg';
 import { generate } from './generate.js';
+import { SEGMENTS } from './segments.js';
 
 const url = process.env.HERALD_BENCH_PG_URL ?? process.env.HERALD_TEST_PG_URL;
 if (!url) throw new Error('Set HERALD_TEST_PG_URL');
@@ -57,56 +58,6 @@ const log = (line: string) => process.stderr.write(`partition-experiment ${line}
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const round1 = (value: number) => Math.round(value * 10) / 10;
 const scratchName = (partitions: number) => `partition_experiment_${partitions === 0 ? 'flat' : partitions}`;
-
-// The five segments of run.ts, in its order.
-const did = (name: string, days: number): SegmentDefinition => ({
-  type: 'did',
-  event: { name, where: [] },
-  window: { inLast: { amount: days, unit: 'days' } },
-});
-const SEGMENTS: Array<{ name: string; segment: SegmentDefinition }> = [
-  {
-    name: 'property equals',
-    segment: { type: 'property', condition: { op: 'eq', property: 'plan', value: 'pro' } },
-  },
-  {
-    name: 'did event in last 7 days at least 3 times',
-    segment: {
-      type: 'did',
-      event: { name: 'viewed', where: [] },
-      count: { op: 'atLeast', value: 3 },
-      window: { inLast: { amount: 7, unit: 'days' } },
-    },
-  },
-  {
-    name: 'did A but not B in 30 days',
-    segment: {
-      type: 'and',
-      of: [
-        did('added', 30),
-        {
-          type: 'didNot',
-          event: { name: 'charged', where: [] },
-          window: { inLast: { amount: 30, unit: 'days' } },
-        },
-      ],
-    },
-  },
-  {
-    name: 'property AND behaviour',
-    segment: {
-      type: 'and',
-      of: [
-        { type: 'property', condition: { op: 'eq', property: 'country', value: 'FR' } },
-        did('charged', 30),
-      ],
-    },
-  },
-  {
-    name: 'OR of three behaviours',
-    segment: { type: 'or', of: ['searched', 'shared', 'rated'].map((name) => did(name, 14)) },
-  },
-];
 
 /** One way of running a counting statement: its schema and the planner settings of its transaction. */
 interface Variant {

@@ -16,9 +16,10 @@
  * generation is timed separately and never counted in a ratio.
  */
 import { postgresStorage, type SqlClient, toSqlClient } from '@herald/adapter-postgres';
-import type { SegmentDefinition, UserId } from '@herald/core';
+import type { UserId } from '@herald/core';
 import pg from 'pg';
 import { generate } from './generate.js';
+import { SEGMENTS } from './segments.js';
 
 const url = process.env.HERALD_BENCH_PG_URL ?? process.env.HERALD_TEST_PG_URL;
 if (!url) throw new Error('Set HERALD_TEST_PG_URL (eval "$(bash scripts/services/postgres.sh start)")');
@@ -30,65 +31,6 @@ const FRESH = Boolean(process.env.BENCH_FRESH);
 const EXPLAIN = Boolean(process.env.BENCH_EXPLAIN);
 const schema = `bench_segments_${USERS}_${EVENTS}`;
 const NOW = new Date('2026-03-01T12:00:00Z');
-
-const SEGMENTS: Array<{ name: string; segment: SegmentDefinition }> = [
-  {
-    name: 'property equals',
-    segment: { type: 'property', condition: { op: 'eq', property: 'plan', value: 'pro' } },
-  },
-  {
-    name: 'did event in last 7 days at least 3 times',
-    segment: {
-      type: 'did',
-      event: { name: 'viewed', where: [] },
-      count: { op: 'atLeast', value: 3 },
-      window: { inLast: { amount: 7, unit: 'days' } },
-    },
-  },
-  {
-    name: 'did A but not B in 30 days',
-    segment: {
-      type: 'and',
-      of: [
-        {
-          type: 'did',
-          event: { name: 'added', where: [] },
-          window: { inLast: { amount: 30, unit: 'days' } },
-        },
-        {
-          type: 'didNot',
-          event: { name: 'charged', where: [] },
-          window: { inLast: { amount: 30, unit: 'days' } },
-        },
-      ],
-    },
-  },
-  {
-    name: 'property AND behaviour',
-    segment: {
-      type: 'and',
-      of: [
-        { type: 'property', condition: { op: 'eq', property: 'country', value: 'FR' } },
-        {
-          type: 'did',
-          event: { name: 'charged', where: [] },
-          window: { inLast: { amount: 30, unit: 'days' } },
-        },
-      ],
-    },
-  },
-  {
-    name: 'OR of three behaviours',
-    segment: {
-      type: 'or',
-      of: ['searched', 'shared', 'rated'].map((name) => ({
-        type: 'did' as const,
-        event: { name, where: [] },
-        window: { inLast: { amount: 14, unit: 'days' } },
-      })),
-    },
-  },
-];
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
