@@ -63,6 +63,14 @@ export interface RecipientUpdate {
   userId: UserId;
   state: RecipientState;
   reason: SkipReason | null;
+  /**
+   * The decision this transition out of `pending` records (sent, skipped, undeliverable). With it,
+   * the update applies only to a row still `pending`, and the row's new state and this decision are
+   * written together or not at all: a job that fails after settling its recipients can neither lose
+   * their decisions (its re-run finds nothing pending) nor double them (a second settle of the same
+   * row finds it moved and appends nothing).
+   */
+  decision?: Decision;
 }
 
 /** A service-worker report (viewed / clicked / closed), recorded once per reportId. */
@@ -268,6 +276,13 @@ export interface Storage {
    */
   insertRecipients(recipients: readonly Recipient[]): Promise<InsertedRecipients>;
   getRecipients(campaignId: CampaignId, occurrence: string, userIds: readonly UserId[]): Promise<Recipient[]>;
+  /**
+   * Sets each row's state and reason. An update with a `decision` applies only when the row is
+   * still `pending`, and then appends its decision in the same atomic step (one statement or
+   * transaction; for an in-process store, without awaiting between the two); on a row already moved
+   * it does nothing, so applying the same updates twice appends each decision once. An update
+   * without one applies to the row whatever its state.
+   */
   updateRecipients(updates: readonly RecipientUpdate[], now: Date): Promise<void>;
   /** Records final delivery outcomes; a second outcome for the same (campaign, occurrence, subscription) is ignored. */
   recordDeliveries(deliveries: readonly Delivery[]): Promise<void>;
