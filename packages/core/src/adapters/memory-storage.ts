@@ -386,7 +386,9 @@ export function memoryStorage(): Storage {
           () => new Map(),
         );
         if (occurrence.has(recipient.userId)) continue;
-        occurrence.set(recipient.userId, structuredClone(recipient));
+        const { decision, ...row } = recipient;
+        occurrence.set(recipient.userId, structuredClone(row));
+        if (decision !== undefined) appendDecision(decision);
         insertedUserIds.push(recipient.userId);
       }
       return { inserted: insertedUserIds.length, insertedUserIds };

@@ -23,6 +23,12 @@ import type {
 } from '../model/index.js';
 import type { PruneBatch } from './queue.js';
 
+/**
+ * A recipient row to insert. One inserted already decided (control, skipped) may carry the decision
+ * that records why: it is appended only if this row is new, in the same atomic step as the row.
+ */
+export type RecipientInsert = Recipient & { decision?: Decision };
+
 /** What `insertRecipients` wrote: the rows that were new. */
 export interface InsertedRecipients {
   inserted: number;
@@ -272,9 +278,10 @@ export interface Storage {
    * leaving those that already exist untouched. Many rows per statement.
    * Returns how many were new and their user ids (in no particular order): a
    * caller inserting one run's rows learns which of its users it admitted
-   * without reading them back.
+   * without reading them back. A row's `decision` is appended with it when, and only when, the row
+   * is new (one statement or transaction; in process, without awaiting between the two).
    */
-  insertRecipients(recipients: readonly Recipient[]): Promise<InsertedRecipients>;
+  insertRecipients(recipients: readonly RecipientInsert[]): Promise<InsertedRecipients>;
   getRecipients(campaignId: CampaignId, occurrence: string, userIds: readonly UserId[]): Promise<Recipient[]>;
   /**
    * Sets each row's state and reason. An update with a `decision` applies only when the row is

@@ -1346,6 +1346,23 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
         expect(first?.updatedAt).toEqual(at(HOUR));
       });
 
+      it('a row inserted with a decision appends it only if the row is new, once however often it is inserted', async () => {
+        const heldBack = decision('c1', 'o1', 'ann', MINUTE, 'control');
+        const rows = [
+          { ...recipient('c1', 'o1', 'ann', 'control', 'control'), decision: heldBack },
+          recipient('c1', 'o1', 'bob'),
+        ];
+        expect((await storage.insertRecipients(rows)).inserted).toBe(2);
+        const [again] = await Promise.all([storage.insertRecipients(rows), storage.insertRecipients(rows)]);
+        expect(again.inserted).toBe(0);
+        expect(await inspect.countRows('decisions')).toBe(1);
+        expect(await storage.listDecisions({ userId: uid('ann') })).toEqual([heldBack]);
+        // The decision is not part of the row.
+        expect(await storage.getRecipients(cid('c1'), 'o1', [uid('ann')])).toEqual([
+          recipient('c1', 'o1', 'ann', 'control', 'control'),
+        ]);
+      });
+
       it('pruneDecisions deletes decisions before the cutoff in bounded batches and keeps the rest in order', async () => {
         const old = [1, 2, 3].map((m) => decision('c1', 'o1', 'ann', m * MINUTE, 'delayed'));
         const kept = [

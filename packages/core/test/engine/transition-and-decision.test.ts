@@ -54,8 +54,8 @@ function storageFailingAfterSettle() {
 }
 
 describe('a recipient transition and its decision are one write', () => {
-  it('a job failing after settling its recipients loses no sent decision and doubles none', async () => {
-    const users = Array.from({ length: 6 }, (_, i) => UserId.parse(`user-${i}`));
+  it('a job failing after settling its recipients loses no sent or control decision and doubles none', async () => {
+    const users = Array.from({ length: 12 }, (_, i) => UserId.parse(`user-${i}`));
     const { storage, faults } = storageFailingAfterSettle();
     const clock = fakeClock('2026-03-01T09:00:00Z');
     const herald = createHerald({
@@ -78,7 +78,10 @@ describe('a recipient transition and its decision are one write', () => {
       when: { schedule: { type: 'once', at: DUE } },
       who: { segment: { type: 'all' } },
       what: { title: 'Hello', deeplink: 'https://shop.example.com/' },
-      setup: { conversion: { event: { name: 'Charged' }, windowHours: 24, revenueProperty: 'amount' } },
+      setup: {
+        controlGroupPercent: 50,
+        conversion: { event: { name: 'Charged' }, windowHours: 24, revenueProperty: 'amount' },
+      },
     });
     await herald.campaigns.schedule(campaign.id);
     await clock.set(DUE);
@@ -89,19 +92,31 @@ describe('a recipient transition and its decision are one write', () => {
     await herald.tick();
 
     const stats = await herald.campaigns.stats(campaign.id);
-    expect(stats.sent).toBe(users.length);
     expect(stats.pending).toBe(0);
+    // Each user has exactly one decision: sent, or control for those held back (inserted with theirs).
+    const outcomes = new Map<UserId, string[]>();
     for (const userId of users) {
       const decisions = await storage.listDecisions({ userId, campaignId: campaign.id });
-      expect(decisions.map((decision) => decision.outcome)).toEqual(['sent']);
+      outcomes.set(
+        userId,
+        decisions.map((decision) => decision.outcome),
+      );
     }
+    const sentTo = users.filter((userId) => outcomes.get(userId)?.[0] === 'sent');
+    const control = users.filter((userId) => outcomes.get(userId)?.[0] === 'control');
+    expect(sentTo.length).toBeGreaterThan(0);
+    expect(control.length).toBeGreaterThan(0);
+    expect(sentTo.length + control.length).toBe(users.length);
+    for (const userId of users) expect(outcomes.get(userId)).toHaveLength(1);
+    expect(stats.sent).toBe(sentTo.length);
     // Last-touch attribution reads the sent decisions: every purchase after the message is the campaign's.
     await clock.advance(60 * 60_000);
     for (const userId of users) {
       await herald.events.track({ userId, name: 'Charged', properties: { amount: 10 } });
     }
     const { conversions } = await herald.campaigns.stats(campaign.id);
-    expect(conversions.recipients).toMatchObject({ conversions: users.length, revenue: 10 * users.length });
+    expect(conversions.recipients).toMatchObject({ conversions: sentTo.length, revenue: 10 * sentTo.length });
+    expect(conversions.control).toMatchObject({ conversions: control.length, revenue: 10 * control.length });
     await herald.stop();
   });
 });
