@@ -2,8 +2,9 @@ import type { Campaign, Decision, DecisionOutcome, JsonValue, UserId } from '../
 import type { EngineContext } from './context.js';
 
 /**
- * Builds the decisions of one job; collects those that are not a recipient's transition and writes them in one call (`write`: the storage's, or
- * `ctx.coalesced.appendDecisions` where concurrent calls share the statement).
+ * Builds the decisions of one job. Those that move no recipient row are collected and written in one
+ * call (`write`: the storage's, or `ctx.coalesced.appendDecisions` where concurrent calls share the
+ * statement); the others go with their row's update or insert.
  */
 export function decisionLog(
   ctx: EngineContext,
@@ -33,9 +34,9 @@ export function decisionLog(
   return {
     decision,
     /**
-     * Queues a decision that moves no recipient row out of `pending` (delayed, cancelled, filtered,
-     * a row inserted as control): one that does travels with its `RecipientUpdate` instead, so the
-     * row's new state and its decision are one write.
+     * Queues a decision that moves no recipient row (delayed, cancelled, filtered): one that does
+     * travels with its `RecipientUpdate` or `RecipientInsert` instead, so the row and its decision
+     * are one write.
      */
     add(
       userId: UserId,

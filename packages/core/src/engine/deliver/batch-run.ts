@@ -22,8 +22,8 @@ export interface BatchRun {
   /** A live campaign's triggering event: read by templates, carried into retries. */
   event: TriggerEvent | undefined;
   /**
-   * Builds the job's decisions; those that are no transition out of `pending` (delayed, control)
-   * are written in one call when the job ends, the others with their recipient's update.
+   * Builds the job's decisions; those that move no recipient row (delayed) are written in one call
+   * when the job ends, the others with their recipient's row.
    */
   log: DecisionLog;
 }
@@ -36,17 +36,24 @@ export interface Send {
 }
 
 /**
- * A pending recipient row of this run's occurrence moved to its final state, with the decision
- * that records why: the storage writes both together, and neither if another job moved the row first.
+ * A pending recipient row of this run's occurrence (the decision's user) moved to its final state,
+ * with the decision that records why: the storage writes both together, and neither if another job
+ * moved the row first.
  */
 export function recipientUpdate(
   run: BatchRun,
-  userId: UserId,
   state: RecipientUpdate['state'],
   reason: RecipientUpdate['reason'],
   decision: Decision,
 ): RecipientUpdate {
-  return { campaignId: run.campaign.id, occurrence: run.occurrence, userId, state, reason, decision };
+  return {
+    campaignId: run.campaign.id,
+    occurrence: run.occurrence,
+    userId: decision.userId,
+    state,
+    reason,
+    decision,
+  };
 }
 
 /**

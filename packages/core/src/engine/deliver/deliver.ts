@@ -197,7 +197,6 @@ async function skip(run: BatchRun, userIds: readonly UserId[], reason: SkipReaso
     userIds.map((userId) =>
       recipientUpdate(
         run,
-        userId,
         'skipped',
         reason,
         log.decision(userId, 'skipped', reason, { at: now.toISOString() }),

@@ -21,9 +21,7 @@ function batchVerdicts(run: BatchRun) {
   const skips: RecipientUpdate[] = [];
   const delays = new Map<number, UserId[]>();
   const skip = (userId: UserId, reason: SkipReason, facts: Facts = {}) => {
-    skips.push(
-      recipientUpdate(run, userId, 'skipped', reason, log.decision(userId, 'skipped', reason, facts)),
-    );
+    skips.push(recipientUpdate(run, 'skipped', reason, log.decision(userId, 'skipped', reason, facts)));
   };
   const delay = (userId: UserId, until: Date, why: string, facts: Facts) => {
     const late = lateReason(campaign, until, dueAt);

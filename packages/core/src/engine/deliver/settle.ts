@@ -42,7 +42,6 @@ export async function settleRecipients(
       updates.push(
         recipientUpdate(
           run,
-          userId,
           'delivered',
           null,
           log.decision(userId, 'sent', null, { ...factsOf.get(userId), outcomes }),
@@ -55,18 +54,12 @@ export async function settleRecipients(
     const open = (subscriptionsOf.get(userId) ?? []).filter((subscription) => !finalIds.has(subscription.id));
     if (open.length === 0 && unsentAs !== null) {
       updates.push(
-        recipientUpdate(
-          run,
-          userId,
-          'skipped',
-          unsentAs,
-          log.decision(userId, 'skipped', unsentAs, { outcomes }),
-        ),
+        recipientUpdate(run, 'skipped', unsentAs, log.decision(userId, 'skipped', unsentAs, { outcomes })),
       );
       result.skipped.push(userId);
     } else if (open.length === 0) {
       const decision = log.decision(userId, 'undeliverable', done[0]?.reason ?? null, { outcomes });
-      updates.push(recipientUpdate(run, userId, 'undeliverable', null, decision));
+      updates.push(recipientUpdate(run, 'undeliverable', null, decision));
       result.undeliverable.push(userId);
     }
   }
