@@ -1,9 +1,11 @@
 import type {
   CampaignId,
+  Decision,
   Delivery,
   InsertedRecipients,
   Interaction,
   Recipient,
+  RecipientInsert,
   RecipientUpdate,
   StoredCampaignTallies,
   UserId,
@@ -71,6 +73,17 @@ const toDelivery = (row: DeliveryRow): Delivery =>
     browser: row.browser === null ? null : { name: row.browser, target: row.browser_target },
   });
 
+/** A decision as a JSON row for `jsonb_to_record`, written with the recipient transition it records. */
+const decisionRow = (decision: Decision) => ({
+  campaign_id: decision.campaignId,
+  occurrence: decision.occurrence,
+  user_id: decision.userId,
+  at: iso(decision.at),
+  outcome: decision.outcome,
+  reason: decision.reason,
+  facts: decision.facts,
+});
+
 /**
  * Per-recipient decisions, per-subscription outcomes and reports (recorded,
  * and read back as a user's history). Batches
@@ -81,7 +94,7 @@ const toDelivery = (row: DeliveryRow): Delivery =>
  */
 export function outcomes(sql: SqlClient, schema: string) {
   return {
-    async insertRecipients(recipients: readonly Recipient[]): Promise<InsertedRecipients> {
+    async insertRecipients(recipients: readonly RecipientInsert[]): Promise<InsertedRecipients> {
       if (recipients.length === 0) return { inserted: 0, insertedUserIds: [] };
       const rows = recipients.map((recipient) => ({
         campaign_id: recipient.campaignId,
@@ -91,15 +104,32 @@ export function outcomes(sql: SqlClient, schema: string) {
         reason: recipient.reason,
         created_at: iso(recipient.createdAt),
         updated_at: iso(recipient.updatedAt),
+        decision: recipient.decision === undefined ? null : decisionRow(recipient.decision),
       }));
       // The new rows' user ids as one array value, not a row each: a batch of thousands stays one small result.
+      // A row's decision goes in with it, in the same statement, only if the row is new (RETURNING).
+      const decided = rows.some((row) => row.decision !== null);
       const result = await sql.query<{ users: UserId[] }>(
-        `WITH added AS (
+        `WITH r AS (
+           SELECT * FROM ROWS FROM (jsonb_to_recordset($1::text::jsonb) AS (campaign_id text, occurrence text,
+             user_id text, state text, reason text, created_at timestamptz, updated_at timestamptz, decision jsonb))
+             WITH ORDINALITY AS r(campaign_id, occurrence, user_id, state, reason, created_at, updated_at, decision, ord)),
+         added AS (
            INSERT INTO ${schema}.recipients (campaign_id, occurrence, user_id, state, reason, created_at, updated_at)
-           SELECT campaign_id, occurrence, user_id, state, reason, created_at, updated_at
-           FROM jsonb_to_recordset($1::text::jsonb) AS r(campaign_id text, occurrence text, user_id text, state text,
-             reason text, created_at timestamptz, updated_at timestamptz)
-           ON CONFLICT DO NOTHING RETURNING user_id)
+           SELECT campaign_id, occurrence, user_id, state, reason, created_at, updated_at FROM r
+           ON CONFLICT DO NOTHING RETURNING campaign_id, occurrence, user_id)${
+             decided
+               ? `,
+         logged AS (
+           INSERT INTO ${schema}.decisions (campaign_id, occurrence, user_id, at, outcome, reason, facts)
+           SELECT d.campaign_id, d.occurrence, d.user_id, d.at, d.outcome, d.reason, d.facts
+           FROM added JOIN r USING (campaign_id, occurrence, user_id)
+             CROSS JOIN LATERAL jsonb_to_record(r.decision) AS d(campaign_id text, occurrence text, user_id text,
+               at timestamptz, outcome text, reason text, facts jsonb)
+           WHERE r.decision IS NOT NULL
+           ORDER BY r.ord)`
+               : ''
+           }
          SELECT coalesce(array_agg(user_id), '{}') AS users FROM added`,
         [JSON.stringify(rows)],
       );
@@ -141,11 +171,30 @@ export function outcomes(sql: SqlClient, schema: string) {
         user_id: update.userId,
         state: update.state,
         reason: update.reason,
+        decision: update.decision === undefined ? null : decisionRow(update.decision),
       }));
+      // The transitions and their decisions in one statement, so they commit together or not at all.
+      // A row with a decision moves only while it is pending; the decision goes in only for a row the
+      // UPDATE moved (RETURNING). Exactly once under concurrency: of two jobs settling the same row,
+      // the second's UPDATE waits for the first's row lock, then (READ COMMITTED) re-checks
+      // `state = 'pending'` on the committed row, finds it moved and neither updates nor appends.
       await sql.query(
-        `UPDATE ${schema}.recipients t SET state = u.state, reason = u.reason, updated_at = $2::timestamptz
-         FROM jsonb_to_recordset($1::text::jsonb) AS u(campaign_id text, occurrence text, user_id text, state text, reason text)
-         WHERE t.campaign_id = u.campaign_id AND t.occurrence = u.occurrence AND t.user_id = u.user_id`,
+        `WITH u AS (
+           SELECT * FROM ROWS FROM (jsonb_to_recordset($1::text::jsonb) AS (campaign_id text, occurrence text,
+             user_id text, state text, reason text, decision jsonb))
+             WITH ORDINALITY AS u(campaign_id, occurrence, user_id, state, reason, decision, ord)),
+         moved AS (
+           UPDATE ${schema}.recipients t SET state = u.state, reason = u.reason, updated_at = $2::timestamptz
+           FROM u
+           WHERE t.campaign_id = u.campaign_id AND t.occurrence = u.occurrence AND t.user_id = u.user_id
+             AND (u.decision IS NULL OR t.state = 'pending')
+           RETURNING u.ord, u.decision)
+         INSERT INTO ${schema}.decisions (campaign_id, occurrence, user_id, at, outcome, reason, facts)
+         SELECT d.campaign_id, d.occurrence, d.user_id, d.at, d.outcome, d.reason, d.facts
+         FROM moved CROSS JOIN LATERAL jsonb_to_record(moved.decision) AS d(campaign_id text, occurrence text,
+           user_id text, at timestamptz, outcome text, reason text, facts jsonb)
+         WHERE moved.decision IS NOT NULL
+         ORDER BY moved.ord`,
         [JSON.stringify(rows), iso(now)],
       );
     },

@@ -153,6 +153,12 @@ export function memoryStorage(): Storage {
       read(UserEvent, 'events', String(position), tables.events[position]),
     );
 
+  /** Appends one decision to the log and its user's index (`appendDecisions`, and a transition's own). */
+  const appendDecision = (decision: Decision): void => {
+    const position = tables.decisions.push(structuredClone(decision)) - 1;
+    entry(tables.decisionsByUser, decision.userId, () => []).push(position);
+  };
+
   /** A profile with what the segment reads of the user's events and subscriptions. */
   const subjectOf = (profile: Profile, reads: SegmentReads): SegmentSubject => ({
     profile,
@@ -380,7 +386,9 @@ export function memoryStorage(): Storage {
           () => new Map(),
         );
         if (occurrence.has(recipient.userId)) continue;
-        occurrence.set(recipient.userId, structuredClone(recipient));
+        const { decision, ...row } = recipient;
+        occurrence.set(recipient.userId, structuredClone(row));
+        if (decision !== undefined) appendDecision(decision);
         insertedUserIds.push(recipient.userId);
       }
       return { inserted: insertedUserIds.length, insertedUserIds };
@@ -398,6 +406,9 @@ export function memoryStorage(): Storage {
         const rows = tables.recipients.get(update.campaignId)?.get(update.occurrence);
         const row = rows?.get(update.userId);
         if (rows === undefined || row === undefined) continue;
+        // A transition that records a decision happens once: a row another job moved keeps its state.
+        if (update.decision !== undefined && row.state !== 'pending') continue;
+        if (update.decision !== undefined) appendDecision(update.decision);
         rows.set(update.userId, {
           ...row,
           state: update.state,
@@ -463,10 +474,7 @@ export function memoryStorage(): Storage {
     },
 
     async appendDecisions(decisions) {
-      for (const decision of decisions) {
-        const position = tables.decisions.push(structuredClone(decision)) - 1;
-        entry(tables.decisionsByUser, decision.userId, () => []).push(position);
-      }
+      for (const decision of decisions) appendDecision(decision);
     },
     async listDecisions({ userId, campaignId, since }) {
       // The sort is stable: decisions of the same instant stay in append order.

@@ -23,6 +23,12 @@ import type {
 } from '../model/index.js';
 import type { PruneBatch } from './queue.js';
 
+/**
+ * A recipient row to insert. One inserted already decided (control, skipped) may carry the decision
+ * that records why: it is appended only if this row is new, in the same atomic step as the row.
+ */
+export type RecipientInsert = Recipient & { decision?: Decision };
+
 /** What `insertRecipients` wrote: the rows that were new. */
 export interface InsertedRecipients {
   inserted: number;
@@ -63,6 +69,14 @@ export interface RecipientUpdate {
   userId: UserId;
   state: RecipientState;
   reason: SkipReason | null;
+  /**
+   * The decision this transition out of `pending` records (sent, skipped, undeliverable). With it,
+   * the update applies only to a row still `pending`, and the row's new state and this decision are
+   * written together or not at all: a job that fails after settling its recipients can neither lose
+   * their decisions (its re-run finds nothing pending) nor double them (a second settle of the same
+   * row finds it moved and appends nothing).
+   */
+  decision?: Decision;
 }
 
 /** A service-worker report (viewed / clicked / closed), recorded once per reportId. */
@@ -264,10 +278,18 @@ export interface Storage {
    * leaving those that already exist untouched. Many rows per statement.
    * Returns how many were new and their user ids (in no particular order): a
    * caller inserting one run's rows learns which of its users it admitted
-   * without reading them back.
+   * without reading them back. A row's `decision` is appended with it when, and only when, the row
+   * is new (one statement or transaction; in process, without awaiting between the two).
    */
-  insertRecipients(recipients: readonly Recipient[]): Promise<InsertedRecipients>;
+  insertRecipients(recipients: readonly RecipientInsert[]): Promise<InsertedRecipients>;
   getRecipients(campaignId: CampaignId, occurrence: string, userIds: readonly UserId[]): Promise<Recipient[]>;
+  /**
+   * Sets each row's state and reason. An update with a `decision` applies only when the row is
+   * still `pending`, and then appends its decision in the same atomic step (one statement or
+   * transaction; for an in-process store, without awaiting between the two); on a row already moved
+   * it does nothing, so applying the same updates twice appends each decision once. An update
+   * without one applies to the row whatever its state.
+   */
   updateRecipients(updates: readonly RecipientUpdate[], now: Date): Promise<void>;
   /** Records final delivery outcomes; a second outcome for the same (campaign, occurrence, subscription) is ignored. */
   recordDeliveries(deliveries: readonly Delivery[]): Promise<void>;

@@ -9,7 +9,7 @@ import {
   type Subscription,
   type UserId,
 } from '../model/index.js';
-import type { Interaction, Storage } from '../ports/storage.js';
+import type { Interaction, RecipientUpdate, Storage } from '../ports/storage.js';
 import { evaluateSegment } from '../segments/evaluate.js';
 import {
   at,
@@ -1269,6 +1269,97 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
         expect((await storage.listDecisions({ userId: uid('ann') })).map((d) => d.outcome)).toEqual([
           'delayed',
           'sent',
+        ]);
+      });
+
+      /** A transition out of pending, with the decision it records. */
+      const settled = (u: string, state: RecipientUpdate['state'], recorded: Decision): RecipientUpdate => ({
+        campaignId: cid('c1'),
+        occurrence: 'o1',
+        userId: uid(u),
+        state,
+        reason: state === 'skipped' ? 'capped' : null,
+        decision: recorded,
+      });
+
+      it('an update with a decision appends it with the transition, only for a row that was pending', async () => {
+        await storage.insertRecipients([
+          recipient('c1', 'o1', 'ann'),
+          recipient('c1', 'o1', 'bob'),
+          recipient('c1', 'o1', 'cid', 'control', 'control'),
+        ]);
+        await storage.insertRecipients([recipient('c1', 'o1', 'dan', 'skipped', 'capped')]);
+        const sentAnn = decision('c1', 'o1', 'ann', MINUTE, 'sent');
+        const skippedBob = decision('c1', 'o1', 'bob', MINUTE, 'skipped');
+        await storage.updateRecipients(
+          [
+            settled('ann', 'delivered', sentAnn),
+            settled('bob', 'skipped', skippedBob),
+            // Rows no longer pending (control, already skipped) keep their state and get no decision.
+            settled('cid', 'delivered', decision('c1', 'o1', 'cid', MINUTE, 'sent')),
+            settled('dan', 'delivered', decision('c1', 'o1', 'dan', MINUTE, 'sent')),
+            // No row: nothing is created, nothing appended.
+            settled('ghost', 'delivered', decision('c1', 'o1', 'ghost', MINUTE, 'sent')),
+          ],
+          at(HOUR),
+        );
+        expect(await inspect.recipientState('c1', 'o1', 'ann')).toEqual({ state: 'delivered', reason: null });
+        expect(await inspect.recipientState('c1', 'o1', 'bob')).toEqual({
+          state: 'skipped',
+          reason: 'capped',
+        });
+        expect(await inspect.recipientState('c1', 'o1', 'cid')).toEqual({
+          state: 'control',
+          reason: 'control',
+        });
+        expect(await inspect.recipientState('c1', 'o1', 'dan')).toEqual({
+          state: 'skipped',
+          reason: 'capped',
+        });
+        expect(await inspect.recipientState('c1', 'o1', 'ghost')).toBeNull();
+        expect(await inspect.countRows('decisions')).toBe(2);
+        expect(await storage.listDecisions({ userId: uid('ann') })).toEqual([sentAnn]);
+        expect(await storage.listDecisions({ userId: uid('bob') })).toEqual([skippedBob]);
+        expect(await storage.listDecisions({ userId: uid('cid') })).toEqual([]);
+        expect(await storage.listDecisions({ userId: uid('dan') })).toEqual([]);
+      });
+
+      it('the same updates with decisions applied twice, or by two jobs at once, append each decision once', async () => {
+        const users = Array.from({ length: 40 }, (_, i) => `u${pad(i)}`);
+        await storage.insertRecipients(users.map((u) => recipient('c1', 'o1', u)));
+        const updates = users.map((u) => settled(u, 'delivered', decision('c1', 'o1', u, MINUTE, 'sent')));
+        // Two jobs settling the same rows concurrently (a re-run racing its first run), then once more.
+        await Promise.all([
+          storage.updateRecipients(updates, at(HOUR)),
+          storage.updateRecipients(updates, at(HOUR)),
+        ]);
+        await storage.updateRecipients(updates, at(2 * HOUR));
+        expect(await inspect.countRows('decisions')).toBe(users.length);
+        for (const u of [users[0], users[39]] as string[]) {
+          expect(await storage.listDecisions({ userId: uid(u) })).toEqual([
+            decision('c1', 'o1', u, MINUTE, 'sent'),
+          ]);
+          expect(await inspect.recipientState('c1', 'o1', u)).toEqual({ state: 'delivered', reason: null });
+        }
+        // The row's updatedAt is the transition's: the later no-op did not touch it.
+        const [first] = await storage.getRecipients(cid('c1'), 'o1', [uid(users[0] as string)]);
+        expect(first?.updatedAt).toEqual(at(HOUR));
+      });
+
+      it('a row inserted with a decision appends it only if the row is new, once however often it is inserted', async () => {
+        const heldBack = decision('c1', 'o1', 'ann', MINUTE, 'control');
+        const rows = [
+          { ...recipient('c1', 'o1', 'ann', 'control', 'control'), decision: heldBack },
+          recipient('c1', 'o1', 'bob'),
+        ];
+        expect((await storage.insertRecipients(rows)).inserted).toBe(2);
+        const [again] = await Promise.all([storage.insertRecipients(rows), storage.insertRecipients(rows)]);
+        expect(again.inserted).toBe(0);
+        expect(await inspect.countRows('decisions')).toBe(1);
+        expect(await storage.listDecisions({ userId: uid('ann') })).toEqual([heldBack]);
+        // The decision is not part of the row.
+        expect(await storage.getRecipients(cid('c1'), 'o1', [uid('ann')])).toEqual([
+          recipient('c1', 'o1', 'ann', 'control', 'control'),
         ]);
       });
 

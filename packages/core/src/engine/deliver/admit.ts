@@ -1,4 +1,5 @@
-import type { Recipient, UserId } from '../../model/index.js';
+import type { UserId } from '../../model/index.js';
+import type { RecipientInsert } from '../../ports/index.js';
 import type { BatchRun } from './batch-run.js';
 import { inControlGroup } from './gates/control-group.js';
 
@@ -16,31 +17,26 @@ export interface Admitted {
 }
 
 /**
- * Inserts the batch's recipient rows (control-group members as `control`);
+ * Inserts the batch's recipient rows (control-group members as `control`,
+ * with their decision);
  * returns the users still pending. Insert-if-absent per (campaign,
  * occurrence, user) is what makes a re-run of the job send nothing twice.
  */
 export async function admitRecipients(run: BatchRun, userIds: readonly UserId[]): Promise<Admitted> {
   const { ctx, campaign, occurrence, now, log } = run;
-  const rows = [...new Set(userIds)].map(
-    (userId): Recipient => ({
-      campaignId: campaign.id,
-      occurrence,
-      userId,
-      ...(inControlGroup(campaign.id, userId, campaign.setup.controlGroupPercent)
-        ? { state: 'control', reason: 'control' }
-        : { state: 'pending', reason: null }),
-      createdAt: now,
-      updatedAt: now,
-    }),
-  );
+  const rows = [...new Set(userIds)].map((userId): RecipientInsert => {
+    const base = { campaignId: campaign.id, occurrence, userId, createdAt: now, updatedAt: now };
+    if (!inControlGroup(campaign.id, userId, campaign.setup.controlGroupPercent)) {
+      return { ...base, state: 'pending', reason: null };
+    }
+    // Held back: the row and its decision are written together, only by the job that adds the row.
+    const decision = log.decision(userId, 'control', 'control', {
+      percent: campaign.setup.controlGroupPercent,
+    });
+    return { ...base, state: 'control', reason: 'control', decision };
+  });
   // One statement on a first run: the insert says which rows it added, so nothing is read before or after.
   const added = new Set((await ctx.storage.insertRecipients(rows)).insertedUserIds);
-  for (const row of rows) {
-    if (row.state === 'control' && added.has(row.userId)) {
-      log.add(row.userId, 'control', 'control', { percent: campaign.setup.controlGroupPercent });
-    }
-  }
   // Every row went in: their states are the ones just written, and reading them back would say the same.
   if (added.size === rows.length) {
     return { pending: rows.filter((row) => row.state === 'pending').map((row) => row.userId), fresh: true };

@@ -1,4 +1,4 @@
-import type { Campaign, Delivery, Subscription, UserId } from '../../model/index.js';
+import type { Campaign, Decision, Delivery, Subscription, UserId } from '../../model/index.js';
 import type { RecipientUpdate } from '../../ports/index.js';
 import { browserOf } from '../browsers.js';
 import type { EngineContext } from '../context.js';
@@ -21,7 +21,10 @@ export interface BatchRun {
   now: Date;
   /** A live campaign's triggering event: read by templates, carried into retries. */
   event: TriggerEvent | undefined;
-  /** The job's decisions, written in one call when the job ends. */
+  /**
+   * Builds the job's decisions; those that move no recipient row (delayed) are written in one call
+   * when the job ends, the others with their recipient's row.
+   */
   log: DecisionLog;
 }
 
@@ -32,14 +35,25 @@ export interface Send {
   message: RenderedMessage;
 }
 
-/** A change of one recipient row of this run's occurrence. */
+/**
+ * A pending recipient row of this run's occurrence (the decision's user) moved to its final state,
+ * with the decision that records why: the storage writes both together, and neither if another job
+ * moved the row first.
+ */
 export function recipientUpdate(
   run: BatchRun,
-  userId: UserId,
   state: RecipientUpdate['state'],
   reason: RecipientUpdate['reason'],
+  decision: Decision,
 ): RecipientUpdate {
-  return { campaignId: run.campaign.id, occurrence: run.occurrence, userId, state, reason };
+  return {
+    campaignId: run.campaign.id,
+    occurrence: run.occurrence,
+    userId: decision.userId,
+    state,
+    reason,
+    decision,
+  };
 }
 
 /**

@@ -194,10 +194,16 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
 async function skip(run: BatchRun, userIds: readonly UserId[], reason: SkipReason): Promise<void> {
   const { ctx, now, log } = run;
   await ctx.storage.updateRecipients(
-    userIds.map((userId) => recipientUpdate(run, userId, 'skipped', reason)),
+    userIds.map((userId) =>
+      recipientUpdate(
+        run,
+        'skipped',
+        reason,
+        log.decision(userId, 'skipped', reason, { at: now.toISOString() }),
+      ),
+    ),
     now,
   );
-  for (const userId of userIds) log.add(userId, 'skipped', reason, { at: now.toISOString() });
 }
 
 function unique<T>(items: readonly T[]): T[] {

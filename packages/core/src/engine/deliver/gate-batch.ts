@@ -13,15 +13,15 @@ type ZoneFactsAt = ReturnType<typeof zoneFactsAt>;
 
 /**
  * The verdicts a batch reaches on users that will not be sent now: skips
- * (written in one call) and delays (re-queued by due instant), each logged.
+ * (written in one call, each with its decision) and delays (re-queued by
+ * due instant, logged: the row stays pending).
  */
 function batchVerdicts(run: BatchRun) {
   const { campaign, dueAt, log } = run;
   const skips: RecipientUpdate[] = [];
   const delays = new Map<number, UserId[]>();
   const skip = (userId: UserId, reason: SkipReason, facts: Facts = {}) => {
-    skips.push(recipientUpdate(run, userId, 'skipped', reason));
-    log.add(userId, 'skipped', reason, facts);
+    skips.push(recipientUpdate(run, 'skipped', reason, log.decision(userId, 'skipped', reason, facts)));
   };
   const delay = (userId: UserId, until: Date, why: string, facts: Facts) => {
     const late = lateReason(campaign, until, dueAt);

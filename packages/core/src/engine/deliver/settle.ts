@@ -8,7 +8,9 @@ import { type BatchRun, recipientUpdate } from './batch-run.js';
  * the message, or undeliverable once every subscription has a final outcome
  * and none was sent; with `unsentAs` (a retry the TTL or the campaign's
  * window no longer allows), skipped for that reason instead. Each
- * transition out of pending is logged once.
+ * transition out of pending is written with its decision, in one call: a
+ * job that fails after it cannot lose them, and a second settle of a row
+ * already moved appends nothing.
  */
 export async function settleRecipients(
   run: BatchRun,
@@ -37,20 +39,27 @@ export async function settleRecipients(
     const done = deliveriesOf.get(userId) ?? [];
     const outcomes = done.map((d) => `${d.status}${d.statusCode === null ? '' : ` ${d.statusCode}`}`);
     if (wasSent(userId)) {
-      updates.push(recipientUpdate(run, userId, 'delivered', null));
-      log.add(userId, 'sent', null, { ...factsOf.get(userId), outcomes });
+      updates.push(
+        recipientUpdate(
+          run,
+          'delivered',
+          null,
+          log.decision(userId, 'sent', null, { ...factsOf.get(userId), outcomes }),
+        ),
+      );
       result.delivered.push(userId);
       continue;
     }
     const finalIds = new Set(done.map((d) => d.subscriptionId));
     const open = (subscriptionsOf.get(userId) ?? []).filter((subscription) => !finalIds.has(subscription.id));
     if (open.length === 0 && unsentAs !== null) {
-      updates.push(recipientUpdate(run, userId, 'skipped', unsentAs));
-      log.add(userId, 'skipped', unsentAs, { outcomes });
+      updates.push(
+        recipientUpdate(run, 'skipped', unsentAs, log.decision(userId, 'skipped', unsentAs, { outcomes })),
+      );
       result.skipped.push(userId);
     } else if (open.length === 0) {
-      updates.push(recipientUpdate(run, userId, 'undeliverable', null));
-      log.add(userId, 'undeliverable', done[0]?.reason ?? null, { outcomes });
+      const decision = log.decision(userId, 'undeliverable', done[0]?.reason ?? null, { outcomes });
+      updates.push(recipientUpdate(run, 'undeliverable', null, decision));
       result.undeliverable.push(userId);
     }
   }

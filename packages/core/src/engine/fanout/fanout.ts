@@ -1,5 +1,5 @@
-import type { Campaign, Recipient, UserId } from '../../model/index.js';
-import type { JobInput } from '../../ports/index.js';
+import type { Campaign, UserId } from '../../model/index.js';
+import type { JobInput, RecipientInsert } from '../../ports/index.js';
 import type { EngineContext } from '../context.js';
 import { decisionLog } from '../decisions.js';
 import { type AudiencePageJob, JobName, type JobResult, retryWhilePaused } from '../jobs.js';
@@ -121,8 +121,10 @@ async function skipPassed(
   profiles: Map<UserId, { timezone?: string | undefined }>,
 ): Promise<void> {
   const { ctx, campaign, occurrence, now } = page;
+  const log = decisionLog(ctx, campaign, occurrence);
+  // Each row goes in with its decision, both only if the row is new: a user already there was decided before.
   const rows = userIds.map(
-    (userId): Recipient => ({
+    (userId): RecipientInsert => ({
       campaignId: campaign.id,
       occurrence,
       userId,
@@ -130,19 +132,13 @@ async function skipPassed(
       reason: 'time-passed',
       createdAt: now,
       updatedAt: now,
+      decision: log.decision(userId, 'skipped', 'time-passed', {
+        zone: zoneOf(campaign, profiles.get(userId)?.timezone),
+        ifPassed: 'skip',
+      }),
     }),
   );
-  // Only the rows this call added are logged: a user already there was decided (and logged) before.
-  const added = new Set((await ctx.storage.insertRecipients(rows)).insertedUserIds);
-  const log = decisionLog(ctx, campaign, occurrence);
-  for (const userId of userIds) {
-    if (!added.has(userId)) continue;
-    log.add(userId, 'skipped', 'time-passed', {
-      zone: zoneOf(campaign, profiles.get(userId)?.timezone),
-      ifPassed: 'skip',
-    });
-  }
-  await log.flush();
+  await ctx.storage.insertRecipients(rows);
 }
 
 /** The whole audience of the last occurrence is queued: a campaign with nothing left to schedule is complete. */
