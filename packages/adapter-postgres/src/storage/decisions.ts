@@ -13,21 +13,24 @@ interface DecisionRow {
   facts: unknown;
 }
 
+/** A decision as a JSON row for `jsonb_to_recordset` / `jsonb_to_record`. */
+export const decisionRow = (decision: Decision) => ({
+  campaign_id: decision.campaignId,
+  occurrence: decision.occurrence,
+  user_id: decision.userId,
+  at: iso(decision.at),
+  outcome: decision.outcome,
+  reason: decision.reason,
+  facts: decision.facts,
+});
+
 /** The decision log: why each recipient was sent, skipped or held back, appended and read back per user. */
 export function decisionLog(sql: SqlClient, schema: string) {
   return {
     /** A log: every decision is a new row, in one statement; the identity keeps append order. */
     async appendDecisions(decisions: readonly Decision[]): Promise<void> {
       if (decisions.length === 0) return;
-      const rows = decisions.map((decision) => ({
-        campaign_id: decision.campaignId,
-        occurrence: decision.occurrence,
-        user_id: decision.userId,
-        at: iso(decision.at),
-        outcome: decision.outcome,
-        reason: decision.reason,
-        facts: decision.facts,
-      }));
+      const rows = decisions.map(decisionRow);
       await sql.query(
         `INSERT INTO ${schema}.decisions (campaign_id, occurrence, user_id, at, outcome, reason, facts)
          SELECT r.campaign_id, r.occurrence, r.user_id, r.at, r.outcome, r.reason, r.facts

@@ -1,6 +1,5 @@
 import type {
   CampaignId,
-  Decision,
   Delivery,
   InsertedRecipients,
   Interaction,
@@ -12,6 +11,7 @@ import type {
 } from '@herald/core';
 import { Delivery as DeliverySchema, Recipient as RecipientSchema, RecipientState } from '@herald/core';
 import type { SqlClient } from '../sql/client.js';
+import { decisionRow } from './decisions.js';
 import { iso, parseRow, unique } from './rows.js';
 
 interface RecipientRow {
@@ -72,17 +72,6 @@ const toDelivery = (row: DeliveryRow): Delivery =>
     at: row.at,
     browser: row.browser === null ? null : { name: row.browser, target: row.browser_target },
   });
-
-/** A decision as a JSON row for `jsonb_to_record`, written with the recipient transition it records. */
-const decisionRow = (decision: Decision) => ({
-  campaign_id: decision.campaignId,
-  occurrence: decision.occurrence,
-  user_id: decision.userId,
-  at: iso(decision.at),
-  outcome: decision.outcome,
-  reason: decision.reason,
-  facts: decision.facts,
-});
 
 /**
  * Per-recipient decisions, per-subscription outcomes and reports (recorded,
