@@ -187,6 +187,27 @@ export async function openBackend(kind: 'pglite' | 'postgres', prefix: string): 
   };
 }
 
+/**
+ * Every row of every table of the backend's schema but `except`, as one string: equal before and
+ * after a refused request when it stored nothing. `counters` and `migrations` are left out by
+ * default (idempotency keys and rate limits write them on any request, by design).
+ */
+export async function tablesSnapshot(
+  backend: Backend,
+  except: readonly string[] = ['counters', 'migrations'],
+): Promise<string> {
+  const { rows: tables } = await backend.sql.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND NOT (table_name = ANY($2)) ORDER BY 1`,
+    [backend.schema, except],
+  );
+  const dump: Record<string, unknown> = {};
+  for (const { table_name: table } of tables) {
+    const { rows } = await backend.sql.query(`SELECT * FROM "${backend.schema}"."${table}"`);
+    dump[table] = rows.map((row) => JSON.stringify(row)).sort();
+  }
+  return JSON.stringify(dump);
+}
+
 const STORAGE_TABLES = [
   'campaign_history',
   'profiles',

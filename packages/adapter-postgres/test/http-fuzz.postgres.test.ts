@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { badAnswer, fuzzRuns, mutated, wrongValue } from '../../core/test/fuzz/support.js';
 import { postgresCounters, postgresStorage } from '../src/index.js';
-import { type Backend, openBackend } from './helpers.js';
+import { type Backend, openBackend, tablesSnapshot } from './helpers.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
@@ -61,19 +61,7 @@ describe('public HTTP endpoints under fuzzed input, on Postgres', () => {
     console.log(`public HTTP fuzz on Postgres: ${cases} cases`);
   });
 
-  /** Every stored row of every table but the counters (which idempotency and rate limits write by design). */
-  async function snapshot(): Promise<string> {
-    const { rows: tables } = await backend.sql.query<{ table_name: string }>(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name NOT IN ('counters', 'migrations') ORDER BY 1`,
-      [backend.schema],
-    );
-    const dump: Record<string, unknown> = {};
-    for (const { table_name: table } of tables) {
-      const { rows } = await backend.sql.query(`SELECT * FROM "${backend.schema}"."${table}"`);
-      dump[table] = rows.map((row) => JSON.stringify(row)).sort();
-    }
-    return JSON.stringify(dump);
-  }
+  const snapshot = () => tablesSnapshot(backend);
 
   it('answers any parsed body with a 2xx or a JSON 4xx, and a refusal changes no table', async () => {
     await fc.assert(

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { truncateText } from '../model/text.js';
 import type { TransportResponse } from './http-transport.js';
 import type { DeliveryOutcome } from './outcome.js';
 
@@ -101,7 +102,7 @@ function reasonOf(response: TransportResponse): string {
   const status = `${response.statusCode} ${STATUS_CODES[response.statusCode] ?? ''}`.trim();
   const body = response.body.trim();
   if (body === '') return status;
-  const text = body.length > MAX_REASON_LENGTH ? `${body.slice(0, MAX_REASON_LENGTH)}…` : body;
+  const text = body.length > MAX_REASON_LENGTH ? `${truncateText(body, MAX_REASON_LENGTH)}…` : body;
   return `${status}: ${text}`;
 }
 

@@ -17,7 +17,8 @@
  */
 import type { z } from 'zod';
 import type { EndpointPolicy } from '../delivery/endpoint-policy.js';
-import { type FieldIssue, parseWithIssues } from '../errors/index.js';
+import type { FieldIssue } from '../errors/index.js';
+import { parseStorableInput } from '../errors/storable-input.js';
 import {
   EventInput,
   type Profile,
@@ -256,7 +257,7 @@ export function createImports(ctx: EngineContext, endpoints: EndpointPolicy) {
       await pipelined(
         rows.length,
         async (start) => {
-          const batch = await checkBatch(rows, start, (row) => parseWithIssues(ProfileInput, row));
+          const batch = await checkBatch(rows, start, (row) => parseStorableInput(ProfileInput, row));
           rejected.push(...batch.rejected);
           const now = ctx.clock.now();
           const stored = await ctx.storage.getProfiles(batch.valid.map(({ value }) => value.userId));
@@ -287,7 +288,7 @@ export function createImports(ctx: EngineContext, endpoints: EndpointPolicy) {
         rows.length,
         async (start) => {
           const batch = await checkBatch(rows, start, (row) => {
-            const parsed = parseWithIssues(SubscriptionInput, row);
+            const parsed = parseStorableInput(SubscriptionInput, row);
             if (!parsed.success || parsed.data.target !== 'webpush') return parsed;
             // The same endpoint check as `subscriptions.add`, reported on the row instead of thrown.
             const check = endpoints.check(parsed.data.subscription.endpoint);
@@ -337,7 +338,7 @@ export function createImports(ctx: EngineContext, endpoints: EndpointPolicy) {
     },
 
     async events(rows: readonly unknown[], options: ImportEventsOptions = {}): Promise<ImportResult> {
-      const { valid, rejected } = validate(rows, (row) => parseWithIssues(EventInput, row));
+      const { valid, rejected } = validate(rows, (row) => parseStorableInput(EventInput, row));
       for (const batch of batches(valid)) {
         const now = ctx.clock.now();
         const events: UserEvent[] = batch.map(({ value }) => ({ ...value, time: value.time ?? now }));

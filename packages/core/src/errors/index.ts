@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { describeValue, type FieldIssue, fieldIssues, parseWithIssues } from './zod-issues.js';
+import { parseStorableInput } from './storable-input.js';
+import { describeValue, type FieldIssue, fieldIssues } from './zod-issues.js';
 
 export {
   closestKey,
@@ -33,9 +34,12 @@ export class ValidationError extends HeraldError {
   }
 }
 
-/** Parses input against its schema, or throws a ValidationError naming every bad field (see zod-issues.ts). */
+/**
+ * Parses input against its schema, or throws a ValidationError naming every bad field (see
+ * zod-issues.ts), including any string or key in it that storage cannot hold (model/text.ts).
+ */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const result = parseWithIssues(schema, input);
+  const result = parseStorableInput(schema, input);
   if (!result.success) throw new ValidationError(what, result.issues);
   return result.data;
 }

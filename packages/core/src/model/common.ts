@@ -2,19 +2,19 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { INSTANT_EXPECTED } from '../errors/zod-issues.js';
 import { inputOnly } from './row-schema.js';
-import { NUL_FREE } from './text.js';
+import { STORABLE_TEXT } from './text.js';
 
 /** A JSON value as stored in profile and event properties. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export const JsonValue: z.ZodType<JsonValue> = z.lazy(() =>
   z.union(
     [
-      z.string().refine(NUL_FREE.check, NUL_FREE.message),
+      z.string().refine(STORABLE_TEXT.check, STORABLE_TEXT),
       z.number(),
       z.boolean(),
       z.null(),
       z.array(JsonValue),
-      z.record(z.string().refine(NUL_FREE.check, NUL_FREE.message), JsonValue),
+      z.record(z.string().refine(STORABLE_TEXT.check, STORABLE_TEXT), JsonValue),
     ],
     { error: 'expected a JSON value (a string, number, boolean, null, array or object)' },
   ),
@@ -25,7 +25,7 @@ export const MAX_PROPERTY_NAME_LENGTH = 128;
 
 /** Free-form host data: any JSON under any name (no unknown keys to refuse here). */
 export const Properties = z.record(
-  z.string().min(1).max(MAX_PROPERTY_NAME_LENGTH).refine(NUL_FREE.check, NUL_FREE.message),
+  z.string().min(1).max(MAX_PROPERTY_NAME_LENGTH).refine(STORABLE_TEXT.check, STORABLE_TEXT),
   JsonValue,
 );
 export type Properties = z.infer<typeof Properties>;

@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { keyAliases } from '../errors/zod-issues.js';
 import { Instant, InstantInput, Properties } from './common.js';
 import { UserId } from './ids.js';
-import { NUL_FREE } from './text.js';
+import { STORABLE_TEXT } from './text.js';
 
 export const MAX_EVENT_NAME_LENGTH = 128;
 export const EventName = z
   .string()
   .min(1)
   .max(MAX_EVENT_NAME_LENGTH)
-  .refine(NUL_FREE.check, NUL_FREE.message);
+  .refine(STORABLE_TEXT.check, STORABLE_TEXT);
 
 export const EventInput = z
   .strictObject({

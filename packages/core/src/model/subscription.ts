@@ -3,7 +3,7 @@ import { keyAliases } from '../errors/zod-issues.js';
 import { Instant, TimeZone } from './common.js';
 import { SubscriptionId, UserId } from './ids.js';
 import { inputOnly, rowSchema } from './row-schema.js';
-import { NUL_FREE } from './text.js';
+import { STORABLE_TEXT } from './text.js';
 
 /** RFC 4648 §5 base64url text, padded or not: subscription keys and VAPID keys are written in it. */
 export const Base64Url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
@@ -81,7 +81,7 @@ const AuthSecretInput = Base64Url.min(16, { message: AUTH_SIZE, abort: true })
 
 /** W3C PushSubscriptionJSON, as `subscription.toJSON()` gives it in the browser. */
 export const PushSubscriptionJson = z.strictObject({
-  endpoint: z.string().url().refine(NUL_FREE.check, NUL_FREE.message),
+  endpoint: z.string().url().refine(STORABLE_TEXT.check, STORABLE_TEXT),
   expirationTime: z.number().nullable().optional(),
   /** A record in the Push API's own terms: a browser may add keys, so others are dropped, not refused. */
   keys: z.object({

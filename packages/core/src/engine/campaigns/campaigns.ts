@@ -18,6 +18,7 @@ import {
   type Properties,
   UserId as UserIdSchema,
 } from '../../model/index.js';
+import { truncateText } from '../../model/text.js';
 import type { CampaignListFilter, CampaignService, CreateCampaignInput } from '../api.js';
 import type { EngineContext } from '../context.js';
 import { resolveAudience } from '../fanout/index.js';
@@ -225,7 +226,11 @@ export function createCampaignService(
       const original = await load(id);
       const spec = specOf(original);
       const copy = await insertDraft(
-        parseInput({ ...spec, name: `Copy of ${spec.name}`.slice(0, MAX_CAMPAIGN_NAME_LENGTH), ...values }),
+        parseInput({
+          ...spec,
+          name: truncateText(`Copy of ${spec.name}`, MAX_CAMPAIGN_NAME_LENGTH),
+          ...values,
+        }),
       );
       await record(copy, 'created', options, { relatedCampaignId: original.id });
       // The original does not change: its entry carries its current version.

@@ -1,5 +1,6 @@
 import { assertNever } from '../../errors/index.js';
 import type { Delivery, UserId } from '../../model/index.js';
+import { toStorableText } from '../../model/text.js';
 import { browserOf } from '../browsers.js';
 import type { DeliveryOutcome } from '../context.js';
 import { pushServiceOf } from '../faults.js';
@@ -81,6 +82,10 @@ export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttemp
     // recipient, not the whole batch.
     outcome = { kind: 'failed', statusCode: null, reason: (error as Error).message };
     thrown = error;
+  }
+  // A reason is text from outside (a push service's answer, a provider's error): kept, and made storable.
+  if (outcome.kind === 'failed' || outcome.kind === 'retry') {
+    outcome = { ...outcome, reason: toStorableText(outcome.reason) };
   }
   ctx.faults.observe({ campaignId: campaign.id, subscription, outcome, error: thrown });
   ctx.emit({
