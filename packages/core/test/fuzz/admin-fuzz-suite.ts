@@ -127,7 +127,7 @@ export function runAdminFuzz(name: string, open: () => Promise<AdminFuzzBackend>
             fc.constantFrom('limit', 'cursor', 'status', 'from', 'to', 'userId', 'bucket', 'q', '__proto__'),
             fc.oneof(
               fc.string({ maxLength: 12 }),
-              fc.constantFrom('-1', '1e309', 'NaN', '99999999999', 'x'.repeat(3000)),
+              fc.constantFrom('-1', '1e309', 'NaN', '99999999999', 'x'.repeat(3000), '\u0000', 'a\ud800'),
             ),
             { maxKeys: 3 },
           ),
