@@ -31,6 +31,7 @@ import type {
 } from '../ports/storage.js';
 import { evaluateSegment, isLiveSubscription, type SegmentSubject } from '../segments/evaluate.js';
 import { type SegmentReads, segmentReads } from '../segments/reads.js';
+import { privateCopy } from './memory-storage-copy.js';
 
 /**
  * What a memory storage holds. Rows are kept as written (a private copy,
@@ -126,7 +127,8 @@ export function memoryTablesOf(storage: Storage): MemoryTables | null {
  * the Storage port (every adapter passes the same conformance suite).
  *
  * - A write stores a structured clone of what it was given, unchecked, so a
- *   caller changing its object afterwards changes nothing stored.
+ *   caller changing its object afterwards changes nothing stored (rows written
+ *   per message or event are copied by `privateCopy`, the same copy made by hand).
  * - A read parses the stored row with the model's schema, which builds a
  *   fresh tree (new objects, arrays and Dates), so a caller cannot change
  *   what is stored through what it read either. A malformed row fails with
@@ -155,7 +157,7 @@ export function memoryStorage(): Storage {
 
   /** Appends one decision to the log and its user's index (`appendDecisions`, and a transition's own). */
   const appendDecision = (decision: Decision): void => {
-    const position = tables.decisions.push(structuredClone(decision)) - 1;
+    const position = tables.decisions.push(privateCopy(decision)) - 1;
     entry(tables.decisionsByUser, decision.userId, () => []).push(position);
   };
 
@@ -189,7 +191,7 @@ export function memoryStorage(): Storage {
 
     async upsertProfile(profile) {
       if (!tables.profiles.has(profile.userId)) tables.sortedUserIds = null;
-      tables.profiles.set(profile.userId, structuredClone(profile));
+      tables.profiles.set(profile.userId, privateCopy(profile));
     },
     async getProfile(userId) {
       return profileOf(userId);
@@ -215,7 +217,7 @@ export function memoryStorage(): Storage {
       if (previous && previous.userId !== subscription.userId) {
         tables.subscriptionsByUser.get(previous.userId)?.delete(subscription.id);
       }
-      tables.subscriptions.set(subscription.id, structuredClone(subscription));
+      tables.subscriptions.set(subscription.id, privateCopy(subscription));
       entry(tables.subscriptionsByUser, subscription.userId, () => new Set()).add(subscription.id);
     },
     async getSubscription(id) {
@@ -249,7 +251,7 @@ export function memoryStorage(): Storage {
 
     async appendEvents(events) {
       for (const event of events) {
-        const position = tables.events.push(structuredClone(event)) - 1;
+        const position = tables.events.push(privateCopy(event)) - 1;
         entry(tables.eventsByUser, event.userId, () => []).push(position);
       }
     },
@@ -386,8 +388,20 @@ export function memoryStorage(): Storage {
           () => new Map(),
         );
         if (occurrence.has(recipient.userId)) continue;
-        const { decision, ...row } = recipient;
-        occurrence.set(recipient.userId, structuredClone(row));
+        // Copied field by field, not by a rest pattern: that copy went through V8's slow path per row.
+        const { decision } = recipient;
+        occurrence.set(
+          recipient.userId,
+          privateCopy({
+            campaignId: recipient.campaignId,
+            occurrence: recipient.occurrence,
+            userId: recipient.userId,
+            state: recipient.state,
+            reason: recipient.reason,
+            createdAt: recipient.createdAt,
+            updatedAt: recipient.updatedAt,
+          }),
+        );
         if (decision !== undefined) appendDecision(decision);
         insertedUserIds.push(recipient.userId);
       }
@@ -426,7 +440,7 @@ export function memoryStorage(): Storage {
         );
         if (occurrence.subscriptionIds.has(delivery.subscriptionId)) continue;
         occurrence.subscriptionIds.add(delivery.subscriptionId);
-        entry(occurrence.byUser, delivery.userId, (): Delivery[] => []).push(structuredClone(delivery));
+        entry(occurrence.byUser, delivery.userId, (): Delivery[] => []).push(privateCopy(delivery));
       }
     },
     async listDeliveries(campaignId, occurrence, userIds) {
@@ -437,7 +451,7 @@ export function memoryStorage(): Storage {
 
     async recordInteraction(interaction) {
       if (tables.interactions.has(interaction.reportId)) return false;
-      const row = structuredClone(interaction);
+      const row = privateCopy(interaction);
       tables.interactions.set(row.reportId, row);
       entry(tables.interactionsByUser, row.userId, () => []).push(row);
       return true;
@@ -501,7 +515,7 @@ export function memoryStorage(): Storage {
       const rows = entry(tables.conversions, conversion.campaignId, () => new Map());
       const key = `${conversion.occurrence}/${conversion.userId}`;
       if (rows.has(key)) return false;
-      rows.set(key, structuredClone(conversion));
+      rows.set(key, privateCopy(conversion));
       return true;
     },
     async conversionTallies(campaignId) {
