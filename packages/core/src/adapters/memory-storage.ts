@@ -389,19 +389,19 @@ export function memoryStorage(): Storage {
         );
         if (occurrence.has(recipient.userId)) continue;
         // Copied field by field, not by a rest pattern: that copy went through V8's slow path per row.
+        // Every key of Recipient, optional ones too, is required here, so a field added to the model
+        // cannot be left out of the stored row in silence.
         const { decision } = recipient;
-        occurrence.set(
-          recipient.userId,
-          privateCopy({
-            campaignId: recipient.campaignId,
-            occurrence: recipient.occurrence,
-            userId: recipient.userId,
-            state: recipient.state,
-            reason: recipient.reason,
-            createdAt: recipient.createdAt,
-            updatedAt: recipient.updatedAt,
-          }),
-        );
+        const row: { [Key in keyof Required<Recipient>]: Recipient[Key] } = {
+          campaignId: recipient.campaignId,
+          occurrence: recipient.occurrence,
+          userId: recipient.userId,
+          state: recipient.state,
+          reason: recipient.reason,
+          createdAt: recipient.createdAt,
+          updatedAt: recipient.updatedAt,
+        };
+        occurrence.set(recipient.userId, privateCopy(row));
         if (decision !== undefined) appendDecision(decision);
         insertedUserIds.push(recipient.userId);
       }
