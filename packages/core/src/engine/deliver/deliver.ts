@@ -13,7 +13,7 @@ import { blockedReason, lateReason, ttlLapsed } from './gates/window.js';
 import { outcomeGroupSize, outcomeRecorder } from './record-outcomes.js';
 import { renderContext } from './render.js';
 import { sendOne } from './send.js';
-import { settleRecipients } from './settle.js';
+import { type StoredOutcome, settleRecipients } from './settle.js';
 
 /**
  * Gates, renders and sends one batch of a campaign occurrence. Every gate is
@@ -78,17 +78,32 @@ async function gateAndSend(run: BatchRun, pending: UserId[], fresh: boolean): Pr
 
   // Each outcome is stored as it arrives (in small groups), so a kill re-sends only what was in flight.
   const recorder = outcomeRecorder(ctx, outcomeGroupSize(ctx.sendConcurrency));
-  // Only the user ids are kept to settle with: an outcome and its delivery row are stored by then, and
-  // held to the job's end they would outlive the young generation and die in the old one.
+  // Only the user ids are kept to settle with, and on a fresh batch what each stored outcome was (not its
+  // delivery row: held to the job's end, rows would outlive the young generation and die in the old one),
+  // so that settling needs no read-back of the users it sent to.
+  const storedHere = new Map<UserId, StoredOutcome[]>();
   const sentTo = await mapLimit(counted.sends, ctx.sendConcurrency, async (send) => {
-    await recorder.send(() =>
+    const { delivery } = await recorder.send(() =>
       sendOne(run, send, { attempt: 1, counterKeys: counted.counterKeys.get(send.userId) ?? [] }),
     );
+    if (fresh && delivery) {
+      const stored = {
+        subscriptionId: delivery.subscriptionId,
+        status: delivery.status,
+        statusCode: delivery.statusCode,
+      };
+      const ofUser = storedHere.get(send.userId);
+      if (ofUser) ofUser.push(stored);
+      else storedHere.set(send.userId, [stored]);
+    }
     return send.userId;
   });
   await ctx.storage.updateRecipients(gates.verdicts.skips, now);
   await enqueueDelays(run, gates.verdicts.delays);
-  const settled = await settleRecipients(run, unique([...sentTo, ...counted.settleOnly]), counted.sentFacts);
+  const settled = await settleRecipients(run, unique([...sentTo, ...counted.settleOnly]), {
+    factsOf: counted.sentFacts,
+    storedHere,
+  });
   await releaseUnsent(run, settled.undeliverable, counted.counterKeys);
 }
 
@@ -180,7 +195,7 @@ export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<
     }
     // A retry the window or TTL no longer allows leaves its recipient skipped for that reason (expired,
     // stopped, ...), as a batch picked up that late would have, not undeliverable: no service refused it.
-    const settled = await settleRecipients(run, [job.userId], new Map(), subscription ? blocked : null);
+    const settled = await settleRecipients(run, [job.userId], { unsentAs: subscription ? blocked : null });
     if (settled.undeliverable.length + settled.skipped.length > 0 && job.counterKeys.length > 0) {
       await ctx.counters.release(job.counterKeys, now);
     }

@@ -1,7 +1,29 @@
-import type { JsonValue, SkipReason, UserId } from '../../model/index.js';
+import type { Delivery, JsonValue, SkipReason, UserId } from '../../model/index.js';
 import type { RecipientUpdate } from '../../ports/index.js';
 import { groupBy } from '../collections.js';
 import { type BatchRun, recipientUpdate } from './batch-run.js';
+
+/** What a job itself stored of one final outcome: enough to settle its user without reading it back. */
+export type StoredOutcome = Pick<Delivery, 'subscriptionId' | 'status' | 'statusCode'>;
+
+export interface SettleOptions {
+  /** The facts of each `sent` decision (the counters taken). */
+  factsOf?: ReadonlyMap<UserId, Record<string, JsonValue>>;
+  /** A retry the TTL or the campaign's window no longer allows: unsent users are skipped for this reason. */
+  unsentAs?: SkipReason | null;
+  /**
+   * The final outcomes a fresh batch (`Admitted.fresh`) stored itself, by user. A user with a `sent`
+   * one among them is delivered whatever else is stored, so neither their recipient row nor their
+   * deliveries are read back: the update moves the row only if it is still pending. What this misses
+   * can only come from a job running beside this one (the job inserted the user's recipient row, so
+   * no job sent them anything before it started): reading first and that job storing later is an
+   * order the read-back allows too. (Should that job have stored its outcome for the same
+   * subscription first, this one's row was ignored, yet the message did go: delivered is still
+   * true.) Only for a fresh batch: a retried one's earlier outcomes belong in the decision's facts.
+   * Users without a `sent` outcome here are read back as before.
+   */
+  storedHere?: ReadonlyMap<UserId, readonly StoredOutcome[]>;
+}
 
 /**
  * A pending recipient becomes delivered once any of their subscriptions got
@@ -15,41 +37,49 @@ import { type BatchRun, recipientUpdate } from './batch-run.js';
 export async function settleRecipients(
   run: BatchRun,
   userIds: readonly UserId[],
-  factsOf: ReadonlyMap<UserId, Record<string, JsonValue>> = new Map(),
-  unsentAs: SkipReason | null = null,
+  { factsOf = new Map(), unsentAs = null, storedHere = new Map() }: SettleOptions = {},
 ): Promise<{ delivered: UserId[]; undeliverable: UserId[]; skipped: UserId[] }> {
   const { ctx, campaign, occurrence, log } = run;
   const result = { delivered: [] as UserId[], undeliverable: [] as UserId[], skipped: [] as UserId[] };
   if (userIds.length === 0) return result;
-  const [deliveries, recipients] = await Promise.all([
-    ctx.storage.listDeliveries(campaign.id, occurrence, userIds),
-    ctx.storage.getRecipients(campaign.id, occurrence, userIds),
-  ]);
+  const sentHere = (userId: UserId) =>
+    storedHere.get(userId)?.some((stored) => stored.status === 'sent') ?? false;
+  const toRead = userIds.filter((userId) => !sentHere(userId));
+  const [deliveries, recipients] =
+    toRead.length === 0
+      ? [[], []]
+      : await Promise.all([
+          ctx.storage.listDeliveries(campaign.id, occurrence, toRead),
+          ctx.storage.getRecipients(campaign.id, occurrence, toRead),
+        ]);
   const pending = new Set(recipients.filter((r) => r.state === 'pending').map((r) => r.userId));
   const deliveriesOf = groupBy(deliveries, (d) => d.userId);
   const wasSent = (userId: UserId) => deliveriesOf.get(userId)?.some((d) => d.status === 'sent') ?? false;
   // Only a pending user with nothing sent can be undeliverable, and only they
   // need their subscriptions read: in a healthy batch, nobody.
-  const unsent = userIds.filter((userId) => pending.has(userId) && !wasSent(userId));
+  const unsent = toRead.filter((userId) => pending.has(userId) && !wasSent(userId));
   const subscriptions = unsent.length > 0 ? await ctx.storage.listSubscriptions(unsent) : [];
   const subscriptionsOf = groupBy(subscriptions, (subscription) => subscription.userId);
   const updates: RecipientUpdate[] = [];
+  const delivered = (userId: UserId, done: readonly StoredOutcome[]) => {
+    const outcomes = done.map(outcomeText);
+    const decision = log.decision(userId, 'sent', null, { ...factsOf.get(userId), outcomes });
+    updates.push(recipientUpdate(run, 'delivered', null, decision));
+    result.delivered.push(userId);
+  };
   for (const userId of userIds) {
-    if (!pending.has(userId)) continue;
-    const done = deliveriesOf.get(userId) ?? [];
-    const outcomes = done.map((d) => `${d.status}${d.statusCode === null ? '' : ` ${d.statusCode}`}`);
-    if (wasSent(userId)) {
-      updates.push(
-        recipientUpdate(
-          run,
-          'delivered',
-          null,
-          log.decision(userId, 'sent', null, { ...factsOf.get(userId), outcomes }),
-        ),
-      );
-      result.delivered.push(userId);
+    if (sentHere(userId)) {
+      // In the order a read-back gives them (by subscription id), so the facts do not depend on which path settled.
+      delivered(userId, [...(storedHere.get(userId) ?? [])].sort(bySubscriptionId));
       continue;
     }
+    if (!pending.has(userId)) continue;
+    const done = deliveriesOf.get(userId) ?? [];
+    if (wasSent(userId)) {
+      delivered(userId, done);
+      continue;
+    }
+    const outcomes = done.map(outcomeText);
     const finalIds = new Set(done.map((d) => d.subscriptionId));
     const open = (subscriptionsOf.get(userId) ?? []).filter((subscription) => !finalIds.has(subscription.id));
     if (open.length === 0 && unsentAs !== null) {
@@ -65,4 +95,13 @@ export async function settleRecipients(
   }
   await ctx.storage.updateRecipients(updates, ctx.clock.now());
   return result;
+}
+
+/** One outcome in a decision's facts: its status and the service's status code ("sent 201"). */
+function outcomeText(outcome: Pick<Delivery, 'status' | 'statusCode'>): string {
+  return `${outcome.status}${outcome.statusCode === null ? '' : ` ${outcome.statusCode}`}`;
+}
+
+function bySubscriptionId(a: StoredOutcome, b: StoredOutcome): number {
+  return a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0;
 }

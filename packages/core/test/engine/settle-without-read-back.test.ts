@@ -1,0 +1,237 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type CampaignId,
+  createHerald,
+  type DeliveryOutcome,
+  type Herald,
+  memoryQueue,
+  memoryStorage,
+  type OutboundMessage,
+  type Storage,
+  silentLogger,
+  type UserId,
+} from '../../src/index.js';
+import { fakeClock } from '../../src/testing/index.js';
+
+const DUE = '2026-03-01T10:00:00Z';
+const OCCURRENCE = '2026-03-01T10:00:00.000Z';
+const keys = {
+  p256dh: 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM',
+  auth: 'tBHItJI5svbpez7KI4CCXg',
+};
+const endpointFor = (userId: string, device = 0) => `https://fcm.googleapis.com/fcm/send/${userId}-${device}`;
+
+/** A memoryStorage that notes which users each read-back of recipients and deliveries asked for. */
+function watchedStorage() {
+  const inner = memoryStorage();
+  const readBack: { recipients: UserId[]; deliveries: UserId[] } = { recipients: [], deliveries: [] };
+  const storage: Storage = {
+    ...inner,
+    async getRecipients(campaignId, occurrence, userIds) {
+      readBack.recipients.push(...userIds);
+      return inner.getRecipients(campaignId, occurrence, userIds);
+    },
+    async listDeliveries(campaignId, occurrence, userIds) {
+      readBack.deliveries.push(...userIds);
+      return inner.listDeliveries(campaignId, occurrence, userIds);
+    },
+  };
+  return { storage, readBack };
+}
+
+function heraldOn(
+  storage: Storage,
+  answer: (request: OutboundMessage) => DeliveryOutcome | Promise<DeliveryOutcome>,
+  clock = fakeClock('2026-03-01T09:00:00Z'),
+): Herald {
+  return createHerald({
+    storage,
+    queue: memoryQueue(),
+    clock,
+    logger: silentLogger,
+    reportSecret: 'a-secret-that-is-long-enough-for-hmac',
+    random: () => 0.5,
+    providers: {
+      webpush: { target: 'webpush', send: async (request) => answer(request), close: async () => {} },
+    },
+    tuning: { concurrency: 1 },
+  });
+}
+
+async function scheduleOnce(herald: Herald): Promise<CampaignId> {
+  const campaign = await herald.campaigns.create({
+    name: 'Settle without read-back',
+    when: { schedule: { type: 'once', at: DUE } },
+    who: { segment: { type: 'all' } },
+    what: { title: 'Hello', deeplink: 'https://shop.example.com/' },
+  });
+  await herald.campaigns.schedule(campaign.id);
+  return campaign.id;
+}
+
+const endpointOf = (request: OutboundMessage) =>
+  request.subscription.target === 'webpush' ? request.subscription.endpoint : '';
+
+describe('settling a fresh batch', () => {
+  it('reads back only the users it stored no sent outcome for, and decides as the read-back would', async () => {
+    const { storage, readBack } = watchedStorage();
+    const clock = fakeClock('2026-03-01T09:00:00Z');
+    const herald = heraldOn(
+      storage,
+      (request) => {
+        const endpoint = endpointOf(request);
+        if (endpoint === endpointFor('refused')) return { kind: 'failed', statusCode: 400, reason: 'bad' };
+        if (endpoint === endpointFor('mixed', 1)) return { kind: 'failed', statusCode: 403, reason: 'no' };
+        if (endpoint === endpointFor('flaky'))
+          return { kind: 'retry', statusCode: 503, reason: 'unavailable', retryAt: new Date(0) };
+        return { kind: 'sent', statusCode: 201 };
+      },
+      clock,
+    );
+    const plain = ['ada', 'bob', 'cy'];
+    for (const userId of [...plain, 'refused', 'flaky']) {
+      await herald.subscriptions.add({ userId, subscription: { endpoint: endpointFor(userId), keys } });
+    }
+    for (const device of [0, 1]) {
+      await herald.subscriptions.add({
+        userId: 'mixed',
+        subscription: { endpoint: endpointFor('mixed', device), keys },
+      });
+    }
+    const campaignId = await scheduleOnce(herald);
+    await clock.set(DUE);
+    await herald.tick();
+
+    // Those this batch sent to are settled from what it stored itself; only the others are read back.
+    expect(readBack.recipients.sort()).toEqual(['flaky', 'refused']);
+    expect(readBack.deliveries.sort()).toEqual(['flaky', 'refused']);
+    const stats = await herald.campaigns.stats(campaignId);
+    expect(stats).toMatchObject({ sent: 4, failed: 2, pending: 1 });
+    const states = await storage.getRecipients(campaignId, OCCURRENCE, [
+      ...plain,
+      'mixed',
+      'refused',
+      'flaky',
+    ] as UserId[]);
+    expect(Object.fromEntries(states.map((recipient) => [recipient.userId, recipient.state]))).toEqual({
+      ada: 'delivered',
+      bob: 'delivered',
+      cy: 'delivered',
+      mixed: 'delivered',
+      refused: 'undeliverable',
+      flaky: 'pending',
+    });
+    // The decision's facts list every outcome the batch stored for the user, in the read-back's order.
+    const [mixedSent] = await storage.listDecisions({ userId: 'mixed' as UserId, campaignId });
+    const mixedDeliveries = await storage.listDeliveries(campaignId, OCCURRENCE, ['mixed' as UserId]);
+    expect(mixedSent?.outcome).toBe('sent');
+    expect(mixedSent?.facts.outcomes).toEqual(
+      mixedDeliveries.map((delivery) => `${delivery.status} ${delivery.statusCode}`),
+    );
+    expect([...((mixedSent?.facts.outcomes ?? []) as string[])].sort()).toEqual(['failed 403', 'sent 201']);
+    await herald.stop();
+  });
+
+  it('leaves a row another job moved first as that job left it, with one decision', async () => {
+    const { storage } = watchedStorage();
+    const clock = fakeClock('2026-03-01T09:00:00Z');
+    let campaignId: CampaignId | undefined;
+    const herald = heraldOn(
+      storage,
+      async () => {
+        // Another job (a copy of this one whose lease ran out) settles ada while this one is sending.
+        await storage.updateRecipients(
+          [
+            {
+              campaignId: campaignId as CampaignId,
+              occurrence: OCCURRENCE,
+              userId: 'ada' as UserId,
+              state: 'undeliverable',
+              reason: null,
+              decision: {
+                campaignId: campaignId as CampaignId,
+                occurrence: OCCURRENCE,
+                userId: 'ada' as UserId,
+                at: clock.now(),
+                outcome: 'undeliverable',
+                reason: 'settled by the other job',
+                facts: {},
+              },
+            },
+          ],
+          clock.now(),
+        );
+        return { kind: 'sent', statusCode: 201 };
+      },
+      clock,
+    );
+    await herald.subscriptions.add({ userId: 'ada', subscription: { endpoint: endpointFor('ada'), keys } });
+    campaignId = await scheduleOnce(herald);
+    await clock.set(DUE);
+    await herald.tick();
+
+    const [ada] = await storage.getRecipients(campaignId, OCCURRENCE, ['ada' as UserId]);
+    expect(ada?.state).toBe('undeliverable');
+    const decisions = await storage.listDecisions({ userId: 'ada' as UserId, campaignId });
+    expect(decisions.map((decision) => [decision.outcome, decision.reason])).toEqual([
+      ['undeliverable', 'settled by the other job'],
+    ]);
+    await herald.stop();
+  });
+
+  it('a batch run again reads back, so the earlier run’s outcomes are in the decision', async () => {
+    const { storage: watched, readBack } = watchedStorage();
+    let writesLeftBeforeFault = 1;
+    const storage: Storage = {
+      ...watched,
+      async recordDeliveries(rows) {
+        // The second device's outcome is lost, as if the worker were killed between the 201 and storing it.
+        if (writesLeftBeforeFault-- === 0) throw new Error('connection lost while storing outcomes');
+        await watched.recordDeliveries(rows);
+      },
+    };
+    const clock = fakeClock('2026-03-01T09:00:00Z');
+    const herald = createHerald({
+      storage,
+      queue: memoryQueue(),
+      clock,
+      logger: silentLogger,
+      reportSecret: 'a-secret-that-is-long-enough-for-hmac',
+      random: () => 0.5,
+      providers: {
+        webpush: {
+          target: 'webpush',
+          send: async (request) =>
+            endpointOf(request) === endpointFor('ada', 0)
+              ? { kind: 'failed', statusCode: 400, reason: 'bad' }
+              : { kind: 'sent', statusCode: 201 },
+          close: async () => {},
+        },
+      },
+      // One send at a time: the first device's outcome is stored before the second is sent.
+      tuning: { sendConcurrency: 1, concurrency: 1 },
+    });
+    for (const device of [0, 1]) {
+      await herald.subscriptions.add({
+        userId: 'ada',
+        subscription: { endpoint: endpointFor('ada', device), keys },
+      });
+    }
+    const campaignId = await scheduleOnce(herald);
+    await clock.set(DUE);
+    await herald.tick();
+    await clock.advance(10 * 60_000);
+    readBack.recipients.length = 0;
+    readBack.deliveries.length = 0;
+    await herald.tick();
+
+    // The second run was not fresh: it read ada's recipient row and earlier outcomes, and settles from them.
+    expect(readBack.recipients).toContain('ada');
+    expect(readBack.deliveries.filter((userId) => userId === 'ada').length).toBeGreaterThanOrEqual(2);
+    const decisions = await storage.listDecisions({ userId: 'ada' as UserId, campaignId });
+    const sent = decisions.filter((decision) => decision.outcome === 'sent');
+    expect(sent).toHaveLength(1);
+    expect([...((sent[0]?.facts.outcomes ?? []) as string[])].sort()).toEqual(['failed 400', 'sent 201']);
+    await herald.stop();
+  });
+});
