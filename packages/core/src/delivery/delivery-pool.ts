@@ -69,8 +69,9 @@ export interface DeliveryPoolOptions {
  * limit keeps garbage from piling up between full collections while leaving three to four times
  * the live size; a worker that outgrows it anyway is replaced, its messages retried (see above).
  * Young 4 / old 24 MB rather than 8 / 32: each worker's heap peaks at 13-15 MB instead of 15-18,
- * and its share of a postgres-stack process's peak RSS is about 10 MB less with two workers, for
- * twice the scavenges and GC pauses per message within the noise of a shared machine (bench/README.md).
+ * and a postgres-stack process's peak RSS is 10-17 MB less with two workers, for twice the
+ * scavenges and 1.5 times the full collections (CPU per message: -2 to +7 % on a shared machine,
+ * bench/README.md).
  */
 export const DEFAULT_DELIVERY_WORKER_LIMITS: Readonly<ResourceLimits> = Object.freeze({
   maxYoungGenerationSizeMb: 4,
