@@ -94,7 +94,11 @@ async function setup(request) {
     providers: { webpush: provider },
     clock,
     allowEndpoint: [origin],
-    tuning: { sendConcurrency: concurrency },
+    // BENCH_TUNING: JSON of more `tuning` fields (e.g. {"concurrency":2}), to measure a default before changing it.
+    tuning: {
+      sendConcurrency: concurrency,
+      ...(process.env.BENCH_TUNING ? JSON.parse(process.env.BENCH_TUNING) : {}),
+    },
     reportSecret: 'bench-report-secret-of-32-bytes!',
     // Final outcomes only (a retry is followed by another delivery event): the parent ends the run at N.
     onEvent: (event) => {

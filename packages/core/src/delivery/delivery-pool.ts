@@ -60,18 +60,22 @@ export interface DeliveryPoolOptions {
 
 /**
  * Each delivery worker's V8 heap limits unless the host sets its own. What they protect: a
- * process's memory. A worker keeps little alive (about 10 MB after a full collection, measured
+ * process's memory. A worker keeps little alive (6-7 MB after a full collection, measured
  * delivering 10,000 messages: its code, its HTTP/2 sessions, the messages in flight, at most a few
  * hundred), but with Node's limits V8 lets each worker's heap grow to 55-67 MB of young generation
  * and promoted garbage before collecting it, which with two workers was most of the 200 MB a
- * postgres-stack process held beyond its main heap. A smaller young generation is collected more
- * often (each collection is cheap: it copies only the messages still in flight), and the old
- * generation limit keeps garbage from piling up between full collections while leaving three times
+ * postgres-stack process held beyond its main heap. A small young generation is collected often
+ * (each collection is cheap: it copies only the messages still in flight), and the old generation
+ * limit keeps garbage from piling up between full collections while leaving three to four times
  * the live size; a worker that outgrows it anyway is replaced, its messages retried (see above).
+ * Young 4 / old 24 MB rather than 8 / 32: each worker's heap peaks at 13-15 MB instead of 15-18,
+ * and a postgres-stack process's peak RSS is 10-17 MB less with two workers, for twice the
+ * scavenges and 1.5 times the full collections (CPU per message: -2 to +7 % on a shared machine,
+ * bench/README.md).
  */
 export const DEFAULT_DELIVERY_WORKER_LIMITS: Readonly<ResourceLimits> = Object.freeze({
-  maxYoungGenerationSizeMb: 8,
-  maxOldGenerationSizeMb: 32,
+  maxYoungGenerationSizeMb: 4,
+  maxOldGenerationSizeMb: 24,
 });
 
 /** The keys or the payload of a message could not be encrypted: sending it again cannot help. */

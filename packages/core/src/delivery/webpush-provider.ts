@@ -68,7 +68,7 @@ export interface WebPushOptions {
   encryptionWorkers?: number | 'auto';
   /**
    * V8 heap limits of each delivery worker. The fields given replace those of
-   * DEFAULT_DELIVERY_WORKER_LIMITS (young generation 8 MB, old generation 32 MB);
+   * DEFAULT_DELIVERY_WORKER_LIMITS (young generation 4 MB, old generation 24 MB);
    * `false` leaves Node's own limits.
    */
   workerResourceLimits?: ResourceLimits | false;

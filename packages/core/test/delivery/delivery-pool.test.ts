@@ -108,9 +108,9 @@ describe('encryption on worker threads', () => {
   });
 
   it('bounds each worker by default, with the fields a host sets over the defaults, or by Node alone when asked', async () => {
-    expect(workerLimits(undefined)).toEqual({ maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 32 });
+    expect(workerLimits(undefined)).toEqual({ maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 24 });
     expect(workerLimits({ maxOldGenerationSizeMb: 128 })).toEqual({
-      maxYoungGenerationSizeMb: 8,
+      maxYoungGenerationSizeMb: 4,
       maxOldGenerationSizeMb: 128,
     });
     expect(workerLimits(false)).toBeUndefined();
