@@ -43,6 +43,7 @@ function heraldOn(
   storage: Storage,
   answer: (request: OutboundMessage) => DeliveryOutcome | Promise<DeliveryOutcome>,
   clock = fakeClock('2026-03-01T09:00:00Z'),
+  tuning: { sendConcurrency?: number } = {},
 ): Herald {
   return createHerald({
     storage,
@@ -54,7 +55,7 @@ function heraldOn(
     providers: {
       webpush: { target: 'webpush', send: async (request) => answer(request), close: async () => {} },
     },
-    tuning: { concurrency: 1 },
+    tuning: { concurrency: 1, ...tuning },
   });
 }
 
@@ -191,26 +192,16 @@ describe('settling a fresh batch', () => {
       },
     };
     const clock = fakeClock('2026-03-01T09:00:00Z');
-    const herald = createHerald({
+    const herald = heraldOn(
       storage,
-      queue: memoryQueue(),
+      (request) =>
+        endpointOf(request) === endpointFor('ada', 0)
+          ? { kind: 'failed', statusCode: 400, reason: 'bad' }
+          : { kind: 'sent', statusCode: 201 },
       clock,
-      logger: silentLogger,
-      reportSecret: 'a-secret-that-is-long-enough-for-hmac',
-      random: () => 0.5,
-      providers: {
-        webpush: {
-          target: 'webpush',
-          send: async (request) =>
-            endpointOf(request) === endpointFor('ada', 0)
-              ? { kind: 'failed', statusCode: 400, reason: 'bad' }
-              : { kind: 'sent', statusCode: 201 },
-          close: async () => {},
-        },
-      },
       // One send at a time: the first device's outcome is stored before the second is sent.
-      tuning: { sendConcurrency: 1, concurrency: 1 },
-    });
+      { sendConcurrency: 1 },
+    );
     for (const device of [0, 1]) {
       await herald.subscriptions.add({
         userId: 'ada',

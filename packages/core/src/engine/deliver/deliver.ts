@@ -1,5 +1,5 @@
 import type { SkipReason, UserId } from '../../model/index.js';
-import { mapLimit } from '../collections.js';
+import { groupBy, mapLimit } from '../collections.js';
 import type { EngineContext } from '../context.js';
 import { decisionLog } from '../decisions.js';
 import { deliverBatchJobs } from '../fanout/index.js';
@@ -81,20 +81,14 @@ async function gateAndSend(run: BatchRun, pending: UserId[], fresh: boolean): Pr
   // Only the user ids are kept to settle with, and on a fresh batch what each stored outcome was (not its
   // delivery row: held to the job's end, rows would outlive the young generation and die in the old one),
   // so that settling needs no read-back of the users it sent to.
-  const storedHere = new Map<UserId, StoredOutcome[]>();
+  const storedOutcomes: StoredOutcome[] = [];
   const sentTo = await mapLimit(counted.sends, ctx.sendConcurrency, async (send) => {
     const { delivery } = await recorder.send(() =>
       sendOne(run, send, { attempt: 1, counterKeys: counted.counterKeys.get(send.userId) ?? [] }),
     );
     if (fresh && delivery) {
-      const stored = {
-        subscriptionId: delivery.subscriptionId,
-        status: delivery.status,
-        statusCode: delivery.statusCode,
-      };
-      const ofUser = storedHere.get(send.userId);
-      if (ofUser) ofUser.push(stored);
-      else storedHere.set(send.userId, [stored]);
+      const { userId, subscriptionId, status, statusCode } = delivery;
+      storedOutcomes.push({ userId, subscriptionId, status, statusCode });
     }
     return send.userId;
   });
@@ -102,7 +96,7 @@ async function gateAndSend(run: BatchRun, pending: UserId[], fresh: boolean): Pr
   await enqueueDelays(run, gates.verdicts.delays);
   const settled = await settleRecipients(run, unique([...sentTo, ...counted.settleOnly]), {
     factsOf: counted.sentFacts,
-    storedHere,
+    storedHere: groupBy(storedOutcomes, (stored) => stored.userId),
   });
   await releaseUnsent(run, settled.undeliverable, counted.counterKeys);
 }

@@ -4,7 +4,7 @@ import { groupBy } from '../collections.js';
 import { type BatchRun, recipientUpdate } from './batch-run.js';
 
 /** What a job itself stored of one final outcome: enough to settle its user without reading it back. */
-export type StoredOutcome = Pick<Delivery, 'subscriptionId' | 'status' | 'statusCode'>;
+export type StoredOutcome = Pick<Delivery, 'userId' | 'subscriptionId' | 'status' | 'statusCode'>;
 
 export interface SettleOptions {
   /** The facts of each `sent` decision (the counters taken). */
