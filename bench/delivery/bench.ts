@@ -21,6 +21,7 @@ import {
   postgresServerCpu,
   redisServerCpu,
   type StatementFigure,
+  settlePostgres,
   statementStats,
 } from './servers.js';
 
@@ -633,6 +634,7 @@ async function runStack(options: StackRunOptions): Promise<StackRun> {
       await ready;
     }
 
+    if (servers.pool) await settlePostgres(servers.pool, schema);
     await statements?.reset();
     const serviceBefore = await service.cpuSince(0);
     const postgresBefore = (await postgresCpu?.read()) ?? null;
