@@ -2,7 +2,13 @@ import { availableParallelism } from 'node:os';
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { TransportRequest, TransportResponse } from './http-transport.js';
 import type { PooledTransportOptions } from './pooled-transport.js';
-import { type ResultBatch, revive, type WorkItem, type WorkResult } from './worker/protocol.js';
+import {
+  type RequestShape,
+  type ResultBatch,
+  revive,
+  type WorkItem,
+  type WorkResult,
+} from './worker/protocol.js';
 import { startDeliveryWorker } from './worker/start-worker.js';
 
 /**
@@ -85,6 +91,8 @@ export class EncryptionError extends Error {
 
 interface Job {
   item: WorkItem;
+  /** What its request shares with others (send only); the batch it goes in carries each shape once. */
+  shape?: RequestShape;
   resolve: (result: WorkResult) => void;
   reject: (error: Error) => void;
 }
@@ -164,16 +172,21 @@ export function createDeliveryPool(options: DeliveryPoolOptions = {}): DeliveryP
       for (const candidate of lanes) if (candidate.jobs.size < lane.jobs.size) lane = candidate;
       // Busy: the process waits for this worker's answers.
       if (lane.jobs.size === 0) lane.worker.ref();
-      for (const job of batch) lane.jobs.set(job.item.id, job);
-      lane.worker.postMessage({ items: batch.map((job) => job.item) });
+      const requests: RequestShape[] = [];
+      const items = batch.map((job) => {
+        lane.jobs.set(job.item.id, job);
+        if (job.shape) job.item.request = shapeIndex(requests, job.shape);
+        return job.item;
+      });
+      lane.worker.postMessage({ items, requests });
     }
   };
 
-  const submit = (item: Omit<WorkItem, 'id'>): Promise<WorkResult> => {
+  const submit = (item: WorkItem, shape?: RequestShape): Promise<WorkResult> => {
     if (closed) return Promise.reject(new Error('delivery pool closed'));
     if (lanes.length < size) topUp();
     return new Promise<WorkResult>((resolve, reject) => {
-      queued.push({ item: { ...item, id: nextId++ }, resolve, reject });
+      queued.push(shape ? { item, shape, resolve, reject } : { item, resolve, reject });
       if (queued.length >= maxBatch) flush();
       else if (!flushScheduled) {
         flushScheduled = true;
@@ -185,19 +198,27 @@ export function createDeliveryPool(options: DeliveryPoolOptions = {}): DeliveryP
 
   return {
     async encrypt(keys, plaintext) {
-      const result = await submit({ p256dh: keys.p256dh, auth: keys.auth, plaintext });
+      const result = await submit({ id: nextId++, p256dh: keys.p256dh, auth: keys.auth, plaintext });
       if (result.kind === 'encrypted') return result.body;
       throw resultError(result);
     },
     async send(keys, plaintext, request, timeoutMs) {
       if (!transport) throw new Error('this delivery pool only encrypts (created without transport options)');
-      const result = await submit({
-        p256dh: keys.p256dh,
-        auth: keys.auth,
-        plaintext,
-        request: { url: request.url.href, headers: request.headers, timeoutMs },
-      });
-      if (result.kind === 'response') return result.response;
+      const { url } = request;
+      const result = await submit(
+        {
+          id: nextId++,
+          p256dh: keys.p256dh,
+          auth: keys.auth,
+          plaintext,
+          path: `${url.pathname}${url.search}`,
+        },
+        { origin: url.origin, headers: request.headers, timeoutMs },
+      );
+      if (result.kind === 'response') {
+        const headers = result.retryAfter === undefined ? {} : { 'retry-after': result.retryAfter };
+        return { statusCode: result.statusCode, headers, body: result.body };
+      }
       throw resultError(result);
     },
     async close() {
@@ -209,6 +230,24 @@ export function createDeliveryPool(options: DeliveryPoolOptions = {}): DeliveryP
       await Promise.all(running.map((lane) => lane.worker.terminate()));
     },
   };
+}
+
+/**
+ * The index of `shape` in a batch's `requests`, added when new. Requests share a shape when they
+ * go to one origin with the same headers object and timeout: the webPush provider hands the pool
+ * one headers object per Authorization, TTL, Urgency and Topic, so a batch usually has one shape.
+ */
+function shapeIndex(requests: RequestShape[], shape: RequestShape): number {
+  for (let index = requests.length - 1; index >= 0; index -= 1) {
+    const known = requests[index] as RequestShape;
+    if (
+      known.headers === shape.headers &&
+      known.origin === shape.origin &&
+      known.timeoutMs === shape.timeoutMs
+    )
+      return index;
+  }
+  return requests.push(shape) - 1;
 }
 
 /** The limits a delivery worker starts with: the defaults, with the host's fields over them; undefined for Node's own. */

@@ -8,7 +8,6 @@ import {
   collectBody,
   type HttpTransport,
   sendOverHttp1,
-  type TransportRequest,
   type TransportResponse,
   timeoutError,
 } from './http-transport.js';
@@ -44,6 +43,22 @@ export interface PooledTransportOptions {
 
 export type NegotiatedProtocol = 'h2' | 'http/1.1';
 
+/**
+ * A request already taken apart: what a delivery worker sends for each
+ * message. Its origin and path come as strings (no URL to parse per
+ * message) and its headers with lower-case names, as HTTP/2 sends them;
+ * the headers object may be shared by many requests (it is not modified).
+ */
+export interface SplitRequest {
+  /** An http: or https: origin, e.g. `https://push.example.com`. */
+  origin: string;
+  /** Path and query, e.g. `/push/abc`. */
+  path: string;
+  /** Lower-case names; no pseudo-headers, no content-length. */
+  headers: Readonly<Record<string, string>>;
+  body: Uint8Array;
+}
+
 export interface PooledHttpTransport extends HttpTransport {
   /** The protocol used so far with an origin, or undefined before its first request. */
   protocolOf(origin: string): NegotiatedProtocol | undefined;
@@ -71,6 +86,17 @@ export function pooledTransportOptionsOf(transport: HttpTransport): PooledTransp
 }
 
 export function pooledHttpTransport(options: PooledTransportOptions = {}): PooledHttpTransport {
+  return pooledTransport(options).transport;
+}
+
+/**
+ * A pooled transport, and beside it `sendSplit`: the same pools and
+ * sessions, for requests already taken apart (SplitRequest).
+ */
+export function pooledTransport(options: PooledTransportOptions = {}): {
+  transport: PooledHttpTransport;
+  sendSplit(request: SplitRequest, timeoutMs: number): Promise<TransportResponse>;
+} {
   const maxInFlight = options.maxInFlightPerOrigin ?? 100;
   const maxBodyBytes = options.maxBodyBytes ?? 4096;
   const alpn: string[] = options.http1Only ? ['http/1.1'] : ['h2', 'http/1.1'];
@@ -83,9 +109,11 @@ export function pooledHttpTransport(options: PooledTransportOptions = {}): Poole
   const pools = new Map<string, OriginPool>();
   let closed = false;
 
-  const poolOf = (url: URL): OriginPool => {
-    let pool = pools.get(url.origin);
+  /** The origin's pool; `origin` is an http: or https: origin. */
+  const poolOf = (origin: string): OriginPool => {
+    let pool = pools.get(origin);
     if (!pool) {
+      const url = new URL(origin);
       const created: OriginPool = {
         protocol: url.protocol === 'https:' ? negotiate(url) : Promise.resolve('http/1.1'),
         slots: new Semaphore(maxInFlight),
@@ -96,10 +124,10 @@ export function pooledHttpTransport(options: PooledTransportOptions = {}): Poole
         },
         // A failed negotiation (service down) is asked again on the next request.
         () => {
-          if (pools.get(url.origin) === created) pools.delete(url.origin);
+          if (pools.get(origin) === created) pools.delete(origin);
         },
       );
-      pools.set(url.origin, created);
+      pools.set(origin, created);
       pool = created;
     }
     return pool;
@@ -118,14 +146,14 @@ export function pooledHttpTransport(options: PooledTransportOptions = {}): Poole
   }
 
   async function sendH2(
-    request: TransportRequest,
+    request: SplitRequest,
     timeoutMs: number,
     again: boolean,
   ): Promise<TransportResponse> {
-    const stream = h2.request(request.url.origin, {
-      ':method': request.method,
-      ':path': `${request.url.pathname}${request.url.search}`,
-      ...lowerCase(request.headers),
+    const stream = h2.request(request.origin, {
+      ...request.headers,
+      ':method': 'POST',
+      ':path': request.path,
       'content-length': String(request.body.byteLength),
     });
     try {
@@ -136,21 +164,39 @@ export function pooledHttpTransport(options: PooledTransportOptions = {}): Poole
     }
   }
 
+  async function sendSplit(request: SplitRequest, timeoutMs: number): Promise<TransportResponse> {
+    if (closed) throw new Error('transport closed');
+    const pool = poolOf(request.origin);
+    const negotiated = pool.settled ?? (await pool.protocol);
+    await pool.slots.acquire();
+    try {
+      if (negotiated === 'h2') return await sendH2(request, timeoutMs, false);
+      const url = new URL(request.path, request.origin);
+      const agent = h1Agents[url.protocol as 'https:' | 'http:'];
+      return await sendOverHttp1(
+        { url, method: 'POST', headers: request.headers, body: request.body },
+        agent,
+        { timeoutMs, maxBodyBytes },
+      );
+    } finally {
+      pool.slots.release();
+    }
+  }
+
   const transport: PooledHttpTransport = {
     async send(request, { timeoutMs }) {
       if (closed) throw new Error('transport closed');
       const protocol = request.url.protocol;
       if (protocol !== 'https:' && protocol !== 'http:') throw new Error(`unsupported protocol ${protocol}`);
-      const pool = poolOf(request.url);
-      const negotiated = pool.settled ?? (await pool.protocol);
-      await pool.slots.acquire();
-      try {
-        return negotiated === 'h2'
-          ? await sendH2(request, timeoutMs, false)
-          : await sendOverHttp1(request, h1Agents[protocol], { timeoutMs, maxBodyBytes });
-      } finally {
-        pool.slots.release();
-      }
+      return sendSplit(
+        {
+          origin: request.url.origin,
+          path: `${request.url.pathname}${request.url.search}`,
+          headers: lowerCase(request.headers),
+          body: request.body,
+        },
+        timeoutMs,
+      );
     },
     protocolOf: (origin) => pools.get(origin)?.settled,
     async close() {
@@ -162,7 +208,7 @@ export function pooledHttpTransport(options: PooledTransportOptions = {}): Poole
     },
   };
   Object.defineProperty(transport, OPTIONS, { value: { ...options } });
-  return transport;
+  return { transport, sendSplit };
 }
 
 /** Writes the body, then resolves with the status, headers and the start of the body. */
@@ -215,7 +261,8 @@ function hostOf(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '');
 }
 
-function lowerCase(headers: Record<string, string>): Record<string, string> {
+/** The headers with lower-case names, as HTTP/2 sends them. */
+export function lowerCase(headers: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
   return out;

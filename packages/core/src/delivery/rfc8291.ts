@@ -1,4 +1,4 @@
-import { createCipheriv, createECDH, createHmac, type ECDH, randomBytes } from 'node:crypto';
+import { createCipheriv, createECDH, createHmac, type ECDH, randomFillSync } from 'node:crypto';
 
 /**
  * RFC 8291 message encryption for Web Push, aes128gcm content coding
@@ -12,7 +12,11 @@ import { createCipheriv, createECDH, createHmac, type ECDH, randomBytes } from '
  * ~190 µs of the ECDH itself (bench/README.md, "Herald's send path"): the
  * sender's public key exported twice, the salt round-tripped through
  * base64url, two HKDF extracts where RFC 8291's key schedule needs one per
- * secret, and a Buffer.concat per step.
+ * secret, and a Buffer.concat per step. Each message's buffers are few, as
+ * their allocation and collection cost a delivery worker as much CPU as the
+ * work done in them: the plaintext is written and encrypted in place in the
+ * body, the salt is drawn from a block of random bytes, and the key info is
+ * built in one buffer per thread.
  */
 
 /** aes128gcm record size written in the header: every push service accepts 4096-byte bodies. */
@@ -30,7 +34,8 @@ const WEB_PUSH_INFO = Buffer.from('WebPush: info\0');
 // HKDF-Expand's first block is HMAC(prk, info || 0x01); every output here fits one block.
 const KEY_INFO = Buffer.from('Content-Encoding: aes128gcm\0\x01');
 const NONCE_INFO = Buffer.from('Content-Encoding: nonce\0\x01');
-const LAST_RECORD = Buffer.from([2]);
+/** The last-record delimiter byte (RFC 8188 §2). */
+const LAST_RECORD = 2;
 
 const hmac = (key: Uint8Array, data: Uint8Array): Buffer => createHmac('sha256', key).update(data).digest();
 
@@ -48,6 +53,40 @@ const senderEcdh = (): ECDH => {
   return threadEcdh;
 };
 
+/**
+ * Salts come from a block of random bytes filled at once: a randomBytes(16) call per message costs
+ * about as much CPU as the rest of the body's assembly. Each salt is used once; they are public
+ * (written in the body's header) and come from the same CSPRNG either way.
+ */
+const SALT_BLOCK = SALT_BYTES * 256;
+let saltBlock: Buffer | undefined;
+let saltAt = SALT_BLOCK;
+const writeSalt = (body: Buffer): void => {
+  if (saltAt === SALT_BLOCK) {
+    saltBlock ??= Buffer.allocUnsafeSlow(SALT_BLOCK);
+    randomFillSync(saltBlock);
+    saltAt = 0;
+  }
+  (saltBlock as Buffer).copy(body, 0, saltAt, saltAt + SALT_BYTES);
+  saltAt += SALT_BYTES;
+};
+
+/**
+ * RFC 8291's key info, "WebPush: info" 0 ua_public as_public 0x01, in one buffer per thread:
+ * encryption is synchronous, so it is rewritten and read by one message at a time.
+ */
+let threadKeyInfo: Buffer | undefined;
+const keyInfoFor = (receiver: Buffer, sender: Buffer): Buffer => {
+  if (!threadKeyInfo) {
+    threadKeyInfo = Buffer.allocUnsafeSlow(WEB_PUSH_INFO.length + 2 * KEY_ID_BYTES + 1);
+    WEB_PUSH_INFO.copy(threadKeyInfo, 0);
+    threadKeyInfo[threadKeyInfo.length - 1] = 1;
+  }
+  receiver.copy(threadKeyInfo, WEB_PUSH_INFO.length);
+  sender.copy(threadKeyInfo, WEB_PUSH_INFO.length + KEY_ID_BYTES);
+  return threadKeyInfo;
+};
+
 /** The subscription's keys as bytes, checked as web-push checks them (same messages). */
 function subscriptionKeys(p256dh: string, auth: string): { receiver: Buffer; authSecret: Buffer } {
   if (!p256dh) throw new Error('No user public key provided for encryption.');
@@ -63,13 +102,17 @@ function subscriptionKeys(p256dh: string, auth: string): { receiver: Buffer; aut
 }
 
 /**
- * The aes128gcm body of `plaintext` for a subscription's `p256dh` and `auth`
- * (base64url). Throws on unusable keys (as web-push does) and on a plaintext
- * longer than one record.
+ * The aes128gcm body of `plaintext` (bytes, or text written as UTF-8) for a
+ * subscription's `p256dh` and `auth` (base64url). Throws on unusable keys
+ * (as web-push does) and on a plaintext longer than one record.
  */
-export function encryptAes128gcm(keys: { p256dh: string; auth: string }, plaintext: Uint8Array): Buffer {
+export function encryptAes128gcm(
+  keys: { p256dh: string; auth: string },
+  plaintext: Uint8Array | string,
+): Buffer {
   const { receiver, authSecret } = subscriptionKeys(keys.p256dh, keys.auth);
-  if (plaintext.byteLength > MAX_RECORD_PLAINTEXT) {
+  const length = typeof plaintext === 'string' ? Buffer.byteLength(plaintext, 'utf8') : plaintext.byteLength;
+  if (length > MAX_RECORD_PLAINTEXT) {
     throw new Error(`a Web Push payload holds at most ${MAX_RECORD_PLAINTEXT} bytes in one record`);
   }
   const sender = senderEcdh();
@@ -77,29 +120,29 @@ export function encryptAes128gcm(keys: { p256dh: string; auth: string }, plainte
   const senderKey = sender.generateKeys();
   // Throws for a point not on the curve: the subscription's key is unusable.
   const shared = sender.computeSecret(receiver);
-  const salt = randomBytes(SALT_BYTES);
 
-  // RFC 8291 §3.3-3.4: IKM = HKDF(auth, ecdh, "WebPush: info" 0 ua_public as_public, 32).
-  const keyInfo = Buffer.allocUnsafe(WEB_PUSH_INFO.length + 2 * KEY_ID_BYTES + 1);
-  WEB_PUSH_INFO.copy(keyInfo, 0);
-  receiver.copy(keyInfo, WEB_PUSH_INFO.length);
-  senderKey.copy(keyInfo, WEB_PUSH_INFO.length + KEY_ID_BYTES);
-  keyInfo[keyInfo.length - 1] = 1;
-  const ikm = hmac(hmac(authSecret, shared), keyInfo);
-  // RFC 8188 §2.2: PRK = HKDF-Extract(salt, IKM); CEK and nonce are the first 16 and 12 bytes of their expansions.
-  const prk = hmac(salt, ikm);
-  const contentKey = hmac(prk, KEY_INFO).subarray(0, 16);
-  const nonce = hmac(prk, NONCE_INFO).subarray(0, 12);
-
-  const body = Buffer.allocUnsafe(HEADER_BYTES + plaintext.byteLength + RECORD_OVERHEAD);
-  salt.copy(body, 0);
+  // Header: salt, record size, key id length, key id (the sender's public key).
+  const body = Buffer.allocUnsafe(HEADER_BYTES + length + RECORD_OVERHEAD);
+  writeSalt(body);
   body.writeUInt32BE(RECORD_SIZE, SALT_BYTES);
   body[SALT_BYTES + 4] = KEY_ID_BYTES;
   senderKey.copy(body, SALT_BYTES + 5);
+
+  // RFC 8291 §3.3-3.4: IKM = HKDF(auth, ecdh, "WebPush: info" 0 ua_public as_public, 32).
+  const ikm = hmac(hmac(authSecret, shared), keyInfoFor(receiver, senderKey));
+  // RFC 8188 §2.2: PRK = HKDF-Extract(salt, IKM); CEK and nonce are the first 16 and 12 bytes of their expansions.
+  const prk = hmac(body.subarray(0, SALT_BYTES), ikm);
+  const contentKey = hmac(prk, KEY_INFO).subarray(0, 16);
+  const nonce = hmac(prk, NONCE_INFO).subarray(0, 12);
+
+  // The record: the plaintext and its delimiter, written where they go and encrypted there.
+  const recordEnd = HEADER_BYTES + length + 1;
+  if (typeof plaintext === 'string') body.write(plaintext, HEADER_BYTES, 'utf8');
+  else body.set(plaintext, HEADER_BYTES);
+  body[recordEnd - 1] = LAST_RECORD;
   const cipher = createCipheriv('aes-128-gcm', contentKey, nonce);
   let at = HEADER_BYTES;
-  at += cipher.update(plaintext).copy(body, at);
-  at += cipher.update(LAST_RECORD).copy(body, at);
+  at += cipher.update(body.subarray(HEADER_BYTES, recordEnd)).copy(body, at);
   at += cipher.final().copy(body, at);
   cipher.getAuthTag().copy(body, at);
   return body;

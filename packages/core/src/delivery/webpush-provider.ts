@@ -21,6 +21,7 @@ import { createVapidSigner, type VapidDetails } from './vapid.js';
 import {
   checkedPlaintext,
   checkPayloadSize,
+  sharedWebPushHeaders,
   type WebPushRequestInput,
   webPushRequestWithBody,
 } from './webpush-request.js';
@@ -102,6 +103,7 @@ export function webPush(options: WebPushOptions): PushProvider {
           ...(workerTransport ? { transport: workerTransport } : {}),
         });
   const sendingPool = workerTransport ? pool : null;
+  const sharedHeaders = sharedWebPushHeaders();
 
   return {
     target: 'webpush',
@@ -147,7 +149,12 @@ export function webPush(options: WebPushOptions): PushProvider {
       try {
         const response = request
           ? await transport.send(request, { timeoutMs })
-          : await sendFromWorker(sendingPool as DeliveryPool, input, timeoutMs);
+          : await (sendingPool as DeliveryPool).send(
+              input.keys,
+              input.payload,
+              { url: endpoint, method: 'POST', headers: sharedHeaders(input) },
+              timeoutMs,
+            );
         const answeredAt = new Date(now.getTime() + Math.ceil(performance.now() - enteredAt));
         outcome = outcomeOfResponse(response, endpoint, now, answeredAt);
       } catch (error) {
@@ -170,14 +177,6 @@ export function webPush(options: WebPushOptions): PushProvider {
     return webPushRequestWithBody(input, body);
   }
 }
-
-/** Encrypts and sends in a worker (the body is made there). */
-function sendFromWorker(pool: DeliveryPool, input: WebPushRequestInput, timeoutMs: number) {
-  const { url, method, headers } = webPushRequestWithBody(input, EMPTY_BODY);
-  return pool.send(input.keys, input.payload, { url, method, headers }, timeoutMs);
-}
-
-const EMPTY_BODY = new Uint8Array(0);
 
 function toPolicy(option: WebPushOptions['endpointPolicy']): EndpointPolicy {
   if (option === undefined) return transportOnlyPolicy;

@@ -55,6 +55,13 @@ export function checkPayloadSize(payload: string, campaignId: string | undefined
 
 /** The request around a body already encrypted (by an encryption pool's worker). */
 export function webPushRequestWithBody(input: WebPushRequestInput, cipherText: Uint8Array): TransportRequest {
+  return { url: input.endpoint, method: 'POST', headers: webPushHeaders(input), body: cipherText };
+}
+
+type HeaderInput = Pick<WebPushRequestInput, 'ttlSeconds' | 'urgency' | 'topic' | 'authorization'>;
+
+/** A Web Push request's headers: RFC 8030 TTL, Urgency and Topic, RFC 8291's coding, RFC 8292's Authorization. */
+export function webPushHeaders(input: HeaderInput): Record<string, string> {
   const headers: Record<string, string> = {
     TTL: String(Math.max(0, Math.floor(input.ttlSeconds))),
     Urgency: input.urgency,
@@ -63,5 +70,38 @@ export function webPushRequestWithBody(input: WebPushRequestInput, cipherText: U
     Authorization: input.authorization,
   };
   if (input.topic !== undefined) headers.Topic = input.topic;
-  return { url: input.endpoint, method: 'POST', headers, body: cipherText };
+  return headers;
+}
+
+/** Authorizations remembered at most (a signer has one per push-service origin at a time). */
+const SHARED_AUTHORIZATIONS = 64;
+/** TTL, Urgency and Topic combinations remembered at most per Authorization. */
+const SHARED_VARIANTS = 256;
+
+/**
+ * `webPushHeaders`, one object for all the messages with the same headers
+ * (frozen: they are shared). A campaign's messages to one push service have
+ * the same, and a delivery pool sends each distinct headers object once per
+ * batch to its worker rather than once per message. Bounded: past its
+ * limits it forgets what it has and starts again.
+ */
+export function sharedWebPushHeaders(): (input: HeaderInput) => Readonly<Record<string, string>> {
+  // By Authorization first: the signer hands out the same string until it signs again, so its hash is computed once.
+  const byAuthorization = new Map<string, Map<string, Readonly<Record<string, string>>>>();
+  return (input) => {
+    let variants = byAuthorization.get(input.authorization);
+    if (!variants) {
+      if (byAuthorization.size >= SHARED_AUTHORIZATIONS) byAuthorization.clear();
+      variants = new Map();
+      byAuthorization.set(input.authorization, variants);
+    }
+    const key = `${input.ttlSeconds} ${input.urgency} ${input.topic ?? ''}`;
+    let headers = variants.get(key);
+    if (!headers) {
+      if (variants.size >= SHARED_VARIANTS) variants.clear();
+      headers = Object.freeze(webPushHeaders(input));
+      variants.set(key, headers);
+    }
+    return headers;
+  };
 }

@@ -45,6 +45,18 @@ describe('encryptAes128gcm', () => {
     expect(again.subarray(21, 86).equals(ours.subarray(21, 86))).toBe(false);
   });
 
+  it('encrypts text as its UTF-8 bytes, and draws a different salt for each of more messages than one block of salts holds', () => {
+    const sub = subscriber();
+    const text = '{"title":"Soldes d’été","body":"ü é 🎉"}';
+    expect(decrypt(encryptAes128gcm(sub.json, text), sub).toString('utf8')).toBe(text);
+    const salts = new Set(
+      Array.from({ length: 300 }, () => encryptAes128gcm(sub.json, 'x').subarray(0, 16).toString('hex')),
+    );
+    expect(salts.size).toBe(300);
+    // Text longer than one record, counted in bytes: 2,040 two-byte characters are 4,080 bytes.
+    expect(() => encryptAes128gcm(sub.json, 'é'.repeat(2040))).toThrow(/at most 4079 bytes/);
+  });
+
   it('refuses unusable keys with web-push`s messages, and a plaintext longer than one record', () => {
     const sub = subscriber();
     expect(() => encryptAes128gcm({ ...sub.json, p256dh: 'AAAA' }, Buffer.from('x'))).toThrow(/65 bytes/);

@@ -1,7 +1,12 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import ece from 'http_ece';
 import { describe, expect, it } from 'vitest';
-import { buildWebPushRequest, MAX_PAYLOAD_BYTES } from '../../src/delivery/webpush-request.js';
+import {
+  buildWebPushRequest,
+  MAX_PAYLOAD_BYTES,
+  sharedWebPushHeaders,
+  webPushHeaders,
+} from '../../src/delivery/webpush-request.js';
 import { PayloadTooLargeError } from '../../src/errors/index.js';
 
 function subscriber() {
@@ -94,5 +99,38 @@ describe('buildWebPushRequest', () => {
     expect((thrown as Error).message).toBe(
       'Campaign cmp_spring: payload is 3994 bytes, over the 3993-byte Web Push limit',
     );
+  });
+});
+
+describe('sharedWebPushHeaders', () => {
+  it('hands out one frozen headers object per Authorization, TTL, Urgency and Topic, equal to webPushHeaders', () => {
+    const shared = sharedWebPushHeaders();
+    const first = shared(base);
+    expect(first).toEqual(webPushHeaders(base));
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(shared({ ...base })).toBe(first);
+    const others = [
+      { ...base, ttlSeconds: 60 },
+      { ...base, urgency: 'low' as const },
+      { ...base, topic: 'sale' },
+      { ...base, authorization: 'vapid t=other.claims.signature, k=BPublicKey' },
+    ];
+    for (const input of others) {
+      const headers = shared(input);
+      expect(headers).not.toBe(first);
+      expect(headers).toEqual(webPushHeaders(input));
+      expect(shared(input)).toBe(headers);
+    }
+  });
+
+  it('forgets what it holds past its bounds and keeps answering correctly', () => {
+    const shared = sharedWebPushHeaders();
+    for (let ttl = 0; ttl < 600; ttl += 1) {
+      expect(shared({ ...base, ttlSeconds: ttl }).TTL).toBe(String(ttl));
+    }
+    for (let n = 0; n < 100; n += 1) {
+      const authorization = `vapid t=${n}, k=B`;
+      expect(shared({ ...base, authorization }).Authorization).toBe(authorization);
+    }
   });
 });

@@ -8,24 +8,28 @@
  * Results are posted back in batches: whatever finished in one turn of
  * this thread's event loop goes in one message, so a slow service does not
  * hold back answers that are ready.
+ *
+ * A message in flight keeps only its id, its body and its batch's shared
+ * request shape alive: its keys and plaintext are garbage once it is
+ * encrypted. What a request holds while it waits for its answer is what
+ * each young-generation collection of this thread copies.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { HttpTransport } from '../http-transport.js';
-import { pooledHttpTransport } from '../pooled-transport.js';
+import { lowerCase, pooledTransport, type SplitRequest } from '../pooled-transport.js';
 import { encryptAes128gcm } from '../rfc8291.js';
 import {
+  type RequestShape,
   type ResultBatch,
   serializeError,
   type WorkBatch,
   type WorkerConfig,
-  type WorkItem,
   type WorkResult,
 } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('delivery-worker runs as a worker thread');
 const config = workerData as WorkerConfig;
-const transport: HttpTransport | null = config.transport ? pooledHttpTransport(config.transport) : null;
+const transport = config.transport ? pooledTransport(config.transport) : null;
 
 let ready: WorkResult[] = [];
 let flushScheduled = false;
@@ -44,41 +48,48 @@ const post = (result: WorkResult) => {
   });
 };
 
-async function send(item: WorkItem, body: Buffer, request: NonNullable<WorkItem['request']>): Promise<void> {
+/** A batch's request shape as this thread sends it: header names in lower case, once per batch. */
+interface Shape {
+  origin: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+}
+
+async function send(id: number, shape: Shape | undefined, path: string, body: Buffer): Promise<void> {
   try {
     // The pool sends only with transport options; inside the try, a slip is answered, never left hanging.
     if (!transport) throw new Error('this delivery pool only encrypts');
-    const response = await transport.send(
-      { url: new URL(request.url), method: 'POST', headers: request.headers, body },
-      { timeoutMs: request.timeoutMs },
-    );
-    // Only what outcome mapping reads crosses back: the status, Retry-After and the reason's text.
-    // A push service's other headers (date, location, alt-svc, ...) would be cloned for nothing.
+    if (!shape) throw new Error(`delivery worker: no request shape for message ${id}`);
+    const request: SplitRequest = { origin: shape.origin, path, headers: shape.headers, body };
+    const response = await transport.sendSplit(request, shape.timeoutMs);
     const retryAfter = response.headers['retry-after'];
-    post({
-      id: item.id,
-      kind: 'response',
-      response: {
-        statusCode: response.statusCode,
-        headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
-        body: response.body,
-      },
-    });
+    post(
+      retryAfter === undefined
+        ? { id, kind: 'response', statusCode: response.statusCode, body: response.body }
+        : { id, kind: 'response', statusCode: response.statusCode, retryAfter, body: response.body },
+    );
   } catch (error) {
-    post({ id: item.id, kind: 'error', stage: 'network', error: serializeError(error) });
+    post({ id, kind: 'error', stage: 'network', error: serializeError(error) });
   }
 }
 
-port.on('message', ({ items }: WorkBatch) => {
+const shapeOf = (request: RequestShape): Shape => ({
+  origin: request.origin,
+  headers: lowerCase(request.headers),
+  timeoutMs: request.timeoutMs,
+});
+
+port.on('message', ({ items, requests }: WorkBatch) => {
+  const shapes = requests.map(shapeOf);
   for (const item of items) {
     let body: Buffer;
     try {
-      body = encryptAes128gcm(item, Buffer.from(item.plaintext, 'utf8'));
+      body = encryptAes128gcm(item, item.plaintext);
     } catch (error) {
       post({ id: item.id, kind: 'error', stage: 'encrypt', error: serializeError(error) });
       continue;
     }
-    if (item.request) void send(item, body, item.request);
+    if (item.path !== undefined) void send(item.id, shapes[item.request ?? -1], item.path, body);
     // A copy that owns its memory: a small body (Buffer.allocUnsafe) may sit in Node's shared pool buffer.
     else post({ id: item.id, kind: 'encrypted', body: new Uint8Array(body) });
   }

@@ -3,7 +3,6 @@
  * data only: they cross threads by structured clone.
  */
 
-import type { TransportResponse } from '../http-transport.js';
 import type { PooledTransportOptions } from '../pooled-transport.js';
 
 /** What a worker is started with. */
@@ -12,17 +11,35 @@ export interface WorkerConfig {
   transport: PooledTransportOptions | null;
 }
 
-/** One message to encrypt (RFC 8291 aes128gcm) and, with `request`, to send. */
+/** One message to encrypt (RFC 8291 aes128gcm) and, with `request` and `path`, to send. */
 export interface WorkItem {
   id: number;
   p256dh: string;
   auth: string;
   plaintext: string;
-  request?: { url: string; headers: Record<string, string>; timeoutMs: number };
+  /** The index in its batch's `requests` of what this message's request shares with others. */
+  request?: number;
+  /** The request's path and query, e.g. `/push/abc`. */
+  path?: string;
+}
+
+/**
+ * What the requests of a batch to one origin share, sent once per batch
+ * rather than with each message: a push service's messages from one
+ * campaign have the same headers (the VAPID Authorization alone is ~400
+ * bytes), and every byte crossing the thread is copied twice and collected
+ * in the worker.
+ */
+export interface RequestShape {
+  /** e.g. `https://push.example.com`. */
+  origin: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
 }
 
 export interface WorkBatch {
   items: WorkItem[];
+  requests: RequestShape[];
 }
 
 /** An error as it crossed the thread boundary: what outcome mapping reads of it. */
@@ -40,8 +57,21 @@ export interface SerializedError {
  */
 export type WorkResult =
   | { id: number; kind: 'encrypted'; body: Uint8Array }
-  | { id: number; kind: 'response'; response: TransportResponse }
+  | ResponseResult
   | { id: number; kind: 'error'; stage: 'encrypt' | 'network'; error: SerializedError };
+
+/**
+ * The service's answer, flat: only what outcome mapping reads of it crosses
+ * back (the status, Retry-After and the reason's text); a push service's
+ * other headers (date, location, alt-svc, ...) would be cloned for nothing.
+ */
+export interface ResponseResult {
+  id: number;
+  kind: 'response';
+  statusCode: number;
+  retryAfter?: string | string[];
+  body: string;
+}
 
 export interface ResultBatch {
   results: WorkResult[];
