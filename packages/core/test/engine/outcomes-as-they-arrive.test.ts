@@ -14,13 +14,7 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { fakeClock } from '../../src/testing/index.js';
-
-const DUE = '2026-03-01T10:00:00Z';
-const endpointFor = (userId: string, device = 0) => `https://fcm.googleapis.com/fcm/send/${userId}-${device}`;
-const keys = {
-  p256dh: 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM',
-  auth: 'tBHItJI5svbpez7KI4CCXg',
-};
+import { addDevices, DUE, endpointFor, scheduleOnce } from './once-campaign.js';
 
 /** A push provider that answers each request a few event-loop turns later (varied), so sends overlap. */
 function slowProvider(onRequest: (request: OutboundMessage) => void): PushProvider {
@@ -35,17 +29,6 @@ function slowProvider(onRequest: (request: OutboundMessage) => void): PushProvid
     },
     close: async () => {},
   };
-}
-
-async function scheduleOnce(herald: Herald): Promise<string> {
-  const campaign = await herald.campaigns.create({
-    name: 'Outcomes as they arrive',
-    when: { schedule: { type: 'once', at: DUE } },
-    who: { segment: { type: 'all' } },
-    what: { title: 'Hello', deeplink: 'https://shop.example.com/' },
-  });
-  await herald.campaigns.schedule(campaign.id);
-  return campaign.id;
 }
 
 describe('delivery outcomes are stored as they arrive', () => {
@@ -86,9 +69,9 @@ describe('delivery outcomes are stored as they arrive', () => {
     });
     for (let i = 0; i < users; i += 1) {
       const userId = `user-${i}`;
-      await herald.subscriptions.add({ userId, subscription: { endpoint: endpointFor(userId), keys } });
+      await addDevices(herald, userId, 1);
     }
-    const campaignId = await scheduleOnce(herald);
+    const campaignId = await scheduleOnce(herald, 'Outcomes as they arrive');
     await clock.set(DUE);
     await herald.tick();
 
@@ -144,13 +127,8 @@ describe('delivery outcomes are stored as they arrive', () => {
       // One send at a time: the first device's outcome is stored before the second is sent.
       tuning: { sendConcurrency: 1, concurrency: 1 },
     });
-    for (const device of [0, 1]) {
-      await herald.subscriptions.add({
-        userId: 'ada',
-        subscription: { endpoint: endpointFor('ada', device), keys },
-      });
-    }
-    const campaignId = await scheduleOnce(herald);
+    await addDevices(herald, 'ada', 2);
+    const campaignId = await scheduleOnce(herald, 'Outcomes as they arrive');
     await clock.set(DUE);
     await herald.tick();
     expect(faults).toBe(1);

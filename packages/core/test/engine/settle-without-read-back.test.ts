@@ -12,14 +12,9 @@ import {
   type UserId,
 } from '../../src/index.js';
 import { fakeClock } from '../../src/testing/index.js';
+import { addDevices, DUE, endpointFor, scheduleOnce } from './once-campaign.js';
 
-const DUE = '2026-03-01T10:00:00Z';
 const OCCURRENCE = '2026-03-01T10:00:00.000Z';
-const keys = {
-  p256dh: 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM',
-  auth: 'tBHItJI5svbpez7KI4CCXg',
-};
-const endpointFor = (userId: string, device = 0) => `https://fcm.googleapis.com/fcm/send/${userId}-${device}`;
 
 /** A memoryStorage that notes which users each read-back of recipients and deliveries asked for. */
 function watchedStorage() {
@@ -59,17 +54,6 @@ function heraldOn(
   });
 }
 
-async function scheduleOnce(herald: Herald): Promise<CampaignId> {
-  const campaign = await herald.campaigns.create({
-    name: 'Settle without read-back',
-    when: { schedule: { type: 'once', at: DUE } },
-    who: { segment: { type: 'all' } },
-    what: { title: 'Hello', deeplink: 'https://shop.example.com/' },
-  });
-  await herald.campaigns.schedule(campaign.id);
-  return campaign.id;
-}
-
 const endpointOf = (request: OutboundMessage) =>
   request.subscription.target === 'webpush' ? request.subscription.endpoint : '';
 
@@ -91,15 +75,10 @@ describe('settling a fresh batch', () => {
     );
     const plain = ['ada', 'bob', 'cy'];
     for (const userId of [...plain, 'refused', 'flaky']) {
-      await herald.subscriptions.add({ userId, subscription: { endpoint: endpointFor(userId), keys } });
+      await addDevices(herald, userId, 1);
     }
-    for (const device of [0, 1]) {
-      await herald.subscriptions.add({
-        userId: 'mixed',
-        subscription: { endpoint: endpointFor('mixed', device), keys },
-      });
-    }
-    const campaignId = await scheduleOnce(herald);
+    await addDevices(herald, 'mixed', 2);
+    const campaignId = await scheduleOnce(herald, 'Settle without read-back');
     await clock.set(DUE);
     await herald.tick();
 
@@ -166,8 +145,8 @@ describe('settling a fresh batch', () => {
       },
       clock,
     );
-    await herald.subscriptions.add({ userId: 'ada', subscription: { endpoint: endpointFor('ada'), keys } });
-    campaignId = await scheduleOnce(herald);
+    await addDevices(herald, 'ada', 1);
+    campaignId = await scheduleOnce(herald, 'Settle without read-back');
     await clock.set(DUE);
     await herald.tick();
 
@@ -202,13 +181,8 @@ describe('settling a fresh batch', () => {
       // One send at a time: the first device's outcome is stored before the second is sent.
       { sendConcurrency: 1 },
     );
-    for (const device of [0, 1]) {
-      await herald.subscriptions.add({
-        userId: 'ada',
-        subscription: { endpoint: endpointFor('ada', device), keys },
-      });
-    }
-    const campaignId = await scheduleOnce(herald);
+    await addDevices(herald, 'ada', 2);
+    const campaignId = await scheduleOnce(herald, 'Settle without read-back');
     await clock.set(DUE);
     await herald.tick();
     await clock.advance(10 * 60_000);
