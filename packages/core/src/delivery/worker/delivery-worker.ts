@@ -48,14 +48,7 @@ const post = (result: WorkResult) => {
   });
 };
 
-/** A batch's request shape as this thread sends it: header names in lower case, once per batch. */
-interface Shape {
-  origin: string;
-  headers: Record<string, string>;
-  timeoutMs: number;
-}
-
-async function send(id: number, shape: Shape | undefined, path: string, body: Buffer): Promise<void> {
+async function send(id: number, shape: RequestShape | undefined, path: string, body: Buffer): Promise<void> {
   try {
     // The pool sends only with transport options; inside the try, a slip is answered, never left hanging.
     if (!transport) throw new Error('this delivery pool only encrypts');
@@ -73,7 +66,8 @@ async function send(id: number, shape: Shape | undefined, path: string, body: Bu
   }
 }
 
-const shapeOf = (request: RequestShape): Shape => ({
+/** A batch's request shape as this thread sends it: header names in lower case, once per batch. */
+const shapeOf = (request: RequestShape): RequestShape => ({
   origin: request.origin,
   headers: lowerCase(request.headers),
   timeoutMs: request.timeoutMs,
