@@ -227,7 +227,7 @@ export function outcomes(sql: SqlClient, schema: string) {
         `SELECT campaign_id, occurrence, user_id, subscription_id, status, status_code, reason, attempts, at,
            browser, browser_target
          FROM ${schema}.deliveries WHERE campaign_id = $1 AND occurrence = $2 AND user_id = ANY($3::text[])
-         ORDER BY user_id, subscription_id`,
+         ORDER BY user_id COLLATE "C", subscription_id COLLATE "C"`,
         [campaignId, occurrence, ids],
       );
       return rows.map(toDelivery);

@@ -446,7 +446,14 @@ export function memoryStorage(): Storage {
     async listDeliveries(campaignId, occurrence, userIds) {
       const rows = tables.deliveries.get(campaignId)?.get(occurrence);
       if (!rows) return [];
-      return unique(userIds).flatMap((userId) => (rows.byUser.get(userId) ?? []).map(readDelivery));
+      // In user, then subscription id order, as the port promises (a database reads them so from its key).
+      return unique(userIds)
+        .sort(compareIds)
+        .flatMap((userId) =>
+          [...(rows.byUser.get(userId) ?? [])]
+            .sort((a, b) => compareIds(a.subscriptionId, b.subscriptionId))
+            .map(readDelivery),
+        );
     },
 
     async recordInteraction(interaction) {

@@ -293,6 +293,11 @@ export interface Storage {
   updateRecipients(updates: readonly RecipientUpdate[], now: Date): Promise<void>;
   /** Records final delivery outcomes; a second outcome for the same (campaign, occurrence, subscription) is ignored. */
   recordDeliveries(deliveries: readonly Delivery[]): Promise<void>;
+  /**
+   * The outcomes stored for these users in one run, in user id then subscription id order (code
+   * point order), so that what is built from them (a decision's `facts.outcomes`) reads the same
+   * on every storage and whichever path settled the user.
+   */
   listDeliveries(campaignId: CampaignId, occurrence: string, userIds: readonly UserId[]): Promise<Delivery[]>;
 
   /** Records a report once; false when this reportId was seen before. */
