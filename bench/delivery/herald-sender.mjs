@@ -51,7 +51,12 @@ async function openStack({ stack, role, pgUrl, redisUrl, schema, prefix }) {
   const pool = new pg.Pool({ connectionString: pgUrl, max: 10 });
   pool.on('error', () => undefined);
   if (role === 'leader') await migrate({ client: pool, schema });
-  const storage = postgresStorage({ client: pool, schema });
+  // BENCH_PREPARED=0: the storage's statements unprepared, to measure what preparing them saves.
+  const storage = postgresStorage({
+    client: pool,
+    schema,
+    preparedStatements: process.env.BENCH_PREPARED !== '0',
+  });
   if (stack === 'postgres') {
     return {
       storage,

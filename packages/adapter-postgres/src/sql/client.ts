@@ -1,4 +1,4 @@
-import { TransientStorageError } from '@herald/core';
+import { ConfigError, TransientStorageError } from '@herald/core';
 
 /**
  * The one seam between Herald's SQL and a driver. Every statement the
@@ -6,9 +6,36 @@ import { TransientStorageError } from '@herald/core';
  * single `pg` Client and PGlite.
  */
 export interface SqlClient {
-  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<{ rows: Row[] }>;
+  query<Row = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<{ rows: Row[] }>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+}
+
+export interface QueryOptions {
+  /**
+   * Run as a named prepared statement on `pg` connections, when the client was
+   * made with `prepare` on: each connection parses the text once and, after
+   * Postgres's first five custom plans, reuses a generic plan. Only for a text
+   * fixed per adapter instance (every distinct text prepared stays on each
+   * connection): the delivery path's statements, never compiled segments.
+   */
+  prepare?: boolean;
+}
+
+/** The statement names this process gave (text → name): one text, one name, on every connection. */
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `herald_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 interface QueryResultLike {
@@ -57,11 +84,21 @@ export function driverOf(
 /** A `pg` Pool, a connected `pg` Client, or a PGlite instance. The host owns it and closes it. */
 export type PostgresClient = PgPoolLike | PgClientLike | PGliteLike;
 
-export function toSqlClient(client: PostgresClient | SqlClient): SqlClient {
+/**
+ * The SqlClient for a host's client. `prepare` (default off; postgresStorage
+ * turns it on) lets statements asking for it run as named prepared statements
+ * on a `pg` Pool or Client; PGlite and an already wrapped SqlClient run every
+ * statement as given.
+ */
+export function toSqlClient(
+  client: PostgresClient | SqlClient,
+  options: { prepare?: boolean } = {},
+): SqlClient {
   if (isSqlClient(client)) return client;
   if (isPGlite(client)) return pgliteClient(client);
-  if (isPool(client)) return poolClient(client);
-  return singleClient(client);
+  const prepare = options.prepare ?? false;
+  if (isPool(client)) return poolClient(client, prepare);
+  return singleClient(client, prepare);
 }
 
 function isSqlClient(client: object): client is SqlClient {
@@ -92,12 +129,22 @@ function brand(client: SqlClient): SqlClient {
   return Object.assign(client, { [SQL_CLIENT]: true as const });
 }
 
+/** What `pg` also accepts: a query config naming a prepared statement. */
+interface NamedQueryTarget {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<QueryResultLike>;
+}
+
 function run(
   target: { query(text: string, params?: unknown[]): Promise<QueryResultLike> },
   text: string,
   params: readonly unknown[] | undefined,
+  prepared = false,
 ) {
-  return target.query(text, params ? [...params] : []).then(
+  const values = params ? [...params] : [];
+  const pending = prepared
+    ? (target as unknown as NamedQueryTarget).query({ name: statementName(text), text, values })
+    : target.query(text, values);
+  return pending.then(
     (result) => ({ rows: result.rows as never[] }),
     (error: unknown) => {
       throw translateError(error);
@@ -105,9 +152,9 @@ function run(
   );
 }
 
-function poolClient(pool: PgPoolLike): SqlClient {
+function poolClient(pool: PgPoolLike, prepare: boolean): SqlClient {
   return brand({
-    query: (text, params) => run(pool, text, params),
+    query: (text, params, options) => run(pool, text, params, prepare && options?.prepare === true),
     async transaction(fn) {
       const conn = await pool.connect().catch((error: unknown) => {
         throw translateError(error);
@@ -117,7 +164,7 @@ function poolClient(pool: PgPoolLike): SqlClient {
         await run(conn, 'BEGIN', undefined);
         // Nested transaction() calls join this one.
         const inside: SqlClient = brand({
-          query: (text, params) => run(conn, text, params),
+          query: (text, params, options) => run(conn, text, params, prepare && options?.prepare === true),
           transaction: (inner) => inner(inside),
         });
         const result = await fn(inside);
@@ -140,7 +187,7 @@ function poolClient(pool: PgPoolLike): SqlClient {
  * lock that plain queries also wait on; otherwise a concurrent query would
  * run inside someone else's transaction.
  */
-function singleClient(conn: PgClientLike): SqlClient {
+function singleClient(conn: PgClientLike, prepare: boolean): SqlClient {
   let tail: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
     const next = tail.then(work, work);
@@ -148,11 +195,12 @@ function singleClient(conn: PgClientLike): SqlClient {
     return next;
   };
   const inside: SqlClient = brand({
-    query: (text, params) => run(conn, text, params),
+    query: (text, params, options) => run(conn, text, params, prepare && options?.prepare === true),
     transaction: (fn) => fn(inside),
   });
   return brand({
-    query: (text, params) => exclusive(() => run(conn, text, params)),
+    query: (text, params, options) =>
+      exclusive(() => run(conn, text, params, prepare && options?.prepare === true)),
     transaction: (fn) =>
       exclusive(async () => {
         await run(conn, 'BEGIN', undefined);
@@ -210,8 +258,27 @@ const TRANSIENT_MESSAGES = [
   /timeout exceeded when trying to connect/i,
 ];
 
+/**
+ * 26000: a statement Herald prepared on this connection is not there; 42P05: one it has not
+ * prepared is. Both mean the connection under Herald changes between statements: a pooler in
+ * transaction mode (PgBouncer before 1.21, or without `max_prepared_statements`).
+ */
+const PREPARED_STATEMENT_CODES = new Set(['26000', '42P05']);
+
 export function translateError(error: unknown): unknown {
   if (error instanceof TransientStorageError) return error;
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  if (
+    typeof code === 'string' &&
+    PREPARED_STATEMENT_CODES.has(code) &&
+    /herald_\d+/.test((error as Error).message)
+  ) {
+    return new ConfigError(
+      `Postgres answered "${(error as Error).message}": the connection under Herald changed between its statements, ` +
+        "as behind a pooler in transaction mode. Turn on the pooler's prepared statements " +
+        '(PgBouncer 1.21 or later: max_prepared_statements), or pass preparedStatements: false to postgresStorage.',
+    );
+  }
   if (isTransient(error)) {
     const message = error instanceof Error ? error.message : String(error);
     return new TransientStorageError(`Postgres is unavailable: ${message}`, { cause: error });

@@ -121,6 +121,7 @@ export function outcomes(sql: SqlClient, schema: string) {
            }
          SELECT coalesce(array_agg(user_id), '{}') AS users FROM added`,
         [JSON.stringify(rows)],
+        { prepare: true },
       );
       const insertedUserIds = result.rows[0]?.users ?? [];
       return { inserted: insertedUserIds.length, insertedUserIds };
@@ -137,6 +138,7 @@ export function outcomes(sql: SqlClient, schema: string) {
         `SELECT campaign_id, occurrence, user_id, state, reason, created_at, updated_at FROM ${schema}.recipients
          WHERE campaign_id = $1 AND occurrence = $2 AND user_id = ANY($3::text[])`,
         [campaignId, occurrence, ids],
+        { prepare: true },
       );
       const byId = new Map(rows.map((row) => [row.user_id, row]));
       return ids.flatMap((id) => {
@@ -185,6 +187,7 @@ export function outcomes(sql: SqlClient, schema: string) {
          WHERE moved.decision IS NOT NULL
          ORDER BY moved.ord`,
         [JSON.stringify(rows), iso(now)],
+        { prepare: true },
       );
     },
 
@@ -213,6 +216,7 @@ export function outcomes(sql: SqlClient, schema: string) {
            browser text, browser_target text)
          ON CONFLICT DO NOTHING`,
         [JSON.stringify(rows)],
+        { prepare: true },
       );
     },
 
@@ -229,6 +233,7 @@ export function outcomes(sql: SqlClient, schema: string) {
          FROM ${schema}.deliveries WHERE campaign_id = $1 AND occurrence = $2 AND user_id = ANY($3::text[])
          ORDER BY user_id COLLATE "C", subscription_id COLLATE "C"`,
         [campaignId, occurrence, ids],
+        { prepare: true },
       );
       return rows.map(toDelivery);
     },

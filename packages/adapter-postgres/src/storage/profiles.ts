@@ -81,6 +81,7 @@ export function profiles(sql: SqlClient, schema: string) {
       const { rows } = await sql.query<ProfileRow>(
         `SELECT ${COLUMNS} FROM ${schema}.profiles WHERE user_id = ANY($1::text[])`,
         [ids],
+        { prepare: true },
       );
       const byId = new Map(rows.map((row) => [row.user_id, row]));
       return ids.flatMap((id) => {

@@ -118,6 +118,7 @@ export function subscriptions(sql: SqlClient, schema: string) {
       const { rows } = await sql.query<SubscriptionRow>(
         `SELECT ${COLUMNS} FROM ${schema}.subscriptions WHERE user_id = ANY($1::text[]) ORDER BY user_id, id`,
         [ids],
+        { prepare: true },
       );
       return rows.map(toSubscription);
     },
