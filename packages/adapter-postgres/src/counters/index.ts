@@ -38,6 +38,10 @@ const ConsumeReply = z.union([
   z.object({ blocked: z.number().int().min(1), counts: z.null() }),
 ]);
 const ValueRow = z.object({ key: z.string(), value: z.number().int().min(0) });
+const ConsumeEachReply = z.object({
+  blocked: z.array(z.number().int().min(0)),
+  counts: z.array(z.number().int().min(1).nullable()),
+});
 
 /**
  * The Counters port on Postgres, for deployments without Redis: one row per
@@ -69,28 +73,36 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
     if (rows.length === SWEEP_BATCH) nextSweepAt = now.getTime() + SWEEP_BACKLOG_EVERY_MS;
   };
 
+  /** The limits (capped to what the column holds) and expiries of valid specs; a ValidationError naming the first bad one. */
+  const checkedSpecs = (specs: readonly CounterSpec[], at: string) => ({
+    limits: specs.map((spec, index) => {
+      if (!Number.isInteger(spec.limit) || spec.limit < 0) {
+        throw new ValidationError('counter spec', [
+          { path: `${at}[${index}].limit`, message: 'must be an integer >= 0' },
+        ]);
+      }
+      return Math.min(spec.limit, MAX_COUNTER);
+    }),
+    expiries: specs.map((spec, index) => {
+      millis(spec.expiresAt, `${at}[${index}].expiresAt`);
+      return iso(spec.expiresAt);
+    }),
+  });
+
+  // Before the count, so a failed sweep fails the call with nothing counted. Claimed before
+  // awaiting, so concurrent calls in this process do not all sweep.
+  const sweepIfDue = async (now: Date, nowMs: number): Promise<void> => {
+    if (nowMs < nextSweepAt) return;
+    nextSweepAt = nowMs + SWEEP_EVERY_MS;
+    await sweep(now);
+  };
+
   return {
     async consume(specs: readonly CounterSpec[], now: Date): Promise<ConsumeResult> {
       const nowMs = millis(now, 'now');
       if (specs.length === 0) return { allowed: true, counts: [] };
-      const limits = specs.map((spec, index) => {
-        if (!Number.isInteger(spec.limit) || spec.limit < 0) {
-          throw new ValidationError('counter spec', [
-            { path: `[${index}].limit`, message: 'must be an integer >= 0' },
-          ]);
-        }
-        return Math.min(spec.limit, MAX_COUNTER);
-      });
-      const expiries = specs.map((spec, index) => {
-        millis(spec.expiresAt, `[${index}].expiresAt`);
-        return iso(spec.expiresAt);
-      });
-      // Before the count, so a failed sweep fails the call with nothing counted. Claimed before
-      // awaiting, so concurrent calls in this process do not all sweep.
-      if (nowMs >= nextSweepAt) {
-        nextSweepAt = nowMs + SWEEP_EVERY_MS;
-        await sweep(now);
-      }
+      const { limits, expiries } = checkedSpecs(specs, '');
+      await sweepIfDue(now, nowMs);
       const { rows: replies } = await sql.query(
         `SELECT blocked, counts
          FROM ${s}.consume_counters($1::text[], $2::integer[], $3::timestamptz[], $4::timestamptz)`,
@@ -101,6 +113,47 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
       const blocked = specs[reply.blocked - 1];
       if (!blocked) throw new Error(`consume_counters blamed spec #${reply.blocked} of ${specs.length}`);
       return { allowed: false, blockedBy: blocked.key };
+    },
+
+    /** One call of `consume_counters_each` (migration 018) for the whole batch: one round trip. */
+    async consumeEach(requests: readonly (readonly CounterSpec[])[], now: Date): Promise<ConsumeResult[]> {
+      const nowMs = millis(now, 'now');
+      const keys: string[] = [];
+      const limits: number[] = [];
+      const expiries: string[] = [];
+      const ends: number[] = [];
+      for (const [index, specs] of requests.entries()) {
+        const checked = checkedSpecs(specs, `[${index}]`);
+        for (const spec of specs) keys.push(spec.key);
+        limits.push(...checked.limits);
+        expiries.push(...checked.expiries);
+        ends.push(keys.length);
+      }
+      if (keys.length === 0) return requests.map(() => ({ allowed: true, counts: [] }));
+      await sweepIfDue(now, nowMs);
+      const { rows: replies } = await sql.query(
+        `SELECT blocked, counts FROM ${s}.consume_counters_each($1::text[], $2::integer[], $3::integer[],
+           $4::timestamptz[], $5::timestamptz)`,
+        [keys, ends, limits, expiries, iso(now)],
+      );
+      const reply = ConsumeEachReply.parse(replies[0]);
+      if (reply.blocked.length !== requests.length || reply.counts.length !== keys.length)
+        throw new Error(
+          `consume_counters_each answered ${reply.blocked.length} requests and ${reply.counts.length} counts for ${requests.length} and ${keys.length}`,
+        );
+      let first = 0;
+      return requests.map((specs, index): ConsumeResult => {
+        const start = first;
+        first += specs.length;
+        const blockedAt = reply.blocked[index] ?? 0;
+        if (blockedAt === 0) return { allowed: true, counts: reply.counts.slice(start, first) as number[] };
+        const blocked = specs[blockedAt - 1];
+        if (!blocked)
+          throw new Error(
+            `consume_counters_each blamed spec #${blockedAt} of request ${index} (${specs.length})`,
+          );
+        return { allowed: false, blockedBy: blocked.key };
+      });
     },
 
     async release(keys: readonly string[], now: Date): Promise<void> {

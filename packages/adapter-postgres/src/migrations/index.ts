@@ -18,6 +18,7 @@ import cheaperDeliveryWrites from './014-cheaper-delivery-writes.js';
 import latestEventsByTime from './015-latest-events-by-time.js';
 import lighterDeliveryWrites from './016-lighter-delivery-writes.js';
 import oneDeliveryInsertTrigger from './017-one-delivery-insert-trigger.js';
+import consumeCountersEach from './018-consume-counters-each.js';
 
 export interface Migration {
   version: number;
@@ -44,6 +45,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 15, name: 'latest-events-by-time', statements: latestEventsByTime },
   { version: 16, name: 'lighter-delivery-writes', statements: lighterDeliveryWrites },
   { version: 17, name: 'one-delivery-insert-trigger', statements: oneDeliveryInsertTrigger },
+  { version: 18, name: 'consume-counters-each', statements: consumeCountersEach },
 ];
 
 export interface MigrateResult {

@@ -4,7 +4,7 @@ import { ConfigError, ValidationError } from '@herald/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { withRedis } from '../errors.js';
-import { consumeScript, getScript, releaseScript } from './scripts.js';
+import { consumeEachScript, consumeScript, getScript, releaseScript } from './scripts.js';
 
 export interface RedisCountersOptions {
   /** An ioredis client the host owns; the counters never close it. */
@@ -18,6 +18,7 @@ const ConsumeReply = z.union([
   z.tuple([z.literal(0), z.number().int().min(1)]),
 ]);
 const Values = z.array(z.number().int().min(0));
+const ConsumeEachReply = z.array(z.number().int().min(0));
 
 /**
  * The Counters port on Redis: one hash per counter ({ n, exp }), read and
@@ -35,18 +36,22 @@ export function redisCounters(options: RedisCountersOptions): Counters {
     `${prefix}:counter-req:${randomUUID()}`,
   ];
 
+  /** Limit and expiresAt per spec, as the scripts take them; a ValidationError naming the first bad one. */
+  const specArgs = (specs: readonly CounterSpec[], at: string): number[] =>
+    specs.flatMap((spec, index) => {
+      if (!Number.isInteger(spec.limit) || spec.limit < 0) {
+        throw new ValidationError('counter spec', [
+          { path: `${at}[${index}].limit`, message: 'must be an integer >= 0' },
+        ]);
+      }
+      return [spec.limit, millis(spec.expiresAt, `${at}[${index}].expiresAt`)];
+    });
+
   return {
     async consume(specs: readonly CounterSpec[], now: Date): Promise<ConsumeResult> {
       const nowMs = millis(now, 'now');
       if (specs.length === 0) return { allowed: true, counts: [] };
-      const args = specs.flatMap((spec, index) => {
-        if (!Number.isInteger(spec.limit) || spec.limit < 0) {
-          throw new ValidationError('counter spec', [
-            { path: `[${index}].limit`, message: 'must be an integer >= 0' },
-          ]);
-        }
-        return [spec.limit, millis(spec.expiresAt, `[${index}].expiresAt`)];
-      });
+      const args = specArgs(specs, '');
       const reply = ConsumeReply.parse(
         await withRedis('consume', () =>
           consumeScript(connection, scriptKeys(specs.map((spec) => spec.key)), [nowMs, ...args]),
@@ -57,6 +62,39 @@ export function redisCounters(options: RedisCountersOptions): Counters {
       const blocked = specs[reply[1] - 1];
       if (!blocked) throw new Error(`consume script blamed counter #${reply[1]} of ${specs.length}`);
       return { allowed: false, blockedBy: blocked.key };
+    },
+
+    /** One script for the whole batch (`consumeEachScript`): one round trip. */
+    async consumeEach(requests: readonly (readonly CounterSpec[])[], now: Date): Promise<ConsumeResult[]> {
+      const nowMs = millis(now, 'now');
+      const args = requests.flatMap((specs, index) => specArgs(specs, `[${index}]`));
+      const keys = requests.flatMap((specs) => specs.map((spec) => spec.key));
+      if (keys.length === 0) return requests.map(() => ({ allowed: true, counts: [] }));
+      const reply = ConsumeEachReply.parse(
+        await withRedis('consumeEach', () =>
+          consumeEachScript(connection, scriptKeys(keys), [
+            nowMs,
+            requests.length,
+            ...requests.map((specs) => specs.length),
+            ...args,
+          ]),
+        ),
+      );
+      let at = 0;
+      const results = requests.map((specs, index): ConsumeResult => {
+        const blockedAt = reply[at++];
+        if (blockedAt === 0) {
+          const counts = reply.slice(at, at + specs.length);
+          at += specs.length;
+          return { allowed: true, counts };
+        }
+        const blocked = blockedAt === undefined ? undefined : specs[blockedAt - 1];
+        if (!blocked) throw new Error(`consume-each script blamed counter #${blockedAt} of request ${index}`);
+        return { allowed: false, blockedBy: blocked.key };
+      });
+      if (at !== reply.length)
+        throw new Error(`consume-each script answered ${reply.length} numbers, read ${at}`);
+      return results;
     },
 
     async release(keys: readonly string[], now: Date): Promise<void> {

@@ -62,6 +62,62 @@ end
 return remember(requestKey, counts)
 `);
 
+/**
+ * `consume` for many requests in one script: the answers `consumeScript` would give request by
+ * request, in order, with nothing else run in between (a script is atomic). KEYS: every request's
+ * counters in order, then the request key. ARGV: now, the number of requests R, each request's
+ * length, then limit and expiresAt per counter. Returns one flat list: per request 0 and its counts
+ * when it was counted, or the 1-based position of the counter that blocked it (nothing of that
+ * request changed; the next requests still run).
+ */
+export const consumeEachScript = luaScript(`${ALIVE_LUA}
+local previous = replayed(requestKey)
+if previous then return previous end
+local requests = tonumber(ARGV[2])
+local specBase = 2 + requests
+local value, window, dirty = {}, {}, {}
+local out = {}
+local first = 0
+for r = 1, requests do
+  local length = tonumber(ARGV[2 + r])
+  local trial, counts, blockedAt = {}, {}, 0
+  for j = 1, length do
+    local i = first + j
+    local key = counters[i]
+    if value[key] == nil then
+      local n, exp = alive(key)
+      value[key], window[key] = n or 0, exp
+    end
+    local next = (trial[key] or value[key]) + 1
+    if next > tonumber(ARGV[specBase + 2 * i - 1]) then
+      blockedAt = j
+      break
+    end
+    trial[key] = next
+    counts[j] = next
+  end
+  if blockedAt == 0 then
+    out[#out + 1] = 0
+    for j = 1, length do
+      local i = first + j
+      local key = counters[i]
+      -- A counter this request starts takes the window of its first spec, as consumeScript's does.
+      if window[key] == nil then window[key] = tonumber(ARGV[specBase + 2 * i]) end
+      value[key], dirty[key] = trial[key], true
+      out[#out + 1] = counts[j]
+    end
+  else
+    out[#out + 1] = blockedAt
+  end
+  first = first + length
+end
+for key in pairs(dirty) do
+  redis.call('HSET', key, 'n', value[key], 'exp', window[key])
+  redis.call('PEXPIRE', key, math.max(window[key] - now, 1) + ${GRACE_MS})
+end
+return remember(requestKey, out)
+`);
+
 /** KEYS: the counters, then the request key. ARGV: now. Takes one unit off each live counter above zero. */
 export const releaseScript = luaScript(`${ALIVE_LUA}
 if replayed(requestKey) then return 0 end

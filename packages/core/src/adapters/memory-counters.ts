@@ -13,6 +13,7 @@ interface Counter {
  * - `consume` is all-or-nothing: the first spec (in the given order) whose
  *   counter is already at its limit is reported in `blockedBy`, and nothing moves.
  * - A key listed twice in one consume counts twice against its limit.
+ * - `consumeEach` is `consume` per request, in order, with no other call in between.
  * - `release` decrements live counters, never below zero; it never revives an expired one.
  */
 export function memoryCounters(): Counters {
@@ -25,22 +26,31 @@ export function memoryCounters(): Counters {
     return undefined;
   };
 
+  const consumeNow = (specs: readonly CounterSpec[], now: Date): ConsumeResult => {
+    // A key listed twice counts twice against its limit, as on Redis.
+    const planned = new Map<string, number>();
+    for (const spec of specs) {
+      const next = (planned.get(spec.key) ?? live(spec.key, now)?.value ?? 0) + 1;
+      if (next > spec.limit) return { allowed: false, blockedBy: spec.key };
+      planned.set(spec.key, next);
+    }
+    const counts = specs.map((spec) => {
+      const counter = live(spec.key, now) ?? { value: 0, expiresAt: new Date(spec.expiresAt) };
+      counter.value += 1;
+      counters.set(spec.key, counter);
+      return counter.value;
+    });
+    return { allowed: true, counts };
+  };
+
   return {
     async consume(specs: readonly CounterSpec[], now: Date): Promise<ConsumeResult> {
-      // A key listed twice counts twice against its limit, as on Redis.
-      const planned = new Map<string, number>();
-      for (const spec of specs) {
-        const next = (planned.get(spec.key) ?? live(spec.key, now)?.value ?? 0) + 1;
-        if (next > spec.limit) return { allowed: false, blockedBy: spec.key };
-        planned.set(spec.key, next);
-      }
-      const counts = specs.map((spec) => {
-        const counter = live(spec.key, now) ?? { value: 0, expiresAt: new Date(spec.expiresAt) };
-        counter.value += 1;
-        counters.set(spec.key, counter);
-        return counter.value;
-      });
-      return { allowed: true, counts };
+      return consumeNow(specs, now);
+    },
+
+    // One synchronous pass, so no other caller's step falls between two requests.
+    async consumeEach(requests: readonly (readonly CounterSpec[])[], now: Date): Promise<ConsumeResult[]> {
+      return requests.map((specs) => consumeNow(specs, now));
     },
 
     async release(keys, now) {

@@ -16,6 +16,14 @@ export type ConsumeResult = { allowed: true; counts: number[] } | { allowed: fal
 export interface Counters {
   /** All-or-nothing: increments every counter by one only if none would exceed its limit. */
   consume(specs: readonly CounterSpec[], now: Date): Promise<ConsumeResult>;
+  /**
+   * Many consumes in one round trip: the same results as calling `consume`
+   * for each request in turn, in order (each all-or-nothing; a blocked one
+   * changes nothing and the next ones still run), with nothing another caller
+   * does in between. Optional: a delivery batch under caps asks it once
+   * instead of once per user, and falls back to `consume` per user without it.
+   */
+  consumeEach?(requests: readonly (readonly CounterSpec[])[], now: Date): Promise<ConsumeResult[]>;
   /** Gives back one unit (a message that was counted but not sent). Never goes below zero. */
   release(keys: readonly string[], now: Date): Promise<void>;
   /** Current values (0 for missing or expired counters). */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CounterSpec, Counters } from '../ports/counters.js';
+import { memoryCounters } from '../adapters/memory-counters.js';
+import type { ConsumeResult, CounterSpec, Counters } from '../ports/counters.js';
 import { at, DAY, HOUR, MINUTE, T0 } from './fixtures.js';
 import type { CountersSuiteOptions } from './harness.js';
 
@@ -154,6 +155,73 @@ export function runCountersSuite(options: CountersSuiteOptions): void {
       expect(c0! + c1!).toBe(4);
       expect(c0).toBeLessThanOrEqual(3);
       expect(c1).toBeLessThanOrEqual(3);
+    });
+
+    describe('consumeEach', () => {
+      const each = (requests: CounterSpec[][], now = T0): Promise<ConsumeResult[]> => {
+        if (!counters.consumeEach) throw new Error(`${options.name} counters have no consumeEach`);
+        return counters.consumeEach(requests, now);
+      };
+
+      it('answers as consume would request by request: a blocked one changes nothing, later ones still run', async () => {
+        expect(
+          await each([
+            [spec('a', 1)],
+            [spec('a', 1), spec('b', 5)],
+            [spec('b', 5)],
+            [],
+            [spec('c', 0)],
+            [spec('b', 5), spec('b', 5)],
+          ]),
+        ).toEqual([
+          { allowed: true, counts: [1] },
+          { allowed: false, blockedBy: 'a' },
+          { allowed: true, counts: [1] },
+          { allowed: true, counts: [] },
+          { allowed: false, blockedBy: 'c' },
+          { allowed: true, counts: [2, 3] },
+        ]);
+        expect(await counters.get(['a', 'b', 'c'], T0)).toEqual([1, 3, 0]);
+        expect(await each([])).toEqual([]);
+      });
+
+      it('matches the reference counters on a long mixed sequence, windows and expiry included', async () => {
+        // A fixed pseudo-random sequence: shared keys, limits 0-4, a key twice in one request,
+        // windows of an hour or a day, asked in three calls at three instants.
+        let seed = 7;
+        const next = (n: number) => {
+          seed = (seed * 1103515245 + 12345) % 2147483648;
+          return seed % n;
+        };
+        // Windows end after the call's now, as the engine's always do; an hour's window started at
+        // T0 has ended by the third call.
+        const request = (now: Date): CounterSpec[] =>
+          Array.from({ length: 1 + next(3) }, () =>
+            spec(`k${next(5)}`, next(5), new Date(now.getTime() + (next(2) === 0 ? HOUR : DAY))),
+          );
+        const calls = [T0, at(30 * MINUTE), at(2 * HOUR)].map((now) => ({
+          now,
+          requests: Array.from({ length: 40 }, () => request(now)),
+        }));
+        const reference = memoryCounters();
+        const keys = ['k0', 'k1', 'k2', 'k3', 'k4'];
+        for (const { now, requests } of calls) {
+          const expected = requests.map((specs) => reference.consume(specs, now));
+          expect(await each(requests, now)).toEqual(await Promise.all(expected));
+          expect(await counters.get(keys, now)).toEqual(await reference.get(keys, now));
+        }
+        expect(await counters.get(keys, at(DAY))).toEqual(await reference.get(keys, at(DAY)));
+      });
+
+      it('concurrent batches never overshoot a limit', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 4 }, () =>
+            each(Array.from({ length: 10 }, (_, i) => [spec(`user:${i}`, 3), spec('campaign', 25)])),
+          ),
+        );
+        expect(results.flat().filter((r) => r.allowed)).toHaveLength(25);
+        expect(await counters.get(['campaign'], T0)).toEqual([25]);
+      });
     });
   });
 }
