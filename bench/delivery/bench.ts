@@ -45,12 +45,19 @@ export interface DeliveryBenchOptions {
   redisUrl?: string;
   /** Report each Postgres stack's top statements (pg_stat_statements, when preloaded). */
   pgStatements?: boolean;
+  /**
+   * Herald under global per-user caps (`limits.perUser`: 3 a day, 10 a week), as most deployments
+   * run it: every user then takes a counter step before the send. Default false.
+   */
+  caps?: boolean;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
 
 export interface DeliveryBenchResult {
   n: number;
+  /** Whether Herald ran under global per-user caps (`--caps`). */
+  caps: boolean;
   baseline_msgs_per_s: number;
   limit_msgs_per_s: number;
   /** Whose RFC 8291 routine set the limit: the faster of web-push's and Herald's. */
@@ -201,6 +208,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
           pgUrl: options.pgUrl,
           redisUrl: options.redisUrl,
           pgStatements: options.pgStatements ?? false,
+          caps: options.caps ?? false,
           n,
           log,
         });
@@ -275,6 +283,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
     const ceilingRate = alone ? (cores * 1e6) / (encryptionUs + alone.clientUs + alone.serviceUs) : 0;
     return {
       n,
+      caps: options.caps ?? false,
       baseline_msgs_per_s: Math.round(baselineRate),
       limit_msgs_per_s: Math.round(limitRate),
       limit_routine: limit.routine,
@@ -525,6 +534,8 @@ interface StackRunOptions {
   redisUrl: string | undefined;
   /** Read pg_stat_statements for this run (when the server preloads it). */
   pgStatements: boolean;
+  /** Global per-user caps on (DeliveryBenchOptions.caps). */
+  caps: boolean;
   n: number;
   log: (line: string) => void;
 }
@@ -615,6 +626,7 @@ async function runStack(options: StackRunOptions): Promise<StackRun> {
       redisUrl: options.redisUrl,
       schema,
       prefix,
+      caps: options.caps,
     };
     const leader = forkSender(log, onOutcomes);
     senders.push(leader);

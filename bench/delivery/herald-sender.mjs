@@ -105,6 +105,8 @@ async function setup(request) {
       ...(process.env.BENCH_TUNING ? JSON.parse(process.env.BENCH_TUNING) : {}),
     },
     reportSecret: 'bench-report-secret-of-32-bytes!',
+    // --caps: global per-user caps, as most deployments set them (a counter step per user).
+    ...(request.caps ? { limits: { perUser: { perDay: 3, perWeek: 10 } } } : {}),
     // Final outcomes only (a retry is followed by another delivery event): the parent ends the run at N.
     onEvent: (event) => {
       if (event.type === 'delivery' && event.outcome !== 'retry') outcomes += 1;

@@ -1,12 +1,15 @@
 /**
  * npm run bench:delivery [-- --n 20000] [--stack memory|postgres|postgres+redis]… [--processes K]
- *   [--concurrency 100] [--workers <encryption workers>] [--herald-only] [--pg-statements]
+ *   [--concurrency 100] [--workers <encryption workers>] [--herald-only] [--pg-statements] [--caps]
  *
  * Without --stack, all three stacks run, one after the other, each in
  * processes of its own. The shared stacks use the servers of
  * HERALD_TEST_PG_URL and HERALD_TEST_REDIS_URL (`npm run bench:delivery`
  * starts throwaway ones with scripts/with-services.sh), a fresh schema and
  * key prefix per run, dropped afterwards.
+ *
+ * --caps runs Herald under global per-user caps (3 a day, 10 a week), as most
+ * deployments do: a counter step per user, on the stack's counters.
  *
  * Progress goes to stderr; the last line on stdout is one JSON object.
  */
@@ -53,6 +56,7 @@ const result = await runDeliveryBench({
   ...(pgUrl ? { pgUrl } : {}),
   ...(redisUrl ? { redisUrl } : {}),
   pgStatements: process.argv.includes('--pg-statements'),
+  caps: process.argv.includes('--caps'),
   log: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(`${JSON.stringify(result)}\n`);
