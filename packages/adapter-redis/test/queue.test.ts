@@ -70,11 +70,13 @@ describe('redisQueue', () => {
     expect(await queue.complete(job!.id, job!.token)).toBe(true);
   });
 
-  it('round-trips payloads JSON can carry, and an undefined payload', async () => {
-    const payloads = [undefined, null, 0, '', 'text', [1, 'two'], { deep: { list: [true, null] } }];
-    await queue.enqueue(payloads.map((payload, i) => ({ name: 'p', payload, runAt: at(i) })));
+  it('round-trips payloads JSON can carry, and reads an undefined payload an earlier version stored', async () => {
+    const payloads = [null, 0, '', 'text', [1, 'two'], { deep: { list: [true, null] } }];
+    await queue.enqueue(payloads.map((payload, i) => ({ name: 'p', payload, runAt: at(i + 1) })));
+    // Before JobInput refused it, an undefined payload went in as '' (the script takes it as it is).
+    await enqueueScript(connection, [], [base, randomUUID(), 'p', '', String(T0.getTime()), '', 'ignore']);
     const claimed = await queue.claim({ limit: 10, leaseMs: SECOND, now: at(10) });
-    expect(claimed.map((j) => j.payload)).toEqual(payloads);
+    expect(claimed.map((j) => j.payload)).toEqual([undefined, ...payloads]);
   });
 
   it('keeps a failed job, its error and its attempts in Redis for inspection', async () => {
@@ -129,11 +131,11 @@ describe('redisQueue', () => {
       queue.enqueue([{ name: 'a', payload: 1, runAt: new Date(Number.NaN) }]),
     ).rejects.toMatchObject({
       code: 'validation_failed',
-      issues: [{ path: '[0].runAt' }],
+      issues: [{ path: 'jobs[0].runAt' }],
     });
     await expect(queue.enqueue([{ name: 'a', payload: 10n, runAt: T0 }])).rejects.toMatchObject({
       code: 'validation_failed',
-      issues: [{ path: '[0].payload' }],
+      issues: [{ path: 'jobs[0].payload' }],
     });
     await expect(queue.claim({ limit: 1, leaseMs: 0, now: T0 })).rejects.toMatchObject({
       code: 'validation_failed',

@@ -96,6 +96,14 @@ export * from './model/index.js';
 export * from './payload/index.js';
 export type * from './ports/index.js';
 export {
+  DedupeKey,
+  JobInput,
+  JobPayload,
+  parseDedupeKey,
+  parseDedupeKeys,
+  parseJobInputs,
+} from './ports/job-input.js';
+export {
   evaluateSegment,
   isLiveSubscription,
   matchesCondition,

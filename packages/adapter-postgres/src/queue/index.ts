@@ -1,4 +1,5 @@
 import type { ClaimedJob, ClaimOptions, JobInput, PruneBatch, Queue, QueueCounts } from '@herald/core';
+import { parseDedupeKey, parseDedupeKeys, parseJobInputs } from '@herald/core';
 import { type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import { jobsChannel, postgresWakeups } from './wakeups.js';
@@ -51,7 +52,7 @@ function survivors(jobs: readonly JobInput[]): EnqueueRow[] {
       {
         index,
         name: job.name,
-        payload: job.payload ?? null,
+        payload: job.payload,
         run_at: job.runAt.toISOString(),
         dedupe_key: dedupeKey,
         replace: dedupeKey !== null && job.onDuplicate === 'replace',
@@ -97,7 +98,10 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
     return rows.length > 0;
   };
 
-  async function enqueueEach(jobs: readonly JobInput[]): Promise<boolean[]> {
+  async function enqueueEach(inputs: readonly JobInput[]): Promise<boolean[]> {
+    // Parsed before the statement, so a bad job refuses the call with its path (a bad runAt or a NUL
+    // in the payload would otherwise fail the one statement with a driver error naming no job).
+    const jobs = parseJobInputs(inputs);
     if (jobs.length === 0) return [];
     const rows = survivors(jobs);
     const replacing = rows.flatMap((row) => (row.replace && row.dedupe_key !== null ? [row.dedupe_key] : []));
@@ -217,11 +221,12 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
         leaseMs,
       ]),
 
-    async cancelEach(dedupeKeys: readonly string[]): Promise<boolean[]> {
+    async cancelEach(keys: readonly string[]): Promise<boolean[]> {
+      const dedupeKeys = parseDedupeKeys(keys);
       if (dedupeKeys.length === 0) return [];
       const { rows } = await sql.query<{ dedupe_key: string }>(
         `DELETE FROM ${schema}.jobs WHERE dedupe_key = ANY($1::text[]) AND state = 'waiting' RETURNING dedupe_key`,
-        [[...dedupeKeys]],
+        [dedupeKeys],
       );
       // A key named twice was removed once: its first mention says so.
       const removed = new Set(rows.map((row) => row.dedupe_key));
@@ -231,7 +236,7 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
     async cancel(dedupeKey: string): Promise<boolean> {
       const { rows } = await sql.query(
         `DELETE FROM ${schema}.jobs WHERE dedupe_key = $1 AND state = 'waiting' RETURNING id`,
-        [dedupeKey],
+        [parseDedupeKey(dedupeKey)],
       );
       return rows.length > 0;
     },

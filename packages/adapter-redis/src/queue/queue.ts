@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ClaimedJob, ClaimOptions, JobInput, PruneBatch, Queue, QueueCounts } from '@herald/core';
-import { ConfigError, CorruptRecordError, ValidationError } from '@herald/core';
+import {
+  ConfigError,
+  CorruptRecordError,
+  parseDedupeKey,
+  parseDedupeKeys,
+  parseJobInputs,
+  ValidationError,
+} from '@herald/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { withRedis } from '../errors.js';
@@ -90,26 +97,26 @@ export function redisQueue(options: RedisQueueOptions): Queue {
     return flags;
   };
 
-  /** Whether each job was added at its turn (see enqueueScript); every job is validated before any is sent. */
+  /**
+   * Whether each of the (parsed) jobs was added at its turn (see enqueueScript). Every job is parsed
+   * before any is sent: a call of more than one chunk is not atomic as a whole, but a bad job in its
+   * last chunk still refuses it before the first chunk is written.
+   */
   const enqueueAtTurn = (jobs: readonly JobInput[]): Promise<boolean[]> =>
-    flagsInChunks(
-      'enqueue',
-      enqueueScript,
-      jobs.flatMap((job, index) => encodeJob(job, index)),
-      ENCODED_JOB_WIDTH,
-    );
+    flagsInChunks('enqueue', enqueueScript, jobs.flatMap(encodeJob), ENCODED_JOB_WIDTH);
 
-  const cancelEach = (dedupeKeys: readonly string[]): Promise<boolean[]> =>
-    flagsInChunks('cancel', cancelScript, dedupeKeys, 1);
+  const cancelEach = async (dedupeKeys: readonly string[]): Promise<boolean[]> =>
+    flagsInChunks('cancel', cancelScript, parseDedupeKeys(dedupeKeys), 1);
 
   return {
     onWake,
 
-    async enqueue(jobs: readonly JobInput[]): Promise<number> {
-      return (await enqueueAtTurn(jobs)).filter(Boolean).length;
+    async enqueue(inputs: readonly JobInput[]): Promise<number> {
+      return (await enqueueAtTurn(parseJobInputs(inputs))).filter(Boolean).length;
     },
 
-    async enqueueEach(jobs: readonly JobInput[]): Promise<boolean[]> {
+    async enqueueEach(inputs: readonly JobInput[]): Promise<boolean[]> {
+      const jobs = parseJobInputs(inputs);
       return stillQueued(jobs, await enqueueAtTurn(jobs));
     },
 
@@ -141,7 +148,7 @@ export function redisQueue(options: RedisQueueOptions): Queue {
       );
     },
 
-    cancel: async (dedupeKey) => (await cancelEach([dedupeKey]))[0] === true,
+    cancel: async (dedupeKey) => (await cancelEach([parseDedupeKey(dedupeKey)]))[0] === true,
 
     cancelEach,
 
@@ -220,7 +227,7 @@ function stillQueued(jobs: readonly JobInput[], addedAtTurn: readonly boolean[])
   const answers = [...addedAtTurn];
   const lastAdded = new Map<string, number>();
   jobs.forEach((job, index) => {
-    if (!answers[index] || job.dedupeKey === undefined || job.dedupeKey === '') return;
+    if (!answers[index] || job.dedupeKey === undefined) return;
     const earlier = lastAdded.get(job.dedupeKey);
     if (earlier !== undefined) answers[earlier] = false;
     lastAdded.set(job.dedupeKey, index);
@@ -231,21 +238,19 @@ function stillQueued(jobs: readonly JobInput[], addedAtTurn: readonly boolean[])
 /** How many script arguments one job takes (encodeJob). */
 const ENCODED_JOB_WIDTH = 5;
 
-/** A job as the enqueue script's five arguments. */
-function encodeJob(job: JobInput, index: number): string[] {
-  const runAt = millis(job.runAt, 'job', `[${index}].runAt`);
-  let payload: string;
-  try {
-    // '' stands for an undefined payload, which JSON cannot carry (JSON.stringify returns undefined).
-    payload = (JSON.stringify(job.payload) as string | undefined) ?? '';
-  } catch (error) {
-    throw new ValidationError('job', [
-      { path: `[${index}].payload`, message: `not JSON-serialisable: ${String(error)}` },
-    ]);
-  }
-  if (job.name === '')
-    throw new ValidationError('job', [{ path: `[${index}].name`, message: 'must not be empty' }]);
-  return [job.name, payload, String(runAt), job.dedupeKey ?? '', job.onDuplicate ?? 'ignore'];
+/**
+ * A parsed job (parseJobInputs) as the enqueue script's five arguments. '' stands for "no dedupe key",
+ * which is sound because the port refuses '' as a key on every queue (JobInput), so no caller can mean
+ * a key by it.
+ */
+function encodeJob(job: JobInput): string[] {
+  return [
+    job.name,
+    JSON.stringify(job.payload),
+    String(job.runAt.getTime()),
+    job.dedupeKey ?? '',
+    job.onDuplicate ?? 'ignore',
+  ];
 }
 
 function decodeClaimed([id, name, payload, runAt, attempts, token, dedupeKey]: z.infer<
@@ -253,6 +258,7 @@ function decodeClaimed([id, name, payload, runAt, attempts, token, dedupeKey]: z
 >): ClaimedJob {
   let parsed: unknown;
   try {
+    // '' is an undefined payload, which versions before JobInput stored; the port refuses it now.
     parsed = payload === '' ? undefined : JSON.parse(payload);
   } catch (error) {
     throw new CorruptRecordError('queue job', id, [{ path: 'payload', message: String(error) }]);

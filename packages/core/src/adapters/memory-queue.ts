@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { parseDedupeKey, parseDedupeKeys, parseJobInputs } from '../ports/job-input.js';
 import type { ClaimedJob, JobInput, Queue } from '../ports/queue.js';
 
 type JobState = 'waiting' | 'active' | 'failed';
@@ -37,6 +38,9 @@ interface StoredJob {
  *   until `pruneFailed` removes it: failed jobs whose runAt (the last run's
  *   due instant) is before the cutoff, oldest first.
  * - `onWake` listeners are called after an enqueue that added a job.
+ * - Input is parsed before anything changes (job-input.ts): a bad job
+ *   refuses its whole call, and a payload is kept in its JSON form, the one
+ *   Postgres and Redis store (a Date in it comes back as its ISO string).
  */
 export function memoryQueue(): Queue {
   const jobs = new Map<string, StoredJob>();
@@ -69,7 +73,8 @@ export function memoryQueue(): Queue {
 
   /** Adds the jobs one after the other by the dedupe rules; the id of each job added, null for one dropped. */
   const insert = (inputs: readonly JobInput[]): Array<string | null> => {
-    const ids = inputs.map((input): string | null => {
+    const parsed = parseJobInputs(inputs);
+    const ids = parsed.map((input): string | null => {
       const dedupeKey = input.dedupeKey ?? null;
       if (dedupeKey !== null) {
         const holder = holderOf(dedupeKey);
@@ -81,7 +86,7 @@ export function memoryQueue(): Queue {
       const job: StoredJob = {
         id: randomUUID(),
         name: input.name,
-        payload: structuredClone(input.payload),
+        payload: JSON.parse(JSON.stringify(input.payload)),
         runAt: new Date(input.runAt),
         attempts: 0,
         state: 'waiting',
@@ -167,11 +172,11 @@ export function memoryQueue(): Queue {
     },
 
     async cancel(dedupeKey) {
-      return cancelOne(dedupeKey);
+      return cancelOne(parseDedupeKey(dedupeKey));
     },
 
     async cancelEach(dedupeKeys) {
-      return dedupeKeys.map(cancelOne);
+      return parseDedupeKeys(dedupeKeys).map(cancelOne);
     },
 
     async pruneFailed({ before, limit }) {

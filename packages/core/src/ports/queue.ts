@@ -1,23 +1,6 @@
-/**
- * A durable job queue with run-at times, leases and dedupe keys.
- * Backoff and attempt rules live in the engine, not in adapters: an adapter
- * only stores what it is told. Every call that takes a lease token does
- * nothing (and returns false) when the token is stale.
- */
-export interface JobInput {
-  /** What kind of job; workers dispatch on it. */
-  name: string;
-  /** JSON-serialisable; parsed by the worker with a zod schema. */
-  payload: unknown;
-  runAt: Date;
-  /**
-   * At most one unfinished job per dedupe key: enqueueing a key that is
-   * already waiting or running is ignored (or replaces the waiting job with
-   * `onDuplicate: 'replace'`). Once the job completes the key is free again.
-   */
-  dedupeKey?: string;
-  onDuplicate?: 'ignore' | 'replace';
-}
+import type { JobInput } from './job-input.js';
+
+export type { JobInput } from './job-input.js';
 
 export interface ClaimedJob {
   id: string;
@@ -51,11 +34,27 @@ export interface QueueCounts {
   failed: number;
 }
 
+/**
+ * A durable job queue with run-at times, leases and dedupe keys.
+ * Backoff and attempt rules live in the engine, not in adapters: an adapter
+ * only stores what it is told. Every call that takes a lease token does
+ * nothing (and returns false) when the token is stale.
+ *
+ * What a queue accepts is one rule for every adapter (job-input.ts): a job
+ * is a `JobInput` (a non-empty name, a JSON payload, a valid runAt, a
+ * non-empty dedupe key when it has one), and a dedupe key given to `cancel`
+ * is non-empty too. Anything else is refused with a ValidationError before
+ * anything is written.
+ */
 export interface Queue {
   /**
    * Enqueues jobs in one round trip (one statement, one script); returns how
    * many were added (dedupe may drop some). Within one call, a key's first
    * job holds it, and a later `onDuplicate: 'replace'` job replaces it.
+   * Every job is parsed first (`parseJobInputs`): one bad job throws a
+   * ValidationError naming it (`jobs[2].dedupeKey: must not be empty`) and
+   * none of the call's jobs is written. A claim hands the payload back in
+   * its JSON form (a Date as its ISO string).
    */
   enqueue(jobs: readonly JobInput[]): Promise<number>;
   /**
@@ -72,11 +71,17 @@ export interface Queue {
   /** Gives up on the job for good (kept for inspection as failed). */
   fail(jobId: string, token: string, error: string): Promise<boolean>;
   extendLease(jobId: string, token: string, leaseMs: number, now: Date): Promise<boolean>;
-  /** Removes a waiting (not running) job by dedupe key; true when one was removed. */
+  /**
+   * Removes a waiting (not running) job by dedupe key; true when one was removed. A key that no
+   * job may hold ('', which `enqueue` refuses) throws a ValidationError rather than answering false:
+   * it is a caller's bug, not a job that is gone.
+   */
   cancel(dedupeKey: string): Promise<boolean>;
   /**
    * `cancel` of several keys at once, true for each key whose waiting job was removed (a key named
-   * twice is removed once: its later mention answers false). Optional, as `enqueueEach`.
+   * twice is removed once: its later mention answers false). Optional, as `enqueueEach`. Every key
+   * is parsed first, as `cancel`'s: one '' throws (`dedupeKeys[1]: must not be empty`) and nothing
+   * is removed.
    */
   cancelEach?(dedupeKeys: readonly string[]): Promise<boolean[]>;
   counts(): Promise<QueueCounts>;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { FieldIssue } from '../errors/index.js';
 import type { ClaimedJob, JobInput, Queue } from '../ports/queue.js';
 import { at, MINUTE, T0 } from './fixtures.js';
 import type { QueueSuiteOptions } from './harness.js';
@@ -411,6 +412,107 @@ export function runQueueSuite(options: QueueSuiteOptions): void {
         expect(await queue.cancelEach([])).toEqual([]);
         expect(await queue.counts()).toEqual({ waiting: 1, active: 1, failed: 0 });
         expect(await queue.complete(running.id, running.token)).toBe(true);
+      });
+    });
+
+    // One rule for every adapter (ports/job-input.ts): input is parsed before anything is written.
+    describe('what a queue accepts', () => {
+      /** The issues of the ValidationError `call` rejects with (by code: the suite may load its own copy of the class). */
+      const refusal = async (call: Promise<unknown>): Promise<FieldIssue[]> => {
+        const error: unknown = await call.then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        );
+        expect(error).toMatchObject({ code: 'validation_failed' });
+        return (error as { issues: FieldIssue[] }).issues;
+      };
+      const bad = (extra: Record<string, unknown>): JobInput => ({ ...job('bad', T0), ...extra }) as JobInput;
+      const empty = { waiting: 0, active: 0, failed: 0 };
+
+      it("refuses '' as a dedupe key: enqueue, enqueueEach, cancel and cancelEach alike", async () => {
+        expect(await refusal(queue.enqueue([job('a', T0), bad({ dedupeKey: '' })]))).toEqual([
+          { path: 'jobs[1].dedupeKey', message: 'must not be empty' },
+        ]);
+        if (queue.enqueueEach) {
+          expect(await refusal(queue.enqueueEach([bad({ dedupeKey: '' })]))).toEqual([
+            { path: 'jobs[0].dedupeKey', message: 'must not be empty' },
+          ]);
+        }
+        expect(await queue.counts()).toEqual(empty);
+
+        await queue.enqueue([job('a', at(MINUTE), { dedupeKey: 'k' })]);
+        expect(await refusal(queue.cancel(''))).toEqual([
+          { path: 'dedupeKey', message: 'must not be empty' },
+        ]);
+        if (queue.cancelEach) {
+          expect(await refusal(queue.cancelEach(['k', '']))).toEqual([
+            { path: 'dedupeKeys[1]', message: 'must not be empty' },
+          ]);
+        }
+        // The refused cancelEach removed nothing, not even the key before the bad one.
+        expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
+      });
+
+      it('refuses a misspelt key, naming the key it meant', async () => {
+        expect(await refusal(queue.enqueue([bad({ dedupekey: 'k' })]))).toEqual([
+          { path: 'jobs[0].dedupekey', message: 'unknown key; did you mean "dedupeKey"?' },
+        ]);
+        expect(await queue.counts()).toEqual(empty);
+      });
+
+      it('refuses an invalid Date as runAt', async () => {
+        expect(await refusal(queue.enqueue([bad({ runAt: new Date(Number.NaN) })]))).toEqual([
+          { path: 'jobs[0].runAt', message: 'must be a valid Date' },
+        ]);
+        expect(await refusal(queue.enqueue([bad({ runAt: T0.toISOString() })]))).toMatchObject([
+          { path: 'jobs[0].runAt', message: expect.stringMatching(/^expected a Date, received a string/) },
+        ]);
+        expect(await queue.counts()).toEqual(empty);
+      });
+
+      it('refuses an empty name, an unknown onDuplicate and a payload JSON cannot carry', async () => {
+        const refused: Array<[Record<string, unknown>, string]> = [
+          [{ name: '' }, 'jobs[0].name'],
+          [{ onDuplicate: 'keep' }, 'jobs[0].onDuplicate'],
+          [{ payload: undefined }, 'jobs[0].payload'],
+          [{ payload: { run: () => 1 } }, 'jobs[0].payload.run'],
+          [{ payload: { ids: ['a', undefined] } }, 'jobs[0].payload.ids[1]'],
+          [{ payload: { n: Number.NaN } }, 'jobs[0].payload.n'],
+          [{ payload: { n: 10n } }, 'jobs[0].payload.n'],
+          [{ payload: { seen: new Set(['a']) } }, 'jobs[0].payload.seen'],
+          [{ payload: { at: new Date(Number.NaN) } }, 'jobs[0].payload.at'],
+          [{ payload: 'nul \u0000 inside' }, 'jobs[0].payload'],
+        ];
+        for (const [extra, path] of refused) {
+          expect(await refusal(queue.enqueue([bad(extra)]))).toMatchObject([{ path }]);
+        }
+        const cycle: Record<string, unknown> = {};
+        cycle.self = cycle;
+        expect(await refusal(queue.enqueue([bad({ payload: cycle })]))).toMatchObject([
+          { path: 'jobs[0].payload.self' },
+        ]);
+        expect(await queue.counts()).toEqual(empty);
+      });
+
+      it('writes nothing of a batch with one bad job, not even a replacement of a waiting job', async () => {
+        await queue.enqueue([job('held', at(MINUTE), { dedupeKey: 'held', payload: 1 })]);
+        const batch = [
+          job('a', T0),
+          job('held', T0, { dedupeKey: 'held', payload: 2, onDuplicate: 'replace' }),
+          ...Array.from({ length: 1200 }, (_, n) => job(`j${n}`, T0, { dedupeKey: `k${n}` })),
+          bad({ runAt: new Date(Number.NaN) }),
+        ];
+        expect(await refusal(queue.enqueue(batch))).toMatchObject([{ path: 'jobs[1202].runAt' }]);
+        if (queue.enqueueEach) {
+          expect(await refusal(queue.enqueueEach(batch))).toMatchObject([{ path: 'jobs[1202].runAt' }]);
+        }
+        expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
+        expect((await claim(at(MINUTE))).map((j) => j.payload)).toEqual([1]);
+      });
+
+      it('hands a payload back in its JSON form: a Date as its ISO string, an undefined property left out', async () => {
+        await queue.enqueue([job('a', T0, { payload: { at: T0, gone: undefined, list: [1, null, 'x'] } })]);
+        expect((await claimOne(T0)).payload).toStrictEqual({ at: T0.toISOString(), list: [1, null, 'x'] });
       });
     });
 
