@@ -191,8 +191,10 @@ export async function takeCounters(
       const consumed = answers?.get(index) ?? (await ctx.counters.consume(specs, now));
       if (!consumed.allowed) {
         if (isThrottleKey(consumed.blockedBy)) {
+          // Asked ahead, the users after this one were answered too, each blocked by the same full
+          // throttle (every request of a batch names it, and nothing in one call frees it): nothing
+          // was taken for them, and they are delayed below like the rest.
           throttledFrom = index;
-          await releaseAnsweredAfter(run, answers, index, ready, specsOf);
           break;
         }
         const current = await ctx.counters.get(
@@ -261,28 +263,6 @@ async function consumeAhead(
   if (results.length !== requests.length)
     throw new Error(`Counters.consumeEach answered ${results.length} requests of ${requests.length}`);
   return new Map(asked.map((index, place) => [index, results[place] as ConsumeResult]));
-}
-
-/**
- * Past the throttle, the loop stops and delays the rest. Asked together, those later users were
- * answered too; each is blocked by the same full throttle, but a unit one was given anyway (an
- * adapter whose throttle key differs per user) is handed back, so nothing is counted unsent.
- */
-async function releaseAnsweredAfter(
-  run: BatchRun,
-  answers: Map<number, ConsumeResult> | null,
-  throttledAt: number,
-  ready: readonly Candidate[],
-  specsOf: (candidate: Candidate) => CounterSpec[],
-): Promise<void> {
-  if (!answers) return;
-  const keys: string[] = [];
-  for (const [index, answer] of answers) {
-    const candidate = ready[index];
-    if (index > throttledAt && answer.allowed && candidate)
-      for (const spec of specsOf(candidate)) keys.push(spec.key);
-  }
-  if (keys.length > 0) await run.ctx.counters.release(keys, run.now);
 }
 
 /** Each counter of a decision with its count then (explain: "cap counters at the time"). */
