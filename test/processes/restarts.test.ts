@@ -42,9 +42,15 @@ const TUNING: WorkerConfig['tuning'] = {
 const RETRY_BASE_MS = 1000;
 
 type Service = 'postgres' | 'redis';
+/**
+ * Ports below Linux's ephemeral range (32768–60999 by default): these instances start and restart
+ * while the suite holds hundreds of client connections, and a port the kernel had given one of
+ * them as its local end cannot be bound (a run failed so: "could not bind IPv4 address
+ * 127.0.0.1: Address already in use" on 59532, which nothing was listening on).
+ */
 const PRIVATE_ENV: Record<Service, Record<string, string>> = {
-  postgres: { HERALD_PG_STATE: '/tmp/herald-procs-restart-pg', HERALD_PG_PORT: '59532' },
-  redis: { HERALD_REDIS_STATE: '/tmp/herald-procs-restart-redis', HERALD_REDIS_PORT: '59479' },
+  postgres: { HERALD_PG_STATE: '/tmp/herald-procs-restart-pg', HERALD_PG_PORT: '31532' },
+  redis: { HERALD_REDIS_STATE: '/tmp/herald-procs-restart-redis', HERALD_REDIS_PORT: '31479' },
 };
 
 /** Runs scripts/services/<service>.sh on the private instance; `start` answers with its URL. */
