@@ -1,12 +1,16 @@
 /**
  * npm run bench:delivery [-- --n 20000] [--stack memory|postgres|postgres+redis]… [--processes K]
  *   [--concurrency 100] [--workers <encryption workers>] [--herald-only] [--pg-statements] [--caps]
+ *   [--repeat R]
  *
  * Without --stack, all three stacks run, one after the other, each in
  * processes of its own. The shared stacks use the servers of
  * HERALD_TEST_PG_URL and HERALD_TEST_REDIS_URL (`npm run bench:delivery`
  * starts throwaway ones with scripts/with-services.sh), a fresh schema and
  * key prefix per run, dropped afterwards.
+ *
+ * --repeat R runs the stack list R times, interleaved, and reports each stack
+ * by its median run (ratios median over median).
  *
  * --caps runs Herald under global per-user caps (3 a day, 10 a week), as most
  * deployments do: a counter step per user, on the stack's counters.
@@ -35,6 +39,8 @@ function stacksAsked(): readonly Stack[] {
 }
 
 const n = option('n') ?? 20_000;
+const repeat = option('repeat') ?? 1;
+if (repeat < 1) throw new Error('--repeat needs at least 1');
 const concurrency = option('concurrency');
 const workers = option('workers');
 const stacks = stacksAsked();
@@ -53,6 +59,7 @@ const result = await runDeliveryBench({
   heraldOnly: process.argv.includes('--herald-only'),
   stacks,
   processes: option('processes') ?? 1,
+  repeat,
   ...(pgUrl ? { pgUrl } : {}),
   ...(redisUrl ? { redisUrl } : {}),
   pgStatements: process.argv.includes('--pg-statements'),
