@@ -168,8 +168,13 @@ export async function takeCounters(
 ): Promise<Counted> {
   const { ctx, campaign, now } = run;
   const counted: Counted = { sends: [], counterKeys: new Map(), sentFacts: new Map(), settleOnly: [] };
-  const specsOf = (candidate: Candidate) => zones.counterSpecs(candidate.userId, candidate.capZone);
-  const answers = await consumeAhead(run, ready, specsOf);
+  // Each user's counters, once: none for a user with nothing to send or counted by an earlier run.
+  const specsByIndex = ready.map((candidate) =>
+    candidate.sends.length === 0 || candidate.sentBefore
+      ? []
+      : zones.counterSpecs(candidate.userId, candidate.capZone),
+  );
+  const answers = await consumeAhead(run, specsByIndex);
   let throttledFrom = -1;
   for (const [index, candidate] of ready.entries()) {
     if (candidate.sends.length === 0) {
@@ -185,7 +190,7 @@ export async function takeCounters(
       for (const send of candidate.sends) counted.sends.push(send);
       continue;
     }
-    const specs = specsOf(candidate);
+    const specs = specsByIndex[index] ?? [];
     let counts: number[] = [];
     if (specs.length > 0) {
       const consumed = answers?.get(index) ?? (await ctx.counters.consume(specs, now));
@@ -238,27 +243,19 @@ export async function takeCounters(
 
 /**
  * Every counter step of the batch in one round trip, when the Counters has `consumeEach`: the
- * answers `consume` would give user by user, in batch order, by candidate index. Null without
- * it (the loop then asks per user). Under caps this is what keeps a 250-user batch from making
- * 250 sequential round trips to Postgres or Redis.
+ * answers `consume` would give user by user, in batch order, by candidate index (a user without
+ * counters is not asked). Null without it (the loop then asks per user). Under caps this is what
+ * keeps a 250-user batch from making 250 sequential round trips to Postgres or Redis.
  */
 async function consumeAhead(
   run: BatchRun,
-  ready: readonly Candidate[],
-  specsOf: (candidate: Candidate) => CounterSpec[],
+  specsByIndex: readonly CounterSpec[][],
 ): Promise<Map<number, ConsumeResult> | null> {
   const { counters } = run.ctx;
   if (!counters.consumeEach) return null;
-  const asked: number[] = [];
-  const requests: CounterSpec[][] = [];
-  for (const [index, candidate] of ready.entries()) {
-    if (candidate.sends.length === 0 || candidate.sentBefore) continue;
-    const specs = specsOf(candidate);
-    if (specs.length === 0) continue;
-    asked.push(index);
-    requests.push(specs);
-  }
-  if (requests.length === 0) return null;
+  const asked = [...specsByIndex.keys()].filter((index) => (specsByIndex[index]?.length ?? 0) > 0);
+  if (asked.length === 0) return null;
+  const requests = asked.map((index) => specsByIndex[index] as CounterSpec[]);
   const results = await counters.consumeEach(requests, run.now);
   if (results.length !== requests.length)
     throw new Error(`Counters.consumeEach answered ${results.length} requests of ${requests.length}`);
