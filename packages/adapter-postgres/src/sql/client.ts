@@ -28,11 +28,14 @@ export interface QueryOptions {
 
 /** The statement names this process gave (text → name): one text, one name, on every connection. */
 const statementNames = new Map<string, string>();
+const STATEMENT_PREFIX = 'herald_';
+/** A Postgres error message naming one of those statements. */
+const NAMES_OUR_STATEMENT = new RegExp(`${STATEMENT_PREFIX}\\d+`);
 
 function statementName(text: string): string {
   let name = statementNames.get(text);
   if (name === undefined) {
-    name = `herald_${statementNames.size}`;
+    name = `${STATEMENT_PREFIX}${statementNames.size}`;
     statementNames.set(text, name);
   }
   return name;
@@ -134,6 +137,10 @@ interface NamedQueryTarget {
   query(config: { name: string; text: string; values: unknown[] }): Promise<QueryResultLike>;
 }
 
+/** Whether a statement runs named: the client was made to prepare, and the call asks it. */
+const named = (prepare: boolean, options: QueryOptions | undefined): boolean =>
+  prepare && options?.prepare === true;
+
 function run(
   target: { query(text: string, params?: unknown[]): Promise<QueryResultLike> },
   text: string,
@@ -154,7 +161,7 @@ function run(
 
 function poolClient(pool: PgPoolLike, prepare: boolean): SqlClient {
   return brand({
-    query: (text, params, options) => run(pool, text, params, prepare && options?.prepare === true),
+    query: (text, params, options) => run(pool, text, params, named(prepare, options)),
     async transaction(fn) {
       const conn = await pool.connect().catch((error: unknown) => {
         throw translateError(error);
@@ -164,7 +171,7 @@ function poolClient(pool: PgPoolLike, prepare: boolean): SqlClient {
         await run(conn, 'BEGIN', undefined);
         // Nested transaction() calls join this one.
         const inside: SqlClient = brand({
-          query: (text, params, options) => run(conn, text, params, prepare && options?.prepare === true),
+          query: (text, params, options) => run(conn, text, params, named(prepare, options)),
           transaction: (inner) => inner(inside),
         });
         const result = await fn(inside);
@@ -195,12 +202,11 @@ function singleClient(conn: PgClientLike, prepare: boolean): SqlClient {
     return next;
   };
   const inside: SqlClient = brand({
-    query: (text, params, options) => run(conn, text, params, prepare && options?.prepare === true),
+    query: (text, params, options) => run(conn, text, params, named(prepare, options)),
     transaction: (fn) => fn(inside),
   });
   return brand({
-    query: (text, params, options) =>
-      exclusive(() => run(conn, text, params, prepare && options?.prepare === true)),
+    query: (text, params, options) => exclusive(() => run(conn, text, params, named(prepare, options))),
     transaction: (fn) =>
       exclusive(async () => {
         await run(conn, 'BEGIN', undefined);
@@ -271,7 +277,7 @@ export function translateError(error: unknown): unknown {
   if (
     typeof code === 'string' &&
     PREPARED_STATEMENT_CODES.has(code) &&
-    /herald_\d+/.test((error as Error).message)
+    NAMES_OUR_STATEMENT.test((error as Error).message)
   ) {
     return new ConfigError(
       `Postgres answered "${(error as Error).message}": the connection under Herald changed between its statements, ` +
