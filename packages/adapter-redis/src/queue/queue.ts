@@ -148,7 +148,9 @@ export function redisQueue(options: RedisQueueOptions): Queue {
       );
     },
 
-    cancel: async (dedupeKey) => (await cancelEach([parseDedupeKey(dedupeKey)]))[0] === true,
+    // Parsed as the one key it is (its error names `dedupeKey`), then sent as cancelEach's chunks are.
+    cancel: async (dedupeKey) =>
+      (await flagsInChunks('cancel', cancelScript, [parseDedupeKey(dedupeKey)], 1))[0] === true,
 
     cancelEach,
 
