@@ -94,6 +94,7 @@ export { type NodeListenerOptions, toNodeListener } from './http/node.js';
 export { addressKey, DEFAULT_RATE_LIMITS, type RateLimits } from './http/rate-limit.js';
 export * from './model/index.js';
 export * from './payload/index.js';
+export { checkCounterRequests, checkCounterSpecs, counterInstant } from './ports/counter-input.js';
 export type * from './ports/index.js';
 export {
   DedupeKey,

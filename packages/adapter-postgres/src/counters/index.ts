@@ -1,5 +1,5 @@
 import type { ConsumeResult, CounterSpec, Counters } from '@herald/core';
-import { ValidationError } from '@herald/core';
+import { checkCounterRequests, checkCounterSpecs, counterInstant } from '@herald/core';
 import { z } from 'zod';
 import { type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
@@ -73,20 +73,10 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
     if (rows.length === SWEEP_BATCH) nextSweepAt = now.getTime() + SWEEP_BACKLOG_EVERY_MS;
   };
 
-  /** The limits (capped to what the column holds) and expiries of valid specs; a ValidationError naming the first bad one. */
-  const checkedSpecs = (specs: readonly CounterSpec[], at: string) => ({
-    limits: specs.map((spec, index) => {
-      if (!Number.isInteger(spec.limit) || spec.limit < 0) {
-        throw new ValidationError('counter spec', [
-          { path: `${at}[${index}].limit`, message: 'must be an integer >= 0' },
-        ]);
-      }
-      return Math.min(spec.limit, MAX_COUNTER);
-    }),
-    expiries: specs.map((spec, index) => {
-      millis(spec.expiresAt, `${at}[${index}].expiresAt`);
-      return iso(spec.expiresAt);
-    }),
+  /** The limits (capped to what the column holds) and expiries of specs `checkCounterSpecs` passed. */
+  const specColumns = (specs: readonly CounterSpec[]) => ({
+    limits: specs.map((spec) => Math.min(spec.limit, MAX_COUNTER)),
+    expiries: specs.map((spec) => iso(spec.expiresAt)),
   });
 
   // Before the count, so a failed sweep fails the call with nothing counted. Claimed before
@@ -99,9 +89,10 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
 
   return {
     async consume(specs: readonly CounterSpec[], now: Date): Promise<ConsumeResult> {
-      const nowMs = millis(now, 'now');
+      const nowMs = counterInstant(now, 'now');
+      checkCounterSpecs(specs);
       if (specs.length === 0) return { allowed: true, counts: [] };
-      const { limits, expiries } = checkedSpecs(specs, '');
+      const { limits, expiries } = specColumns(specs);
       await sweepIfDue(now, nowMs);
       const { rows: replies } = await sql.query(
         `SELECT blocked, counts
@@ -117,13 +108,14 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
 
     /** One call of `consume_counters_each` (migration 018) for the whole batch: one round trip. */
     async consumeEach(requests: readonly (readonly CounterSpec[])[], now: Date): Promise<ConsumeResult[]> {
-      const nowMs = millis(now, 'now');
+      const nowMs = counterInstant(now, 'now');
+      checkCounterRequests(requests);
       const keys: string[] = [];
       const limits: number[] = [];
       const expiries: string[] = [];
       const ends: number[] = [];
-      for (const [index, specs] of requests.entries()) {
-        const checked = checkedSpecs(specs, `[${index}]`);
+      for (const specs of requests) {
+        const checked = specColumns(specs);
         for (const spec of specs) keys.push(spec.key);
         limits.push(...checked.limits);
         expiries.push(...checked.expiries);
@@ -157,7 +149,7 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
     },
 
     async release(keys: readonly string[], now: Date): Promise<void> {
-      millis(now, 'now');
+      counterInstant(now, 'now');
       if (keys.length === 0) return;
       // Rows are locked in key order first, as consume_counters locks them, so a release and a
       // consume over the same keys queue instead of deadlocking. The lock re-checks the window
@@ -178,7 +170,7 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
     },
 
     async get(keys: readonly string[], now: Date): Promise<number[]> {
-      millis(now, 'now');
+      counterInstant(now, 'now');
       if (keys.length === 0) return [];
       const { rows } = await sql.query(
         `SELECT key, CASE WHEN expires_at > $2::timestamptz THEN value ELSE 0 END AS value
@@ -189,11 +181,4 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
       return keys.map((key) => values.get(key) ?? 0);
     },
   };
-}
-
-function millis(date: Date, path: string): number {
-  const ms = date instanceof Date ? date.getTime() : Number.NaN;
-  if (Number.isNaN(ms))
-    throw new ValidationError('counter call', [{ path, message: 'must be a valid Date' }]);
-  return ms;
 }

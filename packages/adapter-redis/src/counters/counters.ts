@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumeResult, CounterSpec, Counters } from '@herald/core';
-import { ConfigError, ValidationError } from '@herald/core';
+import { ConfigError, checkCounterRequests, checkCounterSpecs, counterInstant } from '@herald/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { withRedis } from '../errors.js';
@@ -36,22 +36,16 @@ export function redisCounters(options: RedisCountersOptions): Counters {
     `${prefix}:counter-req:${randomUUID()}`,
   ];
 
-  /** Limit and expiresAt per spec, as the scripts take them; a ValidationError naming the first bad one. */
-  const specArgs = (specs: readonly CounterSpec[], at: string): number[] =>
-    specs.flatMap((spec, index) => {
-      if (!Number.isInteger(spec.limit) || spec.limit < 0) {
-        throw new ValidationError('counter spec', [
-          { path: `${at}[${index}].limit`, message: 'must be an integer >= 0' },
-        ]);
-      }
-      return [spec.limit, millis(spec.expiresAt, `${at}[${index}].expiresAt`)];
-    });
+  /** Limit and expiresAt per spec, as the scripts take them, of specs `checkCounterSpecs` passed. */
+  const specArgs = (specs: readonly CounterSpec[]): number[] =>
+    specs.flatMap((spec) => [spec.limit, spec.expiresAt.getTime()]);
 
   return {
     async consume(specs: readonly CounterSpec[], now: Date): Promise<ConsumeResult> {
-      const nowMs = millis(now, 'now');
+      const nowMs = counterInstant(now, 'now');
+      checkCounterSpecs(specs);
       if (specs.length === 0) return { allowed: true, counts: [] };
-      const args = specArgs(specs, '');
+      const args = specArgs(specs);
       const reply = ConsumeReply.parse(
         await withRedis('consume', () =>
           consumeScript(connection, scriptKeys(specs.map((spec) => spec.key)), [nowMs, ...args]),
@@ -66,8 +60,9 @@ export function redisCounters(options: RedisCountersOptions): Counters {
 
     /** One script for the whole batch (`consumeEachScript`): one round trip. */
     async consumeEach(requests: readonly (readonly CounterSpec[])[], now: Date): Promise<ConsumeResult[]> {
-      const nowMs = millis(now, 'now');
-      const args = requests.flatMap((specs, index) => specArgs(specs, `[${index}]`));
+      const nowMs = counterInstant(now, 'now');
+      checkCounterRequests(requests);
+      const args = requests.flatMap(specArgs);
       const keys = requests.flatMap((specs) => specs.map((spec) => spec.key));
       if (keys.length === 0) return requests.map(() => ({ allowed: true, counts: [] }));
       const reply = ConsumeEachReply.parse(
@@ -98,22 +93,15 @@ export function redisCounters(options: RedisCountersOptions): Counters {
     },
 
     async release(keys: readonly string[], now: Date): Promise<void> {
-      const nowMs = millis(now, 'now');
+      const nowMs = counterInstant(now, 'now');
       if (keys.length === 0) return;
       await withRedis('release', () => releaseScript(connection, scriptKeys(keys), [nowMs]));
     },
 
     async get(keys: readonly string[], now: Date): Promise<number[]> {
-      const nowMs = millis(now, 'now');
+      const nowMs = counterInstant(now, 'now');
       if (keys.length === 0) return [];
       return Values.parse(await withRedis('get', () => getScript(connection, scriptKeys(keys), [nowMs])));
     },
   };
-}
-
-function millis(date: Date, path: string): number {
-  const ms = date instanceof Date ? date.getTime() : Number.NaN;
-  if (Number.isNaN(ms))
-    throw new ValidationError('counter call', [{ path, message: 'must be a valid Date' }]);
-  return ms;
 }

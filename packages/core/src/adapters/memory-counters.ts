@@ -1,3 +1,4 @@
+import { checkCounterRequests, checkCounterSpecs, counterInstant } from '../ports/counter-input.js';
 import type { ConsumeResult, CounterSpec, Counters } from '../ports/counters.js';
 
 interface Counter {
@@ -15,6 +16,8 @@ interface Counter {
  * - A key listed twice in one consume counts twice against its limit.
  * - `consumeEach` is `consume` per request, in order, with no other call in between.
  * - `release` decrements live counters, never below zero; it never revives an expired one.
+ * - Input is checked as every adapter checks it (`counter-input.ts`): a bad spec or instant is a
+ *   ValidationError and counts nothing.
  */
 export function memoryCounters(): Counters {
   const counters = new Map<string, Counter>();
@@ -45,15 +48,20 @@ export function memoryCounters(): Counters {
 
   return {
     async consume(specs: readonly CounterSpec[], now: Date): Promise<ConsumeResult> {
+      counterInstant(now, 'now');
+      checkCounterSpecs(specs);
       return consumeNow(specs, now);
     },
 
     // One synchronous pass, so no other caller's step falls between two requests.
     async consumeEach(requests: readonly (readonly CounterSpec[])[], now: Date): Promise<ConsumeResult[]> {
+      counterInstant(now, 'now');
+      checkCounterRequests(requests);
       return requests.map((specs) => consumeNow(specs, now));
     },
 
     async release(keys, now) {
+      counterInstant(now, 'now');
       for (const key of keys) {
         const counter = live(key, now);
         if (counter) counter.value = Math.max(0, counter.value - 1);
@@ -61,6 +69,7 @@ export function memoryCounters(): Counters {
     },
 
     async get(keys, now) {
+      counterInstant(now, 'now');
       return keys.map((key) => live(key, now)?.value ?? 0);
     },
   };

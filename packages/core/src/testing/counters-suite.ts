@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { memoryCounters } from '../adapters/memory-counters.js';
+import { ValidationError } from '../errors/index.js';
 import type { ConsumeResult, CounterSpec, Counters } from '../ports/counters.js';
 import { at, DAY, HOUR, MINUTE, T0 } from './fixtures.js';
 import type { CountersSuiteOptions } from './harness.js';
@@ -155,6 +156,65 @@ export function runCountersSuite(options: CountersSuiteOptions): void {
       expect(c0! + c1!).toBe(4);
       expect(c0).toBeLessThanOrEqual(3);
       expect(c1).toBeLessThanOrEqual(3);
+    });
+
+    describe('input, checked alike on every adapter (counter-input.ts)', () => {
+      /** The ValidationError a call is refused with, or a failure naming what it answered instead. */
+      const refusal = async (call: Promise<unknown>): Promise<ValidationError> => {
+        const answer = await call.then(
+          (value) => value,
+          (error: unknown) => error,
+        );
+        if (answer instanceof ValidationError) return answer;
+        throw new Error(`expected a ValidationError, got ${String(answer)}`);
+      };
+      const invalidDate = new Date(Number.NaN);
+
+      it('a bad spec refuses the whole consume, naming it by its place, and counts nothing', async () => {
+        const cases: [CounterSpec, string][] = [
+          [spec('day', -1), '[1].limit: must be an integer >= 0, received -1'],
+          [spec('day', 2.5), '[1].limit: must be an integer >= 0, received 2.5'],
+          [spec('day', Number.NaN), '[1].limit: must be an integer >= 0, received NaN'],
+          [spec('', 3), '[1].key: must be a non-empty string, received a string ("")'],
+          [spec('day', 3, invalidDate), '[1].expiresAt: must be a valid Date, received an invalid date'],
+          [
+            { key: 'day', limit: 3, expiresAt: '2026-01-02' as unknown as Date },
+            '[1].expiresAt: must be a valid Date, received a string ("2026-01-02")',
+          ],
+          [
+            { key: 'day', limit: '3' } as unknown as CounterSpec,
+            '[1].limit: must be an integer >= 0, received a string ("3")',
+          ],
+        ];
+        for (const [bad, message] of cases) {
+          const error = await refusal(counters.consume([spec('ok', 5), bad], T0));
+          expect(error.message).toContain(message);
+        }
+        expect(await counters.get(['ok', 'day'], T0)).toEqual([0, 0]);
+      });
+
+      it('an invalid now is refused by every call', async () => {
+        for (const call of [
+          counters.consume([spec('ok', 5)], invalidDate),
+          counters.release(['ok'], invalidDate),
+          counters.get(['ok'], invalidDate),
+          ...(counters.consumeEach ? [counters.consumeEach([[spec('ok', 5)]], invalidDate)] : []),
+        ]) {
+          expect((await refusal(call)).message).toContain(
+            'now: must be a valid Date, received an invalid date',
+          );
+        }
+        expect(await counters.get(['ok'], T0)).toEqual([0]);
+      });
+
+      it('a bad spec in any request refuses the whole consumeEach, and no request counts', async () => {
+        if (!counters.consumeEach) throw new Error(`${options.name} counters have no consumeEach`);
+        const error = await refusal(
+          counters.consumeEach([[spec('ok', 5)], [spec('ok', 5), spec('day', -1)]], T0),
+        );
+        expect(error.message).toContain('[1][1].limit: must be an integer >= 0, received -1');
+        expect(await counters.get(['ok', 'day'], T0)).toEqual([0, 0]);
+      });
     });
 
     describe('consumeEach', () => {
