@@ -100,9 +100,13 @@ export {
   DedupeKey,
   JobInput,
   JobPayload,
+  parseClaimOptions,
   parseDedupeKey,
   parseDedupeKeys,
   parseJobInputs,
+  parseLease,
+  parsePruneBatch,
+  parseRetryAt,
 } from './ports/job-input.js';
 export {
   evaluateSegment,

@@ -1,5 +1,13 @@
 import type { ClaimedJob, ClaimOptions, JobInput, PruneBatch, Queue, QueueCounts } from '@herald/core';
-import { parseDedupeKey, parseDedupeKeys, parseJobInputs } from '@herald/core';
+import {
+  parseClaimOptions,
+  parseDedupeKey,
+  parseDedupeKeys,
+  parseJobInputs,
+  parseLease,
+  parsePruneBatch,
+  parseRetryAt,
+} from '@herald/core';
 import { type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import { jobsChannel, postgresWakeups } from './wakeups.js';
@@ -160,8 +168,9 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
 
     enqueueEach,
 
-    async claim({ limit, leaseMs, now, names }: ClaimOptions): Promise<ClaimedJob[]> {
-      if (limit <= 0) return [];
+    async claim(options: ClaimOptions): Promise<ClaimedJob[]> {
+      const { limit, leaseMs, now, names } = parseClaimOptions(options);
+      if (limit === 0 || names?.length === 0) return [];
       const { rows } = await sql.query<JobRow>(
         `WITH due AS (
            SELECT id FROM ${schema}.jobs
@@ -202,12 +211,12 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
       return rows.length > 0;
     },
 
-    retry: (jobId, token, runAt, error) =>
+    retry: async (jobId, token, runAt, error) =>
       withLease(
         jobId,
         token,
         `state = 'waiting', run_at = $3::timestamptz, last_error = $4, lock_token = NULL, locked_until = NULL`,
-        [runAt.toISOString(), error],
+        [parseRetryAt(runAt).toISOString(), error],
       ),
 
     fail: (jobId, token, error) =>
@@ -215,11 +224,15 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
         error,
       ]),
 
-    extendLease: (jobId, token, leaseMs, now) =>
-      withLease(jobId, token, `locked_until = $3::timestamptz + $4::float8 * interval '1 millisecond'`, [
-        now.toISOString(),
-        leaseMs,
-      ]),
+    extendLease: async (jobId, token, ms, at) => {
+      const { leaseMs, now } = parseLease(ms, at);
+      return withLease(
+        jobId,
+        token,
+        `locked_until = $3::timestamptz + $4::float8 * interval '1 millisecond'`,
+        [now.toISOString(), leaseMs],
+      );
+    },
 
     async cancelEach(keys: readonly string[]): Promise<boolean[]> {
       const dedupeKeys = parseDedupeKeys(keys);
@@ -242,8 +255,9 @@ export function postgresQueue(options: PostgresQueueOptions): Queue {
     },
 
     /** One bounded DELETE over `jobs_failed_idx` (migration 012); waiting and active rows are never in it. */
-    async pruneFailed({ before, limit }: PruneBatch): Promise<number> {
-      if (limit <= 0) return 0;
+    async pruneFailed(batch: PruneBatch): Promise<number> {
+      const { before, limit } = parsePruneBatch(batch);
+      if (limit === 0) return 0;
       const { rows } = await sql.query<{ n: number }>(
         `WITH gone AS (
            DELETE FROM ${schema}.jobs WHERE state = 'failed' AND id IN (

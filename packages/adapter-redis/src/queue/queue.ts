@@ -3,10 +3,13 @@ import type { ClaimedJob, ClaimOptions, JobInput, PruneBatch, Queue, QueueCounts
 import {
   ConfigError,
   CorruptRecordError,
+  parseClaimOptions,
   parseDedupeKey,
   parseDedupeKeys,
   parseJobInputs,
-  ValidationError,
+  parseLease,
+  parsePruneBatch,
+  parseRetryAt,
 } from '@herald/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -120,12 +123,10 @@ export function redisQueue(options: RedisQueueOptions): Queue {
       return stillQueued(jobs, await enqueueAtTurn(jobs));
     },
 
-    async claim({ limit, leaseMs, now, names }: ClaimOptions): Promise<ClaimedJob[]> {
-      if (!Number.isInteger(limit) || limit < 0) throw invalid('claim', 'limit', 'must be an integer >= 0');
-      if (!Number.isFinite(leaseMs) || leaseMs <= 0)
-        throw invalid('claim', 'leaseMs', 'must be a number > 0');
+    async claim(options: ClaimOptions): Promise<ClaimedJob[]> {
+      const { limit, leaseMs, now, names } = parseClaimOptions(options);
       if (limit === 0 || names?.length === 0) return [];
-      const nowMs = millis(now, 'claim', 'now');
+      const nowMs = now.getTime();
       const reply = await withRedis('claim', () =>
         claimScript(connection, [], [base, randomUUID(), nowMs, Math.ceil(leaseMs), limit, ...(names ?? [])]),
       );
@@ -134,15 +135,14 @@ export function redisQueue(options: RedisQueueOptions): Queue {
 
     complete: (jobId, token) => settle('complete', jobId, token),
 
-    retry: (jobId, token, runAt, error) =>
-      settle('retry', jobId, token, String(millis(runAt, 'retry', 'runAt')), error),
+    retry: async (jobId, token, runAt, error) =>
+      settle('retry', jobId, token, String(parseRetryAt(runAt).getTime()), error),
 
     fail: (jobId, token, error) => settle('fail', jobId, token, '', error),
 
-    async extendLease(jobId, token, leaseMs, now) {
-      if (!Number.isFinite(leaseMs) || leaseMs <= 0)
-        throw invalid('extendLease', 'leaseMs', 'must be a number > 0');
-      const nowMs = millis(now, 'extendLease', 'now');
+    async extendLease(jobId, token, ms, at) {
+      const { leaseMs, now } = parseLease(ms, at);
+      const nowMs = now.getTime();
       return flag('extendLease', () =>
         extendLeaseScript(connection, [], [base, randomUUID(), jobId, token, Math.ceil(leaseMs), nowMs]),
       );
@@ -154,11 +154,10 @@ export function redisQueue(options: RedisQueueOptions): Queue {
 
     cancelEach,
 
-    async pruneFailed({ before, limit }: PruneBatch): Promise<number> {
-      if (!Number.isInteger(limit) || limit < 0)
-        throw invalid('pruneFailed', 'limit', 'must be an integer >= 0');
+    async pruneFailed(batch: PruneBatch): Promise<number> {
+      const { before, limit } = parsePruneBatch(batch);
       if (limit === 0) return 0;
-      const beforeMs = millis(before, 'pruneFailed', 'before');
+      const beforeMs = before.getTime();
       const reply = await withRedis('pruneFailed', () =>
         pruneFailedScript(connection, [], [base, randomUUID(), beforeMs, limit]),
       );
@@ -274,14 +273,4 @@ function decodeClaimed([id, name, payload, runAt, attempts, token, dedupeKey]: z
     token,
     dedupeKey: dedupeKey === '' ? null : dedupeKey,
   };
-}
-
-function millis(date: Date, what: string, path: string): number {
-  const ms = date instanceof Date ? date.getTime() : Number.NaN;
-  if (Number.isNaN(ms)) throw invalid(what, path, 'must be a valid Date');
-  return ms;
-}
-
-function invalid(what: string, path: string, message: string): ValidationError {
-  return new ValidationError(what, [{ path, message }]);
 }

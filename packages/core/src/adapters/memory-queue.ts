@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { parseDedupeKey, parseDedupeKeys, parseJobInputs } from '../ports/job-input.js';
+import {
+  parseClaimOptions,
+  parseDedupeKey,
+  parseDedupeKeys,
+  parseJobInputs,
+  parseLease,
+  parsePruneBatch,
+  parseRetryAt,
+} from '../ports/job-input.js';
 import type { ClaimedJob, JobInput, Queue } from '../ports/queue.js';
 
 type JobState = 'waiting' | 'active' | 'failed';
@@ -113,7 +121,8 @@ export function memoryQueue(): Queue {
       return insert(inputs).map((id) => id !== null && jobs.has(id));
     },
 
-    async claim({ limit, leaseMs, now, names }) {
+    async claim(options) {
+      const { limit, leaseMs, now, names } = parseClaimOptions(options);
       const due = [...jobs.values()]
         .filter(
           (job) =>
@@ -145,7 +154,8 @@ export function memoryQueue(): Queue {
       return jobs.delete(jobId);
     },
 
-    async retry(jobId, token, runAt, error) {
+    async retry(jobId, token, at, error) {
+      const runAt = parseRetryAt(at);
       const job = leased(jobId, token);
       if (!job) return false;
       release(job);
@@ -164,7 +174,8 @@ export function memoryQueue(): Queue {
       return true;
     },
 
-    async extendLease(jobId, token, leaseMs, now) {
+    async extendLease(jobId, token, ms, at) {
+      const { leaseMs, now } = parseLease(ms, at);
       const job = leased(jobId, token);
       if (!job) return false;
       job.leaseUntil = new Date(now.getTime() + leaseMs);
@@ -179,7 +190,8 @@ export function memoryQueue(): Queue {
       return parseDedupeKeys(dedupeKeys).map(cancelOne);
     },
 
-    async pruneFailed({ before, limit }) {
+    async pruneFailed(batch) {
+      const { before, limit } = parsePruneBatch(batch);
       const old = [...jobs.values()]
         .filter((job) => job.state === 'failed' && job.runAt < before)
         .sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.seq - b.seq)

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseInput } from '../errors/index.js';
 import { describeValue } from '../errors/zod-issues.js';
+import type { ClaimOptions, PruneBatch } from './queue.js';
 
 /**
  * What every Queue accepts, in one place: each adapter's `enqueue`,
@@ -10,7 +11,9 @@ import { describeValue } from '../errors/zod-issues.js';
  * and Redis alike, with a ValidationError naming the job by its place in the
  * call (`jobs[2].dedupeKey: must not be empty`). Without one rule the
  * adapters disagreed on what nobody checked: Redis stores "no key" as '', so
- * `dedupeKey: ''` meant no key there and a real key elsewhere.
+ * `dedupeKey: ''` meant no key there and a real key elsewhere. `claim`,
+ * `retry`, `extendLease` and `pruneFailed` parse theirs too
+ * (`parseClaimOptions`, `parseRetryAt`, `parseLease`, `parsePruneBatch`).
  */
 
 /**
@@ -47,6 +50,17 @@ export const JobPayload = z.unknown().superRefine((payload, ctx) => {
   if (found) ctx.addIssue({ code: 'custom', path: found.path, message: found.message, input: payload });
 });
 
+/** An instant a queue is given: only a valid Date, so the adapters are handed no text to interpret. */
+const Instant = z.date({
+  // A missing instant keeps "required".
+  error: (issue) =>
+    issue.input === undefined
+      ? undefined
+      : issue.input instanceof Date
+        ? 'must be a valid Date'
+        : `expected a Date, received ${describeValue(issue.input)}`,
+});
+
 /**
  * One job for `Queue.enqueue` / `enqueueEach`, strict: a misspelt key (`dedupekey`) is refused with
  * the key it meant, not dropped, since a dropped key would silently enqueue a job without its key.
@@ -56,15 +70,7 @@ export const JobInput = z.strictObject({
   name: z.string().min(1),
   /** Carried as JSON (see JobPayload); parsed by the worker with a zod schema. */
   payload: JobPayload,
-  runAt: z.date({
-    // Only a Date: the adapters are handed no text to interpret. A missing runAt keeps "required".
-    error: (issue) =>
-      issue.input === undefined
-        ? undefined
-        : issue.input instanceof Date
-          ? 'must be a valid Date'
-          : `expected a Date, received ${describeValue(issue.input)}`,
-  }),
+  runAt: Instant,
   /**
    * At most one unfinished job per dedupe key: enqueueing a key that is
    * already waiting or running is ignored (or replaces the waiting job with
@@ -97,6 +103,48 @@ export function parseDedupeKeys(dedupeKeys: readonly string[]): string[] {
 /** The key of one cancel call, parsed (`dedupeKey: must not be empty`). */
 export function parseDedupeKey(dedupeKey: string): string {
   return parseInput(OneDedupeKey, { dedupeKey }, 'queue dedupe key').dedupeKey;
+}
+
+/** A lease's length in milliseconds: a finite number above zero (NaN would hold a job forever). */
+const LeaseMs = z.number({ error: 'must be a number > 0' }).positive({ error: 'must be a number > 0' });
+/** How many rows a call may take or remove: a whole number, 0 or more. */
+const Limit = z.int({ error: 'must be an integer >= 0' }).min(0, { error: 'must be an integer >= 0' });
+
+const ClaimInput = z.strictObject({
+  limit: Limit,
+  leaseMs: LeaseMs,
+  now: Instant,
+  names: z.array(z.string().min(1)).optional(),
+});
+const RetryInput = z.strictObject({ runAt: Instant });
+const LeaseInput = z.strictObject({ leaseMs: LeaseMs, now: Instant });
+const PruneInput = z.strictObject({ before: Instant, limit: Limit });
+
+/*
+ * The calls on a claimed job and the queue's upkeep follow the same rule as enqueue: parsed before
+ * anything is written. Without it, a NaN lease or an invalid Date was refused by Redis, failed in
+ * Postgres's SQL, and on memoryQueue left a job active forever or waiting for a moment that never
+ * comes. Each is one parse per call, not per message (a claim per poll, a retry or lease per job).
+ */
+
+/** A claim's options, parsed (`limit: must be an integer >= 0`, `names[0]: …`). */
+export function parseClaimOptions(options: ClaimOptions): ClaimOptions {
+  return parseInput(ClaimInput, options, 'queue claim');
+}
+
+/** The instant a retried job runs again, parsed (`runAt: must be a valid Date`). */
+export function parseRetryAt(runAt: Date): Date {
+  return parseInput(RetryInput, { runAt }, 'queue retry').runAt;
+}
+
+/** An extended lease's length and instant, parsed (`leaseMs: must be a number > 0`). */
+export function parseLease(leaseMs: number, now: Date): { leaseMs: number; now: Date } {
+  return parseInput(LeaseInput, { leaseMs, now }, 'queue lease');
+}
+
+/** One batch of `pruneFailed`, parsed (`before: must be a valid Date`). */
+export function parsePruneBatch(batch: PruneBatch): PruneBatch {
+  return parseInput(PruneInput, batch, 'queue prune');
 }
 
 interface NotJson {

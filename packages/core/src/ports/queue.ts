@@ -43,8 +43,9 @@ export interface QueueCounts {
  * What a queue accepts is one rule for every adapter (job-input.ts): a job
  * is a `JobInput` (a non-empty name, a JSON payload, a valid runAt, a
  * non-empty dedupe key when it has one), and a dedupe key given to `cancel`
- * is non-empty too. Anything else is refused with a ValidationError before
- * anything is written.
+ * is non-empty too; a claim, retry, lease or prune takes whole-number limits,
+ * leases above zero and valid Dates. Anything else is refused with a
+ * ValidationError before anything is written.
  */
 export interface Queue {
   /**

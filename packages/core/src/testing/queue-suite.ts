@@ -510,6 +510,56 @@ export function runQueueSuite(options: QueueSuiteOptions): void {
         expect((await claim(at(MINUTE))).map((j) => j.payload)).toEqual([1]);
       });
 
+      it('refuses a claim with a bad limit, lease, instant or name, and claims nothing', async () => {
+        await queue.enqueue([job('a', T0)]);
+        const claimWith = (extra: Record<string, unknown>) =>
+          queue.claim({ limit: 10, leaseMs: 30 * SECOND, now: T0, ...extra } as never);
+        const cases: [Record<string, unknown>, FieldIssue[]][] = [
+          [{ limit: -1 }, [{ path: 'limit', message: 'must be an integer >= 0' }]],
+          [{ limit: 2.5 }, [{ path: 'limit', message: 'must be an integer >= 0' }]],
+          [{ leaseMs: 0 }, [{ path: 'leaseMs', message: 'must be a number > 0' }]],
+          [{ leaseMs: Number.NaN }, [{ path: 'leaseMs', message: 'must be a number > 0' }]],
+          [{ now: new Date(Number.NaN) }, [{ path: 'now', message: 'must be a valid Date' }]],
+          [{ names: ['deliver', ''] }, [{ path: 'names[1]', message: 'must not be empty' }]],
+        ];
+        for (const [extra, issues] of cases) expect(await refusal(claimWith(extra))).toEqual(issues);
+        expect(await refusal(claimWith({ lease: 1000 }))).toMatchObject([{ path: 'lease' }]);
+        expect(await queue.counts()).toEqual({ waiting: 1, active: 0, failed: 0 });
+      });
+
+      it('refuses a retry at an invalid instant and a lease of NaN, leaving the job leased as it was', async () => {
+        await queue.enqueue([job('a', T0)]);
+        const claimed = await claimOne(T0, 10 * SECOND);
+        expect(await refusal(queue.retry(claimed.id, claimed.token, new Date(Number.NaN), 'x'))).toEqual([
+          { path: 'runAt', message: 'must be a valid Date' },
+        ]);
+        for (const leaseMs of [Number.NaN, 0, -5])
+          expect(await refusal(queue.extendLease(claimed.id, claimed.token, leaseMs, T0))).toEqual([
+            { path: 'leaseMs', message: 'must be a number > 0' },
+          ]);
+        expect(await refusal(queue.extendLease(claimed.id, claimed.token, MINUTE, new Date('soon')))).toEqual(
+          [{ path: 'now', message: 'must be a valid Date' }],
+        );
+        // Still the first claim's: its lease ends as it did, and its token still completes it.
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 1, failed: 0 });
+        expect(await claim(at(10 * SECOND - 1))).toEqual([]);
+        expect(await queue.complete(claimed.id, claimed.token)).toBe(true);
+      });
+
+      it('refuses a prune batch with an invalid instant or limit, and removes nothing', async () => {
+        await queue.enqueue([job('a', T0)]);
+        const claimed = await claimOne(T0);
+        await queue.fail(claimed.id, claimed.token, 'boom');
+        expect(await refusal(queue.pruneFailed({ before: new Date(Number.NaN), limit: 10 }))).toEqual([
+          { path: 'before', message: 'must be a valid Date' },
+        ]);
+        expect(await refusal(queue.pruneFailed({ before: at(MINUTE), limit: -1 }))).toEqual([
+          { path: 'limit', message: 'must be an integer >= 0' },
+        ]);
+        expect(await queue.counts()).toEqual({ waiting: 0, active: 0, failed: 1 });
+        expect(await queue.pruneFailed({ before: at(MINUTE), limit: 10 })).toBe(1);
+      });
+
       it('hands a payload back in its JSON form: a Date as its ISO string, an undefined property left out', async () => {
         await queue.enqueue([job('a', T0, { payload: { at: T0, gone: undefined, list: [1, null, 'x'] } })]);
         expect((await claimOne(T0)).payload).toStrictEqual({ at: T0.toISOString(), list: [1, null, 'x'] });
