@@ -18,6 +18,8 @@ import { decryptWebPush } from './decrypt.js';
 import {
   dropRedisPrefix,
   openServers,
+  type PostgresDurability,
+  postgresDurability,
   postgresServerCpu,
   redisServerCpu,
   type StatementFigure,
@@ -64,6 +66,11 @@ export interface DeliveryBenchResult {
   n: number;
   /** Whether Herald ran under global per-user caps (`--caps`). */
   caps: boolean;
+  /**
+   * The Postgres server's commit durability (null without one): `npm run bench:delivery` starts it
+   * durable (`HERALD_PG_DURABLE=1`), as production runs; a server of one's own is reported as it is.
+   */
+  postgres_durability: PostgresDurability | null;
   baseline_msgs_per_s: number;
   limit_msgs_per_s: number;
   /** Whose RFC 8291 routine set the limit: the faster of web-push's and Herald's. */
@@ -164,6 +171,11 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
   const service = await startService(identity, sampleEvery);
   const origin = `https://127.0.0.1:${service.port}`;
   try {
+    const durability = options.pgUrl ? await postgresDurability(options.pgUrl) : null;
+    if (durability)
+      log(
+        `Postgres ${durability.durable ? 'durable' : 'not durable'}: fsync ${durability.fsync}, synchronous_commit ${durability.synchronous_commit}, full_page_writes ${durability.full_page_writes}`,
+      );
     log(`making ${n} P-256 subscriptions`);
     const subscribers = Array.from({ length: n }, (_, index) => makeSubscriber(index));
     const vapid = { subject: VAPID_SUBJECT, ...generateVapidKeys() };
@@ -308,6 +320,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
     return {
       n,
       caps: options.caps ?? false,
+      postgres_durability: durability,
       baseline_msgs_per_s: Math.round(baselineRate),
       limit_msgs_per_s: Math.round(limitRate),
       limit_routine: limit.routine,

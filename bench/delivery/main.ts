@@ -15,6 +15,11 @@
  * --caps runs Herald under global per-user caps (3 a day, 10 a week), as most
  * deployments do: a counter step per user, on the stack's counters.
  *
+ * `npm run bench:delivery` starts its throwaway Postgres durable (HERALD_PG_DURABLE=1:
+ * fsync, synchronous_commit and full_page_writes on, as production runs), where the
+ * test suites' servers run without. The JSON's `postgres_durability` says which one
+ * was measured (a server already running at the script's state dir is reused as it is).
+ *
  * Progress goes to stderr; the last line on stdout is one JSON object.
  */
 import { runDeliveryBench, STACKS, type Stack } from './bench.js';

@@ -184,6 +184,34 @@ export async function dropRedisPrefix(redis: Redis, prefix: string): Promise<voi
   } while (cursor !== '0');
 }
 
+/** The settings that decide whether a commit waits for its WAL to reach the disk, as the server reports them. */
+export interface PostgresDurability {
+  fsync: string;
+  synchronous_commit: string;
+  full_page_writes: string;
+  /** All three on: every commit is flushed before it returns, as a production server runs. */
+  durable: boolean;
+}
+
+export async function postgresDurability(url: string): Promise<PostgresDurability> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string; setting: string }>(
+      `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')`,
+    );
+    const setting = (name: string) => rows.find((row) => row.name === name)?.setting ?? 'unknown';
+    const figures = {
+      fsync: setting('fsync'),
+      synchronous_commit: setting('synchronous_commit'),
+      full_page_writes: setting('full_page_writes'),
+    };
+    return { ...figures, durable: Object.values(figures).every((value) => value === 'on') };
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Brings a Postgres server to rest before a stack's campaign starts, so that
  * one stack does not pay for work another left behind (or for its own

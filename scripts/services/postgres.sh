@@ -7,6 +7,9 @@
 #   restart: `pg_ctl restart -m fast` on that cluster (every connection cut, data kept), as an
 #          operator's restart; test/processes/restarts.test.ts does this to a private cluster.
 # State lives in $HERALD_PG_STATE (default /tmp/herald-pg): the data dir and the URL file.
+# The cluster runs without durability (fsync, synchronous_commit and full_page_writes off), which
+# tests and benchmarks do not need; HERALD_PG_DURABLE=1 at start keeps Postgres's durable defaults,
+# as a production server runs (bench:delivery reports which one it measured).
 set -euo pipefail
 
 state=${HERALD_PG_STATE:-/tmp/herald-pg}
@@ -35,6 +38,7 @@ start() {
 
   if [ -f "$state/url" ] && as_owner "$bin/pg_ctl" -D "$state/data" status >/dev/null 2>&1; then
     log "already running"
+    [ "${HERALD_PG_DURABLE:-}" = 1 ] && log "HERALD_PG_DURABLE applies to a new cluster only: stop this one first"
     echo "export HERALD_TEST_PG_URL=$(cat "$state/url")"
     return
   fi
@@ -46,8 +50,10 @@ start() {
 
   as_owner "$bin/initdb" -D "$state/data" -U herald --auth=trust -E UTF8 --locale=C.UTF-8 >"$state/initdb.log" 2>&1 ||
     { cat "$state/initdb.log" >&2; exit 1; }
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${HERALD_PG_DURABLE:-}" = 1 ] && durability=""
   as_owner "$bin/pg_ctl" -D "$state/data" -l "$state/server.log" -w -t 60 \
-    -o "-h 127.0.0.1 -p $port -k $state -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-h 127.0.0.1 -p $port -k $state $durability -c max_connections=200" \
     start >&2 || { cat "$state/server.log" >&2; exit 1; }
 
   local url="postgres://herald@127.0.0.1:$port/postgres"
