@@ -22,7 +22,8 @@
  *    the cost of one live campaign per event.
  *
  * Herald runs in this process on a pg Pool (postgresStorage +
- * postgresQueue + postgresCounters, a fresh schema dropped afterwards);
+ * postgresQueue + postgresCounters, a fresh schema dropped afterwards), on a
+ * durable Postgres as production runs (`postgres_durability` in the JSON);
  * server CPU is read from /proc (bench/delivery/servers.ts). Progress goes
  * to stderr; the last stdout line is one JSON object.
  */
@@ -30,7 +31,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { migrate, postgresCounters, postgresQueue, postgresStorage } from '@herald/adapter-postgres';
 import { createHerald, generateVapidKeys, type Herald, silentLogger, webPush } from '@herald/core';
 import pg from 'pg';
-import { postgresBackendsCpu, postgresServerCpu } from '../delivery/servers.js';
+import { postgresBackendsCpu, postgresDurability, postgresServerCpu } from '../delivery/servers.js';
 import { option } from '../options.js';
 import { openLoop, SUSTAINED_RULE } from './open-loop.js';
 
@@ -45,7 +46,7 @@ const FIND_FROM = option('from', 4_000);
 const FIND_STEP = option('step', 1_000);
 /** Rows per import call: what a host reading an export would hand over at once. */
 const CHUNK = 10_000;
-const url = process.env.HERALD_TEST_PG_URL;
+const url = process.env.HERALD_TEST_PG_URL ?? '';
 if (!url) throw new Error('Set HERALD_TEST_PG_URL (npm run bench:import starts a throwaway server)');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -214,6 +215,10 @@ async function main(): Promise<void> {
   const serverCpu = postgresServerCpu(pool);
   const backendsCpu = postgresBackendsCpu(pool, schema);
   try {
+    const durability = await postgresDurability(url);
+    log(
+      `Postgres ${durability.durable ? 'durable' : 'not durable'}: fsync ${durability.fsync}, synchronous_commit ${durability.synchronous_commit}, full_page_writes ${durability.full_page_writes}`,
+    );
     await migrate({ client: pool, schema });
     const herald = createHerald({
       storage: postgresStorage({ client: pool, schema }),
@@ -316,6 +321,7 @@ async function main(): Promise<void> {
       a === null || b === null ? null : Math.round(((a - b) / LIVE_CAMPAIGNS.length) * 10) / 10;
     const result = {
       n: N,
+      postgres_durability: durability,
       import_seconds: Math.round(total * 10) / 10,
       import_target_met: N < 1_000_000 ? null : total < 120,
       profiles_per_s: rate(N, profiles),
