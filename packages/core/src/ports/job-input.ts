@@ -122,9 +122,10 @@ const PruneInput = z.strictObject({ before: Instant, limit: Limit });
 
 /*
  * The calls on a claimed job and the queue's upkeep follow the same rule as enqueue: parsed before
- * anything is written. Without it, a NaN lease or an invalid Date was refused by Redis, failed in
- * Postgres's SQL, and on memoryQueue left a job active forever or waiting for a moment that never
- * comes. Each is one parse per call, not per message (a claim per poll, a retry or lease per job).
+ * anything is written. Without it the adapters disagreed again: Redis refused a NaN lease or an
+ * invalid Date, Postgres failed inside its SQL, and memoryQueue took them, leaving a job active for
+ * ever or waiting for a moment that never comes. Each is one parse per call, not per message (a
+ * claim per poll, a retry or a lease per job).
  */
 
 /** A claim's options, parsed (`limit: must be an integer >= 0`, `names[0]: …`). */
