@@ -110,18 +110,13 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
     async consumeEach(requests: readonly (readonly CounterSpec[])[], now: Date): Promise<ConsumeResult[]> {
       const nowMs = counterInstant(now, 'now');
       checkCounterRequests(requests);
-      const keys: string[] = [];
-      const limits: number[] = [];
-      const expiries: string[] = [];
-      const ends: number[] = [];
-      for (const specs of requests) {
-        const checked = specColumns(specs);
-        for (const spec of specs) keys.push(spec.key);
-        limits.push(...checked.limits);
-        expiries.push(...checked.expiries);
-        ends.push(keys.length);
-      }
-      if (keys.length === 0) return requests.map(() => ({ allowed: true, counts: [] }));
+      const specs = requests.flat();
+      if (specs.length === 0) return requests.map(() => ({ allowed: true, counts: [] }));
+      const keys = specs.map((spec) => spec.key);
+      const { limits, expiries } = specColumns(specs);
+      // Where each request's specs end in the flat arrays (the function's request_ends).
+      let end = 0;
+      const ends = requests.map((request) => (end += request.length));
       await sweepIfDue(now, nowMs);
       const { rows: replies } = await sql.query(
         `SELECT blocked, counts FROM ${s}.consume_counters_each($1::text[], $2::integer[], $3::integer[],
@@ -133,16 +128,19 @@ export function postgresCounters(options: PostgresCountersOptions): Counters {
         throw new Error(
           `consume_counters_each answered ${reply.blocked.length} requests and ${reply.counts.length} counts for ${requests.length} and ${keys.length}`,
         );
-      let first = 0;
-      return requests.map((specs, index): ConsumeResult => {
-        const start = first;
-        first += specs.length;
+      return requests.map((request, index): ConsumeResult => {
         const blockedAt = reply.blocked[index] ?? 0;
-        if (blockedAt === 0) return { allowed: true, counts: reply.counts.slice(start, first) as number[] };
-        const blocked = specs[blockedAt - 1];
+        if (blockedAt === 0) {
+          const requestEnd = ends[index] ?? 0;
+          return {
+            allowed: true,
+            counts: reply.counts.slice(requestEnd - request.length, requestEnd) as number[],
+          };
+        }
+        const blocked = request[blockedAt - 1];
         if (!blocked)
           throw new Error(
-            `consume_counters_each blamed spec #${blockedAt} of request ${index} (${specs.length})`,
+            `consume_counters_each blamed spec #${blockedAt} of request ${index} (${request.length})`,
           );
         return { allowed: false, blockedBy: blocked.key };
       });
