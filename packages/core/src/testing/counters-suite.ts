@@ -3,6 +3,7 @@ import { memoryCounters } from '../adapters/memory-counters.js';
 import type { ConsumeResult, CounterSpec, Counters } from '../ports/counters.js';
 import { at, DAY, HOUR, MINUTE, T0 } from './fixtures.js';
 import type { CountersSuiteOptions } from './harness.js';
+import { validationRefusal } from './refusal.js';
 
 export type { CountersSuiteOptions };
 
@@ -158,15 +159,6 @@ export function runCountersSuite(options: CountersSuiteOptions): void {
     });
 
     describe('input, checked alike on every adapter (counter-input.ts)', () => {
-      /** The message of the ValidationError `call` rejects with (by code: the suite may load its own copy of the class). */
-      const refusal = async (call: Promise<unknown>): Promise<{ message: string }> => {
-        const error: unknown = await call.then(
-          () => undefined,
-          (thrown: unknown) => thrown,
-        );
-        expect(error).toMatchObject({ code: 'validation_failed' });
-        return error as { message: string };
-      };
       const invalidDate = new Date(Number.NaN);
 
       it('a bad spec refuses the whole consume, naming it by its place, and counts nothing', async () => {
@@ -186,7 +178,7 @@ export function runCountersSuite(options: CountersSuiteOptions): void {
           ],
         ];
         for (const [bad, message] of cases) {
-          const error = await refusal(counters.consume([spec('ok', 5), bad], T0));
+          const error = await validationRefusal(counters.consume([spec('ok', 5), bad], T0));
           expect(error.message).toContain(message);
         }
         expect(await counters.get(['ok', 'day'], T0)).toEqual([0, 0]);
@@ -199,7 +191,7 @@ export function runCountersSuite(options: CountersSuiteOptions): void {
           counters.get(['ok'], invalidDate),
           ...(counters.consumeEach ? [counters.consumeEach([[spec('ok', 5)]], invalidDate)] : []),
         ]) {
-          expect((await refusal(call)).message).toContain(
+          expect((await validationRefusal(call)).message).toContain(
             'now: must be a valid Date, received an invalid date',
           );
         }
@@ -208,7 +200,7 @@ export function runCountersSuite(options: CountersSuiteOptions): void {
 
       it('a bad spec in any request refuses the whole consumeEach, and no request counts', async () => {
         if (!counters.consumeEach) throw new Error(`${options.name} counters have no consumeEach`);
-        const error = await refusal(
+        const error = await validationRefusal(
           counters.consumeEach([[spec('ok', 5)], [spec('ok', 5), spec('day', -1)]], T0),
         );
         expect(error.message).toContain('[1][1].limit: must be an integer >= 0, received -1');

@@ -3,6 +3,7 @@ import type { FieldIssue } from '../errors/index.js';
 import type { ClaimedJob, JobInput, Queue } from '../ports/queue.js';
 import { at, MINUTE, T0 } from './fixtures.js';
 import type { QueueSuiteOptions } from './harness.js';
+import { validationRefusal } from './refusal.js';
 import { listenForWakes, untilListening } from './wake-listener.js';
 
 const SECOND = 1000;
@@ -417,15 +418,9 @@ export function runQueueSuite(options: QueueSuiteOptions): void {
 
     // One rule for every adapter (ports/job-input.ts): input is parsed before anything is written.
     describe('what a queue accepts', () => {
-      /** The issues of the ValidationError `call` rejects with (by code: the suite may load its own copy of the class). */
-      const refusal = async (call: Promise<unknown>): Promise<FieldIssue[]> => {
-        const error: unknown = await call.then(
-          () => undefined,
-          (thrown: unknown) => thrown,
-        );
-        expect(error).toMatchObject({ code: 'validation_failed' });
-        return (error as { issues: FieldIssue[] }).issues;
-      };
+      /** The issues of the ValidationError `call` rejects with. */
+      const refusal = async (call: Promise<unknown>): Promise<FieldIssue[]> =>
+        (await validationRefusal(call)).issues;
       const bad = (extra: Record<string, unknown>): JobInput => ({ ...job('bad', T0), ...extra }) as JobInput;
       const empty = { waiting: 0, active: 0, failed: 0 };
 
