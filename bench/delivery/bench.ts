@@ -16,6 +16,7 @@ import webPushLib from 'web-push';
 import { selfSignedCertificate } from '../../packages/core/src/dev/self-signed.js';
 import { decryptWebPush } from './decrypt.js';
 import {
+  describeDurability,
   dropRedisPrefix,
   openServers,
   type PostgresDurability,
@@ -172,10 +173,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
   const origin = `https://127.0.0.1:${service.port}`;
   try {
     const durability = options.pgUrl ? await postgresDurability(options.pgUrl) : null;
-    if (durability)
-      log(
-        `Postgres ${durability.durable ? 'durable' : 'not durable'}: fsync ${durability.fsync}, synchronous_commit ${durability.synchronous_commit}, full_page_writes ${durability.full_page_writes}`,
-      );
+    if (durability) log(describeDurability(durability));
     log(`making ${n} P-256 subscriptions`);
     const subscribers = Array.from({ length: n }, (_, index) => makeSubscriber(index));
     const vapid = { subject: VAPID_SUBJECT, ...generateVapidKeys() };
@@ -263,14 +261,12 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       await subscriptionsFile.remove();
     }
     const medians = medianRuns(runs);
+    /** Every run's msgs/s of one stack, in the order they ran. */
+    const ratesOf = (stack: Stack) =>
+      runs.filter((each) => each.stack === stack).map((each) => Math.round(n / each.seconds));
     if (repeat > 1)
       for (const [stack, run] of medians)
-        log(
-          `median ${stack}: ${Math.round(n / run.seconds)} msgs/s of ${runs
-            .filter((each) => each.stack === stack)
-            .map((each) => Math.round(n / each.seconds))
-            .join(', ')}`,
-        );
+        log(`median ${stack}: ${Math.round(n / run.seconds)} msgs/s of ${ratesOf(stack).join(', ')}`);
     const herald = medians.get('memory') ?? (runs[0] as StackRun);
     const heraldCheck = checks.get(herald.stack) ?? { ok: false, count: 0 };
     const verified = runs.length > 0 && [...checks.values()].every((check) => check.ok) && baselineOk;
@@ -286,9 +282,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
             : run.postgresCpuUsPerMessage + (run.redisCpuUsPerMessage ?? 0);
       stackFigures[run.stack] = {
         msgs_per_s: Math.round(rate),
-        runs_msgs_per_s: runs
-          .filter((each) => each.stack === run.stack)
-          .map((each) => Math.round(n / each.seconds)),
+        runs_msgs_per_s: ratesOf(run.stack),
         ratio_to_memory: memoryRun ? round2(rate / (n / memoryRun.seconds)) : null,
         processes: run.processes,
         herald_cpu_us_per_msg: run.cpuUsPerMessage,

@@ -212,6 +212,11 @@ export async function postgresDurability(url: string): Promise<PostgresDurabilit
   }
 }
 
+/** One progress line: which kind of server a run measures. */
+export function describeDurability(durability: PostgresDurability): string {
+  return `Postgres ${durability.durable ? 'durable' : 'not durable'}: fsync ${durability.fsync}, synchronous_commit ${durability.synchronous_commit}, full_page_writes ${durability.full_page_writes}`;
+}
+
 /**
  * Brings a Postgres server to rest before a stack's campaign starts, so that
  * one stack does not pay for work another left behind (or for its own

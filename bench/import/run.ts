@@ -31,7 +31,12 @@ import { availableParallelism, cpus } from 'node:os';
 import { migrate, postgresCounters, postgresQueue, postgresStorage } from '@herald/adapter-postgres';
 import { createHerald, generateVapidKeys, type Herald, silentLogger, webPush } from '@herald/core';
 import pg from 'pg';
-import { postgresBackendsCpu, postgresDurability, postgresServerCpu } from '../delivery/servers.js';
+import {
+  describeDurability,
+  postgresBackendsCpu,
+  postgresDurability,
+  postgresServerCpu,
+} from '../delivery/servers.js';
 import { option } from '../options.js';
 import { openLoop, SUSTAINED_RULE } from './open-loop.js';
 
@@ -216,9 +221,7 @@ async function main(): Promise<void> {
   const backendsCpu = postgresBackendsCpu(pool, schema);
   try {
     const durability = await postgresDurability(url);
-    log(
-      `Postgres ${durability.durable ? 'durable' : 'not durable'}: fsync ${durability.fsync}, synchronous_commit ${durability.synchronous_commit}, full_page_writes ${durability.full_page_writes}`,
-    );
+    log(describeDurability(durability));
     await migrate({ client: pool, schema });
     const herald = createHerald({
       storage: postgresStorage({ client: pool, schema }),
