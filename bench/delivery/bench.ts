@@ -59,6 +59,11 @@ export interface DeliveryBenchOptions {
    * run it: every user then takes a counter step before the send. Default false.
    */
   caps?: boolean;
+  /**
+   * How long the push service holds each answer back, in ms, as a real one's round trip does (a
+   * data centre's tens of milliseconds; loopback answers at once). Default 0.
+   */
+  serviceLatencyMs?: number;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -67,6 +72,8 @@ export interface DeliveryBenchResult {
   n: number;
   /** Whether Herald ran under global per-user caps (`--caps`). */
   caps: boolean;
+  /** How long the push service held each answer back, in ms (`--service-latency`). */
+  service_latency_ms: number;
   /**
    * The Postgres server's commit durability (null without one): `npm run bench:delivery` starts it
    * durable (`HERALD_PG_DURABLE=1`), as production runs; a server of one's own is reported as it is.
@@ -169,11 +176,13 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
   const sampleEvery = options.sampleEvery ?? 100;
   const log = options.log ?? (() => undefined);
   const identity = await selfSignedCertificate();
-  const service = await startService(identity, sampleEvery);
+  const serviceLatencyMs = options.serviceLatencyMs ?? 0;
+  const service = await startService({ ...identity, sampleEvery, latencyMs: serviceLatencyMs });
   const origin = `https://127.0.0.1:${service.port}`;
   try {
     const durability = options.pgUrl ? await postgresDurability(options.pgUrl) : null;
     if (durability) log(describeDurability(durability));
+    if (serviceLatencyMs > 0) log(`the push service answers ${serviceLatencyMs} ms after each request`);
     log(`making ${n} P-256 subscriptions`);
     const subscribers = Array.from({ length: n }, (_, index) => makeSubscriber(index));
     const vapid = { subject: VAPID_SUBJECT, ...generateVapidKeys() };
@@ -314,6 +323,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
     return {
       n,
       caps: options.caps ?? false,
+      service_latency_ms: serviceLatencyMs,
       postgres_durability: durability,
       baseline_msgs_per_s: Math.round(baselineRate),
       limit_msgs_per_s: Math.round(limitRate),
@@ -833,9 +843,14 @@ interface ServiceProcess {
   stop(): void;
 }
 
-function startService(identity: { key: string; cert: string }, sampleEvery: number): Promise<ServiceProcess> {
+function startService(settings: {
+  key: string;
+  cert: string;
+  sampleEvery: number;
+  latencyMs: number;
+}): Promise<ServiceProcess> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./push-service.mjs', import.meta.url)), [], {
-    env: { ...process.env, HERALD_BENCH_SERVICE: JSON.stringify({ ...identity, sampleEvery }) },
+    env: { ...process.env, HERALD_BENCH_SERVICE: JSON.stringify(settings) },
     execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -86,7 +86,11 @@ async function setup(request) {
   let reported = 0;
   const provider = webPush({
     vapid,
-    transport: pooledHttpTransport({ ca }),
+    // BENCH_TRANSPORT: JSON of more `pooledHttpTransport` options (e.g. {"maxInFlightPerOrigin":400}).
+    transport: pooledHttpTransport({
+      ca,
+      ...(process.env.BENCH_TRANSPORT ? JSON.parse(process.env.BENCH_TRANSPORT) : {}),
+    }),
     ...(encryptionWorkers !== undefined ? { encryptionWorkers } : {}),
     ...(process.env.BENCH_WORKER_LIMITS
       ? { workerResourceLimits: JSON.parse(process.env.BENCH_WORKER_LIMITS) }

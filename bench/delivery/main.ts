@@ -1,6 +1,7 @@
 /**
  * npm run bench:delivery [-- --n 20000] [--stack memory|postgres|postgres+redis]… [--processes K]
  *   [--concurrency 100] [--workers <encryption workers>] [--herald-only] [--pg-statements] [--caps]
+ *   [--service-latency <ms>]
  *   [--repeat R]
  *
  * Without --stack, all three stacks run, one after the other, each in
@@ -69,6 +70,7 @@ const result = await runDeliveryBench({
   ...(redisUrl ? { redisUrl } : {}),
   pgStatements: process.argv.includes('--pg-statements'),
   caps: process.argv.includes('--caps'),
+  serviceLatencyMs: option('service-latency') ?? 0,
   log: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(`${JSON.stringify(result)}\n`);

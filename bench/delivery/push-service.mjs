@@ -9,9 +9,14 @@
 // sender, and the compatibility objects cost it about a third more CPU per
 // request. HTTP/1.1 (the baseline's web-push requests) goes through the
 // ordinary request handler.
+//
+// `latencyMs` (`--service-latency`) holds every answer back that long after
+// its body arrived, as a real push service's round trip does (tens of
+// milliseconds from a data centre): a sender must then keep that many more
+// requests in flight to send as fast as on loopback.
 import { constants, createSecureServer } from 'node:http2';
 
-const { key, cert, sampleEvery } = JSON.parse(process.env.HERALD_BENCH_SERVICE ?? '{}');
+const { key, cert, sampleEvery, latencyMs = 0 } = JSON.parse(process.env.HERALD_BENCH_SERVICE ?? '{}');
 const samples = [];
 const counts = { h2: 0, h1: 0 };
 const CREATED = { [constants.HTTP2_HEADER_STATUS]: 201 };
@@ -29,7 +34,7 @@ function isPush(path) {
   return typeof path === 'string' && path.startsWith('/push/');
 }
 
-/** Reads a request body, keeping it only for a sampled path; `done` runs at its end. */
+/** Reads a request body, keeping it only for a sampled path; `done` runs at its end, `latencyMs` later. */
 function receive(source, path, done) {
   const sample = sampleOf(path);
   const chunks = [];
@@ -38,12 +43,14 @@ function receive(source, path, done) {
   });
   source.on('end', () => {
     if (sample) samples.push({ ...sample, body: Buffer.concat(chunks).toString('base64') });
-    done();
+    if (latencyMs > 0) setTimeout(done, latencyMs);
+    else done();
   });
 }
 
 const server = createSecureServer(
-  { key, cert, allowHTTP1: true, settings: { maxConcurrentStreams: 1000 } },
+  // 100 streams a connection, as FCM allows (most subscriptions are Chrome's and Edge's, at FCM).
+  { key, cert, allowHTTP1: true, settings: { maxConcurrentStreams: 100 } },
   (req, res) => {
     receive(req, req.url, () => {
       if (isPush(req.url)) counts.h1 += 1;
@@ -60,7 +67,8 @@ server.on('stream', (stream, headers) => {
   const path = headers[constants.HTTP2_HEADER_PATH];
   receive(stream, path, () => {
     if (isPush(path)) counts.h2 += 1;
-    stream.respond(CREATED, { endStream: true });
+    // A held-back answer may find its stream already closed by the sender.
+    if (!stream.destroyed) stream.respond(CREATED, { endStream: true });
   });
 });
 
