@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { TransportRequest, TransportResponse } from './http-transport.js';
-import type { PooledTransportOptions } from './pooled-transport.js';
+import { DEFAULT_MAX_IN_FLIGHT_PER_ORIGIN, type PooledTransportOptions } from './pooled-transport.js';
 import {
   type RequestShape,
   type ResultBatch,
@@ -110,7 +110,10 @@ export function createDeliveryPool(options: DeliveryPoolOptions = {}): DeliveryP
   const transport = options.transport
     ? {
         ...options.transport,
-        maxInFlightPerOrigin: Math.max(1, Math.ceil((options.transport.maxInFlightPerOrigin ?? 100) / size)),
+        maxInFlightPerOrigin: Math.max(
+          1,
+          Math.ceil((options.transport.maxInFlightPerOrigin ?? DEFAULT_MAX_IN_FLIGHT_PER_ORIGIN) / size),
+        ),
       }
     : null;
   const lanes: Lane[] = [];

@@ -3,14 +3,23 @@ import { isIP } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 
 /**
- * One node:http2 client session per origin already known to speak h2.
+ * node:http2 client sessions per origin already known to speak h2.
  *
- * http2-wrapper's Agent normalises its options and walks its session lists
- * on every request; at thousands of messages a second that was about a
- * third of the transport's CPU in bench/delivery. The pooled transport
- * already bounds the streams in flight per origin, so one session per
- * origin is enough: streams beyond the service's SETTINGS_MAX_CONCURRENT_STREAMS
- * wait inside nghttp2 until one ends.
+ * A session carries at most the streams its service allows at once
+ * (SETTINGS_MAX_CONCURRENT_STREAMS): 100 at FCM, the service most
+ * subscriptions point to, and the minimum RFC 9113 recommends. One session
+ * would bound a sender to 100 / round trip messages a second, 2,000 at a
+ * 50 ms round trip, well under what the engine can encrypt (bench/README.md,
+ * "A push service's round trip"). So a request goes to the first session
+ * with a free stream, and when every session is full another is opened, up
+ * to `maxSessions`; beyond that, streams wait inside nghttp2 on the least
+ * busy session until one ends. The pooled transport sets `maxSessions` to
+ * what its in-flight bound needs at 100 streams a session, so a service
+ * that allows fewer streams gets fewer, not more connections.
+ *
+ * Not http2-wrapper's Agent: it normalises its options and walks its
+ * session lists on every request, about a third of the transport's CPU in
+ * bench/delivery.
  *
  * A session that receives GOAWAY, errors or closes is dropped at once; the
  * next request opens a new one. A request the dropped session can no
@@ -21,44 +30,80 @@ export interface H2Sessions {
   close(): void;
 }
 
-export function h2Sessions(tls: SecureContextOptions): H2Sessions {
-  const sessions = new Map<string, ClientHttp2Session>();
+/** Streams a session is assumed to allow until its service's SETTINGS say (RFC 9113 §6.5.2's minimum advice). */
+const ASSUMED_STREAM_LIMIT = 100;
 
-  const open = (origin: string): ClientHttp2Session => {
+/** One session and the streams it carries now. */
+interface Carrier {
+  session: ClientHttp2Session;
+  streams: number;
+  /** The service's SETTINGS_MAX_CONCURRENT_STREAMS for this session, once received. */
+  limit: number;
+}
+
+export function h2Sessions(tls: SecureContextOptions, maxSessions = 1): H2Sessions {
+  const origins = new Map<string, Carrier[]>();
+
+  const forget = (origin: string, carrier: Carrier): void => {
+    const carriers = origins.get(origin);
+    const index = carriers?.indexOf(carrier) ?? -1;
+    if (carriers && index >= 0) carriers.splice(index, 1);
+  };
+
+  const open = (origin: string): Carrier => {
     // No SNI for an IP address (RFC 6066), as for the ALPN probe.
     const ip = isIP(new URL(origin).hostname.replace(/^\[|\]$/g, '')) !== 0;
     const session = http2.connect(origin, { ...tls, ...(ip ? { servername: '' } : {}) });
-    const drop = () => {
-      if (sessions.get(origin) === session) sessions.delete(origin);
-    };
+    const carrier: Carrier = { session, streams: 0, limit: ASSUMED_STREAM_LIMIT };
+    session.on('remoteSettings', (settings) => {
+      carrier.limit = Math.max(1, settings.maxConcurrentStreams ?? ASSUMED_STREAM_LIMIT);
+    });
+    const drop = () => forget(origin, carrier);
     session.once('goaway', drop);
     session.once('close', drop);
     // Streams in flight get the error too, and each rejects on its own.
     session.on('error', drop);
-    sessions.set(origin, session);
-    return session;
+    const carriers = origins.get(origin);
+    if (carriers) carriers.push(carrier);
+    else origins.set(origin, [carrier]);
+    return carrier;
   };
 
-  const usable = (origin: string): ClientHttp2Session => {
-    const current = sessions.get(origin);
-    return current && !current.closed && !current.destroyed ? current : open(origin);
+  /** The first session with a free stream; else a new one if allowed; else the least busy. */
+  const carrierFor = (origin: string): Carrier => {
+    let leastBusy: Carrier | undefined;
+    for (const carrier of origins.get(origin) ?? []) {
+      if (carrier.session.closed || carrier.session.destroyed) continue;
+      if (carrier.streams < carrier.limit) return carrier;
+      if (!leastBusy || carrier.streams < leastBusy.streams) leastBusy = carrier;
+    }
+    return leastBusy && (origins.get(origin)?.length ?? 0) >= maxSessions ? leastBusy : open(origin);
+  };
+
+  const requestOn = (carrier: Carrier, headers: OutgoingHttpHeaders): ClientHttp2Stream => {
+    const stream = carrier.session.request(headers, { endStream: false });
+    carrier.streams += 1;
+    stream.once('close', () => {
+      carrier.streams -= 1;
+    });
+    return stream;
   };
 
   return {
     request(origin, headers) {
-      const session = usable(origin);
+      const carrier = carrierFor(origin);
       try {
-        return session.request(headers, { endStream: false });
+        return requestOn(carrier, headers);
       } catch {
         // Out of stream ids, or closing after a GOAWAY not seen yet: a new session.
-        if (sessions.get(origin) === session) sessions.delete(origin);
-        session.close();
-        return usable(origin).request(headers, { endStream: false });
+        forget(origin, carrier);
+        carrier.session.close();
+        return requestOn(open(origin), headers);
       }
     },
     close() {
-      for (const session of sessions.values()) session.destroy();
-      sessions.clear();
+      for (const carriers of origins.values()) for (const { session } of carriers) session.destroy();
+      origins.clear();
     },
   };
 }

@@ -35,12 +35,8 @@ export {
   type TransportResponse,
 } from './http-transport.js';
 export type { DeliveryOutcome, DeliveryOutcomeKind } from './outcome.js';
-export {
-  type NegotiatedProtocol,
-  type PooledHttpTransport,
-  type PooledTransportOptions,
-  pooledHttpTransport,
-} from './pooled-transport.js';
+export { pooledHttpTransport } from './pooled-http-transport.js';
+export type { NegotiatedProtocol, PooledHttpTransport, PooledTransportOptions } from './pooled-transport.js';
 export type { OutboundMessage, PushProvider } from './provider.js';
 export {
   adaptForSafari,

@@ -16,9 +16,10 @@ import {
  * The production transport: one pool per push-service origin.
  *
  * - https origins are asked once which protocol they speak (ALPN, through
- *   http2-wrapper); `h2` origins get one multiplexed node:http2 session
- *   each (`h2-sessions.ts`; a new one after a GOAWAY or an error), the
- *   others HTTP/1.1 keep-alive sockets.
+ *   http2-wrapper); `h2` origins get multiplexed node:http2 sessions, a
+ *   second one only when the first has no free stream (`h2-sessions.ts`; a
+ *   new one after a GOAWAY or an error), the others HTTP/1.1 keep-alive
+ *   sockets.
  * - plain http (a loopback push service only; the endpoint policy refuses it
  *   elsewhere) uses HTTP/1.1 keep-alive.
  * - at most `maxInFlightPerOrigin` requests are in flight per origin; the
@@ -31,7 +32,12 @@ import {
  *   rejects, which the provider turns into a `retry` outcome.
  */
 export interface PooledTransportOptions {
-  /** Requests in flight per push-service origin (HTTP/2 streams or HTTP/1.1 sockets). Default 100. */
+  /**
+   * Requests in flight per push-service origin (HTTP/2 streams or HTTP/1.1 sockets). Default 400,
+   * the engine's own default in flight (`tuning.concurrency` 4 jobs × `sendConcurrency` 100): a
+   * sender gets at most this many answers a round trip, so 400 carries 8,000 messages a second to
+   * a service 50 ms away. HTTP/2 streams go over as many sessions as this takes at 100 streams each.
+   */
   maxInFlightPerOrigin?: number;
   /** Extra certificate authorities to trust (a loopback TLS service in tests and benchmarks). */
   ca?: string | Buffer | Array<string | Buffer>;
@@ -42,6 +48,10 @@ export interface PooledTransportOptions {
 }
 
 export type NegotiatedProtocol = 'h2' | 'http/1.1';
+
+export const DEFAULT_MAX_IN_FLIGHT_PER_ORIGIN = 400;
+/** The streams a session is planned for: FCM's SETTINGS_MAX_CONCURRENT_STREAMS, and RFC 9113's advice. */
+const STREAMS_A_SESSION = 100;
 
 /**
  * A request already taken apart: what a delivery worker sends for each
@@ -85,10 +95,6 @@ export function pooledTransportOptionsOf(transport: HttpTransport): PooledTransp
   return options ?? null;
 }
 
-export function pooledHttpTransport(options: PooledTransportOptions = {}): PooledHttpTransport {
-  return pooledTransport(options).transport;
-}
-
 /**
  * A pooled transport, and beside it `sendSplit`: the same pools and
  * sessions, for requests already taken apart (SplitRequest).
@@ -97,11 +103,12 @@ export function pooledTransport(options: PooledTransportOptions = {}): {
   transport: PooledHttpTransport;
   sendSplit(request: SplitRequest, timeoutMs: number): Promise<TransportResponse>;
 } {
-  const maxInFlight = options.maxInFlightPerOrigin ?? 100;
+  const maxInFlight = options.maxInFlightPerOrigin ?? DEFAULT_MAX_IN_FLIGHT_PER_ORIGIN;
   const maxBodyBytes = options.maxBodyBytes ?? 4096;
   const alpn: string[] = options.http1Only ? ['http/1.1'] : ['h2', 'http/1.1'];
   const tls = { ...(options.ca !== undefined ? { ca: options.ca } : {}) };
-  const h2 = h2Sessions(tls);
+  // As many sessions as the in-flight bound takes at FCM's 100 streams a session (h2-sessions.ts).
+  const h2 = h2Sessions(tls, Math.ceil(maxInFlight / STREAMS_A_SESSION));
   const h1Agents = {
     'https:': new https.Agent({ keepAlive: true, maxSockets: maxInFlight, ...tls }),
     'http:': new http.Agent({ keepAlive: true, maxSockets: maxInFlight }),

@@ -8,7 +8,7 @@ import { type ApnsCredentials, type ApnsToken, createApnsTokenSigner } from './a
 import { type CircuitBreakerOptions, createCircuitBreakers, isServiceFailure } from './circuit-breaker.js';
 import type { HttpTransport, TransportResponse } from './http-transport.js';
 import type { DeliveryOutcome } from './outcome.js';
-import { pooledHttpTransport } from './pooled-transport.js';
+import { pooledHttpTransport } from './pooled-http-transport.js';
 import type { OutboundMessage, PushProvider } from './provider.js';
 import { adaptForSafari } from './safari-adapt.js';
 import { DEFAULT_RATE_LIMIT_RETRY_MS, outcomeOfNetworkError, parseRetryAfter } from './webpush-response.js';

@@ -14,7 +14,8 @@ import {
 } from './endpoint-policy.js';
 import type { HttpTransport, TransportRequest } from './http-transport.js';
 import type { DeliveryOutcome } from './outcome.js';
-import { pooledHttpTransport, pooledTransportOptionsOf } from './pooled-transport.js';
+import { pooledHttpTransport } from './pooled-http-transport.js';
+import { pooledTransportOptionsOf } from './pooled-transport.js';
 import type { OutboundMessage, PushProvider } from './provider.js';
 import { encryptAes128gcm } from './rfc8291.js';
 import { createVapidSigner, type VapidDetails } from './vapid.js';

@@ -6,7 +6,7 @@ import {
   DEFAULT_DELIVERY_WORKER_LIMITS,
   workerLimits,
 } from '../../src/delivery/delivery-pool.js';
-import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
+import { pooledHttpTransport } from '../../src/delivery/pooled-http-transport.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
 import { startDeliveryWorker } from '../../src/delivery/worker/start-worker.js';

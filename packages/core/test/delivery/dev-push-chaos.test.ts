@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeliveryOutcome } from '../../src/delivery/outcome.js';
-import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
+import { pooledHttpTransport } from '../../src/delivery/pooled-http-transport.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
 import { Chaos, type ChaosAnswer } from '../../src/dev/chaos.js';

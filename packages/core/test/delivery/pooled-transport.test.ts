@@ -2,7 +2,8 @@ import { createECDH, randomBytes } from 'node:crypto';
 import { createSecureServer, type Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
+import { pooledHttpTransport } from '../../src/delivery/pooled-http-transport.js';
+import type { PooledTransportOptions } from '../../src/delivery/pooled-transport.js';
 import type { OutboundMessage } from '../../src/delivery/provider.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
@@ -211,6 +212,114 @@ describe('pooled transport limits', () => {
       expect(slow).toMatchObject({ kind: 'retry', statusCode: null, reason: 'no answer within 300 ms' });
     } finally {
       await provider.close();
+    }
+  });
+});
+
+// FCM, the service most subscriptions point to, allows 100 streams a connection: one session would
+// cap a sender at 100 answers a round trip, whatever its in-flight bound.
+describe('pooled transport over a service that allows 100 streams a connection, as FCM does', () => {
+  let service: ReturnType<typeof createSecureServer>;
+  let origin: string;
+  let ca: string;
+  /** Streams open now, per server-side session, and the most each and all of them reached. */
+  const open = new Map<Http2Session, number>();
+  const peakOf = new Map<Http2Session, number>();
+  let inFlight = 0;
+  let peak = 0;
+
+  beforeAll(async () => {
+    const identity = await selfSignedCertificate();
+    ca = identity.cert;
+    service = createSecureServer({ ...identity, settings: { maxConcurrentStreams: 100 } });
+    service.on('stream', (stream) => {
+      const session = stream.session as Http2Session;
+      const streams = (open.get(session) ?? 0) + 1;
+      open.set(session, streams);
+      peakOf.set(session, Math.max(peakOf.get(session) ?? 0, streams));
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      stream.resume();
+      // Answered a round trip later, as a distant service would.
+      stream.on('end', () =>
+        setTimeout(() => {
+          open.set(session, (open.get(session) ?? 1) - 1);
+          inFlight -= 1;
+          stream.respond({ ':status': 201 }, { endStream: true });
+        }, 50),
+      );
+    });
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+    origin = `https://127.0.0.1:${(service.address() as AddressInfo).port}`;
+  });
+  beforeEach(() => {
+    open.clear();
+    peakOf.clear();
+    peak = 0;
+  });
+  afterAll(async () => {
+    for (const session of open.keys()) session.destroy();
+    await new Promise((resolve) => service.close(resolve));
+  });
+
+  const request = {
+    url: new URL('/push/x', 'https://placeholder'),
+    method: 'POST' as const,
+    headers: {},
+    body: new Uint8Array(10),
+  };
+  const sendMany = (transport: ReturnType<typeof pooledHttpTransport>, count: number) =>
+    Promise.all(
+      Array.from({ length: count }, () =>
+        transport.send({ ...request, url: new URL('/push/x', origin) }, { timeoutMs: 5_000 }),
+      ),
+    );
+
+  it('opens another session when every one is at the service limit, up to the in-flight bound', async () => {
+    const transport = pooledHttpTransport({ ca, maxInFlightPerOrigin: 250 });
+    try {
+      const answers = await sendMany(transport, 600);
+      expect(answers.map((a) => a.statusCode)).toEqual(Array(600).fill(201));
+      // 250 in flight over three sessions: the service's limit kept on each, the bound used.
+      expect(peak).toBe(250);
+      expect(peakOf.size).toBe(3);
+      expect(Math.max(...peakOf.values())).toBe(100);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('opens no session beyond what the in-flight bound takes at 100 streams each', async () => {
+    const transport = pooledHttpTransport({ ca, maxInFlightPerOrigin: 100 });
+    try {
+      const answers = await sendMany(transport, 300);
+      expect(answers.map((a) => a.statusCode)).toEqual(Array(300).fill(201));
+      expect(peakOf.size).toBe(1);
+      expect(peak).toBe(100);
+    } finally {
+      await transport.close();
+    }
+  });
+});
+
+describe('pooled transport options', () => {
+  it('refuses a bound that would leave every request waiting, and a misspelt key, naming them', () => {
+    expect(() => pooledHttpTransport({ maxInFlightPerOrigin: 0 })).toThrow(
+      expect.objectContaining({
+        code: 'validation_failed',
+        message: expect.stringMatching(/maxInFlightPerOrigin/),
+      }),
+    );
+    expect(() => pooledHttpTransport({ maxInFlightPerOrigin: Number.NaN })).toThrow(/maxInFlightPerOrigin/);
+    const misspelt = { maxInflightPerOrigin: 400 } as unknown as PooledTransportOptions;
+    expect(() => pooledHttpTransport(misspelt)).toThrow(
+      /maxInflightPerOrigin.*did you mean "maxInFlightPerOrigin"/,
+    );
+  });
+
+  it('takes a certificate authority as a string, a Buffer or a list of them', async () => {
+    for (const ca of ['pem', Buffer.from('pem'), ['pem', Buffer.from('pem')]]) {
+      await pooledHttpTransport({ ca, maxInFlightPerOrigin: 1, maxBodyBytes: 0, http1Only: true }).close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { pooledHttpTransport } from '../../src/delivery/pooled-transport.js';
+import { pooledHttpTransport } from '../../src/delivery/pooled-http-transport.js';
 import type { OutboundMessage, PushProvider } from '../../src/delivery/provider.js';
 import { adaptForSafari, TARGET_REPORTING, urlArgsOf } from '../../src/delivery/safari-adapt.js';
 import { apnsPayloadOf, outcomeOfApnsResponse, safariApns } from '../../src/delivery/safari-apns.js';
