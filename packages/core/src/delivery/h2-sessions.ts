@@ -12,10 +12,10 @@ import type { SecureContextOptions } from 'node:tls';
  * 50 ms round trip, well under what the engine can encrypt (bench/README.md,
  * "A push service's round trip"). So a request goes to the first session
  * with a free stream, and when every session is full another is opened, up
- * to `maxSessions`; beyond that, streams wait inside nghttp2 on the least
- * busy session until one ends. The pooled transport sets `maxSessions` to
- * what its in-flight bound needs at 100 streams a session, so a service
- * that allows fewer streams gets fewer, not more connections.
+ * to as many as `maxStreams` (the caller's in-flight bound) takes at 100
+ * streams a session; beyond that, streams wait inside nghttp2 on the least
+ * busy session until one ends. So a service that allows fewer streams gets
+ * fewer connections, not more.
  *
  * Not http2-wrapper's Agent: it normalises its options and walks its
  * session lists on every request, about a third of the transport's CPU in
@@ -30,8 +30,11 @@ export interface H2Sessions {
   close(): void;
 }
 
-/** Streams a session is assumed to allow until its service's SETTINGS say (RFC 9113 §6.5.2's minimum advice). */
-const ASSUMED_STREAM_LIMIT = 100;
+/**
+ * Streams a session is planned for, and assumed to allow until its service's SETTINGS say: FCM's
+ * SETTINGS_MAX_CONCURRENT_STREAMS, and RFC 9113 §6.5.2's minimum advice.
+ */
+const STREAMS_A_SESSION = 100;
 
 /** One session and the streams it carries now. */
 interface Carrier {
@@ -41,7 +44,9 @@ interface Carrier {
   limit: number;
 }
 
-export function h2Sessions(tls: SecureContextOptions, maxSessions = 1): H2Sessions {
+/** `maxStreams`: the most streams the caller keeps in flight per origin, which sets how many sessions it may get. */
+export function h2Sessions(tls: SecureContextOptions, maxStreams: number): H2Sessions {
+  const maxSessions = Math.max(1, Math.ceil(maxStreams / STREAMS_A_SESSION));
   const origins = new Map<string, Carrier[]>();
 
   const forget = (origin: string, carrier: Carrier): void => {
@@ -54,9 +59,9 @@ export function h2Sessions(tls: SecureContextOptions, maxSessions = 1): H2Sessio
     // No SNI for an IP address (RFC 6066), as for the ALPN probe.
     const ip = isIP(new URL(origin).hostname.replace(/^\[|\]$/g, '')) !== 0;
     const session = http2.connect(origin, { ...tls, ...(ip ? { servername: '' } : {}) });
-    const carrier: Carrier = { session, streams: 0, limit: ASSUMED_STREAM_LIMIT };
+    const carrier: Carrier = { session, streams: 0, limit: STREAMS_A_SESSION };
     session.on('remoteSettings', (settings) => {
-      carrier.limit = Math.max(1, settings.maxConcurrentStreams ?? ASSUMED_STREAM_LIMIT);
+      carrier.limit = Math.max(1, settings.maxConcurrentStreams ?? STREAMS_A_SESSION);
     });
     const drop = () => forget(origin, carrier);
     session.once('goaway', drop);
@@ -71,13 +76,14 @@ export function h2Sessions(tls: SecureContextOptions, maxSessions = 1): H2Sessio
 
   /** The first session with a free stream; else a new one if allowed; else the least busy. */
   const carrierFor = (origin: string): Carrier => {
+    const carriers = origins.get(origin) ?? [];
     let leastBusy: Carrier | undefined;
-    for (const carrier of origins.get(origin) ?? []) {
+    for (const carrier of carriers) {
       if (carrier.session.closed || carrier.session.destroyed) continue;
       if (carrier.streams < carrier.limit) return carrier;
       if (!leastBusy || carrier.streams < leastBusy.streams) leastBusy = carrier;
     }
-    return leastBusy && (origins.get(origin)?.length ?? 0) >= maxSessions ? leastBusy : open(origin);
+    return leastBusy && carriers.length >= maxSessions ? leastBusy : open(origin);
   };
 
   const requestOn = (carrier: Carrier, headers: OutgoingHttpHeaders): ClientHttp2Stream => {

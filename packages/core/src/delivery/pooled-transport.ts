@@ -50,8 +50,6 @@ export interface PooledTransportOptions {
 export type NegotiatedProtocol = 'h2' | 'http/1.1';
 
 export const DEFAULT_MAX_IN_FLIGHT_PER_ORIGIN = 400;
-/** The streams a session is planned for: FCM's SETTINGS_MAX_CONCURRENT_STREAMS, and RFC 9113's advice. */
-const STREAMS_A_SESSION = 100;
 
 /**
  * A request already taken apart: what a delivery worker sends for each
@@ -107,8 +105,7 @@ export function pooledTransport(options: PooledTransportOptions = {}): {
   const maxBodyBytes = options.maxBodyBytes ?? 4096;
   const alpn: string[] = options.http1Only ? ['http/1.1'] : ['h2', 'http/1.1'];
   const tls = { ...(options.ca !== undefined ? { ca: options.ca } : {}) };
-  // As many sessions as the in-flight bound takes at FCM's 100 streams a session (h2-sessions.ts).
-  const h2 = h2Sessions(tls, Math.ceil(maxInFlight / STREAMS_A_SESSION));
+  const h2 = h2Sessions(tls, maxInFlight);
   const h1Agents = {
     'https:': new https.Agent({ keepAlive: true, maxSockets: maxInFlight, ...tls }),
     'http:': new http.Agent({ keepAlive: true, maxSockets: maxInFlight }),
