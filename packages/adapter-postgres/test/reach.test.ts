@@ -97,6 +97,24 @@ describe.each(['pglite', 'postgres'] as const)('profile reach on %s', (kind) => 
     expect(await drift()).toEqual([]);
   });
 
+  it('follows a group removal (removeSubscriptions) of several users at once', async () => {
+    for (const id of ['u1', 'u2', 'u3']) await storage.upsertProfile(profile(id));
+    for (const id of ['u1', 'u2', 'u3']) await storage.upsertSubscription(webPushSubscription(id));
+    await storage.upsertSubscription(webPushSubscription('u2', 2));
+    expect(await storage.estimateReach(ALL, T0)).toEqual(reach(3, 3, 0));
+
+    // u1 loses its only subscription, u2 one of two; u3 keeps its own.
+    const removed = await storage.removeSubscriptions?.([
+      { id: 'wp_u1_1' as never },
+      { id: 'wp_u2_1' as never, ifEndpoint: 'https://push.example.test/send/u2-1' },
+    ]);
+    expect(removed).toEqual([true, true]);
+    expect(await storage.estimateReach(ALL, T0)).toEqual(reach(2, 2, 0, 3));
+    const page = await storage.selectAudience({ type: 'reachable' }, { after: null, limit: 10, now: T0 });
+    expect(page).toEqual(['u2', 'u3']);
+    expect(await drift()).toEqual([]);
+  });
+
   it('stays exact through bulk statements, above the per-user lock threshold, and truncation', async () => {
     const quotedSchema = `"${backend.schema}"`;
     await backend.sql.query(

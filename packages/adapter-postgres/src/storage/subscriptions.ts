@@ -1,4 +1,10 @@
-import { type Profile, Subscription, type SubscriptionId, type UserId } from '@herald/core';
+import {
+  type Profile,
+  Subscription,
+  type SubscriptionId,
+  type SubscriptionRemoval,
+  type UserId,
+} from '@herald/core';
 import type { SqlClient } from '../sql/client.js';
 import { profiles } from './profiles.js';
 import { iso, lastById, optional, parseRow, unique } from './rows.js';
@@ -131,6 +137,27 @@ export function subscriptions(sql: SqlClient, schema: string) {
         [id, options?.ifEndpoint ?? null],
       );
       return rows.length > 0;
+    },
+
+    async removeSubscriptions(removals: readonly SubscriptionRemoval[]): Promise<boolean[]> {
+      if (removals.length === 0) return [];
+      // One DELETE for the whole group, so the reach trigger runs once for its users. Each removed row
+      // comes back with its address, to tell which mention removed it (as one removal after another).
+      const { rows } = await sql.query<{ id: string; address: string }>(
+        `DELETE FROM ${schema}.subscriptions s
+         USING unnest($1::text[], $2::text[]) AS r(id, if_endpoint)
+         WHERE s.id = r.id AND (r.if_endpoint IS NULL OR coalesce(s.endpoint, s.device_token) = r.if_endpoint)
+         RETURNING s.id, coalesce(s.endpoint, s.device_token) AS address`,
+        [removals.map((removal) => removal.id), removals.map((removal) => removal.ifEndpoint ?? null)],
+        { prepare: true },
+      );
+      const addressOf = new Map(rows.map((row) => [row.id, row.address]));
+      return removals.map(({ id, ifEndpoint }) => {
+        const address = addressOf.get(id);
+        if (address === undefined || (ifEndpoint !== undefined && ifEndpoint !== address)) return false;
+        addressOf.delete(id);
+        return true;
+      });
     },
   };
 }

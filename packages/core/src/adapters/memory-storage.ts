@@ -28,6 +28,7 @@ import type {
   StoredCampaignTallies,
   StoredOccurrenceTallies,
   StoredTimelineBucket,
+  SubscriptionRemoval,
 } from '../ports/storage.js';
 import { evaluateSegment, isLiveSubscription, type SegmentSubject } from '../segments/evaluate.js';
 import { type SegmentReads, segmentReads } from '../segments/reads.js';
@@ -149,6 +150,15 @@ export function memoryStorage(): Storage {
     [...(tables.subscriptionsByUser.get(userId) ?? [])].map((id) =>
       read(Subscription, 'subscriptions', id, tables.subscriptions.get(id)),
     );
+  const removeSubscription = ({ id, ifEndpoint }: SubscriptionRemoval): boolean => {
+    const row = tables.subscriptions.get(id);
+    if (row === undefined) return false;
+    const stored = read(Subscription, 'subscriptions', id, row);
+    if (ifEndpoint !== undefined && addressOf(stored) !== ifEndpoint) return false;
+    tables.subscriptions.delete(id);
+    tables.subscriptionsByUser.get(row.userId)?.delete(id);
+    return true;
+  };
   /** A user's events, in append order. */
   const eventsOf = (userId: string): UserEvent[] =>
     (tables.eventsByUser.get(userId) ?? []).map((position) =>
@@ -240,13 +250,10 @@ export function memoryStorage(): Storage {
       return unique(userIds).flatMap(subscriptionsOf);
     },
     async removeSubscription(id, options) {
-      const row = tables.subscriptions.get(id);
-      if (row === undefined) return false;
-      const stored = read(Subscription, 'subscriptions', id, row);
-      if (options?.ifEndpoint !== undefined && addressOf(stored) !== options.ifEndpoint) return false;
-      tables.subscriptions.delete(id);
-      tables.subscriptionsByUser.get(row.userId)?.delete(id);
-      return true;
+      return removeSubscription({ id, ...options });
+    },
+    async removeSubscriptions(removals) {
+      return removals.map(removeSubscription);
     },
 
     async appendEvents(events) {

@@ -38,3 +38,13 @@ export function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, 
   }
   return groups;
 }
+
+/** How many of `items` share each `key`. */
+export function countBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, number> {
+  const counts = new Map<K, number>();
+  for (const item of items) {
+    const countKey = key(item);
+    counts.set(countKey, (counts.get(countKey) ?? 0) + 1);
+  }
+  return counts;
+}

@@ -36,6 +36,12 @@ export interface InsertedRecipients {
   insertedUserIds: UserId[];
 }
 
+/** One subscription to remove: with `ifEndpoint`, only while its stored address is still that one. */
+export interface SubscriptionRemoval {
+  id: SubscriptionId;
+  ifEndpoint?: string;
+}
+
 export interface StorageCapabilities {
   /** Segments are evaluated inside the store (SQL) rather than by scanning profiles in Node. */
   nativeSegments: boolean;
@@ -217,6 +223,13 @@ export interface Storage {
    * is still that one, so a subscription refreshed meanwhile is kept.
    */
   removeSubscription(id: SubscriptionId, options?: { ifEndpoint?: string }): Promise<boolean>;
+  /**
+   * `removeSubscription` of several at once, true for each one removed (an id named twice is removed
+   * once: its later mention answers false). A delivery job removes the subscriptions its push service
+   * answered gone with this, one write per group of outcomes. Optional: the engine falls back to one
+   * `removeSubscription` per subscription, so a storage without it works, with a write per removal.
+   */
+  removeSubscriptions?(removals: readonly SubscriptionRemoval[]): Promise<boolean[]>;
 
   // Events
   appendEvents(events: readonly UserEvent[]): Promise<void>;

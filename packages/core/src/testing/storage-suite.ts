@@ -288,6 +288,32 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
         ).toBe(true);
         expect(await inspect.subscriptionAddress(wp.id)).toBeNull();
       });
+
+      it('removeSubscriptions removes several at once, as one removal after another would', async (test) => {
+        if (!storage.removeSubscriptions) return test.skip('this storage has no removeSubscriptions');
+        const ann = webPushSubscription('ann');
+        const bob = webPushSubscription('bob');
+        const cy = webPushSubscription('cy');
+        const eve = safariSubscription('eve');
+        for (const subscription of [ann, bob, cy, eve]) await storage.upsertSubscription(subscription);
+        const [annId, bobId, cyId] = [ann.id, bob.id, cy.id];
+        const removed = await storage.removeSubscriptions([
+          { id: annId },
+          // Refreshed meanwhile: an address that is no longer the stored one keeps it…
+          { id: bobId, ifEndpoint: 'https://push.example.test/send/old' },
+          // …and the same id again, with the stored address, removes it.
+          { id: bobId, ifEndpoint: 'https://push.example.test/send/bob-1' },
+          // Named twice: removed once.
+          { id: annId },
+          { id: eve.id, ifEndpoint: 'ab'.repeat(32) },
+          { id: 'wp_nobody_1' as typeof annId },
+        ]);
+        expect(removed).toEqual([true, false, true, false, true, false]);
+        for (const id of [annId, bobId, eve.id]) expect(await inspect.subscriptionAddress(id)).toBeNull();
+        expect(await inspect.subscriptionAddress(cyId)).toBe('https://push.example.test/send/cy-1');
+        expect(await inspect.countRows('subscriptions')).toBe(1);
+        expect(await storage.removeSubscriptions([])).toEqual([]);
+      });
     });
 
     describe('events', () => {

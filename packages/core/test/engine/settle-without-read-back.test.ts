@@ -58,7 +58,7 @@ const endpointOf = (request: OutboundMessage) =>
   request.subscription.target === 'webpush' ? request.subscription.endpoint : '';
 
 describe('settling a fresh batch', () => {
-  it('reads back only the users it stored no sent outcome for, and decides as the read-back would', async () => {
+  it('reads back only the users it stored no final outcome of every send for, and decides as the read-back would', async () => {
     const { storage, readBack } = watchedStorage();
     const clock = fakeClock('2026-03-01T09:00:00Z');
     const herald = heraldOn(
@@ -67,6 +67,10 @@ describe('settling a fresh batch', () => {
         const endpoint = endpointOf(request);
         if (endpoint === endpointFor('refused')) return { kind: 'failed', statusCode: 400, reason: 'bad' };
         if (endpoint === endpointFor('mixed', 1)) return { kind: 'failed', statusCode: 403, reason: 'no' };
+        if (endpoint === endpointFor('lost')) return { kind: 'gone', statusCode: 410 };
+        if (endpoint === endpointFor('half-lost', 0)) return { kind: 'gone', statusCode: 410 };
+        if (endpoint === endpointFor('half-lost', 1))
+          return { kind: 'failed', statusCode: 413, reason: 'big' };
         if (endpoint === endpointFor('flaky'))
           return { kind: 'retry', statusCode: 503, reason: 'unavailable', retryAt: new Date(0) };
         return { kind: 'sent', statusCode: 201 };
@@ -74,41 +78,54 @@ describe('settling a fresh batch', () => {
       clock,
     );
     const plain = ['ada', 'bob', 'cy'];
-    for (const userId of [...plain, 'refused', 'flaky']) {
+    for (const userId of [...plain, 'refused', 'lost', 'flaky']) {
       await addDevices(herald, userId, 1);
     }
     await addDevices(herald, 'mixed', 2);
+    await addDevices(herald, 'half-lost', 2);
     const campaignId = await scheduleOnce(herald, 'Settle without read-back');
     await clock.set(DUE);
     await herald.tick();
 
-    // Those this batch sent to are settled from what it stored itself; only the others are read back.
-    expect(readBack.recipients.sort()).toEqual(['flaky', 'refused']);
-    expect(readBack.deliveries.sort()).toEqual(['flaky', 'refused']);
+    // Every user whose sends all have a final outcome stored by this batch is settled from it: sent, refused
+    // or gone alike. Only flaky, whose retry is still to come, is read back.
+    expect(readBack.recipients).toEqual(['flaky']);
+    expect(readBack.deliveries).toEqual(['flaky']);
     const stats = await herald.campaigns.stats(campaignId);
-    expect(stats).toMatchObject({ sent: 4, failed: 2, pending: 1 });
-    const states = await storage.getRecipients(campaignId, OCCURRENCE, [
-      ...plain,
-      'mixed',
-      'refused',
-      'flaky',
-    ] as UserId[]);
+    expect(stats).toMatchObject({ sent: 4, failed: 3, gone: 2, pending: 1 });
+    const users = [...plain, 'mixed', 'refused', 'lost', 'half-lost', 'flaky'] as UserId[];
+    const states = await storage.getRecipients(campaignId, OCCURRENCE, users);
     expect(Object.fromEntries(states.map((recipient) => [recipient.userId, recipient.state]))).toEqual({
       ada: 'delivered',
       bob: 'delivered',
       cy: 'delivered',
       mixed: 'delivered',
       refused: 'undeliverable',
+      lost: 'undeliverable',
+      'half-lost': 'undeliverable',
       flaky: 'pending',
     });
-    // The decision's facts list every outcome the batch stored for the user, in the read-back's order.
+    // The gone subscriptions are removed; the one refused beside them is kept.
+    const left = await storage.listSubscriptions(['lost', 'half-lost'] as UserId[]);
+    expect(
+      left.map((subscription) => (subscription.target === 'webpush' ? subscription.endpoint : '')),
+    ).toEqual([endpointFor('half-lost', 1)]);
+    // Each decision's facts list every outcome the batch stored for the user, in the read-back's order
+    // (by subscription id), and an undeliverable one takes the first outcome's reason, as the read-back does.
+    for (const userId of ['mixed', 'refused', 'half-lost'] as UserId[]) {
+      const [decision] = await storage.listDecisions({ userId, campaignId });
+      const deliveries = await storage.listDeliveries(campaignId, OCCURRENCE, [userId]);
+      expect(decision?.facts.outcomes).toEqual(
+        deliveries.map((delivery) => `${delivery.status} ${delivery.statusCode}`),
+      );
+      if (decision?.outcome === 'undeliverable') expect(decision.reason).toBe(deliveries[0]?.reason);
+    }
     const [mixedSent] = await storage.listDecisions({ userId: 'mixed' as UserId, campaignId });
-    const mixedDeliveries = await storage.listDeliveries(campaignId, OCCURRENCE, ['mixed' as UserId]);
     expect(mixedSent?.outcome).toBe('sent');
-    expect(mixedSent?.facts.outcomes).toEqual(
-      mixedDeliveries.map((delivery) => `${delivery.status} ${delivery.statusCode}`),
-    );
     expect([...((mixedSent?.facts.outcomes ?? []) as string[])].sort()).toEqual(['failed 403', 'sent 201']);
+    const [halfLost] = await storage.listDecisions({ userId: 'half-lost' as UserId, campaignId });
+    expect(halfLost?.outcome).toBe('undeliverable');
+    expect([...((halfLost?.facts.outcomes ?? []) as string[])].sort()).toEqual(['failed 413', 'gone 410']);
     await herald.stop();
   });
 

@@ -1,5 +1,5 @@
 import type { SkipReason, UserId } from '../../model/index.js';
-import { groupBy, mapLimit } from '../collections.js';
+import { countBy, groupBy, mapLimit } from '../collections.js';
 import type { EngineContext } from '../context.js';
 import { decisionLog } from '../decisions.js';
 import { deliverBatchJobs } from '../fanout/index.js';
@@ -87,8 +87,8 @@ async function gateAndSend(run: BatchRun, pending: UserId[], fresh: boolean): Pr
       sendOne(run, send, { attempt: 1, counterKeys: counted.counterKeys.get(send.userId) ?? [] }),
     );
     if (fresh && delivery) {
-      const { userId, subscriptionId, status, statusCode } = delivery;
-      storedOutcomes.push({ userId, subscriptionId, status, statusCode });
+      const { userId, subscriptionId, status, statusCode, reason } = delivery;
+      storedOutcomes.push({ userId, subscriptionId, status, statusCode, reason });
     }
     return send.userId;
   });
@@ -97,6 +97,7 @@ async function gateAndSend(run: BatchRun, pending: UserId[], fresh: boolean): Pr
   const settled = await settleRecipients(run, unique([...sentTo, ...counted.settleOnly]), {
     factsOf: counted.sentFacts,
     storedHere: groupBy(storedOutcomes, (stored) => stored.userId),
+    sendsHere: fresh ? countBy(counted.sends, (send) => send.userId) : new Map(),
   });
   await releaseUnsent(run, settled.undeliverable, counted.counterKeys);
 }

@@ -1,11 +1,15 @@
 import type { Delivery } from '../../model/index.js';
+import type { Storage, SubscriptionRemoval } from '../../ports/index.js';
 import type { EngineContext } from '../context.js';
 import type { SendResult } from './send.js';
 
 /**
  * Runs a job's sends and stores each final outcome as it arrives, in small
  * groups, so a worker killed mid-batch sends again only what was in flight
- * (request sent, outcome not yet stored), not the whole batch.
+ * (request sent, outcome not yet stored), not the whole batch. The
+ * subscriptions a group's outcomes found gone are removed with it, in one
+ * write beside the group's (a removal each cost a statement and a reach
+ * refresh each: about 0.7 ms of Postgres CPU per gone subscription).
  *
  * A send keeps its caller waiting (and so its `sendConcurrency` slot taken)
  * until its outcome is stored: requests in flight plus outcomes waiting to
@@ -22,6 +26,7 @@ export interface OutcomeRecorder {
 
 interface Waiting {
   row: Delivery;
+  removal: SubscriptionRemoval | undefined;
   stored: () => void;
   failed: (error: unknown) => void;
 }
@@ -50,8 +55,11 @@ export function outcomeRecorder(ctx: EngineContext, groupSize: number): OutcomeR
     const group = waiting;
     waiting = [];
     writing = true;
-    void ctx.storage
-      .recordDeliveries(group.map((entry) => entry.row))
+    const removals = group.flatMap((entry) => (entry.removal ? [entry.removal] : []));
+    void Promise.all([
+      ctx.storage.recordDeliveries(group.map((entry) => entry.row)),
+      removeSubscriptions(ctx.storage, removals),
+    ])
       .then(
         () => {
           for (const entry of group) entry.stored();
@@ -92,10 +100,27 @@ export function outcomeRecorder(ctx: EngineContext, groupSize: number): OutcomeR
         return result;
       }
       await new Promise<void>((stored, failed) => {
-        waiting.push({ row, stored, failed });
+        waiting.push({ row, removal: result.removal, stored, failed });
         writeIfDue();
       });
       return result;
     },
   };
+}
+
+/** In one write when the storage has `removeSubscriptions`, else one `removeSubscription` each. */
+async function removeSubscriptions(
+  storage: Storage,
+  removals: readonly SubscriptionRemoval[],
+): Promise<void> {
+  if (removals.length === 0) return;
+  if (storage.removeSubscriptions) {
+    await storage.removeSubscriptions(removals);
+    return;
+  }
+  await Promise.all(
+    removals.map(({ id, ifEndpoint }) =>
+      storage.removeSubscription(id, ifEndpoint === undefined ? {} : { ifEndpoint }),
+    ),
+  );
 }

@@ -1,6 +1,7 @@
 import { assertNever } from '../../errors/index.js';
 import type { Delivery, UserId } from '../../model/index.js';
 import { toStorableText } from '../../model/text.js';
+import type { SubscriptionRemoval } from '../../ports/index.js';
 import { browserOf } from '../browsers.js';
 import type { DeliveryOutcome } from '../context.js';
 import { pushServiceOf } from '../faults.js';
@@ -23,15 +24,18 @@ export interface SendResult {
   userId: UserId;
   outcome: DeliveryOutcome;
   delivery: Delivery | null;
+  /** A gone subscription, removed by the caller when it stores the delivery row. */
+  removal?: SubscriptionRemoval;
 }
 
 /**
  * Sends one message and acts on its outcome: sent, gone (the subscription
- * is removed), failed, or retry (a redelivery job at the later of the
+ * is to be removed), failed, or retry (a redelivery job at the later of the
  * service's Retry-After and exponential backoff). The final outcome's
- * delivery row is returned, not written: the job's `OutcomeRecorder`
- * (record-outcomes.ts) stores rows in small groups as they arrive (a crash
- * before a row is stored sends that message again).
+ * delivery row, and a gone subscription's removal, are returned, not
+ * written: the job's `OutcomeRecorder` (record-outcomes.ts) stores rows and
+ * removes gone subscriptions in small groups as they arrive (a crash before
+ * a row is stored sends that message again).
  */
 export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttempt): Promise<SendResult> {
   const { ctx, campaign, occurrence } = run;
@@ -100,10 +104,13 @@ export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttemp
     ...(outcome.kind === 'failed' || outcome.kind === 'retry' ? { reason: outcome.reason } : {}),
   });
   const row = await actOnOutcome(run, { send, outcome, ...sendAttempt });
-  return { userId, outcome, delivery: row };
+  if (outcome.kind !== 'gone') return { userId, outcome, delivery: row };
+  // Only while its address is still the one that answered gone: a subscription refreshed meanwhile is kept.
+  const ifEndpoint = subscription.target === 'webpush' ? subscription.endpoint : subscription.deviceToken;
+  return { userId, outcome, delivery: row, removal: { id: subscription.id, ifEndpoint } };
 }
 
-/** Removes a gone subscription or queues a retry; returns the delivery row of a final outcome. */
+/** Queues a retry; returns the delivery row of a final outcome. */
 async function actOnOutcome(
   run: BatchRun,
   { send, outcome, ...sendAttempt }: { send: Send; outcome: DeliveryOutcome } & SendAttempt,
@@ -123,11 +130,8 @@ async function actOnOutcome(
   switch (outcome.kind) {
     case 'sent':
       return record('sent', outcome.statusCode, null);
-    case 'gone': {
-      const address = subscription.target === 'webpush' ? subscription.endpoint : subscription.deviceToken;
-      await ctx.storage.removeSubscription(subscription.id, { ifEndpoint: address });
+    case 'gone':
       return record('gone', outcome.statusCode, 'subscription expired or unsubscribed');
-    }
     case 'failed':
       // A configuration fault was logged once by ctx.faults when the outcome came.
       return record('failed', outcome.statusCode, outcome.reason);

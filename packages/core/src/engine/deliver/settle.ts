@@ -4,7 +4,7 @@ import { groupBy } from '../collections.js';
 import { type BatchRun, recipientUpdate } from './batch-run.js';
 
 /** What a job itself stored of one final outcome: enough to settle its user without reading it back. */
-export type StoredOutcome = Pick<Delivery, 'userId' | 'subscriptionId' | 'status' | 'statusCode'>;
+export type StoredOutcome = Pick<Delivery, 'userId' | 'subscriptionId' | 'status' | 'statusCode' | 'reason'>;
 
 export interface SettleOptions {
   /** The facts of each `sent` decision (the counters taken). */
@@ -20,9 +20,17 @@ export interface SettleOptions {
    * order the read-back allows too. (Should that job have stored its outcome for the same
    * subscription first, this one's row was ignored, yet the message did go: delivered is still
    * true.) Only for a fresh batch: a retried one's earlier outcomes belong in the decision's facts.
-   * Users without a `sent` outcome here are read back as before.
+   * Users without a `sent` outcome here are read back, unless `sendsHere` says every send of theirs
+   * has its final outcome here.
    */
   storedHere?: ReadonlyMap<UserId, readonly StoredOutcome[]>;
+  /**
+   * How many sends the fresh batch made to each user. A user with that many outcomes in `storedHere`,
+   * none `sent` (every subscription gone or refused), is undeliverable without a read-back, by the
+   * reasoning above: their recipient row is this job's, and only a job running beside it could have
+   * stored more.
+   */
+  sendsHere?: ReadonlyMap<UserId, number>;
 }
 
 /**
@@ -37,14 +45,17 @@ export interface SettleOptions {
 export async function settleRecipients(
   run: BatchRun,
   userIds: readonly UserId[],
-  { factsOf = new Map(), unsentAs = null, storedHere = new Map() }: SettleOptions = {},
+  { factsOf = new Map(), unsentAs = null, storedHere = new Map(), sendsHere = new Map() }: SettleOptions = {},
 ): Promise<{ delivered: UserId[]; undeliverable: UserId[]; skipped: UserId[] }> {
   const { ctx, campaign, occurrence, log } = run;
   const result = { delivered: [] as UserId[], undeliverable: [] as UserId[], skipped: [] as UserId[] };
   if (userIds.length === 0) return result;
   const sentHere = (userId: UserId) =>
     storedHere.get(userId)?.some((stored) => stored.status === 'sent') ?? false;
-  const toRead = userIds.filter((userId) => !sentHere(userId));
+  const refusedHere = (userId: UserId) =>
+    (sendsHere.get(userId) ?? 0) > 0 && storedHere.get(userId)?.length === sendsHere.get(userId);
+  const settledHere = (userId: UserId) => sentHere(userId) || refusedHere(userId);
+  const toRead = userIds.filter((userId) => !settledHere(userId));
   const [deliveries, recipients] =
     toRead.length === 0
       ? [[], []]
@@ -67,10 +78,18 @@ export async function settleRecipients(
     updates.push(recipientUpdate(run, 'delivered', null, decision));
     result.delivered.push(userId);
   };
+  const undeliverable = (userId: UserId, done: readonly StoredOutcome[]) => {
+    const outcomes = done.map(outcomeText);
+    const decision = log.decision(userId, 'undeliverable', done[0]?.reason ?? null, { outcomes });
+    updates.push(recipientUpdate(run, 'undeliverable', null, decision));
+    result.undeliverable.push(userId);
+  };
   for (const userId of userIds) {
-    if (sentHere(userId)) {
+    if (settledHere(userId)) {
       // In the order a read-back gives them (by subscription id), so the facts do not depend on which path settled.
-      delivered(userId, [...(storedHere.get(userId) ?? [])].sort(bySubscriptionId));
+      const done = [...(storedHere.get(userId) ?? [])].sort(bySubscriptionId);
+      if (sentHere(userId)) delivered(userId, done);
+      else undeliverable(userId, done);
       continue;
     }
     if (!pending.has(userId)) continue;
@@ -88,9 +107,7 @@ export async function settleRecipients(
       );
       result.skipped.push(userId);
     } else if (open.length === 0) {
-      const decision = log.decision(userId, 'undeliverable', done[0]?.reason ?? null, { outcomes });
-      updates.push(recipientUpdate(run, 'undeliverable', null, decision));
-      result.undeliverable.push(userId);
+      undeliverable(userId, done);
     }
   }
   await ctx.storage.updateRecipients(updates, ctx.clock.now());
