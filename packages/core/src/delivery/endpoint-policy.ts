@@ -91,20 +91,17 @@ export function createEndpointPolicy(options: EndpointPolicyOptions = {}): Endpo
   };
 
   const resolve = options.resolve ?? systemResolve;
-  // Push service hosts are few; a minute's cache keeps a campaign from resolving per message.
-  const resolved = new Map<string, { addresses: string[]; until: number }>();
-  const addressesOf = async (hostname: string): Promise<string[]> => {
+  // Push service hosts are few; a minute's cache keeps a campaign from resolving per message. The
+  // lookup is cached while it runs, too: a job's first sends to a service all start before the DNS
+  // answers, and each would otherwise take a lookup (a thread of libuv's pool of four) of the same name.
+  const resolved = new Map<string, { addresses: Promise<string[]>; until: number }>();
+  const addressesOf = (hostname: string): Promise<string[]> => {
     const now = options.clock?.now().getTime();
     const cached = resolved.get(hostname);
     if (cached && now !== undefined && cached.until > now) return cached.addresses;
-    let addresses: string[];
-    try {
-      addresses = await resolve(hostname);
-    } catch {
-      addresses = [];
-    }
     // A name that does not resolve is kept as such for the minute too: a flood of subscriptions
     // naming one bad host costs one lookup.
+    const addresses = resolve(hostname).catch((): string[] => []);
     if (now !== undefined) resolved.set(hostname, { addresses, until: now + 60_000 });
     return addresses;
   };

@@ -60,6 +60,32 @@ describe('endpoint addresses', () => {
     expect(await policy.checkAddress('https://unknown.push.apple.com/a')).toEqual({ ok: true });
   });
 
+  it('resolves a push service once for the sends that start together, and again after a minute', async () => {
+    const clock = fakeClock('2026-04-01T08:00:00Z');
+    const lookups: string[] = [];
+    let answer: (addresses: string[]) => void = () => {};
+    const slowAnswer = new Promise<string[]>((done) => {
+      answer = done;
+    });
+    const policy = createEndpointPolicy({
+      resolve: (host) => {
+        lookups.push(host);
+        return slowAnswer;
+      },
+      clock,
+    });
+    // A job's first hundred sends to one service, all before the DNS answers.
+    const checks = Array.from({ length: 100 }, (_, index) =>
+      policy.checkAddress(`https://fcm.googleapis.com/fcm/send/${index}`),
+    );
+    answer(['142.250.74.10']);
+    expect(await Promise.all(checks)).toEqual(Array.from({ length: 100 }, () => ({ ok: true })));
+    expect(lookups).toEqual(['fcm.googleapis.com']);
+    await clock.advance(61_000);
+    expect(await policy.checkAddress('https://fcm.googleapis.com/fcm/send/again')).toEqual({ ok: true });
+    expect(lookups).toEqual(['fcm.googleapis.com', 'fcm.googleapis.com']);
+  });
+
   it('refuses such a subscription at subscribe and does not send to one whose DNS changed since', async () => {
     const service = createTestPushService();
     await service.start();
