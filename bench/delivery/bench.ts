@@ -64,6 +64,11 @@ export interface DeliveryBenchOptions {
    * data centre's tens of milliseconds; loopback answers at once). Default 0.
    */
   serviceLatencyMs?: number;
+  /**
+   * The share of subscriptions (0 to 1) the push service answers 410 Gone, as a real audience's
+   * stale ones do. Default 0.
+   */
+  goneShare?: number;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -74,6 +79,8 @@ export interface DeliveryBenchResult {
   caps: boolean;
   /** How long the push service held each answer back, in ms (`--service-latency`). */
   service_latency_ms: number;
+  /** The share of subscriptions the push service answered 410 Gone (`--gone`). */
+  gone_share: number;
   /**
    * The Postgres server's commit durability (null without one): `npm run bench:delivery` starts it
    * durable (`HERALD_PG_DURABLE=1`), as production runs; a server of one's own is reported as it is.
@@ -152,6 +159,8 @@ export interface StackFigures {
   verified: boolean;
   samples_checked: number;
   sent: number;
+  /** Messages stored as gone (`goneShare`): sent + gone = N. */
+  gone: number;
   top_statements?: StatementFigure[];
 }
 
@@ -177,12 +186,15 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
   const log = options.log ?? (() => undefined);
   const identity = await selfSignedCertificate();
   const serviceLatencyMs = options.serviceLatencyMs ?? 0;
-  const service = await startService({ ...identity, sampleEvery, latencyMs: serviceLatencyMs });
+  const goneShare = options.goneShare ?? 0;
+  const service = await startService({ ...identity, sampleEvery, latencyMs: serviceLatencyMs, goneShare });
   const origin = `https://127.0.0.1:${service.port}`;
   try {
     const durability = options.pgUrl ? await postgresDurability(options.pgUrl) : null;
     if (durability) log(describeDurability(durability));
     if (serviceLatencyMs > 0) log(`the push service answers ${serviceLatencyMs} ms after each request`);
+    if (goneShare > 0)
+      log(`the push service answers 410 Gone to ${goneShare * 100} % of Herald's subscriptions`);
     log(`making ${n} P-256 subscriptions`);
     const subscribers = Array.from({ length: n }, (_, index) => makeSubscriber(index));
     const vapid = { subject: VAPID_SUBJECT, ...generateVapidKeys() };
@@ -218,6 +230,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
     const checks = new Map<Stack, { ok: boolean; count: number }>();
     const h2Requests = new Map<StackRun, number>();
     let h2Before = baselineSamples.counts.h2;
+    let goneBefore = baselineSamples.counts.gone;
     try {
       for (const [position, stack] of stacks.entries()) {
         const count = stack === 'memory' ? 1 : processes;
@@ -245,16 +258,20 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
         const { samples, counts } = await service.samples();
         h2Requests.set(run, counts.h2 - h2Before);
         h2Before = counts.h2;
+        const goneAnswers = counts.gone - goneBefore;
+        goneBefore = counts.gone;
         const checked = verifySamples(samples, subscribers);
         const expected = Math.ceil(n / sampleEvery);
         const ok =
           checked.ok &&
           checked.count === expected &&
           samples.every((sample) => sample.phase === PHASE[stack]) &&
-          run.sent === n;
+          // Every message sent, but for the subscriptions the service answered gone: each stored as gone.
+          run.sent + run.gone === n &&
+          run.gone === goneAnswers;
         if (!ok)
           log(
-            `    verification failed: ${checked.problems.slice(0, 5).join('; ')} (checked ${checked.count} of ${expected}, Herald sent ${run.sent} of ${n})`,
+            `    verification failed: ${checked.problems.slice(0, 5).join('; ')} (checked ${checked.count} of ${expected}, Herald sent ${run.sent} and stored ${run.gone} gone of ${n}; the service answered ${goneAnswers} gone)`,
           );
         // A stack that runs more than once is verified only if every run was.
         const before = checks.get(stack);
@@ -308,6 +325,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
         verified: checks.get(run.stack)?.ok ?? false,
         samples_checked: checks.get(run.stack)?.count ?? 0,
         sent: run.sent,
+        gone: run.gone,
         ...(run.topStatements ? { top_statements: run.topStatements } : {}),
       };
     }
@@ -324,6 +342,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       n,
       caps: options.caps ?? false,
       service_latency_ms: serviceLatencyMs,
+      gone_share: goneShare,
       postgres_durability: durability,
       baseline_msgs_per_s: Math.round(baselineRate),
       limit_msgs_per_s: Math.round(limitRate),
@@ -723,6 +742,7 @@ async function runStack(options: StackRunOptions): Promise<StackRun> {
       processes,
       seconds,
       sent: first.sent ?? 0,
+      gone: first.gone ?? 0,
       outcomes: results.reduce((sum, result) => sum + result.outcomes, 0),
       rssBeforeMb,
       peakRssMb: Math.max(...results.map((result) => result.peakRssMb)),
@@ -746,6 +766,8 @@ async function runStack(options: StackRunOptions): Promise<StackRun> {
 interface SenderResult {
   /** The campaign's sent count (the leader reads it once every process has stopped). */
   sent?: number;
+  /** The campaign's gone count, read with `sent`. */
+  gone?: number;
   outcomes: number;
   peakRssMb: number;
   cpuUs: number;
@@ -766,6 +788,8 @@ interface StackRun {
   processes: number;
   seconds: number;
   sent: number;
+  /** Subscriptions stored as gone (the service answered 410: `--gone`). */
+  gone: number;
   /** Final delivery outcomes the processes reported (sent, gone, failed). */
   outcomes: number;
   /** The leader's RSS once the subscriptions are stored, before the campaign starts. */
@@ -837,10 +861,17 @@ function isHeraldMessageFor(json: string, userId: string): boolean {
 
 interface ServiceProcess {
   port: number;
-  samples(): Promise<{ samples: Sample[]; counts: { h2: number; h1: number } }>;
+  samples(): Promise<{ samples: Sample[]; counts: ServiceCounts }>;
   /** The service process's CPU µs (user + system) since `before` µs. */
   cpuSince(before: number): Promise<number>;
   stop(): void;
+}
+
+/** Requests the push service answered so far: h2 and HTTP/1.1 pushes, and of them 410 Gone. */
+interface ServiceCounts {
+  h2: number;
+  h1: number;
+  gone: number;
 }
 
 function startService(settings: {
@@ -848,6 +879,7 @@ function startService(settings: {
   cert: string;
   sampleEvery: number;
   latencyMs: number;
+  goneShare: number;
 }): Promise<ServiceProcess> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./push-service.mjs', import.meta.url)), [], {
     env: { ...process.env, HERALD_BENCH_SERVICE: JSON.stringify(settings) },
@@ -861,9 +893,7 @@ function startService(settings: {
         port: message.port,
         samples: () =>
           new Promise((done) => {
-            child.once('message', (reply: { samples: Sample[]; counts: { h2: number; h1: number } }) =>
-              done(reply),
-            );
+            child.once('message', (reply: { samples: Sample[]; counts: ServiceCounts }) => done(reply));
             child.send({ type: 'samples' });
           }),
         cpuSince: (before) =>

@@ -16,7 +16,7 @@
 //   { type: 'progress', line }   a log line
 //   { type: 'ready', campaignId?, rssBeforeMb }   set up (the leader stored the subscriptions and scheduled the campaign)
 //   { type: 'outcomes', count }  final delivery outcomes so far in this process (sent, gone, failed)
-//   { type: 'done', result }     after finish: { sent?, peakRssMb, cpuUs, mainThreadBusy, memory }
+//   { type: 'done', result }     after finish: { sent?, gone?, peakRssMb, cpuUs, mainThreadBusy, memory }
 import { createReadStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -175,11 +175,11 @@ async function setup(request) {
         await herald.stop();
         const figures = measure.stop();
         clearInterval(reporter);
-        const sent =
-          request.role === 'leader' ? (await herald.campaigns.stats(message.campaignId)).sent : undefined;
+        const stats = request.role === 'leader' ? await herald.campaigns.stats(message.campaignId) : null;
         await backend.close();
+        const counted = stats ? { sent: stats.sent, gone: stats.gone } : {};
         // Exiting by itself (not killed) lets --cpu-prof write its profile.
-        process.send({ type: 'done', result: { ...figures, sent, outcomes } }, () => process.exit(0));
+        process.send({ type: 'done', result: { ...figures, ...counted, outcomes } }, () => process.exit(0));
       }
     } catch (error) {
       send({ type: 'error', message: String(error?.stack ?? error) });

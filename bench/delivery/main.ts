@@ -1,7 +1,7 @@
 /**
  * npm run bench:delivery [-- --n 20000] [--stack memory|postgres|postgres+redis]… [--processes K]
  *   [--concurrency 100] [--workers <encryption workers>] [--herald-only] [--pg-statements] [--caps]
- *   [--service-latency <ms>]
+ *   [--service-latency <ms>] [--gone <percent>]
  *   [--repeat R]
  *
  * Without --stack, all three stacks run, one after the other, each in
@@ -15,6 +15,9 @@
  *
  * --caps runs Herald under global per-user caps (3 a day, 10 a week), as most
  * deployments do: a counter step per user, on the stack's counters.
+ *
+ * --gone P makes P % of the subscriptions answer 410 Gone, as a real audience's
+ * stale ones do: Herald stores each as gone and removes the subscription.
  *
  * `npm run bench:delivery` starts its throwaway Postgres durable (HERALD_PG_DURABLE=1:
  * fsync, synchronous_commit and full_page_writes on, as production runs), where the
@@ -50,6 +53,8 @@ if (repeat < 1) throw new Error('--repeat needs at least 1');
 const concurrency = option('concurrency');
 const workers = option('workers');
 const stacks = stacksAsked();
+const gonePercent = option('gone') ?? 0;
+if (gonePercent >= 100) throw new Error('--gone needs a percentage under 100');
 const pgUrl = process.env.HERALD_TEST_PG_URL;
 const redisUrl = process.env.HERALD_TEST_REDIS_URL;
 if (stacks.some((stack) => stack !== 'memory') && !pgUrl)
@@ -71,6 +76,7 @@ const result = await runDeliveryBench({
   pgStatements: process.argv.includes('--pg-statements'),
   caps: process.argv.includes('--caps'),
   serviceLatencyMs: option('service-latency') ?? 0,
+  goneShare: gonePercent / 100,
   log: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -14,12 +14,23 @@
 // its body arrived, as a real push service's round trip does (tens of
 // milliseconds from a data centre): a sender must then keep that many more
 // requests in flight to send as fast as on loopback.
+//
+// `goneShare` (`--gone`) answers 410 Gone to that share of Herald's
+// subscriptions (a fixed set of indexes, the same on every stack), as a real
+// audience's stale subscriptions answer; they are counted as `gone`.
 import { constants, createSecureServer } from 'node:http2';
 
-const { key, cert, sampleEvery, latencyMs = 0 } = JSON.parse(process.env.HERALD_BENCH_SERVICE ?? '{}');
+const {
+  key,
+  cert,
+  sampleEvery,
+  latencyMs = 0,
+  goneShare = 0,
+} = JSON.parse(process.env.HERALD_BENCH_SERVICE ?? '{}');
 const samples = [];
-const counts = { h2: 0, h1: 0 };
+const counts = { h2: 0, h1: 0, gone: 0 };
 const CREATED = { [constants.HTTP2_HEADER_STATUS]: 201 };
+const GONE = { [constants.HTTP2_HEADER_STATUS]: 410 };
 
 /** The sample a path asks to keep, or null: /push/<phase>/<index>, one index in sampleEvery. */
 function sampleOf(path) {
@@ -27,6 +38,15 @@ function sampleOf(path) {
   return match !== null && Number(match[2]) % sampleEvery === 0
     ? { phase: match[1], index: Number(match[2]) }
     : null;
+}
+
+/**
+ * Whether a Herald push (/push/h<stack>/<index>) answers 410: a multiplicative hash of the index
+ * spreads the gone ones evenly over the audience and its batches.
+ */
+function isGone(path) {
+  const match = /^\/push\/h[a-z]\/(\d+)$/.exec(path ?? '');
+  return match !== null && ((Number(match[1]) * 2654435761) >>> 0) / 2 ** 32 < goneShare;
 }
 
 /** Pushes are counted; the benchmark's bare transport requests (/transport/<n>) are not. */
@@ -67,8 +87,10 @@ server.on('stream', (stream, headers) => {
   const path = headers[constants.HTTP2_HEADER_PATH];
   receive(stream, path, () => {
     if (isPush(path)) counts.h2 += 1;
+    const gone = isGone(path);
+    if (gone) counts.gone += 1;
     // A held-back answer may find its stream already closed by the sender.
-    if (!stream.destroyed) stream.respond(CREATED, { endStream: true });
+    if (!stream.destroyed) stream.respond(gone ? GONE : CREATED, { endStream: true });
   });
 });
 
