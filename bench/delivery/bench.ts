@@ -69,6 +69,11 @@ export interface DeliveryBenchOptions {
    * stale ones do. Default 0.
    */
   goneShare?: number;
+  /**
+   * The share of subscriptions (0 to 1) whose first request the push service answers 503 with
+   * Retry-After: 0, and 201 the next: every one of them retried once. Default 0.
+   */
+  unavailableShare?: number;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -81,6 +86,8 @@ export interface DeliveryBenchResult {
   service_latency_ms: number;
   /** The share of subscriptions the push service answered 410 Gone (`--gone`). */
   gone_share: number;
+  /** The share of subscriptions whose first request was answered 503 (`--unavailable`). */
+  unavailable_share: number;
   /**
    * The Postgres server's commit durability (null without one): `npm run bench:delivery` starts it
    * durable (`HERALD_PG_DURABLE=1`), as production runs; a server of one's own is reported as it is.
@@ -187,7 +194,14 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
   const identity = await selfSignedCertificate();
   const serviceLatencyMs = options.serviceLatencyMs ?? 0;
   const goneShare = options.goneShare ?? 0;
-  const service = await startService({ ...identity, sampleEvery, latencyMs: serviceLatencyMs, goneShare });
+  const unavailableShare = options.unavailableShare ?? 0;
+  const service = await startService({
+    ...identity,
+    sampleEvery,
+    latencyMs: serviceLatencyMs,
+    goneShare,
+    unavailableShare,
+  });
   const origin = `https://127.0.0.1:${service.port}`;
   try {
     const durability = options.pgUrl ? await postgresDurability(options.pgUrl) : null;
@@ -195,6 +209,10 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
     if (serviceLatencyMs > 0) log(`the push service answers ${serviceLatencyMs} ms after each request`);
     if (goneShare > 0)
       log(`the push service answers 410 Gone to ${goneShare * 100} % of Herald's subscriptions`);
+    if (unavailableShare > 0)
+      log(
+        `the push service answers 503 to the first request of ${unavailableShare * 100} % of Herald's subscriptions`,
+      );
     log(`making ${n} P-256 subscriptions`);
     const subscribers = Array.from({ length: n }, (_, index) => makeSubscriber(index));
     const vapid = { subject: VAPID_SUBJECT, ...generateVapidKeys() };
@@ -251,6 +269,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
           redisUrl: options.redisUrl,
           pgStatements: options.pgStatements ?? false,
           caps: options.caps ?? false,
+          unavailable: unavailableShare > 0,
           n,
           log,
         });
@@ -343,6 +362,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       caps: options.caps ?? false,
       service_latency_ms: serviceLatencyMs,
       gone_share: goneShare,
+      unavailable_share: unavailableShare,
       postgres_durability: durability,
       baseline_msgs_per_s: Math.round(baselineRate),
       limit_msgs_per_s: Math.round(limitRate),
@@ -596,6 +616,8 @@ interface StackRunOptions {
   pgStatements: boolean;
   /** Global per-user caps on (DeliveryBenchOptions.caps). */
   caps: boolean;
+  /** Some first requests answered 503: the engine's clock moves and retries after 100 ms. */
+  unavailable: boolean;
   n: number;
   log: (line: string) => void;
 }
@@ -687,6 +709,7 @@ async function runStack(options: StackRunOptions): Promise<StackRun> {
       schema,
       prefix,
       caps: options.caps,
+      unavailable: options.unavailable,
     };
     const leader = forkSender(log, onOutcomes);
     senders.push(leader);
@@ -867,11 +890,12 @@ interface ServiceProcess {
   stop(): void;
 }
 
-/** Requests the push service answered so far: h2 and HTTP/1.1 pushes, and of them 410 Gone. */
+/** Requests the push service answered so far: h2 and HTTP/1.1 pushes, and of them 410 and 503. */
 interface ServiceCounts {
   h2: number;
   h1: number;
   gone: number;
+  unavailable: number;
 }
 
 function startService(settings: {
@@ -880,6 +904,7 @@ function startService(settings: {
   sampleEvery: number;
   latencyMs: number;
   goneShare: number;
+  unavailableShare: number;
 }): Promise<ServiceProcess> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./push-service.mjs', import.meta.url)), [], {
     env: { ...process.env, HERALD_BENCH_SERVICE: JSON.stringify(settings) },

@@ -1,7 +1,7 @@
 /**
  * npm run bench:delivery [-- --n 20000] [--stack memory|postgres|postgres+redis]… [--processes K]
  *   [--concurrency 100] [--workers <encryption workers>] [--herald-only] [--pg-statements] [--caps]
- *   [--service-latency <ms>] [--gone <percent>]
+ *   [--service-latency <ms>] [--gone <percent>] [--unavailable <percent>]
  *   [--repeat R]
  *
  * Without --stack, all three stacks run, one after the other, each in
@@ -18,6 +18,10 @@
  *
  * --gone P makes P % of the subscriptions answer 410 Gone, as a real audience's
  * stale ones do: Herald stores each as gone and removes the subscription.
+ *
+ * --unavailable P answers 503 (Retry-After: 0) to the first request of another
+ * P % of them and 201 to the next: each is retried once, after 100 ms (the
+ * engine's retry base, 30 s by default, is lowered for the run).
  *
  * `npm run bench:delivery` starts its throwaway Postgres durable (HERALD_PG_DURABLE=1:
  * fsync, synchronous_commit and full_page_writes on, as production runs), where the
@@ -55,6 +59,8 @@ const workers = option('workers');
 const stacks = stacksAsked();
 const gonePercent = option('gone') ?? 0;
 if (gonePercent >= 100) throw new Error('--gone needs a percentage under 100');
+const unavailablePercent = option('unavailable') ?? 0;
+if (unavailablePercent > 100) throw new Error('--unavailable needs a percentage');
 const pgUrl = process.env.HERALD_TEST_PG_URL;
 const redisUrl = process.env.HERALD_TEST_REDIS_URL;
 if (stacks.some((stack) => stack !== 'memory') && !pgUrl)
@@ -77,6 +83,7 @@ const result = await runDeliveryBench({
   caps: process.argv.includes('--caps'),
   serviceLatencyMs: option('service-latency') ?? 0,
   goneShare: gonePercent / 100,
+  unavailableShare: unavailablePercent / 100,
   log: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(`${JSON.stringify(result)}\n`);

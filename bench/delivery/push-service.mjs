@@ -18,6 +18,9 @@
 // `goneShare` (`--gone`) answers 410 Gone to that share of Herald's
 // subscriptions (a fixed set of indexes, the same on every stack), as a real
 // audience's stale subscriptions answer; they are counted as `gone`.
+// `unavailableShare` (`--unavailable`) answers 503 with Retry-After: 0 to the
+// first request of another such share, as a service in passing trouble does,
+// and 201 to the retry; those first bodies are not kept as samples.
 import { constants, createSecureServer } from 'node:http2';
 
 const {
@@ -26,11 +29,15 @@ const {
   sampleEvery,
   latencyMs = 0,
   goneShare = 0,
+  unavailableShare = 0,
 } = JSON.parse(process.env.HERALD_BENCH_SERVICE ?? '{}');
 const samples = [];
-const counts = { h2: 0, h1: 0, gone: 0 };
+const counts = { h2: 0, h1: 0, gone: 0, unavailable: 0 };
 const CREATED = { [constants.HTTP2_HEADER_STATUS]: 201 };
 const GONE = { [constants.HTTP2_HEADER_STATUS]: 410 };
+const UNAVAILABLE = { [constants.HTTP2_HEADER_STATUS]: 503, 'retry-after': '0' };
+/** Paths already answered 503: their retry is answered 201. */
+const answeredUnavailable = new Set();
 
 /** The sample a path asks to keep, or null: /push/<phase>/<index>, one index in sampleEvery. */
 function sampleOf(path) {
@@ -45,8 +52,20 @@ function sampleOf(path) {
  * spreads the gone ones evenly over the audience and its batches.
  */
 function isGone(path) {
+  return heraldShare(path, 0) < goneShare;
+}
+
+/** Whether this request is a first one to answer 503 (`--unavailable`): another hash, so not the gone ones. */
+function isFirstUnavailable(path) {
+  if (answeredUnavailable.has(path) || heraldShare(path, 7) >= unavailableShare) return false;
+  answeredUnavailable.add(path);
+  return true;
+}
+
+/** Where a Herald push's index falls in [0, 1) (2 for any other path), by a multiplicative hash. */
+function heraldShare(path, offset) {
   const match = /^\/push\/h[a-z]\/(\d+)$/.exec(path ?? '');
-  return match !== null && ((Number(match[1]) * 2654435761) >>> 0) / 2 ** 32 < goneShare;
+  return match === null ? 2 : (((Number(match[1]) + offset) * 2654435761) >>> 0) / 2 ** 32;
 }
 
 /** Pushes are counted; the benchmark's bare transport requests (/transport/<n>) are not. */
@@ -54,9 +73,12 @@ function isPush(path) {
   return typeof path === 'string' && path.startsWith('/push/');
 }
 
-/** Reads a request body, keeping it only for a sampled path; `done` runs at its end, `latencyMs` later. */
-function receive(source, path, done) {
-  const sample = sampleOf(path);
+/**
+ * Reads a request body, keeping it only for a sampled path (and `keep`); `done` runs at its end,
+ * `latencyMs` later.
+ */
+function receive(source, path, done, keep = true) {
+  const sample = keep ? sampleOf(path) : null;
   const chunks = [];
   source.on('data', (chunk) => {
     if (sample) chunks.push(chunk);
@@ -85,13 +107,21 @@ const server = createSecureServer(
 server.removeAllListeners('stream');
 server.on('stream', (stream, headers) => {
   const path = headers[constants.HTTP2_HEADER_PATH];
-  receive(stream, path, () => {
-    if (isPush(path)) counts.h2 += 1;
-    const gone = isGone(path);
-    if (gone) counts.gone += 1;
-    // A held-back answer may find its stream already closed by the sender.
-    if (!stream.destroyed) stream.respond(gone ? GONE : CREATED, { endStream: true });
-  });
+  const unavailable = isFirstUnavailable(path);
+  const gone = !unavailable && isGone(path);
+  receive(
+    stream,
+    path,
+    () => {
+      if (isPush(path)) counts.h2 += 1;
+      if (gone) counts.gone += 1;
+      if (unavailable) counts.unavailable += 1;
+      const answer = unavailable ? UNAVAILABLE : gone ? GONE : CREATED;
+      // A held-back answer may find its stream already closed by the sender.
+      if (!stream.destroyed) stream.respond(answer, { endStream: true });
+    },
+    !unavailable,
+  );
 });
 
 server.listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.address().port }));
