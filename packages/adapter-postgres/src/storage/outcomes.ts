@@ -137,9 +137,7 @@ export function outcomes(sql: SqlClient, schema: string) {
       const { rows } = await sql.query<RecipientRow>(
         recipientsOfUsersSql(schema),
         [campaignId, occurrence, ids],
-        {
-          prepare: true,
-        },
+        { prepare: true },
       );
       const byId = new Map(rows.map((row) => [row.user_id, row]));
       return ids.flatMap((id) => {
@@ -231,9 +229,7 @@ export function outcomes(sql: SqlClient, schema: string) {
       const { rows } = await sql.query<DeliveryRow>(
         deliveriesOfUsersSql(schema),
         [campaignId, occurrence, ids],
-        {
-          prepare: true,
-        },
+        { prepare: true },
       );
       return rows.map(toDelivery);
     },
@@ -336,7 +332,8 @@ function add(counts: Record<string, number>, key: string, n: number): void {
  * estimated the run's rows from the statistics of the table as last analyzed: a new campaign (not in
  * them), or a first one on a fresh install (the tables analyzed empty), came out at one row, so it
  * read the run's whole index range and filtered the users, not one descent each: at 20,000
- * recipients about 6 ms a call, on every retry of a message (bench/delivery `--gone`, and 503s).
+ * recipients about 6 ms a call, paid twice or three times on every retried message (bench/delivery
+ * `--unavailable`).
  * The LATERAL subquery is kept apart by OFFSET 0, so its user is a plain equality of the index.
  */
 

@@ -8,8 +8,8 @@ import type { SendResult } from './send.js';
  * groups, so a worker killed mid-batch sends again only what was in flight
  * (request sent, outcome not yet stored), not the whole batch. The
  * subscriptions a group's outcomes found gone are removed with it, in one
- * write beside the group's (a removal each cost a statement and a reach
- * refresh each: about 0.7 ms of Postgres CPU per gone subscription).
+ * write beside the group's (removed one at a time, each took a statement
+ * and a reach refresh: about 0.7 ms of Postgres CPU per subscription).
  *
  * A send keeps its caller waiting (and so its `sendConcurrency` slot taken)
  * until its outcome is stored: requests in flight plus outcomes waiting to
