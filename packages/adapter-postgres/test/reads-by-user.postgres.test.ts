@@ -1,16 +1,17 @@
+import type { CampaignId, UserId } from '@herald/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../src/index.js';
+import { migrate, postgresStorage } from '../src/index.js';
 import { deliveriesOfUsersSql, recipientsOfUsersSql } from '../src/storage/outcomes.js';
 import { realPostgresUrl, uniqueSchema } from './helpers.js';
 
 /**
- * `getRecipients` and `listDeliveries` read a few users' rows of a campaign run: the settling of a
- * job's unsent users, and every retry of a message. Their statistics can say a run has one row when
+ * `getRecipients` and `listDeliveries` read a few users' rows of a campaign run, and
+ * `updateRecipients` moves them: the settling of a job's users, and every retry of a message. Their statistics can say a run has one row when
  * it has thousands (the tables analyzed empty on a fresh install; any campaign newer than the last
- * ANALYZE), and `user_id = ANY($3)` then read the run's whole index range. These reads must probe
- * the index once per user whatever the statistics say, prepared (the generic plan, as `pg` runs
- * them after five calls) or not.
+ * ANALYZE), and `user_id = ANY($3)` then read the run's whole index range; the update's join chose
+ * a sequential scan of the table. Each must probe the index once per user whatever the statistics
+ * say, prepared (the generic plan, as `pg` runs them after five calls) or not.
  */
 const schema = uniqueSchema('reads_by_user');
 const RUN_SIZE = 5_000;
@@ -83,4 +84,55 @@ describe.each([
       await conn.query('RESET plan_cache_mode');
     }
   });
+});
+
+/**
+ * The scans of `recipients` this backend has not reported yet (pg_stat_xact_user_tables: the
+ * current transaction's, and on Postgres 15 also earlier ones not yet flushed: read as a difference).
+ */
+async function scansOfRecipients(): Promise<{ seq: number; idx: number }> {
+  const { rows } = await conn.query(
+    `SELECT seq_scan::int AS seq, coalesce(idx_scan, 0)::int AS idx FROM pg_stat_xact_user_tables
+     WHERE relid = '"${schema}".recipients'::regclass`,
+  );
+  return rows[0] as { seq: number; idx: number };
+}
+
+describe('updateRecipients of one user', () => {
+  it.each(['force_custom_plan', 'force_generic_plan'])(
+    'probes the primary key, no scan of the table (%s)',
+    async (mode) => {
+      const storage = postgresStorage({ client: conn, schema });
+      const at = new Date('2026-12-07T15:00:00Z');
+      const key = { campaignId: 'c1' as CampaignId, occurrence: 'o1', userId: 'u2500' as UserId };
+      await conn.query('BEGIN');
+      try {
+        await conn.query(`SET LOCAL plan_cache_mode = ${mode}`);
+        const before = await scansOfRecipients();
+        // Six calls: pg runs a statement's generic plan from its sixth.
+        for (let call = 0; call < 6; call += 1) {
+          await storage.updateRecipients([{ ...key, state: 'pending', reason: null }], at);
+        }
+        await storage.updateRecipients(
+          [
+            {
+              ...key,
+              state: 'delivered',
+              reason: null,
+              decision: { ...key, at, outcome: 'sent', reason: null, facts: {} },
+            },
+          ],
+          at,
+        );
+        const [moved] = await storage.getRecipients(key.campaignId, key.occurrence, [key.userId]);
+        expect(moved?.state).toBe('delivered');
+        // This transaction's own reads of the table: index probes only, not one pass over the run's 5,000 rows.
+        const after = await scansOfRecipients();
+        expect(after.seq - before.seq).toBe(0);
+        expect(after.idx - before.idx).toBeGreaterThanOrEqual(7);
+      } finally {
+        await conn.query('ROLLBACK');
+      }
+    },
+  );
 });

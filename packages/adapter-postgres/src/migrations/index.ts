@@ -19,6 +19,7 @@ import latestEventsByTime from './015-latest-events-by-time.js';
 import lighterDeliveryWrites from './016-lighter-delivery-writes.js';
 import oneDeliveryInsertTrigger from './017-one-delivery-insert-trigger.js';
 import consumeCountersEach from './018-consume-counters-each.js';
+import recipientUpdatesByKey from './019-recipient-updates-by-key.js';
 
 export interface Migration {
   version: number;
@@ -46,6 +47,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 16, name: 'lighter-delivery-writes', statements: lighterDeliveryWrites },
   { version: 17, name: 'one-delivery-insert-trigger', statements: oneDeliveryInsertTrigger },
   { version: 18, name: 'consume-counters-each', statements: consumeCountersEach },
+  { version: 19, name: 'recipient-updates-by-key', statements: recipientUpdatesByKey },
 ];
 
 export interface MigrateResult {

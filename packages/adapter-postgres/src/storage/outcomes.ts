@@ -163,28 +163,11 @@ export function outcomes(sql: SqlClient, schema: string) {
         reason: update.reason,
         decision: update.decision === undefined ? null : decisionRow(update.decision),
       }));
-      // The transitions and their decisions in one statement, so they commit together or not at all.
-      // A row with a decision moves only while it is pending; the decision goes in only for a row the
-      // UPDATE moved (RETURNING). Exactly once under concurrency: of two jobs settling the same row,
-      // the second's UPDATE waits for the first's row lock, then (READ COMMITTED) re-checks
-      // `state = 'pending'` on the committed row, finds it moved and neither updates nor appends.
+      // The transitions and their decisions in one statement, so they commit together or not at all; a
+      // row with a decision moves only while it is pending, exactly once under concurrency. The function
+      // (migration 019) probes the primary key per row whatever the statistics say.
       await sql.query(
-        `WITH u AS (
-           SELECT * FROM ROWS FROM (jsonb_to_recordset($1::text::jsonb) AS (campaign_id text, occurrence text,
-             user_id text, state text, reason text, decision jsonb))
-             WITH ORDINALITY AS u(campaign_id, occurrence, user_id, state, reason, decision, ord)),
-         moved AS (
-           UPDATE ${schema}.recipients t SET state = u.state, reason = u.reason, updated_at = $2::timestamptz
-           FROM u
-           WHERE t.campaign_id = u.campaign_id AND t.occurrence = u.occurrence AND t.user_id = u.user_id
-             AND (u.decision IS NULL OR t.state = 'pending')
-           RETURNING u.ord, u.decision)
-         INSERT INTO ${schema}.decisions (campaign_id, occurrence, user_id, at, outcome, reason, facts)
-         SELECT d.campaign_id, d.occurrence, d.user_id, d.at, d.outcome, d.reason, d.facts
-         FROM moved CROSS JOIN LATERAL jsonb_to_record(moved.decision) AS d(campaign_id text, occurrence text,
-           user_id text, at timestamptz, outcome text, reason text, facts jsonb)
-         WHERE moved.decision IS NOT NULL
-         ORDER BY moved.ord`,
+        `SELECT ${schema}.update_recipients($1::text::jsonb, $2::timestamptz)`,
         [JSON.stringify(rows), iso(now)],
         { prepare: true },
       );
