@@ -890,12 +890,11 @@ interface ServiceProcess {
   stop(): void;
 }
 
-/** Requests the push service answered so far: h2 and HTTP/1.1 pushes, and of them 410 and 503. */
+/** Requests the push service answered so far: h2 and HTTP/1.1 pushes, and of them 410 Gone. */
 interface ServiceCounts {
   h2: number;
   h1: number;
   gone: number;
-  unavailable: number;
 }
 
 function startService(settings: {

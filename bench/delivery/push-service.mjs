@@ -32,7 +32,7 @@ const {
   unavailableShare = 0,
 } = JSON.parse(process.env.HERALD_BENCH_SERVICE ?? '{}');
 const samples = [];
-const counts = { h2: 0, h1: 0, gone: 0, unavailable: 0 };
+const counts = { h2: 0, h1: 0, gone: 0 };
 const CREATED = { [constants.HTTP2_HEADER_STATUS]: 201 };
 const GONE = { [constants.HTTP2_HEADER_STATUS]: 410 };
 const UNAVAILABLE = { [constants.HTTP2_HEADER_STATUS]: 503, 'retry-after': '0' };
@@ -115,7 +115,6 @@ server.on('stream', (stream, headers) => {
     () => {
       if (isPush(path)) counts.h2 += 1;
       if (gone) counts.gone += 1;
-      if (unavailable) counts.unavailable += 1;
       const answer = unavailable ? UNAVAILABLE : gone ? GONE : CREATED;
       // A held-back answer may find its stream already closed by the sender.
       if (!stream.destroyed) stream.respond(answer, { endStream: true });

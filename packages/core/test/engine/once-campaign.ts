@@ -1,4 +1,14 @@
-import type { CampaignId, Herald } from '../../src/index.js';
+import {
+  type CampaignId,
+  createHerald,
+  type DeliveryOutcome,
+  type Herald,
+  memoryQueue,
+  type OutboundMessage,
+  type Storage,
+  silentLogger,
+} from '../../src/index.js';
+import { fakeClock } from '../../src/testing/index.js';
 
 /**
  * A one-time campaign to everyone, due at DUE, and the subscriptions it goes to: what the tests of
@@ -32,4 +42,31 @@ export async function scheduleOnce(herald: Herald, name: string): Promise<Campai
   });
   await herald.campaigns.schedule(campaign.id);
   return campaign.id;
+}
+
+/** The endpoint a web push request goes to ('' for Safari). */
+export const endpointOf = (request: OutboundMessage) =>
+  request.subscription.target === 'webpush' ? request.subscription.endpoint : '';
+
+/** A Herald on `storage` whose push service answers `answer`, one job at a time. */
+export function heraldOn(
+  storage: Storage,
+  answer: (request: OutboundMessage) => DeliveryOutcome | Promise<DeliveryOutcome>,
+  clock = fakeClock('2026-03-01T09:00:00Z'),
+  tuning: { sendConcurrency?: number } = {},
+): Herald {
+  return createHerald({
+    storage,
+    queue: memoryQueue(),
+    clock,
+    logger: silentLogger,
+    reportSecret: 'a-secret-that-is-long-enough-for-hmac',
+    random: () => 0.5,
+    // Trusted as it is: no DNS lookup of FCM's name before each send (none answers in a sandbox).
+    allowEndpoint: ['https://fcm.googleapis.com'],
+    providers: {
+      webpush: { target: 'webpush', send: async (request) => answer(request), close: async () => {} },
+    },
+    tuning: { concurrency: 1, ...tuning },
+  });
 }

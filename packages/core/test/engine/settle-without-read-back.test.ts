@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type CampaignId,
-  createHerald,
-  type DeliveryOutcome,
-  type Herald,
-  memoryQueue,
-  memoryStorage,
-  type OutboundMessage,
-  type Storage,
-  silentLogger,
-  type UserId,
-} from '../../src/index.js';
+import { type CampaignId, memoryStorage, type Storage, type UserId } from '../../src/index.js';
 import { fakeClock } from '../../src/testing/index.js';
-import { addDevices, DUE, endpointFor, scheduleOnce } from './once-campaign.js';
+import { addDevices, DUE, endpointFor, endpointOf, heraldOn, scheduleOnce } from './once-campaign.js';
 
 const OCCURRENCE = '2026-03-01T10:00:00.000Z';
 
@@ -33,29 +22,6 @@ function watchedStorage() {
   };
   return { storage, readBack };
 }
-
-function heraldOn(
-  storage: Storage,
-  answer: (request: OutboundMessage) => DeliveryOutcome | Promise<DeliveryOutcome>,
-  clock = fakeClock('2026-03-01T09:00:00Z'),
-  tuning: { sendConcurrency?: number } = {},
-): Herald {
-  return createHerald({
-    storage,
-    queue: memoryQueue(),
-    clock,
-    logger: silentLogger,
-    reportSecret: 'a-secret-that-is-long-enough-for-hmac',
-    random: () => 0.5,
-    providers: {
-      webpush: { target: 'webpush', send: async (request) => answer(request), close: async () => {} },
-    },
-    tuning: { concurrency: 1, ...tuning },
-  });
-}
-
-const endpointOf = (request: OutboundMessage) =>
-  request.subscription.target === 'webpush' ? request.subscription.endpoint : '';
 
 describe('settling a fresh batch', () => {
   it('reads back only the users it stored no final outcome of every send for, and decides as the read-back would', async () => {
