@@ -10,8 +10,13 @@ export const JobName = {
   audiencePage: 'herald.audience-page',
   /** Gate, render and send to a batch of users. */
   deliverBatch: 'herald.deliver-batch',
-  /** Send again to one subscription after a retryable outcome. */
+  /**
+   * Send again to one subscription after a retryable outcome: what earlier versions queued, one job a
+   * retry. Still run, as a group of one, so the jobs queued before an upgrade are not lost.
+   */
   redeliver: 'herald.redeliver',
+  /** Send again to a group of subscriptions of one run after retryable outcomes (record-outcomes.ts). */
+  redeliverGroup: 'herald.redeliver-group',
   /** A live campaign's trigger for one user comes due (now, after an inaction window, or at a reminder time). */
   liveFire: 'herald.live-fire',
 } as const;
@@ -59,9 +64,8 @@ export const DeliverBatchJob = z.object({
 });
 export type DeliverBatchJob = z.infer<typeof DeliverBatchJob>;
 
-export const RedeliverJob = z.object({
-  campaignId: CampaignId,
-  occurrence: z.string(),
+/** One message to send again: to one subscription of one user, with what its earlier tries left. */
+export const Redelivery = z.object({
   userId: UserId,
   subscriptionId: SubscriptionId,
   /** Send attempts so far for this subscription (0 when the first send was held back by an open circuit). */
@@ -71,11 +75,41 @@ export const RedeliverJob = z.object({
    * since its last attempt: not attempts, they never reached the service.
    */
   holds: z.number().int().min(0).default(0),
-  dueAt: z.coerce.date().optional(),
   /** Cap and throttle counters taken for this message, given back if it ends up not sent. */
   counterKeys: z.array(z.string()).default([]),
+});
+export type Redelivery = z.infer<typeof Redelivery>;
+
+/** The retries of one run that came due together: one job, one read of their users, one settle. */
+export const RedeliverGroupJob = z.object({
+  campaignId: CampaignId,
+  occurrence: z.string(),
+  dueAt: z.coerce.date().optional(),
+  event: TriggerEvent.optional(),
+  messages: z.array(Redelivery).min(1),
+});
+export type RedeliverGroupJob = z.infer<typeof RedeliverGroupJob>;
+
+/** The single-message job earlier versions queued (`herald.redeliver`). */
+export const RedeliverJob = Redelivery.extend({
+  campaignId: CampaignId,
+  occurrence: z.string(),
+  dueAt: z.coerce.date().optional(),
   event: TriggerEvent.optional(),
 });
+export type RedeliverJob = z.infer<typeof RedeliverJob>;
+
+/** A `herald.redeliver` job is a group of one. */
+export function redeliveryGroupOf(job: RedeliverJob): RedeliverGroupJob {
+  const { campaignId, occurrence, dueAt, event, ...message } = job;
+  return {
+    campaignId,
+    occurrence,
+    ...(dueAt ? { dueAt } : {}),
+    ...(event ? { event } : {}),
+    messages: [message],
+  };
+}
 
 export const LiveFireJob = z.object({
   campaignId: CampaignId,
@@ -85,4 +119,3 @@ export const LiveFireJob = z.object({
   event: TriggerEvent,
 });
 export type LiveFireJob = z.infer<typeof LiveFireJob>;
-export type RedeliverJob = z.infer<typeof RedeliverJob>;

@@ -1,7 +1,7 @@
 import { HeraldError } from '../errors/index.js';
 import type { ClaimedJob } from '../ports/index.js';
 import type { EngineContext } from './context.js';
-import { backoffDelay, deliverBatch, redeliver } from './deliver/index.js';
+import { backoffDelay, deliverBatch, redeliverGroup } from './deliver/index.js';
 import { fanOutPage } from './fanout/index.js';
 import {
   AudiencePageJob,
@@ -9,7 +9,9 @@ import {
   JobName,
   type JobResult,
   LiveFireJob,
+  RedeliverGroupJob,
   RedeliverJob,
+  redeliveryGroupOf,
 } from './jobs.js';
 import { fireLive } from './triggers/index.js';
 
@@ -48,7 +50,9 @@ export function dispatchJob(ctx: EngineContext): RunJob {
       case JobName.deliverBatch:
         return deliverBatch(ctx, DeliverBatchJob.parse(job.payload));
       case JobName.redeliver:
-        return redeliver(ctx, RedeliverJob.parse(job.payload));
+        return redeliverGroup(ctx, redeliveryGroupOf(RedeliverJob.parse(job.payload)));
+      case JobName.redeliverGroup:
+        return redeliverGroup(ctx, RedeliverGroupJob.parse(job.payload));
       case JobName.liveFire:
         return fireLive(ctx, LiveFireJob.parse(job.payload));
       default:

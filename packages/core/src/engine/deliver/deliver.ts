@@ -3,15 +3,13 @@ import { countBy, groupBy, mapLimit } from '../collections.js';
 import type { EngineContext } from '../context.js';
 import { decisionLog } from '../decisions.js';
 import { deliverBatchJobs } from '../fanout/index.js';
-import { type DeliverBatchJob, type JobResult, type RedeliverJob, retryWhilePaused } from '../jobs.js';
-import { occurrenceInstant, zoneOf } from '../schedule/index.js';
+import { type DeliverBatchJob, type JobResult, retryWhilePaused } from '../jobs.js';
+import { occurrenceInstant } from '../schedule/index.js';
 import { admitRecipients } from './admit.js';
-import { type BatchRun, deliveryRow, recipientUpdate } from './batch-run.js';
+import { type BatchRun, recipientUpdate } from './batch-run.js';
 import { gateWithoutCounters, openGates, takeCounters } from './gate-batch.js';
-import { checkDnd } from './gates/dnd.js';
-import { blockedReason, lateReason, ttlLapsed } from './gates/window.js';
+import { blockedReason } from './gates/window.js';
 import { outcomeGroupSize, outcomeRecorder } from './record-outcomes.js';
-import { renderContext } from './render.js';
 import { sendOne } from './send.js';
 import { type StoredOutcome, settleRecipients } from './settle.js';
 
@@ -77,7 +75,7 @@ async function gateAndSend(run: BatchRun, pending: UserId[], fresh: boolean): Pr
   const counted = await takeCounters(run, gates, ready);
 
   // Each outcome is stored as it arrives (in small groups), so a kill re-sends only what was in flight.
-  const recorder = outcomeRecorder(ctx, outcomeGroupSize(ctx.sendConcurrency));
+  const recorder = outcomeRecorder(run, outcomeGroupSize(ctx.sendConcurrency));
   // Only the user ids are kept to settle with, and on a fresh batch what each stored outcome was (not its
   // delivery row: held to the job's end, rows would outlive the young generation and die in the old one),
   // so that settling needs no read-back of the users it sent to.
@@ -92,6 +90,7 @@ async function gateAndSend(run: BatchRun, pending: UserId[], fresh: boolean): Pr
     }
     return send.userId;
   });
+  await recorder.queueRetries();
   await ctx.storage.updateRecipients(gates.verdicts.skips, now);
   await enqueueDelays(run, gates.verdicts.delays);
   const settled = await settleRecipients(run, unique([...sentTo, ...counted.settleOnly]), {
@@ -126,78 +125,6 @@ async function enqueueDelays(run: BatchRun, delays: Map<number, UserId[]>): Prom
     }),
   );
   if (jobs.length > 0) await ctx.queue.enqueue(jobs);
-}
-
-/** Sends again to one subscription after a retryable answer; the window, DND and TTL are checked again. */
-export async function redeliver(ctx: EngineContext, job: RedeliverJob): Promise<JobResult> {
-  const campaign = await ctx.storage.getCampaign(job.campaignId);
-  if (!campaign) return { kind: 'done' };
-  const now = ctx.clock.now();
-  if (campaign.status === 'paused') return retryWhilePaused(now);
-  // A subscription with a final outcome is never sent again for this occurrence: a redelivery left by a
-  // job given back at shutdown (its old holder's send failed as it stopped) may come after the new
-  // holder sent the message.
-  const recorded = await ctx.storage.listDeliveries(campaign.id, job.occurrence, [job.userId]);
-  if (recorded.some((delivery) => delivery.subscriptionId === job.subscriptionId)) return { kind: 'done' };
-  const run: BatchRun = {
-    ctx,
-    campaign,
-    occurrence: job.occurrence,
-    dueAt: job.dueAt ?? occurrenceInstant(job.occurrence) ?? now,
-    now,
-    event: job.event,
-    log: decisionLog(ctx, campaign, job.occurrence),
-  };
-  try {
-    const [subscription, profile] = await Promise.all([
-      ctx.storage.getSubscription(job.subscriptionId),
-      ctx.storage.getProfile(job.userId),
-    ]);
-    const dnd = campaign.when.dnd ?? ctx.dnd;
-    if (subscription && dnd) {
-      const check = checkDnd(dnd, zoneOf(campaign, profile?.timezone), now);
-      if (check.inside && !lateReason(campaign, check.endsAt, run.dueAt)) {
-        // A retry never lands inside DND: it waits for the window's end like a first send.
-        return { kind: 'later', runAt: check.endsAt };
-      }
-    }
-    const blocked = blockedReason(campaign, now) ?? (ttlLapsed(campaign, run.dueAt, now) ? 'expired' : null);
-    if (!subscription || blocked) {
-      await ctx.storage.recordDeliveries([
-        deliveryRow(run, job.userId, subscription ?? { id: job.subscriptionId }, {
-          status: 'failed',
-          statusCode: null,
-          reason: subscription ? `not retried: ${blocked}` : 'subscription removed before retry',
-          attempts: job.attempts,
-          at: now,
-        }),
-      ]);
-    } else {
-      const rendered = await ctx.renderer.render(
-        campaign.what,
-        renderContext(job.userId, profile ?? undefined, job.event),
-        { onMissingValue: campaign.setup.onMissingValue },
-      );
-      if (rendered.ok) {
-        await outcomeRecorder(ctx, 1).send(() =>
-          sendOne(
-            run,
-            { userId: job.userId, subscription, message: rendered.message },
-            { attempt: job.attempts + 1, holds: job.holds, counterKeys: job.counterKeys },
-          ),
-        );
-      }
-    }
-    // A retry the window or TTL no longer allows leaves its recipient skipped for that reason (expired,
-    // stopped, ...), as a batch picked up that late would have, not undeliverable: no service refused it.
-    const settled = await settleRecipients(run, [job.userId], { unsentAs: subscription ? blocked : null });
-    if (settled.undeliverable.length + settled.skipped.length > 0 && job.counterKeys.length > 0) {
-      await ctx.counters.release(job.counterKeys, now);
-    }
-    return { kind: 'done' };
-  } finally {
-    await run.log.flush();
-  }
 }
 
 /** The whole batch skipped for one reason (stopped, ended, cut-off), in one write. */

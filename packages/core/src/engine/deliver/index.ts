@@ -16,7 +16,7 @@
  * the other way round.
  */
 export { backoffDelay, defaultRetryPolicy, type RetryPolicy } from './backoff.js';
-export { deliverBatch, redeliver } from './deliver.js';
+export { deliverBatch } from './deliver.js';
 export {
   blockedReason,
   capSpecs,
@@ -28,6 +28,7 @@ export {
   ttlLapsed,
 } from './gates/index.js';
 export { type FittedPayload, fitPayload, longestFitting, splitGraphemes } from './payload.js';
+export { redeliverGroup } from './redeliver.js';
 export {
   createRenderer,
   type MissingValue,

@@ -1,6 +1,7 @@
 import type { Delivery } from '../../model/index.js';
 import type { Storage, SubscriptionRemoval } from '../../ports/index.js';
-import type { EngineContext } from '../context.js';
+import type { BatchRun } from './batch-run.js';
+import { type PendingRedelivery, redeliveryJobs } from './redelivery-groups.js';
 import type { SendResult } from './send.js';
 
 /**
@@ -11,6 +12,12 @@ import type { SendResult } from './send.js';
  * write beside the group's (removed one at a time, each took a statement
  * and a reach refresh: about 0.7 ms of Postgres CPU per subscription).
  *
+ * Retries are kept until the job's sends are done (`queueRetries`), then
+ * queued together, those due close to each other in one redelivery job
+ * (redelivery-groups.ts): a job's retries share its fate until then, since
+ * a job that fails before queueing them is run again and sends again what
+ * has no final outcome, as it does for an outcome not yet stored.
+ *
  * A send keeps its caller waiting (and so its `sendConcurrency` slot taken)
  * until its outcome is stored: requests in flight plus outcomes waiting to
  * be stored never exceed the job's `sendConcurrency`. Outcomes are written
@@ -20,8 +27,10 @@ import type { SendResult } from './send.js';
  * timer, so the clock the engine runs on never decides when a row is stored.
  */
 export interface OutcomeRecorder {
-  /** Runs one send; resolves once its final outcome is stored (at once for a retry, which stores nothing yet). */
+  /** Runs one send; resolves once its final outcome is stored (at once for a retry, kept for `queueRetries`). */
   send(work: () => Promise<SendResult>): Promise<SendResult>;
+  /** Queues the retries of every send so far; call it once the sends are done, before the job ends. */
+  queueRetries(): Promise<void>;
 }
 
 interface Waiting {
@@ -44,10 +53,12 @@ export function outcomeGroupSize(sendConcurrency: number): number {
   return Math.max(1, Math.ceil(sendConcurrency / 2));
 }
 
-export function outcomeRecorder(ctx: EngineContext, groupSize: number): OutcomeRecorder {
+export function outcomeRecorder(run: BatchRun, groupSize: number): OutcomeRecorder {
+  const { ctx } = run;
   let awaitingAnswer = 0;
   let waiting: Waiting[] = [];
   let writing = false;
+  let retries: PendingRedelivery[] = [];
 
   const writeIfDue = (): void => {
     if (writing || waiting.length === 0) return;
@@ -92,18 +103,23 @@ export function outcomeRecorder(ctx: EngineContext, groupSize: number): OutcomeR
       }
       awaitingAnswer -= 1;
       ctx.sends.answered();
-      const row = result.delivery;
+      const { delivery: row, removal, retry } = result;
       if (!row) {
-        // A retry: its redelivery job is already queued, nothing to store.
+        if (retry) retries.push(retry);
         ctx.sends.settled(1);
         writeIfDue();
         return result;
       }
       await new Promise<void>((stored, failed) => {
-        waiting.push({ row, removal: result.removal, stored, failed });
+        waiting.push({ row, removal, stored, failed });
         writeIfDue();
       });
       return result;
+    },
+    async queueRetries() {
+      const due = retries;
+      retries = [];
+      if (due.length > 0) await ctx.queue.enqueue(redeliveryJobs(run, due));
     },
   };
 }

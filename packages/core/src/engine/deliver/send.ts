@@ -5,10 +5,10 @@ import type { SubscriptionRemoval } from '../../ports/index.js';
 import { browserOf } from '../browsers.js';
 import type { DeliveryOutcome } from '../context.js';
 import { pushServiceOf } from '../faults.js';
-import { JobName } from '../jobs.js';
 import { backoffDelay } from './backoff.js';
 import { type BatchRun, deliveryRow, type Send } from './batch-run.js';
 import { payloadJson } from './payload.js';
+import type { PendingRedelivery } from './redelivery-groups.js';
 
 /** Which try of a message this is, and the counters it took (given back if it ends up not sent). */
 export interface SendAttempt {
@@ -19,23 +19,27 @@ export interface SendAttempt {
   counterKeys: string[];
 }
 
-/** What one send came to, and the delivery row the caller records (null for a retry: no final outcome yet). */
+/** What one send came to, and what the caller writes of it: a delivery row, or for a retry its redelivery. */
 export interface SendResult {
   userId: UserId;
   outcome: DeliveryOutcome;
+  /** The final outcome's row; null for a retry, which has no final outcome yet. */
   delivery: Delivery | null;
   /** A gone subscription, removed by the caller when it stores the delivery row. */
   removal?: SubscriptionRemoval;
+  /** A retry's redelivery, queued by the caller with others due close to it. */
+  retry?: PendingRedelivery;
 }
 
 /**
  * Sends one message and acts on its outcome: sent, gone (the subscription
- * is to be removed), failed, or retry (a redelivery job at the later of the
+ * is to be removed), failed, or retry (a redelivery at the later of the
  * service's Retry-After and exponential backoff). The final outcome's
- * delivery row, and a gone subscription's removal, are returned, not
- * written: the job's `OutcomeRecorder` (record-outcomes.ts) stores rows and
- * removes gone subscriptions in small groups as they arrive (a crash before
- * a row is stored sends that message again).
+ * delivery row, a gone subscription's removal and a retry's redelivery are
+ * returned, not written: the job's `OutcomeRecorder` (record-outcomes.ts)
+ * stores rows, removes gone subscriptions and queues redeliveries in small
+ * groups as they arrive (a crash before they are written sends those
+ * messages again).
  */
 export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttempt): Promise<SendResult> {
   const { ctx, campaign, occurrence } = run;
@@ -103,30 +107,31 @@ export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttemp
     ...(outcome.statusCode !== null ? { status: outcome.statusCode } : {}),
     ...(outcome.kind === 'failed' || outcome.kind === 'retry' ? { reason: outcome.reason } : {}),
   });
-  const row = await actOnOutcome(run, { send, outcome, ...sendAttempt });
-  if (outcome.kind !== 'gone') return { userId, outcome, delivery: row };
+  const acted = actOnOutcome(run, { send, outcome, ...sendAttempt });
+  if (outcome.kind !== 'gone') return { userId, outcome, ...acted };
   // Only while its address is still the one that answered gone: a subscription refreshed meanwhile is kept.
   const ifEndpoint = subscription.target === 'webpush' ? subscription.endpoint : subscription.deviceToken;
-  return { userId, outcome, delivery: row, removal: { id: subscription.id, ifEndpoint } };
+  return { userId, outcome, ...acted, removal: { id: subscription.id, ifEndpoint } };
 }
 
-/** Queues a retry; returns the delivery row of a final outcome. */
-async function actOnOutcome(
+/** The delivery row of a final outcome, or a retry's redelivery. */
+function actOnOutcome(
   run: BatchRun,
   { send, outcome, ...sendAttempt }: { send: Send; outcome: DeliveryOutcome } & SendAttempt,
-): Promise<Delivery | null> {
-  const { ctx, campaign, occurrence } = run;
+): Pick<SendResult, 'delivery' | 'retry'> {
+  const { ctx } = run;
   const { userId, subscription } = send;
   const { attempt, counterKeys } = sendAttempt;
   const now = ctx.clock.now();
-  const record = (status: Delivery['status'], statusCode: number | null, reason: string | null) =>
-    deliveryRow(run, userId, subscription, {
+  const record = (status: Delivery['status'], statusCode: number | null, reason: string | null) => ({
+    delivery: deliveryRow(run, userId, subscription, {
       status,
       statusCode,
       reason,
       attempts: attempt,
       at: now,
-    });
+    }),
+  });
   switch (outcome.kind) {
     case 'sent':
       return record('sent', outcome.statusCode, null);
@@ -148,26 +153,8 @@ async function actOnOutcome(
       const holds = held ? (sendAttempt.holds ?? 0) + 1 : 0;
       const backoff = new Date(now.getTime() + backoffDelay(ctx.retry, attempt, ctx.random));
       const runAt = held || outcome.retryAt > backoff ? outcome.retryAt : backoff;
-      await ctx.queue.enqueue([
-        {
-          name: JobName.redeliver,
-          payload: {
-            campaignId: campaign.id,
-            occurrence,
-            userId,
-            subscriptionId: subscription.id,
-            attempts: spent,
-            holds,
-            dueAt: run.dueAt.toISOString(),
-            counterKeys,
-            ...(run.event ? { event: run.event } : {}),
-          },
-          runAt,
-          // Unique per attempt and hold, and the same when a job is run again after a crash.
-          dedupeKey: `${campaign.id}|${occurrence}|r|${subscription.id}|${spent}${held ? `|h${holds}` : ''}`,
-        },
-      ]);
-      return null;
+      const message = { userId, subscriptionId: subscription.id, attempts: spent, holds, counterKeys };
+      return { delivery: null, retry: { message, runAt, at: now } };
     }
     default:
       return assertNever(outcome, 'delivery outcome');

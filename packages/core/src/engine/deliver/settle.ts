@@ -9,8 +9,8 @@ export type StoredOutcome = Pick<Delivery, 'userId' | 'subscriptionId' | 'status
 export interface SettleOptions {
   /** The facts of each `sent` decision (the counters taken). */
   factsOf?: ReadonlyMap<UserId, Record<string, JsonValue>>;
-  /** A retry the TTL or the campaign's window no longer allows: unsent users are skipped for this reason. */
-  unsentAs?: SkipReason | null;
+  /** Users whose retry the TTL or the campaign's window no longer allows: unsent, they are skipped for this reason. */
+  unsentAs?: ReadonlyMap<UserId, SkipReason>;
   /**
    * The final outcomes a fresh batch (`Admitted.fresh`) stored itself, by user. A user with a `sent`
    * one among them is delivered whatever else is stored, so neither their recipient row nor their
@@ -45,7 +45,12 @@ export interface SettleOptions {
 export async function settleRecipients(
   run: BatchRun,
   userIds: readonly UserId[],
-  { factsOf = new Map(), unsentAs = null, storedHere = new Map(), sendsHere = new Map() }: SettleOptions = {},
+  {
+    factsOf = new Map(),
+    unsentAs = new Map(),
+    storedHere = new Map(),
+    sendsHere = new Map(),
+  }: SettleOptions = {},
 ): Promise<{ delivered: UserId[]; undeliverable: UserId[]; skipped: UserId[] }> {
   const { ctx, campaign, occurrence, log } = run;
   const result = { delivered: [] as UserId[], undeliverable: [] as UserId[], skipped: [] as UserId[] };
@@ -101,9 +106,10 @@ export async function settleRecipients(
     const outcomes = done.map(outcomeText);
     const finalIds = new Set(done.map((d) => d.subscriptionId));
     const open = (subscriptionsOf.get(userId) ?? []).filter((subscription) => !finalIds.has(subscription.id));
-    if (open.length === 0 && unsentAs !== null) {
+    const skippedAs = unsentAs.get(userId);
+    if (open.length === 0 && skippedAs !== undefined) {
       updates.push(
-        recipientUpdate(run, 'skipped', unsentAs, log.decision(userId, 'skipped', unsentAs, { outcomes })),
+        recipientUpdate(run, 'skipped', skippedAs, log.decision(userId, 'skipped', skippedAs, { outcomes })),
       );
       result.skipped.push(userId);
     } else if (open.length === 0) {

@@ -116,6 +116,34 @@ describe('Do-Not-Disturb', () => {
     expect(b.sent.map((m) => local(m.at, 'Europe/London'))).toEqual(['2026-01-11 09:00']);
   });
 
+  it("retries queued together split at DND: each waits for the end of its own user's window", async () => {
+    const b = campaignRun({ start: '2026-01-10T00:00:00Z', dnd: { ...dnd, action: 'delay' } });
+    await b.addUser('london', 'Europe/London');
+    await b.addUser('newyork', 'America/New_York');
+    const tries: string[] = [];
+    for (const user of ['london', 'newyork']) {
+      let answered = 0;
+      b.answers.set(`https://push.example.test/send/${user}`, (_message, now) => {
+        tries.push(`${user} ${now.toISOString()}`);
+        // Both first tries, at 20:59 UTC, are told to come back in five minutes: one group of retries.
+        answered += 1;
+        return answered === 1
+          ? { kind: 'retry', retryAt: new Date(now.getTime() + 300_000), statusCode: 429, reason: '429' }
+          : { kind: 'sent', statusCode: 201 };
+      });
+    }
+    await b.launch({ when: { schedule: { type: 'once', at: '2026-01-10T20:59:00Z' } } });
+    await b.runUntil('2026-01-12T00:00:00Z');
+    // At 21:04 UTC London is inside its window (21:00-09:00) and New York (16:04) is not.
+    expect(tries.sort()).toEqual([
+      'london 2026-01-10T20:59:00.000Z',
+      'london 2026-01-11T09:00:00.000Z',
+      'newyork 2026-01-10T20:59:00.000Z',
+      'newyork 2026-01-10T21:04:00.000Z',
+    ]);
+    expect(b.sent).toHaveLength(2);
+  });
+
   it('discard: inside the window the message is skipped as dnd-discarded', async () => {
     const b = campaignRun({ start: '2026-01-10T00:00:00Z', dnd: { ...dnd, action: 'discard' } });
     await b.addUser('tokyo', 'Asia/Tokyo');

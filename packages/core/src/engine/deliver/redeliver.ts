@@ -1,0 +1,202 @@
+import type { Delivery, Profile, SkipReason, Subscription, UserId } from '../../model/index.js';
+import type { RecipientUpdate } from '../../ports/index.js';
+import { mapLimit } from '../collections.js';
+import type { EngineContext } from '../context.js';
+import { decisionLog } from '../decisions.js';
+import { type JobResult, type RedeliverGroupJob, type Redelivery, retryWhilePaused } from '../jobs.js';
+import { occurrenceInstant, zoneOf } from '../schedule/index.js';
+import { type BatchRun, deliveryRow, recipientUpdate, type Send } from './batch-run.js';
+import { checkDnd } from './gates/dnd.js';
+import { blockedReason, lateReason, ttlLapsed } from './gates/window.js';
+import { outcomeGroupSize, outcomeRecorder } from './record-outcomes.js';
+import { redeliveryJob } from './redelivery-groups.js';
+import { missingFacts, type RenderedMessage, renderContext } from './render.js';
+import { sendOne } from './send.js';
+import { settleRecipients } from './settle.js';
+
+/**
+ * Sends again the messages of one run whose earlier try had a retryable
+ * outcome, a group at a time (redelivery-groups.ts): one read of their
+ * users' outcomes, subscriptions and profiles, the window, DND and TTL
+ * checked again, the sends with their outcomes stored as they arrive, and
+ * one settle of the users.
+ */
+export async function redeliverGroup(ctx: EngineContext, job: RedeliverGroupJob): Promise<JobResult> {
+  const campaign = await ctx.storage.getCampaign(job.campaignId);
+  if (!campaign) return { kind: 'done' };
+  const now = ctx.clock.now();
+  if (campaign.status === 'paused') return retryWhilePaused(now);
+  const run: BatchRun = {
+    ctx,
+    campaign,
+    occurrence: job.occurrence,
+    dueAt: job.dueAt ?? occurrenceInstant(job.occurrence) ?? now,
+    now,
+    event: job.event,
+    log: decisionLog(ctx, campaign, job.occurrence),
+  };
+  try {
+    const userIds = [...new Set(job.messages.map((message) => message.userId))];
+    const [recorded, subscriptions, profiles] = await Promise.all([
+      ctx.storage.listDeliveries(campaign.id, job.occurrence, userIds),
+      ctx.storage.listSubscriptions(userIds),
+      ctx.storage.getProfiles(userIds),
+    ]);
+    // A subscription with a final outcome is never sent again for this occurrence: a redelivery left by a
+    // job given back at shutdown (its old holder's send failed as it stopped) may come after the new
+    // holder sent the message.
+    const final = new Set(recorded.map((delivery) => delivery.subscriptionId));
+    const open = job.messages.filter((message) => !final.has(message.subscriptionId));
+    if (open.length === 0) return { kind: 'done' };
+    // A subscription now another user's counts as removed: this user's message is not theirs to get.
+    const subscriptionOf = new Map(subscriptions.map((subscription) => [subscription.id, subscription]));
+    const profileOf = new Map(profiles.map((profile) => [profile.userId, profile]));
+    const due = await holdInsideDnd(run, open, subscriptionOf, profileOf);
+    const planned = await plan(run, due, subscriptionOf, profileOf);
+    if (planned.unsendable.length > 0) await ctx.storage.recordDeliveries(planned.unsendable);
+    if (planned.unrendered.length > 0) await ctx.storage.updateRecipients(planned.unrendered, now);
+
+    const recorder = outcomeRecorder(run, outcomeGroupSize(ctx.sendConcurrency));
+    await mapLimit(planned.sends, ctx.sendConcurrency, ({ send, message }) =>
+      recorder.send(() =>
+        sendOne(run, send, {
+          attempt: message.attempts + 1,
+          holds: message.holds,
+          counterKeys: message.counterKeys,
+        }),
+      ),
+    );
+    await recorder.queueRetries();
+    // A retry the window or TTL no longer allows leaves its recipient skipped for that reason (expired,
+    // stopped, ...), as a batch picked up that late would have, not undeliverable: no service refused it.
+    const toSettle = [...new Set(due.map((message) => message.userId))].filter(
+      (userId) => !planned.unrenderedUsers.has(userId),
+    );
+    const settled = await settleRecipients(run, toSettle, { unsentAs: planned.skippedAs });
+    await releaseCounters(run, due, [
+      ...settled.undeliverable,
+      ...settled.skipped,
+      ...planned.unrenderedUsers,
+    ]);
+    return { kind: 'done' };
+  } finally {
+    await run.log.flush();
+  }
+}
+
+/**
+ * A retry never lands inside DND: one whose user is inside the window waits for its end, as a first
+ * send does, in a job of its own queued here, unless waiting would take it past the campaign's end,
+ * cut-off or TTL. Returns the messages that go now.
+ */
+async function holdInsideDnd(
+  run: BatchRun,
+  messages: readonly Redelivery[],
+  subscriptionOf: ReadonlyMap<string, Subscription>,
+  profileOf: ReadonlyMap<UserId, Profile>,
+): Promise<Redelivery[]> {
+  const { ctx, campaign, dueAt, now } = run;
+  const dnd = campaign.when.dnd ?? ctx.dnd;
+  if (!dnd) return [...messages];
+  const due: Redelivery[] = [];
+  const held = new Map<number, Redelivery[]>();
+  for (const message of messages) {
+    const check = subscriptionOf.has(message.subscriptionId)
+      ? checkDnd(dnd, zoneOf(campaign, profileOf.get(message.userId)?.timezone), now)
+      : null;
+    if (check?.inside && !lateReason(campaign, check.endsAt, dueAt)) {
+      const until = check.endsAt.getTime();
+      held.set(until, [...(held.get(until) ?? []), message]);
+    } else {
+      due.push(message);
+    }
+  }
+  const jobs = [...held].map(([until, waiting]) =>
+    redeliveryJob(run, waiting, new Date(until), `|dnd|${until}`),
+  );
+  if (jobs.length > 0) await ctx.queue.enqueue(jobs);
+  return due;
+}
+
+interface Planned {
+  sends: { send: Send; message: Redelivery }[];
+  /** Final rows of messages not sent: their subscription is gone, or the campaign no longer allows a retry. */
+  unsendable: Delivery[];
+  /** Skips of users whose template no longer renders, as a first send skips them. */
+  unrendered: RecipientUpdate[];
+  unrenderedUsers: Set<UserId>;
+  /** Users whose retry the window or the TTL no longer allows (with a subscription still there). */
+  skippedAs: Map<UserId, SkipReason>;
+}
+
+/** What becomes of each message due now: sent (rendered once per user), failed for good, or its user skipped. */
+async function plan(
+  run: BatchRun,
+  messages: readonly Redelivery[],
+  subscriptionOf: ReadonlyMap<string, Subscription>,
+  profileOf: ReadonlyMap<UserId, Profile>,
+): Promise<Planned> {
+  const { ctx, campaign, dueAt, now, log } = run;
+  const blocked = blockedReason(campaign, now) ?? (ttlLapsed(campaign, dueAt, now) ? 'expired' : null);
+  const planned: Planned = {
+    sends: [],
+    unsendable: [],
+    unrendered: [],
+    unrenderedUsers: new Set(),
+    skippedAs: new Map(),
+  };
+  const rendered = new Map<UserId, RenderedMessage | null>();
+  const failed = (message: Redelivery, subscription: Subscription | undefined, reason: string) =>
+    planned.unsendable.push(
+      deliveryRow(run, message.userId, subscription ?? { id: message.subscriptionId }, {
+        status: 'failed',
+        statusCode: null,
+        reason,
+        attempts: message.attempts,
+        at: now,
+      }),
+    );
+  for (const message of messages) {
+    const { userId } = message;
+    const subscription = subscriptionOf.get(message.subscriptionId);
+    if (!subscription || subscription.userId !== userId) {
+      failed(message, undefined, 'subscription removed before retry');
+      continue;
+    }
+    if (blocked) {
+      failed(message, subscription, `not retried: ${blocked}`);
+      planned.skippedAs.set(userId, blocked);
+      continue;
+    }
+    if (!rendered.has(userId)) rendered.set(userId, await render(userId));
+    const text = rendered.get(userId);
+    if (text) planned.sends.push({ send: { userId, subscription, message: text }, message });
+  }
+  return planned;
+
+  async function render(userId: UserId): Promise<RenderedMessage | null> {
+    const context = renderContext(userId, profileOf.get(userId), run.event);
+    const result = await ctx.renderer.render(campaign.what, context, {
+      onMissingValue: campaign.setup.onMissingValue,
+    });
+    if (result.ok) return result.message;
+    ctx.logger.info('recipient skipped: template did not render', {
+      campaignId: campaign.id,
+      userId,
+      issues: result.issues,
+    });
+    const decision = log.decision(userId, 'skipped', result.reason, missingFacts(result.missing));
+    planned.unrendered.push(recipientUpdate(run, 'skipped', result.reason, decision));
+    planned.unrenderedUsers.add(userId);
+    return null;
+  }
+}
+
+/** Counted messages that were not sent give their units back (once per user: their messages share the keys). */
+async function releaseCounters(run: BatchRun, messages: readonly Redelivery[], unsent: readonly UserId[]) {
+  const keysOf = new Map<UserId, string[]>();
+  for (const message of messages)
+    if (!keysOf.has(message.userId)) keysOf.set(message.userId, message.counterKeys);
+  const keys = [...new Set(unsent)].flatMap((userId) => keysOf.get(userId) ?? []);
+  if (keys.length > 0) await run.ctx.counters.release(keys, run.now);
+}
