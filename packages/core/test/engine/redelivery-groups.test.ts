@@ -4,6 +4,7 @@ import { type PendingRedelivery, redeliveryJobs } from '../../src/engine/deliver
 import {
   createHerald,
   type DeliveryOutcome,
+  type Herald,
   type JobInput,
   memoryQueue,
   memoryStorage,
@@ -22,7 +23,11 @@ const OCCURRENCE = '2026-03-01T10:00:00.000Z';
  */
 function setup(
   answer: (request: OutboundMessage, attempt: number) => DeliveryOutcome,
-  { sendConcurrency = 100, beforeEnqueue = (_jobs: readonly JobInput[]) => {} } = {},
+  {
+    sendConcurrency = 100,
+    beforeEnqueue = (_jobs: readonly JobInput[]) => {},
+    perDay = undefined as number | undefined,
+  } = {},
 ) {
   const clock = fakeClock('2026-03-01T09:00:00Z');
   const storage = memoryStorage();
@@ -57,6 +62,7 @@ function setup(
       },
     },
     tuning: { concurrency: 1, sendConcurrency },
+    ...(perDay ? { limits: { perUser: { perDay } } } : {}),
   });
   const redeliveries = () => enqueued.filter((job) => job.name.startsWith('herald.redeliver'));
   return { clock, storage, queue, herald, attempts, redeliveries };
@@ -69,6 +75,19 @@ const unavailable = (retryAt: Date): DeliveryOutcome => ({
   retryAt,
 });
 const sent: DeliveryOutcome = { kind: 'sent', statusCode: 201 };
+
+/** A one-time campaign to everyone with this title, skipping a user a template value is missing for. */
+async function scheduleNamed(herald: Herald, title: string, at: string) {
+  const campaign = await herald.campaigns.create({
+    name: title,
+    when: { schedule: { type: 'once', at } },
+    who: { segment: { type: 'all' } },
+    what: { title, deeplink: 'https://shop.example.com/' },
+    setup: { onMissingValue: 'skip' },
+  });
+  await herald.campaigns.schedule(campaign.id);
+  return campaign.id;
+}
 
 describe('retries of one run, queued in groups', () => {
   it("a batch's 30 retries come back as one job, and all 30 are sent by it", async () => {
@@ -158,6 +177,41 @@ describe('retries of one run, queued in groups', () => {
       bob: 'undeliverable',
       cyd: 'delivered',
     });
+  });
+
+  it('skips a retried user whose template no longer renders, and gives back the cap it took', async () => {
+    // One message a day: the first campaign takes it; only a user given it back gets the second.
+    const { clock, herald, storage } = setup(
+      (request, attempt) =>
+        attempt === 1 && !request.payload.includes('Again') ? unavailable(clock.now()) : sent,
+      { perDay: 1 },
+    );
+    for (const userId of ['ann', 'bob']) {
+      await herald.profiles.upsert({ userId, properties: { first_name: userId } });
+      await addDevices(herald, userId, 1);
+    }
+    const byName = await scheduleNamed(herald, 'Hello {{ user.first_name }}', DUE);
+    await clock.set(DUE);
+    await herald.tick();
+    // Between the first try and the retry, bob's name goes.
+    await herald.profiles.upsert({ userId: 'bob', properties: { first_name: null } });
+
+    await clock.advance(30_000);
+    await herald.tick();
+    expect(await herald.campaigns.stats(byName)).toMatchObject({
+      sent: 1,
+      pending: 0,
+      skipped: { 'missing-value': 1 },
+    });
+    const [bob] = await storage.getRecipients(byName, OCCURRENCE, ['bob' as never]);
+    expect(bob).toMatchObject({ state: 'skipped', reason: 'missing-value' });
+
+    const again = await scheduleNamed(herald, 'Again', '2026-03-01T11:00:00Z');
+    await clock.set('2026-03-01T11:00:00Z');
+    await herald.tick();
+    expect(await herald.campaigns.stats(again)).toMatchObject({ sent: 1, skipped: { capped: 1 } });
+    const [bobAgain] = await storage.getRecipients(again, '2026-03-01T11:00:00.000Z', ['bob' as never]);
+    expect(bobAgain).toMatchObject({ state: 'delivered' });
   });
 
   it('a batch that fails before queueing its retries sends those messages again when it is run again', async () => {
