@@ -13,7 +13,7 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { fakeClock } from '../../src/testing/index.js';
-import { addDevices, DUE, endpointOf, scheduleOnce } from './once-campaign.js';
+import { addDevices, DUE, endpointFor, endpointOf, keys, scheduleOnce } from './once-campaign.js';
 
 const OCCURRENCE = '2026-03-01T10:00:00.000Z';
 
@@ -177,6 +177,25 @@ describe('retries of one run, queued in groups', () => {
       bob: 'undeliverable',
       cyd: 'delivered',
     });
+  });
+
+  it("does not send a user's retry to a subscription that has moved to another user", async () => {
+    const { clock, herald, storage, attempts } = setup((_, attempt) =>
+      attempt === 1 ? unavailable(clock.now()) : sent,
+    );
+    await addDevices(herald, 'ann', 1);
+    const campaignId = await scheduleOnce(herald, 'Shared browser');
+    await clock.set(DUE);
+    await herald.tick();
+    // Another user signs in on the same browser: its subscription is now theirs.
+    await herald.subscriptions.add({ userId: 'zed', subscription: { endpoint: endpointFor('ann'), keys } });
+
+    await clock.advance(30_000);
+    await herald.tick();
+    expect(attempts.get(endpointFor('ann'))).toBe(1);
+    const [ann] = await storage.listDeliveries(campaignId, OCCURRENCE, ['ann' as never]);
+    expect(ann).toMatchObject({ status: 'failed', reason: 'subscription removed before retry' });
+    expect(await herald.campaigns.stats(campaignId)).toMatchObject({ sent: 0, failed: 1, pending: 0 });
   });
 
   it('skips a retried user whose template no longer renders, and gives back the cap it took', async () => {
