@@ -66,8 +66,12 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export interface CircuitBreakers {
   /** May a request to `origin` go out at `now`? */
   admit(origin: string, now: Date): Admission;
-  /** What the admitted request met: `failure` for 5xx and no answer, false for any other answer. */
-  record(origin: string, failure: boolean, now: Date): void;
+  /**
+   * What the admitted request met: `failure` for 5xx and no answer, false for any other answer.
+   * `lostConnection` names the connection a failed request was lost with (lost-connection.ts): the
+   * failures of one lost connection count once, as the one failure they are.
+   */
+  record(origin: string, failure: boolean, now: Date, lostConnection?: string): void;
   state(origin: string, now: Date): BreakerState;
 }
 
@@ -80,6 +84,8 @@ interface OriginState {
   openMs: number;
   probing: boolean;
   lastReason: string;
+  /** Lost connections already counted, the latest `window` of them. */
+  lostConnections: string[];
 }
 
 export function createCircuitBreakers(options: Partial<CircuitBreakerOptions> = {}): CircuitBreakers {
@@ -114,8 +120,13 @@ export function createCircuitBreakers(options: Partial<CircuitBreakerOptions> = 
       const retryAt = new Date(Math.max(state.openUntil, now.getTime()));
       return { allowed: false, retryAt, reason: `circuit open for ${origin}: ${state.lastReason}` };
     },
-    record(origin, failure, now) {
+    record(origin, failure, now, lostConnection) {
       const state = stateOf(origin);
+      if (failure && lostConnection !== undefined) {
+        if (state.lostConnections.includes(lostConnection)) return;
+        state.lostConnections.push(lostConnection);
+        if (state.lostConnections.length > config.window) state.lostConnections.shift();
+      }
       if (state.openUntil !== null) {
         if (!state.probing) return; // an answer to a request sent before it opened
         if (failure) {
@@ -147,5 +158,14 @@ export function createCircuitBreakers(options: Partial<CircuitBreakerOptions> = 
 }
 
 function fresh(openMs: number): OriginState {
-  return { recent: [], next: 0, failures: 0, openUntil: null, openMs, probing: false, lastReason: '' };
+  return {
+    recent: [],
+    next: 0,
+    failures: 0,
+    openUntil: null,
+    openMs,
+    probing: false,
+    lastReason: '',
+    lostConnections: [],
+  };
 }

@@ -1,6 +1,7 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import { isIP } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
+import { threadId } from 'node:worker_threads';
 
 /**
  * node:http2 client sessions per origin already known to speak h2.
@@ -27,8 +28,16 @@ import type { SecureContextOptions } from 'node:tls';
  */
 export interface H2Sessions {
   request(origin: string, headers: OutgoingHttpHeaders): ClientHttp2Stream;
+  /**
+   * The session a stream that failed was on, named uniquely in the process, when that session has
+   * ended (lost-connection.ts); undefined while it lives, when the stream failed on its own.
+   */
+  lostSessionOf(stream: ClientHttp2Stream): string | undefined;
   close(): void;
 }
+
+/** Sessions opened in this thread so far: with the thread's id, a session's name in the process. */
+let sessionsOpened = 0;
 
 /**
  * Streams a session is planned for, and assumed to allow until its service's SETTINGS say: FCM's
@@ -38,6 +47,8 @@ const STREAMS_A_SESSION = 100;
 
 /** One session and the streams it carries now. */
 interface Carrier {
+  /** `<thread>:<serial>`, unique in the process. */
+  name: string;
   session: ClientHttp2Session;
   streams: number;
   /** The service's SETTINGS_MAX_CONCURRENT_STREAMS for this session, once received. */
@@ -48,6 +59,7 @@ interface Carrier {
 export function h2Sessions(tls: SecureContextOptions, maxStreams: number): H2Sessions {
   const maxSessions = Math.max(1, Math.ceil(maxStreams / STREAMS_A_SESSION));
   const origins = new Map<string, Carrier[]>();
+  const carrierOf = new WeakMap<ClientHttp2Stream, Carrier>();
 
   const forget = (origin: string, carrier: Carrier): void => {
     const carriers = origins.get(origin);
@@ -59,7 +71,13 @@ export function h2Sessions(tls: SecureContextOptions, maxStreams: number): H2Ses
     // No SNI for an IP address (RFC 6066), as for the ALPN probe.
     const ip = isIP(new URL(origin).hostname.replace(/^\[|\]$/g, '')) !== 0;
     const session = http2.connect(origin, { ...tls, ...(ip ? { servername: '' } : {}) });
-    const carrier: Carrier = { session, streams: 0, limit: STREAMS_A_SESSION };
+    sessionsOpened += 1;
+    const carrier: Carrier = {
+      name: `${threadId}:${sessionsOpened}`,
+      session,
+      streams: 0,
+      limit: STREAMS_A_SESSION,
+    };
     session.on('remoteSettings', (settings) => {
       carrier.limit = Math.max(1, settings.maxConcurrentStreams ?? STREAMS_A_SESSION);
     });
@@ -89,6 +107,7 @@ export function h2Sessions(tls: SecureContextOptions, maxStreams: number): H2Ses
   const requestOn = (carrier: Carrier, headers: OutgoingHttpHeaders): ClientHttp2Stream => {
     const stream = carrier.session.request(headers, { endStream: false });
     carrier.streams += 1;
+    carrierOf.set(stream, carrier);
     stream.once('close', () => {
       carrier.streams -= 1;
     });
@@ -106,6 +125,11 @@ export function h2Sessions(tls: SecureContextOptions, maxStreams: number): H2Ses
         carrier.session.close();
         return requestOn(open(origin), headers);
       }
+    },
+    lostSessionOf(stream) {
+      const carrier = carrierOf.get(stream);
+      if (!carrier) return undefined;
+      return carrier.session.destroyed || carrier.session.closed ? carrier.name : undefined;
     },
     close() {
       for (const carriers of origins.values()) for (const { session } of carriers) session.destroy();

@@ -11,6 +11,7 @@ import {
   type TransportResponse,
   timeoutError,
 } from './http-transport.js';
+import { withLostConnection } from './lost-connection.js';
 
 /**
  * The production transport: one pool per push-service origin.
@@ -164,7 +165,7 @@ export function pooledTransport(options: PooledTransportOptions = {}): {
       return await readStream(stream, request.body, maxBodyBytes, timeoutMs);
     } catch (error) {
       if (!again && refusedUnprocessed(stream, error)) return sendH2(request, timeoutMs, true);
-      throw error;
+      throw withLostConnection(error, h2.lostSessionOf(stream));
     }
   }
 

@@ -7,6 +7,7 @@ import type { Clock } from '../ports/clock.js';
 import { type ApnsCredentials, type ApnsToken, createApnsTokenSigner } from './apns-token.js';
 import { type CircuitBreakerOptions, createCircuitBreakers, isServiceFailure } from './circuit-breaker.js';
 import type { HttpTransport, TransportResponse } from './http-transport.js';
+import { lostConnectionOf } from './lost-connection.js';
 import type { DeliveryOutcome } from './outcome.js';
 import { pooledHttpTransport } from './pooled-http-transport.js';
 import type { OutboundMessage, PushProvider } from './provider.js';
@@ -121,6 +122,7 @@ export function safariApns(options: SafariApnsOptions): PushProvider {
       // Retry-After counts from Apple's answer, not from the request (as in webPush).
       const requestedAt = performance.now();
       let outcome: DeliveryOutcome;
+      let lostConnection: string | undefined;
       try {
         let token = await tokens.current();
         let response = await post(message, subscription.deviceToken, body, token);
@@ -133,8 +135,9 @@ export function safariApns(options: SafariApnsOptions): PushProvider {
       } catch (error) {
         if (error instanceof ConfigError) throw error;
         outcome = outcomeOfNetworkError(error, now);
+        lostConnection = lostConnectionOf(error);
       }
-      breakers?.record(base.origin, isServiceFailure(outcome), now);
+      breakers?.record(base.origin, isServiceFailure(outcome), now, lostConnection);
       return outcome;
     },
     close: () => transport.close(),

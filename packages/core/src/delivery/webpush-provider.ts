@@ -13,6 +13,7 @@ import {
   type EndpointPolicyOptions,
 } from './endpoint-policy.js';
 import type { HttpTransport, TransportRequest } from './http-transport.js';
+import { lostConnectionOf } from './lost-connection.js';
 import type { DeliveryOutcome } from './outcome.js';
 import { pooledHttpTransport } from './pooled-http-transport.js';
 import { pooledTransportOptionsOf } from './pooled-transport.js';
@@ -147,6 +148,7 @@ export function webPush(options: WebPushOptions): PushProvider {
       if (sendingPool) checkPayloadSize(input.payload, input.campaignId);
       else request = await requestFor(input, checkedPlaintext(input.payload, input.campaignId));
       let outcome: DeliveryOutcome;
+      let lostConnection: string | undefined;
       try {
         const response = request
           ? await transport.send(request, { timeoutMs })
@@ -161,8 +163,9 @@ export function webPush(options: WebPushOptions): PushProvider {
       } catch (error) {
         if (error instanceof EncryptionError) throw error;
         outcome = outcomeOfNetworkError(error, now);
+        lostConnection = lostConnectionOf(error);
       }
-      breakers?.record(endpoint.origin, isServiceFailure(outcome), now);
+      breakers?.record(endpoint.origin, isServiceFailure(outcome), now, lostConnection);
       return outcome;
     },
     async close() {

@@ -104,6 +104,18 @@ describe('circuit breaker (pure, engine time)', () => {
     expect(breakers.state('https://updates.push.services.mozilla.com', t0)).toBe('closed');
   });
 
+  it("counts a lost connection's failures once, and each lost connection as one", () => {
+    const breakers = createCircuitBreakers({ window: 20, minRequests: 10 });
+    // One connection lost with 100 streams in flight: one failure.
+    for (let i = 0; i < 100; i++) breakers.record(origin, true, t0, '1:7');
+    for (let i = 0; i < 9; i++) breakers.record(origin, false, t0);
+    expect(breakers.state(origin, t0)).toBe('closed');
+    // A service that loses every connection is failing: eleven more lost connections open it.
+    for (let connection = 8; connection < 19; connection++)
+      breakers.record(origin, true, t0, `1:${connection}`);
+    expect(breakers.state(origin, t0)).toBe('open');
+  });
+
   it('counts 5xx and no answer against a service, not 429 or 4xx', () => {
     const retryAt = t0;
     expect(isServiceFailure({ kind: 'retry', retryAt, statusCode: 503, reason: '' })).toBe(true);

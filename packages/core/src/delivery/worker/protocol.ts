@@ -3,6 +3,7 @@
  * data only: they cross threads by structured clone.
  */
 
+import { lostConnectionOf, withLostConnection } from '../lost-connection.js';
 import type { PooledTransportOptions } from '../pooled-transport.js';
 
 /** What a worker is started with. */
@@ -47,6 +48,8 @@ export interface SerializedError {
   name: string;
   message: string;
   code?: string;
+  /** The connection the request was lost with (lost-connection.ts). */
+  lostConnection?: string;
 }
 
 /**
@@ -79,10 +82,12 @@ export interface ResultBatch {
 
 export function serializeError(error: unknown): SerializedError {
   const fields = error as { name?: unknown; message?: unknown; code?: unknown };
+  const lostConnection = lostConnectionOf(error);
   return {
     name: typeof fields?.name === 'string' ? fields.name : 'Error',
     message: typeof fields?.message === 'string' ? fields.message : String(error),
     ...(typeof fields?.code === 'string' ? { code: fields.code } : {}),
+    ...(lostConnection !== undefined ? { lostConnection } : {}),
   };
 }
 
@@ -91,5 +96,5 @@ export function revive(serialized: SerializedError): Error {
   const error = new Error(serialized.message);
   error.name = serialized.name;
   if (serialized.code !== undefined) (error as NodeJS.ErrnoException).code = serialized.code;
-  return error;
+  return withLostConnection(error, serialized.lostConnection);
 }
