@@ -51,6 +51,9 @@ export function isServiceFailure(outcome: DeliveryOutcome): boolean {
   return outcome.kind === 'retry' && (outcome.statusCode === null || outcome.statusCode >= 500);
 }
 
+/** How long a message held while a probe is out waits: a push service's answer takes well under a second. */
+const PROBE_WAIT_MS = 1_000;
+
 export const defaultCircuitBreakerOptions: CircuitBreakerOptions = {
   window: 20,
   minRequests: 10,
@@ -116,8 +119,12 @@ export function createCircuitBreakers(options: Partial<CircuitBreakerOptions> = 
         state.probing = true;
         return { allowed: true, probe: true };
       }
-      // While a probe is out, others wait at least until the probe's answer could reopen it.
-      const retryAt = new Date(Math.max(state.openUntil, now.getTime()));
+      // While a probe is out, the others come back a moment later, when its answer has most likely
+      // closed or reopened the breaker: due at once, they spun through the queue, held again and
+      // again, until it came (82,895 holds in the chaos test's run, against 19,413 messages).
+      const retryAt = new Date(
+        state.probing ? Math.max(state.openUntil, now.getTime() + PROBE_WAIT_MS) : state.openUntil,
+      );
       return { allowed: false, retryAt, reason: `circuit open for ${origin}: ${state.lastReason}` };
     },
     record(origin, failure, now, lostConnection) {

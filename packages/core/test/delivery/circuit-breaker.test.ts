@@ -37,8 +37,8 @@ describe('circuit breaker (pure, engine time)', () => {
     expect(breakers.admit(origin, at(30_008)).allowed).toBe(false);
     expect(breakers.admit(origin, at(30_009))).toEqual({ allowed: true, probe: true });
     expect(breakers.state(origin, at(30_009))).toBe('half-open');
-    // Others still wait while the probe is out.
-    expect(breakers.admit(origin, at(30_010)).allowed).toBe(false);
+    // Others still wait while the probe is out, and come back a second later: its answer is in by then.
+    expect(breakers.admit(origin, at(30_010))).toMatchObject({ allowed: false, retryAt: at(31_010) });
   });
 
   it('closes with a clean slate when the probe is answered', () => {
