@@ -198,37 +198,54 @@ describe('retries of one run, queued in groups', () => {
     expect(await herald.campaigns.stats(campaignId)).toMatchObject({ sent: 0, failed: 1, pending: 0 });
   });
 
-  it('skips a retried user whose template no longer renders, and gives back the cap it took', async () => {
+  it('skips a retried user whose template no longer renders and gives back their cap, unless they were delivered', async () => {
     // One message a day: the first campaign takes it; only a user given it back gets the second.
+    // cyd has two browsers: the first takes the message at once, the second is retried.
     const { clock, herald, storage } = setup(
       (request, attempt) =>
-        attempt === 1 && !request.payload.includes('Again') ? unavailable(clock.now()) : sent,
+        attempt === 1 && !request.payload.includes('Again') && endpointOf(request) !== endpointFor('cyd', 0)
+          ? unavailable(clock.now())
+          : sent,
       { perDay: 1 },
     );
-    for (const userId of ['ann', 'bob']) {
+    for (const [userId, devices] of [
+      ['ann', 1],
+      ['bob', 1],
+      ['cyd', 2],
+    ] as const) {
       await herald.profiles.upsert({ userId, properties: { first_name: userId } });
-      await addDevices(herald, userId, 1);
+      await addDevices(herald, userId, devices);
     }
     const byName = await scheduleNamed(herald, 'Hello {{ user.first_name }}', DUE);
     await clock.set(DUE);
     await herald.tick();
-    // Between the first try and the retry, bob's name goes.
-    await herald.profiles.upsert({ userId: 'bob', properties: { first_name: null } });
+    // Between the first try and the retry, bob's and cyd's names go.
+    for (const userId of ['bob', 'cyd'])
+      await herald.profiles.upsert({ userId, properties: { first_name: null } });
 
     await clock.advance(30_000);
     await herald.tick();
     expect(await herald.campaigns.stats(byName)).toMatchObject({
-      sent: 1,
+      recipients: 3,
+      sent: 2,
+      failed: 2,
       pending: 0,
       skipped: { 'missing-value': 1 },
     });
-    const [bob] = await storage.getRecipients(byName, OCCURRENCE, ['bob' as never]);
-    expect(bob).toMatchObject({ state: 'skipped', reason: 'missing-value' });
+    const recipients = await storage.getRecipients(byName, OCCURRENCE, ['ann', 'bob', 'cyd'] as never[]);
+    expect(recipients.map(({ userId, state, reason }) => [userId, state, reason])).toEqual([
+      ['ann', 'delivered', null],
+      ['bob', 'skipped', 'missing-value'],
+      ['cyd', 'delivered', null],
+    ]);
+    const [bobs] = await storage.listDeliveries(byName, OCCURRENCE, ['bob' as never]);
+    expect(bobs).toMatchObject({ status: 'failed', reason: 'not retried: missing-value' });
 
+    // bob's cap was given back; cyd, delivered, keeps hers.
     const again = await scheduleNamed(herald, 'Again', '2026-03-01T11:00:00Z');
     await clock.set('2026-03-01T11:00:00Z');
     await herald.tick();
-    expect(await herald.campaigns.stats(again)).toMatchObject({ sent: 1, skipped: { capped: 1 } });
+    expect(await herald.campaigns.stats(again)).toMatchObject({ sent: 1, skipped: { capped: 2 } });
     const [bobAgain] = await storage.getRecipients(again, '2026-03-01T11:00:00.000Z', ['bob' as never]);
     expect(bobAgain).toMatchObject({ state: 'delivered' });
   });

@@ -1,16 +1,15 @@
 import type { Delivery, Profile, SkipReason, Subscription, UserId } from '../../model/index.js';
-import type { RecipientUpdate } from '../../ports/index.js';
 import { mapLimit } from '../collections.js';
 import type { EngineContext } from '../context.js';
 import { decisionLog } from '../decisions.js';
 import { type JobResult, type RedeliverGroupJob, type Redelivery, retryWhilePaused } from '../jobs.js';
 import { occurrenceInstant, zoneOf } from '../schedule/index.js';
-import { type BatchRun, deliveryRow, recipientUpdate, type Send } from './batch-run.js';
+import { type BatchRun, deliveryRow, type Send } from './batch-run.js';
 import { checkDnd } from './gates/dnd.js';
 import { blockedReason, lateReason, ttlLapsed } from './gates/window.js';
 import { outcomeGroupSize, outcomeRecorder } from './record-outcomes.js';
 import { redeliveryJob } from './redelivery-groups.js';
-import { missingFacts, type RenderedMessage, renderContext } from './render.js';
+import { type RenderResult, renderContext } from './render.js';
 import { sendOne } from './send.js';
 import { settleRecipients } from './settle.js';
 
@@ -48,13 +47,11 @@ export async function redeliverGroup(ctx: EngineContext, job: RedeliverGroupJob)
     const final = new Set(recorded.map((delivery) => delivery.subscriptionId));
     const open = job.messages.filter((message) => !final.has(message.subscriptionId));
     if (open.length === 0) return { kind: 'done' };
-    // A subscription now another user's counts as removed: this user's message is not theirs to get.
     const subscriptionOf = new Map(subscriptions.map((subscription) => [subscription.id, subscription]));
     const profileOf = new Map(profiles.map((profile) => [profile.userId, profile]));
     const due = await holdInsideDnd(run, open, subscriptionOf, profileOf);
     const planned = await plan(run, due, subscriptionOf, profileOf);
     if (planned.unsendable.length > 0) await ctx.storage.recordDeliveries(planned.unsendable);
-    if (planned.unrendered.length > 0) await ctx.storage.updateRecipients(planned.unrendered, now);
 
     const recorder = outcomeRecorder(run, outcomeGroupSize(ctx.sendConcurrency));
     await mapLimit(planned.sends, ctx.sendConcurrency, ({ send, message }) =>
@@ -67,17 +64,12 @@ export async function redeliverGroup(ctx: EngineContext, job: RedeliverGroupJob)
       ),
     );
     await recorder.queueRetries();
-    // A retry the window or TTL no longer allows leaves its recipient skipped for that reason (expired,
-    // stopped, ...), as a batch picked up that late would have, not undeliverable: no service refused it.
-    const toSettle = [...new Set(due.map((message) => message.userId))].filter(
-      (userId) => !planned.unrenderedUsers.has(userId),
-    );
-    const settled = await settleRecipients(run, toSettle, { unsentAs: planned.skippedAs });
-    await releaseCounters(run, due, [
-      ...settled.undeliverable,
-      ...settled.skipped,
-      ...planned.unrenderedUsers,
-    ]);
+    // A retry the window, the TTL or the template no longer allows leaves its recipient skipped for that
+    // reason (expired, stopped, missing-value, ...), as a batch picked up that late would have, not
+    // undeliverable: no service refused it. A recipient delivered already stays delivered.
+    const users = [...new Set(due.map((message) => message.userId))];
+    const settled = await settleRecipients(run, users, { unsentAs: planned.skippedAs });
+    await releaseCounters(run, due, [...settled.undeliverable, ...settled.skipped]);
     return { kind: 'done' };
   } finally {
     await run.log.flush();
@@ -106,7 +98,9 @@ async function holdInsideDnd(
       : null;
     if (check?.inside && !lateReason(campaign, check.endsAt, dueAt)) {
       const until = check.endsAt.getTime();
-      held.set(until, [...(held.get(until) ?? []), message]);
+      const waiting = held.get(until);
+      if (waiting) waiting.push(message);
+      else held.set(until, [message]);
     } else {
       due.push(message);
     }
@@ -120,32 +114,26 @@ async function holdInsideDnd(
 
 interface Planned {
   sends: { send: Send; message: Redelivery }[];
-  /** Final rows of messages not sent: their subscription is gone, or the campaign no longer allows a retry. */
+  /**
+   * Final rows of messages not sent: their subscription is gone, or the campaign's window, the TTL
+   * or the template no longer allows a retry.
+   */
   unsendable: Delivery[];
-  /** Skips of users whose template no longer renders, as a first send skips them. */
-  unrendered: RecipientUpdate[];
-  unrenderedUsers: Set<UserId>;
-  /** Users whose retry the window or the TTL no longer allows (with a subscription still there). */
+  /** Users whose retry the window, the TTL or the template no longer allows (a subscription still there). */
   skippedAs: Map<UserId, SkipReason>;
 }
 
-/** What becomes of each message due now: sent (rendered once per user), failed for good, or its user skipped. */
+/** What becomes of each message due now: sent (rendered once per user), or failed for good with its reason. */
 async function plan(
   run: BatchRun,
   messages: readonly Redelivery[],
   subscriptionOf: ReadonlyMap<string, Subscription>,
   profileOf: ReadonlyMap<UserId, Profile>,
 ): Promise<Planned> {
-  const { ctx, campaign, dueAt, now, log } = run;
+  const { ctx, campaign, dueAt, now } = run;
   const blocked = blockedReason(campaign, now) ?? (ttlLapsed(campaign, dueAt, now) ? 'expired' : null);
-  const planned: Planned = {
-    sends: [],
-    unsendable: [],
-    unrendered: [],
-    unrenderedUsers: new Set(),
-    skippedAs: new Map(),
-  };
-  const rendered = new Map<UserId, RenderedMessage | null>();
+  const planned: Planned = { sends: [], unsendable: [], skippedAs: new Map() };
+  const rendered = new Map<UserId, RenderResult>();
   const failed = (message: Redelivery, subscription: Subscription | undefined, reason: string) =>
     planned.unsendable.push(
       deliveryRow(run, message.userId, subscription ?? { id: message.subscriptionId }, {
@@ -159,6 +147,7 @@ async function plan(
   for (const message of messages) {
     const { userId } = message;
     const subscription = subscriptionOf.get(message.subscriptionId);
+    // A subscription now another user's counts as removed: the message was written for this one.
     if (!subscription || subscription.userId !== userId) {
       failed(message, undefined, 'subscription removed before retry');
       continue;
@@ -168,27 +157,33 @@ async function plan(
       planned.skippedAs.set(userId, blocked);
       continue;
     }
-    if (!rendered.has(userId)) rendered.set(userId, await render(userId));
-    const text = rendered.get(userId);
-    if (text) planned.sends.push({ send: { userId, subscription, message: text }, message });
+    let result = rendered.get(userId);
+    if (!result) {
+      result = await render(userId);
+      rendered.set(userId, result);
+    }
+    if (result.ok) {
+      planned.sends.push({ send: { userId, subscription, message: result.message }, message });
+    } else {
+      failed(message, subscription, `not retried: ${result.reason}`);
+      planned.skippedAs.set(userId, result.reason);
+    }
   }
   return planned;
 
-  async function render(userId: UserId): Promise<RenderedMessage | null> {
+  async function render(userId: UserId): Promise<RenderResult> {
     const context = renderContext(userId, profileOf.get(userId), run.event);
     const result = await ctx.renderer.render(campaign.what, context, {
       onMissingValue: campaign.setup.onMissingValue,
     });
-    if (result.ok) return result.message;
-    ctx.logger.info('recipient skipped: template did not render', {
-      campaignId: campaign.id,
-      userId,
-      issues: result.issues,
-    });
-    const decision = log.decision(userId, 'skipped', result.reason, missingFacts(result.missing));
-    planned.unrendered.push(recipientUpdate(run, 'skipped', result.reason, decision));
-    planned.unrenderedUsers.add(userId);
-    return null;
+    if (!result.ok) {
+      ctx.logger.info('retry not sent: template did not render', {
+        campaignId: campaign.id,
+        userId,
+        issues: result.issues,
+      });
+    }
+    return result;
   }
 }
 
