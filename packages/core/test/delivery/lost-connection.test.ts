@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CircuitChange } from '../../src/delivery/circuit-breaker.js';
 import { pooledHttpTransport } from '../../src/delivery/index.js';
 import type { DeliveryOutcome } from '../../src/delivery/outcome.js';
+import type { PushProvider } from '../../src/delivery/provider.js';
 import { generateVapidKeys } from '../../src/delivery/vapid.js';
 import { webPush } from '../../src/delivery/webpush-provider.js';
 import { createDevPushService } from '../../src/dev/push-service.js';
@@ -28,6 +29,18 @@ describe('HTTP/2 connections lost with their streams, at the circuit breaker', (
     keys = dev.createSubscription().keys;
     await dev.stop();
   });
+
+  /** Sends message `i` of a test to `url` through `provider`. */
+  const sender = (provider: PushProvider, url: string) => (i: number) =>
+    provider.send(
+      {
+        subscription: storedWebPush({ endpoint: `${url}/push/${i}`, keys }, now),
+        payload: '{}',
+        ttlSeconds: 60,
+        urgency: 'normal',
+      },
+      now,
+    );
 
   /** An h2 service that holds its first 100 requests, then destroys every session; 201 after. */
   async function droppingService(holdFirst = 100) {
@@ -71,16 +84,7 @@ describe('HTTP/2 connections lost with their streams, at the circuit breaker', (
         encryptionWorkers,
         circuitBreaker: { onChange: (change) => changes.push(change) },
       });
-      const send = (i: number) =>
-        provider.send(
-          {
-            subscription: storedWebPush({ endpoint: `${service.url}/push/${i}`, keys }, now),
-            payload: '{}',
-            ttlSeconds: 60,
-            urgency: 'normal',
-          },
-          now,
-        );
+      const send = sender(provider, service.url);
       try {
         const lost = await Promise.all(Array.from({ length: 100 }, (_, i) => send(i)));
         expect(lost.every((outcome) => outcome.kind === 'retry' && outcome.statusCode === null)).toBe(true);
@@ -103,16 +107,7 @@ describe('HTTP/2 connections lost with their streams, at the circuit breaker', (
       encryptionWorkers: 0,
       circuitBreaker: { onChange: (change) => changes.push(change) },
     });
-    const send = (i: number) =>
-      provider.send(
-        {
-          subscription: storedWebPush({ endpoint: `${service.url}/push/${i}`, keys }, now),
-          payload: '{}',
-          ttlSeconds: 60,
-          urgency: 'normal',
-        },
-        now,
-      );
+    const send = sender(provider, service.url);
     try {
       expect((await send(0)).kind).toBe('sent'); // the origin is known to speak h2 from here on
       await service.stop();

@@ -1,9 +1,10 @@
-import type { Campaign, Decision, Delivery, Subscription, UserId } from '../../model/index.js';
+import type { Campaign, CampaignId, Decision, Delivery, Subscription, UserId } from '../../model/index.js';
 import type { RecipientUpdate } from '../../ports/index.js';
 import { browserOf } from '../browsers.js';
 import type { EngineContext } from '../context.js';
-import type { DecisionLog } from '../decisions.js';
-import type { TriggerEvent } from '../jobs.js';
+import { type DecisionLog, decisionLog } from '../decisions.js';
+import { type JobResult, retryWhilePaused, type TriggerEvent } from '../jobs.js';
+import { occurrenceInstant } from '../schedule/index.js';
 import type { RenderedMessage } from './render.js';
 
 /**
@@ -26,6 +27,38 @@ export interface BatchRun {
    * when the job ends, the others with their recipient's row.
    */
   log: DecisionLog;
+}
+
+/** What a delivery job names of its run. */
+export interface RunOfJob {
+  campaignId: CampaignId;
+  occurrence: string;
+  dueAt?: Date | undefined;
+  event?: TriggerEvent | undefined;
+}
+
+/**
+ * The run a delivery job (a batch, a group of retries) works in, picked up now; or the job's answer
+ * when there is none to work in: done when its campaign is gone (logged), the same job a minute later
+ * while the campaign is paused.
+ */
+export async function openRun(ctx: EngineContext, job: RunOfJob): Promise<BatchRun | JobResult> {
+  const campaign = await ctx.storage.getCampaign(job.campaignId);
+  if (!campaign) {
+    ctx.logger.warn('delivery for a missing campaign dropped', { campaignId: job.campaignId });
+    return { kind: 'done' };
+  }
+  const now = ctx.clock.now();
+  if (campaign.status === 'paused') return retryWhilePaused(now);
+  return {
+    ctx,
+    campaign,
+    occurrence: job.occurrence,
+    dueAt: job.dueAt ?? occurrenceInstant(job.occurrence) ?? now,
+    now,
+    event: job.event,
+    log: decisionLog(ctx, campaign, job.occurrence),
+  };
 }
 
 /** One rendered message for one subscription of one user. */

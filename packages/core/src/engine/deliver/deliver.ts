@@ -1,12 +1,10 @@
 import type { SkipReason, UserId } from '../../model/index.js';
 import { countBy, groupBy, mapLimit } from '../collections.js';
 import type { EngineContext } from '../context.js';
-import { decisionLog } from '../decisions.js';
 import { deliverBatchJobs } from '../fanout/index.js';
-import { type DeliverBatchJob, type JobResult, retryWhilePaused } from '../jobs.js';
-import { occurrenceInstant } from '../schedule/index.js';
+import type { DeliverBatchJob, JobResult } from '../jobs.js';
 import { admitRecipients } from './admit.js';
-import { type BatchRun, recipientUpdate } from './batch-run.js';
+import { type BatchRun, openRun, recipientUpdate } from './batch-run.js';
 import { gateWithoutCounters, openGates, takeCounters } from './gate-batch.js';
 import { blockedReason } from './gates/window.js';
 import { outcomeGroupSize, outcomeRecorder } from './record-outcomes.js';
@@ -27,22 +25,9 @@ import { type StoredOutcome, settleRecipients } from './settle.js';
  * settle.ts) takes the job's BatchRun and returns to here; none calls another.
  */
 export async function deliverBatch(ctx: EngineContext, job: DeliverBatchJob): Promise<JobResult> {
-  const campaign = await ctx.storage.getCampaign(job.campaignId);
-  if (!campaign) {
-    ctx.logger.warn('delivery for a missing campaign dropped', { campaignId: job.campaignId });
-    return { kind: 'done' };
-  }
-  const now = ctx.clock.now();
-  if (campaign.status === 'paused') return retryWhilePaused(now);
-  const run: BatchRun = {
-    ctx,
-    campaign,
-    occurrence: job.occurrence,
-    dueAt: job.dueAt ?? occurrenceInstant(job.occurrence) ?? now,
-    now,
-    event: job.event,
-    log: decisionLog(ctx, campaign, job.occurrence),
-  };
+  const run = await openRun(ctx, job);
+  if (!('campaign' in run)) return run;
+  const { campaign, now } = run;
   try {
     const { pending, fresh } = await admitRecipients(run, job.userIds);
     if (pending.length === 0) return { kind: 'done' };

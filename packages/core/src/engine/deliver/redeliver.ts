@@ -1,10 +1,9 @@
 import type { Delivery, Profile, SkipReason, Subscription, UserId } from '../../model/index.js';
 import { mapLimit } from '../collections.js';
 import type { EngineContext } from '../context.js';
-import { decisionLog } from '../decisions.js';
-import { type JobResult, type RedeliverGroupJob, type Redelivery, retryWhilePaused } from '../jobs.js';
-import { occurrenceInstant, zoneOf } from '../schedule/index.js';
-import { type BatchRun, deliveryRow, type Send } from './batch-run.js';
+import type { JobResult, RedeliverGroupJob, Redelivery } from '../jobs.js';
+import { zoneOf } from '../schedule/index.js';
+import { type BatchRun, deliveryRow, openRun, type Send } from './batch-run.js';
 import { checkDnd } from './gates/dnd.js';
 import { blockedReason, lateReason, ttlLapsed } from './gates/window.js';
 import { outcomeGroupSize, outcomeRecorder } from './record-outcomes.js';
@@ -21,19 +20,9 @@ import { settleRecipients } from './settle.js';
  * one settle of the users.
  */
 export async function redeliverGroup(ctx: EngineContext, job: RedeliverGroupJob): Promise<JobResult> {
-  const campaign = await ctx.storage.getCampaign(job.campaignId);
-  if (!campaign) return { kind: 'done' };
-  const now = ctx.clock.now();
-  if (campaign.status === 'paused') return retryWhilePaused(now);
-  const run: BatchRun = {
-    ctx,
-    campaign,
-    occurrence: job.occurrence,
-    dueAt: job.dueAt ?? occurrenceInstant(job.occurrence) ?? now,
-    now,
-    event: job.event,
-    log: decisionLog(ctx, campaign, job.occurrence),
-  };
+  const run = await openRun(ctx, job);
+  if (!('campaign' in run)) return run;
+  const { campaign } = run;
   try {
     const userIds = [...new Set(job.messages.map((message) => message.userId))];
     const [recorded, subscriptions, profiles] = await Promise.all([
