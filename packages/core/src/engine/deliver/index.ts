@@ -8,7 +8,9 @@
  * gates/: window, DND, TTL, caps, throttle; and rendering, render.ts) →
  * send.ts (payload.ts, the provider, retries with backoff.ts; each outcome
  * stored as it arrives by record-outcomes.ts) → settle.ts (delivered or
- * undeliverable).
+ * undeliverable). A job's retries are queued in groups
+ * (redelivery-groups.ts), each sent again by redeliver.ts, through the
+ * same send and settle steps.
  *
  * May import: fanout/ (batch jobs, to re-queue delayed users), schedule/
  * (zones, local time, occurrence instants) and the engine's shared top.
