@@ -54,13 +54,18 @@ export const AudiencePageJob = z.object({
 });
 export type AudiencePageJob = z.infer<typeof AudiencePageJob>;
 
-export const DeliverBatchJob = z.object({
+/** The run a delivery job works in: every delivery job (a batch, a group of retries) names it alike. */
+export const RunOfJob = z.object({
   campaignId: CampaignId,
   occurrence: z.string(),
-  userIds: z.array(UserId).min(1),
   /** When these messages are due: nothing goes before it, and the TTL counts from it. Defaults to the occurrence instant. */
   dueAt: z.coerce.date().optional(),
   event: TriggerEvent.optional(),
+});
+export type RunOfJob = z.infer<typeof RunOfJob>;
+
+export const DeliverBatchJob = RunOfJob.extend({
+  userIds: z.array(UserId).min(1),
 });
 export type DeliverBatchJob = z.infer<typeof DeliverBatchJob>;
 
@@ -81,22 +86,13 @@ export const Redelivery = z.object({
 export type Redelivery = z.infer<typeof Redelivery>;
 
 /** The retries of one run that came due together: one job, one read of their users, one settle. */
-export const RedeliverGroupJob = z.object({
-  campaignId: CampaignId,
-  occurrence: z.string(),
-  dueAt: z.coerce.date().optional(),
-  event: TriggerEvent.optional(),
+export const RedeliverGroupJob = RunOfJob.extend({
   messages: z.array(Redelivery).min(1),
 });
 export type RedeliverGroupJob = z.infer<typeof RedeliverGroupJob>;
 
 /** The single-message job earlier versions queued (`herald.redeliver`). */
-export const RedeliverJob = Redelivery.extend({
-  campaignId: CampaignId,
-  occurrence: z.string(),
-  dueAt: z.coerce.date().optional(),
-  event: TriggerEvent.optional(),
-});
+export const RedeliverJob = Redelivery.extend(RunOfJob.shape);
 export type RedeliverJob = z.infer<typeof RedeliverJob>;
 
 /** A `herald.redeliver` job is a group of one. */

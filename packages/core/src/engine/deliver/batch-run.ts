@@ -1,11 +1,11 @@
-import type { Campaign, CampaignId, Decision, Delivery, Subscription, UserId } from '../../model/index.js';
+import type { Campaign, Decision, Delivery, Profile, Subscription, UserId } from '../../model/index.js';
 import type { RecipientUpdate } from '../../ports/index.js';
 import { browserOf } from '../browsers.js';
 import type { EngineContext } from '../context.js';
 import { type DecisionLog, decisionLog } from '../decisions.js';
-import { type JobResult, retryWhilePaused, type TriggerEvent } from '../jobs.js';
+import { type JobResult, type RunOfJob, retryWhilePaused, type TriggerEvent } from '../jobs.js';
 import { occurrenceInstant } from '../schedule/index.js';
-import type { RenderedMessage } from './render.js';
+import { type RenderedMessage, type RenderResult, renderContext } from './render.js';
 
 /**
  * What every step of one delivery job shares, built once when the job is
@@ -27,14 +27,6 @@ export interface BatchRun {
    * when the job ends, the others with their recipient's row.
    */
   log: DecisionLog;
-}
-
-/** What a delivery job names of its run. */
-export interface RunOfJob {
-  campaignId: CampaignId;
-  occurrence: string;
-  dueAt?: Date | undefined;
-  event?: TriggerEvent | undefined;
 }
 
 /**
@@ -59,6 +51,18 @@ export async function openRun(ctx: EngineContext, job: RunOfJob): Promise<BatchR
     event: job.event,
     log: decisionLog(ctx, campaign, job.occurrence),
   };
+}
+
+/** The campaign's message for one user of this run, with the campaign's rule for missing values. */
+export function renderFor(
+  run: BatchRun,
+  userId: UserId,
+  profile: Profile | undefined,
+): Promise<RenderResult> {
+  const { ctx, campaign } = run;
+  return ctx.renderer.render(campaign.what, renderContext(userId, profile, run.event), {
+    onMissingValue: campaign.setup.onMissingValue,
+  });
 }
 
 /** One rendered message for one subscription of one user. */

@@ -5,7 +5,7 @@ import { deliverBatchJobs } from '../fanout/index.js';
 import type { DeliverBatchJob, JobResult } from '../jobs.js';
 import { admitRecipients } from './admit.js';
 import { type BatchRun, openRun, recipientUpdate } from './batch-run.js';
-import { gateWithoutCounters, openGates, takeCounters } from './gate-batch.js';
+import { gateWithoutCounters, openGates, releaseUnsent, takeCounters } from './gate-batch.js';
 import { blockedReason } from './gates/window.js';
 import { outcomeGroupSize, outcomeRecorder } from './record-outcomes.js';
 import { sendOne } from './send.js';
@@ -84,16 +84,6 @@ async function gateAndSend(run: BatchRun, pending: UserId[], fresh: boolean): Pr
     sendsHere: fresh ? countBy(counted.sends, (send) => send.userId) : new Map(),
   });
   await releaseUnsent(run, settled.undeliverable, counted.counterKeys);
-}
-
-/** Counted messages that were not sent give their units back, so a failed send never uses up a cap. */
-async function releaseUnsent(
-  run: BatchRun,
-  undeliverable: readonly UserId[],
-  counted: Map<UserId, string[]>,
-): Promise<void> {
-  const keys = undeliverable.flatMap((userId) => counted.get(userId) ?? []);
-  if (keys.length > 0) await run.ctx.counters.release(keys, run.now);
 }
 
 /** Users delayed (DND's end, the throttle's next minutes) become batches queued to run at their instant. */

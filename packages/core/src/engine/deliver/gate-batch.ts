@@ -2,11 +2,11 @@ import type { Delivery, JsonValue, Profile, SkipReason, Subscription, UserId } f
 import type { ConsumeResult, CounterSpec, RecipientUpdate } from '../../ports/index.js';
 import { groupBy } from '../collections.js';
 import { capZoneOf, zoneOf } from '../schedule/index.js';
-import { type BatchRun, recipientUpdate, type Send } from './batch-run.js';
+import { type BatchRun, recipientUpdate, renderFor, type Send } from './batch-run.js';
 import { isThrottleKey, nextMinute } from './gates/throttle.js';
 import { lateReason, ttlLapsed } from './gates/window.js';
 import { zoneFactsAt } from './gates/zone-facts.js';
-import { missingFacts, renderContext } from './render.js';
+import { missingFacts } from './render.js';
 
 type Facts = Record<string, JsonValue | undefined>;
 type ZoneFactsAt = ReturnType<typeof zoneFactsAt>;
@@ -116,9 +116,7 @@ export async function gateWithoutCounters(
       verdicts.skip(userId, 'expired', { zone, localTime, dueAt: dueAt.toISOString() });
       continue;
     }
-    const rendered = await ctx.renderer.render(campaign.what, renderContext(userId, profile, run.event), {
-      onMissingValue: campaign.setup.onMissingValue,
-    });
+    const rendered = await renderFor(run, userId, profile);
     if (!rendered.ok) {
       ctx.logger.info('recipient skipped: template did not render', {
         campaignId: campaign.id,
@@ -265,4 +263,14 @@ async function consumeAhead(
 /** Each counter of a decision with its count then (explain: "cap counters at the time"). */
 function counterFacts(specs: readonly CounterSpec[], counts: readonly number[]) {
   return specs.map((spec, index) => ({ key: spec.key, count: counts[index] ?? 0, limit: spec.limit }));
+}
+
+/** Counted messages that were not sent give their units back, so a failed send never uses up a cap. */
+export async function releaseUnsent(
+  run: BatchRun,
+  unsent: readonly UserId[],
+  counterKeysOf: ReadonlyMap<UserId, readonly string[]>,
+): Promise<void> {
+  const keys = unsent.flatMap((userId) => counterKeysOf.get(userId) ?? []);
+  if (keys.length > 0) await run.ctx.counters.release(keys, run.now);
 }

@@ -3,12 +3,13 @@ import { mapLimit } from '../collections.js';
 import type { EngineContext } from '../context.js';
 import type { JobResult, RedeliverGroupJob, Redelivery } from '../jobs.js';
 import { zoneOf } from '../schedule/index.js';
-import { type BatchRun, deliveryRow, openRun, type Send } from './batch-run.js';
+import { type BatchRun, deliveryRow, openRun, renderFor, type Send } from './batch-run.js';
+import { releaseUnsent } from './gate-batch.js';
 import { checkDnd } from './gates/dnd.js';
 import { blockedReason, lateReason, ttlLapsed } from './gates/window.js';
 import { outcomeGroupSize, outcomeRecorder } from './record-outcomes.js';
 import { redeliveryJob } from './redelivery-groups.js';
-import { type RenderResult, renderContext } from './render.js';
+import type { RenderResult } from './render.js';
 import { sendOne } from './send.js';
 import { settleRecipients } from './settle.js';
 
@@ -36,10 +37,9 @@ export async function redeliverGroup(ctx: EngineContext, job: RedeliverGroupJob)
     const final = new Set(recorded.map((delivery) => delivery.subscriptionId));
     const open = job.messages.filter((message) => !final.has(message.subscriptionId));
     if (open.length === 0) return { kind: 'done' };
-    const subscriptionOf = new Map(subscriptions.map((subscription) => [subscription.id, subscription]));
-    const profileOf = new Map(profiles.map((profile) => [profile.userId, profile]));
-    const due = await holdInsideDnd(run, open, subscriptionOf, profileOf);
-    const planned = await plan(run, due, subscriptionOf, profileOf);
+    const reads = groupReads(subscriptions, profiles);
+    const due = await holdInsideDnd(run, open, reads);
+    const planned = await plan(run, due, reads);
     if (planned.unsendable.length > 0) await ctx.storage.recordDeliveries(planned.unsendable);
 
     const recorder = outcomeRecorder(run, outcomeGroupSize(ctx.sendConcurrency));
@@ -58,11 +58,35 @@ export async function redeliverGroup(ctx: EngineContext, job: RedeliverGroupJob)
     // undeliverable: no service refused it. A recipient delivered already stays delivered.
     const users = [...new Set(due.map((message) => message.userId))];
     const settled = await settleRecipients(run, users, { unsentAs: planned.skippedAs });
-    await releaseCounters(run, due, [...settled.undeliverable, ...settled.skipped]);
+    // A user's messages carry the same counter keys (their batch's): given back once.
+    const counterKeysOf = new Map(due.map((message) => [message.userId, message.counterKeys]));
+    await releaseUnsent(run, [...settled.undeliverable, ...settled.skipped], counterKeysOf);
     return { kind: 'done' };
   } finally {
     await run.log.flush();
   }
+}
+
+/** What a group read of its users. */
+interface GroupReads {
+  /**
+   * A message's subscription while it is still its user's. One now another user's counts as removed:
+   * the message was written for this one.
+   */
+  subscriptionOf(message: Redelivery): Subscription | undefined;
+  profileOf(userId: UserId): Profile | undefined;
+}
+
+function groupReads(subscriptions: readonly Subscription[], profiles: readonly Profile[]): GroupReads {
+  const byId = new Map(subscriptions.map((subscription) => [subscription.id, subscription]));
+  const byUser = new Map(profiles.map((profile) => [profile.userId, profile]));
+  return {
+    subscriptionOf(message) {
+      const subscription = byId.get(message.subscriptionId);
+      return subscription?.userId === message.userId ? subscription : undefined;
+    },
+    profileOf: (userId) => byUser.get(userId),
+  };
 }
 
 /**
@@ -73,8 +97,7 @@ export async function redeliverGroup(ctx: EngineContext, job: RedeliverGroupJob)
 async function holdInsideDnd(
   run: BatchRun,
   messages: readonly Redelivery[],
-  subscriptionOf: ReadonlyMap<string, Subscription>,
-  profileOf: ReadonlyMap<UserId, Profile>,
+  reads: GroupReads,
 ): Promise<Redelivery[]> {
   const { ctx, campaign, dueAt, now } = run;
   const dnd = campaign.when.dnd ?? ctx.dnd;
@@ -82,8 +105,8 @@ async function holdInsideDnd(
   const due: Redelivery[] = [];
   const held = new Map<number, Redelivery[]>();
   for (const message of messages) {
-    const check = subscriptionOf.has(message.subscriptionId)
-      ? checkDnd(dnd, zoneOf(campaign, profileOf.get(message.userId)?.timezone), now)
+    const check = reads.subscriptionOf(message)
+      ? checkDnd(dnd, zoneOf(campaign, reads.profileOf(message.userId)?.timezone), now)
       : null;
     if (check?.inside && !lateReason(campaign, check.endsAt, dueAt)) {
       const until = check.endsAt.getTime();
@@ -113,12 +136,7 @@ interface Planned {
 }
 
 /** What becomes of each message due now: sent (rendered once per user), or failed for good with its reason. */
-async function plan(
-  run: BatchRun,
-  messages: readonly Redelivery[],
-  subscriptionOf: ReadonlyMap<string, Subscription>,
-  profileOf: ReadonlyMap<UserId, Profile>,
-): Promise<Planned> {
+async function plan(run: BatchRun, messages: readonly Redelivery[], reads: GroupReads): Promise<Planned> {
   const { ctx, campaign, dueAt, now } = run;
   const blocked = blockedReason(campaign, now) ?? (ttlLapsed(campaign, dueAt, now) ? 'expired' : null);
   const planned: Planned = { sends: [], unsendable: [], skippedAs: new Map() };
@@ -135,9 +153,8 @@ async function plan(
     );
   for (const message of messages) {
     const { userId } = message;
-    const subscription = subscriptionOf.get(message.subscriptionId);
-    // A subscription now another user's counts as removed: the message was written for this one.
-    if (!subscription || subscription.userId !== userId) {
+    const subscription = reads.subscriptionOf(message);
+    if (!subscription) {
       failed(message, undefined, 'subscription removed before retry');
       continue;
     }
@@ -161,10 +178,7 @@ async function plan(
   return planned;
 
   async function render(userId: UserId): Promise<RenderResult> {
-    const context = renderContext(userId, profileOf.get(userId), run.event);
-    const result = await ctx.renderer.render(campaign.what, context, {
-      onMissingValue: campaign.setup.onMissingValue,
-    });
+    const result = await renderFor(run, userId, reads.profileOf(userId));
     if (!result.ok) {
       ctx.logger.info('retry not sent: template did not render', {
         campaignId: campaign.id,
@@ -174,13 +188,4 @@ async function plan(
     }
     return result;
   }
-}
-
-/** Counted messages that were not sent give their units back (once per user: their messages share the keys). */
-async function releaseCounters(run: BatchRun, messages: readonly Redelivery[], unsent: readonly UserId[]) {
-  const keysOf = new Map<UserId, string[]>();
-  for (const message of messages)
-    if (!keysOf.has(message.userId)) keysOf.set(message.userId, message.counterKeys);
-  const keys = [...new Set(unsent)].flatMap((userId) => keysOf.get(userId) ?? []);
-  if (keys.length > 0) await run.ctx.counters.release(keys, run.now);
 }

@@ -37,9 +37,9 @@ export interface SendResult {
  * service's Retry-After and exponential backoff). The final outcome's
  * delivery row, a gone subscription's removal and a retry's redelivery are
  * returned, not written: the job's `OutcomeRecorder` (record-outcomes.ts)
- * stores rows, removes gone subscriptions and queues redeliveries in small
- * groups as they arrive (a crash before they are written sends those
- * messages again).
+ * stores rows and removes gone subscriptions in small groups as they
+ * arrive, and queues the job's redeliveries once its sends are done (a
+ * crash before they are written sends those messages again).
  */
 export async function sendOne(run: BatchRun, send: Send, sendAttempt: SendAttempt): Promise<SendResult> {
   const { ctx, campaign, occurrence } = run;
