@@ -1,6 +1,8 @@
 export { APNS_TOKEN_REFRESH_SECONDS } from './apns-token.js';
 export {
   type Admission,
+  type Attempted,
+  type BreakerAnswer,
   type BreakerState,
   type CircuitBreakerOptions,
   type CircuitBreakers,
@@ -8,6 +10,7 @@ export {
   createCircuitBreakers,
   defaultCircuitBreakerOptions,
   isServiceFailure,
+  sendThroughBreaker,
 } from './circuit-breaker.js';
 export {
   createDeliveryPool,

@@ -5,7 +5,7 @@ import type { Urgency } from '../model/index.js';
 import { parseHeraldPayload } from '../payload/index.js';
 import type { Clock } from '../ports/clock.js';
 import { type ApnsCredentials, type ApnsToken, createApnsTokenSigner } from './apns-token.js';
-import { type CircuitBreakerOptions, createCircuitBreakers, isServiceFailure } from './circuit-breaker.js';
+import { type CircuitBreakerOptions, createCircuitBreakers, sendThroughBreaker } from './circuit-breaker.js';
 import type { HttpTransport, TransportResponse } from './http-transport.js';
 import { lostConnectionOf } from './lost-connection.js';
 import type { DeliveryOutcome } from './outcome.js';
@@ -108,37 +108,23 @@ export function safariApns(options: SafariApnsOptions): PushProvider {
           MAX_APNS_PAYLOAD_BYTES,
         );
       }
-      const admission = breakers?.admit(base.origin, now) ?? { allowed: true };
-      if (!admission.allowed) {
-        return {
-          kind: 'retry',
-          retryAt: admission.retryAt,
-          statusCode: null,
-          reason: admission.reason,
-          circuitOpen: true,
-        };
-      }
-
-      // Retry-After counts from Apple's answer, not from the request (as in webPush).
-      const requestedAt = performance.now();
-      let outcome: DeliveryOutcome;
-      let lostConnection: string | undefined;
-      try {
-        let token = await tokens.current();
-        let response = await post(message, subscription.deviceToken, body, token);
-        if (response.statusCode === 403 && TOKEN_REASONS.has(reasonCode(response))) {
-          token = await tokens.renew(token);
-          response = await post(message, subscription.deviceToken, body, token);
+      return sendThroughBreaker(breakers, base.origin, now, async () => {
+        // Retry-After counts from Apple's answer, not from the request (as in webPush).
+        const requestedAt = performance.now();
+        try {
+          let token = await tokens.current();
+          let response = await post(message, subscription.deviceToken, body, token);
+          if (response.statusCode === 403 && TOKEN_REASONS.has(reasonCode(response))) {
+            token = await tokens.renew(token);
+            response = await post(message, subscription.deviceToken, body, token);
+          }
+          const answeredAt = new Date(now.getTime() + Math.ceil(performance.now() - requestedAt));
+          return { outcome: outcomeOfApnsResponse(response, now, answeredAt) };
+        } catch (error) {
+          if (error instanceof ConfigError) throw error;
+          return { outcome: outcomeOfNetworkError(error, now), lostConnection: lostConnectionOf(error) };
         }
-        const answeredAt = new Date(now.getTime() + Math.ceil(performance.now() - requestedAt));
-        outcome = outcomeOfApnsResponse(response, now, answeredAt);
-      } catch (error) {
-        if (error instanceof ConfigError) throw error;
-        outcome = outcomeOfNetworkError(error, now);
-        lostConnection = lostConnectionOf(error);
-      }
-      breakers?.record(base.origin, isServiceFailure(outcome), now, lostConnection);
-      return outcome;
+      });
     },
     close: () => transport.close(),
   };

@@ -4,7 +4,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { systemClock } from '../adapters/system-clock.js';
 import { ConfigError, EndpointNotAllowedError } from '../errors/index.js';
 import type { Clock } from '../ports/clock.js';
-import { type CircuitBreakerOptions, createCircuitBreakers, isServiceFailure } from './circuit-breaker.js';
+import { type CircuitBreakerOptions, createCircuitBreakers, sendThroughBreaker } from './circuit-breaker.js';
 import { createDeliveryPool, type DeliveryPool, EncryptionError } from './delivery-pool.js';
 import {
   createEndpointPolicy,
@@ -121,52 +121,38 @@ export function webPush(options: WebPushOptions): PushProvider {
       if (!allowed.ok)
         return { kind: 'failed', statusCode: null, reason: `endpoint refused: ${allowed.reason}` };
       const endpoint = new URL(subscription.endpoint);
-      const admission = breakers?.admit(endpoint.origin, now) ?? { allowed: true };
-      if (!admission.allowed) {
-        return {
-          kind: 'retry',
-          retryAt: admission.retryAt,
-          statusCode: null,
-          reason: admission.reason,
-          circuitOpen: true,
+      return sendThroughBreaker(breakers, endpoint.origin, now, async () => {
+        const input = {
+          endpoint,
+          keys: subscription.keys,
+          payload: message.payload,
+          ttlSeconds: message.ttlSeconds,
+          urgency: message.urgency,
+          ...(message.topic !== undefined ? { topic: message.topic } : {}),
+          ...(message.campaignId !== undefined ? { campaignId: message.campaignId } : {}),
+          authorization: await signer.authorization(endpoint.origin),
         };
-      }
-
-      const input = {
-        endpoint,
-        keys: subscription.keys,
-        payload: message.payload,
-        ttlSeconds: message.ttlSeconds,
-        urgency: message.urgency,
-        ...(message.topic !== undefined ? { topic: message.topic } : {}),
-        ...(message.campaignId !== undefined ? { campaignId: message.campaignId } : {}),
-        authorization: await signer.authorization(endpoint.origin),
-      };
-      // Encrypted here or by a worker before the try: a message that cannot be
-      // encrypted fails for its recipient (in sendOne), it is no network fault.
-      let request: TransportRequest | null = null;
-      if (sendingPool) checkPayloadSize(input.payload, input.campaignId);
-      else request = await requestFor(input, checkedPlaintext(input.payload, input.campaignId));
-      let outcome: DeliveryOutcome;
-      let lostConnection: string | undefined;
-      try {
-        const response = request
-          ? await transport.send(request, { timeoutMs })
-          : await (sendingPool as DeliveryPool).send(
-              input.keys,
-              input.payload,
-              { url: endpoint, method: 'POST', headers: sharedHeaders(input) },
-              timeoutMs,
-            );
-        const answeredAt = new Date(now.getTime() + Math.ceil(performance.now() - enteredAt));
-        outcome = outcomeOfResponse(response, endpoint, now, answeredAt);
-      } catch (error) {
-        if (error instanceof EncryptionError) throw error;
-        outcome = outcomeOfNetworkError(error, now);
-        lostConnection = lostConnectionOf(error);
-      }
-      breakers?.record(endpoint.origin, isServiceFailure(outcome), now, lostConnection);
-      return outcome;
+        // Encrypted here or by a worker before the try: a message that cannot be
+        // encrypted fails for its recipient (in sendOne), it is no network fault.
+        let request: TransportRequest | null = null;
+        if (sendingPool) checkPayloadSize(input.payload, input.campaignId);
+        else request = await requestFor(input, checkedPlaintext(input.payload, input.campaignId));
+        try {
+          const response = request
+            ? await transport.send(request, { timeoutMs })
+            : await (sendingPool as DeliveryPool).send(
+                input.keys,
+                input.payload,
+                { url: endpoint, method: 'POST', headers: sharedHeaders(input) },
+                timeoutMs,
+              );
+          const answeredAt = new Date(now.getTime() + Math.ceil(performance.now() - enteredAt));
+          return { outcome: outcomeOfResponse(response, endpoint, now, answeredAt) };
+        } catch (error) {
+          if (error instanceof EncryptionError) throw error;
+          return { outcome: outcomeOfNetworkError(error, now), lostConnection: lostConnectionOf(error) };
+        }
+      });
     },
     async close() {
       await Promise.all([transport.close(), pool?.close()]);

@@ -1,15 +1,9 @@
-import { createSecureServer, type Http2Session } from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CircuitChange } from '../../src/delivery/circuit-breaker.js';
-import { pooledHttpTransport } from '../../src/delivery/index.js';
 import type { DeliveryOutcome } from '../../src/delivery/outcome.js';
 import type { PushProvider } from '../../src/delivery/provider.js';
-import { generateVapidKeys } from '../../src/delivery/vapid.js';
-import { webPush } from '../../src/delivery/webpush-provider.js';
-import { createDevPushService } from '../../src/dev/push-service.js';
 import { type SelfSignedCertificate, selfSignedCertificate } from '../../src/dev/self-signed.js';
 import type { PushSubscriptionJson } from '../../src/model/index.js';
+import { h2Service, subscriptionKeys, watchedWebPush } from './support/h2-service.js';
 import { storedWebPush } from './support/stored-subscription.js';
 
 /**
@@ -24,10 +18,7 @@ describe('HTTP/2 connections lost with their streams, at the circuit breaker', (
 
   beforeAll(async () => {
     tls = await selfSignedCertificate();
-    const dev = createDevPushService();
-    await dev.start();
-    keys = dev.createSubscription().keys;
-    await dev.stop();
+    keys = await subscriptionKeys();
   });
 
   /** Sends message `i` of a test to `url` through `provider`. */
@@ -46,44 +37,24 @@ describe('HTTP/2 connections lost with their streams, at the circuit breaker', (
   async function droppingService(holdFirst = 100) {
     let held = 0;
     let dropped = false;
-    const sessions = new Set<Http2Session>();
-    const server = createSecureServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-      req.resume();
-      req.on('end', () => {
-        if (dropped || holdFirst === 0) {
-          res.writeHead(201).end();
-          return;
-        }
-        held += 1;
-        if (held === 100) {
-          dropped = true;
-          for (const session of sessions) session.destroy();
-        }
-      });
+    const service = await h2Service(tls, (_req, res) => {
+      if (dropped || holdFirst === 0) {
+        res.writeHead(201).end();
+        return;
+      }
+      held += 1;
+      if (held === 100) {
+        dropped = true;
+        for (const session of service.sessions) session.destroy();
+      }
     });
-    server.on('session', (session) => {
-      sessions.add(session);
-      session.once('close', () => sessions.delete(session));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const stop = () => {
-      for (const session of sessions) session.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    };
-    return { url, stop };
+    return service;
   }
 
   for (const encryptionWorkers of [0, 1]) {
     it(`one lost with 100 streams in flight counts once, and the breaker stays closed (${encryptionWorkers === 0 ? 'in process' : 'in a delivery worker'})`, async () => {
       const service = await droppingService();
-      const changes: CircuitChange[] = [];
-      const provider = webPush({
-        vapid: { subject: 'mailto:ops@example.com', ...generateVapidKeys() },
-        transport: pooledHttpTransport({ ca: tls.cert }),
-        encryptionWorkers,
-        circuitBreaker: { onChange: (change) => changes.push(change) },
-      });
+      const { provider, changes } = watchedWebPush(tls, encryptionWorkers);
       const send = sender(provider, service.url);
       try {
         const lost = await Promise.all(Array.from({ length: 100 }, (_, i) => send(i)));
@@ -100,13 +71,7 @@ describe('HTTP/2 connections lost with their streams, at the circuit breaker', (
 
   it('still opens the breaker for a service that refuses every connection: each refused connection counts once', async () => {
     const service = await droppingService(0);
-    const changes: CircuitChange[] = [];
-    const provider = webPush({
-      vapid: { subject: 'mailto:ops@example.com', ...generateVapidKeys() },
-      transport: pooledHttpTransport({ ca: tls.cert }),
-      encryptionWorkers: 0,
-      circuitBreaker: { onChange: (change) => changes.push(change) },
-    });
+    const { provider, changes } = watchedWebPush(tls, 0);
     const send = sender(provider, service.url);
     try {
       expect((await send(0)).kind).toBe('sent'); // the origin is known to speak h2 from here on
