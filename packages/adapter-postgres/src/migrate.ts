@@ -1,4 +1,5 @@
 import { type MigrateResult, runMigrations } from './migrations/index.js';
+import { ClientOptions, parseOptions } from './options.js';
 import { type PostgresClient, type SqlClient, toSqlClient } from './sql/client.js';
 
 export interface MigrateOptions {
@@ -12,5 +13,6 @@ export interface MigrateOptions {
  * processes call it at once (they queue on an advisory lock).
  */
 export function migrate(options: MigrateOptions): Promise<MigrateResult> {
-  return runMigrations(toSqlClient(options.client), options.schema ?? 'herald');
+  const { client, schema } = parseOptions(ClientOptions, options, 'migrate');
+  return runMigrations(toSqlClient(client), schema ?? 'herald');
 }

@@ -84,7 +84,7 @@ describe('postgresStorage preparedStatements', () => {
       ValidationError,
     );
     expect(() => postgresStorage({ client: conn, schema, preparedStatement: false } as never)).toThrow(
-      /preparedStatement: is not an option \(the options are client, schema, preparedStatements\)/,
+      /preparedStatement: unknown key; did you mean "preparedStatements"\?/,
     );
     expect(() => postgresStorage({ client: conn, schema, preparedStatements: 'no' } as never)).toThrow(
       /preparedStatements: must be true or false/,

@@ -1,6 +1,7 @@
 import type { ConsumeResult, CounterSpec, Counters } from '@herald/core';
 import { checkCounterRequests, checkCounterSpecs, counterInstant } from '@herald/core';
 import { z } from 'zod';
+import { ClientOptions, parseOptions } from '../options.js';
 import { type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import { iso } from '../storage/rows.js';
@@ -57,8 +58,9 @@ const ConsumeEachReply = z.object({
  * at most once a minute per instance (see SWEEP_EVERY_MS).
  */
 export function postgresCounters(options: PostgresCountersOptions): Counters {
-  const sql = toSqlClient(options.client);
-  const s = quoteSchema(options.schema ?? 'herald');
+  const { client, schema } = parseOptions(ClientOptions, options, 'postgresCounters');
+  const sql = toSqlClient(client);
+  const s = quoteSchema(schema ?? 'herald');
   let nextSweepAt = Number.NEGATIVE_INFINITY;
 
   /** Deletes at most SWEEP_BATCH expired rows, skipping rows a consume holds; never waits on a lock. */

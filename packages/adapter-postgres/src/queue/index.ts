@@ -8,6 +8,7 @@ import {
   parsePruneBatch,
   parseRetryAt,
 } from '@herald/core';
+import { ClientOptions, parseOptions } from '../options.js';
 import { type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import { jobsChannel, postgresWakeups } from './wakeups.js';
@@ -85,11 +86,12 @@ const JOB_ID = /^[1-9][0-9]{0,18}$/;
  * (wakeups.ts), so idle workers elsewhere claim them at once: `onWake`.
  */
 export function postgresQueue(options: PostgresQueueOptions): Queue {
-  const sql = toSqlClient(options.client);
-  const schemaName = options.schema ?? 'herald';
+  const { client, schema: schemaOption } = parseOptions(ClientOptions, options, 'postgresQueue');
+  const sql = toSqlClient(client);
+  const schemaName = schemaOption ?? 'herald';
   const schema = quoteSchema(schemaName);
   const channel = jobsChannel(schemaName);
-  const onWake = postgresWakeups(options.client, sql, channel);
+  const onWake = postgresWakeups(client, sql, channel);
 
   /** Updates the job if the lease is still ours; true when it was. */
   const withLease = async (

@@ -1,4 +1,5 @@
-import { type Storage, ValidationError } from '@herald/core';
+import type { Storage } from '@herald/core';
+import { parseOptions, StorageOptions } from '../options.js';
 import { isEmbedded, type PostgresClient, type SqlClient, toSqlClient } from '../sql/client.js';
 import { quoteSchema } from '../sql/identifiers.js';
 import { audience } from './audience.js';
@@ -34,33 +35,21 @@ export interface PostgresStorageOptions {
   preparedStatements?: boolean;
 }
 
-const OPTION_KEYS: ReadonlySet<string> = new Set(['client', 'schema', 'preparedStatements']);
-
-/** A misspelt key would otherwise be dropped without a word; a wrong type too. */
-function checkOptions(options: PostgresStorageOptions): void {
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key))
-      throw new ValidationError('postgresStorage options', [
-        { path: key, message: `is not an option (the options are ${[...OPTION_KEYS].join(', ')})` },
-      ]);
-  }
-  if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean')
-    throw new ValidationError('postgresStorage options', [
-      { path: 'preparedStatements', message: 'must be true or false' },
-    ]);
-}
-
 /**
  * Herald's Storage on Postgres. The schema must have been migrated first
  * (`migrate({ client, schema })` or the `herald-migrate` bin); this factory
  * runs no DDL, so starting an app never races a migration.
  */
 export function postgresStorage(options: PostgresStorageOptions): Storage {
-  checkOptions(options);
-  const sql = toSqlClient(options.client, { prepare: options.preparedStatements ?? true });
-  const schema = quoteSchema(options.schema ?? 'herald');
+  const {
+    client,
+    schema: schemaName,
+    preparedStatements,
+  } = parseOptions(StorageOptions, options, 'postgresStorage');
+  const sql = toSqlClient(client, { prepare: preparedStatements ?? true });
+  const schema = quoteSchema(schemaName ?? 'herald');
   return {
-    capabilities: { nativeSegments: true, shared: !isEmbedded(options.client) },
+    capabilities: { nativeSegments: true, shared: !isEmbedded(client) },
     ...profiles(sql, schema),
     ...subscriptions(sql, schema),
     ...events(sql, schema),

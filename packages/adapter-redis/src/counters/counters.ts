@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumeResult, CounterSpec, Counters } from '@herald/core';
-import { ConfigError, checkCounterRequests, checkCounterSpecs, counterInstant } from '@herald/core';
+import { checkCounterRequests, checkCounterSpecs, counterInstant } from '@herald/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { withRedis } from '../errors.js';
+import { parseRedisOptions } from '../options.js';
 import { consumeEachScript, consumeScript, getScript, releaseScript } from './scripts.js';
 
 export interface RedisCountersOptions {
@@ -26,9 +27,7 @@ const ConsumeEachReply = z.array(z.number().int().min(0));
  * step. Keys are passed as KEYS, so the connection's keyPrefix applies.
  */
 export function redisCounters(options: RedisCountersOptions): Counters {
-  const { connection } = options;
-  const prefix = options.prefix ?? 'herald';
-  if (prefix === '') throw new ConfigError('redisCounters: prefix must not be empty');
+  const { connection, prefix = 'herald' } = parseRedisOptions(options, 'redisCounters');
   const redisKey = (key: string) => `${prefix}:counter:${key}`;
   // Counters first, then this call's request key (see REPLAY_LUA in ../lua.ts).
   const scriptKeys = (keys: readonly string[]) => [

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ClaimedJob, ClaimOptions, JobInput, PruneBatch, Queue, QueueCounts } from '@herald/core';
 import {
-  ConfigError,
   CorruptRecordError,
   parseClaimOptions,
   parseDedupeKey,
@@ -15,6 +14,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { withRedis } from '../errors.js';
 import { type LuaScript, luaScript } from '../lua.js';
+import { parseRedisOptions } from '../options.js';
 import {
   cancelScript,
   claimScript,
@@ -65,9 +65,7 @@ return { redis.call('ZCARD', base .. 'waiting'), redis.call('ZCARD', base .. 'ac
  * is one script call). See scripts.ts for the layout.
  */
 export function redisQueue(options: RedisQueueOptions): Queue {
-  const { connection } = options;
-  const prefix = options.prefix ?? 'herald';
-  if (prefix === '') throw new ConfigError('redisQueue: prefix must not be empty');
+  const { connection, prefix = 'herald' } = parseRedisOptions(options, 'redisQueue');
   // The scripts build their keys from this base, so ioredis cannot add the
   // connection's keyPrefix for us: add it here.
   const base = `${connection.options.keyPrefix ?? ''}${prefix}:queue:`;
