@@ -77,7 +77,7 @@ const expected = {
   sent: 1,
   received: 1,
   title: 'Hello Ada',
-  adapterErrors: ['ConfigError', 'ConfigError'],
+  adapterErrors: ['ConfigError', 'ValidationError'],
   browserPackages: ['function', 'function'],
   dashboard: [200, 200, true],
 };

@@ -44,13 +44,13 @@ try {
   // Each adapter throws core's own error classes: one copy of core, so instanceof holds.
   const adapterErrors = [
     () => postgresStorage({ client: { query: async () => ({ rows: [] }) }, schema: 'Not A Schema' }),
-    () => redisQueue({ connection: { options: {} }, prefix: '' }),
+    () => redisQueue({ connection: { options: {}, evalsha() {} }, prefix: '' }),
   ].map((make) => {
     try {
       make();
       return 'no error';
     } catch (error) {
-      return error instanceof HeraldError ? error.constructor.name : 'foreign ' + String(error);
+      return error instanceof HeraldError ? error.name : 'foreign ' + String(error);
     }
   });
   console.log(JSON.stringify({
