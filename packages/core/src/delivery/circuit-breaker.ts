@@ -204,18 +204,15 @@ export function createCircuitBreakers(options: Partial<CircuitBreakerOptions> = 
     while (state.waiting.size > 0) {
       const ticket = state.judgedBelow;
       const failure = state.waiting.get(ticket);
-      state.judgedBelow += 1;
       if (failure === undefined) {
         const sentAt = state.sentAt.get(ticket) ?? Number.NEGATIVE_INFINITY;
-        if (sentAt >= sentBy && state.waiting.size <= MAX_WAITING) {
-          state.judgedBelow = ticket;
-          return;
-        }
+        if (sentAt >= sentBy && state.waiting.size <= MAX_WAITING) return;
         state.sentAt.delete(ticket); // given up on: its answer will not be counted
-        continue;
+      } else {
+        state.waiting.delete(ticket);
       }
-      state.waiting.delete(ticket);
-      if (failure !== null && remember(state, failure)) {
+      state.judgedBelow = ticket + 1;
+      if (typeof failure === 'boolean' && remember(state, failure)) {
         state.lastReason = `${state.failures} of the last ${state.recent.length} requests failed (5xx or no answer)`;
         open(origin, state, now, config.openMs);
         return;
