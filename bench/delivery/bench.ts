@@ -122,6 +122,8 @@ export interface DeliveryBenchResult {
   herald_main_heap_peak_mb: number;
   /** Node flags Herald's process ran with (BENCH_SENDER_NODE_FLAGS); '' for none. */
   sender_node_flags: string;
+  /** The experiment variables Herald's processes ran with (BENCH_TUNING, BENCH_SCHEMA_SQL, …), so a figure says what it measured; {} for none. */
+  sender_experiments: Record<string, string>;
   /**
    * CPU a request costs with no encryption and no engine (node:http2 from one
    * thread to the same service), and the ceiling it implies with the limit's
@@ -388,6 +390,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<D
       herald_rest_at_peak_mb: herald.memory.restAtPeakMb,
       herald_main_heap_peak_mb: herald.memory.mainHeapPeakMb,
       sender_node_flags: senderFlags().join(' '),
+      sender_experiments: senderExperiments(),
       cores: availableParallelism(),
       cpu: cpus()[0]?.model ?? 'unknown',
       node: process.version,
@@ -455,7 +458,7 @@ async function runBaseline(
  * once with web-push's routine and once with Herald's (packages/core's
  * rfc8291.ts, bundled here for a worker), and the faster sets the limit. A
  * bound measured with the slower routine would let Herald's own encryption
- * beat "the limit" and flatter the ceiling (bench/README.md, "The method").
+ * beat "the limit" and flatter the ceiling (bench/README.md, "Delivery": the limit).
  */
 async function runLimit(subscribers: Subscriber[]): Promise<{ seconds: number; routine: LimitRoutine }> {
   const webPush = await encryptionSeconds(subscribers, 'web-push');
@@ -579,6 +582,18 @@ function once(worker: Worker, expected: string): Promise<void> {
 /** BENCH_SENDER_NODE_FLAGS, split on spaces: Node flags for Herald's process. */
 export function senderFlags(): string[] {
   return (process.env.BENCH_SENDER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+}
+
+/** The variables `herald-sender.mjs` reads to change what it runs (see bench/README.md), those that are set. */
+export function senderExperiments(): Record<string, string> {
+  const names = [
+    'BENCH_TUNING',
+    'BENCH_TRANSPORT',
+    'BENCH_WORKER_LIMITS',
+    'BENCH_PREPARED',
+    'BENCH_SCHEMA_SQL',
+  ];
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
 }
 
 /** The subscriptions, one `[index, p256dh, auth]` per line, read one at a time by the leader as a host receives them. */

@@ -55,6 +55,11 @@ async function openStack({ stack, role, pgUrl, redisUrl, schema, prefix }) {
   const pool = new pg.Pool({ connectionString: pgUrl, max: 10 });
   pool.on('error', () => undefined);
   if (role === 'leader') await migrate({ client: pool, schema });
+  // BENCH_SCHEMA_SQL: statements run on the migrated schema (`$S` names it), to measure a layout change before writing it.
+  if (role === 'leader' && process.env.BENCH_SCHEMA_SQL) {
+    for (const statement of JSON.parse(process.env.BENCH_SCHEMA_SQL))
+      await pool.query(statement.replaceAll('$S', schema));
+  }
   // BENCH_PREPARED=0: the storage's statements unprepared, to measure what preparing them saves.
   const storage = postgresStorage({
     client: pool,

@@ -10,8 +10,7 @@
  *   it: an index entry per insert, and, because it indexes `state`, every pending → delivered
  *   UPDATE was non-HOT (a new heap tuple elsewhere, and new entries in both indexes). It also
  *   tied with the primary key for `getRecipients` on a table not yet analyzed, and won as the
- *   table grew (a scan of the whole run per call: bench/README.md, "Reads of a run on a fresh
- *   table"); the primary key is now the only index of the table. `recompute_settled` now finds a
+ *   table grew (a scan of the whole run per call); the primary key is now the only index of the table. `recompute_settled` now finds a
  *   group's latest instant through the primary key's (campaign_id, occurrence) prefix: one scan of
  *   the run per group that lost its latest row, in those rare statements only.
  * - `fillfactor = 50` on `recipients`: rows go in by batches that fill their pages, and each is
@@ -28,7 +27,7 @@
  *   when its count after the upsert is what this statement brought. Migration 013's concurrency
  *   argument holds unchanged.
  *
- * Measured in bench/README.md ("Where the time goes on the postgres stack").
+ * Measured in bench/README.md ("Where a message's CPU goes").
  */
 export default (s: string): string[] => [
   `DROP INDEX ${s}.recipients_stats_idx`,

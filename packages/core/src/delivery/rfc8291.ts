@@ -9,7 +9,7 @@ import { createCipheriv, createECDH, createHmac, type ECDH, randomFillSync } fro
  * 4096-byte record size, the sender's public key as key id, the plaintext
  * followed by the 0x02 last-record delimiter and no padding. What it leaves
  * out is their per-message overhead, about 30 µs of CPU beside the
- * ~190 µs of the ECDH itself (bench/README.md, "Herald's send path"): the
+ * ~190 µs of the ECDH itself (bench/README.md, "Where a message's CPU goes"): the
  * sender's public key exported twice, the salt round-tripped through
  * base64url, two HKDF extracts where RFC 8291's key schedule needs one per
  * secret, and a Buffer.concat per step. Each message's buffers are few, as
