@@ -2,8 +2,9 @@
  * Segment benchmark on real Postgres (issue 5): estimate reach for five
  * typical segments next to a plain `SELECT count(*)` over profiles in the
  * same run (each segment's `ratio` is against the faster of the parallel and
- * the serial count, target at most 3), then stream the whole audience by keyset pages and report the
- * peak RSS. Prints one JSON line on stdout (progress goes to stderr).
+ * the serial count, target at most 3), read each segment's audience by keyset pages as a campaign's
+ * fan-out does (`audiences`: time, median and slowest page), then stream the whole audience and
+ * report the peak RSS. Prints one JSON line on stdout (progress goes to stderr).
  *
  *   HERALD_TEST_PG_URL=postgres://... npx tsx bench/segments/run.ts
  *   BENCH_USERS=1000000 BENCH_EVENTS=10000000   the size (defaults)
@@ -120,6 +121,33 @@ async function main() {
       segments.push({ name, ms, ratio: Math.round((ms / baselineMs) * 100) / 100, ...reach });
     }
 
+    // Each segment's audience read by keyset pages as a campaign's fan-out reads it (probing per profile).
+    const audiences = [];
+    for (const { name, segment } of SEGMENTS) {
+      const pageMs: number[] = [];
+      let users = 0;
+      let after: UserId | null = null;
+      const start = performance.now();
+      for (;;) {
+        const pageStart = performance.now();
+        const page: UserId[] = await storage.selectAudience(segment, { after, limit: PAGE, now: NOW });
+        pageMs.push(performance.now() - pageStart);
+        users += page.length;
+        if (page.length < PAGE) break;
+        after = page[page.length - 1]!;
+      }
+      const round = (ms: number) => Math.round(ms * 10) / 10;
+      audiences.push({
+        name,
+        users,
+        pages: pageMs.length,
+        ms: Math.round(performance.now() - start),
+        pageMedianMs: round(median(pageMs)),
+        pageMaxMs: round(Math.max(...pageMs)),
+      });
+      log(`audience of ${name}: ${users} users in ${pageMs.length} pages`);
+    }
+
     // Stream the whole audience by keyset pages, as the fan-out does, sampling RSS per page.
     const baseRss = process.memoryUsage().rss;
     let peakRss = baseRss;
@@ -147,6 +175,7 @@ async function main() {
         baseline: countSerialMs < countMs ? 'countSerialMs' : 'countMs',
         segments,
         withinTarget: segments.every((s) => s.ratio <= 3),
+        audiences,
         stream: {
           users: streamed,
           pageSize: PAGE,

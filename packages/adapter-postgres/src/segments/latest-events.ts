@@ -66,7 +66,7 @@ export function latestTimeSet(
 }
 
 /** "Did it at least once": what an `or` of such conditions with one window can ask of a single set. */
-function isDidOnce(count: EventCount | undefined): boolean {
+export function isDidOnce(count: EventCount | undefined): boolean {
   return count === undefined || (count.op === 'atLeast' && count.value === 1);
 }
 

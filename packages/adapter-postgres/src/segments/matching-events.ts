@@ -13,7 +13,27 @@ export function matchingEvents(
   ctx: CompileContext,
   correlated: boolean,
 ): string {
-  const where = [`e.name = ${ctx.params.add(filter.name)}::text`];
+  return eventsWhere(`e.name = ${ctx.params.add(filter.name)}::text`, filter.where, window, ctx, correlated);
+}
+
+/** The same for events named any of `names`, with no property filter: "did any of X, Y, Z". */
+export function eventsNamedAny(
+  names: readonly string[],
+  window: EventWindow | undefined,
+  ctx: CompileContext,
+  correlated: boolean,
+): string {
+  return eventsWhere(`e.name = ANY(${ctx.params.add(names)}::text[])`, [], window, ctx, correlated);
+}
+
+function eventsWhere(
+  named: string,
+  conditions: EventFilter['where'],
+  window: EventWindow | undefined,
+  ctx: CompileContext,
+  correlated: boolean,
+): string {
+  const where = [named];
   if (correlated) where.unshift(`e.user_id = ${ctx.profile}.user_id`);
   if (window !== undefined) {
     // Rule 10: inLast is closed [now - d, now]; between is half-open [from, to).
@@ -21,7 +41,7 @@ export function matchingEvents(
     where.push(`e."time" >= ${instant(range.from, ctx.params)}`);
     where.push(`e."time" ${range.closed ? '<=' : '<'} ${instant(range.to, ctx.params)}`);
   }
-  for (const condition of filter.where) {
+  for (const condition of conditions) {
     where.push(compileCondition(condition, 'e.properties', ctx.params, ctx.schema, ctx.now));
   }
   return `FROM ${ctx.schema}.events e WHERE ${where.join(' AND ')}`;

@@ -264,6 +264,28 @@ export const segmentDefinition: fc.Arbitrary<SegmentDefinition> = fc
         }),
       },
       { weight: 1, arbitrary: fc.record({ type: fc.constant('not' as const), of: tie('def') }) },
+      {
+        // "Did any of X, Y, Z" in one window, beside at most one other condition: the storages may read
+        // such an `or` as one set or one probe, and the leaves above almost never share a window.
+        weight: 1,
+        arbitrary: fc
+          .record({
+            names: fc.uniqueArray(fc.constantFrom(...EVENT_NAMES), { minLength: 2, maxLength: 3 }),
+            window: fc.option(eventWindow, { nil: undefined }),
+            beside: fc.array(tie('def'), { maxLength: 1 }),
+          })
+          .map(({ names, window, beside }) => ({
+            type: 'or' as const,
+            of: [
+              ...names.map((name) => ({
+                type: 'did' as const,
+                event: { name },
+                ...(window ? { window } : {}),
+              })),
+              ...beside,
+            ],
+          })),
+      },
     ),
   }))
   .def.map((input) => SegmentDefinitionSchema.parse(input));
