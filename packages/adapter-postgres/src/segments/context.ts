@@ -18,6 +18,11 @@ export interface CompileContext {
    * (subquery)` there into a semi-join (see set-behaviour.ts).
    */
   conjunct: boolean;
+  /**
+   * An audience page's keyset bound (the parameter holding `after`): the profile's own events are
+   * read from users after it too (see `PredicateOptions.after`).
+   */
+  after?: string | undefined;
 }
 
 export type FirstOrLastDefinition = Extract<SegmentDefinition, { type: 'firstTime' | 'lastTime' }>;

@@ -34,7 +34,10 @@ function eventsWhere(
   correlated: boolean,
 ): string {
   const where = [named];
-  if (correlated) where.unshift(`e.user_id = ${ctx.profile}.user_id`);
+  if (correlated) {
+    where.unshift(`e.user_id = ${ctx.profile}.user_id`);
+    if (ctx.after !== undefined) where.splice(1, 0, `e.user_id > ${ctx.after}`);
+  }
   if (window !== undefined) {
     // Rule 10: inLast is closed [now - d, now]; between is half-open [from, to).
     const range = windowRange(window, ctx.now);
