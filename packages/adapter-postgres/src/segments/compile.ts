@@ -77,15 +77,13 @@ export interface CompiledPredicate {
   params: Params;
   /** With `behaviour: 'set'`, the joins to place after `FROM profiles` (empty otherwise). */
   joins: string;
-  /**
-   * With `behaviour: 'set'`, whether the predicate reads a set of users from
-   * the event tables (a behaviour condition): the counting queries keep
-   * such predicates off parallel plans (see countingQuery in audience.ts).
-   */
-  readsSets: boolean;
   /** With `after`, the parameter holding it, for the query's own `p.user_id > …`. */
   after: string | undefined;
-  /** Whether the predicate reads the event tables (a behaviour condition), in either mode. */
+  /**
+   * Whether the predicate reads the event tables (a behaviour condition). Counting queries keep
+   * such predicates off parallel plans (see countingQuery in audience.ts); audience pages run them
+   * with sorts and hash joins off (see pageQuery there).
+   */
   readsEvents: boolean;
 }
 
@@ -99,12 +97,12 @@ export function segmentPredicate(
   if (behaviour === 'probe') {
     const reads = countingReads(probeBehaviour);
     const where = compileSegment(def, { ...options, params, behaviour: reads, conjunct: true, after });
-    return { where, params, joins: '', readsSets: false, after, readsEvents: reads.count() > 0 };
+    return { where, params, joins: '', after, readsEvents: reads.count() > 0 };
   }
   const reads = setBehaviour();
   const where = compileSegment(def, { ...options, params, behaviour: reads, conjunct: true, after });
-  const readsSets = reads.sets > 0;
-  return { where, params, joins: reads.joins.join('\n'), readsSets, after, readsEvents: readsSets };
+  // Every behaviour condition the set compiler reads is a set (inSet in set-behaviour.ts).
+  return { where, params, joins: reads.joins.join('\n'), after, readsEvents: reads.sets > 0 };
 }
 
 /** `reads`, counting the behaviour conditions compiled through it (merged ones included). */

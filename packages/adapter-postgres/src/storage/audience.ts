@@ -28,7 +28,7 @@ export function audience(sql: SqlClient, schema: string) {
     },
 
     async countAudience(segment: SegmentDefinition, now: Date): Promise<number> {
-      const { where, params, joins, readsSets } = segmentPredicate(segment, {
+      const { where, params, joins, readsEvents } = segmentPredicate(segment, {
         schema,
         profile: 'p',
         now,
@@ -37,7 +37,7 @@ export function audience(sql: SqlClient, schema: string) {
       const rows = await countingQuery(sql, {
         text: `SELECT count(*)::int AS n FROM ${schema}.profiles p ${joins} WHERE ${where}`,
         values: params.values,
-        parallel: !readsSets,
+        parallel: !readsEvents,
       });
       return (rows[0] as { n: number } | undefined)?.n ?? 0;
     },
@@ -48,7 +48,7 @@ export function audience(sql: SqlClient, schema: string) {
      * triggers and compared with `now` here), so no join to subscriptions is needed.
      */
     async estimateReach(segment: SegmentDefinition, now: Date): Promise<ReachEstimate> {
-      const { where, params, joins, readsSets } = segmentPredicate(segment, {
+      const { where, params, joins, readsEvents } = segmentPredicate(segment, {
         schema,
         profile: 'p',
         now,
@@ -64,7 +64,7 @@ export function audience(sql: SqlClient, schema: string) {
          FROM ${schema}.profiles p ${joins}
          WHERE ${where}`,
         values: params.values,
-        parallel: !readsSets,
+        parallel: !readsEvents,
       });
       const row = (rows[0] as
         | { qualified: number; total: number; webpush: number; safari: number }
