@@ -17,7 +17,7 @@
  * generation is timed separately and never counted in a ratio.
  */
 import { postgresStorage, type SqlClient, toSqlClient } from '@herald/adapter-postgres';
-import type { UserId } from '@herald/core';
+import type { SegmentDefinition, UserId } from '@herald/core';
 import pg from 'pg';
 import { generate } from './generate.js';
 import { SEGMENTS } from './segments.js';
@@ -78,6 +78,28 @@ function recordingClient(pool: pg.Pool): SqlClient & { last: Statement | null } 
   };
 }
 
+/** `segment`'s whole audience by keyset pages of PAGE, as the fan-out reads it: members, each page's ms, total ms. */
+async function readAudience(
+  storage: ReturnType<typeof postgresStorage>,
+  segment: SegmentDefinition,
+  afterPage: () => void = () => undefined,
+): Promise<{ users: number; pageMs: number[]; ms: number }> {
+  const pageMs: number[] = [];
+  let users = 0;
+  let after: UserId | null = null;
+  const start = performance.now();
+  for (;;) {
+    const pageStart = performance.now();
+    const page: UserId[] = await storage.selectAudience(segment, { after, limit: PAGE, now: NOW });
+    pageMs.push(performance.now() - pageStart);
+    users += page.length;
+    afterPage();
+    if (page.length < PAGE) break;
+    after = page[page.length - 1]!;
+  }
+  return { users, pageMs, ms: Math.round(performance.now() - start) };
+}
+
 async function main() {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => undefined);
@@ -124,43 +146,25 @@ async function main() {
     // Each segment's audience read by keyset pages as a campaign's fan-out reads it (probing per profile).
     const audiences = [];
     for (const { name, segment } of SEGMENTS) {
-      const pageMs: number[] = [];
-      let users = 0;
-      let after: UserId | null = null;
-      const start = performance.now();
-      for (;;) {
-        const pageStart = performance.now();
-        const page: UserId[] = await storage.selectAudience(segment, { after, limit: PAGE, now: NOW });
-        pageMs.push(performance.now() - pageStart);
-        users += page.length;
-        if (page.length < PAGE) break;
-        after = page[page.length - 1]!;
-      }
+      const read = await readAudience(storage, segment);
       const round = (ms: number) => Math.round(ms * 10) / 10;
       audiences.push({
         name,
-        users,
-        pages: pageMs.length,
-        ms: Math.round(performance.now() - start),
-        pageMedianMs: round(median(pageMs)),
-        pageMaxMs: round(Math.max(...pageMs)),
+        users: read.users,
+        pages: read.pageMs.length,
+        ms: read.ms,
+        pageMedianMs: round(median(read.pageMs)),
+        pageMaxMs: round(Math.max(...read.pageMs)),
       });
-      log(`audience of ${name}: ${users} users in ${pageMs.length} pages`);
+      log(`audience of ${name}: ${read.users} users in ${read.pageMs.length} pages`);
     }
 
-    // Stream the whole audience by keyset pages, as the fan-out does, sampling RSS per page.
+    // Stream the whole audience the same way, sampling RSS per page.
     const baseRss = process.memoryUsage().rss;
     let peakRss = baseRss;
-    let streamed = 0;
-    let after: UserId | null = null;
-    const streamStart = performance.now();
-    for (;;) {
-      const page: UserId[] = await storage.selectAudience({ type: 'all' }, { after, limit: PAGE, now: NOW });
-      streamed += page.length;
+    const whole = await readAudience(storage, { type: 'all' }, () => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      if (page.length < PAGE) break;
-      after = page[page.length - 1]!;
-    }
+    });
     const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
     console.log(
       JSON.stringify({
@@ -177,9 +181,9 @@ async function main() {
         withinTarget: segments.every((s) => s.ratio <= 3),
         audiences,
         stream: {
-          users: streamed,
+          users: whole.users,
           pageSize: PAGE,
-          ms: Math.round(performance.now() - streamStart),
+          ms: whole.ms,
           peakRssMb: mb(peakRss),
           baseRssMb: mb(baseRss),
         },

@@ -11,6 +11,59 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 const USERS = 20_000;
 const PAGE = 1_000;
 
+/** A segment's whole audience by keyset pages of PAGE, as the fan-out reads it, and the largest page. */
+async function stream(
+  storage: ReturnType<typeof postgresStorage>,
+  segment: SegmentDefinition,
+): Promise<{ ids: UserId[]; largestPage: number }> {
+  const ids: UserId[] = [];
+  let after: UserId | null = null;
+  let largestPage = 0;
+  for (;;) {
+    const page: UserId[] = await storage.selectAudience(segment, { after, limit: PAGE, now: fixtures.T0 });
+    largestPage = Math.max(largestPage, page.length);
+    ids.push(...page);
+    if (page.length < PAGE) return { ids, largestPage };
+    after = page[page.length - 1]!;
+  }
+}
+
+/** A statement the adapter ran, with the set_config calls made before it in its transaction. */
+interface Statement {
+  text: string;
+  params: readonly unknown[];
+  settings: string[];
+}
+
+/** `target`, remembering in `ran` each statement with the settings made before it in its transaction. */
+function recording(target: SqlClient, ran: Statement[], settings: string[] = []): SqlClient {
+  return Object.assign(
+    {
+      query<Row>(text: string, params: readonly unknown[] = []) {
+        if (text.includes('set_config(')) settings.push(text);
+        else ran.push({ text, params, settings: [...settings] });
+        return target.query<Row>(text, params);
+      },
+      transaction<T>(fn: (tx: SqlClient) => Promise<T>) {
+        return target.transaction((tx) => fn(recording(tx, ran, [])));
+      },
+    },
+    { [Symbol.for('herald.sqlClient')]: true },
+  );
+}
+
+/** The plan of the last statement in `ran`, replayed on `sql` under the settings its transaction made. */
+function planOfLast(sql: SqlClient, ran: readonly Statement[]): Promise<string> {
+  const last = ran[ran.length - 1]!;
+  return sql.transaction(async (tx) => {
+    for (const setting of last.settings) await tx.query(setting);
+    const { rows } = await tx.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${last.text}`, [
+      ...last.params,
+    ]);
+    return JSON.stringify(rows[0]?.['QUERY PLAN']);
+  });
+}
+
 /**
  * Streaming a large audience: pages by keyset on the primary key, each one
  * an index range scan that stops after `limit` rows, so page 20 costs what
@@ -35,21 +88,8 @@ describe('keyset audience streaming on Postgres', () => {
   });
   afterAll(() => backend.close());
 
-  async function stream(segment: SegmentDefinition): Promise<{ ids: UserId[]; largestPage: number }> {
-    const ids: UserId[] = [];
-    let after: UserId | null = null;
-    let largestPage = 0;
-    for (;;) {
-      const page: UserId[] = await storage.selectAudience(segment, { after, limit: PAGE, now: fixtures.T0 });
-      largestPage = Math.max(largestPage, page.length);
-      ids.push(...page);
-      if (page.length < PAGE) return { ids, largestPage };
-      after = page[page.length - 1]!;
-    }
-  }
-
   it('streams every member exactly once, in id order, in pages of at most the limit', async () => {
-    const { ids, largestPage } = await stream({ type: 'all' });
+    const { ids, largestPage } = await stream(storage, { type: 'all' });
     expect(ids).toHaveLength(USERS);
     expect(new Set(ids).size).toBe(USERS);
     expect(ids).toEqual([...ids].sort());
@@ -62,7 +102,7 @@ describe('keyset audience streaming on Postgres', () => {
       type: 'property',
       condition: { op: 'eq', property: 'plan', value: 'pro' },
     };
-    const { ids } = await stream(pro);
+    const { ids } = await stream(storage, pro);
     expect(ids).toHaveLength(Math.floor(USERS / 3));
     expect(await storage.countAudience(pro, fixtures.T0)).toBe(ids.length);
   });
@@ -103,39 +143,8 @@ describe('keyset audience streaming on Postgres', () => {
 describe('parallel workers for counts on Postgres', () => {
   let backend: Backend;
   let pool: pg.Pool;
-  const ran: Array<{ text: string; params: readonly unknown[]; settings: string[] }> = [];
+  const ran: Statement[] = [];
   let storage: ReturnType<typeof postgresStorage>;
-
-  /** A SqlClient remembering each statement with the set_config calls made before it in its transaction. */
-  function recording(target: SqlClient, settings: string[] = []): SqlClient {
-    return Object.assign(
-      {
-        query<Row>(text: string, params: readonly unknown[] = []) {
-          if (text.includes('set_config(')) settings.push(text);
-          else ran.push({ text, params, settings: [...settings] });
-          return target.query<Row>(text, params);
-        },
-        transaction<T>(fn: (tx: SqlClient) => Promise<T>) {
-          return target.transaction((tx) => fn(recording(tx, [])));
-        },
-      },
-      { [Symbol.for('herald.sqlClient')]: true },
-    );
-  }
-
-  async function planOfLast(): Promise<string> {
-    const last = ran[ran.length - 1]!;
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      for (const setting of last.settings) await client.query(setting);
-      const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${last.text}`, [...last.params]);
-      return JSON.stringify(rows[0]?.['QUERY PLAN']);
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
-  }
 
   beforeAll(async () => {
     backend = await openBackend('postgres', 'parallel_counts');
@@ -146,7 +155,7 @@ describe('parallel workers for counts on Postgres', () => {
         '-c parallel_setup_cost=0 -c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 -c min_parallel_index_scan_size=0 -c max_parallel_workers_per_gather=2',
     });
     pool.on('error', () => undefined);
-    storage = postgresStorage({ client: recording(toSqlClient(pool)), schema: backend.schema });
+    storage = postgresStorage({ client: recording(toSqlClient(pool), ran), schema: backend.schema });
     await backend.sql.query(
       `INSERT INTO "${backend.schema}".profiles (user_id, properties, created_at, updated_at)
        SELECT 'user-' || lpad(i::text, 6, '0'), jsonb_build_object('plan', CASE WHEN i % 3 = 0 THEN 'pro' ELSE 'free' END),
@@ -182,9 +191,9 @@ describe('parallel workers for counts on Postgres', () => {
   it('splits a property count between workers, with the same answer', async () => {
     const reach = await storage.estimateReach(pro, fixtures.T0);
     expect(reach.qualified).toBe(Math.floor(USERS / 3));
-    expect(await planOfLast()).toContain('"Node Type":"Gather"');
+    expect(await planOfLast(toSqlClient(pool), ran)).toContain('"Node Type":"Gather"');
     expect(await storage.countAudience(pro, fixtures.T0)).toBe(Math.floor(USERS / 3));
-    expect(await planOfLast()).toContain('"Node Type":"Gather"');
+    expect(await planOfLast(toSqlClient(pool), ran)).toContain('"Node Type":"Gather"');
   });
 
   it('merges a "did not" set in user order from latest_events, with no sort', async () => {
@@ -194,19 +203,19 @@ describe('parallel workers for counts on Postgres', () => {
       window: { inLast: { amount: 1, unit: 'days' } },
     };
     expect(await storage.countAudience(notOpened, fixtures.T0)).toBe(USERS - USERS / 5);
-    const plan = await planOfLast();
+    const plan = await planOfLast(toSqlClient(pool), ran);
     expect(plan).toContain('"Index Name":"latest_events_pkey"');
     expect(plan).not.toContain('"Node Type":"Sort"');
   });
 
   it('keeps a count that reads a behaviour set serial, with and without a property beside it', async () => {
     expect(await storage.countAudience(opened, fixtures.T0)).toBe(USERS / 5);
-    expect(await planOfLast()).not.toContain('"Node Type":"Gather"');
+    expect(await planOfLast(toSqlClient(pool), ran)).not.toContain('"Node Type":"Gather"');
     const both: SegmentDefinition = { type: 'and', of: [pro, { type: 'not', of: opened }] };
     // Multiples of 3 that are not multiples of 5.
     const expected = Math.floor(USERS / 3) - Math.floor(USERS / 15);
     expect((await storage.estimateReach(both, fixtures.T0)).qualified).toBe(expected);
-    expect(await planOfLast()).not.toContain('"Node Type":"Gather"');
+    expect(await planOfLast(toSqlClient(pool), ran)).not.toContain('"Node Type":"Gather"');
   });
 });
 
@@ -220,7 +229,7 @@ describe('parallel workers for counts on Postgres', () => {
  */
 describe('audience pages of behaviour segments on Postgres', () => {
   let backend: Backend;
-  const ran: Array<{ text: string; params: readonly unknown[]; settings: string[] }> = [];
+  const ran: Statement[] = [];
   let storage: ReturnType<typeof postgresStorage>;
   const inLastWeek = { inLast: { amount: 7, unit: 'days' } } as const;
   const anyOfThree: SegmentDefinition = {
@@ -245,49 +254,9 @@ describe('audience pages of behaviour segments on Postgres', () => {
   const anyOfThreeMembers = users.filter((i) => i % 3 === 0 || i % 7 === 0 || i % 11 === 0).map(userId);
   const searchedNotRatedMembers = users.filter((i) => i % 3 === 0 && i % 11 !== 0).map(userId);
 
-  /** A SqlClient remembering each statement with the set_config calls made before it in its transaction. */
-  function recording(target: SqlClient, settings: string[] = []): SqlClient {
-    return Object.assign(
-      {
-        query<Row>(text: string, params: readonly unknown[] = []) {
-          if (text.includes('set_config(')) settings.push(text);
-          else ran.push({ text, params, settings: [...settings] });
-          return target.query<Row>(text, params);
-        },
-        transaction<T>(fn: (tx: SqlClient) => Promise<T>) {
-          return target.transaction((tx) => fn(recording(tx, [])));
-        },
-      },
-      { [Symbol.for('herald.sqlClient')]: true },
-    );
-  }
-
-  /** The plan of the last statement, under the settings its transaction made. */
-  async function planOfLast(): Promise<string> {
-    const last = ran[ran.length - 1]!;
-    return backend.sql.transaction(async (tx) => {
-      for (const setting of last.settings) await tx.query(setting);
-      const { rows } = await tx.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${last.text}`, [
-        ...last.params,
-      ]);
-      return JSON.stringify(rows[0]?.['QUERY PLAN']);
-    });
-  }
-
-  async function stream(segment: SegmentDefinition): Promise<UserId[]> {
-    const ids: UserId[] = [];
-    let after: UserId | null = null;
-    for (;;) {
-      const page: UserId[] = await storage.selectAudience(segment, { after, limit: PAGE, now: fixtures.T0 });
-      ids.push(...page);
-      if (page.length < PAGE) return ids;
-      after = page[page.length - 1]!;
-    }
-  }
-
   beforeAll(async () => {
     backend = await openBackend('postgres', 'behaviour_pages');
-    storage = postgresStorage({ client: recording(backend.sql), schema: backend.schema });
+    storage = postgresStorage({ client: recording(backend.sql, ran), schema: backend.schema });
     await backend.sql.query(
       `INSERT INTO "${backend.schema}".profiles (user_id, properties, created_at, updated_at)
        SELECT 'user-' || lpad(i::text, 6, '0'), '{}', $1::timestamptz, $1::timestamptz
@@ -310,13 +279,13 @@ describe('audience pages of behaviour segments on Postgres', () => {
   afterAll(() => backend.close());
 
   it('streams exactly the members of each segment', async () => {
-    expect(await stream(anyOfThree)).toEqual(anyOfThreeMembers);
-    expect(await stream(searchedNotRated)).toEqual(searchedNotRatedMembers);
+    expect((await stream(storage, anyOfThree)).ids).toEqual(anyOfThreeMembers);
+    expect((await stream(storage, searchedNotRated)).ids).toEqual(searchedNotRatedMembers);
   });
 
   it('reads a deep page of "did any of" through one semi-join, hashing no subplan and sorting nothing', async () => {
     await storage.selectAudience(anyOfThree, { after: userId(10_000), limit: PAGE, now: fixtures.T0 });
-    const plan = await planOfLast();
+    const plan = await planOfLast(backend.sql, ran);
     expect(plan).not.toContain('hashed SubPlan');
     expect(plan).not.toContain('"Node Type":"Sort"');
     expect(plan).toContain('"Join Type":"Semi"');
@@ -329,7 +298,7 @@ describe('audience pages of behaviour segments on Postgres', () => {
     expect(last.settings.join(' ')).toMatch(
       /enable_sort', 'off'.*enable_hashjoin', 'off'.*max_parallel_workers_per_gather', '0'/s,
     );
-    const plan = await planOfLast();
+    const plan = await planOfLast(backend.sql, ran);
     expect(plan).toContain('"Join Type":"Anti"');
     expect(plan).not.toContain('"Node Type":"Sort"');
     expect(plan).not.toContain('"Node Type":"Hash"');
