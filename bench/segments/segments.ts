@@ -59,3 +59,26 @@ export const SEGMENTS: Array<{ name: string; segment: SegmentDefinition }> = [
     },
   },
 ];
+
+/**
+ * What `run.ts` also reads as audiences, beyond the five: a behaviour condition beside a property
+ * under an `or`, which cannot become a join (its audience read in 26.6 s when Postgres hashed the
+ * condition's window for every page; the adapter's README, "Segments in SQL").
+ */
+export const AUDIENCE_SEGMENTS: Array<{ name: string; segment: SegmentDefinition }> = [
+  ...SEGMENTS,
+  {
+    name: 'behaviour OR property',
+    segment: {
+      type: 'or',
+      of: [
+        {
+          type: 'did',
+          event: { name: 'charged', where: [] },
+          window: { inLast: { amount: 30, unit: 'days' } },
+        },
+        { type: 'property', condition: { op: 'eq', property: 'country', value: 'FR' } },
+      ],
+    },
+  },
+];

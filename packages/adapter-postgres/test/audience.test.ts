@@ -225,7 +225,8 @@ describe('parallel workers for counts on Postgres', () => {
  * page's LIMIT and hashed, so every page read every user's events of the three names in the window
  * (140-180 ms a page at 1,000,000 profiles against 16-23 probed). A page's own events are bounded by
  * its keyset, and it runs with no sorts, hash joins or parallel workers: a page stops after `limit`
- * members, and a sort or hash would read a whole window first.
+ * members, and a sort or hash would read a whole window first. An event condition that cannot become
+ * a join (beside a property under an `or`, or under a `not`) is probed per profile, never hashed.
  */
 describe('audience pages of behaviour segments on Postgres', () => {
   let backend: Backend;
@@ -247,19 +248,32 @@ describe('audience pages of behaviour segments on Postgres', () => {
       { type: 'didNot', event: { name: 'rated', where: [] }, window: inLastWeek },
     ],
   };
+  const vip: SegmentDefinition = { type: 'property', condition: { op: 'eq', property: 'vip', value: true } };
+  // An event condition beside a property condition under an `or`, and a "did not" there.
+  const ratedOrVip: SegmentDefinition = {
+    type: 'or',
+    of: [{ type: 'did', event: { name: 'rated', where: [] }, window: inLastWeek }, vip],
+  };
+  const vipOrNotSearched: SegmentDefinition = {
+    type: 'or',
+    of: [vip, { type: 'didNot', event: { name: 'searched', where: [] }, window: inLastWeek }],
+  };
   const userId = (i: number) => `user-${String(i).padStart(6, '0')}` as UserId;
   const users = Array.from({ length: USERS }, (_, i) => i + 1);
   // In the window: searched every third user, shared every seventh, rated every eleventh.
   // Outside it: rated every second. Everyone viewed an hour ago.
   const anyOfThreeMembers = users.filter((i) => i % 3 === 0 || i % 7 === 0 || i % 11 === 0).map(userId);
   const searchedNotRatedMembers = users.filter((i) => i % 3 === 0 && i % 11 !== 0).map(userId);
+  // Every thirteenth user is a VIP.
+  const ratedOrVipMembers = users.filter((i) => i % 11 === 0 || i % 13 === 0).map(userId);
+  const vipOrNotSearchedMembers = users.filter((i) => i % 13 === 0 || i % 3 !== 0).map(userId);
 
   beforeAll(async () => {
     backend = await openBackend('postgres', 'behaviour_pages');
     storage = postgresStorage({ client: recording(backend.sql, ran), schema: backend.schema });
     await backend.sql.query(
       `INSERT INTO "${backend.schema}".profiles (user_id, properties, created_at, updated_at)
-       SELECT 'user-' || lpad(i::text, 6, '0'), '{}', $1::timestamptz, $1::timestamptz
+       SELECT 'user-' || lpad(i::text, 6, '0'), jsonb_build_object('vip', i % 13 = 0), $1::timestamptz, $1::timestamptz
        FROM generate_series(1, $2::int) AS i`,
       [fixtures.T0.toISOString(), USERS],
     );
@@ -281,6 +295,8 @@ describe('audience pages of behaviour segments on Postgres', () => {
   it('streams exactly the members of each segment', async () => {
     expect((await stream(storage, anyOfThree)).ids).toEqual(anyOfThreeMembers);
     expect((await stream(storage, searchedNotRated)).ids).toEqual(searchedNotRatedMembers);
+    expect((await stream(storage, ratedOrVip)).ids).toEqual(ratedOrVipMembers);
+    expect((await stream(storage, vipOrNotSearched)).ids).toEqual(vipOrNotSearchedMembers);
   });
 
   it('reads a deep page of "did any of" through one semi-join, hashing no subplan and sorting nothing', async () => {
@@ -302,5 +318,14 @@ describe('audience pages of behaviour segments on Postgres', () => {
     expect(plan).toContain('"Join Type":"Anti"');
     expect(plan).not.toContain('"Node Type":"Sort"');
     expect(plan).not.toContain('"Node Type":"Hash"');
+  });
+
+  it('probes the events of a condition under an `or` per profile on a deep page, hashing no subplan', async () => {
+    for (const segment of [ratedOrVip, vipOrNotSearched]) {
+      await storage.selectAudience(segment, { after: userId(10_000), limit: PAGE, now: fixtures.T0 });
+      const plan = await planOfLast(backend.sql, ran);
+      expect(plan).toContain('"Subplan Name":"SubPlan 1"');
+      expect(plan).not.toContain('hashed SubPlan');
+    }
   });
 });
