@@ -217,6 +217,26 @@ describe('parallel workers for counts on Postgres', () => {
     expect((await storage.estimateReach(both, fixtures.T0)).qualified).toBe(expected);
     expect(await planOfLast(toSqlClient(pool), ran)).not.toContain('"Node Type":"Gather"');
   });
+
+  it('lets a count hash its sets where a property condition is under an `or` or a `not`, and only there', async () => {
+    const hashJoinsOff = () => ran[ran.length - 1]!.settings.join(' ').includes(`'enable_hashjoin', 'off'`);
+    // Multiples of 3 or of 5.
+    const proOrOpened: SegmentDefinition = { type: 'or', of: [pro, opened] };
+    expect(await storage.countAudience(proOrOpened, fixtures.T0)).toBe(
+      Math.floor(USERS / 3) + USERS / 5 - Math.floor(USERS / 15),
+    );
+    expect(hashJoinsOff()).toBe(false);
+    // Multiples of 5 that are not multiples of 3.
+    const notProAndOpened: SegmentDefinition = { type: 'and', of: [{ type: 'not', of: pro }, opened] };
+    expect((await storage.estimateReach(notProAndOpened, fixtures.T0)).qualified).toBe(
+      USERS / 5 - Math.floor(USERS / 15),
+    );
+    expect(hashJoinsOff()).toBe(false);
+    // A conjunct property: its index narrows the profiles, and the sets merge.
+    const proAndOpened: SegmentDefinition = { type: 'and', of: [pro, opened] };
+    expect(await storage.countAudience(proAndOpened, fixtures.T0)).toBe(Math.floor(USERS / 15));
+    expect(hashJoinsOff()).toBe(true);
+  });
 });
 
 /**

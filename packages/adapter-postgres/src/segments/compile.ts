@@ -85,6 +85,12 @@ export interface CompiledPredicate {
    * with sorts and hash joins off (see pageQuery there).
    */
   readsEvents: boolean;
+  /**
+   * Whether the predicate tests the properties of every profile: a property condition under an `or`
+   * or a `not`, which no index narrows to its matches. Counts then let Postgres hash their user sets
+   * (see countingQuery in audience.ts).
+   */
+  testsEveryProfile: boolean;
 }
 
 /** Compiles `def` with fresh parameters. */
@@ -97,12 +103,42 @@ export function segmentPredicate(
   if (behaviour === 'probe') {
     const reads = countingReads(probeBehaviour);
     const where = compileSegment(def, { ...options, params, behaviour: reads, conjunct: true, after });
-    return { where, params, joins: '', after, readsEvents: reads.count() > 0 };
+    return {
+      where,
+      params,
+      joins: '',
+      after,
+      readsEvents: reads.count() > 0,
+      testsEveryProfile: propertyOutsideConjuncts(def),
+    };
   }
   const reads = setBehaviour();
   const where = compileSegment(def, { ...options, params, behaviour: reads, conjunct: true, after });
-  // Every behaviour condition the set compiler reads is a set (inSet in set-behaviour.ts).
-  return { where, params, joins: reads.joins.join('\n'), after, readsEvents: reads.sets > 0 };
+  return {
+    where,
+    params,
+    joins: reads.joins.join('\n'),
+    after,
+    // Every behaviour condition the set compiler reads is a set (inSet in set-behaviour.ts).
+    readsEvents: reads.sets > 0,
+    testsEveryProfile: propertyOutsideConjuncts(def),
+  };
+}
+
+/** Whether a property condition of `def` sits under an `or` or a `not` (`conjunct`: `def` is reached through `and` only). */
+function propertyOutsideConjuncts(def: SegmentDefinition, conjunct = true): boolean {
+  switch (def.type) {
+    case 'property':
+      return !conjunct;
+    case 'and':
+      return def.of.some((child) => propertyOutsideConjuncts(child, conjunct));
+    case 'or':
+      return def.of.some((child) => propertyOutsideConjuncts(child, false));
+    case 'not':
+      return propertyOutsideConjuncts(def.of, false);
+    default:
+      return false;
+  }
 }
 
 /** `reads`, counting the behaviour conditions compiled through it (merged ones included). */

@@ -28,7 +28,7 @@ export function audience(sql: SqlClient, schema: string) {
     },
 
     async countAudience(segment: SegmentDefinition, now: Date): Promise<number> {
-      const { where, params, joins, readsEvents } = segmentPredicate(segment, {
+      const { where, params, joins, readsEvents, testsEveryProfile } = segmentPredicate(segment, {
         schema,
         profile: 'p',
         now,
@@ -38,6 +38,7 @@ export function audience(sql: SqlClient, schema: string) {
         text: `SELECT count(*)::int AS n FROM ${schema}.profiles p ${joins} WHERE ${where}`,
         values: params.values,
         parallel: !readsEvents,
+        hashJoins: testsEveryProfile,
       });
       return (rows[0] as { n: number } | undefined)?.n ?? 0;
     },
@@ -48,7 +49,7 @@ export function audience(sql: SqlClient, schema: string) {
      * triggers and compared with `now` here), so no join to subscriptions is needed.
      */
     async estimateReach(segment: SegmentDefinition, now: Date): Promise<ReachEstimate> {
-      const { where, params, joins, readsEvents } = segmentPredicate(segment, {
+      const { where, params, joins, readsEvents, testsEveryProfile } = segmentPredicate(segment, {
         schema,
         profile: 'p',
         now,
@@ -65,6 +66,7 @@ export function audience(sql: SqlClient, schema: string) {
          WHERE ${where}`,
         values: params.values,
         parallel: !readsEvents,
+        hashJoins: testsEveryProfile,
       });
       const row = (rows[0] as
         | { qualified: number; total: number; webpush: number; safari: number }
@@ -105,18 +107,24 @@ export function audience(sql: SqlClient, schema: string) {
  *   still preferred hashing a few hundred thousand user ids and probing
  *   the table with every profile, which measured 2.5-4x slower at
  *   1,000,000 profiles (memory-bound: a random access per profile).
+ *   Except when the predicate tests every profile's properties (a property
+ *   condition under an `or` or a `not`, `hashJoins`): the whole heap is
+ *   read then, cheapest in one sequential scan, and a merge needs it in
+ *   user order, an index scan visiting the heap once per profile. Hashing
+ *   the sets measured 2-3x faster there ("did `charged` in 30 days or
+ *   country FR" 0.61 s against 1.12; "not FR and `charged`" 0.46 against
+ *   1.18). Where the property is a conjunct, hashing changed nothing
+ *   (0.29-0.44 s either way), and those counts keep merging.
  */
 function countingQuery(
   sql: SqlClient,
-  query: { text: string; values: readonly unknown[]; parallel: boolean },
+  query: { text: string; values: readonly unknown[]; parallel: boolean; hashJoins: boolean },
 ): Promise<unknown[]> {
+  const settings = [`set_config('jit', 'off', true)`];
+  if (!query.parallel) settings.push(`set_config('max_parallel_workers_per_gather', '0', true)`);
+  if (!query.hashJoins) settings.push(`set_config('enable_hashjoin', 'off', true)`);
   return sql.transaction(async (tx) => {
-    await tx.query(
-      query.parallel
-        ? `SELECT set_config('jit', 'off', true), set_config('enable_hashjoin', 'off', true)`
-        : `SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true),
-              set_config('enable_hashjoin', 'off', true)`,
-    );
+    await tx.query(`SELECT ${settings.join(', ')}`);
     const { rows } = await tx.query(query.text, query.values);
     return rows;
   });
