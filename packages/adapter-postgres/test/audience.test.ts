@@ -138,7 +138,8 @@ describe('keyset audience streaming on Postgres', () => {
  * build that whole set again. The server here is told parallel plans cost
  * nothing, so the planner takes one wherever the adapter lets it; the
  * statements the adapter ran are replayed under EXPLAIN with the settings
- * their transaction made.
+ * their transaction made. Also which counts may hash their sets: those that
+ * read every profile's properties anyway.
  */
 describe('parallel workers for counts on Postgres', () => {
   let backend: Backend;
