@@ -100,6 +100,7 @@ export function segmentPredicate(
 ): CompiledPredicate {
   const params = new Params();
   const after = afterUser === undefined || afterUser === null ? undefined : params.add(afterUser);
+  const testsEveryProfile = propertyOutsideConjuncts(def);
   if (behaviour === 'probe') {
     const reads = countingReads(probeBehaviour);
     const where = compileSegment(def, { ...options, params, behaviour: reads, conjunct: true, after });
@@ -109,7 +110,7 @@ export function segmentPredicate(
       joins: '',
       after,
       readsEvents: reads.count() > 0,
-      testsEveryProfile: propertyOutsideConjuncts(def),
+      testsEveryProfile,
     };
   }
   const reads = setBehaviour();
@@ -121,7 +122,7 @@ export function segmentPredicate(
     after,
     // Every behaviour condition the set compiler reads is a set (inSet in set-behaviour.ts).
     readsEvents: reads.sets > 0,
-    testsEveryProfile: propertyOutsideConjuncts(def),
+    testsEveryProfile,
   };
 }
 

@@ -66,26 +66,36 @@ export function latestTimeSet(
 }
 
 /** "Did it at least once": what an `or` of such conditions with one window can ask of a single set. */
-export function isDidOnce(count: EventCount | undefined): boolean {
+function isDidOnce(count: EventCount | undefined): boolean {
   return count === undefined || (count.op === 'atLeast' && count.value === 1);
 }
 
+type DidDefinition = Extract<SegmentDefinition, { type: 'did' }>;
+
 /**
- * The children of an `or`, with every group of "did X at least once" (no
- * filter, same window) that the latest instants decide made one: did any
- * of X, Y, Z in that window is one set read once, not one set per name.
+ * The children of an `or`, with every group of "did X at least once" in the
+ * same window that `joins` accepts (by default: what the latest instants
+ * decide) made one: did any of X, Y, Z in that window is one read, not one
+ * per name. Each group keeps its `did`s, in order.
  */
-export function groupDidsByWindow(children: readonly SegmentDefinition[]): {
-  groups: Array<{ names: string[]; window: EventWindow | undefined }>;
+export function groupDidsByWindow(
+  children: readonly SegmentDefinition[],
+  joins: (did: DidDefinition) => boolean = (did) => latestDecides(did.event, did.window),
+): {
+  groups: Array<{ names: string[]; window: EventWindow | undefined; dids: DidDefinition[] }>;
   rest: SegmentDefinition[];
 } {
-  const byWindow = new Map<string, { names: string[]; window: EventWindow | undefined }>();
+  const byWindow = new Map<
+    string,
+    { names: string[]; window: EventWindow | undefined; dids: DidDefinition[] }
+  >();
   const rest: SegmentDefinition[] = [];
   for (const child of children) {
-    if (child.type === 'did' && isDidOnce(child.count) && latestDecides(child.event, child.window)) {
+    if (child.type === 'did' && isDidOnce(child.count) && joins(child)) {
       const key = JSON.stringify(child.window ?? null);
-      const group = byWindow.get(key) ?? { names: [], window: child.window };
+      const group = byWindow.get(key) ?? { names: [], window: child.window, dids: [] };
       group.names.push(child.event.name);
+      group.dids.push(child);
       byWindow.set(key, group);
     } else {
       rest.push(child);

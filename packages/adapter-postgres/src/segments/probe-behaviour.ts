@@ -1,6 +1,6 @@
 import { assertNever, type SegmentDefinition } from '@herald/core';
 import type { BehaviourReads, CompileContext } from './context.js';
-import { isDidOnce } from './latest-events.js';
+import { groupDidsByWindow } from './latest-events.js';
 import { eventsNamedAny, matchingEvents } from './matching-events.js';
 import { instant, resolveBound } from './time.js';
 
@@ -52,28 +52,17 @@ export const probeBehaviour: BehaviourReads = {
    * conditions it is probed per profile (anyEvent).
    */
   mergeOr(children, ctx) {
-    const byWindow = new Map<string, Array<Extract<SegmentDefinition, { type: 'did' }>>>();
-    for (const child of children) {
-      if (child.type !== 'did' || !isDidOnce(child.count) || child.event.where.length > 0) continue;
-      const key = JSON.stringify(child.window ?? null);
-      const group = byWindow.get(key);
-      if (group) group.push(child);
-      else byWindow.set(key, [child]);
-    }
-    const groups = [...byWindow.values()].filter((group) => group.length > 1);
-    const grouped = new Set<SegmentDefinition>(groups.flat());
+    // Only two or more names are worth one EXISTS; a lone `did` stays compiled as it is.
+    const groups = groupDidsByWindow(children, (did) => did.event.where.length === 0).groups.filter(
+      (group) => group.names.length > 1,
+    );
+    const grouped = new Set<SegmentDefinition>(groups.flatMap((group) => group.dids));
     const rest = children.filter((child) => !grouped.has(child));
     // The `or` is this one EXISTS only when nothing else is in it.
     const conjunct = ctx.conjunct && groups.length === 1 && rest.length === 0;
-    const merged = groups.map((group) => {
-      const events = eventsNamedAny(
-        group.map((did) => did.event.name),
-        group[0]?.window,
-        ctx,
-        true,
-      );
-      return anyEvent(events, { ...ctx, conjunct });
-    });
+    const merged = groups.map((group) =>
+      anyEvent(eventsNamedAny(group.names, group.window, ctx, true), { ...ctx, conjunct }),
+    );
     return { merged, rest };
   },
 };

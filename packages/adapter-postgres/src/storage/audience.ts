@@ -21,9 +21,9 @@ export function audience(sql: SqlClient, schema: string) {
       });
       const keyset = after === undefined ? '' : `p.user_id > ${after} AND `;
       const text = `SELECT p.user_id FROM ${schema}.profiles p WHERE ${keyset}${where} ORDER BY p.user_id LIMIT ${params.add(page.limit)}`;
-      const { rows } = readsEvents
+      const rows = readsEvents
         ? await pageQuery(sql, text, params.values)
-        : await sql.query<{ user_id: UserId }>(text, params.values);
+        : (await sql.query<{ user_id: UserId }>(text, params.values)).rows;
       return rows.map((row) => row.user_id);
     },
 
@@ -120,14 +120,10 @@ function countingQuery(
   sql: SqlClient,
   query: { text: string; values: readonly unknown[]; parallel: boolean; hashJoins: boolean },
 ): Promise<unknown[]> {
-  const settings = [`set_config('jit', 'off', true)`];
-  if (!query.parallel) settings.push(`set_config('max_parallel_workers_per_gather', '0', true)`);
-  if (!query.hashJoins) settings.push(`set_config('enable_hashjoin', 'off', true)`);
-  return sql.transaction(async (tx) => {
-    await tx.query(`SELECT ${settings.join(', ')}`);
-    const { rows } = await tx.query(query.text, query.values);
-    return rows;
-  });
+  const settings: Array<[string, string]> = [['jit', 'off']];
+  if (!query.parallel) settings.push(['max_parallel_workers_per_gather', '0']);
+  if (!query.hashJoins) settings.push(['enable_hashjoin', 'off']);
+  return queryWithSettings(sql, settings, query.text, query.values);
 }
 
 /**
@@ -141,11 +137,29 @@ function countingQuery(
  * it in parallel (bench/README.md, "Segments").
  */
 function pageQuery(sql: SqlClient, text: string, values: readonly unknown[]) {
+  return queryWithSettings<{ user_id: UserId }>(
+    sql,
+    [
+      ['enable_sort', 'off'],
+      ['enable_hashjoin', 'off'],
+      ['max_parallel_workers_per_gather', '0'],
+    ],
+    text,
+    values,
+  );
+}
+
+/** `text`'s rows, in a transaction of its own after `settings` for that transaction only (`set_config(..., true)`). */
+function queryWithSettings<Row>(
+  sql: SqlClient,
+  settings: ReadonlyArray<readonly [name: string, value: string]>,
+  text: string,
+  values: readonly unknown[],
+): Promise<Row[]> {
+  const configs = settings.map(([name, value]) => `set_config('${name}', '${value}', true)`);
   return sql.transaction(async (tx) => {
-    await tx.query(
-      `SELECT set_config('enable_sort', 'off', true), set_config('enable_hashjoin', 'off', true),
-         set_config('max_parallel_workers_per_gather', '0', true)`,
-    );
-    return tx.query<{ user_id: UserId }>(text, values);
+    await tx.query(`SELECT ${configs.join(', ')}`);
+    const { rows } = await tx.query<Row>(text, values);
+    return rows;
   });
 }
