@@ -23,6 +23,8 @@ import pg from 'pg';
 import { generate } from './generate.js';
 import { MORE_SEGMENTS, SEGMENTS } from './segments.js';
 
+const MEASURED = [...SEGMENTS, ...MORE_SEGMENTS];
+
 const url = process.env.HERALD_BENCH_PG_URL ?? process.env.HERALD_TEST_PG_URL;
 if (!url) throw new Error('Set HERALD_TEST_PG_URL (eval "$(bash scripts/services/postgres.sh start)")');
 const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
@@ -133,7 +135,7 @@ async function main() {
     type SegmentFigures = { name: string; ms: number; ratio: number; qualified: number; reachable: number };
     const segments: SegmentFigures[] = [];
     const moreSegments: SegmentFigures[] = [];
-    for (const { name, segment } of [...SEGMENTS, ...MORE_SEGMENTS]) {
+    for (const { name, segment } of MEASURED) {
       let reach = { qualified: 0, reachable: 0 };
       const ms = await timed(async () => {
         const estimate = await storage.estimateReach(segment, NOW);
@@ -158,7 +160,7 @@ async function main() {
 
     // Each segment's audience read by keyset pages as a campaign's fan-out reads it (probing per profile).
     const audiences = [];
-    for (const { name, segment } of [...SEGMENTS, ...MORE_SEGMENTS]) {
+    for (const { name, segment } of MEASURED) {
       const read = await readAudience(storage, segment);
       const round = (ms: number) => Math.round(ms * 10) / 10;
       audiences.push({

@@ -1,5 +1,16 @@
 import type { SegmentDefinition } from '@herald/core';
 
+/** The two conditions "property AND behaviour" joins, and "behaviour OR property" sets side by side. */
+const inFrance: SegmentDefinition = {
+  type: 'property',
+  condition: { op: 'eq', property: 'country', value: 'FR' },
+};
+const chargedIn30Days: SegmentDefinition = {
+  type: 'did',
+  event: { name: 'charged', where: [] },
+  window: { inLast: { amount: 30, unit: 'days' } },
+};
+
 /** The five typical segments `run.ts` measures (and `partition-experiment.ts` replays), in that order. */
 export const SEGMENTS: Array<{ name: string; segment: SegmentDefinition }> = [
   {
@@ -35,17 +46,7 @@ export const SEGMENTS: Array<{ name: string; segment: SegmentDefinition }> = [
   },
   {
     name: 'property AND behaviour',
-    segment: {
-      type: 'and',
-      of: [
-        { type: 'property', condition: { op: 'eq', property: 'country', value: 'FR' } },
-        {
-          type: 'did',
-          event: { name: 'charged', where: [] },
-          window: { inLast: { amount: 30, unit: 'days' } },
-        },
-      ],
-    },
+    segment: { type: 'and', of: [inFrance, chargedIn30Days] },
   },
   {
     name: 'OR of three behaviours',
@@ -68,16 +69,6 @@ export const SEGMENTS: Array<{ name: string; segment: SegmentDefinition }> = [
 export const MORE_SEGMENTS: Array<{ name: string; segment: SegmentDefinition }> = [
   {
     name: 'behaviour OR property',
-    segment: {
-      type: 'or',
-      of: [
-        {
-          type: 'did',
-          event: { name: 'charged', where: [] },
-          window: { inLast: { amount: 30, unit: 'days' } },
-        },
-        { type: 'property', condition: { op: 'eq', property: 'country', value: 'FR' } },
-      ],
-    },
+    segment: { type: 'or', of: [chargedIn30Days, inFrance] },
   },
 ];
