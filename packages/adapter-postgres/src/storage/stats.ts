@@ -57,14 +57,24 @@ export function campaignStatistics(sql: SqlClient, s: string) {
       return rows.length > 0;
     },
 
-    async hasAudiencePage(
+    async getAudiencePage(
       page: Pick<AudiencePageRecord, 'campaignId' | 'occurrence' | 'after'>,
-    ): Promise<boolean> {
-      const { rows } = await sql.query(
-        `SELECT 1 FROM ${s}.audience_pages WHERE campaign_id = $1 AND occurrence = $2 AND after = $3`,
+    ): Promise<AudiencePageRecord | null> {
+      const { rows } = await sql.query<{ users: number; last: boolean; at: Date }>(
+        `SELECT users, last, at FROM ${s}.audience_pages WHERE campaign_id = $1 AND occurrence = $2 AND after = $3`,
         [page.campaignId, page.occurrence, page.after],
       );
-      return rows.length > 0;
+      const row = rows[0];
+      return row
+        ? {
+            campaignId: page.campaignId,
+            occurrence: page.occurrence,
+            after: page.after,
+            users: row.users,
+            last: row.last,
+            at: row.at,
+          }
+        : null;
     },
 
     async occurrenceTallies(

@@ -703,7 +703,7 @@ function campaignTimeline(tables: MemoryTables): Pick<Storage, 'campaignTimeline
  */
 function campaignStatistics(
   tables: MemoryTables,
-): Pick<Storage, 'recordAudiencePage' | 'hasAudiencePage' | 'occurrenceTallies'> {
+): Pick<Storage, 'recordAudiencePage' | 'getAudiencePage' | 'occurrenceTallies'> {
   return {
     async recordAudiencePage(page) {
       const rows = entry(tables.audiencePages, page.campaignId, () => new Map());
@@ -712,8 +712,9 @@ function campaignStatistics(
       rows.set(key, structuredClone(page));
       return true;
     },
-    async hasAudiencePage(page) {
-      return tables.audiencePages.get(page.campaignId)?.has(`${page.occurrence}/${page.after}`) ?? false;
+    async getAudiencePage(page) {
+      const row = tables.audiencePages.get(page.campaignId)?.get(`${page.occurrence}/${page.after}`);
+      return row ? structuredClone(row) : null;
     },
     async occurrenceTallies(campaignId, options) {
       const byOccurrence = new Map<string, StoredOccurrenceTallies>();

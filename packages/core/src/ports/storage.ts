@@ -338,8 +338,13 @@ export interface Storage {
   // ---- campaign statistics ----
   /** Records an audience page once per (campaign, occurrence, after); false when it was already there. */
   recordAudiencePage(page: AudiencePageRecord): Promise<boolean>;
-  /** Whether fan-out recorded this audience page: its jobs are queued (a page is recorded after them). */
-  hasAudiencePage(page: Pick<AudiencePageRecord, 'campaignId' | 'occurrence' | 'after'>): Promise<boolean>;
+  /**
+   * The audience page fan-out recorded for this campaign, occurrence and cursor, or null. A recorded
+   * page has its jobs queued (a page is recorded after them).
+   */
+  getAudiencePage(
+    page: Pick<AudiencePageRecord, 'campaignId' | 'occurrence' | 'after'>,
+  ): Promise<AudiencePageRecord | null>;
   /**
    * One campaign's tallies per occurrence, ascending by occurrence id; empty
    * for an unknown campaign. With `dayIn` (an IANA zone), occurrences are

@@ -887,14 +887,18 @@ export function runStorageSuite(options: StorageSuiteOptions): void {
         expect(await inspect.countRows('audience_pages')).toBe(3);
       });
 
-      it('says whether an audience page was recorded, for that campaign, occurrence and cursor only', async () => {
+      it('reads back a recorded audience page, for that campaign, occurrence and cursor only', async () => {
         const first = { campaignId: cid('c1'), occurrence: 'o1', after: '' };
-        expect(await storage.hasAudiencePage(first)).toBe(false);
+        expect(await storage.getAudiencePage(first)).toBeNull();
         await storage.recordAudiencePage(page('c1', 'o1', '', 3, false));
-        expect(await storage.hasAudiencePage(first)).toBe(true);
-        expect(await storage.hasAudiencePage({ ...first, after: 'u3' })).toBe(false);
-        expect(await storage.hasAudiencePage({ ...first, occurrence: 'o2' })).toBe(false);
-        expect(await storage.hasAudiencePage({ ...first, campaignId: cid('c2') })).toBe(false);
+        await storage.recordAudiencePage(page('c1', 'o1', 'u3', 2, true));
+        expect(await storage.getAudiencePage(first)).toEqual(page('c1', 'o1', '', 3, false));
+        expect(await storage.getAudiencePage({ ...first, after: 'u3' })).toEqual(
+          page('c1', 'o1', 'u3', 2, true),
+        );
+        expect(await storage.getAudiencePage({ ...first, after: 'u4' })).toBeNull();
+        expect(await storage.getAudiencePage({ ...first, occurrence: 'o2' })).toBeNull();
+        expect(await storage.getAudiencePage({ ...first, campaignId: cid('c2') })).toBeNull();
       });
 
       it('tallies each occurrence apart: states, skips, outcomes, reports with distinct users, conversions, pages', async () => {

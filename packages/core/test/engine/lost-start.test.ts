@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { memoryCounters, memoryQueue, memoryStorage, type Queue, type Storage } from '../../src/index.js';
+import {
+  type HeraldEvent,
+  memoryCounters,
+  memoryQueue,
+  memoryStorage,
+  type Queue,
+  type Storage,
+} from '../../src/index.js';
 import { fakeClock } from '../../src/testing/index.js';
 import { campaignRun, type SentMessage } from './campaign-runs/harness.js';
 
@@ -52,6 +59,17 @@ function pausingEnqueues(queue: Queue, at: Gate): Queue {
   };
 }
 
+/** Storage that counts audience reads (one per audience page fan-out reads). */
+function countingAudienceReads(storage: Storage, reads: { count: number }): Storage {
+  return {
+    ...storage,
+    selectAudience(segment, options) {
+      reads.count += 1;
+      return storage.selectAudience(segment, options);
+    },
+  };
+}
+
 /** A queue that hands out no job unless `working.on` (the engine on it then only runs the scheduler), and notes every page-0 fan-out it hands out. */
 function claimsWhile(queue: Queue, working: { on: boolean }, firstPages: string[]): Queue {
   return {
@@ -74,12 +92,14 @@ function claimsWhile(queue: Queue, working: { on: boolean }, firstPages: string[
  * campaign's version lets one of them start the occurrence. The loser's page-0 job may be the very
  * job the winner's enqueue was deduped against: withdrawing it would lose the occurrence (seen as
  * test/processes/scheduler.test.ts timing out one run in three). It may also be a real second start,
- * added after the winner's page 0 had already run: that one must go.
+ * added after the winner's page 0 had already run: that one must go, and should a worker take it
+ * first, it must read and queue nothing.
  */
 describe('two schedulers at one moment', () => {
   function twoEngines() {
     const clock = fakeClock('2026-03-02T09:00:00Z');
-    const storage = memoryStorage();
+    const reads = { count: 0 };
+    const storage = countingAudienceReads(memoryStorage(), reads);
     const baseQueue = memoryQueue();
     const counters = memoryCounters();
     const sent: SentMessage[] = [];
@@ -88,6 +108,12 @@ describe('two schedulers at one moment', () => {
     const enqueueGate = gate();
     const aWorking = { on: true };
     const bWorking = { on: true };
+    const finished: string[] = [];
+    const onEvent = (event: HeraldEvent) => {
+      if (event.type === 'occurrence-finished') finished.push(event.occurrence);
+    };
+    // Two users a page: the occurrence is two pages, so a second start could walk on to the next.
+    const tuning = { pageSize: 2, batchSize: 1 };
     const a = campaignRun({
       start: '',
       clock,
@@ -95,6 +121,8 @@ describe('two schedulers at one moment', () => {
       queue: claimsWhile(pausingEnqueues(baseQueue, enqueueGate), aWorking, firstPages),
       counters,
       sent,
+      onEvent,
+      tuning,
     });
     const b = campaignRun({
       start: '',
@@ -103,8 +131,10 @@ describe('two schedulers at one moment', () => {
       queue: claimsWhile(baseQueue, bWorking, firstPages),
       counters,
       sent,
+      onEvent,
+      tuning,
     });
-    return { clock, a, b, sent, firstPages, writeGate, enqueueGate, aWorking, bWorking };
+    return { clock, a, b, sent, firstPages, finished, reads, writeGate, enqueueGate, aWorking, bWorking };
   }
 
   it("keeps the loser's job when the winner's enqueue was deduped against it", async () => {
@@ -155,6 +185,44 @@ describe('two schedulers at one moment', () => {
     await a.herald.tick();
     await b.herald.tick();
     expect(firstPages).toEqual(['2026-03-02T10:00:00.000Z']);
+    expect(sent.map((message) => message.userId).sort()).toEqual(USERS);
+    expect(await b.queue.counts()).toMatchObject({ waiting: 0, active: 0 });
+  });
+
+  it('reads and queues nothing for a second start a worker takes before it is withdrawn', async () => {
+    const { clock, a, b, sent, firstPages, finished, reads, writeGate, enqueueGate, aWorking } = twoEngines();
+    for (const userId of USERS) await a.addUser(userId);
+    await a.launch({ when: DAILY });
+    await clock.set(new Date('2026-03-02T10:00:00Z'));
+    const occurrence = '2026-03-02T10:00:00.000Z';
+
+    // A read the campaign as due, then waits before queueing page 0; B runs the whole occurrence.
+    enqueueGate.armed = true;
+    writeGate.armed = true;
+    aWorking.on = false;
+    const aPass = a.herald.tick();
+    await enqueueGate.reached;
+    expect((await b.herald.tick()).started).toBe(1);
+    expect(sent).toHaveLength(USERS.length);
+    expect(finished).toEqual([occurrence]);
+    const readsOfTheRun = reads.count;
+    expect(readsOfTheRun).toBe(2);
+
+    // A's page 0 goes in (nothing holds the key) and A waits before its losing write: B takes the job.
+    enqueueGate.release();
+    await writeGate.reached;
+    await b.herald.tick();
+    expect(firstPages).toEqual([occurrence, occurrence]);
+    // The page was recorded: nothing read, so no next page walked again and no second finish.
+    expect(reads.count).toBe(readsOfTheRun);
+    expect(finished).toEqual([occurrence]);
+
+    writeGate.release();
+    expect((await aPass).started).toBe(0);
+    aWorking.on = true;
+    await a.herald.tick();
+    await b.herald.tick();
+    expect(reads.count).toBe(readsOfTheRun);
     expect(sent.map((message) => message.userId).sort()).toEqual(USERS);
     expect(await b.queue.counts()).toMatchObject({ waiting: 0, active: 0 });
   });

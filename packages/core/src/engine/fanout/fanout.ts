@@ -1,5 +1,5 @@
 import type { Campaign, UserId } from '../../model/index.js';
-import type { JobInput, RecipientInsert } from '../../ports/index.js';
+import type { AudiencePageRecord, JobInput, RecipientInsert } from '../../ports/index.js';
 import type { EngineContext } from '../context.js';
 import { decisionLog } from '../decisions.js';
 import { type AudiencePageJob, JobName, type JobResult, retryWhilePaused } from '../jobs.js';
@@ -11,7 +11,8 @@ import { deliverBatchJobs } from './batch-jobs.js';
  * Reads one keyset page of an occurrence's audience and turns it into
  * delivery jobs plus the job for the next page, so a campaign of any size
  * is streamed page by page and shared by every worker. Dedupe keys make a
- * re-run of a page (after a crash) add nothing new. A campaign delivered in
+ * re-run of a page (after a crash) add nothing new, and a page already
+ * recorded is not read again (`rerunOfRecordedPage`). A campaign delivered in
  * the user's zone becomes a wave: one job per due instant, run when it comes.
  */
 export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Promise<JobResult> {
@@ -19,6 +20,12 @@ export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Prom
   if (!campaign || campaign.status === 'stopped') return { kind: 'done' };
   const now = ctx.clock.now();
   if (campaign.status === 'paused') return retryWhilePaused(now);
+  const recorded = await ctx.storage.getAudiencePage({
+    campaignId: campaign.id,
+    occurrence: job.occurrence,
+    after: job.after ?? '',
+  });
+  if (recorded) return rerunOfRecordedPage(ctx, campaign, recorded);
 
   const segment = await resolveAudience(ctx.storage, campaign);
   const userIds = await ctx.storage.selectAudience(segment, { after: job.after, limit: ctx.pageSize, now });
@@ -66,6 +73,31 @@ export async function fanOutPage(ctx: EngineContext, job: AudiencePageJob): Prom
     ctx.emit({ type: 'occurrence-finished', campaignId: campaign.id, occurrence: job.occurrence });
     await finishOccurrence(ctx, campaign);
   }
+  return { kind: 'done' };
+}
+
+/**
+ * This page ran to its record before, so its delivery jobs and the next page's
+ * job were queued: it is a job run again after a failure past the record, or a
+ * second start of the occurrence that a worker took before the scheduler that
+ * lost the race withdrew it (`withdrawLostStart`). Reading the audience again
+ * would queue nothing new for this page, but the next page's job (its dedupe key
+ * free once that page ran) would walk the whole audience again and report the
+ * occurrence finished twice. So nothing is read or queued; only a last page
+ * finishes the campaign once more (idempotent), the one step a failed first run
+ * may not have reached.
+ */
+async function rerunOfRecordedPage(
+  ctx: EngineContext,
+  campaign: Campaign,
+  page: AudiencePageRecord,
+): Promise<JobResult> {
+  ctx.logger.debug('audience page already queued; not read again', {
+    campaignId: campaign.id,
+    occurrence: page.occurrence,
+    after: page.after,
+  });
+  if (page.last) await finishOccurrence(ctx, campaign);
   return { kind: 'done' };
 }
 

@@ -10,8 +10,8 @@ import { occurrenceId } from './occurrence.js';
  * moment has come. Safe to run on many machines at once, with no lease: the
  * campaign's version lets one pass per moment move it on (and emit the
  * start), the occurrence's dedupe key and `withdrawLostStart` keep a second
- * page 0 out of the queue, and recipient rows unique per occurrence keep
- * anyone from being sent twice even if one slipped through
+ * page 0 out of the queue, and should a worker take one first, fan-out finds
+ * the page recorded and reads nothing (fanout.ts, `rerunOfRecordedPage`)
  * (packages/adapter-postgres/test/schedulers-everywhere.test.ts).
  *
  * - A scheduled (past-behaviour) campaign gets its occurrence queued (page 0
@@ -80,9 +80,8 @@ async function startOccurrence(
  * is then the occurrence's only start, and must stay), or the winner's page
  * 0 had already run to its end, freeing the dedupe key (this job is a second
  * start). Only the second leaves a recorded first page (fan-out records a
- * page before its job completes), so that record decides. If the job was
- * taken meanwhile anyway, its fan-out adds nothing (recipient rows are
- * unique per occurrence: nobody is sent twice).
+ * page before its job completes), so that record decides. If a worker took
+ * the job meanwhile, the same record makes its fan-out read and queue nothing.
  */
 async function withdrawLostStart(
   ctx: EngineContext,
@@ -90,7 +89,7 @@ async function withdrawLostStart(
   occurrence: string,
   startKey: string,
 ): Promise<void> {
-  if (await ctx.storage.hasAudiencePage({ campaignId, occurrence, after: '' }))
+  if (await ctx.storage.getAudiencePage({ campaignId, occurrence, after: '' }))
     await ctx.queue.cancel(startKey);
 }
 

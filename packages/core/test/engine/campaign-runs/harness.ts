@@ -89,7 +89,7 @@ function watchedQueue(queue: Queue, moments: Set<number>): Queue {
 }
 
 export interface CampaignRunOptions
-  extends Partial<Pick<HeraldOptions, 'limits' | 'dnd' | 'defaultTimezone'>> {
+  extends Partial<Pick<HeraldOptions, 'limits' | 'dnd' | 'defaultTimezone' | 'onEvent'>> {
   start: string;
   storage?: Storage;
   queue?: Queue;
@@ -125,6 +125,7 @@ export function campaignRun(options: CampaignRunOptions) {
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.dnd ? { dnd: options.dnd } : {}),
     ...(options.defaultTimezone ? { defaultTimezone: options.defaultTimezone } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     tuning: { pageSize: 50, batchSize: 20, ...options.tuning },
   });
 
