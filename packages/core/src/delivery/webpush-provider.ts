@@ -1,8 +1,10 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
+import { z } from 'zod';
 import { systemClock } from '../adapters/system-clock.js';
-import { ConfigError, EndpointNotAllowedError } from '../errors/index.js';
+import { ConfigError, EndpointNotAllowedError, parseConfig } from '../errors/index.js';
+import { objectOf } from '../option-kinds.js';
 import type { Clock } from '../ports/clock.js';
 import { type CircuitBreakerOptions, createCircuitBreakers, sendThroughBreaker } from './circuit-breaker.js';
 import { createDeliveryPool, type DeliveryPool, EncryptionError } from './delivery-pool.js';
@@ -80,12 +82,33 @@ export interface WebPushOptions {
 export const DEFAULT_WEB_PUSH_TIMEOUT_MS = 30_000;
 
 /**
+ * `webPush`'s options, checked at the call: a misspelt key or a bad `encryptionWorkers` ('two')
+ * was taken without a word, and the second left every message retrying with no worker to send it.
+ * The VAPID details are checked by the signer, with their own messages.
+ */
+const WebPushOptionsShape = z.strictObject({
+  vapid: objectOf('{ subject, publicKey, privateKey }'),
+  timeoutMs: z.number().int().min(1).optional(),
+  clock: objectOf('a Clock').optional(),
+  endpointPolicy: objectOf('an EndpointPolicy or its options').optional(),
+  transport: objectOf('an HttpTransport (pooledHttpTransport(…))').optional(),
+  circuitBreaker: z.union([objectOf('circuit breaker options'), z.literal(false)]).optional(),
+  encryptionWorkers: z
+    .union([z.number().int().min(0).max(256), z.literal('auto')], {
+      error: "must be 'auto' or a whole number of worker threads (0: none)",
+    })
+    .optional(),
+  workerResourceLimits: z.union([objectOf('worker resource limits'), z.literal(false)]).optional(),
+});
+
+/**
  * The standard Web Push provider (Chrome, Firefox, Edge, Safari 16+): RFC 8291
  * aes128gcm payloads, RFC 8292 VAPID, RFC 8030 TTL/Urgency/Topic. Checks the
  * VAPID subject and keys at once, throwing ConfigError, so a bad setup fails
  * at start-up rather than on the first campaign.
  */
 export function webPush(options: WebPushOptions): PushProvider {
+  parseConfig(WebPushOptionsShape, options, 'webPush options');
   const signer = createVapidSigner(options.vapid, options.clock ?? systemClock());
   const timeoutMs = options.timeoutMs ?? DEFAULT_WEB_PUSH_TIMEOUT_MS;
   const policy = toPolicy(options.endpointPolicy);

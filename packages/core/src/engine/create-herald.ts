@@ -5,7 +5,7 @@ import { systemClock } from '../adapters/system-clock.js';
 import type { EndpointPolicy } from '../delivery/endpoint-policy.js';
 import { createEndpointPolicy } from '../delivery/endpoint-policy.js';
 import type { PushProvider } from '../delivery/provider.js';
-import { ConfigError, parseInput as parse, ValidationError } from '../errors/index.js';
+import { ConfigError, parseInput as parse, parseConfig, ValidationError } from '../errors/index.js';
 import {
   type Campaign,
   type CampaignId,
@@ -52,6 +52,7 @@ import {
   type RetryPolicy,
 } from './deliver/index.js';
 import { createFaultLog } from './faults.js';
+import { HeraldOptionsShape, WEAK_SECRET_LENGTH } from './herald-options.js';
 import { createImports, mergeProfile, profileForSubscriber, subscriptionFromInput } from './imports.js';
 import { sendGauge } from './in-flight.js';
 import { registerInternals } from './internals.js';
@@ -103,7 +104,7 @@ export interface HeraldOptions {
    * are refused. To rotate, give a list, newest first: the first signs, all verify (keep the old one
    * for `tuning.reportTokenTtlMs`).
    */
-  reportSecret?: ReportSecret | readonly ReportSecret[];
+  reportSecret?: ReportSecret | readonly ReportSecret[] | undefined;
   /** Absolute URL where service workers post reports, e.g. https://example.com/herald/reports. */
   reportUrl?: string;
   /**
@@ -155,6 +156,7 @@ const ReportInput = z.object(ReportBodySchema.shape);
  * engines in one process share nothing.
  */
 export function createHerald(options: HeraldOptions): Herald {
+  parseConfig(HeraldOptionsShape, options, 'createHerald options');
   if (Object.keys(options.providers).length === 0)
     throw new ConfigError('createHerald needs at least one provider');
   // Caps counted in each process's memory let every process send a user's last allowed message.
@@ -180,6 +182,10 @@ export function createHerald(options: HeraldOptions): Herald {
   if (!options.reportSecret) {
     logger.warn(
       'no reportSecret given: using a random one, so reports of messages sent before a restart are refused',
+    );
+  } else if ([options.reportSecret].flat().some((secret) => secret.length < WEAK_SECRET_LENGTH)) {
+    logger.warn(
+      `reportSecret is shorter than ${WEAK_SECRET_LENGTH} characters (or bytes): anyone holding one report token could guess it and forge views, clicks and conversions; use 32 random bytes (openssl rand -base64 32)`,
     );
   }
   // Campaign writes through the engine's storage refresh the copy `events.track` reads.

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { parseStorableInput } from './storable-input.js';
-import { describeValue, type FieldIssue, fieldIssues } from './zod-issues.js';
+import { describeValue, type FieldIssue, fieldIssues, parseWithIssues } from './zod-issues.js';
 
 export {
   closestKey,
@@ -108,6 +108,19 @@ export class ConfigError extends HeraldError {
     super(message);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * A factory's options, parsed at the call, or a ConfigError naming every bad key by path
+ * (`createHerald options: limit: unknown key; did you mean "limits"?`). Options are strict: a
+ * misspelt key dropped without a word would switch off what it was meant to set.
+ */
+export function parseConfig<S extends z.ZodType>(schema: S, options: unknown, what: string): z.output<S> {
+  const result = parseWithIssues(schema, options);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    `${what}: ${result.issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ')}`,
+  );
 }
 
 /** A row read back from storage that does not match its schema. */

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { Herald } from '../engine/api.js';
 import { internals } from '../engine/internals.js';
-import { ConfigError, fieldIssues, parseInput } from '../errors/index.js';
+import { parseConfig, parseInput } from '../errors/index.js';
 import { EventName, PushSubscriptionJson, TimeZone, UserAgent, UserId } from '../model/index.js';
+import { callback } from '../option-kinds.js';
 import { ReportBody } from '../payload/index.js';
 import { errorResponse } from './errors.js';
 import { type ClientAddressOptions, createRateLimiter, RateLimits } from './rate-limit.js';
+import { refusedTokensLog } from './refused-tokens.js';
 
 /**
  * A request as any framework can describe it; `path` is relative to where Herald is mounted.
@@ -72,7 +74,11 @@ export interface HttpOptions<Raw = unknown> {
   clientRevenue?: 'allow' | 'off' | { max: number };
 }
 
+// Every key, the callbacks too: a misspelt `resolveUser` would leave every subscriber anonymous.
 const HttpSettings = z.strictObject({
+  resolveUser: callback.optional(),
+  trustClientUserId: z.boolean().optional(),
+  clientAddress: callback.optional(),
   rateLimits: RateLimits.optional(),
   trustedProxies: z.number().int().min(0).max(10).optional(),
   maxBodyBytes: z.number().int().min(1).optional(),
@@ -116,20 +122,12 @@ export function heraldHttp<Raw = unknown>(
   options: HttpOptions<Raw> = {},
 ): HeraldHttpHandler<Raw> {
   const { logger, clock, counters } = internals(herald);
-  const settings = HttpSettings.safeParse({
-    rateLimits: options.rateLimits,
-    trustedProxies: options.trustedProxies,
-    maxBodyBytes: options.maxBodyBytes,
-    clientRevenue: options.clientRevenue,
-  });
-  if (!settings.success) {
-    const issues = fieldIssues(settings.error).map((issue) => `${issue.path}: ${issue.message}`);
-    throw new ConfigError(`heraldHttp options: ${issues.join('; ')}`);
-  }
-  const maxBodyBytes = settings.data.maxBodyBytes ?? 64 * 1024;
-  const revenueCap = revenueCapOf(settings.data.clientRevenue ?? 'allow');
-  const limiter = createRateLimiter({ counters, clock }, settings.data.rateLimits ?? {}, {
-    trustedProxies: settings.data.trustedProxies ?? 0,
+  const settings = parseConfig(HttpSettings, options, 'heraldHttp options');
+  const maxBodyBytes = settings.maxBodyBytes ?? 64 * 1024;
+  const tokenRefused = refusedTokensLog(logger, clock);
+  const revenueCap = revenueCapOf(settings.clientRevenue ?? 'allow');
+  const limiter = createRateLimiter({ counters, clock }, settings.rateLimits ?? {}, {
+    trustedProxies: settings.trustedProxies ?? 0,
     ...(options.clientAddress
       ? { clientAddress: options.clientAddress as ClientAddressOptions['clientAddress'] }
       : {}),
@@ -258,6 +256,7 @@ export function heraldHttp<Raw = unknown>(
         // a user (someone trying to aim a token elsewhere) is refused, not quietly stripped.
         const body = parseInput(StrictReportBody, request.body, 'report');
         if (!(await herald.reports.record(body))) {
+          tokenRefused();
           return {
             status: 403,
             body: { error: { code: 'invalid_token', message: 'report token is invalid or expired' } },

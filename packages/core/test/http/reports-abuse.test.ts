@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { reportTokens } from '../../src/engine/observe/index.js';
-import type { HeraldPayload } from '../../src/index.js';
+import { type HeraldPayload, silentLogger } from '../../src/index.js';
 import { httpEngine, loopbackPushService, sentToAda } from './support.js';
 
 const SECRET = 'a-secret-that-is-long-enough-for-hmac';
@@ -75,6 +75,37 @@ describe('report endpoint abuse', () => {
     await clock.advance(61 * 24 * 3600_000);
     expect(await post({ kind: 'viewed', token, reportId: 'report-0002' })).toMatchObject({ status: 403 });
     expect(await counts()).toEqual(none);
+  });
+
+  it('logs refused tokens at most every ten minutes, with how many, so another reportSecret is seen', async () => {
+    const warnings: Array<{ message: string; fields: unknown }> = [];
+    const logger = {
+      ...silentLogger,
+      warn: (message: string, fields?: unknown) => warnings.push({ message, fields }),
+    };
+    // The process that sent signs with SECRET; this one, misconfigured, was given another secret.
+    const { token } = await sentMessage();
+    const other = httpEngine({ reportSecret: 'another-secret-of-this-deploy-0123', logger });
+    const post = (reportId: string) =>
+      other.handle({
+        method: 'POST',
+        path: '/reports',
+        headers: {},
+        body: { kind: 'viewed', token, reportId },
+      });
+    expect(await post('report-0001')).toMatchObject({ status: 403 });
+    expect(await post('report-0002')).toMatchObject({ status: 403 });
+    expect(warnings).toEqual([
+      {
+        message: expect.stringMatching(
+          /^report tokens refused: forged, expired, or signed with another reportSecret/,
+        ),
+        fields: { refused: 1 },
+      },
+    ]);
+    await other.clock.advance(10 * 60_000);
+    expect(await post('report-0003')).toMatchObject({ status: 403 });
+    expect(warnings.map((warning) => warning.fields)).toEqual([{ refused: 1 }, { refused: 2 }]);
   });
 
   it('refuses a report that names a campaign, a user or an action the token does not', async () => {

@@ -7,6 +7,7 @@ import {
   type Herald,
   type HttpOptions,
   heraldHttp,
+  type Logger,
   memoryQueue,
   memoryStorage,
   silentLogger,
@@ -43,6 +44,8 @@ export interface HttpEngineOptions {
   counters?: Counters;
   /** When the fake clock starts: 2026-04-01T08:00:00Z unless given. */
   now?: string;
+  /** Silent unless given. */
+  logger?: Logger;
 }
 
 /** An engine on the memory adapters with a fake clock and a fresh VAPID key, and its public HTTP handler. */
@@ -59,7 +62,7 @@ export function httpEngine(options: HttpEngineOptions = {}) {
     clock,
     ...(options.allowEndpoint ? { allowEndpoint: [options.allowEndpoint] } : {}),
     ...(options.reportSecret ? { reportSecret: options.reportSecret } : {}),
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
   });
   const handle = heraldHttp(herald, options.http);
   return { clock, storage, herald, handle };

@@ -1,7 +1,8 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Herald } from '../../engine/api.js';
 import { internals } from '../../engine/internals.js';
-import { ConfigError, ConflictError, ValidationError } from '../../errors/index.js';
+import { ConfigError, ConflictError, parseConfig, ValidationError } from '../../errors/index.js';
+import { callback, objectOf } from '../../option-kinds.js';
 import type { Logger } from '../../ports/index.js';
 import type { HttpRequest, HttpResponse } from '../handlers.js';
 import type { AdminOperation, Authorize } from './auth.js';
@@ -95,6 +96,25 @@ function ifMatchAllows(ifMatch: string, version: number): boolean {
     .some((tag) => tag === '*' || tag === `"${version}"`);
 }
 
+/** Strict, as every options object: a misspelt `openapi` or `cors` would be dropped without a word. */
+const AdminSettings = z.strictObject({
+  authorize: callback,
+  mountPath: z.string().optional(),
+  maxBodyBytes: z.number().int().min(1).optional(),
+  cors: z
+    .strictObject({ origins: z.array(z.string()), maxAgeSeconds: z.number().int().min(0).optional() })
+    .optional(),
+  openapi: z.enum(['public', 'protected']).optional(),
+  idempotency: z
+    .strictObject({
+      ttlMs: z.number().int().min(1).optional(),
+      maxEntries: z.number().int().min(1).optional(),
+    })
+    .optional(),
+  audit: callback.optional(),
+  logger: objectOf('a Logger ({ debug, info, warn, error })').optional(),
+});
+
 /**
  * The admin API, framework-neutral like `heraldHttp`: campaigns, segments,
  * profiles and events over JSON, described by an OpenAPI 3.1 document at
@@ -107,6 +127,7 @@ export function heraldAdminHttp<Raw = unknown>(herald: Herald, options: AdminHtt
       'heraldAdminHttp needs an authorize function (e.g. bearerToken(process.env.ADMIN_TOKEN)): the admin API is never open',
     );
   }
+  parseConfig(AdminSettings, options, 'heraldAdminHttp options');
   const engine = internals(herald);
   const logger = options.logger ?? engine.logger;
   const clock = engine.clock;
