@@ -60,6 +60,34 @@ describe('heraldDashboard: configuration', () => {
     ).toThrow(/basePath/);
     expect(() => basicAuth({ username: 'a', password: 'short' })).toThrow(ConfigError);
   });
+
+  it('refuses a misspelt option, which would be dropped without a word, naming the one meant', () => {
+    const authorize = basicAuth({ username: 'a', password: PASSWORD });
+    expect(() =>
+      heraldDashboard(engine(), { authorize, basePath: '/admin', loginURL: '/login' } as never),
+    ).toThrow(new ConfigError('heraldDashboard options: loginURL: unknown key; did you mean "loginUrl"?'));
+  });
+
+  it('says once, at the first request, that it is mounted somewhere its basePath is not', async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (message: string) => warnings.push(message) };
+    const authorize = basicAuth({ username: 'a', password: PASSWORD });
+    const app = express();
+    app.use('/admin', heraldDashboard(engine(), { authorize, basePath: '/dashboard', logger }));
+    app.use((_req, res) => {
+      res.status(404).send('host 404');
+    });
+    const { origin, server } = await listen(app);
+    try {
+      expect((await fetch(`${origin}/admin/`)).status).toBe(404);
+      expect((await fetch(`${origin}/admin/assets/app.js`)).status).toBe(404);
+      expect(warnings).toEqual([
+        'heraldDashboard is mounted at "/admin" but its basePath is "/dashboard": requests under "/admin" are passed on; give basePath: "/admin"',
+      ]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });
 
 describe('heraldDashboard on a plain Node server', () => {

@@ -36,6 +36,31 @@ export interface HeraldServiceWorkerOptions {
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
+const OPTION_KEYS: readonly (keyof HeraldServiceWorkerOptions)[] = [
+  'apiBase',
+  'vapidPublicKey',
+  'exclusive',
+  'onError',
+  'store',
+  'now',
+  'fetch',
+];
+
+/**
+ * A misspelt option (`apibase`) in a classic `sw.js`, where nothing type-checks it, would be
+ * ignored and every report sent to the default path: said through `onError`, once, at install.
+ */
+function reportUnknownOptions(options: object, onError: (error: unknown, where: string) => void): void {
+  for (const key of Object.keys(options)) {
+    if ((OPTION_KEYS as readonly string[]).includes(key)) continue;
+    const meant = OPTION_KEYS.find((known) => known.toLowerCase() === key.toLowerCase());
+    onError(
+      new Error(`unknown option "${key}" ignored${meant ? `; did you mean "${meant}"?` : ''}`),
+      'installHerald',
+    );
+  }
+}
+
 export interface HeraldServiceWorker {
   /** Sends the reports that failed earlier. */
   flushReports(): Promise<FlushResult>;
@@ -89,6 +114,7 @@ export function installHerald(
   const now = options.now ?? (() => Date.now());
   const onError =
     options.onError ?? ((error: unknown, where: string) => console.warn(`[herald] ${where}:`, error));
+  reportUnknownOptions(options, onError);
   const doFetch = options.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
   const store =
     options.store ?? (typeof indexedDB === 'undefined' ? memoryReportStore() : indexedDbReportStore());

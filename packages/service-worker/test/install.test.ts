@@ -86,6 +86,24 @@ describe('installHerald', () => {
     expect(sw.requests[0]!.body).toMatchObject({ kind: 'viewed', token: 'signed.report.token' });
   });
 
+  it('says, through onError, which option it ignored and which one was meant', () => {
+    const sw = fakeScope();
+    const errors: Array<{ message: string; where: string }> = [];
+    const onError = (error: unknown, where: string) =>
+      errors.push({ message: (error as Error).message, where });
+    installHerald(sw.scope, {
+      fetch: sw.fetch,
+      store: memoryReportStore(),
+      onError,
+      apibase: '/api/herald',
+    } as never);
+    expect(errors).toEqual([
+      { message: 'unknown option "apibase" ignored; did you mean "apiBase"?', where: 'installHerald' },
+    ]);
+    installHerald(fakeScope().scope, { store: memoryReportStore(), onError, apiBase: '/api/herald' });
+    expect(errors).toHaveLength(1);
+  });
+
   it('uses the payload’s reportUrl when there is one', async () => {
     const sw = fakeScope();
     installHerald(sw.scope, { fetch: sw.fetch, store: memoryReportStore() });

@@ -3,6 +3,7 @@ import {
   type AdminHttpOptions,
   type Authorize,
   ConfigError,
+  closestKey,
   consoleLogger,
   type Herald,
   heraldAdminHttp,
@@ -74,6 +75,28 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 const PAGE_OPERATION = { id: 'openDashboard', method: 'GET', path: '/', changes: false };
 
+const OPTION_KEYS: readonly (keyof DashboardOptions)[] = [
+  'authorize',
+  'basePath',
+  'loginUrl',
+  'challenge',
+  'title',
+  'maxBodyBytes',
+  'audit',
+  'logger',
+];
+
+/** A misspelt option (`loginURL`) would be dropped without a word: name it, with the key it was meant to be. */
+function refuseUnknownKeys(options: object): void {
+  const unknown = Object.keys(options).filter((key) => !(OPTION_KEYS as readonly string[]).includes(key));
+  if (unknown.length === 0) return;
+  const named = unknown.map((key) => {
+    const meant = closestKey(key, OPTION_KEYS);
+    return `${key}: unknown key${meant ? `; did you mean "${meant}"?` : ''}`;
+  });
+  throw new ConfigError(`heraldDashboard options: ${named.join('; ')}`);
+}
+
 function normaliseBasePath(basePath: string): string {
   if (typeof basePath !== 'string' || !/^\/[A-Za-z0-9/_.~-]*$/.test(basePath))
     throw new ConfigError('heraldDashboard needs basePath: the path it is mounted at, e.g. "/admin"');
@@ -93,6 +116,7 @@ export function heraldDashboard<Raw extends IncomingMessage = IncomingMessage>(
     throw new ConfigError(
       'heraldDashboard needs an authorize function (e.g. basicAuth({ username, password })): the dashboard is never open',
     );
+  refuseUnknownKeys(options);
   const basePath = normaliseBasePath(options.basePath);
   const authorize = options.authorize;
   const challenge =
@@ -113,6 +137,20 @@ export function heraldDashboard<Raw extends IncomingMessage = IncomingMessage>(
   const cookiePath = basePath || '/';
   // Without a next() to hand a fault to, it is logged here (the API's own faults go to the engine's logger).
   const faultLogger = options.logger ?? consoleLogger('warn');
+  let warnedAboutMount = false;
+  /**
+   * A request outside `basePath` is the host's to answer, but one that reached this handler through
+   * a mount elsewhere (Express's `req.baseUrl`) means the two disagree: every page would be a 404
+   * with no word why. Said once.
+   */
+  const checkMount = (request: IncomingMessage): void => {
+    const mount = (request as IncomingMessage & { baseUrl?: string }).baseUrl;
+    if (warnedAboutMount || !mount || mount === basePath) return;
+    warnedAboutMount = true;
+    faultLogger.warn(
+      `heraldDashboard is mounted at "${mount}" but its basePath is "${basePath}": requests under "${mount}" are passed on; give basePath: "${mount}"`,
+    );
+  };
 
   return async (request, response, next) => {
     try {
@@ -120,7 +158,10 @@ export function heraldDashboard<Raw extends IncomingMessage = IncomingMessage>(
       const whole = (request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '/';
       const url = new URL(whole, 'http://local');
       const pathname = url.pathname;
-      if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) return notFound(response, next);
+      if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) {
+        checkMount(request);
+        return notFound(response, next);
+      }
       const path = pathname.slice(basePath.length) || '/';
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
 
