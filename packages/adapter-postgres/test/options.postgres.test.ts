@@ -1,4 +1,4 @@
-import { ValidationError } from '@herald/core';
+import { ConfigError, ValidationError } from '@herald/core';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, postgresCounters, postgresQueue, postgresStorage } from '../src/index.js';
@@ -50,5 +50,28 @@ describe('options of the Postgres adapter', () => {
     expect(() => postgresStorage({ client: pool, preparedStatements: 'no' } as never)).toThrow(
       /preparedStatements: must be true or false/,
     );
+  });
+
+  it('says a schema was never migrated, and how to mend it, instead of only "relation does not exist"', async () => {
+    // A schema nobody migrated: the user forgot migrate(), or gave it another schema than the factories.
+    const schema = 'herald_never_migrated';
+    const hint =
+      /Herald's schema is not there\. Run migrate\(\{ client, schema \}\) \(or herald-migrate, with --schema\)/;
+    const storageError = await postgresStorage({ client: pool, schema })
+      .getProfile('ada' as never)
+      .catch((caught: unknown) => caught);
+    expect(storageError).toBeInstanceOf(ConfigError);
+    expect((storageError as Error).message).toMatch(
+      /^Postgres answered "relation "herald_never_migrated\.profiles" does not exist"/,
+    );
+    expect((storageError as Error).message).toMatch(hint);
+    const queueError = await postgresQueue({ client: pool, schema })
+      .claim({ limit: 1, leaseMs: 1000, now: new Date() })
+      .catch((caught: unknown) => caught);
+    expect((queueError as Error).message).toMatch(hint);
+    const countersError = await postgresCounters({ client: pool, schema })
+      .consume([{ key: 'k', limit: 1, expiresAt: new Date(Date.now() + 60_000) }], new Date())
+      .catch((caught: unknown) => caught);
+    expect((countersError as Error).message).toMatch(hint);
   });
 });

@@ -271,6 +271,16 @@ const TRANSIENT_MESSAGES = [
  */
 const PREPARED_STATEMENT_CODES = new Set(['26000', '42P05']);
 
+/**
+ * A table, function or schema that does not exist: every statement of the adapter names only its own,
+ * so this is a schema never migrated, or one other than the one migrated (`schema` left out on one
+ * factory). Postgres's own words do not say which step was missed. 42883 also covers a missing
+ * operator (a typing mistake in SQL, no missing migration): only "function … does not exist" counts.
+ */
+const NOT_MIGRATED_CODES = new Set(['42P01', '42883', '3F000']);
+const notMigrated = (code: string, message: string): boolean =>
+  NOT_MIGRATED_CODES.has(code) && (code !== '42883' || message.startsWith('function '));
+
 export function translateError(error: unknown): unknown {
   if (error instanceof TransientStorageError) return error;
   const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
@@ -283,6 +293,13 @@ export function translateError(error: unknown): unknown {
       `Postgres answered "${(error as Error).message}": the connection under Herald changed between its statements, ` +
         "as behind a pooler in transaction mode. Turn on the pooler's prepared statements " +
         '(PgBouncer 1.21 or later: max_prepared_statements), or pass preparedStatements: false to postgresStorage.',
+    );
+  }
+  if (typeof code === 'string' && notMigrated(code, (error as Error).message)) {
+    return new ConfigError(
+      `Postgres answered "${(error as Error).message}": Herald's schema is not there. Run migrate({ client, schema }) ` +
+        '(or herald-migrate, with --schema) before Herald starts, and give postgresStorage, postgresQueue and ' +
+        'postgresCounters the schema you migrated.',
     );
   }
   if (isTransient(error)) {
