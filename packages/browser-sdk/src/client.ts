@@ -35,7 +35,8 @@ export interface HeraldClient {
   isSupported(): Support;
   permission(): PermissionState;
   /** Asks permission (call it from a click), subscribes and tells the host. */
-  subscribe(options?: { userId?: string }): Promise<HeraldSubscription>;
+  // `| undefined`: a host passes `currentUser?.id`, which strict `exactOptionalPropertyTypes` refuses otherwise.
+  subscribe(options?: { userId?: string | undefined }): Promise<HeraldSubscription>;
   /** Unsubscribes and tells the host; false when there was no subscription. */
   unsubscribe(): Promise<boolean>;
   /**

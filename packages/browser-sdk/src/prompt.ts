@@ -22,8 +22,8 @@ export interface SoftPromptOptions {
   laterLabel?: string;
   /** Days to stay quiet after "Later" (or Escape). Default 7. */
   laterDays?: number;
-  /** Subscribe as this user. */
-  userId?: string;
+  /** Subscribe as this user (`currentUser?.id`: undefined subscribes anonymously). */
+  userId?: string | undefined;
   /** Where to put the prompt. Default `document.body`. */
   container?: HTMLElement;
   /** Colours and shape, set as CSS custom properties (`--herald-bg`, …) on the prompt. */
