@@ -82,6 +82,8 @@ function flatten(
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       const branch = intendedBranch(issue.errors);
       if (branch) return flatten(branch, path, knownKeys);
+      const misspelt = misspeltUnionKeys(issue.errors, path, knownKeys);
+      if (misspelt.length > 0) return misspelt;
       // No branch took the value's shape: the union's own message if it has one, else every form it may take.
       if (issue.message !== NO_FORM_MATCHED) return [{ path: formatPath(path), message: issue.message }];
       const expected = [...new Set(issue.errors.flatMap((errors) => errors.map((inner) => inner.message)))];
@@ -95,15 +97,51 @@ function flatten(
  * The branch of a failed union the input was meant for: among branches that
  * took the value's shape (no issue at the branch's root such as a wrong type
  * or an unknown key, and not only keys missing), the one with the fewest
- * issues. None when every branch refused the value itself.
+ * issues. None when every branch refused the value itself. An unknown key
+ * deeper down (`segment.condition.prop`) is the branch's to name: the value
+ * took its shape.
  */
 function intendedBranch(branches: readonly z.core.$ZodIssue[][]): z.core.$ZodIssue[] | undefined {
   const shaped = branches.filter(
     (issues) =>
-      issues.every((issue) => issue.path.length > 0 && issue.code !== 'unrecognized_keys') &&
+      issues.every((issue) => issue.path.length > 0) &&
       !issues.every((issue) => issue.path.length === 1 && issue.message === REQUIRED),
   );
   return shaped.sort((a, b) => a.length - b.length)[0];
+}
+
+/**
+ * A union of strict objects that every branch refused for a key it does not
+ * know (`who: { segmentID }`): the keys some branch knows under another
+ * spelling, each at its own path with the one meant. Empty when no such key
+ * is close to a known one, and the union's own message says what it takes.
+ */
+function misspeltUnionKeys(
+  branches: readonly z.core.$ZodIssue[][],
+  path: readonly PropertyKey[],
+  knownKeys: KnownKeys | undefined,
+): FieldIssue[] {
+  const refused = branches.map((issues) =>
+    issues.find(
+      (issue): issue is z.core.$ZodIssueUnrecognizedKeys =>
+        issue.code === 'unrecognized_keys' && issue.path.length === 0,
+    ),
+  );
+  if (refused.some((issue) => issue === undefined)) return [];
+  const known = [
+    ...new Set(
+      refused.flatMap(
+        (issue) => knownKeys?.get((issue as z.core.$ZodIssueUnrecognizedKeys).keys)?.known ?? [],
+      ),
+    ),
+  ];
+  const keys = [...new Set(refused.flatMap((issue) => (issue as z.core.$ZodIssueUnrecognizedKeys).keys))];
+  return keys.flatMap((key) => {
+    const meant = closestKey(key, known);
+    return meant
+      ? [{ path: formatPath([...path, key]), message: `unknown key; did you mean "${meant}"?` }]
+      : [];
+  });
 }
 
 export function unknownKeyMessage(

@@ -174,6 +174,22 @@ describe('campaigns.create refuses what it used to ignore, naming the field', ()
       { ...campaign, who: {} },
       [{ path: 'who', message: 'expected { segment: <definition> } or { segmentId: "<saved segment id>" }' }],
     ],
+    [
+      'a misspelt segmentId, which both forms of who refuse',
+      { ...campaign, who: { segmentID: 'seg_1' } },
+      [{ path: 'who.segmentID', message: 'unknown key; did you mean "segmentId"?' }],
+    ],
+    [
+      'a misspelt key deep inside an inline segment',
+      {
+        ...campaign,
+        who: { segment: { type: 'property', condition: { op: 'eq', prop: 'plan', value: 'pro' } } },
+      },
+      [
+        { path: 'who.segment.condition.property', message: 'required' },
+        { path: 'who.segment.condition.prop', message: 'unknown key; did you mean "property"?' },
+      ],
+    ],
   ];
   it.each(cases)('%s', async (_label, input, expected) => {
     expect(await issuesOf(herald.campaigns.create(input))).toEqual(expected);
