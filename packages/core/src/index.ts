@@ -79,6 +79,7 @@ export {
   type Authorize,
   type AuthorizeInput,
   bearerToken,
+  checkedDecision,
   type HeraldAdminHandler,
   heraldAdminHttp,
 } from './http/admin/index.js';

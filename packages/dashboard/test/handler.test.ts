@@ -68,6 +68,30 @@ describe('heraldDashboard: configuration', () => {
     ).toThrow(new ConfigError('heraldDashboard options: loginURL: unknown key; did you mean "loginUrl"?'));
   });
 
+  it('answers 500 and logs it when authorize returns something else than a decision', async () => {
+    const errors: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (_: string, fields?: Record<string, unknown>) => errors.push(String(fields?.message)),
+    };
+    const handler = heraldDashboard(engine(), {
+      authorize: (() => true) as never,
+      basePath: '/admin',
+      logger,
+    });
+    const { origin, server } = await listen((request, response) => void handler(request, response));
+    try {
+      expect((await fetch(`${origin}/admin/`)).status).toBe(500);
+      expect(errors).toEqual([
+        "authorize returned true: it must return { allow: true, principal } or { allow: false, reason: 'unauthenticated' | 'forbidden' }",
+      ]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('says once, at the first request, that it is mounted somewhere its basePath is not', async () => {
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, error() {}, warn: (message: string) => warnings.push(message) };

@@ -13,6 +13,8 @@ import {
   silentLogger,
   webPush,
 } from '../../src/index.js';
+import { fixtures } from '../../src/testing/index.js';
+import { httpEngine } from '../http/support.js';
 
 const vapid = { subject: 'mailto:ops@example.com', ...generateVapidKeys() };
 const providers = { webpush: webPush({ vapid, encryptionWorkers: 0 }) };
@@ -135,6 +137,32 @@ describe('heraldHttp options', () => {
     expect(() => heraldHttp(herald, options as never)).toThrow(new ConfigError(message));
   });
 
+  it('answers 500 and logs when resolveUser returns no string: the host’s mistake, not the browser’s', async () => {
+    const errors: string[] = [];
+    const logger: Logger = {
+      ...silentLogger,
+      error: (_message, fields) => errors.push(String(fields?.message)),
+    };
+    const { handle } = httpEngine({ logger, http: { resolveUser: () => 42 as never } });
+    const subscription = {
+      endpoint: 'https://fcm.googleapis.com/fcm/send/strict-options',
+      keys: { p256dh: fixtures.P256DH, auth: 'AAAAAAAAAAAAAAAAAAAAAA' },
+    };
+    const answer = await handle({
+      method: 'POST',
+      path: '/subscriptions',
+      headers: {},
+      body: { subscription },
+    });
+    expect(answer).toEqual({
+      status: 500,
+      body: { error: { code: 'config_invalid', message: 'internal error' } },
+    });
+    expect(errors).toEqual([
+      "heraldHttp resolveUser returned a number: it must return the user's id as a string, or null for an anonymous visitor",
+    ]);
+  });
+
   it('accepts its documented options', () => {
     expect(() =>
       heraldHttp(herald, {
@@ -177,6 +205,28 @@ describe('heraldAdminHttp options', () => {
         logger: silentLogger,
       }),
     ).not.toThrow();
+  });
+});
+
+describe('an authorize that answers something else than a decision', () => {
+  it.each([
+    [true, 'true'],
+    [{ allowed: true }, 'an object with keys { allowed }'],
+    [{ allow: true }, 'an object with keys { allow }'],
+    [{ allow: false, reason: 'nope' }, 'an object with keys { allow, reason }'],
+  ])('answers 500 and logs its shape, not its values, once, for %j', async (answer, shape) => {
+    const errors: string[] = [];
+    const logger: Logger = {
+      ...silentLogger,
+      error: (_message, fields) => errors.push(`${fields?.method} ${fields?.path}: ${fields?.message}`),
+    };
+    const herald = createHerald(base());
+    const handle = heraldAdminHttp(herald, { authorize: () => answer as never, logger });
+    const response = await handle({ method: 'GET', path: '/campaigns', headers: {}, body: undefined });
+    expect(response.status).toBe(500);
+    expect(errors).toEqual([
+      `GET /campaigns: authorize returned ${shape}: it must return { allow: true, principal } or { allow: false, reason: 'unauthenticated' | 'forbidden' }`,
+    ]);
   });
 });
 

@@ -3,6 +3,7 @@ import {
   type AdminHttpOptions,
   type Authorize,
   ConfigError,
+  checkedDecision,
   closestKey,
   consoleLogger,
   type Herald,
@@ -203,18 +204,20 @@ export function heraldDashboard<Raw extends IncomingMessage = IncomingMessage>(
   };
 
   async function sendPage(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
-    const decision = await authorize({
-      request: {
-        method: 'GET',
-        path: '/',
-        headers: request.headers,
-        body: undefined,
-        query: Object.fromEntries(url.searchParams),
+    const decision = checkedDecision(
+      await authorize({
+        request: {
+          method: 'GET',
+          path: '/',
+          headers: request.headers,
+          body: undefined,
+          query: Object.fromEntries(url.searchParams),
+          raw: request as Raw,
+        },
         raw: request as Raw,
-      },
-      raw: request as Raw,
-      operation: PAGE_OPERATION,
-    });
+        operation: PAGE_OPERATION,
+      }),
+    );
     response.setHeader('cache-control', 'no-store');
     if (!decision.allow) {
       if (decision.reason === 'unauthenticated' && options.loginUrl) {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { Herald } from '../../engine/api.js';
 import { internals } from '../../engine/internals.js';
+import { silentLogger } from '../../engine/logger.js';
 import { ConfigError, ConflictError, parseConfig, ValidationError } from '../../errors/index.js';
 import { callback, objectOf } from '../../option-kinds.js';
 import type { Logger } from '../../ports/index.js';
 import type { HttpRequest, HttpResponse } from '../handlers.js';
-import type { AdminOperation, Authorize } from './auth.js';
+import { type AdminOperation, type Authorize, checkedDecision } from './auth.js';
 import { AdminHttpError, adminErrorResponse } from './errors.js';
 import { createIdempotency, type IdempotencyOptions } from './idempotency.js';
 import { buildOpenApi } from './openapi.js';
@@ -233,7 +234,7 @@ export function heraldAdminHttp<Raw = unknown>(herald: Herald, options: AdminHtt
     };
     let principal = 'anonymous';
     if (!route.public) {
-      const decision = await options.authorize({ request, raw: request.raw, operation });
+      const decision = checkedDecision(await options.authorize({ request, raw: request.raw, operation }));
       if (!decision.allow) {
         if (decision.reason === 'forbidden') {
           throw new AdminHttpError('forbidden', decision.message ?? `not allowed to ${route.operationId}`);
@@ -334,7 +335,8 @@ export function heraldAdminHttp<Raw = unknown>(herald: Herald, options: AdminHtt
     try {
       response = await run();
     } catch (error) {
-      await started.finish(adminErrorResponse(error, logger));
+      // Kept for a replay of the key; logged once, by handle, which gets the error next.
+      await started.finish(adminErrorResponse(error, silentLogger));
       throw error;
     }
     await started.finish(response);
@@ -346,14 +348,13 @@ export function heraldAdminHttp<Raw = unknown>(herald: Herald, options: AdminHtt
     try {
       response = await dispatch(request);
     } catch (error) {
-      response = adminErrorResponse(error, logger);
-      if (response.status >= 500) {
-        logger.error('herald admin request failed', {
-          method: request.method,
-          path: request.path,
-          message: (error as Error).message,
-        });
-      }
+      // A 5xx is logged once, by errorResponse, with the request it failed.
+      const requestLogger: Logger = {
+        ...logger,
+        error: (message, fields) =>
+          logger.error(message, { method: request.method, path: request.path, ...fields }),
+      };
+      response = adminErrorResponse(error, requestLogger);
     }
     const cors = corsHeaders(request);
     return Object.keys(cors).length > 0

@@ -32,6 +32,31 @@ export type AuthDecision =
 
 export type Authorize<Raw = unknown> = (input: AuthorizeInput<Raw>) => AuthDecision | Promise<AuthDecision>;
 
+/**
+ * The authoriser's answer, or a ConfigError when it is not an AuthDecision (`true`, `{ allowed: true }`,
+ * an allow without a principal): such an answer denied every request with a 401 and no word why.
+ * The mistake is the host's, so it is a 500 with its cause in the log.
+ */
+export function checkedDecision(decision: unknown): AuthDecision {
+  const d = decision as Partial<Record<'allow' | 'principal' | 'reason' | 'message', unknown>> | null;
+  const allowed = d?.allow === true && typeof d.principal === 'string';
+  const denied =
+    d?.allow === false &&
+    (d.reason === 'unauthenticated' || d.reason === 'forbidden') &&
+    (d.message === undefined || typeof d.message === 'string');
+  if (allowed || denied) return decision as AuthDecision;
+  throw new ConfigError(
+    `authorize returned ${shapeOf(decision)}: it must return { allow: true, principal } or { allow: false, reason: 'unauthenticated' | 'forbidden' }`,
+  );
+}
+
+/** What an answer looks like, without its values: an authoriser may return its user, or a token. */
+function shapeOf(value: unknown): string {
+  if (typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  return `an object with keys { ${Object.keys(value).join(', ')} }`;
+}
+
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
 /**

@@ -11,6 +11,7 @@ export {
   type Authorize,
   type AuthorizeInput,
   bearerToken,
+  checkedDecision,
 } from './auth.js';
 export { ADMIN_HTTP_ERRORS, AdminHttpError, type AdminHttpErrorCode } from './errors.js';
 export { buildOpenApi } from './openapi.js';
