@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { systemClock } from '../adapters/system-clock.js';
-import { ConfigError, PayloadTooLargeError } from '../errors/index.js';
+import { ConfigError, PayloadTooLargeError, parseConfig } from '../errors/index.js';
 import type { Urgency } from '../model/index.js';
+import { objectOf } from '../option-kinds.js';
 import { parseHeraldPayload } from '../payload/index.js';
 import type { Clock } from '../ports/clock.js';
 import { type ApnsCredentials, type ApnsToken, createApnsTokenSigner } from './apns-token.js';
@@ -30,6 +32,24 @@ export interface SafariApnsOptions extends ApnsCredentials {
   /** The label of the notification's action button (`aps.alert.action`, e.g. "View"); default Safari's own. */
   actionLabel?: string;
 }
+
+/**
+ * `safariApns`'s options, checked at the call as `webPush`'s are: a misspelt key (`websitePushID`,
+ * `timeoutMS`) is refused with the one meant. The credentials' and push ID's values are checked
+ * below and by the token signer, with their own messages.
+ */
+const SafariApnsOptionsShape = z.strictObject({
+  teamId: z.string(),
+  keyId: z.string(),
+  privateKey: z.string(),
+  websitePushId: z.string(),
+  endpoint: z.string().optional(),
+  clock: objectOf('a Clock').optional(),
+  timeoutMs: z.number().int().min(1).optional(),
+  transport: objectOf('an HttpTransport (pooledHttpTransport(…))').optional(),
+  circuitBreaker: z.union([objectOf('circuit breaker options'), z.literal(false)]).optional(),
+  actionLabel: z.string().optional(),
+});
 
 /** APNs refuses website push payloads over 4 KB with 413 PayloadTooLarge. */
 export const MAX_APNS_PAYLOAD_BYTES = 4096;
@@ -60,6 +80,7 @@ export interface ApnsWebsitePayload {
  * with Apple's reason.
  */
 export function safariApns(options: SafariApnsOptions): PushProvider {
+  parseConfig(SafariApnsOptionsShape, options, 'safariApns options');
   if (!/^web(\.[A-Za-z0-9-]+)+$/.test(options.websitePushId))
     throw new ConfigError(
       `websitePushId must look like web.com.example.shop, got "${options.websitePushId}"`,

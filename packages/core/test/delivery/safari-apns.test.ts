@@ -214,6 +214,18 @@ describe('safariApns configuration', () => {
     expect(() => safariApns({ ...ok, privateKey: 'not a pem' })).toThrow(/\.p8/);
     expect(() => safariApns({ ...ok, websitePushId: 'com.example' })).toThrow(/websitePushId/);
   });
+
+  it('refuses a misspelt option, naming the one meant', () => {
+    const { websitePushId: _, ...rest } = { ...team, privateKey: p8, websitePushId: topic };
+    expect(() => safariApns({ ...rest, websitePushID: topic } as never)).toThrow(
+      new ConfigError(
+        'safariApns options: websitePushId: required; websitePushID: unknown key; did you mean "websitePushId"?',
+      ),
+    );
+    expect(() => safariApns({ ...rest, websitePushId: topic, timeoutMS: 5000 } as never)).toThrow(
+      new ConfigError('safariApns options: timeoutMS: unknown key; did you mean "timeoutMs"?'),
+    );
+  });
 });
 
 describe('adaptForSafari and the APNs payload mapping', () => {
