@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { systemClock } from '../adapters/system-clock.js';
 import { ConfigError, PayloadTooLargeError, parseConfig } from '../errors/index.js';
 import type { Urgency } from '../model/index.js';
-import { objectOf } from '../option-kinds.js';
+import { providerOptions } from '../option-kinds.js';
 import { parseHeraldPayload } from '../payload/index.js';
 import type { Clock } from '../ports/clock.js';
 import { type ApnsCredentials, type ApnsToken, createApnsTokenSigner } from './apns-token.js';
@@ -44,10 +44,7 @@ const SafariApnsOptionsShape = z.strictObject({
   privateKey: z.string(),
   websitePushId: z.string(),
   endpoint: z.string().optional(),
-  clock: objectOf('a Clock').optional(),
-  timeoutMs: z.number().int().min(1).optional(),
-  transport: objectOf('an HttpTransport (pooledHttpTransport(…))').optional(),
-  circuitBreaker: z.union([objectOf('circuit breaker options'), z.literal(false)]).optional(),
+  ...providerOptions,
   actionLabel: z.string().optional(),
 });
 

@@ -4,7 +4,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { z } from 'zod';
 import { systemClock } from '../adapters/system-clock.js';
 import { ConfigError, EndpointNotAllowedError, parseConfig } from '../errors/index.js';
-import { objectOf } from '../option-kinds.js';
+import { objectOf, providerOptions } from '../option-kinds.js';
 import type { Clock } from '../ports/clock.js';
 import { type CircuitBreakerOptions, createCircuitBreakers, sendThroughBreaker } from './circuit-breaker.js';
 import { createDeliveryPool, type DeliveryPool, EncryptionError } from './delivery-pool.js';
@@ -88,11 +88,8 @@ export const DEFAULT_WEB_PUSH_TIMEOUT_MS = 30_000;
  */
 const WebPushOptionsShape = z.strictObject({
   vapid: objectOf('{ subject, publicKey, privateKey }'),
-  timeoutMs: z.number().int().min(1).optional(),
-  clock: objectOf('a Clock').optional(),
+  ...providerOptions,
   endpointPolicy: objectOf('an EndpointPolicy or its options').optional(),
-  transport: objectOf('an HttpTransport (pooledHttpTransport(…))').optional(),
-  circuitBreaker: z.union([objectOf('circuit breaker options'), z.literal(false)]).optional(),
   encryptionWorkers: z
     .union([z.number().int().min(0).max(256), z.literal('auto')], {
       error: "must be 'auto' or a whole number of worker threads (0: none)",

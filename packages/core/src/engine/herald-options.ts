@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Target } from '../model/index.js';
-import { callback, objectOf as object } from '../option-kinds.js';
+import { callback, clockOption, loggerOption, objectOf as object } from '../option-kinds.js';
 
 /**
  * The shape of `createHerald`'s options, checked when the engine is made. Every level is strict: a
@@ -26,8 +26,8 @@ export const HeraldOptionsShape = z.strictObject({
   queue: object('a Queue (memoryQueue(), postgresQueue(…), redisQueue(…))'),
   counters: object('a Counters (postgresCounters(…), redisCounters(…))').optional(),
   providers: z.partialRecord(Target, object('a push provider (webPush(…), apns(…))')),
-  clock: object('a Clock').optional(),
-  logger: object('a Logger ({ debug, info, warn, error })').optional(),
+  clock: clockOption.optional(),
+  logger: loggerOption.optional(),
   onEvent: callback.optional(),
   allowEndpoint: z
     .array(z.union([z.string(), z.instanceof(RegExp), callback]), {

@@ -10,6 +10,7 @@ export {
   keyAliases,
   type ParseOutcome,
   parseWithIssues,
+  unknownKeyMessage,
 } from './zod-issues.js';
 
 /** Base class of every error Herald throws on purpose; `code` lets callers branch without instanceof. */

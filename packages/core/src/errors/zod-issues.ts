@@ -121,27 +121,20 @@ function misspeltUnionKeys(
   path: readonly PropertyKey[],
   knownKeys: KnownKeys | undefined,
 ): FieldIssue[] {
-  const refused = branches.map((issues) =>
-    issues.find(
+  const refused: z.core.$ZodIssueUnrecognizedKeys[] = [];
+  for (const issues of branches) {
+    const atRoot = issues.find(
       (issue): issue is z.core.$ZodIssueUnrecognizedKeys =>
         issue.code === 'unrecognized_keys' && issue.path.length === 0,
-    ),
-  );
-  if (refused.some((issue) => issue === undefined)) return [];
-  const known = [
-    ...new Set(
-      refused.flatMap(
-        (issue) => knownKeys?.get((issue as z.core.$ZodIssueUnrecognizedKeys).keys)?.known ?? [],
-      ),
-    ),
-  ];
-  const keys = [...new Set(refused.flatMap((issue) => (issue as z.core.$ZodIssueUnrecognizedKeys).keys))];
-  return keys.flatMap((key) => {
-    const meant = closestKey(key, known);
-    return meant
-      ? [{ path: formatPath([...path, key]), message: `unknown key; did you mean "${meant}"?` }]
-      : [];
-  });
+    );
+    if (!atRoot) return [];
+    refused.push(atRoot);
+  }
+  const known = [...new Set(refused.flatMap((issue) => knownKeys?.get(issue.keys)?.known ?? []))];
+  const keys = [...new Set(refused.flatMap((issue) => issue.keys))];
+  return keys
+    .filter((key) => closestKey(key, known) !== undefined)
+    .map((key) => ({ path: formatPath([...path, key]), message: unknownKeyMessage(key, known) }));
 }
 
 export function unknownKeyMessage(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Herald } from '../engine/api.js';
 import { internals } from '../engine/internals.js';
 import { ConfigError, parseConfig, parseInput } from '../errors/index.js';
+import { describeValue } from '../errors/zod-issues.js';
 import { EventName, PushSubscriptionJson, TimeZone, UserAgent, UserId } from '../model/index.js';
 import { callback } from '../option-kinds.js';
 import { ReportBody } from '../payload/index.js';
@@ -142,7 +143,7 @@ export function heraldHttp<Raw = unknown>(
     // The host's mistake, not the browser's: a 500 with the cause logged, not a 400 blaming the request.
     if (resolved !== null && resolved !== undefined && typeof resolved !== 'string')
       throw new ConfigError(
-        `heraldHttp resolveUser returned ${typeof resolved === 'object' ? 'an object' : `a ${typeof resolved}`}: it must return the user's id as a string, or null for an anonymous visitor`,
+        `heraldHttp resolveUser returned ${describeValue(resolved)}: it must return the user's id as a string, or null for an anonymous visitor`,
       );
     if (resolved) return resolved;
     if (claimed && options.trustClientUserId) return claimed;

@@ -4,12 +4,12 @@ import {
   type Authorize,
   ConfigError,
   checkedDecision,
-  closestKey,
   consoleLogger,
   type Herald,
   heraldAdminHttp,
   type Logger,
   toNodeListener,
+  unknownKeyMessage,
 } from '@herald/core';
 import { type Asset, loadAssets } from './assets.js';
 import { CSRF_HEADER, checkCsrf, csrfCookie, existingCsrfToken, newCsrfToken } from './csrf.js';
@@ -91,10 +91,7 @@ const OPTION_KEYS: readonly (keyof DashboardOptions)[] = [
 function refuseUnknownKeys(options: object): void {
   const unknown = Object.keys(options).filter((key) => !(OPTION_KEYS as readonly string[]).includes(key));
   if (unknown.length === 0) return;
-  const named = unknown.map((key) => {
-    const meant = closestKey(key, OPTION_KEYS);
-    return `${key}: unknown key${meant ? `; did you mean "${meant}"?` : ''}`;
-  });
+  const named = unknown.map((key) => `${key}: ${unknownKeyMessage(key, OPTION_KEYS)}`);
   throw new ConfigError(`heraldDashboard options: ${named.join('; ')}`);
 }
 

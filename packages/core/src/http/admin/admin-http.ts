@@ -3,7 +3,7 @@ import type { Herald } from '../../engine/api.js';
 import { internals } from '../../engine/internals.js';
 import { silentLogger } from '../../engine/logger.js';
 import { ConfigError, ConflictError, parseConfig, ValidationError } from '../../errors/index.js';
-import { callback, objectOf } from '../../option-kinds.js';
+import { callback, loggerOption } from '../../option-kinds.js';
 import type { Logger } from '../../ports/index.js';
 import type { HttpRequest, HttpResponse } from '../handlers.js';
 import { type AdminOperation, type Authorize, checkedDecision } from './auth.js';
@@ -113,7 +113,7 @@ const AdminSettings = z.strictObject({
     })
     .optional(),
   audit: callback.optional(),
-  logger: objectOf('a Logger ({ debug, info, warn, error })').optional(),
+  logger: loggerOption.optional(),
 });
 
 /**
